@@ -1,0 +1,1 @@
+//! The tagtally configuration: schema, loader and validation (SPEC §4).

@@ -1,0 +1,12 @@
+//! The `tagtally` binary: command-line entry point dispatching to the daemon and the technician tools.
+
+mod cli;
+mod exit;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    cli::run(args)
+}
