@@ -1,7 +1,6 @@
 //! The `tagtally` binary: command-line entry point dispatching to the daemon and the technician tools.
 
 mod cli;
-mod exit;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -1,8 +1,8 @@
 //! `tagtally epc decode`: decode EPCs to scheme, fields, URIs and SKU (SPEC §5.1).
 
 use super::EpcDecodeArgs;
-use crate::exit;
 use std::process::ExitCode;
+use tagtally::exit;
 
 /// Runs `epc decode`.
 pub fn run(args: &EpcDecodeArgs) -> ExitCode {

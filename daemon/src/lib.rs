@@ -1,0 +1,3 @@
+//! The tagtally daemon as a library: what the `tagtally` binary, the benches and the scenario tests share.
+
+pub mod exit;
