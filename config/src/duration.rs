@@ -80,7 +80,9 @@ impl Visitor<'_> for IntervalVisitor {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Interval, E> {
-        parse_positive_duration(text).map(Interval).map_err(E::custom)
+        parse_positive_duration(text)
+            .map(Interval)
+            .map_err(E::custom)
     }
 }
 
@@ -118,15 +120,24 @@ mod tests {
 
     #[test]
     fn zero_is_refused_in_any_unit() {
-        assert!(matches!(parse_positive_duration("0s"), Err(DurationError::Zero { .. })));
-        assert!(matches!(parse_positive_duration("0ms"), Err(DurationError::Zero { .. })));
+        assert!(matches!(
+            parse_positive_duration("0s"),
+            Err(DurationError::Zero { .. })
+        ));
+        assert!(matches!(
+            parse_positive_duration("0ms"),
+            Err(DurationError::Zero { .. })
+        ));
     }
 
     #[test]
     fn negative_and_garbage_values_are_refused() {
         for text in ["-1s", "", "s", "ten seconds", "10 parsecs", "1e3s"] {
             assert!(
-                matches!(parse_positive_duration(text), Err(DurationError::Syntax { .. })),
+                matches!(
+                    parse_positive_duration(text),
+                    Err(DurationError::Syntax { .. })
+                ),
                 "{text:?}"
             );
         }

@@ -76,7 +76,9 @@ pub enum ConfigProblem {
         first_line: usize,
     },
     /// An antenna mapped to a zone nobody declared.
-    #[error("reader `{reader}` maps antenna {antenna} to zone `{zone}`, which no [[zone]] declares")]
+    #[error(
+        "reader `{reader}` maps antenna {antenna} to zone `{zone}`, which no [[zone]] declares"
+    )]
     UnknownZone {
         /// The reader.
         reader: String,
@@ -203,7 +205,9 @@ pub enum ConfigProblem {
         reason: &'static str,
     },
     /// A control socket path longer than `sockaddr_un` holds.
-    #[error("control-socket path `{path}` is {len} bytes long; a unix socket path holds at most {max}")]
+    #[error(
+        "control-socket path `{path}` is {len} bytes long; a unix socket path holds at most {max}"
+    )]
     SocketPathTooLong {
         /// The path.
         path: PathBuf,
@@ -408,7 +412,9 @@ mod tests {
             location: None,
             problem: ConfigProblem::ConfigWorldWritable { mode: 0o666 },
         };
-        assert!(error.to_string().starts_with("t.toml: the config file is writable by every user (mode 0666)"));
+        assert!(error
+            .to_string()
+            .starts_with("t.toml: the config file is writable by every user (mode 0666)"));
     }
 
     #[test]
@@ -434,14 +440,15 @@ mod tests {
                 what: "mqtt password",
                 file_key: "password-file",
             },
-            ConfigProblem::NoAntennas {
-                reader: "r".into(),
-            },
+            ConfigProblem::NoAntennas { reader: "r".into() },
         ];
         for problem in samples {
             let message = problem.to_string();
             assert!(!message.ends_with('.'), "{message}");
-            assert!(!message.starts_with(|c: char| c.is_uppercase()), "{message}");
+            assert!(
+                !message.starts_with(|c: char| c.is_uppercase()),
+                "{message}"
+            );
         }
     }
 }

@@ -30,9 +30,7 @@ impl FileChecks {
     fn locate(&self, path: &Path) -> Option<PathBuf> {
         match self {
             FileChecks::Real => Some(path.to_path_buf()),
-            FileChecks::UnderRoot(root) => {
-                Some(root.join(path.strip_prefix("/").unwrap_or(path)))
-            }
+            FileChecks::UnderRoot(root) => Some(root.join(path.strip_prefix("/").unwrap_or(path))),
             FileChecks::Skip => None,
         }
     }

@@ -120,7 +120,10 @@ mod tests {
     #[test]
     fn a_bare_host_takes_the_default_port() {
         assert_eq!(ok("10.0.0.21", Some(5084)), ("10.0.0.21".into(), 5084));
-        assert_eq!(ok("reader-1.store", Some(5084)), ("reader-1.store".into(), 5084));
+        assert_eq!(
+            ok("reader-1.store", Some(5084)),
+            ("reader-1.store".into(), 5084)
+        );
     }
 
     #[test]
@@ -139,7 +142,10 @@ mod tests {
     fn bad_ports_are_refused() {
         for text in ["h:0", "h:65536", "h:", "h:http", "h:-1"] {
             assert!(
-                matches!(HostPort::parse(text, Some(1)), Err(HostPortError::BadPort { .. })),
+                matches!(
+                    HostPort::parse(text, Some(1)),
+                    Err(HostPortError::BadPort { .. })
+                ),
                 "{text}"
             );
         }
@@ -147,11 +153,17 @@ mod tests {
 
     #[test]
     fn bad_hosts_are_refused() {
-        assert_eq!(HostPort::parse(":5084", Some(1)), Err(HostPortError::EmptyHost));
+        assert_eq!(
+            HostPort::parse(":5084", Some(1)),
+            Err(HostPortError::EmptyHost)
+        );
         assert_eq!(HostPort::parse("", Some(1)), Err(HostPortError::EmptyHost));
         for text in ["a b", "host/path", "[not-v6]:1", "1:2:zz", "[::1]x"] {
             assert!(
-                matches!(HostPort::parse(text, Some(1)), Err(HostPortError::BadHost { .. })),
+                matches!(
+                    HostPort::parse(text, Some(1)),
+                    Err(HostPortError::BadHost { .. })
+                ),
                 "{text}"
             );
         }
@@ -159,12 +171,21 @@ mod tests {
 
     #[test]
     fn a_missing_port_without_default_is_refused() {
-        assert_eq!(HostPort::parse("bridge", None), Err(HostPortError::MissingPort));
+        assert_eq!(
+            HostPort::parse("bridge", None),
+            Err(HostPortError::MissingPort)
+        );
     }
 
     #[test]
     fn display_brackets_ipv6() {
-        assert_eq!(HostPort::parse("fe80::1", Some(5084)).unwrap().to_string(), "[fe80::1]:5084");
-        assert_eq!(HostPort::parse("r1", Some(5084)).unwrap().to_string(), "r1:5084");
+        assert_eq!(
+            HostPort::parse("fe80::1", Some(5084)).unwrap().to_string(),
+            "[fe80::1]:5084"
+        );
+        assert_eq!(
+            HostPort::parse("r1", Some(5084)).unwrap().to_string(),
+            "r1:5084"
+        );
     }
 }

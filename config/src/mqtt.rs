@@ -122,8 +122,13 @@ impl BrokerUrl {
         if authority.contains(['/', '?', '#']) {
             return Err(BrokerUrlError::Path);
         }
-        let default_port = if tls { DEFAULT_MQTTS_PORT } else { DEFAULT_MQTT_PORT };
-        let address = HostPort::parse(authority, Some(default_port)).map_err(BrokerUrlError::Address)?;
+        let default_port = if tls {
+            DEFAULT_MQTTS_PORT
+        } else {
+            DEFAULT_MQTT_PORT
+        };
+        let address =
+            HostPort::parse(authority, Some(default_port)).map_err(BrokerUrlError::Address)?;
         Ok(BrokerUrl { tls, address })
     }
 }
@@ -330,10 +335,14 @@ impl MqttSpec {
             client_cert,
             topic_prefix: topic_prefix?,
             flush_interval: self.flush_interval.map_or(DEFAULT_FLUSH_INTERVAL, |d| d.0),
-            snapshot_interval: self.snapshot_interval.map_or(DEFAULT_SNAPSHOT_INTERVAL, |d| d.0),
+            snapshot_interval: self
+                .snapshot_interval
+                .map_or(DEFAULT_SNAPSHOT_INTERVAL, |d| d.0),
             protocol: self.protocol.unwrap_or_default(),
             keep_alive: self.keep_alive.map_or(DEFAULT_KEEP_ALIVE, |k| k.0),
-            outbox_max_bytes: self.outbox_max_bytes.map_or(DEFAULT_OUTBOX_MAX_BYTES, |b| b.0),
+            outbox_max_bytes: self
+                .outbox_max_bytes
+                .map_or(DEFAULT_OUTBOX_MAX_BYTES, |b| b.0),
             reconnect_backoff_max: self
                 .reconnect_backoff_max
                 .map_or(DEFAULT_RECONNECT_BACKOFF_MAX, |d| d.0),
@@ -484,7 +493,10 @@ mod tests {
                 scheme: "MQTT".into()
             })
         );
-        assert_eq!(BrokerUrl::parse("broker:1883"), Err(BrokerUrlError::NoScheme));
+        assert_eq!(
+            BrokerUrl::parse("broker:1883"),
+            Err(BrokerUrlError::NoScheme)
+        );
     }
 
     #[test]
@@ -493,8 +505,14 @@ mod tests {
             BrokerUrl::parse("mqtts://user:secret@broker"),
             Err(BrokerUrlError::Credentials)
         );
-        assert_eq!(BrokerUrl::parse("mqtt://broker/topic"), Err(BrokerUrlError::Path));
-        assert_eq!(BrokerUrl::parse("mqtt://broker?x=1"), Err(BrokerUrlError::Path));
+        assert_eq!(
+            BrokerUrl::parse("mqtt://broker/topic"),
+            Err(BrokerUrlError::Path)
+        );
+        assert_eq!(
+            BrokerUrl::parse("mqtt://broker?x=1"),
+            Err(BrokerUrlError::Path)
+        );
     }
 
     #[test]

@@ -46,8 +46,14 @@ mod tests {
     fn absolute_paths_stay_and_relative_ones_follow_the_config() {
         let base = base_dir(Path::new("/etc/tagtally/tagtally.toml"));
         assert_eq!(base, Path::new("/etc/tagtally"));
-        assert_eq!(resolve(&base, Path::new("/var/lib/tagtally")), Path::new("/var/lib/tagtally"));
-        assert_eq!(resolve(&base, Path::new("mqtt.password")), Path::new("/etc/tagtally/mqtt.password"));
+        assert_eq!(
+            resolve(&base, Path::new("/var/lib/tagtally")),
+            Path::new("/var/lib/tagtally")
+        );
+        assert_eq!(
+            resolve(&base, Path::new("mqtt.password")),
+            Path::new("/etc/tagtally/mqtt.password")
+        );
     }
 
     #[test]

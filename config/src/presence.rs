@@ -128,7 +128,10 @@ mod tests {
 
     #[test]
     fn an_empty_spec_changes_nothing() {
-        assert_eq!(PresenceSpec::default().apply_to(Presence::default()), Presence::default());
+        assert_eq!(
+            PresenceSpec::default().apply_to(Presence::default()),
+            Presence::default()
+        );
     }
 
     #[test]

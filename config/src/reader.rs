@@ -19,7 +19,9 @@ pub const MIN_KEEPALIVE: Duration = Duration::from_secs(1);
 /// `baud` when not given: the factory setting of ThingMagic and R2000 modules.
 pub const DEFAULT_BAUD: u32 = 115_200;
 /// The rates serial reader modules and USB adapters actually run at.
-pub const BAUD_RATES: [u32; 8] = [9600, 19_200, 38_400, 57_600, 115_200, 230_400, 460_800, 921_600];
+pub const BAUD_RATES: [u32; 8] = [
+    9600, 19_200, 38_400, 57_600, 115_200, 230_400, 460_800, 921_600,
+];
 /// The transmit power range accepted, in dBm (readers clamp further to their own table).
 pub const TX_POWER_RANGE_DBM: std::ops::RangeInclusive<f64> = -10.0..=40.0;
 
@@ -167,7 +169,9 @@ pub(crate) struct ReaderSpec {
     pub tx_power_dbm: Option<TxPowerDbm>,
     #[serde(default)]
     pub session: Option<Session>,
-    pub antennas: Spanned<BTreeMap<Spanned<String>, Spanned<Name>>>,
+    /// Zone names stay plain strings here: a name breaking the naming rule cannot be a declared
+    /// zone, and "no [[zone]] declares it" says more than the naming rule would.
+    pub antennas: Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
 }
 
 impl ReaderSpec {
@@ -226,7 +230,7 @@ impl ReaderSpec {
                     continue;
                 }
             };
-            let zone_name = &zone.get_ref().0;
+            let zone_name = zone.get_ref();
             if !zones.contains(zone_name) {
                 sink.at(
                     zone.span(),
@@ -247,9 +251,27 @@ impl ReaderSpec {
     fn llrp_link(&self, reader: &str, sink: &mut ErrorSink) -> Option<LlrpLink> {
         let kind = ReaderKind::Llrp.as_str();
         let mut all_good = true;
-        all_good &= self.refuse_key("device", self.device.as_ref().map(Spanned::span), reader, kind, sink);
-        all_good &= self.refuse_key("baud", self.baud.as_ref().map(Spanned::span), reader, kind, sink);
-        all_good &= self.refuse_key("region", self.region.as_ref().map(Spanned::span), reader, kind, sink);
+        all_good &= self.refuse_key(
+            "device",
+            self.device.as_ref().map(Spanned::span),
+            reader,
+            kind,
+            sink,
+        );
+        all_good &= self.refuse_key(
+            "baud",
+            self.baud.as_ref().map(Spanned::span),
+            reader,
+            kind,
+            sink,
+        );
+        all_good &= self.refuse_key(
+            "region",
+            self.region.as_ref().map(Spanned::span),
+            reader,
+            kind,
+            sink,
+        );
         let keepalive = match &self.keepalive {
             None => DEFAULT_KEEPALIVE,
             Some(keepalive) if keepalive.get_ref().0 < MIN_KEEPALIVE => {
@@ -281,7 +303,12 @@ impl ReaderSpec {
         all_good.then_some(LlrpLink { address, keepalive })
     }
 
-    fn serial_link(&self, reader: &str, family: SerialFamily, sink: &mut ErrorSink) -> Option<SerialLink> {
+    fn serial_link(
+        &self,
+        reader: &str,
+        family: SerialFamily,
+        sink: &mut ErrorSink,
+    ) -> Option<SerialLink> {
         let kind = self.kind.get_ref().as_str();
         let mut all_good = self.refuse_key(
             "keepalive",
@@ -310,7 +337,10 @@ impl ReaderSpec {
         let link = SerialLink {
             family,
             port: port?,
-            baud: self.baud.as_ref().map_or(DEFAULT_BAUD, |baud| baud.get_ref().0),
+            baud: self
+                .baud
+                .as_ref()
+                .map_or(DEFAULT_BAUD, |baud| baud.get_ref().0),
             region: self.region.as_ref().map(|region| *region.get_ref()),
         };
         all_good.then_some(link)
@@ -342,7 +372,11 @@ impl ReaderSpec {
     }
 }
 
-fn parse_address(address: &Spanned<String>, default_port: Option<u16>, sink: &mut ErrorSink) -> Option<HostPort> {
+fn parse_address(
+    address: &Spanned<String>,
+    default_port: Option<u16>,
+    sink: &mut ErrorSink,
+) -> Option<HostPort> {
     HostPort::parse(address.get_ref(), default_port)
         .map_err(|reason| {
             sink.at(

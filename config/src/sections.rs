@@ -83,7 +83,10 @@ pub(crate) fn read_sections(text: &str, sink: &mut ErrorSink) -> Sections {
     sections
 }
 
-fn deserialize<T: DeserializeOwned>(value: Spanned<DeValue<'_>>, sink: &mut ErrorSink) -> Option<T> {
+fn deserialize<T: DeserializeOwned>(
+    value: Spanned<DeValue<'_>>,
+    sink: &mut ErrorSink,
+) -> Option<T> {
     let span = value.span();
     T::deserialize(ValueDeserializer::from(value))
         .map_err(|error| sink.toml(&error, span))
@@ -98,7 +101,12 @@ fn table<T: DeserializeOwned>(
     sink: &mut ErrorSink,
 ) -> Option<T> {
     if !value.get_ref().is_table() {
-        sink.at(key.span(), ConfigProblem::NotATable { key: name.to_owned() });
+        sink.at(
+            key.span(),
+            ConfigProblem::NotATable {
+                key: name.to_owned(),
+            },
+        );
         return None;
     }
     deserialize(value, sink)
@@ -114,9 +122,14 @@ fn tables<T: DeserializeOwned>(
     let not_tables = || ConfigProblem::NotArrayOfTables {
         key: name.to_owned(),
     };
-    let DeValue::Array(items) = value.into_inner() else {
-        sink.at(key.span(), not_tables());
-        return (Vec::new(), Vec::new());
+    let items = match value.into_inner() {
+        DeValue::Array(items) => items,
+        // `[zone]` for `[[zone]]`: its name still counts as declared, so antennas naming it
+        // are not reported on top of this.
+        other => {
+            sink.at(key.span(), not_tables());
+            return (Vec::new(), name_key(&other).into_iter().collect());
+        }
     };
     let mut parsed = Vec::with_capacity(items.len());
     let mut names_of_invalid = Vec::new();
@@ -126,11 +139,7 @@ fn tables<T: DeserializeOwned>(
             continue;
         }
         let span = item.span();
-        let item_name = item
-            .get_ref()
-            .get("name")
-            .and_then(|name| name.get_ref().as_str())
-            .map(str::to_owned);
+        let item_name = name_key(item.get_ref());
         match T::deserialize(ValueDeserializer::from(item)) {
             Ok(value) => parsed.push(value),
             Err(error) => {
@@ -140,4 +149,12 @@ fn tables<T: DeserializeOwned>(
         }
     }
     (parsed, names_of_invalid)
+}
+
+/// The `name` key of a table, if it is a string.
+fn name_key(table: &DeValue<'_>) -> Option<String> {
+    table
+        .get("name")
+        .and_then(|name| name.get_ref().as_str())
+        .map(str::to_owned)
 }

@@ -81,7 +81,10 @@ mod tests {
     fn non_hex_empty_and_overlong_prefixes_are_refused() {
         for prefix in ["", "E280XYZ", "0xE2", "E2 80", &"A".repeat(125)] {
             assert!(
-                matches!(normalize_epc_prefix(prefix), Err(ConfigProblem::BadEpcPrefix { .. })),
+                matches!(
+                    normalize_epc_prefix(prefix),
+                    Err(ConfigProblem::BadEpcPrefix { .. })
+                ),
                 "{prefix:?}"
             );
         }
@@ -92,7 +95,10 @@ mod tests {
     fn skus_must_be_printable_and_short() {
         assert!(check_sku("legacy-unknown-brand").is_ok());
         for sku in ["", "  ", "a\nb", &"s".repeat(129)] {
-            assert!(matches!(check_sku(sku), Err(ConfigProblem::BadSku { .. })), "{sku:?}");
+            assert!(
+                matches!(check_sku(sku), Err(ConfigProblem::BadSku { .. })),
+                "{sku:?}"
+            );
         }
     }
 }

@@ -32,7 +32,11 @@ mod tests {
     use super::*;
 
     fn check(text: &str, offset: usize, line: usize, col: usize) {
-        assert_eq!(locate(text, offset), Location { line, col }, "offset {offset} in {text:?}");
+        assert_eq!(
+            locate(text, offset),
+            Location { line, col },
+            "offset {offset} in {text:?}"
+        );
     }
 
     #[test]
@@ -49,11 +53,11 @@ mod tests {
 
     #[test]
     fn multi_byte_characters_count_as_one_column() {
-        // "é" is 2 bytes and "€" 3 bytes: the `x` after them is the 6th character of its line.
+        // "é" is 2 bytes and "€" 3 bytes: the `x` is byte 12 of its line but column 10.
         let text = "# ok\nz = \"é€\" x";
         let x = text.find('x').unwrap();
-        assert_eq!(x, 5 + 10);
-        check(text, x, 2, 11);
+        assert_eq!(x, 5 + 12);
+        check(text, x, 2, 10);
     }
 
     #[test]

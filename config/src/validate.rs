@@ -26,7 +26,10 @@ pub(crate) fn build(
     }
     let base = base_dir(origin);
 
-    let store = sections.store.as_ref().map(|store| store.get_ref().0.clone());
+    let store = sections
+        .store
+        .as_ref()
+        .map(|store| store.get_ref().0.clone());
     if store.is_none() && !sections.written.contains("store") {
         sink.at(0..0, ConfigProblem::MissingKey { key: "store" });
     }
@@ -130,8 +133,15 @@ fn build_sku_map(sections: &Sections, sink: &mut ErrorSink) -> Vec<SkuMapping> {
     mappings
 }
 
-fn resolve_or_default(base: &Path, path: Option<&toml::Spanned<PathBuf>>, default: &str) -> PathBuf {
-    path.map_or_else(|| PathBuf::from(default), |path| resolve(base, path.get_ref()))
+fn resolve_or_default(
+    base: &Path,
+    path: Option<&toml::Spanned<PathBuf>>,
+    default: &str,
+) -> PathBuf {
+    path.map_or_else(
+        || PathBuf::from(default),
+        |path| resolve(base, path.get_ref()),
+    )
 }
 
 /// Remembers where each name was first declared and reports later repeats.
