@@ -32,6 +32,7 @@ mod name;
 mod paths;
 mod presence;
 mod reader;
+mod secret;
 mod sections;
 mod sku_map;
 mod span;
@@ -57,6 +58,7 @@ pub use reader::{
     LlrpLink, Reader, ReaderKind, ReaderLink, Region, SerialFamily, SerialLink, SerialPort,
     BAUD_RATES, DEFAULT_BAUD, DEFAULT_KEEPALIVE, DEFAULT_LLRP_PORT,
 };
+pub use secret::{read_secret_file, SecretFileError};
 pub use sku_map::SkuMapping;
 pub use span::{locate, Location};
 pub use zone::Zone;

@@ -64,6 +64,10 @@ fn parse(
     let sections = read_sections(text, &mut sink);
     let (config, named_files) = build(sections, origin, &mut sink);
     check_named_files(&named_files, checks, &mut sink);
+    debug_assert!(
+        config.is_some() || sink.len() > 0,
+        "every path that yields no config reports why"
+    );
     match config {
         Some(config) if sink.len() == 0 => Ok(config),
         // Every path that yields no config has reported why, so this is never empty.

@@ -9,6 +9,7 @@ use crate::duration::Interval;
 use crate::error::{ConfigProblem, ErrorSink};
 use crate::host_port::{HostPort, HostPortError};
 use crate::paths::{resolve, FileRef, FileRole};
+use crate::secret::{read_secret_file, SecretFileError};
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -68,6 +69,17 @@ pub struct Mqtt {
     pub outbox_max_bytes: u64,
     /// Cap of the exponential reconnect backoff (`reconnect-backoff-max`, default 60 s).
     pub reconnect_backoff_max: Duration,
+}
+
+impl Mqtt {
+    /// The broker password from `password-file`, read now (so a rotated password is picked
+    /// up at the next connect); `None` when no password file is configured.
+    pub fn read_password(&self) -> Result<Option<String>, SecretFileError> {
+        self.password_file
+            .as_deref()
+            .map(read_secret_file)
+            .transpose()
+    }
 }
 
 /// A broker address from `mqtt://host[:port]` or `mqtts://host[:port]`.

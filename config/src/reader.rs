@@ -251,21 +251,21 @@ impl ReaderSpec {
     fn llrp_link(&self, reader: &str, sink: &mut ErrorSink) -> Option<LlrpLink> {
         let kind = ReaderKind::Llrp.as_str();
         let mut all_good = true;
-        all_good &= self.refuse_key(
+        all_good &= refuse_key(
             "device",
             self.device.as_ref().map(Spanned::span),
             reader,
             kind,
             sink,
         );
-        all_good &= self.refuse_key(
+        all_good &= refuse_key(
             "baud",
             self.baud.as_ref().map(Spanned::span),
             reader,
             kind,
             sink,
         );
-        all_good &= self.refuse_key(
+        all_good &= refuse_key(
             "region",
             self.region.as_ref().map(Spanned::span),
             reader,
@@ -310,7 +310,7 @@ impl ReaderSpec {
         sink: &mut ErrorSink,
     ) -> Option<SerialLink> {
         let kind = self.kind.get_ref().as_str();
-        let mut all_good = self.refuse_key(
+        let mut all_good = refuse_key(
             "keepalive",
             self.keepalive.as_ref().map(Spanned::span),
             reader,
@@ -345,31 +345,28 @@ impl ReaderSpec {
         };
         all_good.then_some(link)
     }
+}
 
-    /// Reports `key` when it is set on a reader whose kind has no use for it.
-    fn refuse_key(
-        &self,
-        key: &'static str,
-        span: Option<std::ops::Range<usize>>,
-        reader: &str,
-        kind: &'static str,
-        sink: &mut ErrorSink,
-    ) -> bool {
-        match span {
-            None => true,
-            Some(span) => {
-                sink.at(
-                    span,
-                    ConfigProblem::KeyNotForKind {
-                        reader: reader.to_owned(),
-                        key,
-                        kind,
-                    },
-                );
-                false
-            }
-        }
-    }
+/// Reports `key` when it is set on a reader whose kind has no use for it.
+fn refuse_key(
+    key: &'static str,
+    span: Option<std::ops::Range<usize>>,
+    reader: &str,
+    kind: &'static str,
+    sink: &mut ErrorSink,
+) -> bool {
+    let Some(span) = span else {
+        return true;
+    };
+    sink.at(
+        span,
+        ConfigProblem::KeyNotForKind {
+            reader: reader.to_owned(),
+            key,
+            kind,
+        },
+    );
+    false
 }
 
 fn parse_address(
