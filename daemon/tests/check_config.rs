@@ -172,3 +172,27 @@ fn without_an_option_the_default_path_is_checked() {
     let all = format!("{}{}", stdout(&output), stderr_lines(&output).join("\n"));
     assert!(all.contains("/etc/tagtally/tagtally.toml"), "{all}");
 }
+
+#[test]
+fn json_output_is_one_document_with_line_and_column() {
+    let (_dir, path) = config_file(GOOD);
+    let output = check_config(&["-c", path_str(&path), "--json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        document,
+        serde_json::json!({"file": path_str(&path), "ok": true, "zones": 2, "readers": 1})
+    );
+
+    let (_dir, path) = config_file(&GOOD.replace("address = ", "adress = "));
+    let output = check_config(&["-c", path_str(&path), "--json"]);
+    assert_eq!(output.status.code(), Some(78));
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(document["ok"], false);
+    assert_eq!(document["errors"][0]["line"], 12);
+    assert_eq!(document["errors"][0]["col"], 1);
+    assert!(document["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("unknown field `adress`"));
+}

@@ -48,6 +48,9 @@ pub struct CheckConfigArgs {
     /// The config file to check.
     #[arg(short, long, value_name = "FILE", default_value = tagtally_config::DEFAULT_CONFIG_PATH)]
     pub config: PathBuf,
+    /// Print one JSON document on stdout instead of readable lines.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Runs the parsed command line and returns the process exit code.
