@@ -1,1 +1,64 @@
 //! The tagtally configuration: schema, loader and validation (SPEC §4).
+//!
+//! [`Config::load`] reads a TOML file and returns either a [`Config`] with every default applied
+//! or a [`ConfigErrors`] listing every problem as `FILE:LINE:COL: message`. Checking runs in
+//! stages, each reporting all it finds:
+//!
+//! 1. TOML syntax (all syntax errors; nothing else is checked when there are any);
+//! 2. each top-level section and each `[[zone]]`, `[[reader]]` and `[[sku-map]]` table on its
+//!    own: unknown keys, types and ranges (the first problem of each table, with its place);
+//! 3. cross-field rules: unique names, antennas mapped to declared zones, keys fitting the
+//!    reader's kind, TLS files only with `mqtts://`, no inline secrets;
+//! 4. the file system, as [`FileChecks`] says: the config file not world-writable, every named
+//!    file readable, secrets not world-readable and not empty.
+//!
+//! [`Config::from_str`] runs stages 1–3 only, for tests and tools that have text, not a file;
+//! [`FileChecks::UnderRoot`] runs stage 4 against a copy of a gateway's files. Relative paths in
+//! a config are resolved against the config file's directory.
+//!
+//! Keys beyond SPEC §4 (documented in `tagtally.example.toml`): `[presence] rssi-margin-db` and
+//! its per-zone override; `[mqtt] protocol`, `keep-alive`, `outbox-max-bytes`,
+//! `reconnect-backoff-max`; `baud` and `region` defaults for serial readers.
+
+mod config;
+mod duration;
+mod error;
+mod file_checks;
+mod host_port;
+mod load;
+mod log_level;
+mod mqtt;
+mod name;
+mod paths;
+mod presence;
+mod reader;
+mod secret;
+mod sections;
+mod sku_map;
+mod span;
+mod validate;
+mod zone;
+
+pub use config::{
+    Config, DEFAULT_CONFIG_PATH, DEFAULT_CONTROL_SOCKET, DEFAULT_STATE_DIR, MAX_SOCKET_PATH_BYTES,
+};
+pub use duration::{parse_positive_duration, DurationError, MAX_DURATION};
+pub use error::{ConfigError, ConfigErrors, ConfigProblem};
+pub use file_checks::{FileChecks, MAX_SECRET_BYTES};
+pub use host_port::{HostPort, HostPortError};
+pub use log_level::LogLevel;
+pub use mqtt::{
+    BrokerUrl, BrokerUrlError, ClientCert, Mqtt, MqttProtocol, DEFAULT_FLUSH_INTERVAL,
+    DEFAULT_KEEP_ALIVE, DEFAULT_MQTTS_PORT, DEFAULT_MQTT_PORT, DEFAULT_OUTBOX_MAX_BYTES,
+    DEFAULT_RECONNECT_BACKOFF_MAX, DEFAULT_SNAPSHOT_INTERVAL, DEFAULT_TOPIC_PREFIX,
+};
+pub use name::is_valid_name;
+pub use presence::Presence;
+pub use reader::{
+    LlrpLink, Reader, ReaderKind, ReaderLink, Region, SerialFamily, SerialLink, SerialPort,
+    BAUD_RATES, DEFAULT_BAUD, DEFAULT_KEEPALIVE, DEFAULT_LLRP_PORT,
+};
+pub use secret::{read_secret_file, SecretFileError};
+pub use sku_map::SkuMapping;
+pub use span::{locate, Location};
+pub use zone::Zone;

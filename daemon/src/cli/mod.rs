@@ -1,8 +1,10 @@
 //! Command-line grammar (clap) and dispatch to each command's module.
 
+mod check_config;
 mod epc_decode;
 
 use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// tagtally: trustworthy per-zone, per-SKU RFID stock counts for a retail store.
@@ -15,6 +17,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Validate the configuration; every problem is printed as FILE:LINE:COL: message.
+    CheckConfig(CheckConfigArgs),
     /// GS1 EPC tools.
     Epc {
         #[command(subcommand)]
@@ -38,9 +42,21 @@ pub struct EpcDecodeArgs {
     pub hex: Vec<String>,
 }
 
+/// Arguments of `tagtally check-config`.
+#[derive(Debug, Args)]
+pub struct CheckConfigArgs {
+    /// The config file to check.
+    #[arg(short, long, value_name = "FILE", default_value = tagtally_config::DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+    /// Print one JSON document on stdout instead of readable lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::CheckConfig(args) => check_config::run(&args),
         Command::Epc {
             command: EpcCommand::Decode(args),
         } => epc_decode::run(&args),

@@ -1,0 +1,54 @@
+//! The root of the configuration: what `tagtally run` and every tool that reads the config get.
+
+use crate::log_level::LogLevel;
+use crate::mqtt::Mqtt;
+use crate::presence::Presence;
+use crate::reader::Reader;
+use crate::sku_map::SkuMapping;
+use crate::zone::Zone;
+use std::path::PathBuf;
+
+/// Where the config is read from unless `-c/--config` says otherwise.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/tagtally/tagtally.toml";
+/// `state-dir` when not given (systemd's `StateDirectory=tagtally`).
+pub const DEFAULT_STATE_DIR: &str = "/var/lib/tagtally";
+/// `control-socket` when not given (under systemd's `RuntimeDirectory=tagtally`).
+pub const DEFAULT_CONTROL_SOCKET: &str = "/run/tagtally/control.sock";
+/// Longest unix socket path Linux accepts (`sockaddr_un.sun_path` less its terminating NUL).
+pub const MAX_SOCKET_PATH_BYTES: usize = 107;
+
+/// A valid configuration: defaults applied, per-zone presence resolved, relative paths resolved
+/// against the config file's directory, every cross-reference checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The store's name (`store`, `[a-z0-9_-]{1,64}`), part of every MQTT topic.
+    pub store: String,
+    /// Directory of the redb database (`state-dir`).
+    pub state_dir: PathBuf,
+    /// The control socket's path (`control-socket`).
+    pub control_socket: PathBuf,
+    /// `log-level`.
+    pub log_level: LogLevel,
+    /// `[presence]` with defaults applied: the rules of a zone without overrides.
+    pub presence: Presence,
+    /// `[[zone]]`, in file order, each with its effective presence rules.
+    pub zones: Vec<Zone>,
+    /// `[[reader]]`, in file order.
+    pub readers: Vec<Reader>,
+    /// `[[sku-map]]`, in file order.
+    pub sku_map: Vec<SkuMapping>,
+    /// `[mqtt]`.
+    pub mqtt: Mqtt,
+}
+
+impl Config {
+    /// The zone called `name`.
+    pub fn zone(&self, name: &str) -> Option<&Zone> {
+        self.zones.iter().find(|zone| zone.name == name)
+    }
+
+    /// The reader called `name`.
+    pub fn reader(&self, name: &str) -> Option<&Reader> {
+        self.readers.iter().find(|reader| reader.name == name)
+    }
+}

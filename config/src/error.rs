@@ -1,0 +1,454 @@
+//! Config problems, each with the file and the place in it, printed as `FILE:LINE:COL: message`.
+
+use crate::host_port::HostPortError;
+use crate::mqtt::BrokerUrlError;
+use crate::span::{locate, Location};
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// What is wrong, with the offending values. Messages are lower-case, without a trailing period.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigProblem {
+    /// A TOML syntax error, or a value of the wrong type or range (message from the parser).
+    #[error("{0}")]
+    Toml(String),
+    /// The config file could not be read at all.
+    #[error("cannot read the config file: {reason}")]
+    ConfigUnreadable {
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// Anyone on the gateway could rewrite the config.
+    #[error("the config file is writable by every user (mode {mode:04o}): anyone could redirect the readers or the uplink; run `chmod o-w` on it")]
+    ConfigWorldWritable {
+        /// The file's permission bits.
+        mode: u32,
+    },
+    /// A required top-level key is absent.
+    #[error("missing required key `{key}`")]
+    MissingKey {
+        /// The key.
+        key: &'static str,
+    },
+    /// A required section is absent.
+    #[error("missing required section [{section}]")]
+    MissingSection {
+        /// The section's name.
+        section: &'static str,
+    },
+    /// A top-level key the schema does not know.
+    #[error("unknown key `{key}`, expected one of {expected}")]
+    UnknownKey {
+        /// The key as written.
+        key: String,
+        /// The keys allowed there.
+        expected: &'static str,
+    },
+    /// `zone`, `reader` or `sku-map` written as something else than `[[...]]` tables.
+    #[error("`{key}` must be written as [[{key}]] tables")]
+    NotArrayOfTables {
+        /// The key.
+        key: String,
+    },
+    /// `presence` or `mqtt` written as something else than a `[...]` table.
+    #[error("`{key}` must be a table ([{key}])")]
+    NotATable {
+        /// The key.
+        key: String,
+    },
+    /// A secret written into the config instead of a file.
+    #[error("inline secrets are not accepted: put the {what} in a file that only tagtally can read and name that file with `{file_key}`")]
+    InlineSecret {
+        /// What the secret is.
+        what: &'static str,
+        /// The key that names the secret's file.
+        file_key: &'static str,
+    },
+    /// Two zones, two readers or two sku-map entries with the same name or prefix.
+    #[error("{what} `{name}` is declared twice (first at line {first_line})")]
+    Duplicate {
+        /// `zone`, `reader` or `sku-map epc-prefix`.
+        what: &'static str,
+        /// The repeated name.
+        name: String,
+        /// Line of the first declaration.
+        first_line: usize,
+    },
+    /// An antenna mapped to a zone nobody declared.
+    #[error(
+        "reader `{reader}` maps antenna {antenna} to zone `{zone}`, which no [[zone]] declares"
+    )]
+    UnknownZone {
+        /// The reader.
+        reader: String,
+        /// The antenna number.
+        antenna: u16,
+        /// The undeclared zone.
+        zone: String,
+    },
+    /// An antenna key that is not 1..=65535.
+    #[error("reader `{reader}`: antenna `{antenna}` is not a number from 1 to 65535")]
+    BadAntenna {
+        /// The reader.
+        reader: String,
+        /// The key as written.
+        antenna: String,
+    },
+    /// A duration below the least that key accepts.
+    #[error("`{key}` is {value:?}; it must be at least {min:?}")]
+    TooShort {
+        /// The key.
+        key: &'static str,
+        /// The duration given.
+        value: std::time::Duration,
+        /// The least accepted.
+        min: std::time::Duration,
+    },
+    /// A reader that feeds no zone.
+    #[error("reader `{reader}` maps no antenna to a zone")]
+    NoAntennas {
+        /// The reader.
+        reader: String,
+    },
+    /// A key that belongs to another reader kind.
+    #[error("`{key}` does not apply to {kind} reader `{reader}`")]
+    KeyNotForKind {
+        /// The reader.
+        reader: String,
+        /// The key.
+        key: &'static str,
+        /// The reader's kind.
+        kind: &'static str,
+    },
+    /// A key the reader's kind needs.
+    #[error("{kind} reader `{reader}` needs `{key}`")]
+    MissingKeyForKind {
+        /// The reader.
+        reader: String,
+        /// The key.
+        key: &'static str,
+        /// The reader's kind.
+        kind: &'static str,
+    },
+    /// A serial reader with both `device` and `address`, or neither.
+    #[error("{kind} reader `{reader}` takes exactly one of `device` (a serial port) and `address` (a serial-over-TCP bridge)")]
+    SerialPortChoice {
+        /// The reader.
+        reader: String,
+        /// The reader's kind.
+        kind: &'static str,
+    },
+    /// A bad `address`.
+    #[error("invalid address `{address}`: {reason}")]
+    BadAddress {
+        /// The address as written.
+        address: String,
+        /// What is wrong with it.
+        reason: HostPortError,
+    },
+    /// A bad `[mqtt] url`.
+    #[error("invalid mqtt url `{url}`: {reason}")]
+    BadMqttUrl {
+        /// The url as written.
+        url: String,
+        /// What is wrong with it.
+        reason: BrokerUrlError,
+    },
+    /// A TLS file with a plain `mqtt://` url.
+    #[error("`{key}` needs an mqtts:// url, but the url is plain mqtt://")]
+    TlsFileWithoutTls {
+        /// The TLS key.
+        key: &'static str,
+    },
+    /// Half of a client certificate pair.
+    #[error("`{present}` needs `{missing}` (mutual TLS takes the certificate and its key)")]
+    UnpairedClientCert {
+        /// The key that is there.
+        present: &'static str,
+        /// The key that is not.
+        missing: &'static str,
+    },
+    /// MQTT carries a password only together with a user name.
+    #[error("`password-file` needs `username`: MQTT sends a password only with a user name")]
+    PasswordWithoutUsername,
+    /// A topic prefix that would break the topic tree.
+    #[error("invalid topic-prefix `{prefix}`: {reason}")]
+    BadTopicPrefix {
+        /// The prefix as written.
+        prefix: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A client id a broker would refuse.
+    #[error("invalid client-id `{client_id}`: {reason}")]
+    BadClientId {
+        /// The id as written.
+        client_id: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An sku-map prefix that is not hex EPC digits.
+    #[error("invalid epc-prefix `{prefix}`: {reason}")]
+    BadEpcPrefix {
+        /// The prefix as written.
+        prefix: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An sku-map SKU that HQ could not use.
+    #[error("invalid sku `{sku}`: {reason}")]
+    BadSku {
+        /// The SKU as written.
+        sku: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A control socket path longer than `sockaddr_un` holds.
+    #[error(
+        "control-socket path `{path}` is {len} bytes long; a unix socket path holds at most {max}"
+    )]
+    SocketPathTooLong {
+        /// The path.
+        path: PathBuf,
+        /// Its length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A file the config names cannot be opened.
+    #[error("`{key}` {path}: cannot be read: {reason}")]
+    FileUnreadable {
+        /// The key naming the file.
+        key: &'static str,
+        /// The path checked.
+        path: PathBuf,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// A path that names a directory or a device rather than a file.
+    #[error("`{key}` {path}: is not a regular file")]
+    NotAFile {
+        /// The key naming the file.
+        key: &'static str,
+        /// The path checked.
+        path: PathBuf,
+    },
+    /// A secret any local user could read.
+    #[error("`{key}` {path}: is readable by every user (mode {mode:04o}); run `chmod o-r` on it")]
+    SecretWorldReadable {
+        /// The key naming the file.
+        key: &'static str,
+        /// The path checked.
+        path: PathBuf,
+        /// The file's permission bits.
+        mode: u32,
+    },
+    /// A secret file with nothing (or only a line end) in it.
+    #[error("`{key}` {path}: is empty")]
+    EmptySecret {
+        /// The key naming the file.
+        key: &'static str,
+        /// The path checked.
+        path: PathBuf,
+    },
+    /// A secret file far larger than any password.
+    #[error("`{key}` {path}: is {len} bytes, more than the {max} bytes a secret may have")]
+    SecretTooLarge {
+        /// The key naming the file.
+        key: &'static str,
+        /// The path checked.
+        path: PathBuf,
+        /// Its size.
+        len: u64,
+        /// The limit.
+        max: u64,
+    },
+}
+
+/// One problem in one config file, at a line and column when it has one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    /// The config file (or the origin given to [`crate::Config::from_str`]).
+    pub file: PathBuf,
+    /// Where in the file; `None` for problems of the whole file (unreadable, permissions).
+    pub location: Option<Location>,
+    /// What is wrong.
+    pub problem: ConfigProblem,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        match self.location {
+            Some(Location { line, col }) => write!(
+                formatter,
+                "{}:{line}:{col}: {}",
+                self.file.display(),
+                self.problem
+            ),
+            None => write!(formatter, "{}: {}", self.file.display(), self.problem),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Every problem found in a config, in file order (whole-file problems first). Never empty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl ConfigErrors {
+    /// The problems, in file order.
+    pub fn iter(&self) -> std::slice::Iter<'_, ConfigError> {
+        self.0.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a ConfigErrors {
+    type Item = &'a ConfigError;
+    type IntoIter = std::slice::Iter<'a, ConfigError>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// One problem per line, so the whole set can be printed as it is.
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        for (index, error) in self.0.iter().enumerate() {
+            if index > 0 {
+                formatter.write_str("\n")?;
+            }
+            write!(formatter, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Collects problems while the loader goes on checking, turning byte spans into locations.
+#[derive(Debug)]
+pub(crate) struct ErrorSink<'t> {
+    file: PathBuf,
+    text: &'t str,
+    errors: Vec<ConfigError>,
+}
+
+impl<'t> ErrorSink<'t> {
+    pub(crate) fn new(file: &Path, text: &'t str) -> Self {
+        ErrorSink {
+            file: file.to_path_buf(),
+            text,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Records a problem at the start of `span`.
+    pub(crate) fn at(&mut self, span: Range<usize>, problem: ConfigProblem) {
+        let location = Some(locate(self.text, span.start));
+        self.push(location, problem);
+    }
+
+    /// Records a problem of the whole file.
+    pub(crate) fn whole_file(&mut self, problem: ConfigProblem) {
+        self.push(None, problem);
+    }
+
+    /// Records a parser error; `fallback` locates it when the parser gave no span.
+    pub(crate) fn toml(&mut self, error: &toml::de::Error, fallback: Range<usize>) {
+        let span = error.span().unwrap_or(fallback);
+        self.at(span, ConfigProblem::Toml(error.message().to_owned()));
+    }
+
+    /// The line of the byte `offset`, for "first declared at line N" messages.
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
+        locate(self.text, offset).line
+    }
+
+    /// How many problems were recorded so far.
+    pub(crate) fn len(&self) -> usize {
+        self.errors.len()
+    }
+
+    fn push(&mut self, location: Option<Location>, problem: ConfigProblem) {
+        self.errors.push(ConfigError {
+            file: self.file.clone(),
+            location,
+            problem,
+        });
+    }
+
+    /// The problems in file order: whole-file ones first, then by line and column.
+    pub(crate) fn into_errors(mut self) -> Vec<ConfigError> {
+        // A stable sort keeps problems at the same place in the order they were found.
+        self.errors.sort_by_key(|error| error.location);
+        self.errors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_file_line_col_message() {
+        let error = ConfigError {
+            file: PathBuf::from("/etc/tagtally/tagtally.toml"),
+            location: Some(Location { line: 3, col: 7 }),
+            problem: ConfigProblem::MissingKey { key: "store" },
+        };
+        assert_eq!(
+            error.to_string(),
+            "/etc/tagtally/tagtally.toml:3:7: missing required key `store`"
+        );
+    }
+
+    #[test]
+    fn whole_file_problems_have_no_line_and_column() {
+        let error = ConfigError {
+            file: PathBuf::from("t.toml"),
+            location: None,
+            problem: ConfigProblem::ConfigWorldWritable { mode: 0o666 },
+        };
+        assert!(error
+            .to_string()
+            .starts_with("t.toml: the config file is writable by every user (mode 0666)"));
+    }
+
+    #[test]
+    fn the_sink_sorts_by_place_whole_file_first() {
+        let text = "a\nb\nc\n";
+        let mut sink = ErrorSink::new(Path::new("t.toml"), text);
+        sink.at(4..5, ConfigProblem::MissingKey { key: "c" });
+        sink.at(0..1, ConfigProblem::MissingKey { key: "a" });
+        sink.whole_file(ConfigProblem::ConfigWorldWritable { mode: 0o666 });
+        let lines: Vec<_> = sink
+            .into_errors()
+            .iter()
+            .map(|error| error.location.map(|location| location.line))
+            .collect();
+        assert_eq!(lines, [None, Some(1), Some(3)]);
+    }
+
+    #[test]
+    fn messages_are_lower_case_without_trailing_period() {
+        let samples = [
+            ConfigProblem::PasswordWithoutUsername,
+            ConfigProblem::InlineSecret {
+                what: "mqtt password",
+                file_key: "password-file",
+            },
+            ConfigProblem::NoAntennas { reader: "r".into() },
+        ];
+        for problem in samples {
+            let message = problem.to_string();
+            assert!(!message.ends_with('.'), "{message}");
+            assert!(
+                !message.starts_with(|c: char| c.is_uppercase()),
+                "{message}"
+            );
+        }
+    }
+}

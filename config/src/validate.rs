@@ -1,0 +1,181 @@
+//! Cross-field rules: names unique, antennas mapped to declared zones, keys that fit the reader's
+//! kind and the url's scheme, and defaults filled in. Works on the parsed sections only; the
+//! file system is [`crate::file_checks`]' business.
+
+use crate::config::{Config, DEFAULT_CONTROL_SOCKET, DEFAULT_STATE_DIR, MAX_SOCKET_PATH_BYTES};
+use crate::error::{ConfigProblem, ErrorSink};
+use crate::paths::{base_dir, resolve, FileRef};
+use crate::presence::Presence;
+use crate::sections::Sections;
+use crate::sku_map::{check_sku, normalize_epc_prefix, SkuMapping};
+use crate::zone::Zone;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// Builds the [`Config`] from `sections`, reporting every cross-field problem into `sink`, and
+/// lists the files the config names. The config is `None` when any part is missing or invalid.
+pub(crate) fn build(
+    sections: Sections,
+    origin: &Path,
+    sink: &mut ErrorSink,
+) -> (Option<Config>, Vec<FileRef>) {
+    let mut files = Vec::new();
+    if sections.syntax_broken {
+        return (None, files);
+    }
+    let base = base_dir(origin);
+
+    let store = sections
+        .store
+        .as_ref()
+        .map(|store| store.get_ref().0.clone());
+    if store.is_none() && !sections.written.contains("store") {
+        sink.at(0..0, ConfigProblem::MissingKey { key: "store" });
+    }
+
+    let presence = sections
+        .presence
+        .as_ref()
+        .map_or_else(Presence::default, |spec| spec.apply_to(Presence::default()));
+
+    let mut first_zone = FirstSeen::new("zone");
+    let mut zones: Vec<Zone> = Vec::with_capacity(sections.zones.len());
+    for zone in &sections.zones {
+        if first_zone.is_new(&zone.name.get_ref().0, zone.name.span(), sink) {
+            zones.push(zone.resolve(presence));
+        }
+    }
+    let mut zone_names: HashSet<String> = zones.iter().map(|zone| zone.name.clone()).collect();
+    zone_names.extend(sections.names_of_invalid_zones.iter().cloned());
+
+    let mut first_reader = FirstSeen::new("reader");
+    let mut readers = Vec::with_capacity(sections.readers.len());
+    for reader in &sections.readers {
+        let unique = first_reader.is_new(&reader.name.get_ref().0, reader.name.span(), sink);
+        // A duplicate's own keys are still checked: the technician fixes both in one go.
+        if let Some(built) = reader.build(&zone_names, sink) {
+            if unique {
+                readers.push(built);
+            }
+        }
+    }
+
+    let sku_map = build_sku_map(&sections, sink);
+
+    let mqtt = match &sections.mqtt {
+        Some(spec) => spec.build(store.as_deref(), &base, &mut files, sink),
+        None => {
+            if !sections.written.contains("mqtt") {
+                sink.at(0..0, ConfigProblem::MissingSection { section: "mqtt" });
+            }
+            None
+        }
+    };
+
+    let state_dir = resolve_or_default(&base, sections.state_dir.as_ref(), DEFAULT_STATE_DIR);
+    let control_socket = resolve_or_default(
+        &base,
+        sections.control_socket.as_ref(),
+        DEFAULT_CONTROL_SOCKET,
+    );
+    let socket_len = control_socket.as_os_str().len();
+    if socket_len > MAX_SOCKET_PATH_BYTES {
+        let span = sections
+            .control_socket
+            .as_ref()
+            .map_or(0..0, toml::Spanned::span);
+        sink.at(
+            span,
+            ConfigProblem::SocketPathTooLong {
+                path: control_socket.clone(),
+                len: socket_len,
+                max: MAX_SOCKET_PATH_BYTES,
+            },
+        );
+    }
+
+    let config = (|| {
+        Some(Config {
+            store: store?,
+            state_dir,
+            control_socket,
+            log_level: sections.log_level.unwrap_or_default(),
+            presence,
+            zones,
+            readers,
+            sku_map,
+            mqtt: mqtt?,
+        })
+    })();
+    (config, files)
+}
+
+fn build_sku_map(sections: &Sections, sink: &mut ErrorSink) -> Vec<SkuMapping> {
+    let mut first_prefix = FirstSeen::new("sku-map epc-prefix");
+    let mut mappings = Vec::with_capacity(sections.sku_map.len());
+    for entry in &sections.sku_map {
+        let prefix = normalize_epc_prefix(entry.epc_prefix.get_ref())
+            .map_err(|problem| sink.at(entry.epc_prefix.span(), problem))
+            .ok();
+        let sku_ok = check_sku(entry.sku.get_ref())
+            .map_err(|problem| sink.at(entry.sku.span(), problem))
+            .is_ok();
+        if let Some(prefix) = prefix {
+            if first_prefix.is_new(&prefix, entry.epc_prefix.span(), sink) && sku_ok {
+                mappings.push(SkuMapping {
+                    epc_prefix: prefix,
+                    sku: entry.sku.get_ref().clone(),
+                });
+            }
+        }
+    }
+    mappings
+}
+
+fn resolve_or_default(
+    base: &Path,
+    path: Option<&toml::Spanned<PathBuf>>,
+    default: &str,
+) -> PathBuf {
+    path.map_or_else(
+        || PathBuf::from(default),
+        |path| resolve(base, path.get_ref()),
+    )
+}
+
+/// Remembers where each name was first declared and reports later repeats.
+struct FirstSeen {
+    what: &'static str,
+    first: HashMap<String, usize>,
+}
+
+impl FirstSeen {
+    fn new(what: &'static str) -> Self {
+        FirstSeen {
+            what,
+            first: HashMap::new(),
+        }
+    }
+
+    /// `true` for the first declaration of `name`; a repeat is reported at `span`.
+    fn is_new(&mut self, name: &str, span: Range<usize>, sink: &mut ErrorSink) -> bool {
+        match self.first.get(name) {
+            Some(&first_offset) => {
+                sink.at(
+                    span,
+                    ConfigProblem::Duplicate {
+                        what: self.what,
+                        name: name.to_owned(),
+                        first_line: sink.line_of(first_offset),
+                    },
+                );
+                false
+            }
+            None => {
+                self.first.insert(name.to_owned(), span.start);
+                true
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! `tagtally check-config`: validates a config exactly as `tagtally run` loads it (SPEC §5).
+//!
+//! Every problem goes to stderr as `FILE:LINE:COL: message` (or `FILE: message` for problems of
+//! the whole file) and the exit code is 78 (EX_CONFIG). A missing or unreadable config file is a
+//! configuration problem too, so it also exits 78 rather than 74 (EX_IOERR): what the
+//! technician has to fix is the config, and systemd shows the same code for both.
+//!
+//! With `--json`, one document goes to stdout either way:
+//! `{"file","ok":true,"zones","readers"}` or
+//! `{"file","ok":false,"errors":[{"file","line","col","message"}]}` (`line`/`col` null for
+//! problems of the whole file); the exit codes are the same.
+
+use super::CheckConfigArgs;
+use serde_json::json;
+use std::process::ExitCode;
+use tagtally::exit;
+use tagtally_config::{Config, ConfigErrors};
+
+/// Runs `check-config`.
+pub fn run(args: &CheckConfigArgs) -> ExitCode {
+    let result = Config::load(&args.config);
+    if args.json {
+        println!("{}", json_report(args, &result));
+    } else {
+        print_report(args, &result);
+    }
+    match result {
+        Ok(_) => exit::code(exit::OK),
+        Err(_) => exit::code(exit::CONFIG),
+    }
+}
+
+fn print_report(args: &CheckConfigArgs, result: &Result<Config, ConfigErrors>) {
+    match result {
+        Ok(config) => println!(
+            "ok: {} ({} zones, {} readers)",
+            args.config.display(),
+            config.zones.len(),
+            config.readers.len()
+        ),
+        Err(errors) => {
+            for error in errors {
+                eprintln!("{error}");
+            }
+        }
+    }
+}
+
+fn json_report(args: &CheckConfigArgs, result: &Result<Config, ConfigErrors>) -> serde_json::Value {
+    let file = args.config.display().to_string();
+    match result {
+        Ok(config) => json!({
+            "file": file,
+            "ok": true,
+            "zones": config.zones.len(),
+            "readers": config.readers.len(),
+        }),
+        Err(errors) => {
+            let errors: Vec<_> = errors
+                .iter()
+                .map(|error| {
+                    json!({
+                        "file": error.file.display().to_string(),
+                        "line": error.location.map(|location| location.line),
+                        "col": error.location.map(|location| location.col),
+                        "message": error.problem.to_string(),
+                    })
+                })
+                .collect();
+            json!({ "file": file, "ok": false, "errors": errors })
+        }
+    }
+}
