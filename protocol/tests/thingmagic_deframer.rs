@@ -103,11 +103,17 @@ fn a_corrupted_frame_is_dropped_and_the_next_delivered() {
 }
 
 #[test]
-fn a_false_header_whose_length_reaches_past_the_junk_does_not_hold_back_the_next_frame() {
+fn a_false_header_whose_length_reaches_past_the_junk_is_given_up_once_the_line_is_idle() {
     // Junk "FF 30" claims a 55-byte frame; the real keep-alive (7 bytes) is complete behind it.
     let mut deframer = ResponseDeframer::new(1024);
     let stream = [&[0xFF, 0x30][..], &keep_alive()].concat();
-    assert_eq!(frames_of(&mut deframer, &stream), vec![keep_alive()]);
+    assert!(
+        frames_of(&mut deframer, &stream).is_empty(),
+        "more bytes may still complete it"
+    );
+    assert_eq!(deframer.buffered(), stream.len());
+    deframer.on_idle();
+    assert_eq!(frames_of(&mut deframer, &[]), vec![keep_alive()]);
     let stats = deframer.stats();
     assert_eq!(stats.abandoned_partial_frames, 1);
     assert_eq!(stats.bytes_discarded, 2);
@@ -123,11 +129,15 @@ fn a_false_header_inside_a_stream_costs_only_the_junk() {
         keep_alive(),
     ]
     .concat();
-    assert_eq!(
-        frames_of(&mut deframer, &stream),
-        vec![tag_frame(), tag_frame(), keep_alive()]
-    );
+    assert_eq!(frames_of(&mut deframer, &stream), vec![tag_frame()]);
+    // The stream goes on: the false 207-byte frame completes, fails its CRC, and only the junk
+    // is lost.
+    let more: Vec<u8> = std::iter::repeat_n(keep_alive(), 30).flatten().collect();
+    let frames = frames_of(&mut deframer, &more);
+    assert_eq!(frames[0], tag_frame());
+    assert_eq!(frames.len(), 1 + 1 + 30);
     assert_eq!(deframer.stats().bytes_discarded, 3);
+    assert_eq!(deframer.stats().bad_crc, 1);
 }
 
 #[test]

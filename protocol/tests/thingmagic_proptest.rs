@@ -271,14 +271,14 @@ proptest! {
             stream.extend_from_slice(junk);
             stream.extend_from_slice(frame);
         }
-        // A trailing keep-alive flushes any false header still waiting at the end.
-        let flush = encoded_response(&Response::StreamStatus(StatusWord::NoTagsFound));
-        stream.extend_from_slice(&flush);
         let mut deframer = ResponseDeframer::new(0);
         let mut out = Vec::new();
         for chunk in chunks(&stream, &cuts) {
             deframer.feed(chunk, |frame| out.push(frame.as_bytes().to_vec()));
         }
+        // The line goes quiet: a false header still waiting is given up.
+        deframer.on_idle();
+        deframer.feed(&[], |frame| out.push(frame.as_bytes().to_vec()));
         let mut remaining = out.iter();
         for frame in &encoded {
             prop_assert!(remaining.any(|got| got == frame), "frame lost: {:02X?}", frame);

@@ -1,16 +1,17 @@
 //! Streaming R2000 deframer: push bytes from the serial line in, pull checked frames out.
 //!
-//! Behaviour (tokio-modbus's RTU rules, plus a guarded look-ahead):
+//! Behaviour (tokio-modbus's RTU rules, plus an idle look-ahead):
 //! * Nothing is consumed until a whole frame with a good checksum is buffered; a partial frame
 //!   stays.
 //! * Bytes before a header (0xA0) are dropped up to the next header. A header with LEN below 3
 //!   or whose frame fails its checksum loses one byte and the hunt restarts just after it.
-//! * A false header can declare a length that reaches past the junk into real frames. Rather
-//!   than stall until that many bytes arrived (a reader that finished its round may stay silent),
-//!   the deframer drops the false start when a later header already completes a frame with a
-//!   good checksum *and* that frame ends at the end of the buffer or right before another 0xA0.
-//!   The 8-bit checksum alone would let a tag's payload fake a frame too often; the boundary
-//!   condition makes that about 256 times rarer.
+//! * A false header can declare a length that reaches past the junk into real frames. While
+//!   bytes keep coming that resolves itself: the false frame completes, fails its checksum and
+//!   costs one byte. A reader that finished its round may go silent, though, so the driver calls
+//!   [`Deframer::on_idle`] after a quiet period; the next `next_frame` then drops a declared frame
+//!   that cannot complete if a later header already completes a frame with a good checksum. With
+//!   an 8-bit checksum a tag's payload fakes a frame far too often to do this while a real frame
+//!   may still be arriving, hence only when idle.
 //! * The buffer never holds more than `capacity` bytes. `push` takes what fits and returns how
 //!   much; because capacity is at least one maximal frame, a full buffer always lets `next_frame`
 //!   make progress, so this never wedges and never silently loses bytes.
@@ -46,6 +47,8 @@ pub struct Deframer {
     start: usize,
     capacity: usize,
     in_sync: bool,
+    /// Set by `on_idle`, cleared when bytes arrive: allows the look-ahead past a stalled header.
+    idle: bool,
     stats: DeframerStats,
 }
 
@@ -74,6 +77,7 @@ impl Deframer {
             start: 0,
             capacity,
             in_sync: true,
+            idle: false,
             stats: DeframerStats::default(),
         }
     }
@@ -98,6 +102,7 @@ impl Deframer {
         self.buffer.clear();
         self.start = 0;
         self.in_sync = true;
+        self.idle = false;
     }
 
     /// Appends as many of `bytes` as fit and returns how many that was.
@@ -110,7 +115,19 @@ impl Deframer {
         let room = self.capacity.saturating_sub(self.buffer.len());
         let taken = room.min(bytes.len());
         self.buffer.extend_from_slice(&bytes[..taken]);
+        if taken > 0 {
+            self.idle = false;
+        }
         taken
+    }
+
+    /// Tells the deframer the line has been quiet (the driver decides how long: a few byte
+    /// times at the link's baud rate is plenty). Until more bytes arrive, `next_frame` may then
+    /// give up a header whose declared frame cannot complete from what is buffered, when a later
+    /// header already completes a good frame — so junk that looks like a long frame does not
+    /// hold back the real frames behind it.
+    pub fn on_idle(&mut self) {
+        self.idle = true;
     }
 
     /// The next good frame, or `None` when more bytes are needed.
@@ -185,6 +202,7 @@ impl Deframer {
                     reason: DropReason::Junk,
                 },
             },
+            None if !self.idle => Step::NeedMore,
             None => match later_complete_frame(pending) {
                 Some(offset) => Step::Discard {
                     count: offset,
@@ -211,22 +229,16 @@ impl Deframer {
     }
 }
 
-/// The offset of the first later header that completes a good frame ending at the buffer end or
-/// right before another header. `pending` is shorter than one maximal frame here.
+/// The offset of the first later header that already completes a good frame. `pending` is
+/// shorter than one maximal frame here, so this stays cheap.
 fn later_complete_frame(pending: &[u8]) -> Option<usize> {
     (1..pending.len()).find(|&offset| {
         let rest = &pending[offset..];
-        let (Some(&HEADER), Some(&len)) = (rest.first(), rest.get(1)) else {
-            return false;
-        };
-        let end = usize::from(len) + 2;
-        let well_bounded = match rest.get(end) {
-            None => end == rest.len(),
-            Some(&next) => next == HEADER,
-        };
-        well_bounded
-            && rest
-                .get(..end)
-                .is_some_and(|candidate| Frame::new_checked(candidate).is_ok())
+        match (rest.first(), rest.get(1)) {
+            (Some(&HEADER), Some(&len)) => rest
+                .get(..usize::from(len) + 2)
+                .is_some_and(|candidate| Frame::new_checked(candidate).is_ok()),
+            _ => false,
+        }
     })
 }

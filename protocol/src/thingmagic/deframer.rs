@@ -1,15 +1,17 @@
 //! Streaming ThingMagic deframer: push bytes from the serial line in, pull checked frames out.
 //!
-//! Behaviour (the tokio-modbus RTU decoder's rules, plus a bounded look-ahead):
+//! Behaviour (the tokio-modbus RTU decoder's rules, plus an idle look-ahead):
 //! * Nothing is consumed until a whole frame with a good CRC is buffered; a partial frame stays.
 //! * Bytes before a header (0xFF) are dropped up to the next header. A header whose frame fails
 //!   its CRC loses one byte and the hunt restarts just after it, so a real frame that began inside
 //!   the bad one is still found.
-//! * A false header (0xFF inside junk) can declare a length that reaches past the junk. Instead of
-//!   stalling until that many bytes arrived, the deframer looks for a later header that already
-//!   completes a frame with a good CRC and, if it finds one, drops the false start. The price: a
-//!   real frame that is still arriving and *contains* a complete valid frame in its payload would
-//!   be given up for the inner one (a 1-in-65536 CRC coincidence on top of that layout).
+//! * A false header (0xFF inside junk) can declare a length that reaches past the junk. While
+//!   bytes keep coming that resolves itself: the false frame completes, fails its CRC and costs
+//!   one byte. When the line goes quiet it would stall the real frames behind it, so the driver
+//!   calls [`Deframer::on_idle`] after a quiet period; the next `next_frame` then drops a
+//!   declared frame that cannot complete if a later header already completes a frame with a good
+//!   CRC. Doing this only when idle keeps a real frame that is still arriving from ever being
+//!   given up for a look-alike inside its own payload.
 //! * The buffer never holds more than `capacity` bytes. `push` takes what fits and returns how
 //!   much; the caller offers the rest after pulling frames. Because capacity is at least one
 //!   maximal frame, a full buffer always lets `next_frame` make progress, so this never wedges
@@ -88,6 +90,8 @@ pub struct Deframer<D: Direction> {
     start: usize,
     capacity: usize,
     in_sync: bool,
+    /// Set by `on_idle`, cleared when bytes arrive: allows the look-ahead past a stalled header.
+    idle: bool,
     stats: DeframerStats,
     direction: PhantomData<D>,
 }
@@ -116,6 +120,7 @@ impl<D: Direction> Deframer<D> {
             start: 0,
             capacity,
             in_sync: true,
+            idle: false,
             stats: DeframerStats::default(),
             direction: PhantomData,
         }
@@ -141,6 +146,7 @@ impl<D: Direction> Deframer<D> {
         self.buffer.clear();
         self.start = 0;
         self.in_sync = true;
+        self.idle = false;
     }
 
     /// Appends as many of `bytes` as fit and returns how many that was.
@@ -153,7 +159,19 @@ impl<D: Direction> Deframer<D> {
         let room = self.capacity.saturating_sub(self.buffer.len());
         let taken = room.min(bytes.len());
         self.buffer.extend_from_slice(&bytes[..taken]);
+        if taken > 0 {
+            self.idle = false;
+        }
         taken
+    }
+
+    /// Tells the deframer the line has been quiet (the driver decides how long: a few byte
+    /// times at the link's baud rate is plenty). Until more bytes arrive, `next_frame` may then
+    /// give up a header whose declared frame cannot complete from what is buffered, when a later
+    /// header already completes a good frame — so junk that looks like a long frame does not
+    /// hold back the real frames behind it.
+    pub fn on_idle(&mut self) {
+        self.idle = true;
     }
 
     /// The next good frame, or `None` when more bytes are needed.
@@ -222,6 +240,7 @@ impl<D: Direction> Deframer<D> {
                     reason: DropReason::Junk,
                 },
             },
+            None if !self.idle => Step::NeedMore,
             None => match later_complete_frame::<D>(pending) {
                 Some(offset) => Step::Discard {
                     count: offset,
