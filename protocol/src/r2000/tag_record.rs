@@ -12,6 +12,8 @@ use super::error::{DecodeError, EncodeError};
 
 /// RSSI bit saying the antenna number is 5..8 on 8-port units.
 const RSSI_HIGH_ANTENNA_BANK: u8 = 0x80;
+/// FreqAnt + PC + 3 + RSSI = 7 bytes, the length of a round summary.
+const AMBIGUOUS_EPC_LEN: usize = 3;
 
 /// A tag record as on the wire.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -93,12 +95,12 @@ impl TagRecord {
         }
     }
 
-    /// Appends the reply data. EPCs come in 16-bit words; an odd length is refused, which also
-    /// keeps a record from ever looking like a 7-byte round summary.
+    /// Appends the reply data. A 3-byte EPC is refused: its 7 data bytes would read back as a
+    /// round summary (real EPCs come in 16-bit words anyway).
     pub fn emit(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        if !self.epc.len().is_multiple_of(2) {
+        if self.epc.len() == AMBIGUOUS_EPC_LEN {
             return Err(EncodeError::OutOfRange {
-                what: "epc length (bytes, must be even)",
+                what: "epc length (3 bytes reads as a round summary)",
                 value: i32::try_from(self.epc.len()).unwrap_or(i32::MAX),
             });
         }
