@@ -165,3 +165,96 @@ impl<'a> Iterator for Frames<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEEPALIVE: [u8; 10] = [0x04, 0x3E, 0, 0, 0, 10, 0, 0, 0x12, 0x34];
+
+    #[test]
+    fn empty_and_partial_headers_need_more() {
+        let limits = FrameLimits::default();
+        assert_eq!(
+            next_frame(&[], &limits),
+            Ok(Framed::Incomplete { frame_len: None })
+        );
+        for n in 1..6 {
+            assert_eq!(
+                next_frame(&KEEPALIVE[..n], &limits),
+                Ok(Framed::Incomplete { frame_len: None }),
+                "{n} bytes"
+            );
+        }
+        assert_eq!(
+            next_frame(&KEEPALIVE[..9], &limits),
+            Ok(Framed::Incomplete {
+                frame_len: Some(10)
+            })
+        );
+    }
+
+    #[test]
+    fn whole_message_is_consumed_exactly() {
+        let mut two = KEEPALIVE.to_vec();
+        two.extend_from_slice(&KEEPALIVE);
+        let Ok(Framed::Complete { message, consumed }) = next_frame(&two, &FrameLimits::default())
+        else {
+            panic!("expected a frame");
+        };
+        assert_eq!(consumed, 10);
+        assert_eq!(message.header().id, 0x1234);
+        assert!(message.body().is_empty());
+    }
+
+    #[test]
+    fn lengths_are_judged_from_the_header_alone() {
+        let limits = FrameLimits {
+            max_message_len: 100,
+        };
+        let too_small = [0x04, 0x3E, 0, 0, 0, 9];
+        assert_eq!(
+            next_frame(&too_small, &limits),
+            Err(FrameError::LengthTooSmall { declared: 9 })
+        );
+        let too_large = [0x04, 0x3D, 0, 0, 0, 101];
+        assert_eq!(
+            next_frame(&too_large, &limits),
+            Err(FrameError::LengthTooLarge {
+                declared: 101,
+                max: 100
+            })
+        );
+        let huge = [0x04, 0x3D, 0xFF, 0xFF, 0xFF, 0xFF];
+        assert!(matches!(
+            next_frame(&huge, &FrameLimits::default()),
+            Err(FrameError::LengthTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn unsupported_version_is_reported_from_the_first_byte() {
+        // Version 3 in bits 2..5 of the first byte.
+        assert_eq!(
+            next_frame(&[0x0C], &FrameLimits::default()),
+            Err(FrameError::UnsupportedVersion { version: 3 })
+        );
+        assert_eq!(
+            next_frame(
+                &[0x00, 0x3E, 0, 0, 0, 10, 0, 0, 0, 0],
+                &FrameLimits::default()
+            ),
+            Err(FrameError::UnsupportedVersion { version: 0 })
+        );
+    }
+
+    #[test]
+    fn frames_iterator_stops_at_a_partial_tail() {
+        let mut bytes = KEEPALIVE.to_vec();
+        bytes.extend_from_slice(&KEEPALIVE[..4]);
+        let mut frames = Frames::new(&bytes, FrameLimits::default());
+        assert!(matches!(frames.next(), Some(Ok(_))));
+        assert!(frames.next().is_none());
+        assert_eq!(frames.remainder(), &KEEPALIVE[..4]);
+    }
+}

@@ -253,3 +253,64 @@ impl fmt::Display for LlrpStatus {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_the_path_to_the_culprit() {
+        let status = LlrpStatus {
+            code: StatusCode::MParameterError,
+            description: "invalid antenna".into(),
+            field_error: None,
+            parameter_error: Some(ParameterError {
+                parameter_type: 177,
+                code: StatusCode::PFieldError,
+                field_error: Some(FieldError {
+                    field_num: 3,
+                    code: StatusCode::AOutOfRange,
+                }),
+                parameter_error: None,
+            }),
+        };
+        assert_eq!(
+            status.to_string(),
+            "M_ParameterError: invalid antenna (parameter 177 field 3)"
+        );
+        let field_only = LlrpStatus {
+            field_error: Some(FieldError {
+                field_num: 1,
+                code: StatusCode::AInvalid,
+            }),
+            ..LlrpStatus::new(StatusCode::MFieldError, "")
+        };
+        assert_eq!(field_only.to_string(), "M_FieldError (field 1)");
+        assert_eq!(
+            LlrpStatus::new(StatusCode::Unknown(999), "odd").to_string(),
+            "status 999: odd"
+        );
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        // ParameterError chains 100 deep: refused, no stack exhaustion.
+        let mut inner: Vec<u8> = Vec::new();
+        for _ in 0..100 {
+            let mut outer = Vec::new();
+            outer.extend_from_slice(&tlv::PARAMETER_ERROR.to_be_bytes());
+            outer.extend_from_slice(&((8 + inner.len()) as u16).to_be_bytes());
+            outer.extend_from_slice(&[0, 177, 0, 200]);
+            outer.extend_from_slice(&inner);
+            inner = outer;
+        }
+        let mut body = vec![0, 100, 0, 0];
+        body.extend_from_slice(&inner);
+        assert_eq!(
+            LlrpStatus::parse(&body),
+            Err(DecodeError::NestingTooDeep {
+                max: MAX_ERROR_NESTING
+            })
+        );
+    }
+}
