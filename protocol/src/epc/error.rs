@@ -17,7 +17,7 @@ pub enum DecodeError {
     #[error("partition {0} is reserved (valid: 0-6)")]
     BadPartition(u8),
     /// A decimal field holds a value with more digits than its partition allows.
-    #[error("{field} {value} has more than {digits} digits (partition {partition})")]
+    #[error("{field} {value} has more digits than partition {partition} allows ({digits})")]
     TooManyDigits {
         /// Which field (`company prefix`, `item reference`, ...).
         field: &'static str,
