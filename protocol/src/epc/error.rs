@@ -1,5 +1,6 @@
 //! Why an EPC whose header names a GS1 scheme cannot be decoded as that scheme.
 
+use super::header::Scheme;
 use thiserror::Error;
 
 /// The fields behind a known header are not a valid encoding of its scheme (SPEC §5.1 `invalid`).
@@ -12,6 +13,14 @@ pub enum DecodeError {
         needed: usize,
         /// Bits the EPC has.
         got: usize,
+    },
+    /// A scheme's decoder was handed an EPC with another header.
+    #[error("header 0x{found:02x} is not {expected}")]
+    WrongHeader {
+        /// The scheme whose decoder was called.
+        expected: Scheme,
+        /// The EPC's first byte.
+        found: u8,
     },
     /// Partition 7 is reserved in every partition table.
     #[error("partition {0} is reserved (valid: 0-6)")]
@@ -47,4 +56,20 @@ pub enum DecodeError {
     /// A 7-bit serial with no characters (GS1 serials have at least one).
     #[error("serial is empty")]
     EmptySerial,
+}
+
+/// Checks that `epc` has at least `bits` bits and starts with `scheme`'s header.
+#[inline]
+pub(crate) fn expect_scheme(epc: &[u8], scheme: Scheme, bits: usize) -> Result<(), DecodeError> {
+    let got = epc.len().saturating_mul(8);
+    if got < bits {
+        return Err(DecodeError::TooFewBits { needed: bits, got });
+    }
+    match epc.first() {
+        Some(&found) if found == scheme.header() => Ok(()),
+        found => Err(DecodeError::WrongHeader {
+            expected: scheme,
+            found: found.copied().unwrap_or(0),
+        }),
+    }
 }

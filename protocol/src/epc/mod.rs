@@ -10,6 +10,16 @@
 //!
 //! `sku(epc) == decode(epc).sku()` for every input; the fuzz target checks it.
 //!
+//! ```
+//! use tagtally_protocol::epc::{self, Sku};
+//!
+//! let bytes = [0x30, 0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, 0x40, 0x00, 0x00, 0x1A, 0x85];
+//! let Sku::Gtin(gtin) = epc::sku(&bytes) else { unreachable!() };
+//! assert_eq!(gtin.to_string(), "80614141123458");
+//! let decoded = epc::decode(&bytes);
+//! assert_eq!(decoded.scheme_name(), "sgtin-96");
+//! ```
+//!
 //! # What decodes to what
 //!
 //! | header | result |

@@ -2,7 +2,7 @@
 
 use super::bits::BitReader;
 use super::digits::Digits;
-use super::error::DecodeError;
+use super::error::{expect_scheme, DecodeError};
 use super::header::Scheme;
 use super::identity::Gs1Identity;
 use super::partition::{digits_field, split, Table, GIAI, GRAI, SGLN_GDTI, SSCC_GSRN};
@@ -103,16 +103,11 @@ struct Partitioned<'a> {
 
 fn partitioned<'a>(
     epc: &'a [u8],
+    scheme: Scheme,
     table: &Table,
     ref_field: &'static str,
 ) -> Result<Partitioned<'a>, DecodeError> {
-    let got = epc.len().saturating_mul(8);
-    if got < BITS_96 {
-        return Err(DecodeError::TooFewBits {
-            needed: BITS_96,
-            got,
-        });
-    }
+    expect_scheme(epc, scheme, BITS_96)?;
     let mut reader = BitReader::at(epc, 8);
     let filter = reader.read(3).unwrap_or(0) as u8;
     let partition = reader.read(3).unwrap_or(0) as u8;
@@ -130,7 +125,7 @@ fn partitioned<'a>(
 impl Sscc96 {
     /// Decodes the first 96 bits of `epc` as an SSCC-96.
     pub fn decode(epc: &[u8]) -> Result<Sscc96, DecodeError> {
-        let p = partitioned(epc, &SSCC_GSRN, "serial reference")?;
+        let p = partitioned(epc, Scheme::SSCC_96, &SSCC_GSRN, "serial reference")?;
         Ok(Sscc96 {
             filter: p.filter,
             company_prefix: p.company_prefix,
@@ -142,7 +137,7 @@ impl Sscc96 {
 impl Sgln96 {
     /// Decodes the first 96 bits of `epc` as an SGLN-96.
     pub fn decode(epc: &[u8]) -> Result<Sgln96, DecodeError> {
-        let mut p = partitioned(epc, &SGLN_GDTI, "location reference")?;
+        let mut p = partitioned(epc, Scheme::SGLN_96, &SGLN_GDTI, "location reference")?;
         Ok(Sgln96 {
             filter: p.filter,
             company_prefix: p.company_prefix,
@@ -155,7 +150,7 @@ impl Sgln96 {
 impl Grai96 {
     /// Decodes the first 96 bits of `epc` as a GRAI-96.
     pub fn decode(epc: &[u8]) -> Result<Grai96, DecodeError> {
-        let mut p = partitioned(epc, &GRAI, "asset type")?;
+        let mut p = partitioned(epc, Scheme::GRAI_96, &GRAI, "asset type")?;
         Ok(Grai96 {
             filter: p.filter,
             company_prefix: p.company_prefix,
@@ -168,7 +163,7 @@ impl Grai96 {
 impl Giai96 {
     /// Decodes the first 96 bits of `epc` as a GIAI-96.
     pub fn decode(epc: &[u8]) -> Result<Giai96, DecodeError> {
-        let p = partitioned(epc, &GIAI, "asset reference")?;
+        let p = partitioned(epc, Scheme::GIAI_96, &GIAI, "asset reference")?;
         Ok(Giai96 {
             filter: p.filter,
             company_prefix: p.company_prefix,
@@ -180,13 +175,7 @@ impl Giai96 {
 impl Gid96 {
     /// Decodes the first 96 bits of `epc` as a GID-96.
     pub fn decode(epc: &[u8]) -> Result<Gid96, DecodeError> {
-        let got = epc.len().saturating_mul(8);
-        if got < BITS_96 {
-            return Err(DecodeError::TooFewBits {
-                needed: BITS_96,
-                got,
-            });
-        }
+        expect_scheme(epc, Scheme::GID_96, BITS_96)?;
         let mut r = BitReader::at(epc, 8);
         Ok(Gid96 {
             manager: r.read(28).unwrap_or(0) as u32,
@@ -199,7 +188,7 @@ impl Gid96 {
 impl Gdti96 {
     /// Decodes the first 96 bits of `epc` as a GDTI-96.
     pub fn decode(epc: &[u8]) -> Result<Gdti96, DecodeError> {
-        let mut p = partitioned(epc, &SGLN_GDTI, "document type")?;
+        let mut p = partitioned(epc, Scheme::GDTI_96, &SGLN_GDTI, "document type")?;
         Ok(Gdti96 {
             filter: p.filter,
             company_prefix: p.company_prefix,
@@ -212,7 +201,7 @@ impl Gdti96 {
 impl Gsrn96 {
     /// Decodes the first 96 bits of `epc` as a GSRN-96.
     pub fn decode(epc: &[u8]) -> Result<Gsrn96, DecodeError> {
-        let p = partitioned(epc, &SSCC_GSRN, "service reference")?;
+        let p = partitioned(epc, Scheme::GSRN_96, &SSCC_GSRN, "service reference")?;
         Ok(Gsrn96 {
             filter: p.filter,
             company_prefix: p.company_prefix,

@@ -2,7 +2,7 @@
 
 use super::bits::BitReader;
 use super::digits::{pow10, Digits};
-use super::error::DecodeError;
+use super::error::{expect_scheme, DecodeError};
 use super::gtin::Gtin14;
 use super::header::Scheme;
 use super::identity::Gs1Identity;
@@ -56,10 +56,11 @@ pub(crate) fn gtin_of(company_prefix: Digits, item_ref: Digits) -> Gtin14 {
 }
 
 impl Sgtin96 {
-    /// Decodes the first 96 bits of `epc` as an SGTIN-96 (the header is not checked here: the
-    /// dispatcher did). Allocates nothing: this is the first-sighting path.
+    /// Decodes the first 96 bits of `epc` as an SGTIN-96. Allocates nothing: this is the
+    /// first-sighting path.
     #[inline]
     pub fn decode(epc: &[u8]) -> Result<Sgtin96, DecodeError> {
+        expect_scheme(epc, Scheme::SGTIN_96, SGTIN_96_BITS)?;
         let Some(head) = epc.first_chunk::<12>() else {
             return Err(DecodeError::TooFewBits {
                 needed: SGTIN_96_BITS,
@@ -101,13 +102,7 @@ impl Sgtin96 {
 impl Sgtin198 {
     /// Decodes `epc` as an SGTIN-198 (bits after the 198th, the tag's word padding, are ignored).
     pub fn decode(epc: &[u8]) -> Result<Sgtin198, DecodeError> {
-        let got = epc.len().saturating_mul(8);
-        if got < SGTIN_198_BITS {
-            return Err(DecodeError::TooFewBits {
-                needed: SGTIN_198_BITS,
-                got,
-            });
-        }
+        expect_scheme(epc, Scheme::SGTIN_198, SGTIN_198_BITS)?;
         let mut r = BitReader::at(epc, 8);
         let filter = r.read(3).unwrap_or(0) as u8;
         let partition = r.read(3).unwrap_or(0) as u8;
