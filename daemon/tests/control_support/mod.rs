@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tagtally::control::{
-    AntennaStatus, ControlServer, FixedBackend, Link, LinkState, Mqtt, MqttState, Outbox,
-    ReaderStatus, ServerLimits, Status, Stock, StockCount, TailEvent, TailHub, Timestamp,
+    AntennaStatus, ControlBackend, ControlServer, FixedBackend, Link, LinkState, Mqtt, MqttState,
+    Outbox, ReaderStatus, ServerLimits, Status, Stock, StockCount, TailEvent, TailHub, Timestamp,
 };
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
@@ -177,6 +177,16 @@ impl TestDaemon {
     }
 
     pub fn start_with(backend: FixedBackend, limits: ServerLimits) -> TestDaemon {
+        let tail = backend.tail.clone();
+        TestDaemon::start_backend(backend, tail, limits)
+    }
+
+    /// Serves any backend; `tail` is the hub its `tail` subscribes to.
+    pub fn start_backend<B: ControlBackend>(
+        backend: B,
+        tail: TailHub,
+        limits: ServerLimits,
+    ) -> TestDaemon {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("control.sock");
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -186,7 +196,6 @@ impl TestDaemon {
             .expect("runtime");
         let server = ControlServer::bind(&path, limits).expect("bind");
         let (stop, stopped) = oneshot::channel::<()>();
-        let tail = backend.tail.clone();
         let served = runtime.spawn(server.serve(Arc::new(backend), async {
             let _ = stopped.await;
         }));
