@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tagtally::control::{
     AntennaStatus, ControlClient, ControlServer, FixedBackend, Link, LinkState, Mqtt, MqttState,
-    Outbox, ReaderStatus, ServerLimits, Status, Stock, StockCount, StockFilter, TailHub, Timestamp,
+    Outbox, ReaderStatus, ServerLimits, Status, Stock, StockCount, StockFilter, StockSnapshot,
+    TailHub, Timestamp,
 };
 
 const ZONES: [&str; 5] = [
@@ -193,12 +194,12 @@ fn backend() -> FixedBackend {
                 last_read: Some(now),
             }],
         }],
-        stock: Stock {
+        stock: StockSnapshot::new(Stock {
             store: "paris-01".to_owned(),
             epoch: "bench".to_owned(),
             seq: 1,
             counts,
-        },
+        }),
         tail: TailHub::default(),
     }
 }

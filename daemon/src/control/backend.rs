@@ -10,10 +10,12 @@ use std::future::Future;
 ///
 /// Answers must come from memory the daemon already keeps, never from a queue behind ingest:
 /// `stock` is budgeted at p99 ≤ 1 ms for the whole round trip (SPEC §8). The intended shape is
-/// a published snapshot: after each committed batch the engine stores an `Arc<Stock>` (counts
-/// sorted by zone then SKU, with the batch's `seq`) in a `tokio::sync::watch` channel, and
-/// `stock` borrows the latest one and applies [`StockFilter::apply`]. Status and reader
-/// figures are likewise gathered from counters the tasks publish, not by asking the tasks.
+/// a published snapshot: after each committed batch the engine builds a
+/// [`super::StockSnapshot`] (the counts with the batch's `seq`, so counts and `seq` always
+/// agree) and stores it as an `Arc` in a `tokio::sync::watch` channel; `stock` borrows the
+/// latest one and answers [`super::StockSnapshot::query`], a few binary searches. Status and
+/// reader figures are likewise gathered from counters the tasks publish, not by asking the
+/// tasks and waiting for their turn.
 pub trait ControlBackend: Send + Sync + 'static {
     /// Daemon health.
     fn status(&self) -> impl Future<Output = Result<Status, BackendError>> + Send;

@@ -4,6 +4,7 @@
 use super::backend::{BackendError, ControlBackend};
 use super::filter::StockFilter;
 use super::model::{ReaderStatus, Status, Stock};
+use super::snapshot::StockSnapshot;
 use super::tail::{TailHub, TailSubscription};
 
 /// Answers `status`, `readers` and `stock` with the values given, and `tail` from its hub.
@@ -14,7 +15,7 @@ pub struct FixedBackend {
     /// The `readers` answer.
     pub readers: Vec<ReaderStatus>,
     /// The whole stock table; `stock` answers it filtered.
-    pub stock: Stock,
+    pub stock: StockSnapshot,
     /// Where `tail` subscribes; publish on a clone to feed tail clients.
     pub tail: TailHub,
 }
@@ -29,7 +30,7 @@ impl ControlBackend for FixedBackend {
     }
 
     async fn stock(&self, filter: &StockFilter) -> Result<Stock, BackendError> {
-        Ok(filter.apply(&self.stock))
+        Ok(self.stock.query(filter))
     }
 
     fn tail(&self) -> Result<TailSubscription, BackendError> {

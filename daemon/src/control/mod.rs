@@ -15,8 +15,9 @@
 //!
 //! # Hooking it up in the daemon
 //!
-//! The daemon implements [`ControlBackend`] over state its tasks already publish (see the
-//! trait's documentation for the stock snapshot that keeps `stock` under 1 ms), creates one
+//! The daemon implements [`ControlBackend`] over state its tasks already publish (for
+//! `stock`: the latest [`StockSnapshot`] the engine published, which keeps the round trip
+//! under 1 ms whatever ingest is doing; see the trait's documentation), creates one
 //! [`TailHub`] and hands clones to whoever produces events (the engine for arrivals,
 //! departures and moves; the ingest path for reads, after checking
 //! [`TailHub::is_watched`]), then binds and serves:
@@ -43,6 +44,7 @@ mod fixed;
 pub mod model;
 pub mod protocol;
 mod server;
+mod snapshot;
 mod tail;
 mod timestamp;
 
@@ -55,5 +57,6 @@ pub use model::{
     StockCount, TailEvent, TailKind,
 };
 pub use server::{BindError, ControlServer, ServerLimits, SOCKET_MODE};
+pub use snapshot::StockSnapshot;
 pub use tail::{TailHub, TailItem, TailSubscription, DEFAULT_TAIL_CAPACITY};
 pub use timestamp::Timestamp;

@@ -8,7 +8,7 @@
 //! [`ServerLimits::write_timeout`] closes the connection. A `tail` client is never timed out
 //! (a paused terminal is legitimate); it reads from a bounded ring and is told what it missed.
 
-use super::backend::ControlBackend;
+use super::backend::{BackendError, ControlBackend};
 use super::filter::TailFilter;
 use super::protocol::{encode_line, parse_request, EventLine, Reply, Request, MAX_REQUEST_BYTES};
 use super::tail::TailItem;
@@ -339,16 +339,22 @@ async fn session<B: ControlBackend>(
             Ok(Ok(Frame::Line)) if line.iter().all(u8::is_ascii_whitespace) => continue,
             Ok(Ok(Frame::Line)) => {}
         }
-        let reply = match parse_request(&line) {
-            Err(error) => Reply::Error(error.to_string()),
+        let answered = match parse_request(&line) {
+            Err(error) => Some(Reply::Error(error.to_string())),
             Ok(Request::Tail(filter)) => {
                 return tail(reader, write, &*backend, filter, limits, stop).await;
             }
-            Ok(request) => tokio::select! {
-                () = stopped(&mut stop) => return,
-                reply = answer(&*backend, request) => reply,
-            },
+            Ok(Request::Status) => {
+                until_stopped(&mut stop, reply(backend.status(), Reply::Status)).await
+            }
+            Ok(Request::Readers) => {
+                until_stopped(&mut stop, reply(backend.readers(), Reply::Readers)).await
+            }
+            Ok(Request::Stock(filter)) => {
+                until_stopped(&mut stop, reply(backend.stock(&filter), Reply::Stock)).await
+            }
         };
+        let Some(reply) = answered else { return };
         encode_line(&reply, &mut out);
         if !send(&mut write, &out, Some(limits.write_timeout), &mut stop).await {
             return;
@@ -356,17 +362,25 @@ async fn session<B: ControlBackend>(
     }
 }
 
-/// The reply to a request other than `tail`.
-async fn answer<B: ControlBackend>(backend: &B, request: Request) -> Reply {
-    let answered = match request {
-        Request::Status => backend.status().await.map(Reply::Status),
-        Request::Readers => backend.readers().await.map(Reply::Readers),
-        Request::Stock(filter) => backend.stock(&filter).await.map(Reply::Stock),
-        Request::Tail(_) => Ok(Reply::Error(
-            "`tail` cannot be answered with one reply".into(),
-        )),
-    };
-    answered.unwrap_or_else(|error| Reply::Error(error.to_string()))
+/// The backend's answer as a reply line's payload; its failure as an error reply.
+async fn reply<T>(
+    answer: impl Future<Output = Result<T, BackendError>>,
+    wrap: fn(T) -> Reply,
+) -> Reply {
+    answer
+        .await
+        .map_or_else(|error| Reply::Error(error.to_string()), wrap)
+}
+
+/// `future`'s output, or `None` if the server stops first.
+async fn until_stopped<F: Future>(
+    stop: &mut watch::Receiver<bool>,
+    future: F,
+) -> Option<F::Output> {
+    tokio::select! {
+        () = stopped(stop) => None,
+        output = future => Some(output),
+    }
 }
 
 /// Streams events to a `tail` client until it disconnects or the server stops.

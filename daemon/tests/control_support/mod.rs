@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tagtally::control::{
     AntennaStatus, ControlBackend, ControlServer, FixedBackend, Link, LinkState, Mqtt, MqttState,
-    Outbox, ReaderStatus, ServerLimits, Status, Stock, StockCount, TailEvent, TailHub, Timestamp,
+    Outbox, ReaderStatus, ServerLimits, Status, Stock, StockCount, StockSnapshot, TailEvent,
+    TailHub, Timestamp,
 };
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
@@ -137,7 +138,7 @@ pub fn sample_backend(tail_capacity: usize) -> FixedBackend {
     FixedBackend {
         status: sample_status(),
         readers: sample_readers(),
-        stock: sample_stock(),
+        stock: StockSnapshot::new(sample_stock()),
         tail: TailHub::new(tail_capacity),
     }
 }
