@@ -24,7 +24,8 @@
 //!
 //! ```no_run
 //! # async fn run(backend: std::sync::Arc<tagtally::control::FixedBackend>,
-//! #              stop: impl std::future::Future<Output = ()>) -> Result<(), Box<dyn std::error::Error>> {
+//! #              stop: impl std::future::Future<Output = ()> + Send + 'static)
+//! #              -> Result<(), Box<dyn std::error::Error>> {
 //! use tagtally::control::{ControlServer, ServerLimits};
 //! let server = ControlServer::bind("/run/tagtally/control.sock", ServerLimits::default())?;
 //! tokio::spawn(server.serve(backend, stop)); // returns once `stop` completes

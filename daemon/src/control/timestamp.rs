@@ -4,6 +4,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+/// 9999-12-31T23:59:59.999Z as time since the epoch: the last instant a four-digit year writes.
+const LATEST_SINCE_EPOCH: Duration = Duration::from_millis(253_402_300_799_999);
+
 /// A wall-clock instant, written as RFC 3339 UTC with milliseconds (`2025-03-01T09:30:00.250Z`),
 /// the same form as the `time` of the MQTT payloads (SPEC §6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -29,9 +32,13 @@ impl From<SystemTime> for Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // humantime refuses nothing after 1970; instants before it cannot come from a clock
-        // that tagtally trusts, so they print as the epoch rather than failing.
-        let time = self.0.max(SystemTime::UNIX_EPOCH);
+        // RFC 3339 has four-digit years after 1970 here, and humantime fails outside that
+        // range; such instants cannot come from a clock tagtally trusts, so they print
+        // clamped rather than failing a whole reply.
+        let latest = SystemTime::UNIX_EPOCH
+            .checked_add(LATEST_SINCE_EPOCH)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let time = self.0.clamp(SystemTime::UNIX_EPOCH, latest);
         write!(f, "{}", humantime::format_rfc3339_millis(time))
     }
 }
@@ -61,6 +68,14 @@ mod tests {
         let json = serde_json::to_string(&time).unwrap();
         assert_eq!(json, r#""2025-03-01T09:30:00.250Z""#);
         assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), time);
+    }
+
+    #[test]
+    fn out_of_range_instants_print_clamped() {
+        let before = Timestamp(SystemTime::UNIX_EPOCH - Duration::from_secs(1));
+        assert_eq!(before.to_string(), "1970-01-01T00:00:00.000Z");
+        let after = Timestamp(SystemTime::UNIX_EPOCH + Duration::from_secs(400_000_000_000));
+        assert_eq!(after.to_string(), "9999-12-31T23:59:59.999Z");
     }
 
     #[test]
