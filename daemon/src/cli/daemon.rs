@@ -5,8 +5,7 @@ use super::ControlArgs;
 use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime};
-use tagtally::control::{ClientError, ControlClient, Timestamp};
+use tagtally::control::{ClientError, ControlClient};
 use tagtally::exit;
 use tagtally_config::{Config, FileChecks};
 
@@ -78,41 +77,4 @@ pub fn json_line<T: serde::Serialize>(value: &T) -> String {
         .unwrap_or_else(|error| format!("{{\"error\":\"cannot encode: {error}\"}}"));
     line.push('\n');
     line
-}
-
-/// "3s ago", "1h 2m ago", "now", or "never" — for times in tables.
-pub fn ago(time: Option<Timestamp>, now: SystemTime) -> String {
-    match time {
-        None => "never".to_owned(),
-        Some(time) => {
-            let age = time.age(now);
-            if age < Duration::from_secs(1) {
-                "now".to_owned()
-            } else {
-                format!("{} ago", human_duration(age))
-            }
-        }
-    }
-}
-
-/// A duration in whole seconds at most, with the two largest units: "1h 2m", "45s", "3d 4h".
-pub fn human_duration(duration: Duration) -> String {
-    let whole = humantime::format_duration(Duration::from_secs(duration.as_secs())).to_string();
-    whole.split(' ').take(2).collect::<Vec<_>>().join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_read_like_a_person_wrote_them() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let before = |secs| Some(Timestamp(now - Duration::from_secs(secs)));
-        assert_eq!(ago(None, now), "never");
-        assert_eq!(ago(before(0), now), "now");
-        assert_eq!(ago(before(45), now), "45s ago");
-        assert_eq!(ago(before(3723), now), "1h 2m ago");
-        assert_eq!(human_duration(Duration::from_secs(90_061)), "1day 1h");
-    }
 }

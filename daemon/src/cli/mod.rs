@@ -3,6 +3,7 @@
 mod check_config;
 mod daemon;
 mod epc_decode;
+mod human;
 mod readers;
 mod status;
 mod stock;

@@ -1,6 +1,7 @@
 //! `tagtally readers`: every reader and antenna with its link, rate, last read and error counts.
 
-use super::daemon::{ago, connect, fail, json_line, print};
+use super::daemon::{connect, fail, json_line, print};
+use super::human::ago;
 use super::table::{colour_on_stdout, Align, Cell, Table, Tone};
 use super::ControlArgs;
 use std::process::ExitCode;

@@ -1,6 +1,7 @@
 //! `tagtally status`: the daemon's health on one screen (SPEC §5).
 
-use super::daemon::{ago, connect, fail, human_duration, json_line, print};
+use super::daemon::{connect, fail, json_line, print};
+use super::human::{ago, human_bytes, human_duration};
 use super::table::{colour_on_stdout, Align, Cell, Table, Tone};
 use super::ControlArgs;
 use std::process::ExitCode;
@@ -91,31 +92,4 @@ pub fn render(status: &Status, now: SystemTime, colour: bool) -> String {
     };
     line("stale zones", stale);
     table.render(colour)
-}
-
-/// 1536 → "1.5 KiB"; exact below 1 KiB.
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_read_in_binary_units() {
-        assert_eq!(human_bytes(0), "0 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(5 * 1024 * 1024), "5.0 MiB");
-    }
 }
