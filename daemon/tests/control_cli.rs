@@ -363,16 +363,9 @@ fn tail_json_prints_one_event_per_line_in_order() {
         let event: TailEvent = serde_json::from_str(&line).expect(&line);
         assert_eq!(event, numbered_event(n));
     }
-    assert_eq!(
-        next_line(&mut out),
-        r#"{"kind":"move","time":"2025-03-01T09:30:00.260Z","epc":"3074257bf7194e4000001a85","from":"floor","to":"backroom","sku":"80614141123458"}"#
-            .to_owned()
-            + "\n"
-    );
-    assert_eq!(
-        serde_json::from_str::<TailEvent>(&moved_json()).unwrap(),
-        moved
-    );
+    let line = next_line(&mut out);
+    assert_eq!(line, moved_json() + "\n");
+    assert_eq!(serde_json::from_str::<TailEvent>(&line).unwrap(), moved);
     // The daemon going away ends the stream: exit 69 with a message.
     daemon.stop();
     assert_eq!(next_line(&mut out), "");
@@ -380,6 +373,7 @@ fn tail_json_prints_one_event_per_line_in_order() {
     assert_eq!(status.code(), Some(69));
 }
 
+/// The SPEC-shaped JSON line of the move event published above.
 fn moved_json() -> String {
     r#"{"kind":"move","time":"2025-03-01T09:30:00.260Z","epc":"3074257bf7194e4000001a85","from":"floor","to":"backroom","sku":"80614141123458"}"#.to_owned()
 }
