@@ -1,7 +1,14 @@
 //! Command-line grammar (clap) and dispatch to each command's module.
 
 mod check_config;
+mod daemon;
 mod epc_decode;
+mod human;
+mod readers;
+mod status;
+mod stock;
+mod table;
+mod tail;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -19,6 +26,14 @@ pub struct Cli {
 enum Command {
     /// Validate the configuration; every problem is printed as FILE:LINE:COL: message.
     CheckConfig(CheckConfigArgs),
+    /// Daemon health: uptime, readers, reads/s, tags present, outbox, MQTT, stale zones.
+    Status(ControlArgs),
+    /// Per reader and antenna: link state, reads/s, last read, errors, reconnects.
+    Readers(ControlArgs),
+    /// Current per-zone, per-SKU counts.
+    Stock(StockArgs),
+    /// Live stream of reads, arrivals, departures and moves (until Ctrl-C).
+    Tail(TailArgs),
     /// GS1 EPC tools.
     Epc {
         #[command(subcommand)]
@@ -53,10 +68,63 @@ pub struct CheckConfigArgs {
     pub json: bool,
 }
 
+/// How `status`, `readers`, `stock` and `tail` reach the daemon, and their output form.
+#[derive(Debug, Args)]
+pub struct ControlArgs {
+    /// The config file whose `control-socket` to use.
+    #[arg(short, long, value_name = "FILE", default_value = tagtally_config::DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+    /// Talk to this control socket instead of the config's (the config is then not read).
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Print JSON (one document, or one line per event for `tail`) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `tagtally stock`.
+#[derive(Debug, Args)]
+pub struct StockArgs {
+    #[command(flatten)]
+    pub control: ControlArgs,
+    /// Only this zone.
+    #[arg(long)]
+    pub zone: Option<String>,
+    /// Only this SKU.
+    #[arg(long)]
+    pub sku: Option<String>,
+}
+
+/// Arguments of `tagtally tail`.
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    #[command(flatten)]
+    pub control: ControlArgs,
+    /// Only these kinds: read, arrival, departure, move (repeat or separate with commas).
+    #[arg(long, value_delimiter = ',', value_parser = tail::parse_kind)]
+    pub kind: Vec<tagtally::control::TailKind>,
+    /// Only events in this zone (moves: from or to it).
+    #[arg(long)]
+    pub zone: Option<String>,
+    /// Only reads by this reader.
+    #[arg(long)]
+    pub reader: Option<String>,
+    /// Only tags of this SKU.
+    #[arg(long)]
+    pub sku: Option<String>,
+    /// Only EPCs starting with these hex digits.
+    #[arg(long, value_name = "HEX", value_parser = tail::parse_epc_prefix)]
+    pub epc: Option<String>,
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::CheckConfig(args) => check_config::run(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Readers(args) => readers::run(&args),
+        Command::Stock(args) => stock::run(&args),
+        Command::Tail(args) => tail::run(&args),
         Command::Epc {
             command: EpcCommand::Decode(args),
         } => epc_decode::run(&args),
