@@ -268,6 +268,11 @@ fn v311_error(e: rumqttc::ConnectionError, s: &UplinkSettings) -> DownReason {
         }),
         E::MqttState(StateError::AwaitPingResp) => DownReason::KeepAlive,
         E::MqttState(StateError::Io(io)) => io_reason(&io, s),
+        E::MqttState(StateError::ConnectionAborted) => {
+            io_reason(&std::io::ErrorKind::UnexpectedEof.into(), s)
+        }
+        // TLS 1.3 reports a refused client certificate after the handshake, on the first read.
+        E::MqttState(StateError::Deserialization(rumqttc::Error::Io(io))) => io_reason(&io, s),
         E::MqttState(state) => protocol_reason(&state.to_string(), s),
         E::NotConnAck(packet) => protocol_reason(&format!("expected connack, got {packet:?}"), s),
         E::RequestsDone => DownReason::Protocol("request channel closed".to_owned()),
@@ -294,6 +299,12 @@ fn v5_error(e: mqtt5::ConnectionError, s: &UplinkSettings) -> DownReason {
         }),
         E::MqttState(StateError::AwaitPingResp) => DownReason::KeepAlive,
         E::MqttState(StateError::Io(io)) => io_reason(&io, s),
+        E::MqttState(StateError::ConnectionAborted) => {
+            io_reason(&std::io::ErrorKind::UnexpectedEof.into(), s)
+        }
+        E::MqttState(StateError::Deserialization(mqtt5::mqttbytes::Error::Io(io))) => {
+            io_reason(&io, s)
+        }
         E::MqttState(state) => protocol_reason(&state.to_string(), s),
         E::NotConnAck(packet) => protocol_reason(&format!("expected connack, got {packet:?}"), s),
         E::RequestsDone => DownReason::Protocol("request channel closed".to_owned()),
@@ -346,10 +357,15 @@ fn io_reason(io: &std::io::Error, s: &UplinkSettings) -> DownReason {
 
 fn tls_reason(e: &rumqttc::TlsError, s: &UplinkSettings) -> DownReason {
     match e {
-        rumqttc::TlsError::Io(io) => match io_reason(io, s) {
-            // A plain I/O failure during the handshake is still a network problem.
-            DownReason::Network(n) => DownReason::Network(n),
-            other => other,
+        rumqttc::TlsError::Io(io) => match io.kind() {
+            // A peer that hangs up on a ClientHello is almost always a plaintext listener.
+            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
+                DownReason::Tls(format!(
+                    "{}:{} closed the connection during the tls handshake (plaintext port? then use an mqtt:// url)",
+                    s.broker.host, s.broker.port
+                ))
+            }
+            _ => io_reason(io, s),
         },
         rumqttc::TlsError::TLS(tls) => DownReason::Tls(rustls_reason(tls, s)),
         rumqttc::TlsError::DNSName(_) | rumqttc::TlsError::Addr(_) => DownReason::Tls(format!(
