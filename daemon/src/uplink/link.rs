@@ -341,14 +341,21 @@ fn io_reason(io: &std::io::Error, s: &UplinkSettings) -> DownReason {
     }
     let what = match io.kind() {
         std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
-        std::io::ErrorKind::ConnectionReset => "connection reset by the broker".to_owned(),
-        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionAborted => {
+        std::io::ErrorKind::ConnectionReset
+        | std::io::ErrorKind::UnexpectedEof
+        | std::io::ErrorKind::ConnectionAborted => {
+            // A TLS listener hangs up on a plaintext CONNECT: say which scheme would fit.
             let hint = if s.broker.tls {
                 ""
             } else {
                 " (if this port speaks tls, use an mqtts:// url)"
             };
-            format!("connection closed by the broker{hint}")
+            let how = if io.kind() == std::io::ErrorKind::ConnectionReset {
+                "reset"
+            } else {
+                "closed"
+            };
+            format!("connection {how} by the broker{hint}")
         }
         _ => lower_first(&io.to_string()),
     };

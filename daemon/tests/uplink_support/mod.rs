@@ -411,17 +411,21 @@ impl Drop for Subscriber {
 impl Subscriber {
     /// Connects to `addr` and subscribes to `filters` at QoS 1; waits for the first SUBACK.
     pub async fn connect(addr: SocketAddr, id: &str, filters: &[&str]) -> Subscriber {
-        Subscriber::connect_with(addr, id, filters, None).await
+        Subscriber::connect_with(addr, id, filters, None, true).await
     }
 
+    /// Like `connect`, with credentials and the clean-session flag (false: a persistent
+    /// session the broker keeps, with queued QoS 1 messages, while we are away).
     pub async fn connect_with(
         addr: SocketAddr,
         id: &str,
         filters: &[&str],
         credentials: Option<(&str, &str)>,
+        clean: bool,
     ) -> Subscriber {
         let mut o = rumqttc::MqttOptions::new(id, addr.ip().to_string(), addr.port());
         o.set_keep_alive(Duration::from_secs(5));
+        o.set_clean_session(clean);
         o.set_max_packet_size(1024 * 1024, 1024 * 1024);
         if let Some((u, p)) = credentials {
             o.set_credentials(u, p);
