@@ -137,6 +137,8 @@ impl Mosquitto {
         let child = Command::new(&self.bin)
             .arg("-c")
             .arg(&self.conf)
+            // Its own log goes to mosquitto.log; stderr only has the "running as root" warning.
+            .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .expect("mosquitto starts");
@@ -421,4 +423,112 @@ async fn broker_restart_persistent_subscriber_sees_no_gap() {
         "broker restart: {unacked} deltas unacked at the stop; subscriber got 600 seqs, {duplicates} duplicates so far"
     );
     assert_eq!(outbox.len(), 0);
+}
+
+fn tail_delta(store: &str, seq: u64) -> Bytes {
+    Bytes::from(format!(
+        r#"{{"schema":"tagtally.delta/1","store":"{store}","epoch":"{EPOCH}","seq":{seq},"time":"2025-01-01T00:00:00Z","changes":[{{"zone":"floor","sku":"SKU-{}","delta":1,"count":{seq}}}]}}"#,
+        seq % 3
+    ))
+}
+
+/// `tagtally hq-tail` against mosquitto with three simulated stores: two real uplinks and one
+/// lossy publisher (a duplicate and a gap). It reports both and prints the right totals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hq_tail_tracks_several_stores() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let bin = require_mosquitto!();
+    let pki = Pki::generate("mq-tail");
+    let broker = Mosquitto::start(bin, &pki, &[]).await;
+    let url = format!("mqtt://{}", broker.ports.plain);
+    let lossy: [u64; 4] = [1, 2, 2, 5];
+    let total = 30 + 20 + lossy.len() as u64;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tagtally"))
+        .args(["hq-tail", "--url", &url, "--json", "--every", "0"])
+        .args(["--max-deltas", &total.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("hq-tail starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut next_line = async || -> Option<serde_json::Value> {
+        let line = timeout(WAIT, lines.next_line())
+            .await
+            .expect("hq-tail output")
+            .expect("read stdout")?;
+        Some(serde_json::from_str(&line).expect("json line"))
+    };
+    for _ in 0..2 {
+        let v = next_line().await.expect("subscribed line");
+        assert_eq!(v["event"], "subscribed");
+    }
+
+    let mut expected: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    let mut model = |store: &str, seq: u64| {
+        let slot = expected
+            .entry((store.to_owned(), format!("SKU-{}", seq % 3)))
+            .or_insert((0, 0));
+        if slot.1 < seq {
+            *slot = (seq, seq);
+        }
+    };
+    let mut ups = Vec::new();
+    for (store, n) in [("store-a", 30u64), ("store-b", 20)] {
+        let outbox = MemOutbox::default();
+        let up = uplink::spawn(test_settings(store, &url, Protocol::V311), outbox.clone())
+            .expect("spawn");
+        for seq in 1..=n {
+            outbox.commit(seq, tail_delta(store, seq));
+            up.handle.committed(seq);
+            model(store, seq);
+        }
+        ups.push((up, outbox));
+    }
+    let raw = Subscriber::connect(broker.ports.plain, "lossy-store", &["unused/topic"]).await;
+    for seq in lossy {
+        raw.publish("tagtally/v1/store-c/delta", &tail_delta("store-c", seq))
+            .await;
+        model("store-c", seq);
+    }
+
+    let mut events = Vec::new();
+    let totals = loop {
+        let v = next_line().await.expect("hq-tail ended without totals");
+        if v["event"] == "totals" {
+            break v;
+        }
+        events.push(v);
+    };
+    let status = timeout(WAIT, child.wait())
+        .await
+        .expect("exits")
+        .expect("wait");
+    assert!(status.success());
+    let gaps: Vec<_> = events.iter().filter(|e| e["event"] == "gap").collect();
+    let dups: Vec<_> = events
+        .iter()
+        .filter(|e| e["event"] == "duplicate")
+        .collect();
+    assert_eq!(gaps.len(), 1, "{events:?}");
+    assert_eq!(
+        (
+            gaps[0]["store"].as_str(),
+            gaps[0]["from"].as_u64(),
+            gaps[0]["to"].as_u64()
+        ),
+        (Some("store-c"), Some(3), Some(4))
+    );
+    assert_eq!(dups.len(), 1, "{events:?}");
+    assert_eq!(dups[0]["seq"], 2);
+    assert_eq!(totals["stores"], 3);
+    assert_eq!(totals["deltas"], total);
+    let mut per_sku: BTreeMap<String, u64> = BTreeMap::new();
+    for ((_, sku), (count, _)) in &expected {
+        *per_sku.entry(sku.clone()).or_insert(0) += count;
+    }
+    let got: BTreeMap<String, u64> = serde_json::from_value(totals["skus"].clone()).expect("skus");
+    assert_eq!(got, per_sku);
+    for (up, _) in ups {
+        stop(up.handle, up.task).await;
+    }
 }

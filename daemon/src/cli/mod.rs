@@ -1,6 +1,7 @@
 //! Command-line grammar (clap) and dispatch to each command's module.
 
 mod epc_decode;
+mod hq_tail;
 
 use clap::{Args, Parser, Subcommand};
 use std::process::ExitCode;
@@ -20,6 +21,8 @@ enum Command {
         #[command(subcommand)]
         command: EpcCommand,
     },
+    /// Reference HQ consumer: every store's deltas, gaps, duplicates, per-SKU totals.
+    HqTail(Box<hq_tail::HqTailArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,5 +47,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Epc {
             command: EpcCommand::Decode(args),
         } => epc_decode::run(&args),
+        Command::HqTail(args) => hq_tail::run(&args),
     }
 }

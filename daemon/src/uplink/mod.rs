@@ -28,6 +28,7 @@
 //! schema except the one it builds itself, `tagtally.status/1`.
 
 mod backoff;
+pub mod consumer;
 mod handle;
 mod inflight;
 mod link;
@@ -48,5 +49,5 @@ pub use settings::{
 pub use source::{Delta, DeltaSource};
 pub use status::{status_payload, DownReason, LinkState, UplinkStatus, STATUS_SCHEMA};
 pub use task::{spawn, Uplink, UplinkError, UplinkEvent};
-pub use tls::TlsError;
+pub use tls::{client_config, TlsError};
 pub use topics::{TopicError, Topics};
