@@ -9,6 +9,8 @@
 //!   received [`UplinkEvent::Acked`] for it, which follows the broker's PUBACK.
 //! * `Acked(seq)` events come once per delta, strictly ascending, even when PUBACKs arrive out of
 //!   order (see `inflight.rs`); each one implies every earlier delta is acknowledged.
+//! * Inputs ([`UplinkHandle`]) never block; events go through a bounded channel (1024) that the
+//!   daemon must keep draining — the task waits for room rather than drop an ack.
 //! * After any reconnect the unacknowledged deltas go out again, same seq, byte-identical, before
 //!   any newer one. After a process restart a fresh uplink reads the outbox from its oldest record.
 //!
