@@ -9,6 +9,7 @@ mod status;
 mod stock;
 mod table;
 mod tail;
+mod hq_tail;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ enum Command {
         #[command(subcommand)]
         command: EpcCommand,
     },
+    /// Reference HQ consumer: every store's deltas, gaps, duplicates, per-SKU totals.
+    HqTail(Box<hq_tail::HqTailArgs>),
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,5 +131,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Epc {
             command: EpcCommand::Decode(args),
         } => epc_decode::run(&args),
+        Command::HqTail(args) => hq_tail::run(&args),
     }
 }
