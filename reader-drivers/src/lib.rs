@@ -2,6 +2,7 @@
 
 pub mod backoff;
 mod event;
+pub mod sim;
 mod tag_read;
 
 pub use event::{DriverCounters, DriverEvent, DriverOutput, ReaderInfo};
