@@ -11,6 +11,7 @@ pub mod serial_driver;
 pub mod serial_port;
 pub mod serial_session;
 mod settings_error;
+pub mod sim;
 mod tag_read;
 pub mod thingmagic;
 

@@ -1,0 +1,8 @@
+//! Reader emulators: a scenario file drives emulated tags and faults; `llrp` serves them as an LLRP reader over TCP.
+
+pub mod rng;
+pub mod scenario;
+pub mod tag_field;
+
+pub use scenario::{Fault, FaultSpec, Scenario, ScenarioError, TagSpec};
+pub use tag_field::{SimRead, TagField};
