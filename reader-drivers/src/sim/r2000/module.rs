@@ -11,7 +11,7 @@ use tagtally_protocol::r2000::{
 };
 
 use crate::sim::scenario::{Fault, Scenario};
-use crate::sim::serial_module::EmulatedModule;
+use crate::sim::serial_module::{EmittedFrame, EmulatedModule};
 use crate::sim::tag_field::{SimRead, TagField};
 
 /// The address the emulated module answers from.
@@ -145,7 +145,7 @@ impl R2000Module {
         command: CommandCode,
         antennas: &[u16],
         at: Duration,
-        out: &mut Vec<Vec<u8>>,
+        out: &mut Vec<EmittedFrame>,
     ) -> u32 {
         self.scratch.clear();
         self.field
@@ -173,7 +173,7 @@ impl R2000Module {
         count
     }
 
-    fn finish_round(&mut self, round: Round, due: Duration, out: &mut Vec<Vec<u8>>) {
+    fn finish_round(&mut self, round: Round, due: Duration, out: &mut Vec<EmittedFrame>) {
         match round {
             Round::RealTime { repeats_left } => {
                 let antenna = u16::from(self.work_antenna) + 1;
@@ -254,16 +254,23 @@ impl R2000Module {
     }
 }
 
-fn emit(reply: &Reply, out: &mut Vec<Vec<u8>>) {
+fn emit(reply: &Reply, out: &mut Vec<EmittedFrame>) {
     let mut frame = Vec::new();
     // Everything the emulator builds fits a frame; anything else is simply not sent.
     if reply.encode(MODULE_ADDRESS, &mut frame).is_ok() {
-        out.push(frame);
+        out.push(EmittedFrame {
+            carries_read: matches!(reply, Reply::Tag { .. }),
+            bytes: frame,
+        });
     }
 }
 
 impl EmulatedModule for R2000Module {
-    fn on_bytes(&mut self, mut bytes: &[u8], elapsed: Duration, out: &mut Vec<Vec<u8>>) {
+    fn frame_header(&self) -> u8 {
+        tagtally_protocol::r2000::HEADER
+    }
+
+    fn on_bytes(&mut self, mut bytes: &[u8], elapsed: Duration, out: &mut Vec<EmittedFrame>) {
         while !bytes.is_empty() {
             let taken = self.deframer.push(bytes);
             bytes = &bytes[taken..];
@@ -280,7 +287,7 @@ impl EmulatedModule for R2000Module {
         self.deframer.on_idle();
     }
 
-    fn on_tick(&mut self, elapsed: Duration, out: &mut Vec<Vec<u8>>) {
+    fn on_tick(&mut self, elapsed: Duration, out: &mut Vec<EmittedFrame>) {
         while let Some((round, due)) = self.running.take() {
             if due > elapsed {
                 self.running = Some((round, due));
@@ -319,11 +326,11 @@ impl EmulatedModule for R2000Module {
 mod tests {
     use super::*;
 
-    fn decode(frames: &[Vec<u8>]) -> Vec<Reply> {
+    fn decode(frames: &[EmittedFrame]) -> Vec<Reply> {
         let mut deframer = Deframer::new(4096);
         let mut out = Vec::new();
         for frame in frames {
-            deframer.feed(frame, |f| {
+            deframer.feed(&frame.bytes, |f| {
                 out.push(Reply::decode(f).expect("emulator frames decode"))
             });
         }

@@ -12,7 +12,7 @@ use tagtally_protocol::thingmagic::{
 };
 
 use crate::sim::scenario::{Fault, Scenario};
-use crate::sim::serial_module::EmulatedModule;
+use crate::sim::serial_module::{EmittedFrame, EmulatedModule};
 use crate::sim::tag_field::{SimRead, TagField};
 
 /// The highest read power the module takes, centi-dBm (M6e: 31.5 dBm).
@@ -249,16 +249,23 @@ fn rejected(opcode: Opcode, status: StatusWord) -> Response {
     Response::Rejected { opcode, status }
 }
 
-fn emit(response: &Response, out: &mut Vec<Vec<u8>>) {
+fn emit(response: &Response, out: &mut Vec<EmittedFrame>) {
     let mut frame = Vec::new();
     // Everything the emulator builds fits a frame; anything else is simply not sent.
     if response.encode(&mut frame).is_ok() {
-        out.push(frame);
+        out.push(EmittedFrame {
+            carries_read: matches!(response, Response::TagRead(_)),
+            bytes: frame,
+        });
     }
 }
 
 impl EmulatedModule for ThingMagicModule {
-    fn on_bytes(&mut self, mut bytes: &[u8], elapsed: Duration, out: &mut Vec<Vec<u8>>) {
+    fn frame_header(&self) -> u8 {
+        tagtally_protocol::thingmagic::HEADER
+    }
+
+    fn on_bytes(&mut self, mut bytes: &[u8], elapsed: Duration, out: &mut Vec<EmittedFrame>) {
         while !bytes.is_empty() {
             let taken = self.deframer.push(bytes);
             bytes = &bytes[taken..];
@@ -275,7 +282,7 @@ impl EmulatedModule for ThingMagicModule {
         self.deframer.on_idle();
     }
 
-    fn on_tick(&mut self, elapsed: Duration, out: &mut Vec<Vec<u8>>) {
+    fn on_tick(&mut self, elapsed: Duration, out: &mut Vec<EmittedFrame>) {
         let Some(reading) = self.reading.as_mut() else {
             return;
         };
@@ -364,11 +371,11 @@ mod tests {
     use super::*;
     use tagtally_protocol::thingmagic::ResponseDeframer;
 
-    fn decode(frames: &[Vec<u8>]) -> Vec<Response> {
+    fn decode(frames: &[EmittedFrame]) -> Vec<Response> {
         let mut deframer = ResponseDeframer::new(4096);
         let mut out = Vec::new();
         for frame in frames {
-            deframer.feed(frame, |f| {
+            deframer.feed(&frame.bytes, |f| {
                 out.push(Response::decode(f).expect("emulator frames decode"))
             });
         }
