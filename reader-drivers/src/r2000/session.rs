@@ -53,6 +53,8 @@ pub struct R2000Session {
     undecodable: u64,
     idle_at: Option<Instant>,
     complaints: RepeatLimiter,
+    /// The latest `now` handed in, for bookkeeping deep inside a step.
+    last_now: Option<Instant>,
 }
 
 impl R2000Session {
@@ -69,6 +71,7 @@ impl R2000Session {
             undecodable: 0,
             idle_at: None,
             complaints: RepeatLimiter::default(),
+            last_now: None,
             settings,
         }
     }
@@ -106,7 +109,25 @@ impl R2000Session {
         }
     }
 
+    /// Brings the drop counters up to date (before any event that reports counters).
+    fn account_drops(&mut self) {
+        let Some(now) = self.last_now else {
+            return;
+        };
+        let stats = self.deframer.stats();
+        self.link.set_drops(
+            stats.bad_checksum
+                + stats.bad_length
+                + stats.abandoned_partial_frames
+                + self.undecodable,
+            stats.bytes_discarded,
+            now,
+        );
+    }
+
+    /// Gives up on this link: say why, then reconnect.
     fn fail(&mut self, reason: &str) {
+        self.account_drops();
         for output in self.link.down(reason) {
             self.output(output);
         }
@@ -175,7 +196,6 @@ impl R2000Session {
             }
         }
         if !reads.is_empty() {
-            self.link.add_reads(reads.len(), now.instant);
             // Reads go before whatever the frames after them caused (a stop, a link loss).
             let position = self
                 .actions
@@ -193,15 +213,7 @@ impl R2000Session {
             self.actions
                 .insert(position, SessionAction::Output(DriverOutput::Reads(reads)));
         }
-        let stats = self.deframer.stats();
-        self.link.set_drops(
-            stats.bad_checksum
-                + stats.bad_length
-                + stats.abandoned_partial_frames
-                + self.undecodable,
-            stats.bytes_discarded,
-            now.instant,
-        );
+        self.account_drops();
         self.idle_at = (self.deframer.buffered() > 0).then(|| now.instant + self.settings.idle_gap);
     }
 
@@ -296,6 +308,7 @@ impl R2000Session {
                 connected: true,
             });
         }
+        self.link.add_reads(1, now.instant);
         reads.push(TagRead {
             reader: self.link.reader(),
             antenna: u16::from(antenna),
@@ -306,6 +319,7 @@ impl R2000Session {
     }
 
     fn finish_stop(&mut self) {
+        self.account_drops();
         for output in self.link.down("driver stopped") {
             self.output(output);
         }
@@ -316,6 +330,7 @@ impl R2000Session {
 
 impl SerialSession for R2000Session {
     fn on_connected(&mut self, now: Now) {
+        self.last_now = Some(now.instant);
         self.deframer.clear();
         self.firmware = None;
         self.idle_at = None;
@@ -323,6 +338,7 @@ impl SerialSession for R2000Session {
     }
 
     fn on_bytes(&mut self, mut bytes: &[u8], now: Now) {
+        self.last_now = Some(now.instant);
         while !bytes.is_empty() {
             let taken = self.deframer.push(bytes);
             bytes = &bytes[taken..];
@@ -334,6 +350,7 @@ impl SerialSession for R2000Session {
     }
 
     fn on_timer(&mut self, now: Now) {
+        self.last_now = Some(now.instant);
         if self.idle_at.is_some_and(|at| at <= now.instant) {
             self.idle_at = None;
             self.deframer.on_idle();
@@ -360,7 +377,9 @@ impl SerialSession for R2000Session {
         }
     }
 
-    fn on_link_lost(&mut self, reason: &str, _now: Now) {
+    fn on_link_lost(&mut self, reason: &str, now: Now) {
+        self.last_now = Some(now.instant);
+        self.account_drops();
         for output in self.link.down(reason) {
             self.output(output);
         }
@@ -370,6 +389,7 @@ impl SerialSession for R2000Session {
     }
 
     fn stop(&mut self, now: Now) {
+        self.last_now = Some(now.instant);
         match self.phase {
             // 0x89/0x8A end on their own after the round: just don't start another.
             Phase::Round { deadline } => {

@@ -27,7 +27,7 @@ use super::serial_module::{EmittedFrame, EmulatedModule};
 /// Junk spliced at once is capped: the point is resynchronisation, not memory use.
 const MAX_PENDING_JUNK: usize = 64 * 1024;
 /// A write the far side does not drain within this is thrown away (nobody is listening).
-const WRITE_STALL: Duration = Duration::from_millis(200);
+const WRITE_STALL: Duration = Duration::from_secs(1);
 
 /// Where the emulated module is reachable.
 #[derive(Debug, Clone)]
@@ -83,6 +83,8 @@ pub struct SimStats {
     pub reads_intact: u64,
     /// Tag-read frames sent damaged.
     pub reads_corrupted: u64,
+    /// Bytes of the damaged frames.
+    pub bytes_corrupted: u64,
     pub junk_bytes: u64,
 }
 
@@ -92,6 +94,7 @@ impl SimStats {
         self.frames_corrupted += other.frames_corrupted;
         self.reads_intact += other.reads_intact;
         self.reads_corrupted += other.reads_corrupted;
+        self.bytes_corrupted += other.bytes_corrupted;
         self.junk_bytes += other.junk_bytes;
     }
 }
@@ -446,6 +449,7 @@ impl<M: EmulatedModule> Server<M> {
                 let middle = frame.len() / 2;
                 frame[middle] ^= 0x5A;
                 stats.frames_corrupted += 1;
+                stats.bytes_corrupted += frame.len() as u64;
                 stats.reads_corrupted += u64::from(carries_read);
             } else {
                 stats.reads_intact += u64::from(carries_read);

@@ -50,6 +50,8 @@ pub struct ThingMagicSession {
     /// When a partial frame sits in the deframer and the line went quiet, it may look past it.
     idle_at: Option<Instant>,
     complaints: RepeatLimiter,
+    /// The latest `now` handed in, for bookkeeping deep inside a step.
+    last_now: Option<Instant>,
 }
 
 impl ThingMagicSession {
@@ -64,6 +66,7 @@ impl ThingMagicSession {
             undecodable: 0,
             idle_at: None,
             complaints: RepeatLimiter::default(),
+            last_now: None,
             settings,
         }
     }
@@ -106,8 +109,22 @@ impl ThingMagicSession {
         }
     }
 
+    /// Brings the drop counters up to date (before any event that reports counters).
+    fn account_drops(&mut self) {
+        let Some(now) = self.last_now else {
+            return;
+        };
+        let stats = self.deframer.stats();
+        self.link.set_drops(
+            stats.bad_crc + stats.abandoned_partial_frames + self.undecodable,
+            stats.bytes_discarded,
+            now,
+        );
+    }
+
     /// Gives up on this link: say why, then reconnect.
     fn fail(&mut self, reason: &str) {
+        self.account_drops();
         for output in self.link.down(reason) {
             self.output(output);
         }
@@ -182,7 +199,6 @@ impl ThingMagicSession {
             }
         }
         if !reads.is_empty() {
-            self.link.add_reads(reads.len(), now.instant);
             // Reads go before whatever the frames after them caused (a stop, a link loss).
             let position = self
                 .actions
@@ -200,12 +216,7 @@ impl ThingMagicSession {
             self.actions
                 .insert(position, SessionAction::Output(DriverOutput::Reads(reads)));
         }
-        let stats = self.deframer.stats();
-        self.link.set_drops(
-            stats.bad_crc + stats.abandoned_partial_frames + self.undecodable,
-            stats.bytes_discarded,
-            now.instant,
-        );
+        self.account_drops();
         self.idle_at = (self.deframer.buffered() > 0).then(|| now.instant + self.settings.idle_gap);
     }
 
@@ -284,6 +295,7 @@ impl ThingMagicSession {
             .filter(|&tx| tx != 0)
             .or_else(|| self.settings.antennas.first().copied())
             .unwrap_or(1);
+        self.link.add_reads(1, now.instant);
         reads.push(TagRead {
             reader: self.link.reader(),
             antenna: u16::from(antenna),
@@ -294,6 +306,7 @@ impl ThingMagicSession {
     }
 
     fn finish_stop(&mut self) {
+        self.account_drops();
         for output in self.link.down("driver stopped") {
             self.output(output);
         }
@@ -304,6 +317,7 @@ impl ThingMagicSession {
 
 impl SerialSession for ThingMagicSession {
     fn on_connected(&mut self, now: Now) {
+        self.last_now = Some(now.instant);
         self.deframer.clear();
         self.version = None;
         self.idle_at = None;
@@ -311,6 +325,7 @@ impl SerialSession for ThingMagicSession {
     }
 
     fn on_bytes(&mut self, mut bytes: &[u8], now: Now) {
+        self.last_now = Some(now.instant);
         while !bytes.is_empty() {
             let taken = self.deframer.push(bytes);
             bytes = &bytes[taken..];
@@ -322,6 +337,7 @@ impl SerialSession for ThingMagicSession {
     }
 
     fn on_timer(&mut self, now: Now) {
+        self.last_now = Some(now.instant);
         if self.idle_at.is_some_and(|at| at <= now.instant) {
             self.idle_at = None;
             self.deframer.on_idle();
@@ -359,7 +375,9 @@ impl SerialSession for ThingMagicSession {
         }
     }
 
-    fn on_link_lost(&mut self, reason: &str, _now: Now) {
+    fn on_link_lost(&mut self, reason: &str, now: Now) {
+        self.last_now = Some(now.instant);
+        self.account_drops();
         for output in self.link.down(reason) {
             self.output(output);
         }
@@ -369,6 +387,7 @@ impl SerialSession for ThingMagicSession {
     }
 
     fn stop(&mut self, now: Now) {
+        self.last_now = Some(now.instant);
         match self.phase {
             Phase::Setup { .. } | Phase::Streaming { .. } => {
                 self.send(&Command::StopContinuousRead);
