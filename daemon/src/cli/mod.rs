@@ -2,8 +2,9 @@
 
 mod check_config;
 mod epc_decode;
+mod sim_serial;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -24,6 +25,37 @@ enum Command {
         #[command(subcommand)]
         command: EpcCommand,
     },
+    /// Reader emulators for tests, demos and commissioning.
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SimCommand {
+    /// A ThingMagic (Mercury) serial module.
+    Thingmagic(SimSerialArgs),
+    /// An R2000 "0xA0" serial module.
+    R2000(SimSerialArgs),
+}
+
+/// Arguments of `tagtally sim thingmagic|r2000`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("port").required(true).args(["pty", "listen"])))]
+pub struct SimSerialArgs {
+    /// Serve on a new pseudo-terminal; prints `PTY <path>` (again after each re-plug).
+    #[arg(long)]
+    pub pty: bool,
+    /// With --pty: keep a symlink here pointing at the current pseudo-terminal.
+    #[arg(long, value_name = "PATH", requires = "pty")]
+    pub link: Option<PathBuf>,
+    /// Serve on a TCP port like a serial-over-TCP bridge; prints `LISTENING <host:port>`.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The scenario file (tags, read rate, faults); see docs/SIMULATOR.md.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,5 +92,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Epc {
             command: EpcCommand::Decode(args),
         } => epc_decode::run(&args),
+        Command::Sim {
+            command: SimCommand::Thingmagic(args),
+        } => sim_serial::run(sim_serial::Family::ThingMagic, &args),
+        Command::Sim {
+            command: SimCommand::R2000(args),
+        } => sim_serial::run(sim_serial::Family::R2000, &args),
     }
 }
