@@ -2,6 +2,8 @@
 //! real-time and fast-switch inventory, junk and corruption, missing antennas, module errors,
 //! a module that stops answering, unplugging.
 
+// Each test file uses a different part of the shared helpers.
+#[allow(dead_code)]
 #[path = "support/serial_driver.rs"]
 mod support;
 

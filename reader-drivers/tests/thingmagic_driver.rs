@@ -1,6 +1,8 @@
 //! The ThingMagic driver against the ThingMagic emulator, over a real pseudo-terminal (and a
 //! TCP bridge): reads, junk and corruption, silence, unplugging, module errors.
 
+// Each test file uses a different part of the shared helpers.
+#[allow(dead_code)]
 #[path = "support/serial_driver.rs"]
 mod support;
 
