@@ -9,6 +9,7 @@ pub mod r2000;
 mod repeat_limiter;
 pub mod serial_driver;
 pub mod serial_port;
+pub mod serial_reader;
 pub mod serial_session;
 mod settings_error;
 pub mod sim;

@@ -6,7 +6,7 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SettingsError {
     #[error(
-        "reader {reader}: antenna {antenna} does not exist on a {family} module (ports 1 to {max})"
+        "reader {reader}: antenna {antenna} does not exist on {family} modules (ports 1 to {max})"
     )]
     AntennaOutOfRange {
         reader: String,
