@@ -12,5 +12,5 @@ pub mod thingmagic;
 
 pub use scenario::{Fault, FaultSpec, Scenario, ScenarioError, TagSpec};
 pub use serial_module::{EmittedFrame, EmulatedModule};
-pub use serial_server::{SerialListen, SerialSim, SerialSimOptions, SimEndpoint, SimStats};
+pub use serial_server::{SerialListen, SerialSim, SerialSimOptions, SerialSimStats, SimEndpoint};
 pub use tag_field::{SimRead, TagField};

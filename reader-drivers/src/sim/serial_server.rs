@@ -76,7 +76,7 @@ impl SimEndpoint {
 /// What the emulator put on the line (bytes lost to silence, unplugging or a stalled reader
 /// are not counted), so tests can tell exactly which reads a driver should have received.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct SimStats {
+pub struct SerialSimStats {
     pub frames: u64,
     pub frames_corrupted: u64,
     /// Tag-read frames sent intact.
@@ -88,8 +88,8 @@ pub struct SimStats {
     pub junk_bytes: u64,
 }
 
-impl SimStats {
-    fn add(&mut self, other: SimStats) {
+impl SerialSimStats {
+    fn add(&mut self, other: SerialSimStats) {
         self.frames += other.frames;
         self.frames_corrupted += other.frames_corrupted;
         self.reads_intact += other.reads_intact;
@@ -110,7 +110,7 @@ enum Control {
 pub struct SerialSim {
     control: mpsc::UnboundedSender<Control>,
     endpoint: watch::Receiver<SimEndpoint>,
-    stats: Arc<Mutex<SimStats>>,
+    stats: Arc<Mutex<SerialSimStats>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -157,7 +157,7 @@ impl SerialSim {
         };
         let (endpoint_tx, endpoint_rx) = watch::channel(endpoint);
         let (control_tx, control_rx) = mpsc::unbounded_channel();
-        let stats = Arc::new(Mutex::new(SimStats::default()));
+        let stats = Arc::new(Mutex::new(SerialSimStats::default()));
         let server = Server {
             stats: Arc::clone(&stats),
             module,
@@ -187,7 +187,7 @@ impl SerialSim {
     }
 
     /// What was put on the line so far.
-    pub fn stats(&self) -> SimStats {
+    pub fn stats(&self) -> SerialSimStats {
         self.stats.lock().map(|s| *s).unwrap_or_default()
     }
 
@@ -279,7 +279,7 @@ struct Server<M> {
     junk_next: usize,
     rng: SimRng,
     endpoint: watch::Sender<SimEndpoint>,
-    stats: Arc<Mutex<SimStats>>,
+    stats: Arc<Mutex<SerialSimStats>>,
     options: SerialSimOptions,
 }
 
@@ -429,7 +429,7 @@ impl<M: EmulatedModule> Server<M> {
             return;
         }
         let mut bytes = Vec::new();
-        let mut stats = SimStats::default();
+        let mut stats = SerialSimStats::default();
         for EmittedFrame {
             bytes: mut frame,
             carries_read,
