@@ -2,6 +2,7 @@
 
 pub mod backoff;
 mod event;
+pub mod llrp;
 pub mod sim;
 mod tag_read;
 
