@@ -4,6 +4,7 @@ pub mod backoff;
 pub mod connect;
 mod event;
 mod link_report;
+pub mod llrp;
 mod now;
 pub mod r2000;
 mod repeat_limiter;
