@@ -3,15 +3,16 @@
 mod check_config;
 mod daemon;
 mod epc_decode;
+mod hq_tail;
 mod human;
 mod readers;
+mod sim_serial;
 mod status;
 mod stock;
 mod table;
 mod tail;
-mod hq_tail;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -42,6 +43,37 @@ enum Command {
     },
     /// Reference HQ consumer: every store's deltas, gaps, duplicates, per-SKU totals.
     HqTail(Box<hq_tail::HqTailArgs>),
+    /// Reader emulators for tests, demos and commissioning.
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SimCommand {
+    /// A ThingMagic (Mercury) serial module.
+    Thingmagic(SimSerialArgs),
+    /// An R2000 "0xA0" serial module.
+    R2000(SimSerialArgs),
+}
+
+/// Arguments of `tagtally sim thingmagic|r2000`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("port").required(true).args(["pty", "listen"])))]
+pub struct SimSerialArgs {
+    /// Serve on a new pseudo-terminal; prints `PTY <path>` (again after each re-plug).
+    #[arg(long)]
+    pub pty: bool,
+    /// With --pty: keep a symlink here pointing at the current pseudo-terminal.
+    #[arg(long, value_name = "PATH", requires = "pty")]
+    pub link: Option<PathBuf>,
+    /// Serve on a TCP port like a serial-over-TCP bridge; prints `LISTENING <host:port>`.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The scenario file (tags, read rate, faults); see docs/SIMULATOR.md.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,5 +164,11 @@ pub fn run(cli: Cli) -> ExitCode {
             command: EpcCommand::Decode(args),
         } => epc_decode::run(&args),
         Command::HqTail(args) => hq_tail::run(&args),
+        Command::Sim {
+            command: SimCommand::Thingmagic(args),
+        } => sim_serial::run(sim_serial::Family::ThingMagic, &args),
+        Command::Sim {
+            command: SimCommand::R2000(args),
+        } => sim_serial::run(sim_serial::Family::R2000, &args),
     }
 }

@@ -1,0 +1,850 @@
+//! The LLRP client session as a sans-IO state machine: bytes and time in, actions out (connect, send, close, reads, events, timers).
+//!
+//! One `LlrpSession` lives as long as its driver and spans every connection: it decides when to
+//! connect, what to send, when the link is dead and how long to back off. It reads no clock and
+//! touches no socket, so a unit test drives it with byte slices and explicit instants; the tokio
+//! task in `task.rs` only carries the actions out.
+//!
+//! Per connection: wait for the ConnectionAttemptEvent → GET_READER_CAPABILITIES → (Impinj)
+//! IMPINJ_ENABLE_EXTENSIONS → SET_READER_CONFIG → DELETE_ROSPEC (ours, left by an earlier run)
+//! → ADD_ROSPEC → ENABLE_ROSPEC (→ START_ROSPEC) → streaming. Requests go one at a time; the
+//! next is sent when the previous is answered. Graceful shutdown disables and deletes our
+//! ROSpec, then CLOSE_CONNECTION.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use tagtally_protocol::llrp::{
+    next_frame, CapabilitiesRequest, ConnectionAttemptStatus, FrameLimits, Framed, Message,
+    MessageType, MessageView, ProtocolVersion, ReaderCapabilities, ReaderEvent, TagReports,
+    IMPINJ_VENDOR_ID,
+};
+
+use super::error::LinkError;
+use super::model_name::describe;
+use super::plan;
+use super::settings::{LlrpSettings, StartTrigger, OUR_ROSPEC_ID};
+use super::timestamps::ReadClock;
+use crate::backoff::Backoff;
+use crate::sim::rng::SimRng;
+use crate::{DriverCounters, DriverEvent, DriverOutput, Epc, Micros, ReaderInfo, TagRead};
+
+/// "Now" on both clocks: monotonic for timers, UTC for read times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    pub mono: Instant,
+    pub utc: Micros,
+}
+
+/// What the session asks its task to do, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Open the transport (within `connect_timeout`); answer with `on_connected` or
+    /// `on_connect_failed`.
+    Connect,
+    /// Write these bytes.
+    Send(Vec<u8>),
+    /// Close the transport. The session asks for `Connect` again after its backoff.
+    Close,
+    /// Hand reads or an event downstream.
+    Output(DriverOutput),
+    /// Call `on_timer` at this instant (replaces the previous timer).
+    SetTimer(Instant),
+    /// No timer is needed.
+    ClearTimer,
+    /// Shutdown completed; the task ends.
+    Finished,
+}
+
+/// A request of the connection sequence, and its response type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Capabilities,
+    ImpinjExtensions,
+    SetConfig,
+    DeleteStale,
+    AddRospec,
+    EnableRospec,
+    StartRospec,
+    // Graceful shutdown.
+    Disable,
+    Delete,
+    CloseConnection,
+}
+
+impl Step {
+    fn name(self) -> &'static str {
+        match self {
+            Step::Capabilities => "GET_READER_CAPABILITIES",
+            Step::ImpinjExtensions => "IMPINJ_ENABLE_EXTENSIONS",
+            Step::SetConfig => "SET_READER_CONFIG",
+            Step::DeleteStale | Step::Delete => "DELETE_ROSPEC",
+            Step::AddRospec => "ADD_ROSPEC",
+            Step::EnableRospec => "ENABLE_ROSPEC",
+            Step::StartRospec => "START_ROSPEC",
+            Step::Disable => "DISABLE_ROSPEC",
+            Step::CloseConnection => "CLOSE_CONNECTION",
+        }
+    }
+
+    fn response_type(self) -> MessageType {
+        match self {
+            Step::Capabilities => MessageType::GetReaderCapabilitiesResponse,
+            Step::ImpinjExtensions => MessageType::CustomMessage,
+            Step::SetConfig => MessageType::SetReaderConfigResponse,
+            Step::DeleteStale | Step::Delete => MessageType::DeleteRoSpecResponse,
+            Step::AddRospec => MessageType::AddRoSpecResponse,
+            Step::EnableRospec => MessageType::EnableRoSpecResponse,
+            Step::StartRospec => MessageType::StartRoSpecResponse,
+            Step::Disable => MessageType::DisableRoSpecResponse,
+            Step::CloseConnection => MessageType::CloseConnectionResponse,
+        }
+    }
+
+    fn is_shutdown(self) -> bool {
+        matches!(self, Step::Disable | Step::Delete | Step::CloseConnection)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Not connected; connect at `retry_at` (`None`: not started yet).
+    Idle { retry_at: Option<Instant> },
+    /// The task is connecting.
+    Connecting,
+    /// Connected; the reader has not yet said whether it accepts us.
+    AwaitingConnectionEvent { deadline: Instant },
+    /// A request is outstanding.
+    Request { step: Step, deadline: Instant },
+    /// Reports flow.
+    Streaming,
+    /// Shutdown is complete.
+    Finished,
+}
+
+/// How often cumulative counters are sent while they change.
+const COUNTERS_EVERY: Duration = Duration::from_secs(10);
+
+/// A TagReportData holds at least a TLV header and an EPC-96 TV: used to bound counting work.
+const TAG_REPORT_TLV: u16 = 240;
+
+/// The LLRP client session of one reader.
+#[derive(Debug)]
+pub struct LlrpSession {
+    settings: LlrpSettings,
+    limits: FrameLimits,
+    phase: Phase,
+    actions: VecDeque<Action>,
+    timer: Option<Instant>,
+    backoff: Backoff,
+    rng: SimRng,
+    counters: DriverCounters,
+    counters_sent: DriverCounters,
+    counters_due: Option<Instant>,
+    shutting_down: bool,
+    // Per connection.
+    rx: Vec<u8>,
+    next_id: u32,
+    version: ProtocolVersion,
+    caps: Option<ReaderCapabilities>,
+    impinj: bool,
+    last_rx: Instant,
+    last_report: Instant,
+    up_since: Option<Instant>,
+    clock: ReadClock,
+    skew_reported: bool,
+}
+
+impl LlrpSession {
+    /// A session for `settings`; `seed` feeds the backoff jitter (use `backoff::jitter()`).
+    pub fn new(settings: LlrpSettings, seed: u64, now: Instant) -> Self {
+        let tolerance_us = i64::try_from(settings.max_clock_skew.as_micros()).unwrap_or(i64::MAX);
+        let report_age_us = i64::try_from(settings.report_every.as_micros())
+            .unwrap_or(i64::MAX)
+            .saturating_add(1_000_000);
+        LlrpSession {
+            settings,
+            limits: FrameLimits::default(),
+            phase: Phase::Idle { retry_at: None },
+            actions: VecDeque::new(),
+            timer: None,
+            backoff: Backoff::standard(),
+            rng: SimRng::new(seed),
+            counters: DriverCounters::default(),
+            counters_sent: DriverCounters::default(),
+            counters_due: None,
+            shutting_down: false,
+            rx: Vec::new(),
+            next_id: 1,
+            version: ProtocolVersion::V1_0_1,
+            caps: None,
+            impinj: false,
+            last_rx: now,
+            last_report: now,
+            up_since: None,
+            clock: ReadClock::new(tolerance_us, report_age_us),
+            skew_reported: false,
+        }
+    }
+
+    /// Replaces the backoff (tests use short ones).
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// The settings this session runs with.
+    pub fn settings(&self) -> &LlrpSettings {
+        &self.settings
+    }
+
+    /// Counters since the session was created.
+    pub fn counters(&self) -> DriverCounters {
+        self.counters
+    }
+
+    /// True while reports flow.
+    pub fn is_streaming(&self) -> bool {
+        self.phase == Phase::Streaming
+    }
+
+    /// The next action to carry out, if any.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// Begins: asks for the first connection.
+    pub fn start(&mut self, now: Now) {
+        if let Phase::Idle { retry_at: None } = self.phase {
+            self.connect();
+        }
+        self.update_timer(now);
+    }
+
+    /// The transport is open.
+    pub fn on_connected(&mut self, now: Now) {
+        if self.phase != Phase::Connecting {
+            return;
+        }
+        if self.shutting_down {
+            self.actions.push_back(Action::Close);
+            self.finish();
+            return;
+        }
+        self.rx.clear();
+        self.caps = None;
+        self.impinj = false;
+        self.version = ProtocolVersion::V1_0_1;
+        self.clock.reset();
+        self.skew_reported = false;
+        self.last_rx = now.mono;
+        self.phase = Phase::AwaitingConnectionEvent {
+            deadline: now.mono + self.settings.connect_timeout,
+        };
+        self.update_timer(now);
+    }
+
+    /// Opening the transport failed (`reason` as the OS or the timeout put it).
+    pub fn on_connect_failed(&mut self, now: Now, reason: &str) {
+        if self.phase != Phase::Connecting {
+            return;
+        }
+        let error = LinkError::ConnectFailed {
+            address: self.settings.address.clone(),
+            reason: reason.to_owned(),
+        };
+        self.link_lost(now, error, false);
+    }
+
+    /// Bytes arrived.
+    pub fn on_bytes(&mut self, now: Now, bytes: &[u8]) {
+        if !self.is_connected() {
+            return;
+        }
+        self.last_rx = now.mono;
+        self.rx.extend_from_slice(bytes);
+        // Take the buffer so messages can borrow it while `self` is updated; put it back after.
+        let mut rx = std::mem::take(&mut self.rx);
+        let mut start = 0;
+        while self.is_connected() {
+            match next_frame(rx.get(start..).unwrap_or(&[]), &self.limits) {
+                Ok(Framed::Complete { message, consumed }) => {
+                    start += consumed;
+                    self.on_message(now, &message);
+                }
+                Ok(Framed::Incomplete { frame_len }) => {
+                    if let Some(len) = frame_len {
+                        rx.reserve(len.saturating_sub(rx.len() - start));
+                    }
+                    break;
+                }
+                Err(error) => {
+                    self.counters.frames_dropped += 1;
+                    self.link_lost(now, LinkError::Framing(error), true);
+                    break;
+                }
+            }
+        }
+        if self.is_connected() {
+            rx.drain(..start.min(rx.len()));
+            self.rx = rx;
+        } else {
+            rx.clear();
+            self.rx = rx;
+        }
+        self.update_timer(now);
+    }
+
+    /// The transport reached end of file.
+    pub fn on_eof(&mut self, now: Now) {
+        self.on_transport_gone(now, LinkError::Eof);
+    }
+
+    /// The transport failed (read or write error).
+    pub fn on_io_error(&mut self, now: Now, reason: &str) {
+        self.on_transport_gone(
+            now,
+            LinkError::Io {
+                reason: reason.to_owned(),
+            },
+        );
+    }
+
+    /// The timer set by the last `SetTimer` expired (early or late calls are harmless).
+    pub fn on_timer(&mut self, now: Now) {
+        match self.phase {
+            Phase::Idle { retry_at: Some(at) } if now.mono >= at => self.connect(),
+            Phase::AwaitingConnectionEvent { deadline } if now.mono >= deadline => {
+                let waited = self.settings.connect_timeout;
+                self.link_lost(now, LinkError::NoConnectionEvent { waited }, true);
+            }
+            Phase::Request { step, deadline } if now.mono >= deadline => {
+                if step.is_shutdown() {
+                    self.finish_shutdown();
+                } else {
+                    let waited = self.settings.response_timeout;
+                    let error = LinkError::ResponseTimeout {
+                        request: step.name(),
+                        waited,
+                    };
+                    self.link_lost(now, error, true);
+                }
+            }
+            Phase::Streaming => {
+                let silent = now.mono.saturating_duration_since(self.last_rx);
+                if silent >= self.settings.dead_after() {
+                    let error = LinkError::Silent {
+                        silent,
+                        keepalive: self.settings.keepalive,
+                    };
+                    self.link_lost(now, error, true);
+                } else if now.mono.saturating_duration_since(self.last_report)
+                    >= self.settings.report_every
+                {
+                    // Few tags in the field: ask for what the reader has buffered.
+                    self.last_report = now.mono;
+                    self.send(&Message::GetReport);
+                }
+            }
+            _ => {}
+        }
+        if let Some(due) = self.counters_due {
+            if now.mono >= due {
+                self.emit_counters_if_changed();
+                self.counters_due = Some(now.mono + COUNTERS_EVERY);
+            }
+        }
+        self.update_timer(now);
+    }
+
+    /// Graceful shutdown: disable and delete our ROSpec, close the connection, then `Finished`.
+    pub fn shutdown(&mut self, now: Now) {
+        if self.shutting_down {
+            return;
+        }
+        self.shutting_down = true;
+        match self.phase {
+            Phase::Idle { .. } => self.finish(),
+            Phase::Connecting => {}
+            Phase::AwaitingConnectionEvent { .. } => {
+                self.actions.push_back(Action::Close);
+                self.finish();
+            }
+            Phase::Request { .. } | Phase::Streaming => {
+                self.request(now, Step::Disable);
+            }
+            Phase::Finished => {}
+        }
+        self.update_timer(now);
+    }
+
+    fn is_connected(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::AwaitingConnectionEvent { .. } | Phase::Request { .. } | Phase::Streaming
+        )
+    }
+
+    fn connect(&mut self) {
+        self.phase = Phase::Connecting;
+        self.actions.push_back(Action::Connect);
+    }
+
+    fn finish(&mut self) {
+        self.phase = Phase::Finished;
+        self.emit_counters_if_changed();
+        self.timer = None;
+        self.actions.push_back(Action::ClearTimer);
+        self.actions.push_back(Action::Finished);
+    }
+
+    fn on_transport_gone(&mut self, now: Now, error: LinkError) {
+        match self.phase {
+            // The reader may close as soon as it answered CLOSE_CONNECTION: the normal end.
+            Phase::Request { step, .. } if step.is_shutdown() => self.finish_shutdown(),
+            _ if self.is_connected() => self.link_lost(now, error, true),
+            _ => {}
+        }
+        self.update_timer(now);
+    }
+
+    /// The link is gone for `error`: tell downstream, close, and back off (or finish when
+    /// shutting down). `close` is false when there was no transport to close.
+    fn link_lost(&mut self, now: Now, error: LinkError, close: bool) {
+        if close {
+            self.actions.push_back(Action::Close);
+        }
+        if error.is_reader_refusal() {
+            self.output(DriverEvent::ReaderError {
+                reader: self.settings.reader,
+                message: error.to_string(),
+            });
+        }
+        if let Some(since) = self.up_since.take() {
+            self.counters.disconnects += 1;
+            if now.mono.saturating_duration_since(since) >= self.settings.healthy_after {
+                self.backoff.reset();
+            }
+        }
+        self.emit_link_down(error);
+        self.emit_counters_if_changed();
+        self.counters_due = None;
+        if self.shutting_down {
+            self.finish();
+            return;
+        }
+        let delay = self.backoff.next_delay(self.rng.next_u64() as u32);
+        self.phase = Phase::Idle {
+            retry_at: Some(now.mono + delay),
+        };
+    }
+
+    /// The end of a graceful shutdown: close, report the link down, finish.
+    fn finish_shutdown(&mut self) {
+        self.actions.push_back(Action::Close);
+        if self.up_since.take().is_some() {
+            self.counters.disconnects += 1;
+        }
+        self.emit_link_down(LinkError::Shutdown);
+        self.finish();
+    }
+
+    fn emit_link_down(&mut self, error: LinkError) {
+        self.output(DriverEvent::LinkDown {
+            reader: self.settings.reader,
+            reason: error.to_string(),
+        });
+    }
+
+    fn output(&mut self, event: DriverEvent) {
+        self.actions
+            .push_back(Action::Output(DriverOutput::Event(event)));
+    }
+
+    fn emit_counters_if_changed(&mut self) {
+        if self.counters != self.counters_sent {
+            self.counters_sent = self.counters;
+            self.output(DriverEvent::Counters {
+                reader: self.settings.reader,
+                counters: self.counters,
+            });
+        }
+    }
+
+    fn send(&mut self, message: &Message) -> u32 {
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.send_with_id(message, id);
+        id
+    }
+
+    fn send_with_id(&mut self, message: &Message, id: u32) {
+        let mut bytes = Vec::new();
+        // Our messages are small and fixed in shape; an encode error would be a bug in what we
+        // built, and sending nothing then ends in a response timeout, which is reported.
+        if message.encode(self.version, id, &mut bytes).is_ok() {
+            self.actions.push_back(Action::Send(bytes));
+        }
+    }
+
+    fn request(&mut self, now: Now, step: Step) {
+        let message = match step {
+            Step::Capabilities => Message::GetReaderCapabilities(CapabilitiesRequest::All),
+            Step::ImpinjExtensions => Message::ImpinjEnableExtensions,
+            Step::SetConfig => {
+                let empty = ReaderCapabilities {
+                    status: tagtally_protocol::llrp::LlrpStatus::success(),
+                    general: None,
+                    regulatory: None,
+                };
+                let caps = self.caps.as_ref().unwrap_or(&empty);
+                Message::SetReaderConfig {
+                    reset_to_factory_default: false,
+                    config: plan::reader_config(&self.settings, caps),
+                }
+            }
+            Step::DeleteStale | Step::Delete => Message::DeleteRoSpec {
+                rospec_id: OUR_ROSPEC_ID,
+            },
+            Step::AddRospec => Message::AddRoSpec(plan::rospec(&self.settings, self.impinj)),
+            Step::EnableRospec => Message::EnableRoSpec {
+                rospec_id: OUR_ROSPEC_ID,
+            },
+            Step::StartRospec => Message::StartRoSpec {
+                rospec_id: OUR_ROSPEC_ID,
+            },
+            Step::Disable => Message::DisableRoSpec {
+                rospec_id: OUR_ROSPEC_ID,
+            },
+            Step::CloseConnection => Message::CloseConnection,
+        };
+        self.send(&message);
+        self.phase = Phase::Request {
+            step,
+            deadline: now.mono + self.settings.response_timeout,
+        };
+    }
+
+    fn on_message(&mut self, now: Now, view: &MessageView<'_>) {
+        let header = view.header();
+        match header.msg_type {
+            MessageType::RoAccessReport => return self.on_report(now, view),
+            MessageType::Keepalive => {
+                // Echo the id: what EdgeX does and what readers match acks by.
+                self.send_with_id(&Message::KeepaliveAck, header.id);
+                return;
+            }
+            _ => {}
+        }
+        let awaited = match self.phase {
+            Phase::Request { step, .. } if step.response_type() == header.msg_type => Some(step),
+            _ => None,
+        };
+        let message = match Message::decode(view) {
+            Ok(message) => message,
+            Err(error) => {
+                self.counters.frames_dropped += 1;
+                if let Some(step) = awaited {
+                    let error = LinkError::UndecodableResponse {
+                        request: step.name(),
+                        error,
+                    };
+                    self.link_lost(now, error, true);
+                }
+                return;
+            }
+        };
+        match message {
+            Message::ReaderEventNotification(data) => {
+                if let Phase::AwaitingConnectionEvent { .. } = self.phase {
+                    // Speak the version the reader speaks to us (1.0.1 or 1.1).
+                    self.version = header.version;
+                }
+                let timestamp = data.timestamp;
+                for event in data.events {
+                    self.on_reader_event(now, event, timestamp);
+                    if !self.is_connected() {
+                        break;
+                    }
+                }
+            }
+            Message::ErrorMessage(status) => match awaited.or(match self.phase {
+                Phase::Request { step, .. } => Some(step),
+                _ => None,
+            }) {
+                // The reader refused our outstanding request outright (e.g. M_UnsupportedMessage).
+                Some(step) => self.on_response(now, step, Some(status.to_string()), None),
+                None => self.output(DriverEvent::ReaderError {
+                    reader: self.settings.reader,
+                    message: format!("reader error message: {status}"),
+                }),
+            },
+            other => {
+                let Some(step) = awaited else {
+                    return;
+                };
+                if step == Step::ImpinjExtensions
+                    && !matches!(other, Message::ImpinjEnableExtensionsResponse(_))
+                {
+                    return;
+                }
+                let refusal = other
+                    .status()
+                    .filter(|status| !status.is_success())
+                    .map(|status| status.to_string());
+                self.on_response(now, step, refusal, Some(other));
+            }
+        }
+    }
+
+    fn on_reader_event(
+        &mut self,
+        now: Now,
+        event: ReaderEvent,
+        timestamp: Option<tagtally_protocol::llrp::Timestamp>,
+    ) {
+        let reader = self.settings.reader;
+        match event {
+            ReaderEvent::ConnectionAttempt(status) => match (self.phase, status) {
+                (Phase::AwaitingConnectionEvent { .. }, ConnectionAttemptStatus::Success) => {
+                    if let Some(skew_ms) = self.clock.on_connect(timestamp, now.utc) {
+                        self.report_skew(skew_ms);
+                    }
+                    // Undo a hold a previous client may have configured; no response exists.
+                    self.send(&Message::EnableEventsAndReports);
+                    self.request(now, Step::Capabilities);
+                }
+                (Phase::AwaitingConnectionEvent { .. }, refused) => {
+                    self.link_lost(now, LinkError::ConnectionRefused { status: refused }, true);
+                }
+                (_, ConnectionAttemptStatus::AnotherConnectionAttempted) => {
+                    self.output(DriverEvent::ReaderError {
+                        reader,
+                        message: "another client tried to connect to the reader".into(),
+                    });
+                }
+                _ => {}
+            },
+            ReaderEvent::ConnectionClose => {
+                self.link_lost(now, LinkError::ReaderClosing, true);
+            }
+            ReaderEvent::Antenna {
+                event_type,
+                antenna_id,
+            } => self.output(DriverEvent::Antenna {
+                reader,
+                antenna: antenna_id,
+                connected: event_type == tagtally_protocol::llrp::AntennaEventType::Connected,
+            }),
+            ReaderEvent::ReaderException { message } => self.output(DriverEvent::ReaderError {
+                reader,
+                message: format!("reader exception: {message}"),
+            }),
+            ReaderEvent::ReportBufferLevelWarning { percent_full } => {
+                self.output(DriverEvent::ReaderError {
+                    reader,
+                    message: format!("reader report buffer {percent_full}% full"),
+                })
+            }
+            ReaderEvent::ReportBufferOverflowError => self.output(DriverEvent::ReaderError {
+                reader,
+                message: "reader report buffer overflowed: reads were lost".into(),
+            }),
+            _ => {}
+        }
+    }
+
+    /// The response to `step`: `refusal` holds the reader's status text when it said no.
+    fn on_response(
+        &mut self,
+        now: Now,
+        step: Step,
+        refusal: Option<String>,
+        message: Option<Message>,
+    ) {
+        if step.is_shutdown() {
+            // Shutdown goes on whatever the reader answers: we leave either way.
+            match step {
+                Step::Disable => self.request(now, Step::Delete),
+                Step::Delete => self.request(now, Step::CloseConnection),
+                _ => self.finish_shutdown(),
+            }
+            return;
+        }
+        if let Some(status) = refusal {
+            match step {
+                // No stale ROSpec of ours is the usual case, not a failure.
+                Step::DeleteStale => {}
+                // Without extensions we simply use the standard whole-dBm RSSI.
+                Step::ImpinjExtensions => {
+                    self.output(DriverEvent::ReaderError {
+                        reader: self.settings.reader,
+                        message: format!("IMPINJ_ENABLE_EXTENSIONS rejected: {status}"),
+                    });
+                }
+                _ => {
+                    let error = LinkError::Rejected {
+                        request: step.name(),
+                        status,
+                    };
+                    self.link_lost(now, error, true);
+                    return;
+                }
+            }
+        }
+        match step {
+            Step::Capabilities => {
+                if let Some(Message::GetReaderCapabilitiesResponse(caps)) = message {
+                    self.caps = Some(caps);
+                }
+                let is_impinj = self
+                    .caps
+                    .as_ref()
+                    .and_then(|c| c.general.as_ref())
+                    .is_some_and(|g| g.manufacturer == IMPINJ_VENDOR_ID);
+                if is_impinj {
+                    self.request(now, Step::ImpinjExtensions);
+                } else {
+                    self.request(now, Step::SetConfig);
+                }
+            }
+            Step::ImpinjExtensions => {
+                self.impinj = matches!(
+                    message,
+                    Some(Message::ImpinjEnableExtensionsResponse(ref s)) if s.is_success()
+                );
+                self.request(now, Step::SetConfig);
+            }
+            Step::SetConfig => self.request(now, Step::DeleteStale),
+            Step::DeleteStale => self.request(now, Step::AddRospec),
+            Step::AddRospec => self.request(now, Step::EnableRospec),
+            Step::EnableRospec => match self.settings.start_trigger {
+                StartTrigger::Immediate => self.link_up(now),
+                StartTrigger::OnStartCommand => self.request(now, Step::StartRospec),
+            },
+            Step::StartRospec => self.link_up(now),
+            Step::Disable | Step::Delete | Step::CloseConnection => {}
+        }
+    }
+
+    fn link_up(&mut self, now: Now) {
+        self.phase = Phase::Streaming;
+        self.up_since = Some(now.mono);
+        self.last_report = now.mono;
+        self.counters.connects += 1;
+        let info = match self.caps.as_ref().and_then(|c| c.general.as_ref()) {
+            Some(g) => ReaderInfo {
+                model: describe(g.manufacturer, g.model),
+                firmware: g.firmware_version.clone(),
+                antenna_count: g.max_antennas,
+            },
+            None => ReaderInfo::default(),
+        };
+        self.output(DriverEvent::LinkUp {
+            reader: self.settings.reader,
+            info,
+        });
+        self.emit_counters_if_changed();
+        self.counters_due = Some(now.mono + COUNTERS_EVERY);
+    }
+
+    fn report_skew(&mut self, skew_ms: i64) {
+        if !self.skew_reported {
+            self.skew_reported = true;
+            self.output(DriverEvent::ClockSkew {
+                reader: self.settings.reader,
+                skew_ms,
+            });
+        }
+    }
+
+    /// One RO_ACCESS_REPORT → one `Reads` batch. The batch is sized exactly by a first pass
+    /// over the parameter headers, so the per-read path allocates nothing.
+    fn on_report(&mut self, now: Now, view: &MessageView<'_>) {
+        self.last_report = now.mono;
+        let body = view.body();
+        let mut batch = Vec::with_capacity(count_tag_reports(body));
+        let default_antenna = match self.settings.antennas.as_slice() {
+            [only] => *only,
+            _ => 0,
+        };
+        let reader = self.settings.reader;
+        let mut skew = None;
+        for report in TagReports::new(body) {
+            let Ok(report) = report else {
+                self.counters.frames_dropped += 1;
+                continue;
+            };
+            let Some(epc) = Epc::from_slice(report.epc) else {
+                self.counters.frames_dropped += 1;
+                continue;
+            };
+            let (time, skew_ms) = self.clock.read_time(report.first_seen_us(), now.utc);
+            skew = skew.or(skew_ms);
+            batch.push(TagRead {
+                reader,
+                antenna: report.antenna_id.unwrap_or(default_antenna),
+                epc,
+                rssi_cdbm: report.best_rssi_centi_dbm(),
+                time,
+            });
+        }
+        if let Some(skew_ms) = skew {
+            self.report_skew(skew_ms);
+        }
+        if !batch.is_empty() {
+            self.counters.reads += batch.len() as u64;
+            self.actions
+                .push_back(Action::Output(DriverOutput::Reads(batch)));
+        }
+    }
+
+    fn update_timer(&mut self, _now: Now) {
+        let deadline = match self.phase {
+            Phase::Idle { retry_at } => retry_at,
+            Phase::Connecting | Phase::Finished => None,
+            Phase::AwaitingConnectionEvent { deadline } | Phase::Request { deadline, .. } => {
+                Some(deadline)
+            }
+            Phase::Streaming => Some(
+                (self.last_rx + self.settings.dead_after())
+                    .min(self.last_report + self.settings.report_every),
+            ),
+        };
+        let deadline = match (deadline, self.counters_due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if self.phase == Phase::Finished || deadline == self.timer {
+            return;
+        }
+        self.timer = deadline;
+        self.actions.push_back(match deadline {
+            Some(at) => Action::SetTimer(at),
+            None => Action::ClearTimer,
+        });
+    }
+}
+
+/// How many TagReportData parameters an RO_ACCESS_REPORT body holds, from TLV headers alone.
+fn count_tag_reports(body: &[u8]) -> usize {
+    let mut rest = body;
+    let mut count = 0;
+    while let Some(header) = rest.first_chunk::<4>() {
+        if header[0] & 0x80 != 0 {
+            break;
+        }
+        let param_type = u16::from_be_bytes([header[0], header[1]]) & 0x03FF;
+        let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
+        if len < 4 || len > rest.len() {
+            break;
+        }
+        count += usize::from(param_type == TAG_REPORT_TLV);
+        rest = &rest[len..];
+    }
+    count
+}
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;

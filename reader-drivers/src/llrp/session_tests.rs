@@ -1,0 +1,539 @@
+//! Sans-IO tests of the LLRP session: byte slices in, actions out, time passed explicitly.
+
+use std::time::{Duration, Instant};
+
+use tagtally_protocol::llrp::{
+    ConnectionAttemptStatus, FieldError, GeneralDeviceCapabilities, LlrpStatus, Message,
+    MessageType, MessageView, ProtocolVersion, ReaderCapabilities, ReaderEvent,
+    ReaderEventNotificationData, RegulatoryCapabilities, StatusCode, Timestamp, TransmitPowerLevel,
+};
+
+use super::*;
+use crate::ReaderId;
+
+const T0_UTC: u64 = 1_700_000_000_000_000;
+
+/// A session under test and the clock it is driven with.
+struct Rig {
+    session: LlrpSession,
+    t0: Instant,
+    elapsed: Duration,
+}
+
+impl Rig {
+    fn new(settings: LlrpSettings) -> Self {
+        let t0 = Instant::now();
+        Rig {
+            session: LlrpSession::new(settings, 7, t0),
+            t0,
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    fn now(&self) -> Now {
+        Now {
+            mono: self.t0 + self.elapsed,
+            utc: Micros(T0_UTC + self.elapsed.as_micros() as u64),
+        }
+    }
+
+    fn advance(&mut self, by: Duration) {
+        self.elapsed += by;
+    }
+
+    fn drain(&mut self) -> Vec<Action> {
+        std::iter::from_fn(|| self.session.poll_action()).collect()
+    }
+
+    fn feed(&mut self, message: Message, id: u32) -> Vec<Action> {
+        let mut bytes = Vec::new();
+        message
+            .encode(ProtocolVersion::V1_0_1, id, &mut bytes)
+            .expect("test message encodes");
+        let now = self.now();
+        self.session.on_bytes(now, &bytes);
+        self.drain()
+    }
+
+    /// Starts, connects and answers until the link is up; returns every action seen.
+    fn bring_up(&mut self, impinj: bool) -> Vec<Action> {
+        let now = self.now();
+        self.session.start(now);
+        let mut seen = self.drain();
+        assert!(seen.contains(&Action::Connect));
+        self.session.on_connected(now);
+        seen.extend(self.drain());
+        let mut pending = self.feed(connection_event(ConnectionAttemptStatus::Success), 0);
+        for _ in 0..10 {
+            let Some((msg_type, id)) = last_request(&pending) else {
+                break;
+            };
+            seen.append(&mut pending);
+            let answer = match msg_type {
+                MessageType::GetReaderCapabilities => {
+                    Message::GetReaderCapabilitiesResponse(capabilities(impinj))
+                }
+                MessageType::CustomMessage => {
+                    Message::ImpinjEnableExtensionsResponse(LlrpStatus::success())
+                }
+                MessageType::SetReaderConfig => {
+                    Message::SetReaderConfigResponse(LlrpStatus::success())
+                }
+                MessageType::DeleteRoSpec => Message::DeleteRoSpecResponse(LlrpStatus::new(
+                    StatusCode::AInvalid,
+                    "no such rospec",
+                )),
+                MessageType::AddRoSpec => Message::AddRoSpecResponse(LlrpStatus::success()),
+                MessageType::EnableRoSpec => Message::EnableRoSpecResponse(LlrpStatus::success()),
+                MessageType::StartRoSpec => Message::StartRoSpecResponse(LlrpStatus::success()),
+                _ => break,
+            };
+            pending = self.feed(answer, id);
+        }
+        seen.append(&mut pending);
+        seen
+    }
+}
+
+fn connection_event(status: ConnectionAttemptStatus) -> Message {
+    Message::ReaderEventNotification(ReaderEventNotificationData {
+        timestamp: Some(Timestamp::Utc(T0_UTC)),
+        events: vec![ReaderEvent::ConnectionAttempt(status)],
+    })
+}
+
+fn capabilities(impinj: bool) -> ReaderCapabilities {
+    ReaderCapabilities {
+        status: LlrpStatus::success(),
+        general: Some(GeneralDeviceCapabilities {
+            max_antennas: 4,
+            can_set_antenna_properties: false,
+            has_utc_clock: true,
+            manufacturer: if impinj { 25882 } else { 161 },
+            model: 2_001_052,
+            firmware_version: "7.6.0".into(),
+        }),
+        regulatory: Some(RegulatoryCapabilities {
+            country_code: 0,
+            communications_standard: 0,
+            transmit_power_table: vec![TransmitPowerLevel {
+                index: 1,
+                centi_dbm: 3000,
+            }],
+        }),
+    }
+}
+
+/// The type and id of the last message the session sent.
+fn last_request(actions: &[Action]) -> Option<(MessageType, u32)> {
+    actions.iter().rev().find_map(|a| match a {
+        Action::Send(bytes) => {
+            let view = MessageView::new_checked(bytes).ok()?;
+            Some((view.header().msg_type, view.header().id))
+        }
+        _ => None,
+    })
+}
+
+fn sent_types(actions: &[Action]) -> Vec<MessageType> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send(bytes) => MessageView::new_checked(bytes)
+                .ok()
+                .map(|v| v.header().msg_type),
+            _ => None,
+        })
+        .collect()
+}
+
+fn events(actions: &[Action]) -> Vec<DriverEvent> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Output(DriverOutput::Event(e)) => Some(e.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn link_down_reason(actions: &[Action]) -> Option<String> {
+    events(actions).into_iter().find_map(|e| match e {
+        DriverEvent::LinkDown { reason, .. } => Some(reason),
+        _ => None,
+    })
+}
+
+fn settings() -> LlrpSettings {
+    let mut s = LlrpSettings::new(ReaderId(3), "reader:5084");
+    s.antennas = vec![1, 2];
+    s.tx_power_dbm = Some(30.0);
+    s.session = Some(2);
+    s
+}
+
+#[test]
+fn connection_sequence_follows_the_brief_and_ends_in_link_up() {
+    let mut rig = Rig::new(settings());
+    let seen = rig.bring_up(true);
+    assert_eq!(
+        sent_types(&seen),
+        vec![
+            MessageType::EnableEventsAndReports,
+            MessageType::GetReaderCapabilities,
+            MessageType::CustomMessage,
+            MessageType::SetReaderConfig,
+            MessageType::DeleteRoSpec,
+            MessageType::AddRoSpec,
+            MessageType::EnableRoSpec,
+        ]
+    );
+    assert!(rig.session.is_streaming());
+    let up = events(&seen).into_iter().find_map(|e| match e {
+        DriverEvent::LinkUp { reader, info } => Some((reader, info)),
+        _ => None,
+    });
+    let (reader, info) = up.expect("link up");
+    assert_eq!(reader, ReaderId(3));
+    assert_eq!(info.model, "Impinj R700");
+    assert_eq!(info.firmware, "7.6.0");
+    assert_eq!(info.antenna_count, 4);
+}
+
+#[test]
+fn nothing_is_sent_before_the_connection_event() {
+    let mut rig = Rig::new(settings());
+    let now = rig.now();
+    rig.session.start(now);
+    rig.session.on_connected(now);
+    assert!(sent_types(&rig.drain()).is_empty());
+}
+
+#[test]
+fn null_start_trigger_adds_start_rospec() {
+    let mut s = settings();
+    s.start_trigger = StartTrigger::OnStartCommand;
+    let mut rig = Rig::new(s);
+    let seen = rig.bring_up(false);
+    let types = sent_types(&seen);
+    assert_eq!(types.last(), Some(&MessageType::StartRoSpec));
+    assert!(!types.contains(&MessageType::CustomMessage), "not impinj");
+    assert!(rig.session.is_streaming());
+}
+
+#[test]
+fn keepalive_is_acked_with_its_id() {
+    let mut rig = Rig::new(settings());
+    rig.bring_up(false);
+    let actions = rig.feed(Message::Keepalive, 0x1234);
+    // protocols.md §1.6: KEEPALIVE_ACK echoing id 0x1234.
+    let ack = vec![0x04, 0x48, 0, 0, 0, 0x0A, 0, 0, 0x12, 0x34];
+    assert!(actions.contains(&Action::Send(ack)), "{actions:?}");
+}
+
+/// protocols.md §1.6: EPC 3074257BF7194E4000001A85, antenna 1, PeakRSSI -58, FirstSeenUTC.
+const GOLDEN_REPORT: [u8; 41] = [
+    0x04, 0x3D, 0x00, 0x00, 0x00, 0x29, 0x00, 0x00, 0x00, 0x2A, 0x00, 0xF0, 0x00, 0x1F, 0x8D, 0x30,
+    0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, 0x40, 0x00, 0x00, 0x1A, 0x85, 0x81, 0x00, 0x01, 0x86, 0xC6,
+    0x82, 0x00, 0x06, 0x0A, 0x24, 0x18, 0x20, 0x22, 0x40,
+];
+
+fn reads(actions: &[Action]) -> Vec<TagRead> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Output(DriverOutput::Reads(batch)) => Some(batch.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+#[test]
+fn a_golden_report_becomes_one_read_even_byte_by_byte() {
+    let mut rig = Rig::new(settings());
+    rig.bring_up(false);
+    let now = rig.now();
+    let mut actions = Vec::new();
+    for byte in GOLDEN_REPORT {
+        rig.session.on_bytes(now, &[byte]);
+        actions.extend(rig.drain());
+    }
+    let got = reads(&actions);
+    assert_eq!(got.len(), 1);
+    let read = got[0];
+    assert_eq!(read.reader, ReaderId(3));
+    assert_eq!(read.antenna, 1);
+    assert_eq!(read.epc.to_string(), "3074257BF7194E4000001A85");
+    assert_eq!(read.rssi_cdbm, Some(-5800));
+    // The reader's UTC is within the tolerance of ours, so its time is kept.
+    assert_eq!(read.time, Micros(1_700_000_000_123_456));
+    assert_eq!(rig.session.counters().reads, 1);
+}
+
+#[test]
+fn another_client_holding_the_reader_is_said_and_backed_off() {
+    let mut rig = Rig::new(settings());
+    let now = rig.now();
+    rig.session.start(now);
+    rig.session.on_connected(now);
+    rig.drain();
+    let actions = rig.feed(
+        connection_event(ConnectionAttemptStatus::FailedClientInitiatedConnectionExists),
+        0,
+    );
+    let reason = link_down_reason(&actions).expect("link down");
+    assert!(
+        reason.contains("another client holds the reader"),
+        "{reason}"
+    );
+    assert!(actions.contains(&Action::Close));
+    let retry = actions.iter().find_map(|a| match a {
+        Action::SetTimer(at) => Some(*at),
+        _ => None,
+    });
+    let delay = retry.expect("backoff timer") - now.mono;
+    assert!((Duration::from_millis(500)..=Duration::from_secs(1)).contains(&delay));
+    // Nothing happens before the backoff ends; then a new connect.
+    rig.session.on_timer(now);
+    assert!(rig.drain().is_empty());
+    rig.advance(delay);
+    let now = rig.now();
+    rig.session.on_timer(now);
+    assert!(rig.drain().contains(&Action::Connect));
+}
+
+#[test]
+fn add_rospec_rejection_carries_the_readers_words() {
+    let mut rig = Rig::new(settings());
+    let now = rig.now();
+    rig.session.start(now);
+    rig.session.on_connected(now);
+    rig.drain();
+    let mut pending = rig.feed(connection_event(ConnectionAttemptStatus::Success), 0);
+    let mut actions = Vec::new();
+    while let Some((msg_type, id)) = last_request(&pending) {
+        let answer = match msg_type {
+            MessageType::GetReaderCapabilities => {
+                Message::GetReaderCapabilitiesResponse(capabilities(false))
+            }
+            MessageType::SetReaderConfig => Message::SetReaderConfigResponse(LlrpStatus::success()),
+            MessageType::DeleteRoSpec => Message::DeleteRoSpecResponse(LlrpStatus::success()),
+            MessageType::AddRoSpec => Message::AddRoSpecResponse(LlrpStatus {
+                field_error: Some(FieldError {
+                    field_num: 3,
+                    code: StatusCode::AOutOfRange,
+                }),
+                ..LlrpStatus::new(StatusCode::MParameterError, "antenna 9 does not exist")
+            }),
+            _ => break,
+        };
+        actions = rig.feed(answer, id);
+        pending = actions.clone();
+        if msg_type == MessageType::AddRoSpec {
+            break;
+        }
+    }
+    let reason = link_down_reason(&actions).expect("link down");
+    assert_eq!(
+        reason,
+        "ADD_ROSPEC rejected: M_ParameterError: antenna 9 does not exist (field 3)"
+    );
+    assert!(events(&actions)
+        .iter()
+        .any(|e| matches!(e, DriverEvent::ReaderError { message, .. } if message == &reason)));
+    assert!(actions.contains(&Action::Close));
+    assert!(!rig.session.is_streaming());
+}
+
+#[test]
+fn silence_for_three_keepalive_periods_is_a_dead_link() {
+    let mut s = settings();
+    s.keepalive = Duration::from_secs(10);
+    s.report_every = Duration::from_secs(3600);
+    let mut rig = Rig::new(s);
+    rig.bring_up(false);
+    rig.advance(Duration::from_secs(29));
+    let now = rig.now();
+    rig.session.on_timer(now);
+    assert!(link_down_reason(&rig.drain()).is_none());
+    rig.advance(Duration::from_secs(1));
+    let now = rig.now();
+    rig.session.on_timer(now);
+    let actions = rig.drain();
+    let reason = link_down_reason(&actions).expect("dead link");
+    assert!(
+        reason.starts_with("no keepalive or data for 30s"),
+        "{reason}"
+    );
+    assert!(actions.contains(&Action::Close));
+    assert_eq!(rig.session.counters().disconnects, 1);
+}
+
+#[test]
+fn junk_cannot_be_resynchronised_so_the_link_is_dropped_and_counted() {
+    let mut rig = Rig::new(settings());
+    rig.bring_up(false);
+    let now = rig.now();
+    let mut bytes = GOLDEN_REPORT.to_vec();
+    bytes.extend_from_slice(&[0xFF, 0xFE, 0x00, 0x13]);
+    rig.session.on_bytes(now, &bytes);
+    let actions = rig.drain();
+    assert_eq!(
+        reads(&actions).len(),
+        1,
+        "the intact report before the junk"
+    );
+    let reason = link_down_reason(&actions).expect("link down");
+    assert!(reason.contains("unreadable byte stream"), "{reason}");
+    assert_eq!(rig.session.counters().frames_dropped, 1);
+}
+
+#[test]
+fn a_damaged_tag_report_is_dropped_and_the_rest_delivered() {
+    let mut rig = Rig::new(settings());
+    rig.bring_up(false);
+    // Two TagReportData in one report; the first one's EPC TV type is destroyed.
+    let one = &GOLDEN_REPORT[10..];
+    let mut body = one.to_vec();
+    body[4] = 0xFF;
+    body.extend_from_slice(one);
+    let mut bytes = vec![0x04, 0x3D];
+    bytes.extend_from_slice(&((10 + body.len()) as u32).to_be_bytes());
+    bytes.extend_from_slice(&[0, 0, 0, 1]);
+    bytes.extend_from_slice(&body);
+    let now = rig.now();
+    rig.session.on_bytes(now, &bytes);
+    assert_eq!(reads(&rig.drain()).len(), 1);
+    assert_eq!(rig.session.counters().frames_dropped, 1);
+    assert!(rig.session.is_streaming());
+}
+
+#[test]
+fn graceful_shutdown_disables_deletes_and_closes() {
+    let mut rig = Rig::new(settings());
+    rig.bring_up(false);
+    let now = rig.now();
+    rig.session.shutdown(now);
+    let mut actions = rig.drain();
+    let mut sent = Vec::new();
+    let answers = [
+        (
+            MessageType::DisableRoSpec,
+            Message::DisableRoSpecResponse(LlrpStatus::success()),
+        ),
+        (
+            MessageType::DeleteRoSpec,
+            Message::DeleteRoSpecResponse(LlrpStatus::success()),
+        ),
+        (
+            MessageType::CloseConnection,
+            Message::CloseConnectionResponse(LlrpStatus::success()),
+        ),
+    ];
+    for (expected, answer) in answers {
+        let (msg_type, id) = last_request(&actions).expect("a request");
+        assert_eq!(msg_type, expected);
+        sent.push(msg_type);
+        actions = rig.feed(answer, id);
+    }
+    assert!(actions.contains(&Action::Close));
+    assert_eq!(
+        link_down_reason(&actions).as_deref(),
+        Some("driver shut down")
+    );
+    assert_eq!(actions.last(), Some(&Action::Finished));
+}
+
+#[test]
+fn shutdown_gives_up_waiting_after_the_response_timeout() {
+    let mut rig = Rig::new(settings());
+    rig.bring_up(false);
+    let now = rig.now();
+    rig.session.shutdown(now);
+    rig.drain();
+    rig.advance(rig.session.settings().response_timeout);
+    let now = rig.now();
+    rig.session.on_timer(now);
+    let actions = rig.drain();
+    assert!(actions.contains(&Action::Close));
+    assert_eq!(actions.last(), Some(&Action::Finished));
+}
+
+#[test]
+fn uptime_reader_reads_are_anchored_to_the_connect_time() {
+    let mut rig = Rig::new(settings());
+    let now = rig.now();
+    rig.session.start(now);
+    rig.session.on_connected(now);
+    rig.drain();
+    rig.feed(
+        Message::ReaderEventNotification(ReaderEventNotificationData {
+            timestamp: Some(Timestamp::Uptime(5_000_000)),
+            events: vec![ReaderEvent::ConnectionAttempt(
+                ConnectionAttemptStatus::Success,
+            )],
+        }),
+        0,
+    );
+    let mut report = tagtally_protocol::llrp::TagReportData::new(&[0x30; 12]);
+    report.antenna_id = Some(2);
+    report.first_seen_uptime_us = Some(6_000_000);
+    let actions = rig.feed(Message::RoAccessReport(vec![report]), 9);
+    let got = reads(&actions);
+    assert_eq!(got[0].time, Micros(T0_UTC + 1_000_000));
+    assert_eq!(got[0].antenna, 2);
+    assert_eq!(got[0].rssi_cdbm, None);
+}
+
+#[test]
+fn skewed_reader_clock_is_reported_once() {
+    let mut rig = Rig::new(settings());
+    let now = rig.now();
+    rig.session.start(now);
+    rig.session.on_connected(now);
+    rig.drain();
+    let actions = rig.feed(
+        Message::ReaderEventNotification(ReaderEventNotificationData {
+            timestamp: Some(Timestamp::Utc(T0_UTC - 7_000_000)),
+            events: vec![ReaderEvent::ConnectionAttempt(
+                ConnectionAttemptStatus::Success,
+            )],
+        }),
+        0,
+    );
+    assert!(events(&actions)
+        .iter()
+        .any(|e| matches!(e, DriverEvent::ClockSkew { skew_ms: -7000, .. })));
+}
+
+#[test]
+fn antenna_and_exception_events_pass_through() {
+    let mut rig = Rig::new(settings());
+    rig.bring_up(false);
+    let actions = rig.feed(
+        Message::ReaderEventNotification(ReaderEventNotificationData {
+            timestamp: None,
+            events: vec![
+                ReaderEvent::Antenna {
+                    event_type: tagtally_protocol::llrp::AntennaEventType::Disconnected,
+                    antenna_id: 2,
+                },
+                ReaderEvent::ReaderException {
+                    message: "fan failure".into(),
+                },
+            ],
+        }),
+        5,
+    );
+    let got = events(&actions);
+    assert!(got.contains(&DriverEvent::Antenna {
+        reader: ReaderId(3),
+        antenna: 2,
+        connected: false
+    }));
+    assert!(got.contains(&DriverEvent::ReaderError {
+        reader: ReaderId(3),
+        message: "reader exception: fan failure".into()
+    }));
+}
