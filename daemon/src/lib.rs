@@ -1,3 +1,4 @@
 //! The tagtally daemon as a library: what the `tagtally` binary, the benches and the scenario tests share.
 
+pub mod engine;
 pub mod exit;
