@@ -9,7 +9,7 @@ use tagtally_reader_drivers::{Epc, Micros};
 pub struct Delta {
     /// The flush time.
     pub time: Micros,
-    /// Cells whose count changed, sorted by (zone, SKU) index; empty when only tag placements changed.
+    /// Cells whose count changed, sorted by zone then SKU name; empty when only tag placements changed.
     pub changes: Vec<CountChange>,
     /// Tags whose durable state (present or not, zone, SKU) changed.
     pub tag_changes: Vec<TagChange>,

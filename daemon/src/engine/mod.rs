@@ -44,7 +44,9 @@ use std::time::Duration;
 use tagtally_reader_drivers::{Epc, Micros, ReaderId, TagRead};
 use thiserror::Error;
 
-pub use config::{AntennaZone, EngineConfig, EngineConfigError, PresenceParams, SkuPrefix, ZoneConfig};
+pub use config::{
+    AntennaZone, EngineConfig, EngineConfigError, PresenceParams, SkuPrefix, ZoneConfig,
+};
 pub use counters::EngineCounters;
 pub use delta::{CountCell, CountChange, Delta, Placement, Snapshot, TagChange};
 pub use sku_intern::UNKNOWN_SKU;
@@ -293,7 +295,14 @@ impl Engine {
 
     /// A read of a tag that is not present: the first-sighting path.
     #[inline(never)]
-    fn candidate_read(&mut self, epc: &[u8], zone: u16, slot: u32, rssi_cdbm: Option<i16>, now: u64) {
+    fn candidate_read(
+        &mut self,
+        epc: &[u8],
+        zone: u16,
+        slot: u32,
+        rssi_cdbm: Option<i16>,
+        now: u64,
+    ) {
         let key = TagKey::new(epc);
         let z = &self.state.zones[usize::from(zone)];
         let (arrive_reads, arrive_window) = (z.arrive_reads, z.arrive_window);
@@ -341,7 +350,7 @@ impl Engine {
     pub fn flush(&mut self, now: Micros) -> Option<Delta> {
         let now = self.advance(now);
         self.sweep(now);
-        let changes: Vec<CountChange> = self
+        let mut changes: Vec<CountChange> = self
             .state
             .counts
             .take_changes()
@@ -353,6 +362,7 @@ impl Engine {
                 count: c.count,
             })
             .collect();
+        changes.sort_unstable_by(|a, b| (&a.zone, &a.sku).cmp(&(&b.zone, &b.sku)));
         let mut tag_changes: Vec<TagChange> = Vec::new();
         for (key, before) in self.state.placement_at_last_flush.drain() {
             let after = self.tags.placement(&key);
@@ -641,8 +651,16 @@ fn bleed_read<K: ResidentKey>(
         home_covered,
         slot,
         now,
-        |z| zones.get(usize::from(z)).map_or(u16::MAX, |z| z.arrive_reads),
-        |z| zones.get(usize::from(z)).map_or(u64::MAX, |z| z.move_hysteresis),
+        |z| {
+            zones
+                .get(usize::from(z))
+                .map_or(u16::MAX, |z| z.arrive_reads)
+        },
+        |z| {
+            zones
+                .get(usize::from(z))
+                .map_or(u64::MAX, |z| z.move_hysteresis)
+        },
     );
     let Some(to) = decision else {
         return;

@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use tagtally_protocol::epc::Sku;
+
 use super::config::{EngineConfigError, SkuPrefix};
 
 /// The SKU of EPCs that match no rule.
@@ -66,10 +68,11 @@ impl SkuInterner {
         };
         interner.unknown = interner.intern_name(UNKNOWN_SKU);
         for entry in sku_map {
-            let prefix =
-                EpcPrefix::parse(&entry.epc_prefix).ok_or_else(|| EngineConfigError::BadSkuPrefix {
+            let prefix = EpcPrefix::parse(&entry.epc_prefix).ok_or_else(|| {
+                EngineConfigError::BadSkuPrefix {
                     prefix: entry.epc_prefix.clone(),
-                })?;
+                }
+            })?;
             let sku = interner.intern_name(&entry.sku);
             interner.prefixes.push((prefix, sku));
         }
@@ -78,7 +81,11 @@ impl SkuInterner {
 
     /// The SKU index of an EPC (the slow path of a first sighting).
     pub fn classify(&mut self, epc: &[u8]) -> u32 {
-        self.unresolved(epc)
+        match tagtally_protocol::epc::sku(epc) {
+            Sku::Gtin(gtin) => self.intern_gtin(gtin.as_u64()),
+            Sku::Class(class) => self.intern_name(&class),
+            Sku::Unresolved => self.unresolved(epc),
+        }
     }
 
     /// The SKU of an EPC that decodes as no GS1 identity: the prefix map, else `unknown`.
@@ -145,6 +152,18 @@ mod tests {
         let unknown = i.classify(&[0xE2, 0xB0]);
         assert_eq!(&**i.name(unknown), "unknown");
         assert_eq!(i.classify(&[0xE2]), unknown, "too short for the half byte");
+    }
+
+    #[test]
+    fn gs1_tags_get_their_gtin_or_class() {
+        let mut i = SkuInterner::new(&[map("30", "never used for gs1")]).unwrap();
+        // SGTIN-96 from TDS: urn:epc:tag:sgtin-96:3.0614141.812345.6789
+        let sgtin = [
+            0x30, 0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, 0x40, 0x00, 0x00, 0x1A, 0x85,
+        ];
+        let id = i.classify(&sgtin);
+        assert_eq!(&**i.name(id), "80614141123458");
+        assert_eq!(i.classify(&sgtin), id);
     }
 
     #[test]

@@ -108,8 +108,6 @@ pub struct Resident<K> {
 pub trait ResidentKey: Eq {
     /// The owned side-table key.
     fn tag_key(&self) -> TagKey;
-    /// The EPC bytes.
-    fn epc(&self) -> &[u8];
 }
 
 impl ResidentKey for ShortEpc {
@@ -117,18 +115,11 @@ impl ResidentKey for ShortEpc {
     fn tag_key(&self) -> TagKey {
         TagKey::Short(*self)
     }
-    #[inline]
-    fn epc(&self) -> &[u8] {
-        self.as_bytes()
-    }
 }
 
 impl ResidentKey for Box<[u8]> {
     fn tag_key(&self) -> TagKey {
         TagKey::Long(self.clone())
-    }
-    fn epc(&self) -> &[u8] {
-        self
     }
 }
 

@@ -136,7 +136,13 @@ pub fn leads(challenger: Window, home: Window, challenger_arrive_reads: u16) -> 
 /// Among leading challengers, the one that leads most: more reads, then a stronger peak, then the lower zone index.
 #[inline]
 pub fn better_leader(a: (u16, Window), b: (u16, Window)) -> bool {
-    let key = |(zone, w): (u16, Window)| (w.reads, w.peak_cdbm.unwrap_or(NO_RSSI), std::cmp::Reverse(zone));
+    let key = |(zone, w): (u16, Window)| {
+        (
+            w.reads,
+            w.peak_cdbm.unwrap_or(NO_RSSI),
+            std::cmp::Reverse(zone),
+        )
+    };
     key(a) > key(b)
 }
 
@@ -186,7 +192,9 @@ impl Bleed {
         let mut best: Option<(u16, Window)> = None;
         for &(zone, stat) in &self.others {
             let w = stat.window(slot);
-            if leads(w, home, arrive_reads(zone)) && best.is_none_or(|b| better_leader((zone, w), b)) {
+            if leads(w, home, arrive_reads(zone))
+                && best.is_none_or(|b| better_leader((zone, w), b))
+            {
                 best = Some((zone, w));
             }
         }
@@ -273,7 +281,10 @@ mod tests {
         assert!(!leads(w(9, None), w(5, None), 2));
         assert!(leads(w(5, Some(-5000)), w(5, Some(-5600)), 2));
         assert!(!leads(w(5, Some(-5000)), w(5, Some(-5599)), 2));
-        assert!(!leads(w(4, Some(-4000)), w(5, Some(-7000)), 2), "stronger but less often");
+        assert!(
+            !leads(w(4, Some(-4000)), w(5, Some(-7000)), 2),
+            "stronger but less often"
+        );
     }
 
     #[test]
