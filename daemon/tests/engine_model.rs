@@ -1,10 +1,13 @@
-//! Model-based test of the engine: random reads, time, reader links and flushes against a deliberately naive model of SPEC §3.
+//! Model-based test of the engine and the store: random reads, time, reader links, flushes, acks and crash-restarts against a deliberately naive model of SPEC §3.
 //!
 //! The model keeps every read of every tag in a plain list and recomputes each rule from scratch (window counts by
 //! filtering the list, coverage by scanning the readers); the engine keeps packed windows, a hash table and side
-//! tables. Both must publish the same deltas and end with the same counts and counters.
+//! tables. Both must publish the same deltas and end with the same counts and counters. With the store, a restart
+//! drops the engine and the store mid-interval and reopens them: the model rolls back to its last flush, and every
+//! committed delta must still be there byte for byte (or inside the announced resync range), seqs must go on
+//! without reuse, and the epoch must not change.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use proptest::prelude::*;
@@ -12,6 +15,7 @@ use tagtally::engine::{
     AntennaZone, CountChange, Engine, EngineConfig, PresenceParams, SkuPrefix, ZoneConfig,
     CLEAR_RSSI_MARGIN_CDBM, MIN_SLOT_MICROS,
 };
+use tagtally::store::{OutboxItem, Store, StoreOptions, DATABASE_FILE};
 use tagtally_reader_drivers::{Epc, Micros, ReaderId, TagRead};
 
 const T0: u64 = 1_700_000_000_000_000;
@@ -99,6 +103,12 @@ enum Op {
         reader: u16,
     },
     Flush,
+    /// Acknowledge the `n`-th oldest unacknowledged delta (store runs only).
+    Ack {
+        n: usize,
+    },
+    /// The daemon dies now (store runs only).
+    Restart,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -115,6 +125,14 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..READERS).prop_map(|reader| Op::Up { reader }),
         1 => (0..READERS).prop_map(|reader| Op::Down { reader }),
         3 => Just(Op::Flush),
+    ]
+}
+
+fn op_with_store() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        20 => op(),
+        2 => (0..3usize).prop_map(|n| Op::Ack { n }),
+        1 => Just(Op::Restart),
     ]
 }
 
@@ -143,6 +161,7 @@ struct Model {
     up: Vec<bool>,
     covered_since: Vec<Option<u64>>,
     counts_at_last_flush: BTreeMap<(String, String), u32>,
+    present_at_last_flush: Vec<Option<usize>>,
     arrivals: u64,
     departures: u64,
     moves: u64,
@@ -165,6 +184,7 @@ impl Model {
             .max(MIN_SLOT_MICROS);
         Self {
             tags: vec![ModelTag::default(); skus.len()],
+            present_at_last_flush: vec![None; skus.len()],
             skus,
             params,
             up: vec![false; usize::from(READERS)],
@@ -316,7 +336,20 @@ impl Model {
             }
         }
         self.counts_at_last_flush = now_counts;
+        self.present_at_last_flush = self.tags.iter().map(|t| t.present).collect();
         changes
+    }
+
+    /// The daemon died: what was not flushed is gone, no reader is up, nothing has been read since.
+    fn restart(&mut self) {
+        for (t, present) in self.tags.iter_mut().zip(&self.present_at_last_flush) {
+            *t = ModelTag {
+                present: *present,
+                ..ModelTag::default()
+            };
+        }
+        self.up.iter_mut().for_each(|u| *u = false);
+        self.covered_since.iter_mut().for_each(|c| *c = None);
     }
 }
 
@@ -327,30 +360,132 @@ fn engine_changes(changes: &[CountChange]) -> Vec<(String, String, i64, u32)> {
         .collect()
 }
 
-fn run(arrive_reads: u16, ops: &[Op]) -> Result<(), TestCaseError> {
-    let pool = tag_pool();
-    let mut engine = Engine::new(&config(arrive_reads)).unwrap();
-    let skus: Vec<String> = pool
-        .iter()
-        .map(|epc| {
-            let sku = tagtally_protocol::epc::sku(epc.as_bytes());
-            match sku {
-                tagtally_protocol::epc::Sku::Unresolved
-                    if epc.as_bytes().starts_with(&[0xE2, 0x80]) =>
-                {
-                    "legacy".to_string()
-                }
-                other => other.to_string(),
+/// The engine with (optionally) its store, as the daemon would wire them.
+struct System {
+    engine: Engine,
+    store: Option<Store>,
+}
+
+/// What the store side has promised so far.
+#[derive(Default)]
+struct Promises {
+    epoch: Option<String>,
+    /// Every committed seq with its bytes, for the whole test.
+    committed: BTreeMap<u64, Vec<u8>>,
+    /// Seqs acknowledged, one by one or as a resync range covered by a snapshot.
+    acked: BTreeSet<u64>,
+}
+
+fn skus(pool: &[Epc]) -> Vec<String> {
+    pool.iter()
+        .map(|epc| match tagtally_protocol::epc::sku(epc.as_bytes()) {
+            tagtally_protocol::epc::Sku::Unresolved
+                if epc.as_bytes().starts_with(&[0xE2, 0x80]) =>
+            {
+                "legacy".to_string()
             }
+            other => other.to_string(),
         })
-        .collect();
-    let mut model = Model::new(arrive_reads, skus);
+        .collect()
+}
+
+fn start(arrive_reads: u16, db: Option<&std::path::Path>, max_outbox: u64) -> System {
+    let mut engine = Engine::new(&config(arrive_reads)).unwrap();
+    let store = db.map(|path| {
+        let opened = Store::open(
+            path,
+            StoreOptions {
+                store: "model".into(),
+                max_outbox_bytes: max_outbox,
+            },
+        )
+        .unwrap();
+        engine
+            .restore(opened.tags.iter().map(|t| t.as_restored()))
+            .unwrap();
+        opened.store
+    });
+    System { engine, store }
+}
+
+/// Checks the store after a restart against everything it promised.
+fn check_store_promises(store: &Store, promises: &mut Promises) -> Result<(), TestCaseError> {
+    match &promises.epoch {
+        Some(e) => prop_assert_eq!(store.epoch(), e.as_str(), "epoch changed"),
+        None => promises.epoch = Some(store.epoch().to_owned()),
+    }
+    let last = promises.committed.keys().next_back().copied().unwrap_or(0);
+    prop_assert_eq!(store.last_seq(), last, "seq resumes after the last commit");
+    let mut resync = None;
+    let mut present = BTreeSet::new();
+    for item in store.unacked().unwrap() {
+        match item.unwrap() {
+            OutboxItem::Resync(r) => resync = Some(r),
+            OutboxItem::Delta { seq, payload } => {
+                prop_assert_eq!(
+                    promises.committed.get(&seq),
+                    Some(&payload),
+                    "seq {} is byte-identical",
+                    seq
+                );
+                prop_assert!(
+                    !promises.acked.contains(&seq),
+                    "acked seq {} came back",
+                    seq
+                );
+                present.insert(seq);
+            }
+        }
+    }
+    for &seq in promises.committed.keys() {
+        let folded = resync.is_some_and(|r| (r.first_seq..=r.last_seq).contains(&seq));
+        prop_assert!(
+            present.contains(&seq) || promises.acked.contains(&seq) || folded,
+            "committed seq {} lost",
+            seq
+        );
+    }
+    Ok(())
+}
+
+fn run(
+    arrive_reads: u16,
+    ops: &[Op],
+    with_store: bool,
+    max_outbox: u64,
+) -> Result<(), TestCaseError> {
+    let pool = tag_pool();
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join(DATABASE_FILE);
+    let db = with_store.then_some(db_path.as_path());
+    let mut sys = start(arrive_reads, db, max_outbox);
+    let mut promises = Promises::default();
+    if let Some(store) = &sys.store {
+        check_store_promises(store, &mut promises)?;
+    }
+    let mut model = Model::new(arrive_reads, skus(&pool));
     let mut now = T0;
+    let flush =
+        |sys: &mut System, promises: &mut Promises, now: u64| -> Vec<(String, String, i64, u32)> {
+            let Some(delta) = sys.engine.flush(Micros(now)) else {
+                return Vec::new();
+            };
+            if let Some(store) = &sys.store {
+                if let Some(c) = store.commit(&delta).unwrap() {
+                    let expected = promises.committed.keys().next_back().copied().unwrap_or(0) + 1;
+                    assert_eq!(c.seq, expected, "seqs grow by one");
+                    let text = String::from_utf8(c.payload.clone()).unwrap();
+                    assert!(text.contains(&format!("\"seq\":{}", c.seq)), "{text}");
+                    promises.committed.insert(c.seq, c.payload);
+                }
+            }
+            engine_changes(&delta.changes)
+        };
     for (step, op) in ops.iter().enumerate() {
         match *op {
             Op::Read { tag, antenna, rssi } => {
                 let (reader, port, zone) = ANTENNAS[antenna];
-                engine.observe(
+                sys.engine.observe(
                     &TagRead {
                         reader: ReaderId(reader),
                         antenna: port,
@@ -366,36 +501,73 @@ fn run(arrive_reads: u16, ops: &[Op]) -> Result<(), TestCaseError> {
             }
             Op::Advance { millis } => now += millis * 1000,
             Op::Up { reader } => {
-                engine.reader_up(ReaderId(reader), Micros(now));
+                sys.engine.reader_up(ReaderId(reader), Micros(now));
                 model.set_reader(reader, true, now);
             }
             Op::Down { reader } => {
-                engine.reader_down(ReaderId(reader), Micros(now));
+                sys.engine.reader_down(ReaderId(reader), Micros(now));
                 model.set_reader(reader, false, now);
             }
             Op::Flush => {
-                let got = engine
-                    .flush(Micros(now))
-                    .map(|d| engine_changes(&d.changes))
-                    .unwrap_or_default();
+                let got = flush(&mut sys, &mut promises, now);
                 let want = model.flush(now);
                 prop_assert_eq!(got, want, "delta at step {} ({:?})", step, op);
             }
+            Op::Ack { n } => {
+                let Some(store) = &sys.store else { continue };
+                let seq = store
+                    .unacked()
+                    .unwrap()
+                    .filter_map(|i| match i.unwrap() {
+                        OutboxItem::Delta { seq, .. } => Some(seq),
+                        OutboxItem::Resync(_) => None,
+                    })
+                    .nth(n);
+                if let Some(seq) = seq {
+                    prop_assert!(store.ack(seq).unwrap());
+                    promises.acked.insert(seq);
+                }
+                if let Some(r) = store.outbox_stats().resync {
+                    // The uplink published a resync snapshot at the last seq: the folded range is delivered.
+                    prop_assert!(store.ack_resync(store.last_seq()).unwrap());
+                    promises.acked.extend(r.first_seq..=r.last_seq);
+                }
+            }
+            Op::Restart => {
+                if !with_store {
+                    continue;
+                }
+                drop(sys);
+                sys = start(arrive_reads, db, max_outbox);
+                if let Some(store) = &sys.store {
+                    check_store_promises(store, &mut promises)?;
+                }
+                model.restart();
+                model.arrivals = 0;
+                model.departures = 0;
+                model.moves = 0;
+                let restored: BTreeMap<(String, String), u32> = sys
+                    .engine
+                    .snapshot()
+                    .counts
+                    .iter()
+                    .map(|c| ((c.zone.to_string(), c.sku.to_string()), c.count))
+                    .collect();
+                prop_assert_eq!(&restored, &model.counts_at_last_flush, "restored counts");
+            }
         }
     }
-    let got = engine
-        .flush(Micros(now))
-        .map(|d| engine_changes(&d.changes))
-        .unwrap_or_default();
+    let got = flush(&mut sys, &mut promises, now);
     prop_assert_eq!(got, model.flush(now), "final delta");
-    let snapshot: BTreeMap<(String, String), u32> = engine
+    let snapshot: BTreeMap<(String, String), u32> = sys
+        .engine
         .snapshot()
         .counts
         .iter()
         .map(|c| ((c.zone.to_string(), c.sku.to_string()), c.count))
         .collect();
     prop_assert_eq!(snapshot, model.counts());
-    let c = engine.counters();
+    let c = sys.engine.counters();
     prop_assert_eq!(
         (c.arrivals, c.departures, c.moves),
         (model.arrivals, model.departures, model.moves)
@@ -409,6 +581,9 @@ fn run(arrive_reads: u16, ops: &[Op]) -> Result<(), TestCaseError> {
         let want = model.tags.iter().filter(|t| t.present == Some(z)).count() as u32;
         prop_assert_eq!(zones[*name], want, "present in {}", name);
     }
+    if let Some(store) = &sys.store {
+        check_store_promises(store, &mut promises)?;
+    }
     Ok(())
 }
 
@@ -420,6 +595,20 @@ proptest! {
         arrive_reads in 1u16..4,
         ops in proptest::collection::vec(op(), 1..300),
     ) {
-        run(arrive_reads, &ops)?;
+        run(arrive_reads, &ops, false, 0)?;
+    }
+}
+
+proptest! {
+    // Every commit is an fsync: fewer, longer cases keep the suite within its time budget.
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn engine_and_store_agree_with_the_naive_model_across_restarts(
+        arrive_reads in 1u16..4,
+        max_outbox in prop_oneof![Just(1u64 << 20), Just(700u64)],
+        ops in proptest::collection::vec(op_with_store(), 1..300),
+    ) {
+        run(arrive_reads, &ops, true, max_outbox)?;
     }
 }
