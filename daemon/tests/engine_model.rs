@@ -601,7 +601,7 @@ proptest! {
 
 proptest! {
     // Every commit is an fsync: fewer, longer cases keep the suite within its time budget.
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
     fn engine_and_store_agree_with_the_naive_model_across_restarts(

@@ -392,3 +392,41 @@ fn long_epcs_work_like_short_ones() {
         vec![change("floor", "unknown", -1, 0)]
     );
 }
+
+#[test]
+fn batch_and_single_reads_agree() {
+    let mut single = engine_up();
+    let mut batched = engine_up();
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut t = 1.0;
+    for _ in 0..200 {
+        let mut report = Vec::new();
+        for _ in 0..37 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let (reader, antenna) =
+                [(FLOOR, 1), (FLOOR, 2), (BACK, 1), (FLOOR, 9)][(x % 4) as usize];
+            let epc = if x % 11 == 0 {
+                Epc::from_slice(&[0xAB; 20]).unwrap()
+            } else {
+                sgtin((x >> 8) as u8 % 40)
+            };
+            report.push(TagRead {
+                reader,
+                antenna,
+                epc,
+                rssi_cdbm: Some(-7000 + (x >> 20) as i16 % 3000),
+                time: Micros(0),
+            });
+        }
+        for r in &report {
+            single.observe(r, secs(t));
+        }
+        batched.observe_batch(&report, secs(t));
+        t += 0.7;
+        assert_eq!(single.flush(secs(t)), batched.flush(secs(t)));
+    }
+    assert_eq!(single.counters(), batched.counters());
+    assert!(single.counters().arrivals > 0);
+}
