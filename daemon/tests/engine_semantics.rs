@@ -407,7 +407,7 @@ fn batch_and_single_reads_agree() {
             x ^= x << 17;
             let (reader, antenna) =
                 [(FLOOR, 1), (FLOOR, 2), (BACK, 1), (FLOOR, 9)][(x % 4) as usize];
-            let epc = if x % 11 == 0 {
+            let epc = if x.is_multiple_of(11) {
                 Epc::from_slice(&[0xAB; 20]).unwrap()
             } else {
                 sgtin((x >> 8) as u8 % 40)
