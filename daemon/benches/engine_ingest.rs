@@ -80,13 +80,24 @@ fn resident_engine() -> Engine {
     engine
 }
 
+/// Resident set size of this process, from /proc (Linux), in bytes.
+fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4096)
+}
+
 fn bench(c: &mut Criterion) {
+    let rss_before = rss_bytes();
     let mut engine = resident_engine();
+    let rss_after = rss_bytes();
     eprintln!(
-        "tag table: {} bytes for {} tags = {:.1} bytes/tag",
+        "tag table: {} bytes for {} tags = {:.1} bytes/tag; process RSS grew {:.1} bytes/tag (restore's transient state included)",
         engine.tag_table_bytes(),
         engine.tags_present(),
-        engine.tag_table_bytes() as f64 / engine.tags_present() as f64
+        engine.tag_table_bytes() as f64 / engine.tags_present() as f64,
+        rss_after.saturating_sub(rss_before) as f64 / engine.tags_present() as f64
     );
     let reads: Vec<[u8; 12]> = shuffled(TAGS, 7).into_iter().map(sgtin96).collect();
     // One pass so every tag's window is in the current slot, as in steady state.

@@ -17,7 +17,61 @@ pub struct Candidate {
     /// Time of its last read, in microseconds.
     pub last_read: u64,
     /// Recent read times per zone, oldest first within a zone.
-    recent: Vec<(u16, u64)>,
+    recent: Recent,
+}
+
+/// Read times kept inline (no allocation per first sighting) up to [`INLINE_READS`], spilled beyond.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Recent {
+    Inline {
+        len: u8,
+        items: [(u16, u64); INLINE_READS],
+    },
+    Spilled(Vec<(u16, u64)>),
+}
+
+/// Enough for `arrive-reads` up to 4 in one zone, or 2 in each of three zones, without allocating.
+const INLINE_READS: usize = 3;
+
+impl Recent {
+    fn as_slice(&self) -> &[(u16, u64)] {
+        match self {
+            Self::Inline { len, items } => &items[..usize::from(*len)],
+            Self::Spilled(v) => v,
+        }
+    }
+
+    fn push(&mut self, item: (u16, u64)) {
+        match self {
+            Self::Inline { len, items } if usize::from(*len) < INLINE_READS => {
+                items[usize::from(*len)] = item;
+                *len += 1;
+            }
+            Self::Inline { .. } => {
+                let mut v = self.as_slice().to_vec();
+                v.push(item);
+                *self = Self::Spilled(v);
+            }
+            Self::Spilled(v) => v.push(item),
+        }
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&(u16, u64)) -> bool) {
+        match self {
+            Self::Inline { len, items } => {
+                let mut kept = 0;
+                for i in 0..usize::from(*len) {
+                    if keep(&items[i]) {
+                        items[kept] = items[i];
+                        kept += 1;
+                    }
+                }
+                // Cannot truncate: kept <= len <= INLINE_READS.
+                *len = kept as u8;
+            }
+            Self::Spilled(v) => v.retain(keep),
+        }
+    }
 }
 
 impl Candidate {
@@ -27,7 +81,10 @@ impl Candidate {
             sku,
             reads: 0,
             last_read: 0,
-            recent: Vec::new(),
+            recent: Recent::Inline {
+                len: 0,
+                items: [(0, 0); INLINE_READS],
+            },
         }
     }
 
@@ -38,6 +95,7 @@ impl Candidate {
         let keep = usize::from(arrive_reads.saturating_sub(1));
         let in_window = self
             .recent
+            .as_slice()
             .iter()
             .filter(|&&(z, t)| z == zone && now.saturating_sub(t) <= arrive_window)
             .count();
@@ -59,8 +117,8 @@ impl Candidate {
 }
 
 /// Keeps at most `keep` entries of `zone`, dropping its oldest.
-fn cap_zone_entries(recent: &mut Vec<(u16, u64)>, zone: u16, keep: usize) {
-    let count = recent.iter().filter(|(z, _)| *z == zone).count();
+fn cap_zone_entries(recent: &mut Recent, zone: u16, keep: usize) {
+    let count = recent.as_slice().iter().filter(|(z, _)| *z == zone).count();
     let mut excess = count.saturating_sub(keep);
     if excess > 0 {
         recent.retain(|(z, _)| {
@@ -108,6 +166,17 @@ mod tests {
             assert!(!c.record(0, t, 3, 10), "at {t}");
         }
         assert!(c.record(0, 15, 3, 10), "8, 12 and 15 lie within 10");
+    }
+
+    #[test]
+    fn many_reads_needed_spill_and_still_count_exactly() {
+        let mut c = Candidate::new(0);
+        for t in 0..6 {
+            assert!(!c.record(0, t, 8, 100), "at {t}");
+            assert!(!c.record(1, t, 8, 100), "zone 1 at {t}");
+        }
+        assert!(!c.record(0, 6, 8, 100));
+        assert!(c.record(0, 7, 8, 100));
     }
 
     #[test]
