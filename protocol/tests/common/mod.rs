@@ -29,7 +29,7 @@ pub fn parse_frame(text: &str, origin: &str) -> Vec<u8> {
         let data = line.split('#').next().unwrap_or("");
         let digits: String = data.chars().filter(|c| !c.is_whitespace()).collect();
         assert!(
-            digits.len() % 2 == 0,
+            digits.len().is_multiple_of(2),
             "{origin}:{}: odd number of hex digits",
             n + 1
         );
