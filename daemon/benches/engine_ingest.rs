@@ -68,12 +68,15 @@ fn config() -> EngineConfig {
 fn resident_engine() -> Engine {
     let mut engine = Engine::new(&config()).unwrap();
     let epcs: Vec<[u8; 12]> = (0..TAGS as u32).map(sgtin96).collect();
-    let sku = "00614141000001";
+    let skus: Vec<String> = epcs
+        .iter()
+        .map(|e| tagtally_protocol::epc::sku(e).to_string())
+        .collect();
     engine
-        .restore(epcs.iter().map(|e| RestoredTag {
+        .restore(epcs.iter().zip(&skus).map(|(e, s)| RestoredTag {
             epc: e,
             zone: "floor",
-            sku,
+            sku: s,
         }))
         .unwrap();
     engine.reader_up(ReaderId(0), Micros(T0));
