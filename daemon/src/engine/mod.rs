@@ -95,7 +95,7 @@ struct State {
 pub struct Engine {
     tags: TagTable,
     state: State,
-    candidates: HashMap<TagKey, Candidate, hashbrown::DefaultHashBuilder>,
+    candidates: hashbrown::HashMap<TagKey, Candidate>,
     skus: SkuInterner,
     /// `[reader][antenna]` → zone index or `NO_ZONE`.
     antenna_zones: Vec<Vec<u16>>,
@@ -229,7 +229,7 @@ impl Engine {
                 placement_at_last_flush: HashMap::default(),
                 counters: EngineCounters::default(),
             },
-            candidates: HashMap::default(),
+            candidates: hashbrown::HashMap::default(),
             skus,
             antenna_zones,
             slot_micros: longest_arrive_window.max(MIN_SLOT_MICROS),
@@ -329,22 +329,25 @@ impl Engine {
         let key = TagKey::new(epc);
         let z = &self.state.zones[usize::from(zone)];
         let (arrive_reads, arrive_window) = (z.arrive_reads, z.arrive_window);
-        let sku = match self.candidates.get_mut(&key) {
-            Some(c) => {
-                if !c.record(zone, now, arrive_reads, arrive_window) {
+        // One hash and probe of the candidate table whether the tag is new, waiting or arriving.
+        let (key, sku) = match self.candidates.entry(key) {
+            hashbrown::hash_map::Entry::Occupied(mut waiting) => {
+                if !waiting
+                    .get_mut()
+                    .record(zone, now, arrive_reads, arrive_window)
+                {
                     return;
                 }
-                let sku = c.sku;
-                self.candidates.remove(&key);
-                sku
+                let (key, c) = waiting.remove_entry();
+                (key, c.sku)
             }
-            None => {
+            hashbrown::hash_map::Entry::Vacant(new) => {
                 let mut c = Candidate::new(self.skus.classify(epc));
                 if !c.record(zone, now, arrive_reads, arrive_window) {
-                    self.candidates.insert(key, c);
+                    new.insert(c);
                     return;
                 }
-                c.sku
+                (new.into_key(), c.sku)
             }
         };
         self.state.counters.arrivals += 1;
