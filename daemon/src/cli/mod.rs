@@ -2,6 +2,8 @@
 
 mod check_config;
 mod epc_decode;
+mod llrp_probe;
+mod sim_llrp;
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -24,6 +26,53 @@ enum Command {
         #[command(subcommand)]
         command: EpcCommand,
     },
+    /// LLRP reader tools.
+    Llrp {
+        #[command(subcommand)]
+        command: LlrpCommand,
+    },
+    /// Reader emulators, for tests, demos and commissioning without hardware.
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum LlrpCommand {
+    /// Connect to a reader and print model, firmware, antennas, power table and ROSpecs; changes nothing.
+    Probe(LlrpProbeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum SimCommand {
+    /// An emulated LLRP reader on a TCP port; prints LISTENING <host:port> once ready.
+    Llrp(SimLlrpArgs),
+}
+
+/// Arguments of `tagtally llrp probe`.
+#[derive(Debug, Args)]
+pub struct LlrpProbeArgs {
+    /// The reader: HOST or HOST:PORT (default port 5084).
+    #[arg(value_name = "HOST[:PORT]", value_parser = llrp_probe::parse_address)]
+    pub address: tagtally_config::HostPort,
+    /// Longest wait for the connection and for each answer.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Print one JSON document instead of readable lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `tagtally sim llrp`.
+#[derive(Debug, Args)]
+pub struct SimLlrpArgs {
+    /// Address to listen on, e.g. 127.0.0.1:5084 (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: String,
+    /// Scenario file (TOML, see docs/SIMULATOR.md); without it the reader sees no tags.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -60,5 +109,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Epc {
             command: EpcCommand::Decode(args),
         } => epc_decode::run(&args),
+        Command::Llrp {
+            command: LlrpCommand::Probe(args),
+        } => llrp_probe::run(&args),
+        Command::Sim {
+            command: SimCommand::Llrp(args),
+        } => sim_llrp::run(&args),
     }
 }
