@@ -1,11 +1,20 @@
 //! Command-line grammar (clap) and dispatch to each command's module.
 
 mod check_config;
+mod daemon;
 mod epc_decode;
+mod hq_tail;
+mod human;
 mod llrp_probe;
+mod readers;
 mod sim_llrp;
+mod sim_serial;
+mod status;
+mod stock;
+mod table;
+mod tail;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,17 +30,27 @@ pub struct Cli {
 enum Command {
     /// Validate the configuration; every problem is printed as FILE:LINE:COL: message.
     CheckConfig(CheckConfigArgs),
+    /// Daemon health: uptime, readers, reads/s, tags present, outbox, MQTT, stale zones.
+    Status(ControlArgs),
+    /// Per reader and antenna: link state, reads/s, last read, errors, reconnects.
+    Readers(ControlArgs),
+    /// Current per-zone, per-SKU counts.
+    Stock(StockArgs),
+    /// Live stream of reads, arrivals, departures and moves (until Ctrl-C).
+    Tail(TailArgs),
     /// GS1 EPC tools.
     Epc {
         #[command(subcommand)]
         command: EpcCommand,
     },
+    /// Reference HQ consumer: every store's deltas, gaps, duplicates, per-SKU totals.
+    HqTail(Box<hq_tail::HqTailArgs>),
     /// LLRP reader tools.
     Llrp {
         #[command(subcommand)]
         command: LlrpCommand,
     },
-    /// Reader emulators, for tests, demos and commissioning without hardware.
+    /// Reader emulators for tests, demos and commissioning.
     Sim {
         #[command(subcommand)]
         command: SimCommand,
@@ -48,6 +67,28 @@ enum LlrpCommand {
 enum SimCommand {
     /// An emulated LLRP reader on a TCP port; prints LISTENING <host:port> once ready.
     Llrp(SimLlrpArgs),
+    /// A ThingMagic (Mercury) serial module.
+    Thingmagic(SimSerialArgs),
+    /// An R2000 "0xA0" serial module.
+    R2000(SimSerialArgs),
+}
+
+/// Arguments of `tagtally sim thingmagic|r2000`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("port").required(true).args(["pty", "listen"])))]
+pub struct SimSerialArgs {
+    /// Serve on a new pseudo-terminal; prints `PTY <path>` (again after each re-plug).
+    #[arg(long)]
+    pub pty: bool,
+    /// With --pty: keep a symlink here pointing at the current pseudo-terminal.
+    #[arg(long, value_name = "PATH", requires = "pty")]
+    pub link: Option<PathBuf>,
+    /// Serve on a TCP port like a serial-over-TCP bridge; prints `LISTENING <host:port>`.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The scenario file (tags, read rate, faults); see docs/SIMULATOR.md.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 }
 
 /// Arguments of `tagtally llrp probe`.
@@ -102,18 +143,78 @@ pub struct CheckConfigArgs {
     pub json: bool,
 }
 
+/// How `status`, `readers`, `stock` and `tail` reach the daemon, and their output form.
+#[derive(Debug, Args)]
+pub struct ControlArgs {
+    /// The config file whose `control-socket` to use.
+    #[arg(short, long, value_name = "FILE", default_value = tagtally_config::DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+    /// Talk to this control socket instead of the config's (the config is then not read).
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Print JSON (one document, or one line per event for `tail`) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `tagtally stock`.
+#[derive(Debug, Args)]
+pub struct StockArgs {
+    #[command(flatten)]
+    pub control: ControlArgs,
+    /// Only this zone.
+    #[arg(long)]
+    pub zone: Option<String>,
+    /// Only this SKU.
+    #[arg(long)]
+    pub sku: Option<String>,
+}
+
+/// Arguments of `tagtally tail`.
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    #[command(flatten)]
+    pub control: ControlArgs,
+    /// Only these kinds: read, arrival, departure, move (repeat or separate with commas).
+    #[arg(long, value_delimiter = ',', value_parser = tail::parse_kind)]
+    pub kind: Vec<tagtally::control::TailKind>,
+    /// Only events in this zone (moves: from or to it).
+    #[arg(long)]
+    pub zone: Option<String>,
+    /// Only reads by this reader.
+    #[arg(long)]
+    pub reader: Option<String>,
+    /// Only tags of this SKU.
+    #[arg(long)]
+    pub sku: Option<String>,
+    /// Only EPCs starting with these hex digits.
+    #[arg(long, value_name = "HEX", value_parser = tail::parse_epc_prefix)]
+    pub epc: Option<String>,
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::CheckConfig(args) => check_config::run(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Readers(args) => readers::run(&args),
+        Command::Stock(args) => stock::run(&args),
+        Command::Tail(args) => tail::run(&args),
         Command::Epc {
             command: EpcCommand::Decode(args),
         } => epc_decode::run(&args),
+        Command::HqTail(args) => hq_tail::run(&args),
         Command::Llrp {
             command: LlrpCommand::Probe(args),
         } => llrp_probe::run(&args),
         Command::Sim {
             command: SimCommand::Llrp(args),
         } => sim_llrp::run(&args),
+        Command::Sim {
+            command: SimCommand::Thingmagic(args),
+        } => sim_serial::run(sim_serial::Family::ThingMagic, &args),
+        Command::Sim {
+            command: SimCommand::R2000(args),
+        } => sim_serial::run(sim_serial::Family::R2000, &args),
     }
 }

@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use tagtally_protocol::llrp::{
-    next_frame, FrameLimits, Framed, Message, MessageView, Params, TagReports,
+    next_frame, EncodeError, FrameLimits, Framed, Message, MessageView, Params, TagReports,
 };
 
 /// Small enough that the fuzzer reaches the limit check often.
@@ -26,9 +26,18 @@ fn check_frame(message: &MessageView<'_>) {
     };
     let header = message.header();
     let mut again = Vec::new();
-    decoded
-        .encode(header.version, header.id, &mut again)
-        .expect("a decoded message re-encodes");
+    match decoded.encode(header.version, header.id, &mut again) {
+        Ok(()) => {}
+        // The one encoder that writes more than it decoded: a capabilities response gets one
+        // mandatory PerAntennaAirProtocol per antenna, so a (decodable) claim of tens of thousands
+        // of antennas cannot fit a TLV. Refusing to encode that is the correct answer.
+        Err(EncodeError::TooLong { .. })
+            if matches!(decoded, Message::GetReaderCapabilitiesResponse(_)) =>
+        {
+            return
+        }
+        Err(e) => panic!("a decoded message re-encodes: {e}"),
+    }
     let view = MessageView::new_checked(&again).expect("re-encoded message frames");
     assert_eq!(view.header(), header, "header changed on re-encoding");
     let redecoded = Message::decode(&view).expect("re-encoded message decodes");

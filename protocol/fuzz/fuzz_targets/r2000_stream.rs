@@ -47,7 +47,8 @@ fuzz_target!(|data: &[u8]| {
         if chunk == 0 {
             deframer.on_idle();
         }
-        let (now, later) = rest.split_at(chunk.min(rest.len()));
+        // A 0 marks an idle line, and still moves on by one byte: all-zero sizes must not stall.
+        let (now, later) = rest.split_at(chunk.max(1).min(rest.len()));
         rest = later;
         deframer.feed(now, check);
         assert!(deframer.buffered() <= deframer.capacity());

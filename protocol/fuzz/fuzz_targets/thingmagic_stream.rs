@@ -53,7 +53,8 @@ fuzz_target!(|data: &[u8]| {
             responses.on_idle();
             commands.on_idle();
         }
-        let (now, later) = rest.split_at(chunk.min(rest.len()));
+        // A 0 marks an idle line, and still moves on by one byte: all-zero sizes must not stall.
+        let (now, later) = rest.split_at(chunk.max(1).min(rest.len()));
         rest = later;
         responses.feed(now, check_response);
         commands.feed(now, check_command);

@@ -1,0 +1,93 @@
+//! `tagtally readers`: every reader and antenna with its link, rate, last read and error counts.
+
+use super::daemon::{connect, fail, json_line, print};
+use super::human::ago;
+use super::table::{colour_on_stdout, Align, Cell, Table, Tone};
+use super::ControlArgs;
+use std::process::ExitCode;
+use std::time::SystemTime;
+use tagtally::control::{Link, LinkState, ReaderStatus};
+use tagtally::exit;
+
+/// Runs `readers`.
+pub fn run(args: &ControlArgs) -> ExitCode {
+    let readers = match connect(args).and_then(|mut client| client.readers().map_err(|e| fail(&e)))
+    {
+        Ok(readers) => readers,
+        Err(code) => return code,
+    };
+    let text = if args.json {
+        json_line(&readers)
+    } else {
+        render(&readers, SystemTime::now(), colour_on_stdout())
+    };
+    match print(&text) {
+        Ok(()) => exit::code(exit::OK),
+        Err(code) => code,
+    }
+}
+
+/// The readable form: one row per reader, followed by one row per antenna.
+pub fn render(readers: &[ReaderStatus], now: SystemTime, colour: bool) -> String {
+    if readers.is_empty() {
+        return "no readers configured\n".to_owned();
+    }
+    let mut table = Table::new(&[
+        ("READER", Align::Left),
+        ("KIND", Align::Left),
+        ("ENDPOINT", Align::Left),
+        ("ANT", Align::Right),
+        ("ZONE", Align::Left),
+        ("LINK", Align::Left),
+        ("READS/S", Align::Right),
+        ("LAST READ", Align::Left),
+        ("ERRORS", Align::Right),
+        ("RECONNECTS", Align::Right),
+        ("MODEL", Align::Left),
+        ("FIRMWARE", Align::Left),
+    ]);
+    for reader in readers {
+        table.row(vec![
+            reader.name.as_str().into(),
+            reader.kind.as_str().into(),
+            reader.endpoint.as_str().into(),
+            "".into(),
+            "".into(),
+            link(&reader.link),
+            format!("{:.1}", reader.reads_per_sec).into(),
+            ago(reader.last_read, now).into(),
+            Cell::toned(
+                reader.errors.to_string(),
+                if reader.errors > 0 {
+                    Tone::Warn
+                } else {
+                    Tone::Plain
+                },
+            ),
+            reader.reconnects.to_string().into(),
+            reader.model.as_deref().unwrap_or("-").into(),
+            reader.firmware.as_deref().unwrap_or("-").into(),
+        ]);
+        for antenna in &reader.antennas {
+            table.row(vec![
+                "".into(),
+                "".into(),
+                "".into(),
+                antenna.antenna.to_string().into(),
+                antenna.zone.as_str().into(),
+                link(&antenna.link),
+                format!("{:.1}", antenna.reads_per_sec).into(),
+                ago(antenna.last_read, now).into(),
+            ]);
+        }
+    }
+    table.render(colour)
+}
+
+fn link(link: &Link) -> Cell {
+    match (link.state, &link.reason) {
+        (LinkState::Up, _) => Cell::toned("up", Tone::Good),
+        (LinkState::Down, None) => Cell::toned("down", Tone::Bad),
+        (LinkState::Down, Some(reason)) => Cell::toned(format!("down: {reason}"), Tone::Bad),
+    }
+}

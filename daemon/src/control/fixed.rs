@@ -1,0 +1,39 @@
+//! A backend that answers with fixed data: for tests, benchmarks and tools that need a
+//! control socket without a daemon behind it.
+
+use super::backend::{BackendError, ControlBackend};
+use super::filter::StockFilter;
+use super::model::{ReaderStatus, Status, Stock};
+use super::snapshot::StockSnapshot;
+use super::tail::{TailHub, TailSubscription};
+
+/// Answers `status`, `readers` and `stock` with the values given, and `tail` from its hub.
+#[derive(Debug, Clone)]
+pub struct FixedBackend {
+    /// The `status` answer.
+    pub status: Status,
+    /// The `readers` answer.
+    pub readers: Vec<ReaderStatus>,
+    /// The whole stock table; `stock` answers it filtered.
+    pub stock: StockSnapshot,
+    /// Where `tail` subscribes; publish on a clone to feed tail clients.
+    pub tail: TailHub,
+}
+
+impl ControlBackend for FixedBackend {
+    async fn status(&self) -> Result<Status, BackendError> {
+        Ok(self.status.clone())
+    }
+
+    async fn readers(&self) -> Result<Vec<ReaderStatus>, BackendError> {
+        Ok(self.readers.clone())
+    }
+
+    async fn stock(&self, filter: &StockFilter) -> Result<Stock, BackendError> {
+        Ok(self.stock.query(filter))
+    }
+
+    fn tail(&self) -> Result<TailSubscription, BackendError> {
+        Ok(self.tail.subscribe())
+    }
+}

@@ -1,0 +1,351 @@
+//! The control socket's wire format: JSON lines, each carrying `"version": 1`.
+//!
+//! A request is one line of at most [`MAX_REQUEST_BYTES`] bytes:
+//! `{"version":1,"command":"status"|"readers"|"stock"|"tail", ...arguments}`; `stock` takes
+//! `zone` and `sku`, `tail` takes `kinds`, `zone`, `reader`, `sku` and `epc` (see
+//! [`super::filter`]). Unknown arguments are errors, so a typo never silently widens a filter.
+//!
+//! A reply is one line `{"version":1,"<name>":<payload>}` where `<name>` is `status`,
+//! `readers`, `stock`, `error` (a text), or, on a `tail` connection, first `subscribed` (the
+//! filter in force) and then `event` (a [`TailEvent`]) or `dropped` (how many events this
+//! client missed because it read too slowly) lines until either side closes.
+
+use super::filter::{StockFilter, TailFilter};
+use super::model::{ReaderStatus, Status, Stock, TailEvent};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The protocol version this build speaks; a request or reply with another one is refused.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The longest request line, without its newline. Requests are a few dozen bytes; the bound
+/// keeps a misbehaving client from growing the daemon's memory.
+pub const MAX_REQUEST_BYTES: usize = 4096;
+
+/// The longest reply line the client accepts: a store's full stock table (tens of thousands of
+/// (zone, SKU) pairs) is a few MiB, so this only stops a runaway peer.
+pub const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
+
+const COMMANDS: &str = "status, readers, stock, tail";
+
+/// A request, as the client sends it and the server understands it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Request {
+    /// Daemon health.
+    Status,
+    /// Reader and antenna links.
+    Readers,
+    /// Current counts, filtered.
+    Stock(StockFilter),
+    /// A live event stream, filtered; the connection carries nothing else afterwards.
+    Tail(TailFilter),
+}
+
+/// A reply line's payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply {
+    /// The answer to `status`.
+    Status(Status),
+    /// The answer to `readers`.
+    Readers(Vec<ReaderStatus>),
+    /// The answer to `stock`.
+    Stock(Stock),
+    /// The first line of a `tail` stream: the filter in force.
+    Subscribed(TailFilter),
+    /// One event of a `tail` stream.
+    Event(TailEvent),
+    /// This many events were not sent to this client because it read too slowly.
+    Dropped(u64),
+    /// The request failed; the text says why.
+    Error(String),
+}
+
+/// An event line borrowing its event, so that streaming to many clients clones nothing.
+#[derive(Debug, Serialize)]
+pub(crate) struct EventLine<'a> {
+    /// The event.
+    pub event: &'a TailEvent,
+}
+
+/// A line as it travels: the version beside the payload.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    /// Always [`PROTOCOL_VERSION`] when sent by this build.
+    pub version: u32,
+    /// The request or reply.
+    #[serde(flatten)]
+    pub body: T,
+}
+
+/// Why a request line was refused; the text is what the error reply says.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// The line is longer than [`MAX_REQUEST_BYTES`].
+    #[error("request longer than {max} bytes")]
+    TooLong {
+        /// The bound.
+        max: usize,
+    },
+    /// Not JSON.
+    #[error("malformed request: {reason}")]
+    Malformed {
+        /// What the JSON parser said.
+        reason: String,
+    },
+    /// JSON, but not an object.
+    #[error("a request is a json object, not {found}")]
+    NotAnObject {
+        /// What it was instead.
+        found: &'static str,
+    },
+    /// No `version` field.
+    #[error("missing `version` (this daemon speaks version {PROTOCOL_VERSION})")]
+    MissingVersion,
+    /// A version this build does not speak.
+    #[error("unsupported version {found} (this daemon speaks version {PROTOCOL_VERSION})")]
+    UnsupportedVersion {
+        /// The version as sent.
+        found: String,
+    },
+    /// No `command` field, or not a string.
+    #[error("missing `command` (one of {COMMANDS})")]
+    MissingCommand,
+    /// A command this build does not know.
+    #[error("unknown command `{command}` (one of {COMMANDS})")]
+    UnknownCommand {
+        /// The command as sent.
+        command: String,
+    },
+    /// Arguments that do not fit the command.
+    #[error("bad `{command}` arguments: {reason}")]
+    BadArguments {
+        /// The command.
+        command: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Parses one request line (without its newline).
+pub fn parse_request(line: &[u8]) -> Result<Request, RequestError> {
+    if line.len() > MAX_REQUEST_BYTES {
+        return Err(RequestError::TooLong {
+            max: MAX_REQUEST_BYTES,
+        });
+    }
+    let value: Value = serde_json::from_slice(line).map_err(|error| RequestError::Malformed {
+        reason: error.to_string(),
+    })?;
+    let mut fields = match value {
+        Value::Object(fields) => fields,
+        other => {
+            return Err(RequestError::NotAnObject {
+                found: json_type(&other),
+            })
+        }
+    };
+    match fields.remove("version") {
+        None => return Err(RequestError::MissingVersion),
+        Some(Value::Number(n)) if n.as_u64() == Some(u64::from(PROTOCOL_VERSION)) => {}
+        Some(other) => {
+            return Err(RequestError::UnsupportedVersion {
+                found: other.to_string(),
+            })
+        }
+    }
+    let command = match fields.remove("command") {
+        Some(Value::String(command)) => command,
+        _ => return Err(RequestError::MissingCommand),
+    };
+    match command.as_str() {
+        "status" => no_arguments("status", fields).map(|()| Request::Status),
+        "readers" => no_arguments("readers", fields).map(|()| Request::Readers),
+        "stock" => arguments::<StockFilter>("stock", fields).map(Request::Stock),
+        "tail" => arguments::<TailFilter>("tail", fields)
+            .and_then(normalise_tail_filter)
+            .map(Request::Tail),
+        _ => Err(RequestError::UnknownCommand { command }),
+    }
+}
+
+/// Encodes `body` as one line (with its newline) into `out`, after what is already there.
+pub fn encode_line<T: Serialize>(body: &T, out: &mut Vec<u8>) {
+    let envelope = Envelope {
+        version: PROTOCOL_VERSION,
+        body,
+    };
+    // Serialising these types into memory cannot fail: every map key is a string and no
+    // Serialize impl here returns an error. Should one ever fail, the peer gets an error reply
+    // rather than a truncated line.
+    if serde_json::to_writer(&mut *out, &envelope).is_err() {
+        let reply = Envelope {
+            version: PROTOCOL_VERSION,
+            body: Reply::Error("internal error: reply could not be encoded".into()),
+        };
+        let _ = serde_json::to_writer(&mut *out, &reply);
+    }
+    out.push(b'\n');
+}
+
+fn no_arguments(command: &'static str, fields: Map<String, Value>) -> Result<(), RequestError> {
+    match fields.keys().next() {
+        None => Ok(()),
+        Some(key) => Err(RequestError::BadArguments {
+            command,
+            reason: format!("`{command}` takes no arguments, got `{key}`"),
+        }),
+    }
+}
+
+fn arguments<T: serde::de::DeserializeOwned>(
+    command: &'static str,
+    fields: Map<String, Value>,
+) -> Result<T, RequestError> {
+    serde_json::from_value(Value::Object(fields)).map_err(|error| RequestError::BadArguments {
+        command,
+        reason: error.to_string(),
+    })
+}
+
+/// EPC prefixes are compared with the lower-case hex of tail events, so they are checked and
+/// lower-cased once here rather than on every event.
+fn normalise_tail_filter(mut filter: TailFilter) -> Result<TailFilter, RequestError> {
+    if let Some(prefix) = &mut filter.epc {
+        if !prefix.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+            return Err(RequestError::BadArguments {
+                command: "tail",
+                reason: format!("epc prefix `{prefix}` is not hex"),
+            });
+        }
+        prefix.make_ascii_lowercase();
+    }
+    Ok(filter)
+}
+
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::control::model::TailKind;
+
+    fn encode<T: Serialize>(body: &T) -> String {
+        let mut out = Vec::new();
+        encode_line(body, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn check(line: &str, expected: Result<Request, &str>) {
+        let parsed = parse_request(line.as_bytes()).map_err(|error| error.to_string());
+        assert_eq!(parsed, expected.map_err(str::to_owned), "{line}");
+    }
+
+    #[test]
+    fn requests_round_trip() {
+        let requests = [
+            Request::Status,
+            Request::Readers,
+            Request::Stock(StockFilter::default()),
+            Request::Stock(StockFilter {
+                zone: Some("floor".into()),
+                sku: Some("80614141123458".into()),
+            }),
+            Request::Tail(TailFilter {
+                kinds: vec![TailKind::Arrival, TailKind::Move],
+                zone: Some("floor".into()),
+                reader: None,
+                sku: None,
+                epc: Some("30f4".into()),
+            }),
+        ];
+        for request in requests {
+            let line = encode(&request);
+            assert!(line.starts_with(r#"{"version":1,"command":"#), "{line}");
+            check(line.trim_end(), Ok(request));
+        }
+    }
+
+    #[test]
+    fn bad_requests_are_refused_with_a_reason() {
+        check(
+            "not json",
+            Err("malformed request: expected ident at line 1 column 2"),
+        );
+        check("[1]", Err("a request is a json object, not an array"));
+        check(
+            r#"{"command":"status"}"#,
+            Err("missing `version` (this daemon speaks version 1)"),
+        );
+        check(
+            r#"{"version":2,"command":"status"}"#,
+            Err("unsupported version 2 (this daemon speaks version 1)"),
+        );
+        check(
+            r#"{"version":"1","command":"status"}"#,
+            Err(r#"unsupported version "1" (this daemon speaks version 1)"#),
+        );
+        check(
+            r#"{"version":1}"#,
+            Err("missing `command` (one of status, readers, stock, tail)"),
+        );
+        check(
+            r#"{"version":1,"command":"reboot"}"#,
+            Err("unknown command `reboot` (one of status, readers, stock, tail)"),
+        );
+        check(
+            r#"{"version":1,"command":"status","verbose":true}"#,
+            Err("bad `status` arguments: `status` takes no arguments, got `verbose`"),
+        );
+        check(
+            r#"{"version":1,"command":"stock","zne":"floor"}"#,
+            Err("bad `stock` arguments: unknown field `zne`, expected `zone` or `sku`"),
+        );
+        check(
+            r#"{"version":1,"command":"stock","zone":7}"#,
+            Err("bad `stock` arguments: invalid type: integer `7`, expected a string"),
+        );
+        check(
+            r#"{"version":1,"command":"tail","epc":"30zz"}"#,
+            Err("bad `tail` arguments: epc prefix `30zz` is not hex"),
+        );
+        let long = format!(
+            r#"{{"version":1,"command":"stock","zone":"{}"}}"#,
+            "z".repeat(5000)
+        );
+        check(&long, Err("request longer than 4096 bytes"));
+    }
+
+    #[test]
+    fn epc_prefix_is_lower_cased() {
+        check(
+            r#"{"version":1,"command":"tail","epc":"30F4"}"#,
+            Ok(Request::Tail(TailFilter {
+                epc: Some("30f4".into()),
+                ..TailFilter::default()
+            })),
+        );
+    }
+
+    #[test]
+    fn replies_carry_the_version_and_round_trip() {
+        let line = encode(&Reply::Dropped(12));
+        assert_eq!(line, "{\"version\":1,\"dropped\":12}\n");
+        let back: Envelope<Reply> = serde_json::from_str(&line).unwrap();
+        assert_eq!((back.version, back.body), (1, Reply::Dropped(12)));
+        assert_eq!(
+            encode(&Reply::Error("unknown command `x`".into())),
+            "{\"version\":1,\"error\":\"unknown command `x`\"}\n"
+        );
+    }
+}

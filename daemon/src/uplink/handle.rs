@@ -1,0 +1,87 @@
+//! The daemon's side of the uplink: inputs that never block, and the status to show.
+//!
+//! Inputs are latest-wins values behind a mutex plus a wake-up, never a bounded channel: the
+//! engine must not stall on a slow network, and the uplink's own event sends can then never
+//! deadlock with an input waiting on the uplink.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use tokio::sync::{watch, Notify};
+
+use crate::uplink::status::UplinkStatus;
+use crate::uplink::topics::{check_reader, TopicError};
+
+/// Inputs waiting for the uplink task.
+#[derive(Debug, Default)]
+pub(crate) struct Inputs {
+    /// Highest committed seq announced.
+    pub committed: Option<u64>,
+    /// Newest snapshot payload not yet taken by the task.
+    pub snapshot: Option<Bytes>,
+    /// Reader health updates not yet taken by the task, in arrival order.
+    pub readers: Vec<(String, Bytes)>,
+    /// Graceful shutdown requested.
+    pub shutdown: bool,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    inputs: Mutex<Inputs>,
+    pub wake: Notify,
+}
+
+impl Shared {
+    /// Locks the inputs; a poisoned lock only means a panicking holder, and the data (plain
+    /// values) is still consistent, so it is used as is.
+    pub fn lock(&self) -> MutexGuard<'_, Inputs> {
+        self.inputs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Cloneable handle to a running uplink.
+#[derive(Debug, Clone)]
+pub struct UplinkHandle {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) status: watch::Receiver<UplinkStatus>,
+}
+
+impl UplinkHandle {
+    /// Announces that deltas up to `seq` are committed to the outbox.
+    pub fn committed(&self, seq: u64) {
+        let mut inputs = self.shared.lock();
+        inputs.committed = Some(inputs.committed.map_or(seq, |c| c.max(seq)));
+        drop(inputs);
+        self.shared.wake.notify_one();
+    }
+
+    /// Publishes a snapshot (retained); only the newest one matters if several queue up.
+    pub fn publish_snapshot(&self, payload: Bytes) {
+        self.shared.lock().snapshot = Some(payload);
+        self.shared.wake.notify_one();
+    }
+
+    /// Records a reader's health payload (retained under `readers/{reader}`, rate-limited).
+    pub fn reader_health(&self, reader: &str, payload: Bytes) -> Result<(), TopicError> {
+        check_reader(reader)?;
+        let mut inputs = self.shared.lock();
+        // Bounded: only the newest value per reader is kept until the task takes them.
+        inputs.readers.retain(|(name, _)| name != reader);
+        inputs.readers.push((reader.to_owned(), payload));
+        drop(inputs);
+        self.shared.wake.notify_one();
+        Ok(())
+    }
+
+    /// Asks for a graceful stop: in-flight messages get a short grace period, `offline` is
+    /// published, and the connection is closed with DISCONNECT.
+    pub fn shutdown(&self) {
+        self.shared.lock().shutdown = true;
+        self.shared.wake.notify_one();
+    }
+
+    /// The current status (link state, acked seq, in-flight count), updated as it changes.
+    pub fn status(&self) -> watch::Receiver<UplinkStatus> {
+        self.status.clone()
+    }
+}

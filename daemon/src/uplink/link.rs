@@ -1,0 +1,479 @@
+//! One MQTT connection attempt over rumqttc, MQTT 3.1.1 or 5 behind one small interface.
+//!
+//! The task builds a fresh client and event loop for every attempt and throws both away when the
+//! connection ends: rumqttc's own retransmission queue is memory-only and would re-send with the
+//! packet ids of a dead connection, while ours (the outbox plus the in-flight window) re-sends the
+//! same bytes under fresh ids. One owner of retransmission is what keeps the pkid map correct.
+//!
+//! Errors are translated into a [`DownReason`] that says what to check (ca-file, password, port).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rumqttc::v5 as mqtt5;
+use rustls::ClientConfig;
+
+use crate::uplink::settings::{Protocol, UplinkSettings, MQTT_MAX_PACKET};
+use crate::uplink::status::{status_payload, DownReason};
+
+/// What the connection reports, reduced to what the uplink acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkEvent {
+    /// CONNACK accepted.
+    Connected,
+    /// A QoS 1 publish was written with this packet id (in hand-over order).
+    Published(u16),
+    /// PUBACK for a packet id; `rejected` holds an MQTT 5 failure reason.
+    PubAck {
+        /// Packet id.
+        pkid: u16,
+        /// MQTT 5 reason code name when the broker refused the message.
+        rejected: Option<String>,
+    },
+    /// An inbound publish on one of our subscriptions.
+    Inbound {
+        /// Topic it arrived on (raw bytes: only compared, never trusted as text).
+        topic: Bytes,
+        /// Payload length (commands take any payload; it is not kept).
+        len: usize,
+    },
+    /// Our DISCONNECT went out (graceful shutdown).
+    Disconnected,
+    /// Anything else (pings, suback, our own outgoing acks).
+    Other,
+}
+
+/// The publishing half of a connection.
+#[derive(Debug, Clone)]
+pub enum LinkClient {
+    /// MQTT 3.1.1.
+    V311(rumqttc::AsyncClient),
+    /// MQTT 5.
+    V5(mqtt5::AsyncClient),
+}
+
+/// The event-loop half of a connection, to be polled by its one owner.
+pub enum LinkLoop {
+    /// MQTT 3.1.1.
+    V311(Box<rumqttc::EventLoop>),
+    /// MQTT 5.
+    V5(Box<mqtt5::EventLoop>),
+}
+
+impl std::fmt::Debug for LinkLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LinkLoop::V311(_) => "LinkLoop::V311",
+            LinkLoop::V5(_) => "LinkLoop::V5",
+        })
+    }
+}
+
+/// Builds client and event loop for one attempt. `pkid_space` bounds rumqttc's packet ids and its
+/// own in-flight limit; `capacity` sizes the request channel (the task never exceeds it).
+pub fn open(
+    settings: &UplinkSettings,
+    tls: Option<&Arc<ClientConfig>>,
+    pkid_space: u16,
+    capacity: usize,
+) -> (LinkClient, LinkLoop) {
+    let broker = &settings.broker;
+    let status_topic = settings.topics.status();
+    let offline = status_payload(settings.topics.store(), false);
+    let transport = match tls {
+        Some(config) => rumqttc::Transport::tls_with_config(rumqttc::TlsConfiguration::Rustls(
+            Arc::clone(config),
+        )),
+        None => rumqttc::Transport::tcp(),
+    };
+    let timeout_secs = settings.connect_timeout.as_secs().max(1);
+    match settings.protocol {
+        Protocol::V311 => {
+            let mut o = rumqttc::MqttOptions::new(
+                settings.client_id.clone(),
+                broker.host.clone(),
+                broker.port,
+            );
+            o.set_keep_alive(settings.keep_alive.get())
+                // Our outbox owns retransmission, so the broker need keep nothing for us.
+                .set_clean_session(true)
+                .set_last_will(rumqttc::LastWill::new(
+                    status_topic,
+                    offline.to_vec(),
+                    rumqttc::QoS::AtLeastOnce,
+                    true,
+                ))
+                .set_transport(transport)
+                .set_inflight(pkid_space)
+                .set_max_packet_size(settings.max_incoming_packet, MQTT_MAX_PACKET);
+            if let Some(c) = &settings.credentials {
+                o.set_credentials(c.username.clone(), c.password.expose());
+            }
+            let (client, mut eventloop) = rumqttc::AsyncClient::new(o, capacity);
+            let mut net = eventloop.network_options();
+            net.set_connection_timeout(timeout_secs);
+            eventloop.set_network_options(net);
+            (
+                LinkClient::V311(client),
+                LinkLoop::V311(Box::new(eventloop)),
+            )
+        }
+        Protocol::V5 => {
+            let mut o = mqtt5::MqttOptions::new(
+                settings.client_id.clone(),
+                broker.host.clone(),
+                broker.port,
+            );
+            o.set_keep_alive(settings.keep_alive.get())
+                // Clean start with no session expiry: the broker drops our session on
+                // disconnect and holds no state for a store that never comes back.
+                .set_clean_start(true)
+                .set_session_expiry_interval(None)
+                .set_last_will(mqtt5::mqttbytes::v5::LastWill::new(
+                    status_topic,
+                    offline.to_vec(),
+                    mqtt5::mqttbytes::QoS::AtLeastOnce,
+                    true,
+                    None,
+                ))
+                .set_transport(transport)
+                .set_outgoing_inflight_upper_limit(pkid_space)
+                .set_max_packet_size(u32::try_from(settings.max_incoming_packet).ok())
+                .set_connection_timeout(timeout_secs);
+            if let Some(c) = &settings.credentials {
+                o.set_credentials(c.username.clone(), c.password.expose());
+            }
+            let (client, eventloop) = mqtt5::AsyncClient::new(o, capacity);
+            (LinkClient::V5(client), LinkLoop::V5(Box::new(eventloop)))
+        }
+    }
+}
+
+/// The request channel refused a request: the task sized it wrong or the loop is gone.
+#[derive(Debug, thiserror::Error)]
+#[error("mqtt client refused a request: {0}")]
+pub struct RequestError(String);
+
+impl LinkClient {
+    /// Hands a QoS 1 publish to the event loop without waiting.
+    pub fn publish(&self, topic: &str, payload: &Bytes, retain: bool) -> Result<(), RequestError> {
+        match self {
+            LinkClient::V311(c) => c
+                .try_publish(topic, rumqttc::QoS::AtLeastOnce, retain, payload.to_vec())
+                .map_err(|e| RequestError(e.to_string())),
+            LinkClient::V5(c) => c
+                .try_publish(
+                    topic,
+                    mqtt5::mqttbytes::QoS::AtLeastOnce,
+                    retain,
+                    payload.to_vec(),
+                )
+                .map_err(|e| RequestError(e.to_string())),
+        }
+    }
+
+    /// Subscribes at QoS 1 without waiting.
+    pub fn subscribe(&self, filter: &str) -> Result<(), RequestError> {
+        match self {
+            LinkClient::V311(c) => c
+                .try_subscribe(filter, rumqttc::QoS::AtLeastOnce)
+                .map_err(|e| RequestError(e.to_string())),
+            LinkClient::V5(c) => c
+                .try_subscribe(filter, mqtt5::mqttbytes::QoS::AtLeastOnce)
+                .map_err(|e| RequestError(e.to_string())),
+        }
+    }
+
+    /// Asks for a clean DISCONNECT (no last will) without waiting.
+    pub fn disconnect(&self) -> Result<(), RequestError> {
+        match self {
+            LinkClient::V311(c) => c.try_disconnect().map_err(|e| RequestError(e.to_string())),
+            LinkClient::V5(c) => c.try_disconnect().map_err(|e| RequestError(e.to_string())),
+        }
+    }
+}
+
+impl LinkLoop {
+    /// Next event; an error ends this connection (the caller drops the loop and backs off).
+    /// Cancel-safe as rumqttc's `poll` is: a cancelled call loses no event.
+    pub async fn poll(&mut self, settings: &UplinkSettings) -> Result<LinkEvent, DownReason> {
+        match self {
+            LinkLoop::V311(l) => match l.poll().await {
+                Ok(event) => Ok(v311_event(event)),
+                Err(e) => Err(v311_error(e, settings)),
+            },
+            LinkLoop::V5(l) => match l.poll().await {
+                Ok(event) => Ok(v5_event(event)),
+                Err(e) => Err(v5_error(e, settings)),
+            },
+        }
+    }
+}
+
+fn v311_event(event: rumqttc::Event) -> LinkEvent {
+    use rumqttc::{Event, Outgoing, Packet};
+    match event {
+        Event::Incoming(Packet::ConnAck(_)) => LinkEvent::Connected,
+        Event::Incoming(Packet::PubAck(ack)) => LinkEvent::PubAck {
+            pkid: ack.pkid,
+            rejected: None,
+        },
+        Event::Incoming(Packet::Publish(p)) => LinkEvent::Inbound {
+            topic: Bytes::from(p.topic.into_bytes()),
+            len: p.payload.len(),
+        },
+        Event::Outgoing(Outgoing::Publish(pkid)) => LinkEvent::Published(pkid),
+        Event::Outgoing(Outgoing::Disconnect) => LinkEvent::Disconnected,
+        _ => LinkEvent::Other,
+    }
+}
+
+fn v5_event(event: mqtt5::Event) -> LinkEvent {
+    use mqtt5::mqttbytes::v5::{Packet, PubAckReason};
+    use mqtt5::Event;
+    use rumqttc::Outgoing;
+    match event {
+        Event::Incoming(Packet::ConnAck(_)) => LinkEvent::Connected,
+        Event::Incoming(Packet::PubAck(ack)) => LinkEvent::PubAck {
+            pkid: ack.pkid,
+            rejected: match ack.reason {
+                PubAckReason::Success | PubAckReason::NoMatchingSubscribers => None,
+                other => Some(format!("{other:?}")),
+            },
+        },
+        Event::Incoming(Packet::Publish(p)) => LinkEvent::Inbound {
+            topic: p.topic,
+            len: p.payload.len(),
+        },
+        Event::Outgoing(Outgoing::Publish(pkid)) => LinkEvent::Published(pkid),
+        Event::Outgoing(Outgoing::Disconnect) => LinkEvent::Disconnected,
+        _ => LinkEvent::Other,
+    }
+}
+
+fn v311_error(e: rumqttc::ConnectionError, s: &UplinkSettings) -> DownReason {
+    use rumqttc::{ConnectReturnCode as C, ConnectionError as E, StateError};
+    match e {
+        E::Io(io) => io_reason(&io, s),
+        E::Tls(tls) => tls_reason(&tls, s),
+        E::NetworkTimeout | E::FlushTimeout => DownReason::Timeout,
+        E::ConnectionRefused(code) => DownReason::Refused(match code {
+            C::BadUserNamePassword => refused_credentials(s, "bad username or password"),
+            C::NotAuthorized => refused_credentials(s, "not authorized"),
+            C::BadClientId => format!("client id {:?} rejected", s.client_id),
+            C::RefusedProtocolVersion => {
+                "mqtt 3.1.1 not accepted (try protocol = \"5\")".to_owned()
+            }
+            other => format!("{other:?}"),
+        }),
+        E::MqttState(StateError::AwaitPingResp) => DownReason::KeepAlive,
+        E::MqttState(StateError::Io(io)) => io_reason(&io, s),
+        E::MqttState(StateError::ConnectionAborted) => {
+            io_reason(&std::io::ErrorKind::UnexpectedEof.into(), s)
+        }
+        // TLS 1.3 reports a refused client certificate after the handshake, on the first read.
+        E::MqttState(StateError::Deserialization(rumqttc::Error::Io(io))) => io_reason(&io, s),
+        E::MqttState(state) => protocol_reason(&state.to_string(), s),
+        E::NotConnAck(packet) => protocol_reason(&format!("expected connack, got {packet:?}"), s),
+        E::RequestsDone => DownReason::Protocol("request channel closed".to_owned()),
+    }
+}
+
+fn v5_error(e: mqtt5::ConnectionError, s: &UplinkSettings) -> DownReason {
+    use mqtt5::mqttbytes::v5::ConnectReturnCode as C;
+    use mqtt5::{ConnectionError as E, StateError};
+    match e {
+        E::Io(io) => io_reason(&io, s),
+        E::Tls(tls) => tls_reason(&tls, s),
+        E::Timeout(_) => DownReason::Timeout,
+        E::ConnectionRefused(code) => DownReason::Refused(match code {
+            C::BadUserNamePassword => refused_credentials(s, "bad username or password"),
+            C::NotAuthorized => refused_credentials(s, "not authorized"),
+            C::ClientIdentifierNotValid | C::BadClientId => {
+                format!("client id {:?} rejected", s.client_id)
+            }
+            C::UnsupportedProtocolVersion | C::RefusedProtocolVersion => {
+                "mqtt 5 not accepted (try protocol = \"3.1.1\")".to_owned()
+            }
+            other => format!("{other:?}"),
+        }),
+        E::MqttState(StateError::AwaitPingResp) => DownReason::KeepAlive,
+        E::MqttState(StateError::Io(io)) => io_reason(&io, s),
+        E::MqttState(StateError::ConnectionAborted) => {
+            io_reason(&std::io::ErrorKind::UnexpectedEof.into(), s)
+        }
+        E::MqttState(StateError::Deserialization(mqtt5::mqttbytes::Error::Io(io))) => {
+            io_reason(&io, s)
+        }
+        E::MqttState(state) => protocol_reason(&state.to_string(), s),
+        E::NotConnAck(packet) => protocol_reason(&format!("expected connack, got {packet:?}"), s),
+        E::RequestsDone => DownReason::Protocol("request channel closed".to_owned()),
+    }
+}
+
+fn refused_credentials(s: &UplinkSettings, what: &str) -> String {
+    match &s.credentials {
+        Some(c) => format!(
+            "{what} (user {:?}; check username and password-file)",
+            c.username
+        ),
+        None => format!("{what} (no username configured; the broker may require one)"),
+    }
+}
+
+/// A garbled answer right after connecting usually means the URL scheme does not match the port.
+fn protocol_reason(detail: &str, s: &UplinkSettings) -> DownReason {
+    let hint = if s.broker.tls {
+        ""
+    } else {
+        " (if this port speaks tls, use an mqtts:// url)"
+    };
+    DownReason::Protocol(format!("{}{hint}", lower_first(detail)))
+}
+
+fn io_reason(io: &std::io::Error, s: &UplinkSettings) -> DownReason {
+    // tokio-rustls reports handshake failures as io errors wrapping the rustls error.
+    if let Some(tls) = io
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        return DownReason::Tls(rustls_reason(tls, s));
+    }
+    let what = match io.kind() {
+        std::io::ErrorKind::ConnectionRefused => "connection refused".to_owned(),
+        std::io::ErrorKind::ConnectionReset
+        | std::io::ErrorKind::UnexpectedEof
+        | std::io::ErrorKind::ConnectionAborted => {
+            // A TLS listener hangs up on a plaintext CONNECT: say which scheme would fit.
+            let hint = if s.broker.tls {
+                ""
+            } else {
+                " (if this port speaks tls, use an mqtts:// url)"
+            };
+            let how = if io.kind() == std::io::ErrorKind::ConnectionReset {
+                "reset"
+            } else {
+                "closed"
+            };
+            format!("connection {how} by the broker{hint}")
+        }
+        _ => lower_first(&io.to_string()),
+    };
+    DownReason::Network(format!("{}: {what}", s.broker))
+}
+
+fn tls_reason(e: &rumqttc::TlsError, s: &UplinkSettings) -> DownReason {
+    match e {
+        rumqttc::TlsError::Io(io) => match io.kind() {
+            // A peer that hangs up on a ClientHello is almost always a plaintext listener.
+            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
+                DownReason::Tls(format!(
+                    "{}:{} closed the connection during the tls handshake (plaintext port? then use an mqtt:// url)",
+                    s.broker.host, s.broker.port
+                ))
+            }
+            _ => io_reason(io, s),
+        },
+        rumqttc::TlsError::TLS(tls) => DownReason::Tls(rustls_reason(tls, s)),
+        rumqttc::TlsError::DNSName(_) | rumqttc::TlsError::Addr(_) => DownReason::Tls(format!(
+            "host {:?} is not a valid tls server name",
+            s.broker.host
+        )),
+        other => DownReason::Tls(lower_first(&other.to_string())),
+    }
+}
+
+fn rustls_reason(e: &rustls::Error, s: &UplinkSettings) -> String {
+    use rustls::{AlertDescription as A, CertificateError as CE, Error as R};
+    let host = &s.broker.host;
+    match e {
+        R::InvalidCertificate(CE::UnknownIssuer) => format!(
+            "the certificate of {host} is not signed by a trusted ca ({})",
+            match &s.tls.ca_file {
+                Some(p) => format!("check ca-file {}", p.display()),
+                None => "no ca-file given, system roots used".to_owned(),
+            }
+        ),
+        R::InvalidCertificate(CE::NotValidForName)
+        | R::InvalidCertificate(CE::NotValidForNameContext { .. }) => {
+            format!("the broker's certificate is not valid for host {host}")
+        }
+        R::InvalidCertificate(CE::Expired) | R::InvalidCertificate(CE::ExpiredContext { .. }) => {
+            format!("the certificate of {host} has expired")
+        }
+        R::InvalidMessage(_) => format!(
+            "{}:{} did not answer with tls (plaintext port? then use an mqtt:// url)",
+            host, s.broker.port
+        ),
+        R::AlertReceived(A::CertificateRequired) => {
+            "the broker requires a client certificate (set client-cert and client-key)".to_owned()
+        }
+        R::AlertReceived(
+            A::BadCertificate | A::UnknownCA | A::CertificateUnknown | A::DecryptError,
+        ) => "the broker rejected our client certificate (check client-cert and client-key)"
+            .to_owned(),
+        other => lower_first(&other.to_string()),
+    }
+}
+
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(url: &str) -> UplinkSettings {
+        UplinkSettings::new("s1", url, "p").unwrap()
+    }
+
+    #[test]
+    fn tls_failures_say_what_to_check() {
+        let s = settings("mqtts://broker.example:8883");
+        let unknown = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        assert_eq!(
+            rustls_reason(&unknown, &s),
+            "the certificate of broker.example is not signed by a trusted ca (no ca-file given, system roots used)"
+        );
+        let plain = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
+        assert!(rustls_reason(&plain, &s).contains("plaintext port"));
+        let io = std::io::Error::new(std::io::ErrorKind::InvalidData, unknown);
+        assert!(matches!(io_reason(&io, &s), DownReason::Tls(_)));
+    }
+
+    #[test]
+    fn refusals_name_the_user() {
+        let mut s = settings("mqtt://b");
+        s.credentials = Some(
+            crate::uplink::settings::Credentials::new(
+                "store-7",
+                crate::uplink::settings::Secret::new("pw".into()),
+            )
+            .unwrap(),
+        );
+        let r = v311_error(
+            rumqttc::ConnectionError::ConnectionRefused(
+                rumqttc::ConnectReturnCode::BadUserNamePassword,
+            ),
+            &s,
+        );
+        assert_eq!(
+            r.to_string(),
+            "broker refused the connection: bad username or password (user \"store-7\"; check username and password-file)"
+        );
+    }
+
+    #[test]
+    fn plaintext_to_tls_port_hints_at_the_scheme() {
+        let s = settings("mqtt://b:8883");
+        let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        assert!(io_reason(&eof, &s)
+            .to_string()
+            .contains("use an mqtts:// url"));
+    }
+}

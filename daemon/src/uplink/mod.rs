@@ -1,0 +1,55 @@
+//! The MQTT uplink to HQ: publishes committed deltas, snapshots, status and reader health.
+//!
+//! # Contract
+//!
+//! * One task ([`spawn`]) owns the rumqttc event loop and is the only publisher. Everything goes
+//!   out at QoS 1; deltas in seq order, at most `window` of them without a PUBACK.
+//! * Deltas are *pulled* from the outbox ([`DeltaSource`]) a window at a time, so memory stays
+//!   bounded however long the broker is away. A delta leaves the outbox only after the daemon
+//!   received [`UplinkEvent::Acked`] for it, which follows the broker's PUBACK.
+//! * `Acked(seq)` events come once per delta, strictly ascending, even when PUBACKs arrive out of
+//!   order (see `inflight.rs`); each one implies every earlier delta is acknowledged.
+//! * Inputs ([`UplinkHandle`]) never block; events go through a bounded channel (1024) that the
+//!   daemon must keep draining — the task waits for room rather than drop an ack.
+//! * After any reconnect the unacknowledged deltas go out again, same seq, byte-identical, before
+//!   any newer one. After a process restart a fresh uplink reads the outbox from its oldest record.
+//!
+//! # Session semantics
+//!
+//! The durable outbox, not the broker session, is what makes delivery at-least-once. So the
+//! uplink connects with clean session (3.1.1) / clean start and session expiry 0 (MQTT 5):
+//! * no loss: a delta is only forgotten after its PUBACK, and anything unacknowledged when the
+//!   link dies is re-sent by us — whether the broker restarted (sessions gone) or not;
+//! * no unbounded broker state: a store that is decommissioned or renamed leaves no persistent
+//!   session (and no queue of `cmd/snapshot` messages) behind on the broker;
+//! * the cost is duplicates after a reconnect (fresh packet ids, DUP not set), which HQ removes on
+//!   (store, epoch, seq) anyway, and `cmd/snapshot` messages sent while the store is offline are
+//!   dropped — the store publishes a snapshot at start-up and every `snapshot-interval`.
+//!
+//! Architecture invariant: nothing else in the daemon talks MQTT; the uplink knows no payload
+//! schema except the one it builds itself, `tagtally.status/1`.
+
+mod backoff;
+pub mod consumer;
+mod handle;
+mod inflight;
+mod link;
+mod readers;
+mod settings;
+mod source;
+mod status;
+mod task;
+mod tls;
+mod topics;
+
+pub use backoff::BackoffSettings;
+pub use handle::UplinkHandle;
+pub use settings::{
+    BrokerUrl, Credentials, KeepAlive, Protocol, Secret, SettingsError, TlsFiles, UplinkSettings,
+    MAX_WINDOW,
+};
+pub use source::{Delta, DeltaSource};
+pub use status::{status_payload, DownReason, LinkState, UplinkStatus, STATUS_SCHEMA};
+pub use task::{spawn, Uplink, UplinkError, UplinkEvent};
+pub use tls::{client_config, TlsError};
+pub use topics::{TopicError, Topics};

@@ -1,0 +1,30 @@
+//! Where the uplink reads committed deltas from: the durable outbox, pulled a window at a time.
+//!
+//! Pulling (instead of the engine pushing every delta into a channel) keeps the uplink's memory at
+//! one window whatever the outage length: hours of deltas stay on disk, bounded by the outbox,
+//! and a fresh uplink after a restart simply starts reading at the oldest unacknowledged record.
+
+use bytes::Bytes;
+
+/// One committed delta: its seq and the exact JSON bytes to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delta {
+    /// Seq within the epoch; starts at 1, grows by 1 per delta.
+    pub seq: u64,
+    /// The committed payload; published byte-identical every time.
+    pub payload: Bytes,
+}
+
+/// Read access to the outbox of unacknowledged deltas.
+///
+/// The daemon deletes records when the uplink reports [`Acked`](crate::uplink::UplinkEvent::Acked);
+/// the uplink never writes. Reads must be quick (a redb read transaction): they run on the uplink
+/// task between network events.
+pub trait DeltaSource: Send + 'static {
+    /// Read failure (shown in status and retried).
+    type Error: std::fmt::Display + Send;
+
+    /// Up to `max` committed deltas with a seq above `after` (all of them from the oldest when
+    /// `after` is `None`), in ascending seq order.
+    fn read_after(&mut self, after: Option<u64>, max: usize) -> Result<Vec<Delta>, Self::Error>;
+}

@@ -1,0 +1,534 @@
+//! Interop with an independent broker: Debian's `mosquitto`, started per test on ephemeral
+//! loopback ports with a generated config (plain, username/password, TLS, mutual TLS; MQTT 3.1.1
+//! and 5), plus a broker restart with a persistent subscriber.
+//!
+//! Skips with a printed notice when `mosquitto` is not installed; `.ci/run` installs it and sets
+//! `TAGTALLY_REQUIRE_MOSQUITTO` so that a missing broker fails there instead.
+
+mod uplink_support;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use tagtally::uplink::{self, LinkState, Protocol, UplinkEvent};
+use tokio::process::{Child, Command};
+use tokio::time::timeout;
+use uplink_support::*;
+
+fn mosquitto_bin() -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    dirs.extend(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from));
+    dirs.into_iter()
+        .map(|d| d.join("mosquitto"))
+        .find(|p| p.is_file())
+}
+
+macro_rules! require_mosquitto {
+    () => {
+        match mosquitto_bin() {
+            Some(bin) => bin,
+            None if std::env::var_os("TAGTALLY_REQUIRE_MOSQUITTO").is_some() => {
+                panic!("TAGTALLY_REQUIRE_MOSQUITTO is set but mosquitto is not installed")
+            }
+            None => {
+                println!("skipping: mosquitto is not installed (apt-get install mosquitto)");
+                return;
+            }
+        }
+    };
+}
+
+/// The listeners of one mosquitto instance.
+#[derive(Debug, Clone, Copy)]
+struct Ports {
+    plain: SocketAddr,
+    auth: SocketAddr,
+    tls: SocketAddr,
+    mtls: SocketAddr,
+}
+
+struct Mosquitto {
+    bin: PathBuf,
+    dir: PathBuf,
+    conf: PathBuf,
+    child: Option<Child>,
+    ports: Ports,
+}
+
+fn free_addr() -> SocketAddr {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr")
+}
+
+impl Mosquitto {
+    /// Writes a config with four listeners and starts mosquitto on it.
+    async fn start(bin: PathBuf, pki: &Pki, users: &[(&str, &str)]) -> Mosquitto {
+        let dir = pki.dir.join("mosquitto");
+        std::fs::create_dir_all(&dir).expect("mosquitto dir");
+        let passwd = dir.join("passwd");
+        std::fs::write(&passwd, "").expect("passwd");
+        for (user, pass) in users {
+            let status = std::process::Command::new("mosquitto_passwd")
+                .arg("-b")
+                .arg(&passwd)
+                .arg(user)
+                .arg(pass)
+                .status()
+                .expect("mosquitto_passwd runs");
+            assert!(status.success(), "mosquitto_passwd failed");
+        }
+        let ports = Ports {
+            plain: free_addr(),
+            auth: free_addr(),
+            tls: free_addr(),
+            mtls: free_addr(),
+        };
+        let p = |a: SocketAddr| a.port();
+        let d = |p: &Path| p.display().to_string();
+        // `user root` keeps a root-started mosquitto from switching to the `mosquitto` user,
+        // which could not write the persistence file into our temp dir (ignored when not root).
+        let conf_text = format!(
+            "user root\n\
+             per_listener_settings true\n\
+             persistence true\n\
+             persistence_location {dir}/\n\
+             log_dest file {dir}/mosquitto.log\n\
+             log_type all\n\
+             listener {plain} 127.0.0.1\n\
+             allow_anonymous true\n\
+             listener {auth} 127.0.0.1\n\
+             allow_anonymous false\n\
+             password_file {passwd}\n\
+             listener {tls} 127.0.0.1\n\
+             allow_anonymous true\n\
+             cafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
+             listener {mtls} 127.0.0.1\n\
+             allow_anonymous true\n\
+             cafile {ca}\ncertfile {cert}\nkeyfile {key}\n\
+             require_certificate true\n",
+            dir = dir.display(),
+            plain = p(ports.plain),
+            auth = p(ports.auth),
+            tls = p(ports.tls),
+            mtls = p(ports.mtls),
+            passwd = d(&passwd),
+            ca = d(&pki.ca),
+            cert = d(&pki.server_cert),
+            key = d(&pki.server_key),
+        );
+        let conf = dir.join("mosquitto.conf");
+        std::fs::write(&conf, conf_text).expect("conf");
+        let mut m = Mosquitto {
+            bin,
+            dir,
+            conf,
+            child: None,
+            ports,
+        };
+        m.run().await;
+        m
+    }
+
+    async fn run(&mut self) {
+        let child = Command::new(&self.bin)
+            .arg("-c")
+            .arg(&self.conf)
+            // Its own log goes to mosquitto.log; stderr only has the "running as root" warning.
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("mosquitto starts");
+        self.child = Some(child);
+        for addr in [
+            self.ports.plain,
+            self.ports.auth,
+            self.ports.tls,
+            self.ports.mtls,
+        ] {
+            wait_until_listening(addr).await;
+        }
+    }
+
+    /// SIGTERM (mosquitto saves its persistence file) and wait for the exit.
+    async fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let pid = child.id().expect("pid").to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        timeout(WAIT, child.wait())
+            .await
+            .expect("mosquitto exits")
+            .expect("wait");
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("mosquitto.log")).unwrap_or_default()
+    }
+}
+
+const EPOCH: &str = "e7";
+
+fn commit(
+    outbox: &MemOutbox,
+    handle: &uplink::UplinkHandle,
+    committed: &mut BTreeMap<u64, Bytes>,
+    store: &str,
+    range: std::ops::RangeInclusive<u64>,
+) {
+    for seq in range {
+        let p = delta_json(store, EPOCH, seq);
+        committed.insert(seq, p.clone());
+        outbox.commit(seq, p);
+        handle.committed(seq);
+    }
+}
+
+async fn down_reason(events: &mut EventLog) -> String {
+    match events
+        .until(|e| matches!(e, UplinkEvent::Link(LinkState::Down { .. })))
+        .await
+    {
+        UplinkEvent::Link(LinkState::Down { reason, .. }) => reason.to_string(),
+        _ => unreachable!(),
+    }
+}
+
+async fn stop(handle: uplink::UplinkHandle, task: tokio::task::JoinHandle<()>) {
+    handle.shutdown();
+    timeout(WAIT, task)
+        .await
+        .expect("uplink stops")
+        .expect("clean end");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_order_retained_status_and_will() {
+    let bin = require_mosquitto!();
+    let pki = Pki::generate("mq-plain");
+    let broker = Mosquitto::start(bin, &pki, &[]).await;
+    for protocol in [Protocol::V311, Protocol::V5] {
+        let store = format!("plain-{protocol}").replace('.', "");
+        let delta_topic = format!("tagtally/v1/{store}/delta");
+        let status_topic = format!("tagtally/v1/{store}/status");
+        let mut sub = Subscriber::connect(
+            broker.ports.plain,
+            &format!("hq-{store}"),
+            &[&delta_topic, &status_topic],
+        )
+        .await;
+        let outbox = MemOutbox::default();
+        let mut committed = BTreeMap::new();
+        let settings = test_settings(&store, &format!("mqtt://{}", broker.ports.plain), protocol);
+        let up = uplink::spawn(settings, outbox.clone()).expect("spawn");
+        let mut events = EventLog::new(up.events, outbox.clone());
+        commit(&outbox, &up.handle, &mut committed, &store, 1..=300);
+        events.acked_through(300).await;
+        assert_eq!(events.acked, (1..=300).collect::<Vec<_>>());
+        for seq in 1..=300 {
+            assert_eq!(sub.next_on(&delta_topic).await.payload, committed[&seq]);
+        }
+        let mut late = Subscriber::connect(
+            broker.ports.plain,
+            &format!("late-{store}"),
+            &[&status_topic],
+        )
+        .await;
+        let status = late.next().await;
+        assert!(status.retain, "status is retained");
+        assert_eq!(
+            status.payload,
+            format!(r#"{{"schema":"tagtally.status/1","store":"{store}","state":"online"}}"#)
+        );
+        // Killed without DISCONNECT: mosquitto publishes the will.
+        up.task.abort();
+        let _ = up.task.await;
+        loop {
+            let m = sub.next_on(&status_topic).await;
+            if m.payload.ends_with(br#""state":"offline"}"#) {
+                break;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn username_and_password() {
+    let bin = require_mosquitto!();
+    let pki = Pki::generate("mq-auth");
+    let broker = Mosquitto::start(bin, &pki, &[("paris-01", "s3cret")]).await;
+    let url = format!("mqtt://{}", broker.ports.auth);
+    for protocol in [Protocol::V311, Protocol::V5] {
+        for (user, pass, ok) in [("paris-01", "wrong", false), ("paris-01", "s3cret", true)] {
+            let mut s = test_settings("auth-1", &url, protocol);
+            s.credentials =
+                Some(uplink::Credentials::new(user, uplink::Secret::new(pass.to_owned())).unwrap());
+            let outbox = MemOutbox::default();
+            outbox.commit(1, delta_json("auth-1", EPOCH, 1));
+            let up = uplink::spawn(s, outbox.clone()).expect("spawn");
+            let mut events = EventLog::new(up.events, outbox.clone());
+            if ok {
+                events.acked_through(1).await;
+            } else {
+                let first = down_reason(&mut events).await;
+                assert!(
+                    first.contains("broker refused the connection")
+                        && first.contains("paris-01")
+                        && first.contains("password-file"),
+                    "{protocol}: {first}"
+                );
+                // And it keeps retrying, with the same clear reason.
+                assert_eq!(down_reason(&mut events).await, first);
+                assert_eq!(outbox.len(), 1);
+            }
+            stop(up.handle, up.task).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_and_mutual_tls() {
+    let bin = require_mosquitto!();
+    let pki = Pki::generate("mq-tls");
+    let broker = Mosquitto::start(bin, &pki, &[]).await;
+    let ports = broker.ports;
+    struct Case {
+        url: String,
+        ca: Option<PathBuf>,
+        client: bool,
+        expect: Result<(), &'static str>,
+    }
+    let case = |url: String, ca: &PathBuf, client, expect| Case {
+        url,
+        ca: Some(ca.clone()),
+        client,
+        expect,
+    };
+    let cases = [
+        case(
+            format!("mqtts://127.0.0.1:{}", ports.tls.port()),
+            &pki.ca,
+            false,
+            Ok(()),
+        ),
+        case(
+            format!("mqtts://localhost:{}", ports.tls.port()),
+            &pki.ca,
+            false,
+            Ok(()),
+        ),
+        case(
+            format!("mqtts://127.0.0.1:{}", ports.mtls.port()),
+            &pki.ca,
+            true,
+            Ok(()),
+        ),
+        case(
+            format!("mqtts://127.0.0.1:{}", ports.tls.port()),
+            &pki.other_ca,
+            false,
+            Err("not signed by a trusted ca"),
+        ),
+        case(
+            format!("mqtts://127.0.0.1:{}", ports.plain.port()),
+            &pki.ca,
+            false,
+            Err("plaintext port"),
+        ),
+        case(
+            format!("mqtts://127.0.0.1:{}", ports.mtls.port()),
+            &pki.ca,
+            false,
+            Err("client certificate"),
+        ),
+        Case {
+            url: format!("mqtt://127.0.0.1:{}", ports.tls.port()),
+            ca: None,
+            client: false,
+            expect: Err("use an mqtts:// url"),
+        },
+    ];
+    for protocol in [Protocol::V311, Protocol::V5] {
+        for (i, case) in cases.iter().enumerate() {
+            let store = format!("tls-{i}");
+            let mut s = test_settings(&store, &case.url, protocol);
+            s.tls.ca_file = case.ca.clone();
+            if case.client {
+                s.tls.client_cert = Some(pki.client_cert.clone());
+                s.tls.client_key = Some(pki.client_key.clone());
+            }
+            let outbox = MemOutbox::default();
+            outbox.commit(1, delta_json(&store, EPOCH, 1));
+            let up = uplink::spawn(s, outbox.clone()).expect("spawn");
+            let mut events = EventLog::new(up.events, outbox.clone());
+            match case.expect {
+                Ok(()) => events.acked_through(1).await,
+                Err(needle) => {
+                    let reason = down_reason(&mut events).await;
+                    assert!(
+                        reason.contains(needle),
+                        "{protocol} case {i} ({}): {reason:?} lacks {needle:?}",
+                        case.url
+                    );
+                }
+            }
+            stop(up.handle, up.task).await;
+        }
+    }
+    let _ = broker.log();
+}
+
+/// mosquitto is stopped mid-stream and restarted on the same port with its persistence file.
+/// A subscriber with a persistent session sees every seq, byte-identical, with no gap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_restart_persistent_subscriber_sees_no_gap() {
+    let bin = require_mosquitto!();
+    let pki = Pki::generate("mq-restart");
+    let mut broker = Mosquitto::start(bin, &pki, &[]).await;
+    let store = "restart-1";
+    let topic = format!("tagtally/v1/{store}/delta");
+    let mut sub =
+        Subscriber::connect_with(broker.ports.plain, "hq-persistent", &[&topic], None, false).await;
+    let outbox = MemOutbox::default();
+    let mut committed = BTreeMap::new();
+    let up = uplink::spawn(
+        test_settings(
+            store,
+            &format!("mqtt://{}", broker.ports.plain),
+            Protocol::V311,
+        ),
+        outbox.clone(),
+    )
+    .expect("spawn");
+    let mut events = EventLog::new(up.events, outbox.clone());
+    commit(&outbox, &up.handle, &mut committed, store, 1..=500);
+    events.acked_through(50).await;
+    broker.stop().await;
+    let unacked = outbox.len();
+    commit(&outbox, &up.handle, &mut committed, store, 501..=600);
+    broker.run().await;
+    events.acked_through(600).await;
+    assert_eq!(events.acked, (1..=600).collect::<Vec<_>>());
+    let mut seen = BTreeMap::new();
+    let duplicates = collect_deltas(&mut sub, &topic, &committed, &mut seen, 600).await;
+    println!(
+        "broker restart: {unacked} deltas unacked at the stop; subscriber got 600 seqs, {duplicates} duplicates so far"
+    );
+    assert_eq!(outbox.len(), 0);
+}
+
+fn tail_delta(store: &str, seq: u64) -> Bytes {
+    Bytes::from(format!(
+        r#"{{"schema":"tagtally.delta/1","store":"{store}","epoch":"{EPOCH}","seq":{seq},"time":"2025-01-01T00:00:00Z","changes":[{{"zone":"floor","sku":"SKU-{}","delta":1,"count":{seq}}}]}}"#,
+        seq % 3
+    ))
+}
+
+/// `tagtally hq-tail` against mosquitto with three simulated stores: two real uplinks and one
+/// lossy publisher (a duplicate and a gap). It reports both and prints the right totals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hq_tail_tracks_several_stores() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let bin = require_mosquitto!();
+    let pki = Pki::generate("mq-tail");
+    let broker = Mosquitto::start(bin, &pki, &[]).await;
+    let url = format!("mqtt://{}", broker.ports.plain);
+    let lossy: [u64; 4] = [1, 2, 2, 5];
+    let total = 30 + 20 + lossy.len() as u64;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tagtally"))
+        .args(["hq-tail", "--url", &url, "--json", "--every", "0"])
+        .args(["--max-deltas", &total.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("hq-tail starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut next_line = async || -> Option<serde_json::Value> {
+        let line = timeout(WAIT, lines.next_line())
+            .await
+            .expect("hq-tail output")
+            .expect("read stdout")?;
+        Some(serde_json::from_str(&line).expect("json line"))
+    };
+    for _ in 0..2 {
+        let v = next_line().await.expect("subscribed line");
+        assert_eq!(v["event"], "subscribed");
+    }
+
+    let mut expected: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    let mut model = |store: &str, seq: u64| {
+        let slot = expected
+            .entry((store.to_owned(), format!("SKU-{}", seq % 3)))
+            .or_insert((0, 0));
+        if slot.1 < seq {
+            *slot = (seq, seq);
+        }
+    };
+    let mut ups = Vec::new();
+    for (store, n) in [("store-a", 30u64), ("store-b", 20)] {
+        let outbox = MemOutbox::default();
+        let up = uplink::spawn(test_settings(store, &url, Protocol::V311), outbox.clone())
+            .expect("spawn");
+        for seq in 1..=n {
+            outbox.commit(seq, tail_delta(store, seq));
+            up.handle.committed(seq);
+            model(store, seq);
+        }
+        ups.push((up, outbox));
+    }
+    let raw = Subscriber::connect(broker.ports.plain, "lossy-store", &["unused/topic"]).await;
+    for seq in lossy {
+        raw.publish("tagtally/v1/store-c/delta", &tail_delta("store-c", seq))
+            .await;
+        model("store-c", seq);
+    }
+
+    let mut events = Vec::new();
+    let totals = loop {
+        let v = next_line().await.expect("hq-tail ended without totals");
+        if v["event"] == "totals" {
+            break v;
+        }
+        events.push(v);
+    };
+    let status = timeout(WAIT, child.wait())
+        .await
+        .expect("exits")
+        .expect("wait");
+    assert!(status.success());
+    let gaps: Vec<_> = events.iter().filter(|e| e["event"] == "gap").collect();
+    let dups: Vec<_> = events
+        .iter()
+        .filter(|e| e["event"] == "duplicate")
+        .collect();
+    assert_eq!(gaps.len(), 1, "{events:?}");
+    assert_eq!(
+        (
+            gaps[0]["store"].as_str(),
+            gaps[0]["from"].as_u64(),
+            gaps[0]["to"].as_u64()
+        ),
+        (Some("store-c"), Some(3), Some(4))
+    );
+    assert_eq!(dups.len(), 1, "{events:?}");
+    assert_eq!(dups[0]["seq"], 2);
+    assert_eq!(totals["stores"], 3);
+    assert_eq!(totals["deltas"], total);
+    let mut per_sku: BTreeMap<String, u64> = BTreeMap::new();
+    for ((_, sku), (count, _)) in &expected {
+        *per_sku.entry(sku.clone()).or_insert(0) += count;
+    }
+    let got: BTreeMap<String, u64> = serde_json::from_value(totals["skus"].clone()).expect("skus");
+    assert_eq!(got, per_sku);
+    for (up, _) in ups {
+        stop(up.handle, up.task).await;
+    }
+}

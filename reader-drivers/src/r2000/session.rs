@@ -1,0 +1,422 @@
+//! The sans-IO R2000 "0xA0" session: setup, then an inventory loop where each round's summary
+//! starts the next round, driven by bytes and an explicit `now` (see [`SerialSession`]).
+
+use std::collections::{BTreeSet, VecDeque};
+use std::time::Instant;
+
+use tagtally_protocol::r2000::{Command, Deframer, ErrorCode, Reply, TagRecord};
+
+use super::settings::R2000Settings;
+use super::setup::{round_command, setup_steps, SetupStep, StepOutcome};
+use crate::link_report::LinkReport;
+use crate::repeat_limiter::RepeatLimiter;
+use crate::serial_session::{SerialSession, SessionAction};
+use crate::{DriverEvent, DriverOutput, Epc, Now, ReaderInfo, TagRead};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Disconnected,
+    /// Waiting for the reply to `steps[step]` until `deadline`.
+    Setup {
+        step: usize,
+        deadline: Instant,
+    },
+    /// A round runs; it must end by `deadline`.
+    Round {
+        deadline: Instant,
+    },
+    /// The last round failed; the next starts at `until`.
+    Paused {
+        until: Instant,
+    },
+    /// Stop asked during a round: wait for its end (or `deadline`), then stop.
+    Stopping {
+        deadline: Instant,
+    },
+    Stopped,
+}
+
+/// One R2000 reader's session.
+#[derive(Debug)]
+pub struct R2000Session {
+    settings: R2000Settings,
+    steps: Vec<SetupStep>,
+    round: Command,
+    deframer: Deframer,
+    link: LinkReport,
+    actions: VecDeque<SessionAction>,
+    phase: Phase,
+    firmware: Option<(u8, u8)>,
+    /// Antennas (1-based) the module reported missing and no read has come from since.
+    missing_antennas: BTreeSet<u8>,
+    /// Good frames whose payload did not decode.
+    undecodable: u64,
+    idle_at: Option<Instant>,
+    complaints: RepeatLimiter,
+    /// The latest `now` handed in, for bookkeeping deep inside a step.
+    last_now: Option<Instant>,
+}
+
+impl R2000Session {
+    pub fn new(settings: R2000Settings) -> Self {
+        Self {
+            steps: setup_steps(&settings),
+            round: round_command(&settings),
+            deframer: Deframer::new(settings.deframer_capacity),
+            link: LinkReport::new(settings.reader),
+            actions: VecDeque::new(),
+            phase: Phase::Disconnected,
+            firmware: None,
+            missing_antennas: BTreeSet::new(),
+            undecodable: 0,
+            idle_at: None,
+            complaints: RepeatLimiter::default(),
+            last_now: None,
+            settings,
+        }
+    }
+
+    /// Counters so far (reported downstream at most once a [`crate::COUNTERS_PERIOD`]).
+    pub fn counters(&self) -> crate::DriverCounters {
+        self.link.counters()
+    }
+
+    /// Whether inventory rounds are running (or pausing between them).
+    pub fn is_inventorying(&self) -> bool {
+        matches!(self.phase, Phase::Round { .. } | Phase::Paused { .. })
+    }
+
+    fn send(&mut self, command: &Command) {
+        let mut bytes = Vec::new();
+        match command.encode(self.settings.address, &mut bytes) {
+            Ok(()) => self.actions.push_back(SessionAction::Send(bytes)),
+            Err(error) => self.fail(&format!("cannot encode {command:?}: {error}")),
+        }
+    }
+
+    fn output(&mut self, output: DriverOutput) {
+        self.actions.push_back(SessionAction::Output(output));
+    }
+
+    fn event(&mut self, event: DriverEvent) {
+        self.output(DriverOutput::Event(event));
+    }
+
+    fn reader_error(&mut self, message: String, now: Instant) {
+        if self.complaints.allow(&message, now) {
+            let reader = self.link.reader();
+            self.event(DriverEvent::ReaderError { reader, message });
+        }
+    }
+
+    /// Brings the drop counters up to date (before any event that reports counters).
+    fn account_drops(&mut self) {
+        let Some(now) = self.last_now else {
+            return;
+        };
+        let stats = self.deframer.stats();
+        self.link.set_drops(
+            stats.bad_checksum
+                + stats.bad_length
+                + stats.abandoned_partial_frames
+                + self.undecodable,
+            stats.bytes_discarded,
+            now,
+        );
+    }
+
+    /// Gives up on this link: say why, then reconnect.
+    fn fail(&mut self, reason: &str) {
+        self.account_drops();
+        for output in self.link.down(reason) {
+            self.output(output);
+        }
+        self.phase = Phase::Disconnected;
+        self.actions.push_back(SessionAction::Reconnect);
+    }
+
+    fn start_step(&mut self, step: usize, now: Instant) {
+        match self.steps.get(step) {
+            Some(&current) => {
+                self.send(&current.command());
+                self.phase = Phase::Setup {
+                    step,
+                    deadline: now + self.settings.response_timeout,
+                };
+            }
+            None => {
+                self.complaints.clear();
+                let info = self.reader_info();
+                for output in self.link.up(info) {
+                    self.output(output);
+                }
+                self.start_round(now);
+            }
+        }
+    }
+
+    fn start_round(&mut self, now: Instant) {
+        let round = self.round.clone();
+        self.send(&round);
+        self.phase = Phase::Round {
+            deadline: now + self.settings.round_timeout,
+        };
+    }
+
+    fn reader_info(&self) -> ReaderInfo {
+        ReaderInfo {
+            model: "R2000 module".to_owned(),
+            firmware: self
+                .firmware
+                .map(|(major, minor)| format!("{major}.{minor}"))
+                .unwrap_or_default(),
+            antenna_count: self
+                .settings
+                .antennas
+                .iter()
+                .copied()
+                .max()
+                .map_or(1, |max| if max > 4 { 8 } else { 4 }),
+        }
+    }
+
+    fn drain_frames(&mut self, now: Now) {
+        let mut reads = Vec::new();
+        loop {
+            let decoded = match self.deframer.next_frame() {
+                None => break,
+                Some(frame) => Reply::decode(frame),
+            };
+            match decoded {
+                Ok(reply) => self.on_reply(reply, now, &mut reads),
+                Err(_) => self.undecodable += 1,
+            }
+            if matches!(self.phase, Phase::Disconnected | Phase::Stopped) {
+                break;
+            }
+        }
+        if !reads.is_empty() {
+            // Reads go before whatever the frames after them caused (a stop, a link loss).
+            let position = self
+                .actions
+                .iter()
+                .position(|a| {
+                    matches!(a, SessionAction::Reconnect | SessionAction::Stopped)
+                        || matches!(
+                            a,
+                            SessionAction::Output(DriverOutput::Event(
+                                DriverEvent::LinkDown { .. }
+                            ))
+                        )
+                })
+                .unwrap_or(self.actions.len());
+            self.actions
+                .insert(position, SessionAction::Output(DriverOutput::Reads(reads)));
+        }
+        self.account_drops();
+        self.idle_at = (self.deframer.buffered() > 0).then(|| now.instant + self.settings.idle_gap);
+    }
+
+    fn on_reply(&mut self, reply: Reply, now: Now, reads: &mut Vec<TagRead>) {
+        match self.phase {
+            Phase::Disconnected | Phase::Stopped => {}
+            Phase::Setup { step, .. } => self.on_setup_reply(step, reply, now.instant),
+            Phase::Round { .. } | Phase::Paused { .. } => self.on_round_reply(reply, now, reads),
+            Phase::Stopping { .. } => match reply {
+                Reply::Tag { record, .. } => self.collect_read(&record, now, reads),
+                Reply::InventoryRoundEnd { .. }
+                | Reply::FastSwitchRoundEnd(_)
+                | Reply::Status { .. } => self.finish_stop(),
+                _ => {}
+            },
+        }
+    }
+
+    fn on_setup_reply(&mut self, step: usize, reply: Reply, now: Instant) {
+        let Some(&current) = self.steps.get(step) else {
+            return;
+        };
+        match current.outcome(&reply) {
+            StepOutcome::NotMine => {}
+            StepOutcome::Done => {
+                if let Reply::FirmwareVersion { major, minor } = reply {
+                    self.firmware = Some((major, minor));
+                }
+                self.start_step(step + 1, now);
+            }
+            StepOutcome::Rejected(code) => {
+                let message = format!("{} rejected: {code}", current.name());
+                self.reader_error(message.clone(), now);
+                self.fail(&message);
+            }
+        }
+    }
+
+    fn on_round_reply(&mut self, reply: Reply, now: Now, reads: &mut Vec<TagRead>) {
+        let in_round = matches!(self.phase, Phase::Round { .. });
+        match reply {
+            Reply::Tag { record, .. } => self.collect_read(&record, now, reads),
+            Reply::InventoryRoundEnd { .. } | Reply::FastSwitchRoundEnd(_) if in_round => {
+                self.start_round(now.instant);
+            }
+            Reply::AntennaMissing { antenna, code } => {
+                let antenna = antenna.saturating_add(1);
+                if self.missing_antennas.insert(antenna) {
+                    let reader = self.link.reader();
+                    self.event(DriverEvent::Antenna {
+                        reader,
+                        antenna: u16::from(antenna),
+                        connected: false,
+                    });
+                    self.reader_error(format!("antenna {antenna}: {code}"), now.instant);
+                }
+            }
+            Reply::Status { command, code } if in_round && command == self.round_code() => {
+                if code == ErrorCode::Success {
+                    self.start_round(now.instant);
+                } else {
+                    self.reader_error(format!("inventory round failed: {code}"), now.instant);
+                    self.phase = Phase::Paused {
+                        until: now.instant + self.settings.error_pause,
+                    };
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn round_code(&self) -> tagtally_protocol::r2000::CommandCode {
+        match self.round {
+            Command::FastSwitchInventory(_) => {
+                tagtally_protocol::r2000::CommandCode::FastSwitchAntInventory
+            }
+            _ => tagtally_protocol::r2000::CommandCode::RealTimeInventory,
+        }
+    }
+
+    fn collect_read(&mut self, record: &TagRecord, now: Now, reads: &mut Vec<TagRead>) {
+        let Some(epc) = Epc::from_slice(&record.epc) else {
+            self.undecodable += 1;
+            return;
+        };
+        let antenna = record.antenna();
+        if self.missing_antennas.remove(&antenna) {
+            let reader = self.link.reader();
+            self.event(DriverEvent::Antenna {
+                reader,
+                antenna: u16::from(antenna),
+                connected: true,
+            });
+        }
+        self.link.add_reads(1, now.instant);
+        reads.push(TagRead {
+            reader: self.link.reader(),
+            antenna: u16::from(antenna),
+            epc,
+            rssi_cdbm: Some(record.rssi_dbm() * 100),
+            time: now.utc,
+        });
+    }
+
+    fn finish_stop(&mut self) {
+        self.account_drops();
+        for output in self.link.down("driver stopped") {
+            self.output(output);
+        }
+        self.phase = Phase::Stopped;
+        self.actions.push_back(SessionAction::Stopped);
+    }
+}
+
+impl SerialSession for R2000Session {
+    fn on_connected(&mut self, now: Now) {
+        self.last_now = Some(now.instant);
+        self.deframer.clear();
+        self.firmware = None;
+        self.idle_at = None;
+        self.start_step(0, now.instant);
+    }
+
+    fn on_bytes(&mut self, mut bytes: &[u8], now: Now) {
+        self.last_now = Some(now.instant);
+        while !bytes.is_empty() {
+            let taken = self.deframer.push(bytes);
+            bytes = &bytes[taken..];
+            self.drain_frames(now);
+            if matches!(self.phase, Phase::Disconnected | Phase::Stopped) {
+                return;
+            }
+        }
+    }
+
+    fn on_timer(&mut self, now: Now) {
+        self.last_now = Some(now.instant);
+        if self.idle_at.is_some_and(|at| at <= now.instant) {
+            self.idle_at = None;
+            self.deframer.on_idle();
+            self.drain_frames(now);
+        }
+        if let Some(output) = self.link.on_timer(now.instant) {
+            self.output(output);
+        }
+        match self.phase {
+            Phase::Setup { step, deadline } if deadline <= now.instant => {
+                let name = self.steps.get(step).map_or("setup", |s| s.name());
+                let waited = self.settings.response_timeout.as_millis();
+                self.fail(&format!("no answer to {name} within {waited}ms"));
+            }
+            Phase::Round { deadline } if deadline <= now.instant => {
+                self.fail(&format!(
+                    "inventory round did not end within {}ms; restarting the session",
+                    self.settings.round_timeout.as_millis()
+                ));
+            }
+            Phase::Paused { until } if until <= now.instant => self.start_round(now.instant),
+            Phase::Stopping { deadline } if deadline <= now.instant => self.finish_stop(),
+            _ => {}
+        }
+    }
+
+    fn on_link_lost(&mut self, reason: &str, now: Now) {
+        self.last_now = Some(now.instant);
+        self.account_drops();
+        for output in self.link.down(reason) {
+            self.output(output);
+        }
+        self.phase = Phase::Disconnected;
+        self.deframer.clear();
+        self.idle_at = None;
+    }
+
+    fn stop(&mut self, now: Now) {
+        self.last_now = Some(now.instant);
+        match self.phase {
+            // 0x89/0x8A end on their own after the round: just don't start another.
+            Phase::Round { deadline } => {
+                self.phase = Phase::Stopping {
+                    deadline: deadline.min(now.instant + self.settings.response_timeout * 2),
+                }
+            }
+            Phase::Stopping { .. } | Phase::Stopped => {}
+            Phase::Disconnected | Phase::Setup { .. } | Phase::Paused { .. } => self.finish_stop(),
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let phase = match self.phase {
+            Phase::Setup { deadline, .. }
+            | Phase::Round { deadline }
+            | Phase::Stopping { deadline } => Some(deadline),
+            Phase::Paused { until } => Some(until),
+            Phase::Disconnected | Phase::Stopped => None,
+        };
+        [phase, self.idle_at, self.link.deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn poll_action(&mut self) -> Option<SessionAction> {
+        self.actions.pop_front()
+    }
+}

@@ -1,0 +1,418 @@
+//! The sans-IO ThingMagic session: setup, continuous reading, silence detection and graceful
+//! stop, driven by bytes and an explicit `now` (see [`SerialSession`]).
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use tagtally_protocol::thingmagic::{
+    Command, Model, Response, ResponseDeframer, StatusWord, TagReadRecord, VersionInfo,
+};
+
+use super::settings::ThingMagicSettings;
+use super::setup::{setup_steps, SetupStep, StepOutcome};
+use crate::link_report::LinkReport;
+use crate::repeat_limiter::RepeatLimiter;
+use crate::serial_session::{SerialSession, SessionAction};
+use crate::{DriverEvent, DriverOutput, Epc, Now, ReaderInfo, TagRead};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// No transport.
+    Disconnected,
+    /// Waiting for the reply to `steps[step]` until `deadline`.
+    Setup {
+        step: usize,
+        deadline: Instant,
+    },
+    /// Reading continuously; `last_frame` feeds silence detection.
+    Streaming {
+        last_frame: Instant,
+    },
+    /// Stop sent; tags still arriving are delivered until the confirmation or `deadline`.
+    Stopping {
+        deadline: Instant,
+    },
+    Stopped,
+}
+
+/// One ThingMagic reader's session.
+#[derive(Debug)]
+pub struct ThingMagicSession {
+    settings: ThingMagicSettings,
+    steps: Vec<SetupStep>,
+    deframer: ResponseDeframer,
+    link: LinkReport,
+    actions: VecDeque<SessionAction>,
+    phase: Phase,
+    version: Option<VersionInfo>,
+    /// Good frames whose payload did not decode.
+    undecodable: u64,
+    /// When a partial frame sits in the deframer and the line went quiet, it may look past it.
+    idle_at: Option<Instant>,
+    complaints: RepeatLimiter,
+    /// The latest `now` handed in, for bookkeeping deep inside a step.
+    last_now: Option<Instant>,
+}
+
+impl ThingMagicSession {
+    pub fn new(settings: ThingMagicSettings) -> Self {
+        Self {
+            steps: setup_steps(&settings),
+            deframer: ResponseDeframer::new(settings.deframer_capacity),
+            link: LinkReport::new(settings.reader),
+            actions: VecDeque::new(),
+            phase: Phase::Disconnected,
+            version: None,
+            undecodable: 0,
+            idle_at: None,
+            complaints: RepeatLimiter::default(),
+            last_now: None,
+            settings,
+        }
+    }
+
+    /// The module's VERSION reply of the current link, once received.
+    pub fn version(&self) -> Option<&VersionInfo> {
+        self.version.as_ref()
+    }
+
+    /// Counters so far (reported downstream at most once a [`crate::COUNTERS_PERIOD`]).
+    pub fn counters(&self) -> crate::DriverCounters {
+        self.link.counters()
+    }
+
+    /// Whether tags are being read.
+    pub fn is_streaming(&self) -> bool {
+        matches!(self.phase, Phase::Streaming { .. })
+    }
+
+    fn send(&mut self, command: &Command) {
+        let mut bytes = Vec::new();
+        // Every command the session builds fits a frame; a failure would be a bug in the
+        // settings checks, reported rather than panicking.
+        match command.encode(&mut bytes) {
+            Ok(()) => self.actions.push_back(SessionAction::Send(bytes)),
+            Err(error) => self.fail(&format!("cannot encode {command:?}: {error}")),
+        }
+    }
+
+    fn output(&mut self, output: DriverOutput) {
+        self.actions.push_back(SessionAction::Output(output));
+    }
+
+    fn reader_error(&mut self, message: String, now: Instant) {
+        if self.complaints.allow(&message, now) {
+            self.output(DriverOutput::Event(DriverEvent::ReaderError {
+                reader: self.link.reader(),
+                message,
+            }));
+        }
+    }
+
+    /// Brings the drop counters up to date (before any event that reports counters).
+    fn account_drops(&mut self) {
+        let Some(now) = self.last_now else {
+            return;
+        };
+        let stats = self.deframer.stats();
+        self.link.set_drops(
+            stats.bad_checksum + stats.abandoned_partial_frames + self.undecodable,
+            stats.bytes_discarded,
+            now,
+        );
+    }
+
+    /// Gives up on this link: say why, then reconnect.
+    fn fail(&mut self, reason: &str) {
+        self.account_drops();
+        for output in self.link.down(reason) {
+            self.output(output);
+        }
+        self.phase = Phase::Disconnected;
+        self.actions.push_back(SessionAction::Reconnect);
+    }
+
+    fn start_step(&mut self, step: usize, now: Instant) {
+        let Some(&current) = self.steps.get(step) else {
+            return;
+        };
+        let command = current.command(&self.settings, self.version.map(|v| v.model()));
+        self.send(&command);
+        self.phase = Phase::Setup {
+            step,
+            deadline: now + current.timeout(&self.settings),
+        };
+    }
+
+    fn finish_step(&mut self, step: usize, now: Instant) {
+        if step + 1 < self.steps.len() {
+            self.start_step(step + 1, now);
+            return;
+        }
+        self.phase = Phase::Streaming { last_frame: now };
+        self.complaints.clear();
+        let info = self.reader_info();
+        for output in self.link.up(info) {
+            self.output(output);
+        }
+    }
+
+    fn reader_info(&self) -> ReaderInfo {
+        let Some(version) = self.version else {
+            return ReaderInfo::default();
+        };
+        let (model, ports) = match version.model() {
+            Model::M6e => ("ThingMagic M6e".to_owned(), 4),
+            Model::M6eNano => ("ThingMagic M6e Nano".to_owned(), 1),
+            Model::M7ePico => ("ThingMagic M7e Pico".to_owned(), 1),
+            Model::Unknown(code) => (
+                format!("ThingMagic module (hardware 0x{code:02X})"),
+                self.settings.antennas.iter().copied().max().unwrap_or(1),
+            ),
+        };
+        let v = version.firmware_version;
+        let d = version.firmware_date;
+        ReaderInfo {
+            model,
+            firmware: format!(
+                "{:02X}.{:02X}.{:02X}.{:02X} ({:02X}{:02X}-{:02X}-{:02X})",
+                v[0], v[1], v[2], v[3], d[0], d[1], d[2], d[3]
+            ),
+            antenna_count: u16::from(ports),
+        }
+    }
+
+    /// Pulls every complete frame out of the deframer and acts on it; reads go out as one batch.
+    fn drain_frames(&mut self, now: Now) {
+        let mut reads = Vec::new();
+        loop {
+            let decoded = match self.deframer.next_frame() {
+                None => break,
+                Some(frame) => Response::decode(frame),
+            };
+            match decoded {
+                Ok(response) => self.on_response(response, now, &mut reads),
+                Err(_) => self.undecodable += 1,
+            }
+            if self.phase == Phase::Disconnected || self.phase == Phase::Stopped {
+                break;
+            }
+        }
+        if !reads.is_empty() {
+            // Reads go before whatever the frames after them caused (a stop, a link loss).
+            let position = self
+                .actions
+                .iter()
+                .position(|a| {
+                    matches!(a, SessionAction::Reconnect | SessionAction::Stopped)
+                        || matches!(
+                            a,
+                            SessionAction::Output(DriverOutput::Event(
+                                DriverEvent::LinkDown { .. }
+                            ))
+                        )
+                })
+                .unwrap_or(self.actions.len());
+            self.actions
+                .insert(position, SessionAction::Output(DriverOutput::Reads(reads)));
+        }
+        self.account_drops();
+        self.idle_at = (self.deframer.buffered() > 0).then(|| now.instant + self.settings.idle_gap);
+    }
+
+    fn on_response(&mut self, response: Response, now: Now, reads: &mut Vec<TagRead>) {
+        match self.phase {
+            Phase::Disconnected | Phase::Stopped => {}
+            Phase::Setup { step, .. } => self.on_setup_reply(step, response, now.instant),
+            Phase::Streaming { .. } => {
+                self.phase = Phase::Streaming {
+                    last_frame: now.instant,
+                };
+                self.on_stream_frame(response, now, reads);
+            }
+            Phase::Stopping { .. } => match response {
+                Response::ContinuousReadStopped => self.finish_stop(),
+                Response::TagRead(record) => self.collect_read(&record, now, reads),
+                _ => {}
+            },
+        }
+    }
+
+    fn on_setup_reply(&mut self, step: usize, response: Response, now: Instant) {
+        let Some(&current) = self.steps.get(step) else {
+            return;
+        };
+        match current.outcome(&response) {
+            StepOutcome::NotMine => {}
+            StepOutcome::Done => {
+                if let Response::Version(info) = response {
+                    self.version = Some(info);
+                }
+                self.finish_step(step, now);
+            }
+            StepOutcome::Rejected(_) if current.optional() => self.finish_step(step, now),
+            StepOutcome::Rejected(status) => {
+                let message = format!("{} rejected: {status}", current.name());
+                self.reader_error(message.clone(), now);
+                self.fail(&message);
+            }
+        }
+    }
+
+    fn on_stream_frame(&mut self, response: Response, now: Now, reads: &mut Vec<TagRead>) {
+        match response {
+            Response::TagRead(record) => self.collect_read(&record, now, reads),
+            Response::StreamStatus(StatusWord::NoTagsFound | StatusWord::Ok) => {}
+            Response::StreamStatus(status) => {
+                self.reader_error(
+                    format!("module status while reading: {status}"),
+                    now.instant,
+                );
+            }
+            Response::Rejected { opcode, status } => {
+                self.reader_error(format!("{opcode:?} rejected: {status}"), now.instant);
+            }
+            Response::ContinuousReadStopped => {
+                self.fail("the module stopped reading on its own");
+            }
+            // The Nano announces its version after power-on: the module restarted under us.
+            Response::Version(_) => self.fail("the module restarted (unsolicited VERSION)"),
+            _ => {}
+        }
+    }
+
+    fn collect_read(&mut self, record: &TagReadRecord, now: Now, reads: &mut Vec<TagRead>) {
+        // A tag CRC that does not match means bytes were damaged before the module framed them.
+        let Some(epc) = Epc::from_slice(&record.tag.epc).filter(|_| record.tag.crc_matches())
+        else {
+            self.undecodable += 1;
+            return;
+        };
+        let antenna = record
+            .metadata
+            .antenna
+            .map(|ports| ports.tx)
+            .filter(|&tx| tx != 0)
+            .or_else(|| self.settings.antennas.first().copied())
+            .unwrap_or(1);
+        self.link.add_reads(1, now.instant);
+        reads.push(TagRead {
+            reader: self.link.reader(),
+            antenna: u16::from(antenna),
+            epc,
+            rssi_cdbm: record.metadata.rssi_dbm.map(|dbm| i16::from(dbm) * 100),
+            time: now.utc,
+        });
+    }
+
+    fn finish_stop(&mut self) {
+        self.account_drops();
+        for output in self.link.down("driver stopped") {
+            self.output(output);
+        }
+        self.phase = Phase::Stopped;
+        self.actions.push_back(SessionAction::Stopped);
+    }
+}
+
+impl SerialSession for ThingMagicSession {
+    fn on_connected(&mut self, now: Now) {
+        self.last_now = Some(now.instant);
+        self.deframer.clear();
+        self.version = None;
+        self.idle_at = None;
+        self.start_step(0, now.instant);
+    }
+
+    fn on_bytes(&mut self, mut bytes: &[u8], now: Now) {
+        self.last_now = Some(now.instant);
+        while !bytes.is_empty() {
+            let taken = self.deframer.push(bytes);
+            bytes = &bytes[taken..];
+            self.drain_frames(now);
+            if matches!(self.phase, Phase::Disconnected | Phase::Stopped) {
+                return;
+            }
+        }
+    }
+
+    fn on_timer(&mut self, now: Now) {
+        self.last_now = Some(now.instant);
+        if self.idle_at.is_some_and(|at| at <= now.instant) {
+            self.idle_at = None;
+            self.deframer.on_idle();
+            self.drain_frames(now);
+        }
+        if let Some(output) = self.link.on_timer(now.instant) {
+            self.output(output);
+        }
+        match self.phase {
+            Phase::Setup { step, deadline } if deadline <= now.instant => {
+                let Some(&current) = self.steps.get(step) else {
+                    return;
+                };
+                if current.optional() {
+                    self.finish_step(step, now.instant);
+                } else {
+                    let waited = current.timeout(&self.settings).as_millis();
+                    self.fail(&format!(
+                        "no answer to {} within {waited}ms",
+                        current.name()
+                    ));
+                }
+            }
+            Phase::Streaming { last_frame }
+                if now.instant.duration_since(last_frame) >= self.settings.silence_limit =>
+            {
+                self.fail(&format!(
+                    "no frame from the module for {}ms (keep-alive expected every {}ms); restarting the session",
+                    self.settings.silence_limit.as_millis(),
+                    self.settings.plan.cycle_ms
+                ));
+            }
+            Phase::Stopping { deadline } if deadline <= now.instant => self.finish_stop(),
+            _ => {}
+        }
+    }
+
+    fn on_link_lost(&mut self, reason: &str, now: Now) {
+        self.last_now = Some(now.instant);
+        self.account_drops();
+        for output in self.link.down(reason) {
+            self.output(output);
+        }
+        self.phase = Phase::Disconnected;
+        self.deframer.clear();
+        self.idle_at = None;
+    }
+
+    fn stop(&mut self, now: Now) {
+        self.last_now = Some(now.instant);
+        match self.phase {
+            Phase::Setup { .. } | Phase::Streaming { .. } => {
+                self.send(&Command::StopContinuousRead);
+                self.phase = Phase::Stopping {
+                    deadline: now.instant + self.settings.stop_timeout,
+                };
+            }
+            Phase::Stopping { .. } | Phase::Stopped => {}
+            Phase::Disconnected => self.finish_stop(),
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Instant> {
+        let phase = match self.phase {
+            Phase::Setup { deadline, .. } | Phase::Stopping { deadline } => Some(deadline),
+            Phase::Streaming { last_frame } => Some(last_frame + self.settings.silence_limit),
+            Phase::Disconnected | Phase::Stopped => None,
+        };
+        [phase, self.idle_at, self.link.deadline()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    fn poll_action(&mut self) -> Option<SessionAction> {
+        self.actions.pop_front()
+    }
+}
