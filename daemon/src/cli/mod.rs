@@ -1,5 +1,6 @@
 //! Command-line grammar (clap) and dispatch to each command's module.
 
+mod bench;
 mod check_config;
 mod daemon;
 mod epc_decode;
@@ -43,6 +44,11 @@ enum Command {
     },
     /// Reference HQ consumer: every store's deltas, gaps, duplicates, per-SKU totals.
     HqTail(Box<hq_tail::HqTailArgs>),
+    /// Benchmarks of the daemon's own code paths (SPEC §8).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
     /// Reader emulators for tests, demos and commissioning.
     Sim {
         #[command(subcommand)]
@@ -164,6 +170,7 @@ pub fn run(cli: Cli) -> ExitCode {
             command: EpcCommand::Decode(args),
         } => epc_decode::run(&args),
         Command::HqTail(args) => hq_tail::run(&args),
+        Command::Bench { command } => bench::run(&command),
         Command::Sim {
             command: SimCommand::Thingmagic(args),
         } => sim_serial::run(sim_serial::Family::ThingMagic, &args),
