@@ -56,6 +56,7 @@ fn synthetic_run_prints_every_field_with_sane_values() {
     assert!((product - 1e9).abs() < 1e7, "{product} in {doc}");
     // The resident set holds at least the tag table.
     assert!(number(&doc, "peak_rss_bytes") >= number(&doc, "tag_table_bytes"));
+    assert!(number(&doc, "peak_rss_bytes") >= number(&doc, "end_rss_bytes"));
     let passes = doc["per_pass"].as_array().expect("per_pass");
     assert_eq!(passes.len(), 3);
     assert!(passes.iter().all(|pass| pass["reads"] == 2000));

@@ -5,7 +5,9 @@
 //! brought up against the built-in reader (a defect, not a user error; it should never happen).
 //!
 //! `peak_rss_bytes` is `VmHWM` from `/proc/self/status`: the process's high-water mark, which
-//! includes the input bytes held in memory (≈ 31 bytes per synthetic read) besides the engine.
+//! includes the input bytes held in memory (≈ 31 bytes per synthetic read) and the cold-start
+//! burst of every tag arriving in one flush interval (candidate table, delta) besides the
+//! engine; `end_rss_bytes` (`VmRSS` after the run) shows what remains.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -74,6 +76,12 @@ pub fn run(command: &BenchCommand) -> ExitCode {
     }
 }
 
+/// Resident memory: the peak (`VmHWM`) and what remains at the end (`VmRSS`).
+struct Memory {
+    peak: Option<u64>,
+    end: Option<u64>,
+}
+
 /// What was fed, for the output.
 struct Source {
     description: String,
@@ -101,11 +109,14 @@ fn ingest_command(args: &IngestArgs) -> Result<ExitCode, ExitCode> {
         );
         return Err(exit::code(exit::DATA_ERR));
     }
-    let peak_rss = rss::peak_rss_bytes();
+    let memory = Memory {
+        peak: rss::peak_rss_bytes(),
+        end: rss::rss_bytes(),
+    };
     let text = if args.json {
-        json_line(&json_report(&source, &setup, &report, peak_rss))
+        json_line(&json_report(&source, &setup, &report, &memory))
     } else {
-        human_report(&source, &setup, &report, peak_rss)
+        human_report(&source, &setup, &report, &memory)
     };
     print(&text)?;
     Ok(exit::code(exit::OK))
@@ -208,7 +219,7 @@ fn json_report(
     source: &Source,
     setup: &IngestSetup,
     report: &IngestReport,
-    peak_rss: Option<u64>,
+    memory: &Memory,
 ) -> serde_json::Value {
     let known = report.known();
     let per_pass: Vec<_> = std::iter::once(&report.first_pass)
@@ -236,8 +247,9 @@ fn json_report(
         "passes": setup.passes,
         "warmup_passes": report.warmup_passes,
         "arrive_reads": setup.presence.arrive_reads,
-        "peak_rss_bytes": peak_rss,
+        "peak_rss_bytes": memory.peak,
         "peak_rss_source": "VmHWM of /proc/self/status",
+        "end_rss_bytes": memory.end,
         "tag_table_bytes": report.tag_table_bytes,
         "candidates": report.candidates,
         "frames_dropped": report.frames_dropped,
@@ -266,7 +278,7 @@ fn human_report(
     source: &Source,
     setup: &IngestSetup,
     report: &IngestReport,
-    peak_rss: Option<u64>,
+    memory: &Memory,
 ) -> String {
     let mut out = format!(
         "ingest: llrp bytes in {} KiB chunks -> LlrpSession -> Engine::observe_batch, one thread\n{}\n",
@@ -305,12 +317,9 @@ fn human_report(
         "reads timed".into(),
         report.timed_reads().to_string().into(),
     ]);
-    facts.row(vec![
-        "peak rss (VmHWM)".into(),
-        peak_rss
-            .map_or_else(|| "unknown".to_owned(), human_bytes)
-            .into(),
-    ]);
+    let bytes = |value: Option<u64>| value.map_or_else(|| "unknown".to_owned(), human_bytes);
+    facts.row(vec!["peak rss (VmHWM)".into(), bytes(memory.peak).into()]);
+    facts.row(vec!["rss at the end".into(), bytes(memory.end).into()]);
     facts.row(vec![
         "tag table".into(),
         human_bytes(report.tag_table_bytes as u64).into(),
