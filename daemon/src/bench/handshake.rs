@@ -10,7 +10,8 @@ use tagtally_protocol::llrp::{
     MessageView, ProtocolVersion, ReaderCapabilities, ReaderEvent, ReaderEventNotificationData,
     Timestamp,
 };
-use tagtally_reader_drivers::llrp::{Action, LlrpSession, Now};
+use tagtally_reader_drivers::llrp::{Action, LlrpSession};
+use tagtally_reader_drivers::Now;
 use tagtally_reader_drivers::{DriverEvent, DriverOutput};
 use thiserror::Error;
 
@@ -151,11 +152,11 @@ mod tests {
     #[test]
     fn a_fresh_session_reaches_streaming() {
         let now = Now {
-            mono: Instant::now(),
+            instant: Instant::now(),
             utc: Micros(1_700_000_000_000_000),
         };
         let mut session =
-            LlrpSession::new(LlrpSettings::new(ReaderId(0), "bench:5084"), 1, now.mono);
+            LlrpSession::new(LlrpSettings::new(ReaderId(0), "bench:5084"), 1, now.instant);
         assert!(!session.is_streaming());
         bring_up(&mut session, now).unwrap();
         assert!(session.is_streaming());
@@ -165,11 +166,11 @@ mod tests {
     #[test]
     fn a_started_session_is_not_started_twice() {
         let now = Now {
-            mono: Instant::now(),
+            instant: Instant::now(),
             utc: Micros(1_700_000_000_000_000),
         };
         let mut session =
-            LlrpSession::new(LlrpSettings::new(ReaderId(0), "bench:5084"), 1, now.mono);
+            LlrpSession::new(LlrpSettings::new(ReaderId(0), "bench:5084"), 1, now.instant);
         bring_up(&mut session, now).unwrap();
         assert_eq!(bring_up(&mut session, now), Err(HandshakeError::NoConnect));
     }

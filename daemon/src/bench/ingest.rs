@@ -25,7 +25,8 @@
 
 use std::time::{Duration, Instant};
 
-use tagtally_reader_drivers::llrp::{Action, LlrpSession, LlrpSettings, Now};
+use tagtally_reader_drivers::llrp::{Action, LlrpSession, LlrpSettings};
+use tagtally_reader_drivers::Now;
 use tagtally_reader_drivers::{DriverEvent, DriverOutput, Micros, ReaderId};
 use thiserror::Error;
 
@@ -184,7 +185,7 @@ struct Rig {
 impl Rig {
     fn now(&self) -> Now {
         Now {
-            mono: self.mono_start + Duration::from_micros(self.elapsed_us),
+            instant: self.mono_start + Duration::from_micros(self.elapsed_us),
             utc: Micros(START_UTC_US + self.elapsed_us),
         }
     }
