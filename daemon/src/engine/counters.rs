@@ -1,0 +1,22 @@
+//! Diagnostic counters of the engine (monotonic since start, except the gauges), for `tagtally status` and metrics.
+
+/// What the engine has done since it started.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EngineCounters {
+    /// Reads handed to the engine.
+    pub reads: u64,
+    /// Reads from an antenna that maps to no zone.
+    pub unmapped_reads: u64,
+    /// Reads of tags that never arrived: ghosts, corrupted EPCs, tags passing by (counted when dropped).
+    pub stray_reads: u64,
+    /// Tags that started counting in a zone.
+    pub arrivals: u64,
+    /// Tags that left the count.
+    pub departures: u64,
+    /// Tags that moved from one zone to another.
+    pub moves: u64,
+    /// Gauge: tags seen but not (yet) counted.
+    pub candidates: u64,
+    /// Gauge: tags present, per zone, as (zone name, count) in config order.
+    pub present_per_zone: Vec<(std::sync::Arc<str>, u32)>,
+}

@@ -1,0 +1,704 @@
+//! The stock engine: turns tag reads into per-zone, per-SKU counts and net deltas (SPEC §3); pure, time is passed in.
+//!
+//! # Shape
+//!
+//! * [`Engine::observe`] takes one read. A read of a present tag in its own zone is the hot path: one probe
+//!   of the [tag table](tag_table), a last-seen store and a window-counter bump, nothing allocated or decoded.
+//!   Everything else (first sightings, candidates, bleed from other zones, moves) leaves the hot path.
+//! * [`Engine::reader_up`] / [`Engine::reader_down`] drive [coverage]: absence is only inferred while a zone
+//!   is covered, and a tag's departure clock runs from the later of its last read and the start of coverage.
+//! * [`Engine::flush`] decides departures, then returns the net [`Delta`] since the previous flush: changed
+//!   counts and the durable tag-state changes behind them, for the store to commit in one transaction.
+//! * [`Engine::restore`] loads the tag state the store kept, before any read.
+//!
+//! # Time
+//!
+//! The engine never reads a clock. Every call carries `now`, the daemon's clock when the read or event
+//! reached it; reader timestamps are not used for presence, since reader clocks drift and reset on reboot.
+//! Time never runs backwards inside the engine: an earlier `now` is taken as the latest one seen.
+//!
+//! # Semantics, precisely
+//!
+//! * Arrival, per [presence]: `arrive-reads` reads by one zone within `arrive-window`, counting reads since
+//!   the tag last stopped being present.
+//! * Zone, per [zone_choice]: a present tag moves only to a zone that has clearly led its zone, at every read
+//!   of the tag, for that zone's `move-hysteresis`; decided when a read arrives.
+//! * Departure, decided at each flush: a tag leaves when its zone is covered and `now` is at least
+//!   `depart-after` past both its last read (by any zone) and the start of the zone's coverage. Tags in a
+//!   zone that is no longer configured (found in restored state) leave at the first flush.
+
+mod config;
+mod counters;
+mod counts;
+mod coverage;
+mod delta;
+mod presence;
+mod sku_intern;
+mod tag_table;
+mod zone_choice;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tagtally_reader_drivers::{Micros, ReaderId, TagRead};
+use thiserror::Error;
+
+pub use config::{
+    AntennaZone, EngineConfig, EngineConfigError, PresenceParams, SkuPrefix, ZoneConfig,
+};
+pub use counters::EngineCounters;
+pub use delta::{CountCell, CountChange, Delta, Placement, Snapshot, TagChange};
+pub use sku_intern::UNKNOWN_SKU;
+pub use zone_choice::{CLEAR_RSSI_MARGIN_CDBM, MIN_SLOT_MICROS};
+
+use counts::Counts;
+use coverage::Coverage;
+use presence::Candidate;
+use sku_intern::SkuInterner;
+use tag_table::{Resident, ResidentKey, ShortEpc, TagKey, TagTable, FLAG_BLEED};
+use zone_choice::{slot_of, Bleed, WindowStat};
+
+/// Reads probed ahead in [`Engine::observe_batch`] (measured: 8-16 is best with 200 000 tags).
+const PROBE_AHEAD: usize = 16;
+
+/// Marks an antenna that maps to no zone.
+const NO_ZONE: u16 = u16::MAX;
+
+/// A zone's name and parameters in engine units.
+#[derive(Clone, Debug)]
+struct Zone {
+    name: Arc<str>,
+    arrive_reads: u16,
+    arrive_window: u64,
+    depart_after: u64,
+    move_hysteresis: u64,
+    /// Found in restored state but no longer configured: its tags leave at the next flush.
+    retired: bool,
+}
+
+/// Everything but the tag table, so the hot path can borrow both at once.
+#[derive(Debug)]
+struct State {
+    zones: Vec<Zone>,
+    coverage: Coverage,
+    counts: Counts,
+    /// Tags present in a zone that other zones also read.
+    bleed: HashMap<TagKey, Bleed, hashbrown::DefaultHashBuilder>,
+    /// Each tag whose placement changed since the last flush, with its placement at that flush.
+    placement_at_last_flush: HashMap<TagKey, Option<(u16, u32)>, hashbrown::DefaultHashBuilder>,
+    counters: EngineCounters,
+}
+
+/// The stock engine (see the module doc).
+#[derive(Debug)]
+pub struct Engine {
+    tags: TagTable,
+    state: State,
+    candidates: hashbrown::HashMap<TagKey, Candidate>,
+    skus: SkuInterner,
+    /// `[reader][antenna]` → zone index or `NO_ZONE`.
+    antenna_zones: Vec<Vec<u16>>,
+    slot_micros: u64,
+    longest_arrive_window: u64,
+    now: u64,
+    /// `slot_of(now)`, cached because every read of one report shares its `now`.
+    slot: u32,
+}
+
+/// One tag of the state the store kept.
+#[derive(Clone, Copy, Debug)]
+pub struct RestoredTag<'a> {
+    /// The EPC.
+    pub epc: &'a [u8],
+    /// The zone it counted in.
+    pub zone: &'a str,
+    /// The SKU it counted as.
+    pub sku: &'a str,
+}
+
+/// What [`Engine::restore`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RestoreSummary {
+    /// Tags restored as present.
+    pub tags: u64,
+    /// Tags whose SKU is different under the current configuration (published as changes at the next flush).
+    pub reclassified: u64,
+    /// Tags in zones no longer configured (they leave at the next flush).
+    pub in_retired_zones: u64,
+}
+
+/// Why restored state cannot be loaded.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum EngineRestoreError {
+    /// The engine already saw reads or holds tags: restore comes first.
+    #[error("restore must come before any read ({tags} tags present, {candidates} candidates)")]
+    NotFresh { tags: usize, candidates: usize },
+    /// The same EPC twice.
+    #[error("tag {epc} appears twice in the restored state")]
+    DuplicateTag { epc: String },
+    /// An EPC longer than 496 bits.
+    #[error("restored tag {epc} is {bytes} bytes long, more than an epc can be")]
+    EpcTooLong { epc: String, bytes: usize },
+    /// More zones than the engine's zone index can hold.
+    #[error("restored state names too many zones (at most {max})")]
+    TooManyZones { max: usize },
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+impl Engine {
+    /// An engine for `config`, every reader down and no tag present.
+    pub fn new(config: &EngineConfig) -> Result<Self, EngineConfigError> {
+        let max_zones = usize::from(NO_ZONE);
+        if config.zones.len() > max_zones {
+            return Err(EngineConfigError::TooManyZones {
+                count: config.zones.len(),
+                max: max_zones,
+            });
+        }
+        let mut zones: Vec<Zone> = Vec::with_capacity(config.zones.len());
+        for z in &config.zones {
+            if zones.iter().any(|known| *known.name == *z.name) {
+                return Err(EngineConfigError::DuplicateZone {
+                    name: z.name.clone(),
+                });
+            }
+            if z.presence.arrive_reads == 0 {
+                return Err(EngineConfigError::ZeroArriveReads {
+                    zone: z.name.clone(),
+                });
+            }
+            zones.push(Zone {
+                name: z.name.as_str().into(),
+                arrive_reads: z.presence.arrive_reads,
+                arrive_window: micros(z.presence.arrive_window),
+                depart_after: micros(z.presence.depart_after),
+                move_hysteresis: micros(z.presence.move_hysteresis),
+                retired: false,
+            });
+        }
+        let mut antenna_zones: Vec<Vec<u16>> = Vec::new();
+        let mut reader_zones: Vec<Vec<u16>> = Vec::new();
+        for a in &config.antennas {
+            let Some(zone) = zones.iter().position(|z| *z.name == *a.zone) else {
+                return Err(EngineConfigError::UnknownZone {
+                    reader: a.reader.0,
+                    antenna: a.antenna,
+                    zone: a.zone.clone(),
+                });
+            };
+            // Cannot truncate: zones.len() <= NO_ZONE was checked above.
+            let zone = zone as u16;
+            let r = usize::from(a.reader.0);
+            if antenna_zones.len() <= r {
+                antenna_zones.resize(r + 1, Vec::new());
+                reader_zones.resize(r + 1, Vec::new());
+            }
+            let ports = &mut antenna_zones[r];
+            let port = usize::from(a.antenna);
+            if ports.len() <= port {
+                ports.resize(port + 1, NO_ZONE);
+            }
+            if ports[port] != NO_ZONE {
+                return Err(EngineConfigError::DuplicateAntenna {
+                    reader: a.reader.0,
+                    antenna: a.antenna,
+                });
+            }
+            ports[port] = zone;
+            if !reader_zones[r].contains(&zone) {
+                reader_zones[r].push(zone);
+            }
+        }
+        let skus = SkuInterner::new(&config.sku_map)?;
+        let longest_arrive_window = zones.iter().map(|z| z.arrive_window).max().unwrap_or(0);
+        Ok(Self {
+            tags: TagTable::default(),
+            state: State {
+                coverage: Coverage::new(zones.len(), reader_zones),
+                counts: Counts::new(zones.len()),
+                zones,
+                bleed: HashMap::default(),
+                placement_at_last_flush: HashMap::default(),
+                counters: EngineCounters::default(),
+            },
+            candidates: hashbrown::HashMap::default(),
+            skus,
+            antenna_zones,
+            slot_micros: longest_arrive_window.max(MIN_SLOT_MICROS),
+            longest_arrive_window,
+            now: 0,
+            slot: 0,
+        })
+    }
+
+    /// Moves the engine clock to `now` (never backwards) and returns it.
+    #[inline]
+    fn advance(&mut self, now: Micros) -> u64 {
+        if now.0 > self.now {
+            self.now = now.0;
+            self.slot = slot_of(now.0, self.slot_micros);
+        }
+        self.now
+    }
+
+    /// Takes one read, seen by the daemon at `now`.
+    #[inline]
+    pub fn observe(&mut self, read: &TagRead, now: Micros) {
+        self.observe_epc(
+            read.reader,
+            read.antenna,
+            read.epc.as_bytes(),
+            read.rssi_cdbm,
+            now,
+        );
+    }
+
+    /// Takes the reads of one report, all seen by the daemon at `now`; same result as [`Engine::observe`] on each.
+    ///
+    /// Faster for large tag populations: each chunk of reads is first probed read-only, so the CPU overlaps
+    /// the cache misses of independent table probes instead of waiting for them one read at a time.
+    pub fn observe_batch(&mut self, reads: &[TagRead], now: Micros) {
+        for chunk in reads.chunks(PROBE_AHEAD) {
+            let mut present = 0u32;
+            for read in chunk {
+                if let Some(key) = ShortEpc::new(read.epc.as_bytes()) {
+                    present += u32::from(self.tags.contains_short(&key));
+                }
+            }
+            // The count itself is not needed; keeping it observable keeps the probes from being optimised away.
+            std::hint::black_box(present);
+            for read in chunk {
+                self.observe(read, now);
+            }
+        }
+    }
+
+    /// Takes one read given by its parts (what a zero-copy report parser yields), seen by the daemon at `now`.
+    #[inline]
+    pub fn observe_epc(
+        &mut self,
+        reader: ReaderId,
+        antenna: u16,
+        epc: &[u8],
+        rssi_cdbm: Option<i16>,
+        now: Micros,
+    ) {
+        self.state.counters.reads += 1;
+        let now = self.advance(now);
+        let zone = self
+            .antenna_zones
+            .get(usize::from(reader.0))
+            .and_then(|ports| ports.get(usize::from(antenna)))
+            .copied()
+            .unwrap_or(NO_ZONE);
+        if zone == NO_ZONE {
+            self.state.counters.unmapped_reads += 1;
+            return;
+        }
+        let slot = self.slot;
+        if let Some(key) = ShortEpc::new(epc) {
+            if let Some(tag) = self.tags.short_mut(&key) {
+                present_read(&mut self.state, tag, zone, slot, rssi_cdbm, now);
+                return;
+            }
+        } else if let Some(tag) = self.tags.long_mut(epc) {
+            present_read(&mut self.state, tag, zone, slot, rssi_cdbm, now);
+            return;
+        }
+        self.candidate_read(epc, zone, slot, rssi_cdbm, now);
+    }
+
+    /// A read of a tag that is not present: the first-sighting path.
+    #[inline(never)]
+    fn candidate_read(
+        &mut self,
+        epc: &[u8],
+        zone: u16,
+        slot: u32,
+        rssi_cdbm: Option<i16>,
+        now: u64,
+    ) {
+        let key = TagKey::new(epc);
+        let z = &self.state.zones[usize::from(zone)];
+        let (arrive_reads, arrive_window) = (z.arrive_reads, z.arrive_window);
+        // One hash and probe of the candidate table whether the tag is new, waiting or arriving.
+        let (key, sku) = match self.candidates.entry(key) {
+            hashbrown::hash_map::Entry::Occupied(mut waiting) => {
+                if !waiting
+                    .get_mut()
+                    .record(zone, now, arrive_reads, arrive_window)
+                {
+                    return;
+                }
+                let (key, c) = waiting.remove_entry();
+                (key, c.sku)
+            }
+            hashbrown::hash_map::Entry::Vacant(new) => {
+                let mut c = Candidate::new(self.skus.classify(epc));
+                if !c.record(zone, now, arrive_reads, arrive_window) {
+                    new.insert(c);
+                    return;
+                }
+                (new.into_key(), c.sku)
+            }
+        };
+        self.state.counters.arrivals += 1;
+        self.state.counts.increment((zone, sku));
+        self.state
+            .placement_at_last_flush
+            .entry(key.clone())
+            .or_insert(None);
+        self.tags
+            .insert(key, zone, sku, WindowStat::first(slot, rssi_cdbm), now);
+    }
+
+    /// A reader's link came up at `now`: the zones it covers are covered again from `now` on.
+    pub fn reader_up(&mut self, reader: ReaderId, now: Micros) {
+        let now = self.advance(now);
+        self.state.coverage.reader_up(reader, now);
+    }
+
+    /// A reader's link went down: zones no other running reader covers go stale and stop draining.
+    pub fn reader_down(&mut self, reader: ReaderId, now: Micros) {
+        self.advance(now);
+        self.state.coverage.reader_down(reader);
+    }
+
+    /// Decides departures at `now` and returns the net change since the previous flush, if any.
+    pub fn flush(&mut self, now: Micros) -> Option<Delta> {
+        let now = self.advance(now);
+        self.sweep(now);
+        let mut changes: Vec<CountChange> = self
+            .state
+            .counts
+            .take_changes()
+            .into_iter()
+            .map(|c| CountChange {
+                zone: self.state.zones[usize::from(c.cell.0)].name.clone(),
+                sku: self.skus.name(c.cell.1).clone(),
+                delta: c.delta,
+                count: c.count,
+            })
+            .collect();
+        changes.sort_unstable_by(|a, b| (&a.zone, &a.sku).cmp(&(&b.zone, &b.sku)));
+        let mut tag_changes: Vec<TagChange> = Vec::new();
+        for (key, before) in self.state.placement_at_last_flush.drain() {
+            let after = self.tags.placement(&key);
+            if after == before {
+                continue;
+            }
+            // Keys come from EPCs that fit an `Epc` (reads carry one, restore checks the length).
+            let Some(epc) = key.to_epc() else {
+                continue;
+            };
+            tag_changes.push(TagChange {
+                epc,
+                placement: after.map(|(zone, sku)| Placement {
+                    zone: self.state.zones[usize::from(zone)].name.clone(),
+                    sku: self.skus.name(sku).clone(),
+                }),
+            });
+        }
+        tag_changes.sort_unstable_by(|a, b| a.epc.as_bytes().cmp(b.epc.as_bytes()));
+        if changes.is_empty() && tag_changes.is_empty() {
+            return None;
+        }
+        Some(Delta {
+            time: Micros(now),
+            changes,
+            tag_changes,
+        })
+    }
+
+    /// Departures, and forgetting what can no longer matter (idle bleed, stale candidates).
+    fn sweep(&mut self, now: u64) {
+        let state = &mut self.state;
+        let zones = &state.zones;
+        let coverage = &state.coverage;
+        let due = |zone: u16, last_seen: u64| -> bool {
+            let Some(z) = zones.get(usize::from(zone)) else {
+                return true;
+            };
+            if z.retired {
+                return true;
+            }
+            coverage
+                .covered_since(zone)
+                .is_some_and(|since| now >= last_seen.max(since).saturating_add(z.depart_after))
+        };
+        let mut departed: Vec<(TagKey, u16, u32)> = Vec::new();
+        self.tags.short.retain(|r| {
+            let leave = due(r.zone, r.last_seen);
+            if leave {
+                departed.push((r.key.tag_key(), r.zone, r.sku));
+            }
+            !leave
+        });
+        self.tags.long.retain(|r| {
+            let leave = due(r.zone, r.last_seen);
+            if leave {
+                departed.push((r.key.tag_key(), r.zone, r.sku));
+            }
+            !leave
+        });
+        for (key, zone, sku) in departed {
+            state.counts.decrement((zone, sku));
+            state.counters.departures += 1;
+            state.bleed.remove(&key);
+            state
+                .placement_at_last_flush
+                .entry(key)
+                .or_insert(Some((zone, sku)));
+        }
+        let slot = self.slot;
+        let tags = &mut self.tags;
+        state.bleed.retain(|key, b| {
+            if !b.is_idle(slot) {
+                return true;
+            }
+            if let Some(mut r) = tags.get_mut(key) {
+                *r.flags_mut() &= !FLAG_BLEED;
+            }
+            false
+        });
+        let longest = self.longest_arrive_window;
+        let counters = &mut state.counters;
+        self.candidates.retain(|_, c| {
+            let stale = c.is_stale(now, longest);
+            if stale {
+                counters.stray_reads += u64::from(c.reads);
+            }
+            !stale
+        });
+    }
+
+    /// Loads the tag state the store kept; only before the first read.
+    ///
+    /// Tags start with no reads since the restart, so their departure clocks start with coverage. The counts
+    /// rebuilt here are the baseline of the next delta; tags whose SKU the current configuration classifies
+    /// differently, or whose zone is gone, show up as changes at the next flush.
+    pub fn restore<'a>(
+        &mut self,
+        tags: impl IntoIterator<Item = RestoredTag<'a>>,
+    ) -> Result<RestoreSummary, EngineRestoreError> {
+        if !self.tags.is_empty() || !self.candidates.is_empty() {
+            return Err(EngineRestoreError::NotFresh {
+                tags: self.tags.len(),
+                candidates: self.candidates.len(),
+            });
+        }
+        let tags = tags.into_iter();
+        self.tags.reserve_short(tags.size_hint().0);
+        let mut summary = RestoreSummary::default();
+        let mut reclassify: Vec<(TagKey, u16, u32, u32)> = Vec::new();
+        for t in tags {
+            if t.epc.len() > tagtally_reader_drivers::MAX_EPC_BYTES {
+                return Err(EngineRestoreError::EpcTooLong {
+                    epc: hex(t.epc),
+                    bytes: t.epc.len(),
+                });
+            }
+            let key = TagKey::new(t.epc);
+            if self.tags.placement(&key).is_some() {
+                return Err(EngineRestoreError::DuplicateTag { epc: hex(t.epc) });
+            }
+            let zone = self.zone_or_retired(t.zone)?;
+            let sku = self.skus.intern_name(t.sku);
+            let now_sku = self.skus.classify(t.epc);
+            if now_sku != sku {
+                reclassify.push((key.clone(), zone, sku, now_sku));
+            }
+            if self.state.zones[usize::from(zone)].retired {
+                summary.in_retired_zones += 1;
+            }
+            self.state.counts.increment((zone, sku));
+            self.tags.insert(key, zone, sku, WindowStat::EMPTY, 0);
+            summary.tags += 1;
+        }
+        self.state.counts.mark_flushed();
+        self.state.placement_at_last_flush.clear();
+        for (key, zone, old, new) in reclassify {
+            if let Some(mut r) = self.tags.get_mut(&key) {
+                *r.sku_mut() = new;
+            }
+            self.state.counts.decrement((zone, old));
+            self.state.counts.increment((zone, new));
+            self.state
+                .placement_at_last_flush
+                .insert(key, Some((zone, old)));
+            summary.reclassified += 1;
+        }
+        Ok(summary)
+    }
+
+    /// The index of a zone by name, adding it as retired when the configuration no longer has it.
+    fn zone_or_retired(&mut self, name: &str) -> Result<u16, EngineRestoreError> {
+        if let Some(i) = self.state.zones.iter().position(|z| *z.name == *name) {
+            // Cannot truncate: zone count is kept below NO_ZONE.
+            return Ok(i as u16);
+        }
+        let max = usize::from(NO_ZONE);
+        if self.state.zones.len() >= max {
+            return Err(EngineRestoreError::TooManyZones { max });
+        }
+        // Only the name and the flag of a retired zone matter: its tags leave at the next flush.
+        self.state.zones.push(Zone {
+            name: name.into(),
+            arrive_reads: 1,
+            arrive_window: 0,
+            depart_after: 0,
+            move_hysteresis: 0,
+            retired: true,
+        });
+        self.state.coverage.add_uncovered_zone();
+        self.state.counts.add_zone();
+        Ok((self.state.zones.len() - 1) as u16)
+    }
+
+    /// The current counts and stale zones.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut counts: Vec<CountCell> = self
+            .state
+            .counts
+            .iter()
+            .map(|((zone, sku), count)| CountCell {
+                zone: self.state.zones[usize::from(zone)].name.clone(),
+                sku: self.skus.name(sku).clone(),
+                count,
+            })
+            .collect();
+        counts.sort_unstable_by(|a, b| (&a.zone, &a.sku).cmp(&(&b.zone, &b.sku)));
+        Snapshot {
+            counts,
+            stale_zones: self.stale_zones(),
+        }
+    }
+
+    /// Configured zones that no running reader covers, in config order.
+    pub fn stale_zones(&self) -> Vec<Arc<str>> {
+        self.state
+            .zones
+            .iter()
+            .enumerate()
+            .filter(|(i, z)| !z.retired && self.state.coverage.covered_since(*i as u16).is_none())
+            .map(|(_, z)| z.name.clone())
+            .collect()
+    }
+
+    /// The count of one (zone, SKU) by name.
+    pub fn count(&self, zone: &str, sku: &str) -> u32 {
+        let Some(z) = self.state.zones.iter().position(|z| *z.name == *zone) else {
+            return 0;
+        };
+        let Some(s) = self.skus.lookup(sku) else {
+            return 0;
+        };
+        self.state.counts.get((z as u16, s))
+    }
+
+    /// Tags present.
+    pub fn tags_present(&self) -> usize {
+        self.tags.len()
+    }
+
+    /// The diagnostic counters.
+    pub fn counters(&self) -> EngineCounters {
+        let mut c = self.state.counters.clone();
+        c.candidates = self.candidates.len() as u64;
+        c.present_per_zone = self
+            .state
+            .zones
+            .iter()
+            .zip(self.state.counts.per_zone())
+            .map(|(z, &n)| (z.name.clone(), n))
+            .collect();
+        c
+    }
+
+    /// Is the reader's link up, as last reported.
+    pub fn is_reader_up(&self, reader: ReaderId) -> bool {
+        self.state.coverage.is_up(reader)
+    }
+
+    /// Heap bytes held by the tag table (the per-tag cost; side tables are for the rare cases).
+    pub fn tag_table_bytes(&self) -> usize {
+        self.tags.allocation_bytes()
+    }
+}
+
+/// A read of a present tag: the hot path when `zone` is the tag's zone and nothing bleeds onto it.
+#[inline(always)]
+fn present_read<K: ResidentKey>(
+    state: &mut State,
+    tag: &mut Resident<K>,
+    zone: u16,
+    slot: u32,
+    rssi_cdbm: Option<i16>,
+    now: u64,
+) {
+    tag.last_seen = now;
+    if tag.zone == zone {
+        tag.stat.record(slot, rssi_cdbm);
+        if tag.flags & FLAG_BLEED == 0 {
+            return;
+        }
+    }
+    bleed_read(state, tag, zone, slot, rssi_cdbm, now);
+}
+
+/// A read of a present tag by another zone, or by its zone while others bleed onto it: the lead rule.
+#[inline(never)]
+fn bleed_read<K: ResidentKey>(
+    state: &mut State,
+    tag: &mut Resident<K>,
+    zone: u16,
+    slot: u32,
+    rssi_cdbm: Option<i16>,
+    now: u64,
+) {
+    let key = tag.key.tag_key();
+    let bleed = state.bleed.entry(key.clone()).or_default();
+    if zone != tag.zone {
+        bleed.record(zone, slot, rssi_cdbm);
+        tag.flags |= FLAG_BLEED;
+    }
+    let zones = &state.zones;
+    let home_covered = state.coverage.covered_since(tag.zone).is_some();
+    let decision = bleed.evaluate(
+        tag.stat.window(slot),
+        home_covered,
+        slot,
+        now,
+        |z| {
+            zones
+                .get(usize::from(z))
+                .map_or(u16::MAX, |z| z.arrive_reads)
+        },
+        |z| {
+            zones
+                .get(usize::from(z))
+                .map_or(u64::MAX, |z| z.move_hysteresis)
+        },
+    );
+    let Some(to) = decision else {
+        return;
+    };
+    let from = tag.zone;
+    tag.stat = bleed.swap_home(from, tag.stat, to);
+    tag.zone = to;
+    state.counts.decrement((from, tag.sku));
+    state.counts.increment((to, tag.sku));
+    state.counters.moves += 1;
+    state
+        .placement_at_last_flush
+        .entry(key)
+        .or_insert(Some((from, tag.sku)));
+}

@@ -1,0 +1,313 @@
+//! Which zone a tag is in when several read it (antenna bleed): windowed read counts and peak RSSI, a clear-lead rule and hysteresis.
+//!
+//! Each zone that reads a present tag keeps a [`WindowStat`]: reads and peak RSSI in the current and the
+//! previous *slot*, where slots are fixed, aligned intervals of the engine's comparison window (the largest
+//! `arrive-window` of any zone, at least [`MIN_SLOT_MICROS`]). A zone's recent signal is therefore measured
+//! over the last one to two slots, in O(1) memory and without per-read timestamps.
+//!
+//! A challenger zone *leads* the tag's current zone when, over that window, it read the tag at least its own
+//! `arrive-reads` times (a stray read never moves stock) and either read it at least twice as often, or at
+//! least as often with a peak at least [`CLEAR_RSSI_MARGIN_CDBM`] stronger. Two antennas that see a tag about
+//! equally never lead each other, so a tag between them stays where it is. The tag moves once the same
+//! challenger has led at every read of the tag for the challenger's `move-hysteresis`. A zone whose readers
+//! are all down cannot defend its tags, and a move out of it would be a departure for lack of reads in
+//! disguise, so nothing leads a tag out of an uncovered zone.
+
+/// The smallest comparison slot: keeps slot numbers within `u32` for centuries and the window meaningful.
+pub const MIN_SLOT_MICROS: u64 = 100_000;
+
+/// How much stronger (in hundredths of a dBm) a challenger's peak must be to count as clearly stronger.
+pub const CLEAR_RSSI_MARGIN_CDBM: i32 = 600;
+
+/// Marks "no RSSI seen" in the packed peak fields (no reader reports -327.68 dBm).
+const NO_RSSI: i16 = i16::MIN;
+
+/// The slot a time falls in; slot numbers are compared with wrapping arithmetic.
+#[inline]
+pub fn slot_of(now_micros: u64, slot_micros: u64) -> u32 {
+    // Truncation is deliberate: only differences of 0 and 1 between slots matter.
+    (now_micros / slot_micros) as u32
+}
+
+/// One zone's reads of one tag over the current and the previous slot, packed in 12 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowStat {
+    slot: u32,
+    reads_now: u16,
+    reads_before: u16,
+    peak_now: i16,
+    peak_before: i16,
+}
+
+/// A zone's reads of a tag over the comparison window.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Window {
+    /// Reads in the window.
+    pub reads: u32,
+    /// The strongest RSSI among them, in hundredths of a dBm, when any read carried one.
+    pub peak_cdbm: Option<i16>,
+}
+
+impl WindowStat {
+    /// A stat with no reads (a tag restored from disk: nothing seen since the daemon started).
+    pub const EMPTY: Self = Self {
+        slot: 0,
+        reads_now: 0,
+        reads_before: 0,
+        peak_now: NO_RSSI,
+        peak_before: NO_RSSI,
+    };
+
+    /// A stat holding exactly one read.
+    #[inline]
+    pub fn first(slot: u32, rssi_cdbm: Option<i16>) -> Self {
+        Self {
+            slot,
+            reads_now: 1,
+            reads_before: 0,
+            peak_now: rssi_cdbm.unwrap_or(NO_RSSI),
+            peak_before: NO_RSSI,
+        }
+    }
+
+    /// Adds one read in `slot` (never earlier than the last one recorded).
+    #[inline]
+    pub fn record(&mut self, slot: u32, rssi_cdbm: Option<i16>) {
+        let rssi = rssi_cdbm.unwrap_or(NO_RSSI);
+        match slot.wrapping_sub(self.slot) {
+            0 => {
+                self.reads_now = self.reads_now.saturating_add(1);
+                self.peak_now = self.peak_now.max(rssi);
+            }
+            1 => {
+                *self = Self {
+                    slot,
+                    reads_now: 1,
+                    reads_before: self.reads_now,
+                    peak_now: rssi,
+                    peak_before: self.peak_now,
+                }
+            }
+            _ => *self = Self::first(slot, rssi_cdbm),
+        }
+    }
+
+    /// The reads that fall in the window ending in `slot`.
+    #[inline]
+    pub fn window(&self, slot: u32) -> Window {
+        let (reads, peak) = match slot.wrapping_sub(self.slot) {
+            0 => (
+                u32::from(self.reads_now) + u32::from(self.reads_before),
+                self.peak_now.max(self.peak_before),
+            ),
+            1 => (u32::from(self.reads_now), self.peak_now),
+            _ => (0, NO_RSSI),
+        };
+        Window {
+            reads,
+            peak_cdbm: (peak != NO_RSSI).then_some(peak),
+        }
+    }
+
+    /// True when no read of this stat can fall in a window ending in `slot` or later.
+    #[inline]
+    pub fn is_spent(&self, slot: u32) -> bool {
+        slot.wrapping_sub(self.slot) >= 2
+    }
+}
+
+/// The clear-lead rule (see the module doc).
+#[inline]
+pub fn leads(challenger: Window, home: Window, challenger_arrive_reads: u16) -> bool {
+    if challenger.reads < u32::from(challenger_arrive_reads) {
+        return false;
+    }
+    if challenger.reads >= home.reads.saturating_mul(2) {
+        return true;
+    }
+    match (challenger.peak_cdbm, home.peak_cdbm) {
+        (Some(c), Some(h)) => {
+            challenger.reads >= home.reads && i32::from(c) >= i32::from(h) + CLEAR_RSSI_MARGIN_CDBM
+        }
+        _ => false,
+    }
+}
+
+/// Among leading challengers, the one that leads most: more reads, then a stronger peak, then the lower zone index.
+#[inline]
+pub fn better_leader(a: (u16, Window), b: (u16, Window)) -> bool {
+    let key = |(zone, w): (u16, Window)| {
+        (
+            w.reads,
+            w.peak_cdbm.unwrap_or(NO_RSSI),
+            std::cmp::Reverse(zone),
+        )
+    };
+    key(a) > key(b)
+}
+
+/// The zone currently challenging a tag's zone, and since when it has led without a break.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Challenger {
+    /// The leading zone.
+    pub zone: u16,
+    /// The read time at which its current lead began, in microseconds.
+    pub since_micros: u64,
+}
+
+/// The other zones reading a present tag: kept off the hot tag table, only for tags that bleed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bleed {
+    /// Each other zone that read the tag since it arrived (or since its stats were last spent).
+    pub others: Vec<(u16, WindowStat)>,
+    /// The challenger, while one leads.
+    pub challenger: Option<Challenger>,
+}
+
+impl Bleed {
+    /// Records a read by `zone` (not the tag's current zone).
+    pub fn record(&mut self, zone: u16, slot: u32, rssi_cdbm: Option<i16>) {
+        match self.others.iter_mut().find(|(z, _)| *z == zone) {
+            Some((_, stat)) => stat.record(slot, rssi_cdbm),
+            None => self.others.push((zone, WindowStat::first(slot, rssi_cdbm))),
+        }
+    }
+
+    /// Re-evaluates the lead at a read at `now`; returns the zone to move to once a lead has lasted.
+    ///
+    /// `arrive_reads` and `hysteresis_micros` give each zone's parameters by index.
+    pub fn evaluate(
+        &mut self,
+        home: Window,
+        home_covered: bool,
+        slot: u32,
+        now_micros: u64,
+        arrive_reads: impl Fn(u16) -> u16,
+        hysteresis_micros: impl Fn(u16) -> u64,
+    ) -> Option<u16> {
+        if !home_covered {
+            self.challenger = None;
+            return None;
+        }
+        let mut best: Option<(u16, Window)> = None;
+        for &(zone, stat) in &self.others {
+            let w = stat.window(slot);
+            if leads(w, home, arrive_reads(zone))
+                && best.is_none_or(|b| better_leader((zone, w), b))
+            {
+                best = Some((zone, w));
+            }
+        }
+        let Some((zone, _)) = best else {
+            self.challenger = None;
+            return None;
+        };
+        let since = match self.challenger {
+            Some(c) if c.zone == zone => c.since_micros,
+            _ => now_micros,
+        };
+        self.challenger = Some(Challenger {
+            zone,
+            since_micros: since,
+        });
+        (now_micros.saturating_sub(since) >= hysteresis_micros(zone)).then_some(zone)
+    }
+
+    /// Swaps roles after a move: `to` becomes the tag's zone, `from` (with `from_stat`) one of the others.
+    ///
+    /// Returns the stat of the zone moved to.
+    pub fn swap_home(&mut self, from: u16, from_stat: WindowStat, to: u16) -> WindowStat {
+        self.challenger = None;
+        let pos = self.others.iter().position(|(z, _)| *z == to);
+        let to_stat = match pos {
+            Some(i) => self.others.swap_remove(i).1,
+            // A move is only decided for a zone in `others`; an empty stat is the honest fallback.
+            None => WindowStat::EMPTY,
+        };
+        self.others.push((from, from_stat));
+        to_stat
+    }
+
+    /// True when nothing here can influence a future decision: no lead running and every stat spent.
+    pub fn is_idle(&self, slot: u32) -> bool {
+        self.challenger.is_none() && self.others.iter().all(|(_, s)| s.is_spent(slot))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(reads: u32, peak: Option<i16>) -> Window {
+        Window {
+            reads,
+            peak_cdbm: peak,
+        }
+    }
+
+    #[test]
+    fn window_covers_current_and_previous_slot_only() {
+        let mut s = WindowStat::first(10, Some(-6000));
+        s.record(10, Some(-5000));
+        assert_eq!(s.window(10), w(2, Some(-5000)));
+        assert_eq!(s.window(11), w(2, Some(-5000)));
+        assert_eq!(s.window(12), w(0, None));
+        s.record(11, None);
+        assert_eq!(s.window(11), w(3, Some(-5000)));
+        assert_eq!(s.window(12), w(1, None));
+        s.record(14, Some(-7000));
+        assert_eq!(s.window(14), w(1, Some(-7000)));
+        assert!(!s.is_spent(15));
+        assert!(s.is_spent(16));
+    }
+
+    #[test]
+    fn stray_reads_never_lead() {
+        assert!(!leads(w(1, Some(-3000)), w(0, None), 2));
+        assert!(leads(w(2, None), w(0, None), 2));
+    }
+
+    #[test]
+    fn equal_bleed_never_leads_either_way() {
+        let a = w(10, Some(-6000));
+        let b = w(9, Some(-6200));
+        assert!(!leads(a, b, 2));
+        assert!(!leads(b, a, 2));
+    }
+
+    #[test]
+    fn twice_as_often_or_clearly_stronger_leads() {
+        assert!(leads(w(10, None), w(5, None), 2));
+        assert!(!leads(w(9, None), w(5, None), 2));
+        assert!(leads(w(5, Some(-5000)), w(5, Some(-5600)), 2));
+        assert!(!leads(w(5, Some(-5000)), w(5, Some(-5599)), 2));
+        assert!(
+            !leads(w(4, Some(-4000)), w(5, Some(-7000)), 2),
+            "stronger but less often"
+        );
+    }
+
+    #[test]
+    fn lead_must_last_for_the_hysteresis() {
+        let mut b = Bleed::default();
+        let home = w(1, None);
+        b.record(1, 0, None);
+        b.record(1, 0, None);
+        assert_eq!(b.evaluate(home, true, 0, 100, |_| 2, |_| 50), None);
+        assert_eq!(b.evaluate(home, true, 0, 149, |_| 2, |_| 50), None);
+        assert_eq!(b.evaluate(home, true, 0, 150, |_| 2, |_| 50), Some(1));
+        // A break in the lead restarts the clock.
+        assert_eq!(b.evaluate(w(5, None), true, 0, 160, |_| 2, |_| 50), None);
+        assert_eq!(b.evaluate(home, true, 0, 170, |_| 2, |_| 50), None);
+        assert_eq!(b.challenger.map(|c| c.since_micros), Some(170));
+    }
+
+    #[test]
+    fn nothing_leads_out_of_an_uncovered_zone() {
+        let mut b = Bleed::default();
+        b.record(1, 0, None);
+        b.record(1, 0, None);
+        assert_eq!(b.evaluate(w(0, None), false, 0, 100, |_| 2, |_| 0), None);
+        assert!(b.challenger.is_none());
+    }
+}

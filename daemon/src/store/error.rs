@@ -1,0 +1,89 @@
+//! Store errors: each names the database file, and corruption says how to get going again.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Why the store cannot go on.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// redb could not open or create the file (I/O, lock held by another process, redb-level corruption).
+    #[error(
+        "cannot open state database {path}: {source}{}",
+        open_hint(path, source)
+    )]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: redb::DatabaseError,
+    },
+    /// A read or write failed.
+    #[error("state database {path}: {source}")]
+    Database {
+        path: PathBuf,
+        #[source]
+        source: redb::Error,
+    },
+    /// The content breaks an invariant: refusing to run on it is the only honest choice.
+    #[error(
+        "state database {path} is inconsistent: {detail}{}",
+        recovery_hint(path)
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    /// Written by a build with another table layout.
+    #[error("state database {path} has schema version {found}, this build reads {supported}")]
+    UnsupportedSchema {
+        path: PathBuf,
+        found: u64,
+        supported: u64,
+    },
+    /// The engine's delta does not fit the committed counts: engine and disk have diverged.
+    #[error("delta does not match state database {path}: {zone}/{sku} was {stored}, delta {delta} gives {count}")]
+    DeltaMismatch {
+        path: PathBuf,
+        zone: String,
+        sku: String,
+        stored: u32,
+        delta: i64,
+        count: u32,
+    },
+    /// The state directory or epoch source failed.
+    #[error("state database {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The way out of a database that cannot be used: set it aside and start a new epoch.
+fn recovery_hint(path: &std::path::Path) -> String {
+    format!(
+        "; to start over with a new epoch (HQ resyncs from the next snapshot), stop tagtally and run: mv {p} {p}.broken",
+        p = path.display()
+    )
+}
+
+/// The way out, when the open failed on the file's content rather than on a lock or a permission.
+fn open_hint(path: &std::path::Path, source: &redb::DatabaseError) -> String {
+    match source {
+        redb::DatabaseError::Storage(redb::StorageError::Corrupted(_))
+        | redb::DatabaseError::RepairAborted
+        | redb::DatabaseError::UpgradeRequired(_) => recovery_hint(path),
+        _ => String::new(),
+    }
+}
+
+/// Attaches the path to any redb error.
+pub(crate) trait AtPath<T> {
+    fn at(self, path: &std::path::Path) -> Result<T, StoreError>;
+}
+
+impl<T, E: Into<redb::Error>> AtPath<T> for Result<T, E> {
+    fn at(self, path: &std::path::Path) -> Result<T, StoreError> {
+        self.map_err(|e| StoreError::Database {
+            path: path.to_owned(),
+            source: e.into(),
+        })
+    }
+}

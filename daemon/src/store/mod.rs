@@ -1,0 +1,351 @@
+//! The durable store: tag state, counts and the outbox of unacknowledged deltas in one redb database (SPEC §7).
+//!
+//! # On-disk layout
+//!
+//! One redb file (`tagtally.redb` under `state-dir`), five tables ([`tables`]):
+//!
+//! | table | key → value | holds |
+//! |---|---|---|
+//! | `tags` | EPC bytes → postcard `TagRecord { zone, sku }` | every present tag, by zone and SKU *name* |
+//! | `counts` | (zone, sku) → u32 | every non-zero count; always the recount of `tags` |
+//! | `outbox` | seq → bytes | the exact delta message (SPEC §6 JSON) of every unacknowledged seq |
+//! | `meta` | name → u64 | `schema_version`, `next_seq`, `outbox_bytes`, `folded_deltas`, `resync_first_seq`/`resync_last_seq` |
+//! | `meta_text` | name → str | `epoch` |
+//!
+//! Records are postcard; the layout version is `meta.schema_version`, and a database of another version is
+//! refused rather than guessed at.
+//!
+//! # Who writes, who deletes
+//!
+//! * **Creation** ([`Store::open`] on a new file): one transaction writes the tables, `schema_version`,
+//!   `next_seq = 1` and a random 128-bit `epoch`. The epoch never changes afterwards; only a new file (the
+//!   state was wiped) has a new one.
+//! * **The engine's flush** ([`Store::commit`]): one write transaction applies the delta's tag changes to
+//!   `tags`, its count changes to `counts` (checking each stored count plus the delta gives the new count),
+//!   serialises the delta message once with the next seq, appends it to `outbox` and advances `next_seq`.
+//!   Only after that transaction committed does the caller get the message to hand to the uplink. A flush
+//!   whose counts did not change (tags swapped places) writes tag state and uses no seq.
+//! * **The uplink** ([`Store::ack`]): deletes `outbox[seq]` when the broker's PUBACK for that seq arrived.
+//!   That is what *acknowledged* means: the broker has the message; nothing else deletes a delta, except
+//!   folding.
+//! * **Folding** (inside [`Store::commit`]): when appending would take `outbox_bytes` over the bound, the
+//!   oldest deltas are deleted and their seqs merged into the single pending resync range
+//!   (`resync_first_seq..=resync_last_seq`), and `folded_deltas` grows. The newest delta is always kept.
+//!
+//! A seq, once committed, is never reused and its bytes never change: `next_seq` only grows, in the same
+//! transaction as the outbox row.
+//!
+//! # Resync: what HQ sees when the outbox overflowed
+//!
+//! [`Store::unacked`] yields the resync range first. The uplink then publishes a snapshot (counts as of the
+//! last committed seq, `seq` = that seq) with the extra field `"resync":{"first_seq":F,"last_seq":L}`
+//! (see [`payload::snapshot_json`]) and calls [`Store::ack_resync`] after its PUBACK. HQ sees a gap F..=L in
+//! the delta seqs and a snapshot with `resync` whose seq covers the gap: it replaces its counts with the
+//! snapshot and carries on from the next delta. Nothing is dropped silently: folds are counted in
+//! `folded_deltas` (see [`OutboxStats`]) and reported by each [`Committed`] so the caller can log them.
+//!
+//! # Start-up
+//!
+//! [`Store::open`] loads `tags` and checks, before anything runs: the schema version; `counts` equals the
+//! recount of `tags`; every outbox seq is below `next_seq`; `outbox_bytes` is the sum of the outbox. Any
+//! violation is [`StoreError::Corrupt`], whose message names the file and the way out (move it aside, which
+//! starts a new epoch). The loaded tags go to [`Engine::restore`](crate::engine::Engine::restore); their
+//! departure timers start afresh when coverage returns. Unsent deltas are re-published from
+//! [`Store::unacked`] in seq order. Reads of the flush interval that was cut short are not in the database:
+//! the readers simply see those tags again.
+//!
+//! # Failure
+//!
+//! A failed commit leaves the database at the previous flush, but the engine has moved on: the caller must
+//! stop (the daemon exits and restarts from the last commit). Crashes and power loss at any instant keep
+//! the last committed transaction (redb's copy-on-write commit with checksums).
+
+mod error;
+mod outbox;
+pub mod payload;
+mod records;
+mod restore;
+mod tables;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+
+use crate::engine::{Delta, RestoredTag};
+
+pub use error::StoreError;
+pub use outbox::{OutboxItem, OutboxStats, Unacked};
+pub use payload::Resync;
+pub use restore::StoredTag;
+
+use error::AtPath;
+use records::TagRecord;
+use tables::*;
+
+/// The database file name under `state-dir`.
+pub const DATABASE_FILE: &str = "tagtally.redb";
+
+/// What the store needs from the configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// The store name written into every message (`store` in SPEC §6).
+    pub store: String,
+    /// The bound on the outbox's payload bytes.
+    pub max_outbox_bytes: u64,
+}
+
+/// An opened store and what it holds.
+#[derive(Debug)]
+pub struct Opened {
+    /// The store.
+    pub store: Store,
+    /// The present tags, for [`Engine::restore`](crate::engine::Engine::restore).
+    pub tags: Vec<StoredTag>,
+    /// True when this open created the database (and its epoch).
+    pub created: bool,
+}
+
+impl StoredTag {
+    /// The engine's view of this tag.
+    pub fn as_restored(&self) -> RestoredTag<'_> {
+        RestoredTag {
+            epc: &self.epc,
+            zone: &self.zone,
+            sku: &self.sku,
+        }
+    }
+}
+
+/// A delta that is now durable: hand `payload` to the uplink.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committed {
+    /// Its seq.
+    pub seq: u64,
+    /// The exact message bytes (also in the outbox until acknowledged).
+    pub payload: Vec<u8>,
+    /// Deltas this commit folded away to respect the bound (log it), with the outbox state after it.
+    pub folded_now: u64,
+    /// The outbox after this commit.
+    pub outbox: OutboxStats,
+}
+
+#[derive(Debug)]
+struct Accounting {
+    next_seq: u64,
+    outbox: OutboxStats,
+}
+
+/// The durable store (see the module doc). Shareable between the engine task and the uplink task.
+#[derive(Debug)]
+pub struct Store {
+    db: Database,
+    path: PathBuf,
+    store: String,
+    epoch: String,
+    accounting: Mutex<Accounting>,
+}
+
+impl Store {
+    /// Opens (or creates) the database at `path`, checks it and loads the present tags.
+    pub fn open(path: &Path, options: StoreOptions) -> Result<Opened, StoreError> {
+        let db = restore::open_database(path)?;
+        let created = restore::initialise(&db, path)?;
+        let (meta, tags) = restore::load(&db, path)?;
+        let deltas = {
+            let txn = db.begin_read().at(path)?;
+            let outbox = txn.open_table(OUTBOX).at(path)?;
+            outbox.len().at(path)?
+        };
+        let store = Store {
+            db,
+            path: path.to_owned(),
+            store: options.store,
+            epoch: meta.epoch,
+            accounting: Mutex::new(Accounting {
+                next_seq: meta.next_seq,
+                outbox: OutboxStats {
+                    deltas,
+                    bytes: meta.outbox_bytes,
+                    max_bytes: options.max_outbox_bytes,
+                    folded_deltas: meta.folded_deltas,
+                    resync: meta.resync,
+                },
+            }),
+        };
+        Ok(Opened {
+            store,
+            tags,
+            created,
+        })
+    }
+
+    fn accounting(&self) -> MutexGuard<'_, Accounting> {
+        // A panic aborts the process (panic = "abort"), so a poisoned lock cannot be observed in the daemon.
+        self.accounting.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Commits one flush: tag state, counts and (when counts changed) the delta message, in one transaction.
+    ///
+    /// Returns the message to publish, `None` when the flush changed no count.
+    pub fn commit(&self, delta: &Delta) -> Result<Option<Committed>, StoreError> {
+        let path = self.path.as_path();
+        let mut accounting = self.accounting();
+        let txn = self.db.begin_write().at(path)?;
+        {
+            let mut tags = txn.open_table(TAGS).at(path)?;
+            for change in &delta.tag_changes {
+                let epc = change.epc.as_bytes();
+                match &change.placement {
+                    Some(p) => {
+                        let record = TagRecord {
+                            zone: &p.zone,
+                            sku: &p.sku,
+                        }
+                        .encode()
+                        .map_err(|e| StoreError::Corrupt {
+                            path: path.to_owned(),
+                            detail: format!("cannot encode the record of tag {}: {e}", change.epc),
+                        })?;
+                        tags.insert(epc, record.as_slice()).at(path)?;
+                    }
+                    None => {
+                        tags.remove(epc).at(path)?;
+                    }
+                }
+            }
+            let mut counts = txn.open_table(COUNTS).at(path)?;
+            for c in &delta.changes {
+                let key = (&*c.zone, &*c.sku);
+                let stored = counts.get(key).at(path)?.map_or(0, |v| v.value());
+                if i64::from(stored) + c.delta != i64::from(c.count) {
+                    return Err(StoreError::DeltaMismatch {
+                        path: path.to_owned(),
+                        zone: c.zone.to_string(),
+                        sku: c.sku.to_string(),
+                        stored,
+                        delta: c.delta,
+                        count: c.count,
+                    });
+                }
+                if c.count == 0 {
+                    counts.remove(key).at(path)?;
+                } else {
+                    counts.insert(key, c.count).at(path)?;
+                }
+            }
+        }
+        let committed = if delta.changes.is_empty() {
+            None
+        } else {
+            let seq = accounting.next_seq;
+            let payload =
+                payload::delta_json(&self.store, &self.epoch, seq, delta.time, &delta.changes);
+            let outbox = outbox::append(&txn, path, accounting.outbox, seq, &payload)?;
+            txn.open_table(META)
+                .at(path)?
+                .insert(META_NEXT_SEQ, seq + 1)
+                .at(path)?;
+            Some(Committed {
+                seq,
+                payload,
+                folded_now: outbox.folded_deltas - accounting.outbox.folded_deltas,
+                outbox,
+            })
+        };
+        txn.commit().at(path)?;
+        if let Some(c) = &committed {
+            accounting.next_seq = c.seq + 1;
+            accounting.outbox = c.outbox;
+        }
+        Ok(committed)
+    }
+
+    /// The broker acknowledged `seq`: it leaves the outbox. Returns false when it was not there
+    /// (acknowledged before, or folded).
+    pub fn ack(&self, seq: u64) -> Result<bool, StoreError> {
+        let path = self.path.as_path();
+        let mut accounting = self.accounting();
+        let txn = self.db.begin_write().at(path)?;
+        let removed = outbox::remove(&txn, path, seq, accounting.outbox.bytes)?;
+        if removed.is_none() {
+            txn.abort().at(path)?;
+            return Ok(false);
+        }
+        txn.commit().at(path)?;
+        if let Some(len) = removed {
+            accounting.outbox.bytes = accounting.outbox.bytes.saturating_sub(len);
+            accounting.outbox.deltas = accounting.outbox.deltas.saturating_sub(1);
+        }
+        Ok(true)
+    }
+
+    /// The broker acknowledged a resync snapshot whose seq is `snapshot_seq`: the pending resync range is done
+    /// if the snapshot covers all of it. Returns whether it was cleared.
+    pub fn ack_resync(&self, snapshot_seq: u64) -> Result<bool, StoreError> {
+        let path = self.path.as_path();
+        let mut accounting = self.accounting();
+        let Some(r) = accounting.outbox.resync else {
+            return Ok(false);
+        };
+        if r.last_seq > snapshot_seq {
+            return Ok(false);
+        }
+        let txn = self.db.begin_write().at(path)?;
+        {
+            let mut meta = txn.open_table(META).at(path)?;
+            outbox::write_resync(&mut meta, path, None)?;
+        }
+        txn.commit().at(path)?;
+        accounting.outbox.resync = None;
+        Ok(true)
+    }
+
+    /// Everything to (re)publish, oldest first: the pending resync range, then each unacknowledged delta.
+    pub fn unacked(&self) -> Result<Unacked, StoreError> {
+        let resync = self.accounting().outbox.resync;
+        self.unacked_range(resync, 0)
+    }
+
+    /// The unacknowledged deltas from `seq` on (no resync item): to continue after a reconnect.
+    pub fn unacked_from(&self, seq: u64) -> Result<Unacked, StoreError> {
+        self.unacked_range(None, seq)
+    }
+
+    fn unacked_range(&self, resync: Option<Resync>, from: u64) -> Result<Unacked, StoreError> {
+        let path = self.path.as_path();
+        let txn = self.db.begin_read().at(path)?;
+        let table = txn.open_table(OUTBOX).at(path)?;
+        let range = table.range(from..).at(path)?;
+        Ok(Unacked {
+            resync,
+            range,
+            path: self.path.clone(),
+        })
+    }
+
+    /// The epoch (SPEC §6).
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    /// The store name written into messages.
+    pub fn store_name(&self) -> &str {
+        &self.store
+    }
+
+    /// The last committed seq (0 before the first delta of the epoch): a snapshot taken now has this seq.
+    pub fn last_seq(&self) -> u64 {
+        self.accounting().next_seq - 1
+    }
+
+    /// The outbox accounting.
+    pub fn outbox_stats(&self) -> OutboxStats {
+        self.accounting().outbox
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}

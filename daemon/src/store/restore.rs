@@ -1,0 +1,238 @@
+//! Opening the database: create it with a fresh epoch once, or load it and check every invariant before anything runs.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+
+use super::error::{AtPath, StoreError};
+use super::payload::Resync;
+use super::records::TagRecord;
+use super::tables::*;
+
+/// One present tag as kept on disk.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredTag {
+    /// The EPC bytes.
+    pub epc: Box<[u8]>,
+    /// Zone name.
+    pub zone: Arc<str>,
+    /// SKU string.
+    pub sku: Arc<str>,
+}
+
+/// Metadata as loaded.
+#[derive(Clone, Debug)]
+pub(super) struct Meta {
+    pub epoch: String,
+    pub next_seq: u64,
+    pub outbox_bytes: u64,
+    pub folded_deltas: u64,
+    pub resync: Option<Resync>,
+}
+
+/// A random epoch: 128 bits in hex, unique per database creation (SPEC §6: opaque to HQ).
+fn new_epoch(path: &Path) -> Result<String, StoreError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::Io {
+        path: path.to_owned(),
+        source: std::io::Error::other(e.to_string()),
+    })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Creates the tables and metadata if the database has none yet (one transaction, so a crash leaves nothing half-made).
+pub(super) fn initialise(db: &Database, path: &Path) -> Result<bool, StoreError> {
+    let txn = db.begin_write().at(path)?;
+    let fresh;
+    {
+        let mut text = txn.open_table(META_TEXT).at(path)?;
+        fresh = text.get(TEXT_EPOCH).at(path)?.is_none();
+        if fresh {
+            let epoch = new_epoch(path)?;
+            text.insert(TEXT_EPOCH, epoch.as_str()).at(path)?;
+            let mut meta = txn.open_table(META).at(path)?;
+            meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION).at(path)?;
+            meta.insert(META_NEXT_SEQ, 1).at(path)?;
+            meta.insert(META_OUTBOX_BYTES, 0).at(path)?;
+            meta.insert(META_FOLDED_DELTAS, 0).at(path)?;
+        }
+        txn.open_table(TAGS).at(path)?;
+        txn.open_table(COUNTS).at(path)?;
+        txn.open_table(OUTBOX).at(path)?;
+    }
+    if fresh {
+        txn.commit().at(path)?;
+    } else {
+        txn.abort().at(path)?;
+    }
+    Ok(fresh)
+}
+
+fn corrupt(path: &Path, detail: String) -> StoreError {
+    StoreError::Corrupt {
+        path: path.to_owned(),
+        detail,
+    }
+}
+
+/// Loads metadata and tags and checks: schema version, counts = recount of tags, outbox bytes and seqs.
+pub(super) fn load(db: &Database, path: &Path) -> Result<(Meta, Vec<StoredTag>), StoreError> {
+    let txn = db.begin_read().at(path)?;
+    let meta_table = txn.open_table(META).at(path)?;
+    let number = |key: &str| -> Result<Option<u64>, StoreError> {
+        Ok(meta_table.get(key).at(path)?.map(|v| v.value()))
+    };
+    let required = |key: &str| -> Result<u64, StoreError> {
+        number(key)?.ok_or_else(|| corrupt(path, format!("metadata {key} is missing")))
+    };
+    let version = required(META_SCHEMA_VERSION)?;
+    if version != SCHEMA_VERSION {
+        return Err(StoreError::UnsupportedSchema {
+            path: path.to_owned(),
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let epoch = txn
+        .open_table(META_TEXT)
+        .at(path)?
+        .get(TEXT_EPOCH)
+        .at(path)?
+        .map(|v| v.value().to_owned())
+        .ok_or_else(|| corrupt(path, "metadata epoch is missing".into()))?;
+    let resync = match (number(META_RESYNC_FIRST)?, number(META_RESYNC_LAST)?) {
+        (Some(first_seq), Some(last_seq)) => Some(Resync {
+            first_seq,
+            last_seq,
+        }),
+        (None, None) => None,
+        _ => return Err(corrupt(path, "resync range is half written".into())),
+    };
+    let meta = Meta {
+        epoch,
+        next_seq: required(META_NEXT_SEQ)?,
+        outbox_bytes: required(META_OUTBOX_BYTES)?,
+        folded_deltas: required(META_FOLDED_DELTAS)?,
+        resync,
+    };
+    if meta.next_seq == 0 {
+        return Err(corrupt(path, "next seq is 0, seqs start at 1".into()));
+    }
+
+    // Interning keeps one allocation per distinct zone and SKU, not per tag.
+    let mut names: HashMap<String, Arc<str>> = HashMap::new();
+    let mut intern = |s: &str| -> Arc<str> {
+        match names.get(s) {
+            Some(a) => a.clone(),
+            None => {
+                let a: Arc<str> = s.into();
+                names.insert(s.to_owned(), a.clone());
+                a
+            }
+        }
+    };
+    let tags_table = txn.open_table(TAGS).at(path)?;
+    let mut tags = Vec::with_capacity(usize::try_from(tags_table.len().at(path)?).unwrap_or(0));
+    let mut recount: HashMap<(Arc<str>, Arc<str>), u32> = HashMap::new();
+    for entry in tags_table.iter().at(path)? {
+        let (epc, record) = entry.at(path)?;
+        let epc = epc.value();
+        let record = TagRecord::decode(record.value()).map_err(|e| {
+            corrupt(
+                path,
+                format!("tag record of {} does not decode: {e}", hex(epc)),
+            )
+        })?;
+        let tag = StoredTag {
+            epc: epc.into(),
+            zone: intern(record.zone),
+            sku: intern(record.sku),
+        };
+        *recount
+            .entry((tag.zone.clone(), tag.sku.clone()))
+            .or_insert(0) += 1;
+        tags.push(tag);
+    }
+
+    let counts_table = txn.open_table(COUNTS).at(path)?;
+    let mut stored_cells = 0usize;
+    for entry in counts_table.iter().at(path)? {
+        let (key, count) = entry.at(path)?;
+        let (zone, sku) = key.value();
+        let count = count.value();
+        let recounted = recount
+            .get(&(Arc::from(zone), Arc::from(sku)))
+            .copied()
+            .unwrap_or(0);
+        if count != recounted {
+            return Err(corrupt(
+                path,
+                format!("count of {zone}/{sku} is {count} but {recounted} tags are there"),
+            ));
+        }
+        stored_cells += 1;
+    }
+    if stored_cells != recount.len() {
+        return Err(corrupt(
+            path,
+            format!(
+                "{} (zone, sku) cells hold tags but {stored_cells} counts are stored",
+                recount.len()
+            ),
+        ));
+    }
+
+    let outbox = txn.open_table(OUTBOX).at(path)?;
+    let mut bytes = 0u64;
+    for entry in outbox.iter().at(path)? {
+        let (seq, payload) = entry.at(path)?;
+        let seq = seq.value();
+        if seq == 0 || seq >= meta.next_seq {
+            return Err(corrupt(
+                path,
+                format!(
+                    "outbox holds seq {seq} but the next seq is {}",
+                    meta.next_seq
+                ),
+            ));
+        }
+        bytes += payload.value().len() as u64;
+    }
+    if bytes != meta.outbox_bytes {
+        return Err(corrupt(
+            path,
+            format!(
+                "outbox holds {bytes} bytes but {} are accounted",
+                meta.outbox_bytes
+            ),
+        ));
+    }
+    if let Some(r) = meta.resync {
+        if r.first_seq == 0 || r.first_seq > r.last_seq || r.last_seq >= meta.next_seq {
+            return Err(corrupt(
+                path,
+                format!(
+                    "resync range {}..={} does not fit next seq {}",
+                    r.first_seq, r.last_seq, meta.next_seq
+                ),
+            ));
+        }
+    }
+    Ok((meta, tags))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+/// Opens or creates the database file.
+pub(super) fn open_database(path: &Path) -> Result<Database, StoreError> {
+    Database::builder()
+        .create(path)
+        .map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })
+}

@@ -1,0 +1,432 @@
+//! SPEC §3 counting semantics, scenario by scenario, against the engine's public API.
+
+use std::time::Duration;
+
+use tagtally::engine::{
+    AntennaZone, CountChange, Engine, EngineConfig, PresenceParams, RestoredTag, SkuPrefix,
+    ZoneConfig,
+};
+use tagtally_reader_drivers::{Epc, Micros, ReaderId, TagRead};
+
+const T0: u64 = 1_700_000_000_000_000;
+const FLOOR: ReaderId = ReaderId(0);
+const BACK: ReaderId = ReaderId(1);
+
+fn secs(s: f64) -> Micros {
+    Micros(T0 + (s * 1e6) as u64)
+}
+
+/// floor: reader 0 antenna 1; backroom: reader 1 antenna 1 (reader 0 antenna 2 also looks into it).
+fn config() -> EngineConfig {
+    let presence = PresenceParams {
+        arrive_reads: 2,
+        arrive_window: Duration::from_secs(10),
+        depart_after: Duration::from_secs(60),
+        move_hysteresis: Duration::from_secs(30),
+    };
+    EngineConfig {
+        zones: vec![
+            ZoneConfig {
+                name: "floor".into(),
+                presence,
+            },
+            ZoneConfig {
+                name: "backroom".into(),
+                presence,
+            },
+        ],
+        antennas: vec![
+            AntennaZone {
+                reader: FLOOR,
+                antenna: 1,
+                zone: "floor".into(),
+            },
+            AntennaZone {
+                reader: BACK,
+                antenna: 1,
+                zone: "backroom".into(),
+            },
+            AntennaZone {
+                reader: FLOOR,
+                antenna: 2,
+                zone: "backroom".into(),
+            },
+        ],
+        sku_map: vec![SkuPrefix {
+            epc_prefix: "E280".into(),
+            sku: "legacy".into(),
+        }],
+    }
+}
+
+fn engine_up() -> Engine {
+    let mut e = Engine::new(&config()).unwrap();
+    e.reader_up(FLOOR, secs(0.0));
+    e.reader_up(BACK, secs(0.0));
+    e
+}
+
+/// The TDS example SGTIN-96 (GTIN 80614141123458) with serial `serial`.
+fn sgtin(serial: u8) -> Epc {
+    Epc::from_slice(&[
+        0x30, 0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, 0x40, 0x00, 0x00, 0x1A, serial,
+    ])
+    .unwrap()
+}
+
+const GTIN: &str = "80614141123458";
+
+fn read(e: &mut Engine, reader: ReaderId, antenna: u16, epc: Epc, rssi: i16, at: f64) {
+    e.observe(
+        &TagRead {
+            reader,
+            antenna,
+            epc,
+            rssi_cdbm: Some(rssi),
+            time: Micros(0),
+        },
+        secs(at),
+    );
+}
+
+fn changes(e: &mut Engine, at: f64) -> Vec<(String, String, i64, u32)> {
+    e.flush(secs(at))
+        .map(|d| {
+            d.changes
+                .into_iter()
+                .map(
+                    |CountChange {
+                         zone,
+                         sku,
+                         delta,
+                         count,
+                     }| { (zone.to_string(), sku.to_string(), delta, count) },
+                )
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn change(zone: &str, sku: &str, delta: i64, count: u32) -> (String, String, i64, u32) {
+    (zone.into(), sku.into(), delta, count)
+}
+
+#[test]
+fn a_single_stray_read_never_creates_stock() {
+    let mut e = engine_up();
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 1.0);
+    assert_eq!(changes(&mut e, 2.0), vec![]);
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 12.0);
+    assert_eq!(
+        changes(&mut e, 13.0),
+        vec![],
+        "second read outside the window"
+    );
+    assert_eq!(changes(&mut e, 30.0), vec![]);
+    let c = e.counters();
+    assert_eq!((c.arrivals, c.stray_reads, c.candidates), (0, 2, 0));
+}
+
+#[test]
+fn arrival_after_arrive_reads_within_the_window() {
+    let mut e = engine_up();
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 1.0);
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 11.0);
+    let d = e.flush(secs(11.5)).expect("an arrival is a change");
+    assert_eq!(d.changes.len(), 1);
+    assert_eq!((&*d.changes[0].zone, &*d.changes[0].sku), ("floor", GTIN));
+    assert_eq!(d.tag_changes.len(), 1);
+    assert_eq!(d.tag_changes[0].epc, sgtin(1));
+    assert_eq!(&*d.tag_changes[0].placement.as_ref().unwrap().zone, "floor");
+    assert_eq!(e.count("floor", GTIN), 1);
+}
+
+#[test]
+fn coming_and_going_within_one_interval_publishes_nothing() {
+    let mut e = engine_up();
+    for t in [1.0, 2.0] {
+        read(&mut e, FLOOR, 1, sgtin(1), -6000, t);
+    }
+    // Present tag of another SKU leaves in the same interval another arrives: both are published.
+    let legacy = Epc::from_slice(&[0xE2, 0x80, 0x11, 0x60, 1, 2, 3, 4]).unwrap();
+    for t in [1.0, 2.0] {
+        read(&mut e, FLOOR, 1, legacy, -6000, t);
+    }
+    assert_eq!(
+        changes(&mut e, 3.0),
+        vec![change("floor", GTIN, 1, 1), change("floor", "legacy", 1, 1)]
+    );
+    // A tag arrives and the other of its SKU departs within one interval: the count is unchanged.
+    read(&mut e, FLOOR, 1, sgtin(2), -6000, 62.5);
+    read(&mut e, FLOOR, 1, sgtin(2), -6000, 62.6);
+    read(&mut e, FLOOR, 1, legacy, -6000, 62.7);
+    let d = e.flush(secs(63.0)).expect("tag state changed");
+    assert!(d.changes.is_empty(), "net zero: {:?}", d.changes);
+    assert_eq!(d.tag_changes.len(), 2, "one tag in, one tag out");
+}
+
+#[test]
+fn departure_after_depart_after_of_silence() {
+    let mut e = engine_up();
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 1.0);
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 2.0);
+    changes(&mut e, 2.0);
+    assert_eq!(changes(&mut e, 61.9), vec![]);
+    assert_eq!(changes(&mut e, 62.0), vec![change("floor", GTIN, -1, 0)]);
+    assert_eq!(e.counters().departures, 1);
+}
+
+#[test]
+fn an_uncovered_zone_is_stale_and_drains_nothing_and_its_clock_restarts() {
+    let mut e = engine_up();
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 1.0);
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 2.0);
+    changes(&mut e, 3.0);
+    e.reader_down(FLOOR, secs(10.0));
+    assert_eq!(&*e.stale_zones()[0], "floor");
+    assert_eq!(changes(&mut e, 500.0), vec![], "no drain while stale");
+    e.reader_up(FLOOR, secs(600.0));
+    assert!(e.stale_zones().is_empty());
+    assert_eq!(
+        changes(&mut e, 659.0),
+        vec![],
+        "clock restarted at coverage"
+    );
+    assert_eq!(changes(&mut e, 660.0), vec![change("floor", GTIN, -1, 0)]);
+}
+
+#[test]
+fn a_zone_stays_covered_by_another_reader() {
+    let mut e = engine_up();
+    for t in [1.0, 2.0] {
+        read(&mut e, BACK, 1, sgtin(1), -6000, t);
+    }
+    changes(&mut e, 3.0);
+    e.reader_down(BACK, secs(4.0));
+    // Reader 0 antenna 2 still looks into the backroom.
+    assert_eq!(changes(&mut e, 62.0), vec![change("backroom", GTIN, -1, 0)]);
+}
+
+#[test]
+fn equal_bleed_between_two_antennas_never_flaps() {
+    let mut e = engine_up();
+    let mut t = 1.0;
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, t);
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, t + 0.1);
+    changes(&mut e, 2.0);
+    while t < 600.0 {
+        read(&mut e, FLOOR, 1, sgtin(1), -6000, t);
+        read(&mut e, BACK, 1, sgtin(1), -5700, t + 0.05);
+        if (t as u64).is_multiple_of(7) {
+            read(&mut e, BACK, 1, sgtin(1), -5900, t + 0.07);
+        }
+        t += 0.5;
+        assert_eq!(changes(&mut e, t), vec![], "at {t}");
+    }
+    assert_eq!(e.counters().moves, 0);
+}
+
+#[test]
+fn a_clearly_stronger_zone_takes_the_tag_after_the_hysteresis() {
+    let mut e = engine_up();
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 1.0);
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 1.1);
+    changes(&mut e, 2.0);
+    // The tag is carried to the backroom; the floor antenna still catches it faintly.
+    let mut t = 3.0;
+    let mut moved_at = None;
+    while t < 60.0 {
+        read(&mut e, BACK, 1, sgtin(1), -4500, t);
+        read(&mut e, FLOOR, 1, sgtin(1), -7000, t + 0.1);
+        t += 1.0;
+        let c = changes(&mut e, t);
+        if !c.is_empty() {
+            assert_eq!(
+                c,
+                vec![change("backroom", GTIN, 1, 1), change("floor", GTIN, -1, 0)]
+            );
+            moved_at = Some(t);
+            break;
+        }
+    }
+    let moved_at = moved_at.expect("the tag moves");
+    assert!(
+        moved_at >= 33.0,
+        "not before 30 s of lead, moved at {moved_at}"
+    );
+    assert_eq!(e.counters().moves, 1);
+}
+
+#[test]
+fn nothing_moves_out_of_a_stale_zone() {
+    // Only the backroom reader covers the backroom here.
+    let mut e2 = Engine::new(&EngineConfig {
+        antennas: config().antennas[..2].to_vec(),
+        ..config()
+    })
+    .unwrap();
+    e2.reader_up(FLOOR, secs(0.0));
+    e2.reader_up(BACK, secs(0.0));
+    read(&mut e2, BACK, 1, sgtin(1), -6000, 1.0);
+    read(&mut e2, BACK, 1, sgtin(1), -6000, 1.1);
+    changes(&mut e2, 2.0);
+    e2.reader_down(BACK, secs(2.0));
+    for i in 0..200 {
+        read(&mut e2, FLOOR, 1, sgtin(1), -4000, 3.0 + f64::from(i));
+    }
+    assert_eq!(
+        changes(&mut e2, 250.0),
+        vec![],
+        "backroom is blind: it keeps the tag"
+    );
+    assert_eq!(e2.stale_zones().len(), 1);
+}
+
+#[test]
+fn unmapped_antennas_are_counted_and_ignored() {
+    let mut e = engine_up();
+    read(&mut e, FLOOR, 9, sgtin(1), -6000, 1.0);
+    read(&mut e, ReaderId(7), 1, sgtin(1), -6000, 1.0);
+    let c = e.counters();
+    assert_eq!((c.reads, c.unmapped_reads, c.candidates), (2, 2, 0));
+}
+
+#[test]
+fn restored_tags_count_at_once_and_depart_only_after_coverage_plus_depart_after() {
+    let mut e = Engine::new(&config()).unwrap();
+    let a = sgtin(1);
+    let b = sgtin(2);
+    let summary = e
+        .restore([
+            RestoredTag {
+                epc: a.as_bytes(),
+                zone: "floor",
+                sku: GTIN,
+            },
+            RestoredTag {
+                epc: b.as_bytes(),
+                zone: "backroom",
+                sku: GTIN,
+            },
+        ])
+        .unwrap();
+    assert_eq!(summary.tags, 2);
+    assert_eq!(e.count("floor", GTIN), 1);
+    assert_eq!(
+        changes(&mut e, 1000.0),
+        vec![],
+        "nothing covered yet, nothing changed"
+    );
+    e.reader_up(FLOOR, secs(1000.0));
+    assert_eq!(changes(&mut e, 1059.0), vec![]);
+    read(&mut e, FLOOR, 2, b, -6000, 1059.5);
+    assert_eq!(changes(&mut e, 1060.0), vec![change("floor", GTIN, -1, 0)]);
+    assert_eq!(e.count("backroom", GTIN), 1, "b was read at 1059.5");
+}
+
+#[test]
+fn restore_reconciles_retired_zones_and_new_sku_rules() {
+    let mut e = Engine::new(&config()).unwrap();
+    let legacy = Epc::from_slice(&[0xE2, 0x80, 0x11, 0x60, 1, 2, 3, 4]).unwrap();
+    let s = e
+        .restore([
+            RestoredTag {
+                epc: sgtin(1).as_bytes(),
+                zone: "window",
+                sku: GTIN,
+            },
+            RestoredTag {
+                epc: legacy.as_bytes(),
+                zone: "floor",
+                sku: "unknown",
+            },
+        ])
+        .unwrap();
+    assert_eq!((s.in_retired_zones, s.reclassified), (1, 1));
+    let d = e.flush(secs(1.0)).unwrap();
+    let got: Vec<_> = d
+        .changes
+        .iter()
+        .map(|c| (c.zone.to_string(), c.sku.to_string(), c.delta, c.count))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            change("floor", "legacy", 1, 1),
+            change("floor", "unknown", -1, 0),
+            change("window", GTIN, -1, 0),
+        ]
+    );
+    assert!(
+        e.stale_zones().iter().all(|z| &**z != "window"),
+        "retired zones are not reported"
+    );
+}
+
+#[test]
+fn restore_refuses_duplicates_and_late_calls() {
+    let mut e = Engine::new(&config()).unwrap();
+    let epc = sgtin(1);
+    let t = RestoredTag {
+        epc: epc.as_bytes(),
+        zone: "floor",
+        sku: GTIN,
+    };
+    assert!(e.restore([t, t]).is_err());
+    let mut e = engine_up();
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 1.0);
+    assert!(e.restore([]).is_err());
+}
+
+#[test]
+fn long_epcs_work_like_short_ones() {
+    let mut e = engine_up();
+    let long = Epc::from_slice(&[0xAB; 30]).unwrap();
+    read(&mut e, FLOOR, 1, long, -6000, 1.0);
+    read(&mut e, FLOOR, 1, long, -6000, 2.0);
+    assert_eq!(changes(&mut e, 3.0), vec![change("floor", "unknown", 1, 1)]);
+    read(&mut e, FLOOR, 1, long, -6000, 30.0);
+    assert_eq!(changes(&mut e, 89.0), vec![]);
+    assert_eq!(
+        changes(&mut e, 90.0),
+        vec![change("floor", "unknown", -1, 0)]
+    );
+}
+
+#[test]
+fn batch_and_single_reads_agree() {
+    let mut single = engine_up();
+    let mut batched = engine_up();
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut t = 1.0;
+    for _ in 0..200 {
+        let mut report = Vec::new();
+        for _ in 0..37 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let (reader, antenna) =
+                [(FLOOR, 1), (FLOOR, 2), (BACK, 1), (FLOOR, 9)][(x % 4) as usize];
+            let epc = if x.is_multiple_of(11) {
+                Epc::from_slice(&[0xAB; 20]).unwrap()
+            } else {
+                sgtin((x >> 8) as u8 % 40)
+            };
+            report.push(TagRead {
+                reader,
+                antenna,
+                epc,
+                rssi_cdbm: Some(-7000 + (x >> 20) as i16 % 3000),
+                time: Micros(0),
+            });
+        }
+        for r in &report {
+            single.observe(r, secs(t));
+        }
+        batched.observe_batch(&report, secs(t));
+        t += 0.7;
+        assert_eq!(single.flush(secs(t)), batched.flush(secs(t)));
+    }
+    assert_eq!(single.counters(), batched.counters());
+    assert!(single.counters().arrivals > 0);
+}
