@@ -5,7 +5,9 @@ mod daemon;
 mod epc_decode;
 mod hq_tail;
 mod human;
+mod llrp_probe;
 mod readers;
+mod sim_llrp;
 mod sim_serial;
 mod status;
 mod stock;
@@ -43,7 +45,12 @@ enum Command {
     },
     /// Reference HQ consumer: every store's deltas, gaps, duplicates, per-SKU totals.
     HqTail(Box<hq_tail::HqTailArgs>),
-    /// Reader emulators for tests, demos and commissioning.
+    /// LLRP reader tools.
+    Llrp {
+        #[command(subcommand)]
+        command: LlrpCommand,
+    },
+    /// Reader emulators, for tests, demos and commissioning without hardware.
     Sim {
         #[command(subcommand)]
         command: SimCommand,
@@ -51,11 +58,44 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
+enum LlrpCommand {
+    /// Connect to a reader and print model, firmware, antennas, power table and ROSpecs; changes nothing.
+    Probe(LlrpProbeArgs),
+}
+
+#[derive(Debug, Subcommand)]
 enum SimCommand {
+    /// An emulated LLRP reader on a TCP port; prints LISTENING <host:port> once ready.
+    Llrp(SimLlrpArgs),
     /// A ThingMagic (Mercury) serial module.
     Thingmagic(SimSerialArgs),
     /// An R2000 "0xA0" serial module.
     R2000(SimSerialArgs),
+}
+
+/// Arguments of `tagtally llrp probe`.
+#[derive(Debug, Args)]
+pub struct LlrpProbeArgs {
+    /// The reader: HOST or HOST:PORT (default port 5084).
+    #[arg(value_name = "HOST[:PORT]", value_parser = llrp_probe::parse_address)]
+    pub address: tagtally_config::HostPort,
+    /// Longest wait for the connection and for each answer.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Print one JSON document instead of readable lines.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `tagtally sim llrp`.
+#[derive(Debug, Args)]
+pub struct SimLlrpArgs {
+    /// Address to listen on, e.g. 127.0.0.1:5084 (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: String,
+    /// Scenario file (TOML, see docs/SIMULATOR.md); without it the reader sees no tags.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 }
 
 /// Arguments of `tagtally sim thingmagic|r2000`.
@@ -170,5 +210,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Sim {
             command: SimCommand::R2000(args),
         } => sim_serial::run(sim_serial::Family::R2000, &args),
+        Command::Llrp {
+            command: LlrpCommand::Probe(args),
+        } => llrp_probe::run(&args),
+        Command::Sim {
+            command: SimCommand::Llrp(args),
+        } => sim_llrp::run(&args),
     }
 }
