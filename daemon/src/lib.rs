@@ -3,5 +3,7 @@
 pub mod control;
 pub mod engine;
 pub mod exit;
+pub mod notify;
+pub mod run;
 pub mod store;
 pub mod uplink;
