@@ -1,6 +1,7 @@
 //! The tagtally daemon as a library: what the `tagtally` binary, the benches and the scenario tests share.
 
 pub mod control;
+pub mod demo;
 pub mod engine;
 pub mod exit;
 pub mod notify;
