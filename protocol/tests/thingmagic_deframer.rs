@@ -97,7 +97,7 @@ fn a_corrupted_frame_is_dropped_and_the_next_delivered() {
     let stream = [corrupted.clone(), keep_alive()].concat();
     assert_eq!(frames_of(&mut deframer, &stream), vec![keep_alive()]);
     let stats = deframer.stats();
-    assert!(stats.bad_crc >= 1);
+    assert!(stats.bad_checksum >= 1);
     assert_eq!(stats.bytes_discarded, corrupted.len() as u64);
     assert_eq!(stats.frames, 1);
 }
@@ -137,7 +137,7 @@ fn a_false_header_inside_a_stream_costs_only_the_junk() {
     assert_eq!(frames[0], tag_frame());
     assert_eq!(frames.len(), 1 + 1 + 30);
     assert_eq!(deframer.stats().bytes_discarded, 3);
-    assert_eq!(deframer.stats().bad_crc, 1);
+    assert_eq!(deframer.stats().bad_checksum, 1);
 }
 
 #[test]

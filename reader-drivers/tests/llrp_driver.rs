@@ -157,6 +157,21 @@ impl Outputs {
     }
 }
 
+/// Probes once the emulator has noticed the previous client left (its socket closing races
+/// with our connect), retrying refusals within the bounded wait.
+async fn probe_when_free(sim: &LlrpSim) -> tagtally_reader_drivers::llrp::probe::ProbeReport {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match probe(&sim.addr().to_string(), Duration::from_secs(5)).await {
+            Ok(report) => return report,
+            Err(ProbeError::Refused(_)) if Instant::now() < deadline => {
+                tokio::task::yield_now().await
+            }
+            Err(e) => panic!("probe failed: {e}"),
+        }
+    }
+}
+
 fn now_us() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -252,9 +267,10 @@ async fn a_half_open_link_is_declared_dead_within_three_keepalive_periods() {
     let reason = out.link_down().await;
     let took = silenced.elapsed();
     assert!(reason.starts_with("no keepalive or data for"), "{reason}");
-    // 3 periods from the last byte, which came at most a moment before the silence.
+    // 3 periods (900 ms) from the last byte, which came at most a moment before the silence;
+    // the slack is for a loaded machine (llrp_task.rs checks the exact time in virtual time).
     assert!(
-        took <= Duration::from_millis(900) + Duration::from_millis(600),
+        took <= Duration::from_millis(900) + Duration::from_millis(1500),
         "took {took:?}"
     );
     driver.abort();
@@ -405,17 +421,7 @@ async fn a_crashed_drivers_rospec_is_replaced_and_probe_changes_nothing() {
     assert_eq!(sim.rospecs().len(), 1, "the stale rospec was deleted first");
     driver.abort();
 
-    // Wait for the emulator to notice the client is gone (its socket closed), bounded.
-    let deadline = Instant::now() + WAIT;
-    let report = loop {
-        match probe(&sim.addr().to_string(), Duration::from_secs(5)).await {
-            Ok(report) => break report,
-            Err(ProbeError::Refused(_)) if Instant::now() < deadline => {
-                tokio::task::yield_now().await
-            }
-            Err(e) => panic!("probe failed: {e}"),
-        }
-    };
+    let report = probe_when_free(&sim).await;
     assert_eq!(report.model, "Impinj R700");
     assert_eq!(report.firmware, "1.0.0");
     assert_eq!(report.antennas, 4);
@@ -475,4 +481,30 @@ async fn probe_of_nothing_listening_fails_clearly() {
         .await
         .expect_err("nothing listens");
     assert!(err.to_string().starts_with("cannot connect to"), "{err}");
+}
+
+#[tokio::test]
+async fn an_llrp_1_1_reader_with_only_an_uptime_clock_works() {
+    let text = format!("[llrp]\nversion = \"1.1\"\nclock = \"uptime\"\n{TWO_TAGS}");
+    let sim = sim(&text).await;
+    let (driver, mut out) = spawn(settings(&sim));
+    out.link_up().await;
+    out.batches(3).await;
+    // Uptime stamps, anchored to our clock at connect: recent UTC times, not seconds since boot.
+    let now = now_us();
+    assert!(
+        out.reads
+            .iter()
+            .all(|r| r.time.0 <= now + 1_000_000 && now - r.time.0 < 10_000_000),
+        "{:?}",
+        out.reads.first()
+    );
+    driver.shutdown().await;
+    let report = probe_when_free(&sim).await;
+    assert_eq!(
+        report.version,
+        tagtally_protocol::llrp::ProtocolVersion::V1_1
+    );
+    assert!(!report.has_utc_clock);
+    assert!(report.rospecs.is_empty());
 }

@@ -53,7 +53,7 @@ enum Command {
         #[command(subcommand)]
         command: LlrpCommand,
     },
-    /// Reader emulators, for tests, demos and commissioning without hardware.
+    /// Reader emulators for tests, demos and commissioning.
     Sim {
         #[command(subcommand)]
         command: SimCommand,
@@ -74,6 +74,24 @@ enum SimCommand {
     Thingmagic(SimSerialArgs),
     /// An R2000 "0xA0" serial module.
     R2000(SimSerialArgs),
+}
+
+/// Arguments of `tagtally sim thingmagic|r2000`.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("port").required(true).args(["pty", "listen"])))]
+pub struct SimSerialArgs {
+    /// Serve on a new pseudo-terminal; prints `PTY <path>` (again after each re-plug).
+    #[arg(long)]
+    pub pty: bool,
+    /// With --pty: keep a symlink here pointing at the current pseudo-terminal.
+    #[arg(long, value_name = "PATH", requires = "pty")]
+    pub link: Option<PathBuf>,
+    /// Serve on a TCP port like a serial-over-TCP bridge; prints `LISTENING <host:port>`.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The scenario file (tags, read rate, faults); see docs/SIMULATOR.md.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
 }
 
 /// Arguments of `tagtally llrp probe`.
@@ -97,24 +115,6 @@ pub struct SimLlrpArgs {
     #[arg(long, value_name = "ADDR")]
     pub listen: String,
     /// Scenario file (TOML, see docs/SIMULATOR.md); without it the reader sees no tags.
-    #[arg(long, value_name = "FILE")]
-    pub scenario: Option<PathBuf>,
-}
-
-/// Arguments of `tagtally sim thingmagic|r2000`.
-#[derive(Debug, Args)]
-#[command(group(ArgGroup::new("port").required(true).args(["pty", "listen"])))]
-pub struct SimSerialArgs {
-    /// Serve on a new pseudo-terminal; prints `PTY <path>` (again after each re-plug).
-    #[arg(long)]
-    pub pty: bool,
-    /// With --pty: keep a symlink here pointing at the current pseudo-terminal.
-    #[arg(long, value_name = "PATH", requires = "pty")]
-    pub link: Option<PathBuf>,
-    /// Serve on a TCP port like a serial-over-TCP bridge; prints `LISTENING <host:port>`.
-    #[arg(long, value_name = "ADDR")]
-    pub listen: Option<String>,
-    /// The scenario file (tags, read rate, faults); see docs/SIMULATOR.md.
     #[arg(long, value_name = "FILE")]
     pub scenario: Option<PathBuf>,
 }
@@ -216,17 +216,17 @@ pub fn run(cli: Cli) -> ExitCode {
             command: EpcCommand::Decode(args),
         } => epc_decode::run(&args),
         Command::HqTail(args) => hq_tail::run(&args),
-        Command::Sim {
-            command: SimCommand::Thingmagic(args),
-        } => sim_serial::run(sim_serial::Family::ThingMagic, &args),
-        Command::Sim {
-            command: SimCommand::R2000(args),
-        } => sim_serial::run(sim_serial::Family::R2000, &args),
         Command::Llrp {
             command: LlrpCommand::Probe(args),
         } => llrp_probe::run(&args),
         Command::Sim {
             command: SimCommand::Llrp(args),
         } => sim_llrp::run(&args),
+        Command::Sim {
+            command: SimCommand::Thingmagic(args),
+        } => sim_serial::run(sim_serial::Family::ThingMagic, &args),
+        Command::Sim {
+            command: SimCommand::R2000(args),
+        } => sim_serial::run(sim_serial::Family::R2000, &args),
     }
 }

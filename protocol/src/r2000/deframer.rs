@@ -1,244 +1,35 @@
-//! Streaming R2000 deframer: push bytes from the serial line in, pull checked frames out.
+//! R2000's frame format plugged into the shared serial deframer (`crate::serial_deframer`).
 //!
-//! Behaviour (tokio-modbus's RTU rules, plus an idle look-ahead):
-//! * Nothing is consumed until a whole frame with a good checksum is buffered; a partial frame
-//!   stays.
-//! * Bytes before a header (0xA0) are dropped up to the next header. A header with LEN below 3
-//!   or whose frame fails its checksum loses one byte and the hunt restarts just after it.
-//! * A false header can declare a length that reaches past the junk into real frames. While
-//!   bytes keep coming that resolves itself: the false frame completes, fails its checksum and
-//!   costs one byte. A reader that finished its round may go silent, though, so the driver calls
-//!   [`Deframer::on_idle`] after a quiet period; the next `next_frame` then drops a declared frame
-//!   that cannot complete if a later header already completes a frame with a good checksum. With
-//!   an 8-bit checksum a tag's payload fakes a frame far too often to do this while a real frame
-//!   may still be arriving, hence only when idle.
-//! * The buffer never holds more than `capacity` bytes. `push` takes what fits and returns how
-//!   much; because capacity is at least one maximal frame, a full buffer always lets `next_frame`
-//!   make progress, so this never wedges and never silently loses bytes.
-//!
-//! Every dropped byte is counted in [`DeframerStats`]. Commands and replies share one layout,
-//! so the driver and the emulator use the same deframer.
+//! Commands and replies share one layout, so the driver and the emulator use the same deframer; a
+//! LEN below 3 can start no frame and counts as `bad_length`.
 
 use super::error::FrameError;
 use super::frame::{Frame, HEADER, MAX_FRAME_LEN, MIN_LEN};
+use crate::serial_deframer::{FrameFormat, Rejection};
 
-/// What the deframer delivered and dropped since it was created.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DeframerStats {
-    /// Good frames handed out.
-    pub frames: u64,
-    /// Bytes dropped for any reason.
-    pub bytes_discarded: u64,
-    /// Complete candidate frames whose checksum did not match.
-    pub bad_checksum: u64,
-    /// Headers followed by a LEN below 3.
-    pub bad_length: u64,
-    /// Headers given up because later valid frames were already complete (see module docs).
-    pub abandoned_partial_frames: u64,
-    /// Times the stream lost sync (the first dropped byte after a good frame, or at start).
-    pub resyncs: u64,
-}
+pub use crate::serial_deframer::DeframerStats;
 
-/// A streaming deframer with a bounded buffer.
+/// The R2000 "0xA0" frame format.
 #[derive(Debug)]
-pub struct Deframer {
-    buffer: Vec<u8>,
-    /// Bytes before `start` are consumed; removed on the next `push` so frames can borrow.
-    start: usize,
-    capacity: usize,
-    in_sync: bool,
-    /// Set by `on_idle`, cleared when bytes arrive: allows the look-ahead past a stalled header.
-    idle: bool,
-    stats: DeframerStats,
-}
+pub enum R2000Format {}
 
-enum Step {
-    NeedMore,
-    Deliver { len: usize },
-    Discard { count: usize, reason: DropReason },
-}
+impl FrameFormat for R2000Format {
+    const HEADER: u8 = HEADER;
+    const MAX_FRAME_LEN: usize = MAX_FRAME_LEN;
+    type Frame<'a> = Frame<'a>;
 
-enum DropReason {
-    Junk,
-    BadChecksum,
-    BadLength,
-    Abandoned,
-}
-
-impl Deframer {
-    /// The smallest capacity accepted: one maximal frame.
-    pub const MIN_CAPACITY: usize = MAX_FRAME_LEN;
-
-    /// A deframer holding at most `capacity` bytes (raised to one maximal frame if smaller).
-    pub fn new(capacity: usize) -> Self {
-        let capacity = capacity.max(Self::MIN_CAPACITY);
-        Self {
-            buffer: Vec::with_capacity(capacity),
-            start: 0,
-            capacity,
-            in_sync: true,
-            idle: false,
-            stats: DeframerStats::default(),
-        }
+    fn frame_len(len_byte: u8) -> Option<usize> {
+        // LEN counts the bytes after itself: ADDR, CMD, data and CHECK.
+        (len_byte >= MIN_LEN).then(|| usize::from(len_byte) + 2)
     }
 
-    /// The most bytes this deframer ever holds.
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
-    /// Bytes waiting to become frames.
-    pub fn buffered(&self) -> usize {
-        self.buffer.len() - self.start
-    }
-
-    /// Counters since creation.
-    pub fn stats(&self) -> DeframerStats {
-        self.stats
-    }
-
-    /// Forgets buffered bytes (e.g. after the link was reopened); not counted as drops.
-    pub fn clear(&mut self) {
-        self.buffer.clear();
-        self.start = 0;
-        self.in_sync = true;
-        self.idle = false;
-    }
-
-    /// Appends as many of `bytes` as fit and returns how many that was.
-    #[must_use = "bytes beyond the returned count were not taken; pull frames, then offer them again"]
-    pub fn push(&mut self, bytes: &[u8]) -> usize {
-        if self.start > 0 {
-            self.buffer.drain(..self.start);
-            self.start = 0;
-        }
-        let room = self.capacity.saturating_sub(self.buffer.len());
-        let taken = room.min(bytes.len());
-        self.buffer.extend_from_slice(&bytes[..taken]);
-        if taken > 0 {
-            self.idle = false;
-        }
-        taken
-    }
-
-    /// Tells the deframer the line has been quiet (the driver decides how long: a few byte
-    /// times at the link's baud rate is plenty). Until more bytes arrive, `next_frame` may then
-    /// give up a header whose declared frame cannot complete from what is buffered, when a later
-    /// header already completes a good frame — so junk that looks like a long frame does not
-    /// hold back the real frames behind it.
-    pub fn on_idle(&mut self) {
-        self.idle = true;
-    }
-
-    /// The next good frame, or `None` when more bytes are needed.
-    pub fn next_frame(&mut self) -> Option<Frame<'_>> {
-        loop {
-            match self.step() {
-                Step::NeedMore => return None,
-                Step::Discard { count, reason } => self.discard(count, reason),
-                Step::Deliver { len } => {
-                    let begin = self.start;
-                    self.start += len;
-                    self.stats.frames += 1;
-                    self.in_sync = true;
-                    // `step` already checked this frame; the view cannot fail here.
-                    return Frame::new_checked(&self.buffer[begin..begin + len]).ok();
-                }
-            }
-        }
-    }
-
-    /// Pushes all of `bytes`, calling `on_frame` for every good frame on the way.
-    pub fn feed<F>(&mut self, mut bytes: &[u8], mut on_frame: F)
-    where
-        F: for<'f> FnMut(Frame<'f>),
-    {
-        loop {
-            let taken = self.push(bytes);
-            bytes = &bytes[taken..];
-            while let Some(frame) = self.next_frame() {
-                on_frame(frame);
-            }
-            if bytes.is_empty() {
-                return;
-            }
-        }
-    }
-
-    fn step(&self) -> Step {
-        let pending = &self.buffer[self.start..];
-        let Some(&first) = pending.first() else {
-            return Step::NeedMore;
-        };
-        if first != HEADER {
-            let count = pending
-                .iter()
-                .position(|&b| b == HEADER)
-                .unwrap_or(pending.len());
-            return Step::Discard {
-                count,
-                reason: DropReason::Junk,
-            };
-        }
-        let Some(&len) = pending.get(1) else {
-            return Step::NeedMore;
-        };
-        if len < MIN_LEN {
-            return Step::Discard {
-                count: 1,
-                reason: DropReason::BadLength,
-            };
-        }
-        let total = usize::from(len) + 2;
-        match pending.get(..total) {
-            Some(candidate) => match Frame::new_checked(candidate) {
-                Ok(_) => Step::Deliver { len: total },
-                Err(FrameError::BadChecksum { .. }) => Step::Discard {
-                    count: 1,
-                    reason: DropReason::BadChecksum,
-                },
-                Err(_) => Step::Discard {
-                    count: 1,
-                    reason: DropReason::Junk,
-                },
-            },
-            None if !self.idle => Step::NeedMore,
-            None => match later_complete_frame(pending) {
-                Some(offset) => Step::Discard {
-                    count: offset,
-                    reason: DropReason::Abandoned,
-                },
-                None => Step::NeedMore,
-            },
-        }
-    }
-
-    fn discard(&mut self, count: usize, reason: DropReason) {
-        self.start += count;
-        self.stats.bytes_discarded += count as u64;
-        match reason {
-            DropReason::Junk => {}
-            DropReason::BadChecksum => self.stats.bad_checksum += 1,
-            DropReason::BadLength => self.stats.bad_length += 1,
-            DropReason::Abandoned => self.stats.abandoned_partial_frames += 1,
-        }
-        if self.in_sync {
-            self.stats.resyncs += 1;
-            self.in_sync = false;
-        }
+    fn check(bytes: &[u8]) -> Result<Frame<'_>, Rejection> {
+        Frame::new_checked(bytes).map_err(|e| match e {
+            FrameError::BadChecksum { .. } => Rejection::BadChecksum,
+            _ => Rejection::Malformed,
+        })
     }
 }
 
-/// The offset of the first later header that already completes a good frame. `pending` is
-/// shorter than one maximal frame here, so this stays cheap.
-fn later_complete_frame(pending: &[u8]) -> Option<usize> {
-    (1..pending.len()).find(|&offset| {
-        let rest = &pending[offset..];
-        match (rest.first(), rest.get(1)) {
-            (Some(&HEADER), Some(&len)) => rest
-                .get(..usize::from(len) + 2)
-                .is_some_and(|candidate| Frame::new_checked(candidate).is_ok()),
-            _ => false,
-        }
-    })
-}
+/// The R2000 streaming deframer (driver and emulator alike).
+pub type Deframer = crate::serial_deframer::Deframer<R2000Format>;

@@ -21,7 +21,7 @@ mod tag_record;
 pub use checksum::checksum;
 pub use command::{AntennaStay, Command, FastSwitchPlan};
 pub use command_code::CommandCode;
-pub use deframer::{Deframer, DeframerStats};
+pub use deframer::{Deframer, DeframerStats, R2000Format};
 pub use error::{DecodeError, EncodeError, FrameError};
 pub use error_code::ErrorCode;
 pub use frame::{

@@ -1,31 +1,17 @@
-//! Streaming ThingMagic deframer: push bytes from the serial line in, pull checked frames out.
+//! ThingMagic's two stream directions plugged into the shared serial deframer (`crate::serial_deframer`).
 //!
-//! Behaviour (the tokio-modbus RTU decoder's rules, plus an idle look-ahead):
-//! * Nothing is consumed until a whole frame with a good CRC is buffered; a partial frame stays.
-//! * Bytes before a header (0xFF) are dropped up to the next header. A header whose frame fails
-//!   its CRC loses one byte and the hunt restarts just after it, so a real frame that began inside
-//!   the bad one is still found.
-//! * A false header (0xFF inside junk) can declare a length that reaches past the junk. While
-//!   bytes keep coming that resolves itself: the false frame completes, fails its CRC and costs
-//!   one byte. When the line goes quiet it would stall the real frames behind it, so the driver
-//!   calls [`Deframer::on_idle`] after a quiet period; the next `next_frame` then drops a
-//!   declared frame that cannot complete if a later header already completes a frame with a good
-//!   CRC. Doing this only when idle keeps a real frame that is still arriving from ever being
-//!   given up for a look-alike inside its own payload.
-//! * The buffer never holds more than `capacity` bytes. `push` takes what fits and returns how
-//!   much; the caller offers the rest after pulling frames. Because capacity is at least one
-//!   maximal frame, a full buffer always lets `next_frame` make progress, so this never wedges
-//!   and never silently loses bytes.
-//!
-//! Every dropped byte is counted in [`DeframerStats`].
+//! The driver reads module→host frames ([`ResponseDeframer`]); the emulator reads host→module frames
+//! ([`CommandDeframer`]). Behaviour, bounds and counters are those of the shared deframer.
 
 use std::fmt;
-use std::marker::PhantomData;
 
 use super::error::FrameError;
 use super::frame::{
     CommandFrame, ResponseFrame, COMMAND_OVERHEAD, HEADER, MAX_DATA_LEN, RESPONSE_OVERHEAD,
 };
+use crate::serial_deframer::{FrameFormat, Rejection};
+
+pub use crate::serial_deframer::{Deframer, DeframerStats};
 
 /// Which way the bytes flow, so the deframer knows the frame overhead and the view to hand out.
 pub trait Direction {
@@ -61,224 +47,27 @@ impl Direction for HostToModule {
     }
 }
 
+impl<D: Direction> FrameFormat for D {
+    const HEADER: u8 = HEADER;
+    const MAX_FRAME_LEN: usize = MAX_DATA_LEN + D::OVERHEAD;
+    type Frame<'a> = D::Frame<'a>;
+
+    fn frame_len(len_byte: u8) -> Option<usize> {
+        Some(usize::from(len_byte) + D::OVERHEAD)
+    }
+
+    fn check(bytes: &[u8]) -> Result<D::Frame<'_>, Rejection> {
+        D::view(bytes).map_err(|e| match e {
+            FrameError::BadCrc { .. } => Rejection::BadChecksum,
+            _ => Rejection::Malformed,
+        })
+    }
+}
+
 /// The driver's deframer.
 pub type ResponseDeframer = Deframer<ModuleToHost>;
 /// The emulator's deframer.
 pub type CommandDeframer = Deframer<HostToModule>;
-
-/// What the deframer delivered and dropped since it was created.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct DeframerStats {
-    /// Good frames handed out.
-    pub frames: u64,
-    /// Bytes dropped for any reason.
-    pub bytes_discarded: u64,
-    /// Complete candidate frames whose CRC did not match.
-    pub bad_crc: u64,
-    /// Headers given up because a later valid frame was already complete (see module docs).
-    pub abandoned_partial_frames: u64,
-    /// Times the stream lost sync (the first dropped byte after a good frame, or at start).
-    pub resyncs: u64,
-}
-
-/// A streaming deframer with a bounded buffer.
-#[derive(Debug)]
-pub struct Deframer<D: Direction> {
-    buffer: Vec<u8>,
-    /// Bytes before `start` are consumed; they are removed on the next `push`, so frames handed
-    /// out can borrow the buffer.
-    start: usize,
-    capacity: usize,
-    in_sync: bool,
-    /// Set by `on_idle`, cleared when bytes arrive: allows the look-ahead past a stalled header.
-    idle: bool,
-    stats: DeframerStats,
-    direction: PhantomData<D>,
-}
-
-enum Step {
-    NeedMore,
-    Deliver { len: usize },
-    Discard { count: usize, reason: DropReason },
-}
-
-enum DropReason {
-    Junk,
-    BadCrc,
-    Abandoned,
-}
-
-impl<D: Direction> Deframer<D> {
-    /// The longest frame in this direction; also the smallest capacity accepted.
-    pub const MAX_FRAME_LEN: usize = MAX_DATA_LEN + D::OVERHEAD;
-
-    /// A deframer holding at most `capacity` bytes (raised to one maximal frame if smaller).
-    pub fn new(capacity: usize) -> Self {
-        let capacity = capacity.max(Self::MAX_FRAME_LEN);
-        Self {
-            buffer: Vec::with_capacity(capacity),
-            start: 0,
-            capacity,
-            in_sync: true,
-            idle: false,
-            stats: DeframerStats::default(),
-            direction: PhantomData,
-        }
-    }
-
-    /// The most bytes this deframer ever holds.
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
-    /// Bytes waiting to become frames.
-    pub fn buffered(&self) -> usize {
-        self.buffer.len() - self.start
-    }
-
-    /// Counters since creation.
-    pub fn stats(&self) -> DeframerStats {
-        self.stats
-    }
-
-    /// Forgets buffered bytes (e.g. after the link was reopened); not counted as drops.
-    pub fn clear(&mut self) {
-        self.buffer.clear();
-        self.start = 0;
-        self.in_sync = true;
-        self.idle = false;
-    }
-
-    /// Appends as many of `bytes` as fit and returns how many that was.
-    #[must_use = "bytes beyond the returned count were not taken; pull frames, then offer them again"]
-    pub fn push(&mut self, bytes: &[u8]) -> usize {
-        if self.start > 0 {
-            self.buffer.drain(..self.start);
-            self.start = 0;
-        }
-        let room = self.capacity.saturating_sub(self.buffer.len());
-        let taken = room.min(bytes.len());
-        self.buffer.extend_from_slice(&bytes[..taken]);
-        if taken > 0 {
-            self.idle = false;
-        }
-        taken
-    }
-
-    /// Tells the deframer the line has been quiet (the driver decides how long: a few byte
-    /// times at the link's baud rate is plenty). Until more bytes arrive, `next_frame` may then
-    /// give up a header whose declared frame cannot complete from what is buffered, when a later
-    /// header already completes a good frame — so junk that looks like a long frame does not
-    /// hold back the real frames behind it.
-    pub fn on_idle(&mut self) {
-        self.idle = true;
-    }
-
-    /// The next good frame, or `None` when more bytes are needed.
-    pub fn next_frame(&mut self) -> Option<D::Frame<'_>> {
-        loop {
-            match self.step() {
-                Step::NeedMore => return None,
-                Step::Discard { count, reason } => self.discard(count, reason),
-                Step::Deliver { len } => {
-                    let begin = self.start;
-                    self.start += len;
-                    self.stats.frames += 1;
-                    self.in_sync = true;
-                    // `step` already checked this frame; the view cannot fail here.
-                    return D::view(&self.buffer[begin..begin + len]).ok();
-                }
-            }
-        }
-    }
-
-    /// Pushes all of `bytes`, calling `on_frame` for every good frame on the way.
-    pub fn feed<F>(&mut self, mut bytes: &[u8], mut on_frame: F)
-    where
-        F: for<'f> FnMut(D::Frame<'f>),
-    {
-        loop {
-            let taken = self.push(bytes);
-            bytes = &bytes[taken..];
-            while let Some(frame) = self.next_frame() {
-                on_frame(frame);
-            }
-            if bytes.is_empty() {
-                return;
-            }
-        }
-    }
-
-    fn step(&self) -> Step {
-        let pending = &self.buffer[self.start..];
-        let Some(&first) = pending.first() else {
-            return Step::NeedMore;
-        };
-        if first != HEADER {
-            let count = pending
-                .iter()
-                .position(|&b| b == HEADER)
-                .unwrap_or(pending.len());
-            return Step::Discard {
-                count,
-                reason: DropReason::Junk,
-            };
-        }
-        let Some(&len) = pending.get(1) else {
-            return Step::NeedMore;
-        };
-        let total = usize::from(len) + D::OVERHEAD;
-        match pending.get(..total) {
-            Some(candidate) => match D::view(candidate) {
-                Ok(_) => Step::Deliver { len: total },
-                Err(FrameError::BadCrc { .. }) => Step::Discard {
-                    count: 1,
-                    reason: DropReason::BadCrc,
-                },
-                Err(_) => Step::Discard {
-                    count: 1,
-                    reason: DropReason::Junk,
-                },
-            },
-            None if !self.idle => Step::NeedMore,
-            None => match later_complete_frame::<D>(pending) {
-                Some(offset) => Step::Discard {
-                    count: offset,
-                    reason: DropReason::Abandoned,
-                },
-                None => Step::NeedMore,
-            },
-        }
-    }
-
-    fn discard(&mut self, count: usize, reason: DropReason) {
-        self.start += count;
-        self.stats.bytes_discarded += count as u64;
-        match reason {
-            DropReason::Junk => {}
-            DropReason::BadCrc => self.stats.bad_crc += 1,
-            DropReason::Abandoned => self.stats.abandoned_partial_frames += 1,
-        }
-        if self.in_sync {
-            self.stats.resyncs += 1;
-            self.in_sync = false;
-        }
-    }
-}
-
-/// The offset of the first later header that already completes a frame with a good CRC.
-/// `pending` is shorter than one maximal frame here, so this stays cheap.
-fn later_complete_frame<D: Direction>(pending: &[u8]) -> Option<usize> {
-    (1..pending.len()).find(|&offset| {
-        let rest = &pending[offset..];
-        match (rest.first(), rest.get(1)) {
-            (Some(&HEADER), Some(&len)) => rest
-                .get(..usize::from(len) + D::OVERHEAD)
-                .is_some_and(|candidate| D::view(candidate).is_ok()),
-            _ => false,
-        }
-    })
-}
 
 #[cfg(test)]
 mod tests {

@@ -116,7 +116,7 @@ impl ThingMagicSession {
         };
         let stats = self.deframer.stats();
         self.link.set_drops(
-            stats.bad_crc + stats.abandoned_partial_frames + self.undecodable,
+            stats.bad_checksum + stats.abandoned_partial_frames + self.undecodable,
             stats.bytes_discarded,
             now,
         );

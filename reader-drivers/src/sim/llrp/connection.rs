@@ -42,6 +42,9 @@ pub struct SimStats {
     pub keepalive_acks: u64,
     /// Reads dropped because the report buffer was full.
     pub reads_overflowed: u64,
+    /// Inventory rounds skipped because the emulator could not run them in time (the machine
+    /// is slower than the scenario's read rate asks).
+    pub rounds_skipped: u64,
 }
 
 /// The connected client, if any.
@@ -74,9 +77,9 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 const MAX_BUFFERED_READS: usize = 200_000;
 /// Reads per RO_ACCESS_REPORT at most, whatever N says: keeps messages far below 1 MiB.
 const MAX_READS_PER_REPORT: usize = 2_000;
-/// Inventory rounds run per wake-up at most; beyond that the emulator skips rounds rather than
-/// falling ever further behind.
-const MAX_ROUNDS_PER_WAKE: u64 = 10_000;
+/// Tag evaluations per wake-up at most (rounds × tags): bounds the time one wake-up holds the
+/// runtime, so keepalives and requests are served; rounds beyond it are skipped, not queued.
+const MAX_TAG_EVALUATIONS_PER_WAKE: usize = 50_000;
 /// Shortest sleep between inventory wake-ups: high read rates batch several rounds per wake.
 const MIN_ROUND_SLEEP: Duration = Duration::from_millis(2);
 
@@ -404,7 +407,11 @@ impl Connection {
             (now.saturating_duration_since(inventory.since).as_secs_f64() * rate) as u64;
         inventory.last_wake = now;
         let due = due_total.saturating_sub(inventory.rounds_done);
-        let run = due.min(MAX_ROUNDS_PER_WAKE);
+        let tags = lock(&self.shared.field).len().max(1);
+        let run = due.min((MAX_TAG_EVALUATIONS_PER_WAKE / tags).max(1) as u64);
+        if due > run {
+            lock(&self.shared.stats).rounds_skipped += due - run;
+        }
         let first = inventory.rounds_done + (due - run);
         inventory.rounds_done = due_total;
         let since = inventory.since;
