@@ -283,6 +283,17 @@ impl Raw {
         }
     }
 
+    /// Sends `request` and returns the reply, or `None` when the server refused the connection
+    /// before or while we spoke (broken pipe, reset, or end of stream): for retry loops.
+    pub fn try_ask(&mut self, request: &str) -> Option<serde_json::Value> {
+        self.send(format!("{request}\n").as_bytes()).ok()?;
+        let mut line = String::new();
+        match self.reader.read_line(&mut line) {
+            Ok(read) if read > 0 => serde_json::from_str(&line).ok(),
+            _ => None,
+        }
+    }
+
     /// Sends `request` (a line is added) and returns the reply.
     pub fn ask(&mut self, request: &str) -> serde_json::Value {
         self.send(format!("{request}\n").as_bytes()).expect("send");
