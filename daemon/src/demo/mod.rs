@@ -2,3 +2,4 @@
 //! generated day of trading, the real daemon between them, and a live view of what HQ receives.
 
 pub mod sgtin;
+pub mod store_model;
