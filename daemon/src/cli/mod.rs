@@ -2,6 +2,7 @@
 
 mod check_config;
 mod daemon;
+mod demo;
 mod epc_decode;
 mod hq_tail;
 mod human;
@@ -31,6 +32,8 @@ pub struct Cli {
 enum Command {
     /// The daemon, in the foreground: readers in, counts to HQ over MQTT; logs to stderr.
     Run(RunArgs),
+    /// A whole demo store in one process: broker, emulated readers, the daemon, and HQ's live view.
+    Demo(demo::DemoArgs),
     /// Validate the configuration; every problem is printed as FILE:LINE:COL: message.
     CheckConfig(CheckConfigArgs),
     /// Daemon health: uptime, readers, reads/s, tags present, outbox, MQTT, stale zones.
@@ -207,6 +210,7 @@ pub struct TailArgs {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Demo(args) => demo::run(&args),
         Command::CheckConfig(args) => check_config::run(&args),
         Command::Status(args) => status::run(&args),
         Command::Readers(args) => readers::run(&args),

@@ -11,13 +11,13 @@ use tagtally_config::LogLevel;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
-/// The filter: `RUST_LOG` if set, else `level`, with the broker library of `demo` kept quiet.
+/// The filter: `RUST_LOG` if set, else `level`, with the demo broker library silenced (it logs client disconnects as errors).
 fn filter(level: LogLevel) -> EnvFilter {
     match std::env::var("RUST_LOG") {
         Ok(spec) if !spec.trim().is_empty() => {
             EnvFilter::try_new(&spec).unwrap_or_else(|_| EnvFilter::new(level.as_str()))
         }
-        _ => EnvFilter::new(format!("{},rumqttd=warn", level.as_str())),
+        _ => EnvFilter::new(format!("{},rumqttd=off", level.as_str())),
     }
 }
 
