@@ -49,7 +49,14 @@ struct ReaderMsg {
     link: String,
     reads_per_sec: f64,
     #[serde(default)]
+    antennas: Vec<AntennaMsg>,
+    #[serde(default)]
     last_error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AntennaMsg {
+    zone: String,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +86,8 @@ pub struct ReaderLine {
     pub reads_per_sec: f64,
     /// Its last error, if any.
     pub last_error: Option<String>,
+    /// The zones its antennas cover.
+    pub zones: Vec<String>,
 }
 
 /// What one message changed, for the plain-line output.
@@ -216,10 +225,13 @@ impl HqView {
     }
 
     fn reader(&mut self, name: &str, r: ReaderMsg) -> Update {
+        let mut zones: Vec<String> = r.antennas.into_iter().map(|a| a.zone).collect();
+        zones.dedup();
         let line = ReaderLine {
             link: r.link,
             reads_per_sec: r.reads_per_sec,
             last_error: r.last_error,
+            zones,
         };
         let changed = self
             .readers
@@ -261,6 +273,20 @@ impl HqView {
             .collect()
     }
 
+    /// Whether `zone` is stale: every reader covering it is down (from the readers' health, which is
+    /// fresher than the last snapshot's `stale_zones`; those count for zones no reader health names).
+    pub fn is_stale(&self, zone: &str) -> bool {
+        let mut covering = self
+            .readers
+            .values()
+            .filter(|r| r.zones.iter().any(|z| z == zone))
+            .peekable();
+        if covering.peek().is_none() {
+            return self.stale_zones.iter().any(|z| z == zone);
+        }
+        covering.all(|r| r.link != "up")
+    }
+
     /// Deltas applied, duplicates dropped, seqs missing, snapshots received.
     pub fn tallies(&self) -> (u64, u64, u64, u64) {
         (self.deltas, self.duplicates, self.gaps, self.snapshots)
@@ -286,7 +312,7 @@ impl HqView {
         let mut total = 0;
         for (zone, items, skus) in self.zone_totals() {
             total += items;
-            let stale = if self.stale_zones.contains(&zone) {
+            let stale = if self.is_stale(&zone) {
                 "  (stale: its reader is down, nothing departs)"
             } else {
                 ""
@@ -423,7 +449,7 @@ mod tests {
             Update::Snapshot { seq: 7, items: 4 }
         );
         assert!(v.render().contains("stale"));
-        let r = br#"{"schema":"tagtally.reader/1","store":"demo","reader":"r1","time":"t","link":"down","reads_per_sec":0.0,"antennas":[],"last_error":"connection refused"}"#;
+        let r = br#"{"schema":"tagtally.reader/1","store":"demo","reader":"r1","time":"t","link":"down","reads_per_sec":0.0,"antennas":[{"antenna":1,"zone":"floor","state":"unknown"}],"last_error":"connection refused"}"#;
         assert_eq!(
             v.on_message(&format!("{P}/readers/r1"), r),
             Update::ReaderLink {
@@ -433,6 +459,10 @@ mod tests {
         );
         assert_eq!(v.on_message(&format!("{P}/readers/r1"), r), Update::Quiet);
         assert!(v.render().contains("connection refused"));
+        assert!(v.is_stale("floor"));
+        let up = br#"{"schema":"tagtally.reader/1","store":"demo","reader":"r1","time":"t","link":"up","reads_per_sec":5.0,"antennas":[{"antenna":1,"zone":"floor","state":"ok"}],"last_error":null}"#;
+        v.on_message(&format!("{P}/readers/r1"), up);
+        assert!(!v.is_stale("floor"), "fresher than the snapshot");
         assert_eq!(
             v.on_message(&format!("{P}/status"), br#"{"state":"online"}"#),
             Update::Status("online".into())
