@@ -5,7 +5,7 @@
 //! broker and the runner need the `demo-broker` feature, which the gateway build leaves out.
 
 #[cfg(feature = "demo-broker")]
-mod broker;
+pub mod broker;
 pub mod hq_view;
 #[cfg(feature = "demo-broker")]
 pub mod runner;

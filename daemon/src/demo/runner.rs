@@ -115,7 +115,8 @@ fn say(text: &str) {
     let _ = out.flush();
 }
 
-fn demo_config(
+/// The daemon config of the demo store: state under `dir`, readers and broker at the given addresses.
+pub fn demo_config(
     dir: &Path,
     broker: SocketAddr,
     llrp: SocketAddr,
