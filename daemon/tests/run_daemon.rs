@@ -207,3 +207,137 @@ async fn daemon_counts_the_store_and_survives_a_restart_without_losing_a_delta()
     let exit = daemon.exit_status(Duration::from_secs(40)).await;
     assert_eq!(exit.code(), Some(0), "log:\n{}", daemon.log());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tail_streams_arrivals_moves_and_departures() {
+    use tagtally::demo::sgtin::{gtin_of, sgtin96};
+    use tagtally_reader_drivers::sim::scenario::{MoveSpec, PresenceSpec, Scenario, TagSpec};
+    use tagtally_reader_drivers::sim::LlrpSim;
+    use tagtally_reader_drivers::Epc;
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let broker = start_rumqttd(None).await;
+    let epc = |serial| Epc::from_slice(&sgtin96(COMPANY, 100_009, serial)).unwrap();
+    // Scenario time starts now; the daemon is up and tailed well before the tags show up.
+    let arriving = TagSpec {
+        epc: epc(1),
+        presence: PresenceSpec {
+            antennas: vec![1],
+            rssi: -50.0,
+            appear: Duration::from_secs(4),
+            leave: Some(Duration::from_secs(7)),
+            ..PresenceSpec::default()
+        },
+    };
+    let moving = TagSpec {
+        epc: epc(2),
+        presence: PresenceSpec {
+            antennas: vec![1],
+            rssi: -50.0,
+            appear: Duration::from_secs(4),
+            moves: vec![MoveSpec {
+                at: Duration::from_secs(6),
+                antennas: vec![2],
+                rssi: None,
+            }],
+            ..PresenceSpec::default()
+        },
+    };
+    let llrp = LlrpSim::start("127.0.0.1:0", Scenario::with_tags(vec![arriving, moving]))
+        .await
+        .expect("llrp emulator");
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        r#"store = "tail-store"
+state-dir = "{dir}/state"
+control-socket = "{dir}/control.sock"
+[presence]
+arrive-reads = 2
+arrive-window = "2s"
+depart-after = "2s"
+move-hysteresis = "1s"
+[[zone]]
+name = "floor"
+[[zone]]
+name = "backroom"
+[[reader]]
+name = "ceiling"
+kind = "llrp"
+address = "{llrp}"
+antennas = {{ 1 = "floor", 2 = "backroom" }}
+[mqtt]
+url = "mqtt://{broker}"
+flush-interval = "200ms"
+"#,
+        dir = dir.path().display(),
+        llrp = llrp.addr(),
+        broker = broker.v311,
+    );
+    let mut daemon = Daemon::start(dir.path(), &config, "tail.log");
+    poll("the daemon to answer", WAIT, || async {
+        daemon.json("status", &[]).await
+    })
+    .await;
+    let mut tail = tokio::process::Command::new(env!("CARGO_BIN_EXE_tagtally"))
+        .args([
+            "tail",
+            "--json",
+            "--kind",
+            "arrival,move,departure",
+            "--socket",
+        ])
+        .arg(&daemon.socket)
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("tagtally tail");
+    let mut lines = BufReader::new(tail.stdout.take().unwrap()).lines();
+    let sku = gtin_of(COMPANY, 100_009);
+    let hex = |serial| {
+        sgtin96(COMPANY, 100_009, serial)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let expected = [
+        ("arrival", hex(1)),
+        ("arrival", hex(2)),
+        ("move", hex(2)),
+        ("departure", hex(1)),
+    ];
+    let collect = async {
+        while !expected
+            .iter()
+            .all(|(k, e)| seen.iter().any(|(sk, se)| sk == k && se == e))
+        {
+            let line = lines
+                .next_line()
+                .await
+                .expect("read tail")
+                .expect("tail ended");
+            let v: Value = serde_json::from_str(&line).expect("json line");
+            assert_eq!(v["sku"], sku.as_str(), "{line}");
+            if v["kind"] == "move" {
+                assert_eq!(
+                    (v["from"].as_str(), v["to"].as_str()),
+                    (Some("floor"), Some("backroom"))
+                );
+            } else {
+                assert_eq!(v["zone"], "floor", "{line}");
+            }
+            seen.push((
+                v["kind"].as_str().unwrap().to_owned(),
+                v["epc"].as_str().unwrap().to_owned(),
+            ));
+        }
+    };
+    tokio::time::timeout(WAIT, collect)
+        .await
+        .unwrap_or_else(|_| panic!("tail saw only {seen:?}; log:\n{}", daemon.log()));
+    daemon.terminate();
+    assert_eq!(
+        daemon.exit_status(Duration::from_secs(40)).await.code(),
+        Some(0)
+    );
+}
