@@ -11,7 +11,8 @@ use tagtally_protocol::llrp::{
     next_frame, ConnectionAttemptStatus, FrameLimits, Framed, Message, MessageType,
     ProtocolVersion, ReaderEvent, ReaderEventNotificationData, Timestamp,
 };
-use tagtally_reader_drivers::llrp::{Connector, LlrpDriver, LlrpSession, LlrpSettings};
+use tagtally_reader_drivers::connect::Connect;
+use tagtally_reader_drivers::llrp::{LlrpDriver, LlrpSession, LlrpSettings};
 use tagtally_reader_drivers::sim::llrp::reader_state::ReaderState;
 use tagtally_reader_drivers::sim::Scenario;
 use tagtally_reader_drivers::{DriverEvent, DriverOutput, ReaderId};
@@ -21,7 +22,7 @@ struct DuplexConnector {
     readers: mpsc::UnboundedSender<DuplexStream>,
 }
 
-impl Connector for DuplexConnector {
+impl Connect for DuplexConnector {
     type Io = DuplexStream;
 
     async fn connect(&mut self) -> io::Result<DuplexStream> {
@@ -30,6 +31,10 @@ impl Connector for DuplexConnector {
             .send(theirs)
             .map_err(|_| io::Error::other("test is gone"))?;
         Ok(ours)
+    }
+
+    fn target(&self) -> String {
+        "in-memory duplex".into()
     }
 }
 

@@ -10,6 +10,6 @@ pub mod task;
 pub mod timestamps;
 
 pub use error::LinkError;
-pub use session::{Action, LlrpSession, Now};
+pub use session::{Action, LlrpSession};
 pub use settings::{LlrpSettings, StartTrigger, DEFAULT_PORT, OUR_ROSPEC_ID};
-pub use task::{Connector, LlrpDriver, TcpConnector};
+pub use task::{LlrpDriver, TcpConnector};

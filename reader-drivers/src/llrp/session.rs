@@ -27,14 +27,7 @@ use super::settings::{LlrpSettings, StartTrigger, OUR_ROSPEC_ID};
 use super::timestamps::ReadClock;
 use crate::backoff::Backoff;
 use crate::sim::rng::SimRng;
-use crate::{DriverCounters, DriverEvent, DriverOutput, Epc, Micros, ReaderInfo, TagRead};
-
-/// "Now" on both clocks: monotonic for timers, UTC for read times.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Now {
-    pub mono: Instant,
-    pub utc: Micros,
-}
+use crate::{DriverCounters, DriverEvent, DriverOutput, Epc, Now, ReaderInfo, TagRead};
 
 /// What the session asks its task to do, in order.
 #[derive(Debug, Clone, PartialEq)]
@@ -237,9 +230,9 @@ impl LlrpSession {
         self.version = ProtocolVersion::V1_0_1;
         self.clock.reset();
         self.skew_reported = false;
-        self.last_rx = now.mono;
+        self.last_rx = now.instant;
         self.phase = Phase::AwaitingConnectionEvent {
-            deadline: now.mono + self.settings.connect_timeout,
+            deadline: now.instant + self.settings.connect_timeout,
         };
         self.update_timer(now);
     }
@@ -261,7 +254,7 @@ impl LlrpSession {
         if !self.is_connected() {
             return;
         }
-        self.last_rx = now.mono;
+        self.last_rx = now.instant;
         self.rx.extend_from_slice(bytes);
         // Take the buffer so messages can borrow it while `self` is updated; put it back after.
         let mut rx = std::mem::take(&mut self.rx);
@@ -313,12 +306,12 @@ impl LlrpSession {
     /// The timer set by the last `SetTimer` expired (early or late calls are harmless).
     pub fn on_timer(&mut self, now: Now) {
         match self.phase {
-            Phase::Idle { retry_at: Some(at) } if now.mono >= at => self.connect(),
-            Phase::AwaitingConnectionEvent { deadline } if now.mono >= deadline => {
+            Phase::Idle { retry_at: Some(at) } if now.instant >= at => self.connect(),
+            Phase::AwaitingConnectionEvent { deadline } if now.instant >= deadline => {
                 let waited = self.settings.connect_timeout;
                 self.link_lost(now, LinkError::NoConnectionEvent { waited }, true);
             }
-            Phase::Request { step, deadline } if now.mono >= deadline => {
+            Phase::Request { step, deadline } if now.instant >= deadline => {
                 if step.is_shutdown() {
                     self.finish_shutdown();
                 } else {
@@ -331,27 +324,27 @@ impl LlrpSession {
                 }
             }
             Phase::Streaming => {
-                let silent = now.mono.saturating_duration_since(self.last_rx);
+                let silent = now.instant.saturating_duration_since(self.last_rx);
                 if silent >= self.settings.dead_after() {
                     let error = LinkError::Silent {
                         silent,
                         keepalive: self.settings.keepalive,
                     };
                     self.link_lost(now, error, true);
-                } else if now.mono.saturating_duration_since(self.last_report)
+                } else if now.instant.saturating_duration_since(self.last_report)
                     >= self.settings.report_every
                 {
                     // Few tags in the field: ask for what the reader has buffered.
-                    self.last_report = now.mono;
+                    self.last_report = now.instant;
                     self.send(&Message::GetReport);
                 }
             }
             _ => {}
         }
         if let Some(due) = self.counters_due {
-            if now.mono >= due {
+            if now.instant >= due {
                 self.emit_counters_if_changed();
-                self.counters_due = Some(now.mono + COUNTERS_EVERY);
+                self.counters_due = Some(now.instant + COUNTERS_EVERY);
             }
         }
         self.update_timer(now);
@@ -422,7 +415,7 @@ impl LlrpSession {
         }
         if let Some(since) = self.up_since.take() {
             self.counters.disconnects += 1;
-            if now.mono.saturating_duration_since(since) >= self.settings.healthy_after {
+            if now.instant.saturating_duration_since(since) >= self.settings.healthy_after {
                 self.backoff.reset();
             }
         }
@@ -435,7 +428,7 @@ impl LlrpSession {
         }
         let delay = self.backoff.next_delay(self.rng.next_u64() as u32);
         self.phase = Phase::Idle {
-            retry_at: Some(now.mono + delay),
+            retry_at: Some(now.instant + delay),
         };
     }
 
@@ -521,7 +514,7 @@ impl LlrpSession {
         self.send(&message);
         self.phase = Phase::Request {
             step,
-            deadline: now.mono + self.settings.response_timeout,
+            deadline: now.instant + self.settings.response_timeout,
         };
     }
 
@@ -729,8 +722,8 @@ impl LlrpSession {
 
     fn link_up(&mut self, now: Now) {
         self.phase = Phase::Streaming;
-        self.up_since = Some(now.mono);
-        self.last_report = now.mono;
+        self.up_since = Some(now.instant);
+        self.last_report = now.instant;
         self.counters.connects += 1;
         let info = match self.caps.as_ref().and_then(|c| c.general.as_ref()) {
             Some(g) => ReaderInfo {
@@ -745,7 +738,7 @@ impl LlrpSession {
             info,
         });
         self.emit_counters_if_changed();
-        self.counters_due = Some(now.mono + COUNTERS_EVERY);
+        self.counters_due = Some(now.instant + COUNTERS_EVERY);
     }
 
     fn report_skew(&mut self, skew_ms: i64) {
@@ -761,7 +754,7 @@ impl LlrpSession {
     /// One RO_ACCESS_REPORT → one `Reads` batch. The batch is sized exactly by a first pass
     /// over the parameter headers, so the per-read path allocates nothing.
     fn on_report(&mut self, now: Now, view: &MessageView<'_>) {
-        self.last_report = now.mono;
+        self.last_report = now.instant;
         let body = view.body();
         let mut batch = Vec::with_capacity(count_tag_reports(body));
         let default_antenna = match self.settings.antennas.as_slice() {

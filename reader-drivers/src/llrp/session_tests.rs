@@ -9,7 +9,7 @@ use tagtally_protocol::llrp::{
 };
 
 use super::*;
-use crate::ReaderId;
+use crate::{Micros, ReaderId};
 
 const T0_UTC: u64 = 1_700_000_000_000_000;
 
@@ -32,7 +32,7 @@ impl Rig {
 
     fn now(&self) -> Now {
         Now {
-            mono: self.t0 + self.elapsed,
+            instant: self.t0 + self.elapsed,
             utc: Micros(T0_UTC + self.elapsed.as_micros() as u64),
         }
     }
@@ -292,7 +292,7 @@ fn another_client_holding_the_reader_is_said_and_backed_off() {
         Action::SetTimer(at) => Some(*at),
         _ => None,
     });
-    let delay = retry.expect("backoff timer") - now.mono;
+    let delay = retry.expect("backoff timer") - now.instant;
     assert!((Duration::from_millis(500)..=Duration::from_secs(1)).contains(&delay));
     // Nothing happens before the backoff ends; then a new connect.
     rig.session.on_timer(now);

@@ -5,25 +5,19 @@
 //! shutdown signal. Sending downstream awaits the bounded channel: under back-pressure the task
 //! stops reading, TCP flow control pushes back, and the reader buffers (see `DriverOutput`).
 
-use std::future::Future;
 use std::io;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::session::{Action, LlrpSession, Now};
+use super::session::{Action, LlrpSession};
 use super::settings::LlrpSettings;
 use crate::backoff::jitter;
-use crate::{DriverOutput, Micros};
-
-/// Opens a transport to the reader: TCP in production, anything byte-shaped in tests.
-pub trait Connector: Send + 'static {
-    type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
-    fn connect(&mut self) -> impl Future<Output = io::Result<Self::Io>> + Send;
-}
+use crate::connect::Connect;
+use crate::{DriverOutput, Micros, Now};
 
 /// TCP to `host:port`, with `TCP_NODELAY` (keepalive acks and requests are tiny).
 #[derive(Debug, Clone)]
@@ -31,13 +25,17 @@ pub struct TcpConnector {
     pub address: String,
 }
 
-impl Connector for TcpConnector {
+impl Connect for TcpConnector {
     type Io = TcpStream;
 
     async fn connect(&mut self) -> io::Result<TcpStream> {
         let stream = TcpStream::connect(self.address.as_str()).await?;
         stream.set_nodelay(true)?;
         Ok(stream)
+    }
+
+    fn target(&self) -> String {
+        self.address.clone()
     }
 }
 
@@ -54,16 +52,20 @@ impl LlrpDriver {
         let connector = TcpConnector {
             address: settings.address.clone(),
         };
-        let session = LlrpSession::new(settings, u64::from(jitter()), now().mono);
+        let session = LlrpSession::new(settings, u64::from(jitter()), now().instant);
         Self::spawn_with(session, connector, out)
     }
 
     /// Spawns a driver with a prepared session and any connector.
-    pub fn spawn_with<C: Connector>(
+    pub fn spawn_with<C>(
         session: LlrpSession,
         connector: C,
         out: mpsc::Sender<DriverOutput>,
-    ) -> Self {
+    ) -> Self
+    where
+        C: Connect + 'static,
+        C::Io: 'static,
+    {
         let (shutdown, shutdown_rx) = oneshot::channel();
         let task = tokio::spawn(run(session, connector, out, shutdown_rx));
         LlrpDriver {
@@ -89,7 +91,8 @@ impl LlrpDriver {
 /// Both clocks, read once.
 fn now() -> Now {
     Now {
-        mono: tokio::time::Instant::now().into_std(),
+        // tokio's clock, so tests in paused time see virtual instants.
+        instant: tokio::time::Instant::now().into_std(),
         utc: Micros(
             SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -101,7 +104,7 @@ fn now() -> Now {
 /// Read buffer size: several full reports per read call at high rates.
 const READ_CHUNK: usize = 64 * 1024;
 
-async fn run<C: Connector>(
+async fn run<C: Connect>(
     mut session: LlrpSession,
     mut connector: C,
     out: mpsc::Sender<DriverOutput>,
