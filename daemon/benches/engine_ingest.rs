@@ -12,6 +12,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use tagtally::bench::population::Population;
 use tagtally::engine::{
     AntennaZone, Engine, EngineConfig, PresenceParams, RestoredTag, ZoneConfig,
 };
@@ -20,29 +21,20 @@ use tagtally_reader_drivers::{Epc, Micros, ReaderId, TagRead};
 const TAGS: usize = 200_000;
 const T0: u64 = 1_776_939_300_000_000;
 
-/// SGTIN-96, company prefix 0614141 (partition 5), 5 000 item references, serial `serial`.
+/// SGTIN-96 of tag `serial` in the shared bench population (company prefix 0614141, 5 000 GTINs).
 pub fn sgtin96(serial: u32) -> [u8; 12] {
-    let item = u64::from(serial % 5000);
-    // header 0x30, filter 3, partition 5, company prefix 0614141 (24 bits), item ref (20 bits), serial (38 bits).
-    let hi: u64 = (0x30 << 56) | (3 << 53) | (5 << 50) | (614_141 << 26) | (item << 6);
-    let lo: u64 = u64::from(serial);
-    let mut epc = [0u8; 12];
-    epc[..8].copy_from_slice(&hi.to_be_bytes());
-    epc[8..].copy_from_slice(&(lo as u32).to_be_bytes());
-    epc
+    Population::new(u32::MAX)
+        .expect("bench population")
+        .epc(serial)
 }
 
-/// A fixed random permutation of `0..n` (xorshift Fisher-Yates, same every run).
+/// A fixed random permutation of `0..n` (the shared bench population's read order).
 pub fn shuffled(n: usize, seed: u64) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    let mut x = seed | 1;
-    for i in (1..n).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        order.swap(i, (x % (i as u64 + 1)) as usize);
-    }
-    order
+    let n = u32::try_from(n).expect("bench sizes fit u32");
+    Population::new(n)
+        .expect("bench population")
+        .read_order(u64::from(n), seed)
+        .collect()
 }
 
 fn config() -> EngineConfig {

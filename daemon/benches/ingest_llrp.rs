@@ -6,65 +6,37 @@
 //! * `ingest_llrp/*_cpu_time` — the same, timed in the thread's CPU time (the machine may be shared).
 //! * `ingest_llrp/first_sighting` — 200 000 tags never seen, over 200 000 resident ones.
 //!
-//! Reports hold 100 tags each (antenna, PeakRSSI, first-seen UTC), like a reader's periodic report.
+//! Reports hold 100 tags each (antenna, PeakRSSI, first-seen UTC), like a reader's periodic report; tags and
+//! reports come from `tagtally::bench::population`, the same input `tagtally bench ingest` uses. That command times
+//! the full path through the real `LlrpSession`; this bench isolates framing + iterator + engine.
 //! Run: `cargo bench -p tagtally --bench ingest_llrp`.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use tagtally::bench::cpu_time::thread_cpu_time;
+use tagtally::bench::population::{Population, TAGS_PER_REPORT};
 use tagtally::engine::{
     AntennaZone, Engine, EngineConfig, PresenceParams, RestoredTag, ZoneConfig,
 };
-use tagtally_protocol::llrp::{
-    FrameLimits, Frames, Message, ProtocolVersion, TagReportData, TagReports,
-};
+use tagtally_protocol::llrp::{FrameLimits, Frames, TagReports};
 use tagtally_reader_drivers::{Epc, Micros, ReaderId, TagRead};
 
 const TAGS: u32 = 200_000;
-const PER_REPORT: usize = 100;
 const T0: u64 = 1_776_939_300_000_000;
 
-fn sgtin96(serial: u32) -> [u8; 12] {
-    let item = u64::from(serial % 5000);
-    let hi: u64 = (0x30 << 56) | (3 << 53) | (5 << 50) | (614_141 << 26) | (item << 6);
-    let mut epc = [0u8; 12];
-    epc[..8].copy_from_slice(&hi.to_be_bytes());
-    epc[8..].copy_from_slice(&serial.to_be_bytes());
-    epc
+/// Tags `0..TAGS` are resident, `TAGS..2 * TAGS` are the fresh ones of the first-sighting bench
+/// (the same EPCs as `tagtally bench ingest` reads).
+fn population() -> Population {
+    Population::new(2 * TAGS).expect("bench population")
 }
 
-fn shuffled(n: u32, seed: u64) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..n).collect();
-    let mut x = seed | 1;
-    for i in (1..n as usize).rev() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        order.swap(i, (x % (i as u64 + 1)) as usize);
-    }
-    order
-}
-
-/// Concatenated RO_ACCESS_REPORTs reading the tags with serials `serials` once each, in that order.
-fn reports(serials: &[u32]) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for (id, chunk) in serials.chunks(PER_REPORT).enumerate() {
-        let tags = chunk
-            .iter()
-            .map(|&s| {
-                let mut r = TagReportData::new(&sgtin96(s));
-                r.antenna_id = Some(1 + (s % 4) as u16);
-                r.peak_rssi_dbm = Some(-50 - (s % 20) as i8);
-                r.first_seen_utc_us = Some(T0 + u64::from(s));
-                r
-            })
-            .collect();
-        Message::RoAccessReport(tags)
-            .encode(ProtocolVersion::V1_0_1, id as u32, &mut bytes)
-            .expect("bench report encodes");
-    }
-    bytes
+/// Concatenated RO_ACCESS_REPORTs (100 reads each) reading the tags `order` once each, in that order.
+fn reports(order: impl Iterator<Item = u32>) -> Vec<u8> {
+    population()
+        .reports(order, T0)
+        .expect("bench reports encode")
 }
 
 fn config() -> EngineConfig {
@@ -89,7 +61,8 @@ fn config() -> EngineConfig {
 
 fn resident_engine() -> Engine {
     let mut engine = Engine::new(&config()).unwrap();
-    let epcs: Vec<[u8; 12]> = (0..TAGS).map(sgtin96).collect();
+    let population = population();
+    let epcs: Vec<[u8; 12]> = (0..TAGS).map(|tag| population.epc(tag)).collect();
     let skus: Vec<String> = epcs
         .iter()
         .map(|e| tagtally_protocol::epc::sku(e).to_string())
@@ -148,21 +121,14 @@ fn ingest_batched(engine: &mut Engine, bytes: &[u8], now: Micros, buffer: &mut V
     }
 }
 
-/// This thread's time on a CPU, from /proc/thread-self/schedstat (Linux; nanoseconds, first field).
-fn thread_cpu() -> Duration {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    let nanos = text
-        .split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
-    Duration::from_nanos(nanos)
-}
-
 fn bench(c: &mut Criterion) {
-    let known = reports(&shuffled(TAGS, 7));
-    let fresh_serials: Vec<u32> = shuffled(TAGS, 11).into_iter().map(|s| s + TAGS).collect();
-    let fresh = reports(&fresh_serials);
+    let resident = Population::new(TAGS).expect("resident population");
+    let known = reports(resident.read_order(u64::from(TAGS), 7));
+    let fresh = reports(
+        resident
+            .read_order(u64::from(TAGS), 11)
+            .map(|tag| tag + TAGS),
+    );
     let mut engine = resident_engine();
     ingest_per_read(&mut engine, &known, Micros(T0));
     assert_eq!(
@@ -181,7 +147,7 @@ fn bench(c: &mut Criterion) {
             ingest_per_read(&mut engine, black_box(&known), Micros(now))
         })
     });
-    let mut buffer = Vec::with_capacity(PER_REPORT);
+    let mut buffer = Vec::with_capacity(TAGS_PER_REPORT);
     group.bench_function("known_tags_batched/200k_resident_random_order", |b| {
         b.iter(|| {
             now += 1000;
@@ -194,12 +160,12 @@ fn bench(c: &mut Criterion) {
         "known_tags_per_read_cpu_time/200k_resident_random_order",
         |b| {
             b.iter_custom(|iterations| {
-                let start = thread_cpu();
+                let start = thread_cpu_time();
                 for _ in 0..iterations {
                     now += 1000;
                     ingest_per_read(&mut engine, black_box(&known), Micros(now));
                 }
-                thread_cpu() - start
+                thread_cpu_time() - start
             })
         },
     );
@@ -207,12 +173,12 @@ fn bench(c: &mut Criterion) {
         "known_tags_batched_cpu_time/200k_resident_random_order",
         |b| {
             b.iter_custom(|iterations| {
-                let start = thread_cpu();
+                let start = thread_cpu_time();
                 for _ in 0..iterations {
                     now += 1000;
                     ingest_batched(&mut engine, black_box(&known), Micros(now), &mut buffer);
                 }
-                thread_cpu() - start
+                thread_cpu_time() - start
             })
         },
     );

@@ -14,6 +14,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, Criterion};
+use tagtally::bench::population::Population;
 use tagtally::engine::{AntennaZone, Engine, EngineConfig, PresenceParams, ZoneConfig};
 use tagtally::store::{Store, StoreOptions, DATABASE_FILE};
 use tagtally_reader_drivers::{Micros, ReaderId};
@@ -22,13 +23,11 @@ const TAGS: u32 = 200_000;
 const T0: u64 = 1_776_939_300_000_000;
 const CHILD_ENV: &str = "TAGTALLY_BENCH_ABORT_CHILD_DB";
 
+/// SGTIN-96 of tag `serial` in the shared bench population (company prefix 0614141, 5 000 GTINs).
 fn sgtin96(serial: u32) -> [u8; 12] {
-    let item = u64::from(serial % 5000);
-    let hi: u64 = (0x30 << 56) | (3 << 53) | (5 << 50) | (614_141 << 26) | (item << 6);
-    let mut epc = [0u8; 12];
-    epc[..8].copy_from_slice(&hi.to_be_bytes());
-    epc[8..].copy_from_slice(&serial.to_be_bytes());
-    epc
+    Population::new(u32::MAX)
+        .expect("bench population")
+        .epc(serial)
 }
 
 fn config() -> EngineConfig {

@@ -1,5 +1,6 @@
 //! The tagtally daemon as a library: what the `tagtally` binary, the benches and the scenario tests share.
 
+pub mod bench;
 pub mod control;
 pub mod demo;
 pub mod engine;

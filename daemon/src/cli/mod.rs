@@ -1,5 +1,6 @@
 //! Command-line grammar (clap) and dispatch to each command's module.
 
+mod bench;
 mod check_config;
 mod daemon;
 mod demo;
@@ -55,6 +56,11 @@ enum Command {
     Llrp {
         #[command(subcommand)]
         command: LlrpCommand,
+    },
+    /// Benchmarks of the daemon's own code paths (SPEC §8).
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
     },
     /// Reader emulators for tests, demos and commissioning.
     Sim {
@@ -226,6 +232,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Sim {
             command: SimCommand::Llrp(args),
         } => sim_llrp::run(&args),
+        Command::Bench { command } => bench::run(&command),
         Command::Sim {
             command: SimCommand::Thingmagic(args),
         } => sim_serial::run(sim_serial::Family::ThingMagic, &args),

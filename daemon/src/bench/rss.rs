@@ -1,0 +1,60 @@
+//! Resident memory of this process from `/proc/self/status` (Linux): peak (`VmHWM`) and current (`VmRSS`), for the memory budget of SPEC §8.
+//!
+//! `VmHWM` is the kernel's high-water mark of the resident set since the process started, so it
+//! covers everything the run held at its worst moment (engine tables, input bytes, allocator
+//! slack, the burst of 200 000 simultaneous arrivals), not a snapshot after the fact. `VmRSS`
+//! at the end shows what stays once that burst is over.
+
+use std::fs;
+
+/// The peak resident set in bytes, or `None` where `/proc/self/status` has no `VmHWM` line.
+pub fn peak_rss_bytes() -> Option<u64> {
+    status_bytes("VmHWM:")
+}
+
+/// The current resident set in bytes, or `None` where `/proc/self/status` has no `VmRSS` line.
+pub fn rss_bytes() -> Option<u64> {
+    status_bytes("VmRSS:")
+}
+
+fn status_bytes(key: &str) -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    parse_kb_line(&status, key)
+}
+
+/// `VmHWM:   12345 kB` → bytes.
+fn parse_kb_line(status: &str, key: &str) -> Option<u64> {
+    let line = status.lines().find(|line| line.starts_with(key))?;
+    let mut fields = line.split_whitespace().skip(1);
+    let value: u64 = fields.next()?.parse().ok()?;
+    // The kernel always prints kB (KiB); anything else would be a format we do not know.
+    match fields.next()? {
+        "kB" => value.checked_mul(1024),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_kernel_line() {
+        let status =
+            "Name:\ttagtally\nVmPeak:\t  200000 kB\nVmHWM:\t   13312 kB\nVmRSS:\t   13000 kB\n";
+        assert_eq!(parse_kb_line(status, "VmHWM:"), Some(13_312 * 1024));
+        assert_eq!(parse_kb_line(status, "VmRSS:"), Some(13_000 * 1024));
+        assert_eq!(parse_kb_line("VmHWM:\t12 MB\n", "VmHWM:"), None);
+        assert_eq!(parse_kb_line("VmRSS:\t12 kB\n", "VmHWM:"), None);
+        assert_eq!(parse_kb_line("VmHWM:\tlots kB\n", "VmHWM:"), None);
+    }
+
+    #[test]
+    fn this_process_has_a_peak() {
+        if cfg!(target_os = "linux") {
+            let peak = peak_rss_bytes().expect("VmHWM");
+            let now = rss_bytes().expect("VmRSS");
+            assert!(now > 0 && peak >= now, "{peak} {now}");
+        }
+    }
+}
