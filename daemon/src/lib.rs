@@ -2,7 +2,10 @@
 
 pub mod bench;
 pub mod control;
+pub mod demo;
 pub mod engine;
 pub mod exit;
+pub mod notify;
+pub mod run;
 pub mod store;
 pub mod uplink;

@@ -3,11 +3,13 @@
 mod bench;
 mod check_config;
 mod daemon;
+mod demo;
 mod epc_decode;
 mod hq_tail;
 mod human;
 mod llrp_probe;
 mod readers;
+mod run;
 mod sim_llrp;
 mod sim_serial;
 mod status;
@@ -29,6 +31,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The daemon, in the foreground: readers in, counts to HQ over MQTT; logs to stderr.
+    Run(RunArgs),
+    /// A whole demo store in one process: broker, emulated readers, the daemon, and HQ's live view.
+    Demo(demo::DemoArgs),
     /// Validate the configuration; every problem is printed as FILE:LINE:COL: message.
     CheckConfig(CheckConfigArgs),
     /// Daemon health: uptime, readers, reads/s, tags present, outbox, MQTT, stale zones.
@@ -149,6 +155,14 @@ pub struct CheckConfigArgs {
     pub json: bool,
 }
 
+/// Arguments of `tagtally run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The config file.
+    #[arg(short, long, value_name = "FILE", default_value = tagtally_config::DEFAULT_CONFIG_PATH)]
+    pub config: PathBuf,
+}
+
 /// How `status`, `readers`, `stock` and `tail` reach the daemon, and their output form.
 #[derive(Debug, Args)]
 pub struct ControlArgs {
@@ -201,6 +215,8 @@ pub struct TailArgs {
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Demo(args) => demo::run(&args),
         Command::CheckConfig(args) => check_config::run(&args),
         Command::Status(args) => status::run(&args),
         Command::Readers(args) => readers::run(&args),

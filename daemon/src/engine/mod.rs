@@ -88,6 +88,10 @@ struct State {
     /// Each tag whose placement changed since the last flush, with its placement at that flush.
     placement_at_last_flush: HashMap<TagKey, Option<(u16, u32)>, hashbrown::DefaultHashBuilder>,
     counters: EngineCounters,
+    /// When set, each flush also keeps where every changed tag counted before (for `tail` events).
+    record_origins: bool,
+    /// The origins of the last flush's tag changes, aligned with its `tag_changes`.
+    origins: Vec<Option<Placement>>,
 }
 
 /// The stock engine (see the module doc).
@@ -228,6 +232,8 @@ impl Engine {
                 bleed: HashMap::default(),
                 placement_at_last_flush: HashMap::default(),
                 counters: EngineCounters::default(),
+                record_origins: false,
+                origins: Vec::new(),
             },
             candidates: hashbrown::HashMap::default(),
             skus,
@@ -372,6 +378,21 @@ impl Engine {
         self.state.coverage.reader_down(reader);
     }
 
+    /// Makes each following flush also keep where every changed tag counted before (see
+    /// [`Engine::last_flush_origins`]); off by default, since only `tail` needs it.
+    pub fn set_record_origins(&mut self, on: bool) {
+        self.state.record_origins = on;
+        if !on {
+            self.state.origins = Vec::new();
+        }
+    }
+
+    /// Where each tag of the last flush's `tag_changes` counted before it, in the same order (`None`:
+    /// it was not present, i.e. an arrival). Empty unless [`Engine::set_record_origins`] is on.
+    pub fn last_flush_origins(&self) -> &[Option<Placement>] {
+        &self.state.origins
+    }
+
     /// Decides departures at `now` and returns the net change since the previous flush, if any.
     pub fn flush(&mut self, now: Micros) -> Option<Delta> {
         let now = self.advance(now);
@@ -389,7 +410,12 @@ impl Engine {
             })
             .collect();
         changes.sort_unstable_by(|a, b| (&a.zone, &a.sku).cmp(&(&b.zone, &b.sku)));
-        let mut tag_changes: Vec<TagChange> = Vec::new();
+        let placement = |zones: &[Zone], (zone, sku): (u16, u32)| Placement {
+            zone: zones[usize::from(zone)].name.clone(),
+            sku: self.skus.name(sku).clone(),
+        };
+        let record_origins = self.state.record_origins;
+        let mut tag_changes: Vec<(TagChange, Option<Placement>)> = Vec::new();
         for (key, before) in self.state.placement_at_last_flush.drain() {
             let after = self.tags.placement(&key);
             if after == before {
@@ -399,15 +425,21 @@ impl Engine {
             let Some(epc) = key.to_epc() else {
                 continue;
             };
-            tag_changes.push(TagChange {
-                epc,
-                placement: after.map(|(zone, sku)| Placement {
-                    zone: self.state.zones[usize::from(zone)].name.clone(),
-                    sku: self.skus.name(sku).clone(),
-                }),
-            });
+            let zones = &self.state.zones;
+            tag_changes.push((
+                TagChange {
+                    epc,
+                    placement: after.map(|p| placement(zones, p)),
+                },
+                before
+                    .filter(|_| record_origins)
+                    .map(|p| placement(zones, p)),
+            ));
         }
-        tag_changes.sort_unstable_by(|a, b| a.epc.as_bytes().cmp(b.epc.as_bytes()));
+        tag_changes.sort_unstable_by(|a, b| a.0.epc.as_bytes().cmp(b.0.epc.as_bytes()));
+        let (tag_changes, origins): (Vec<TagChange>, Vec<Option<Placement>>) =
+            tag_changes.into_iter().unzip();
+        self.state.origins = if record_origins { origins } else { Vec::new() };
         if changes.is_empty() && tag_changes.is_empty() {
             return None;
         }

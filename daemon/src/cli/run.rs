@@ -1,0 +1,60 @@
+//! `tagtally run`: the daemon in the foreground (SPEC §5) — config, logging, runtime, signals, exit code.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use tagtally::exit;
+use tagtally::run::{self, logging, RunOptions, Signals};
+use tagtally_config::Config;
+
+use super::RunArgs;
+
+/// Runs the daemon until SIGTERM/SIGINT; exit 0 after a clean stop, else the error's code.
+pub fn run(args: &RunArgs) -> ExitCode {
+    // The same loader and messages as `check-config`, so what the journal says matches what a
+    // technician gets from `tagtally check-config`.
+    let config = match Config::load(&args.config) {
+        Ok(config) => config,
+        Err(errors) => {
+            for error in &errors {
+                eprintln!("{error}");
+            }
+            return exit::code(exit::CONFIG);
+        }
+    };
+    logging::init_stderr(config.log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("tagtally")
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("tagtally: cannot start the async runtime: {error}");
+            return exit::code(exit::IO_ERR);
+        }
+    };
+    let result = runtime.block_on(async {
+        // Installed before anything starts, so a SIGTERM during start-up is a clean stop, not a kill.
+        let signals = Signals::install().map_err(|source| run::RunError::Os {
+            what: "cannot install signal handlers",
+            source,
+        })?;
+        run::run(
+            config,
+            RunOptions::default(),
+            signals.stop_requested(),
+            |_| {},
+        )
+        .await
+    });
+    // Blocking-pool threads (a store call cut short) must not hold the exit up.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match result {
+        Ok(()) => exit::code(exit::OK),
+        Err(error) => {
+            eprintln!("tagtally: {error}");
+            exit::code(error.exit_code())
+        }
+    }
+}

@@ -1,0 +1,481 @@
+//! What HQ sees of the demo store, built only from the MQTT messages (as an HQ consumer would): counts
+//! rebuilt from snapshots and deltas (deduplicated on seq, gaps counted), per-zone totals, reader health,
+//! and the latest deltas — rendered as a compact screen on a terminal or as plain lines otherwise.
+//!
+//! Pure: messages in, text out; the demo's runner does the MQTT and the terminal.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt::Write;
+
+use serde::Deserialize;
+
+/// Deltas shown on the screen.
+const RECENT: usize = 8;
+
+#[derive(Deserialize)]
+struct DeltaMsg {
+    epoch: String,
+    seq: u64,
+    time: String,
+    changes: Vec<Change>,
+}
+
+#[derive(Deserialize)]
+struct Change {
+    zone: String,
+    sku: String,
+    delta: i64,
+    count: u64,
+}
+
+#[derive(Deserialize)]
+struct SnapshotMsg {
+    epoch: String,
+    seq: u64,
+    counts: Vec<Count>,
+    #[serde(default)]
+    stale_zones: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct Count {
+    zone: String,
+    sku: String,
+    count: u64,
+}
+
+#[derive(Deserialize)]
+struct ReaderMsg {
+    link: String,
+    reads_per_sec: f64,
+    #[serde(default)]
+    antennas: Vec<AntennaMsg>,
+    #[serde(default)]
+    last_error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AntennaMsg {
+    zone: String,
+}
+
+#[derive(Deserialize)]
+struct StatusMsg {
+    state: String,
+}
+
+/// One delta as the screen lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeltaLine {
+    /// Its seq.
+    pub seq: u64,
+    /// `HH:MM:SS` of its time.
+    pub clock: String,
+    /// (zone, SKU) pairs it changed.
+    pub changes: usize,
+    /// Net change per zone, in zone order.
+    pub per_zone: Vec<(String, i64)>,
+}
+
+/// A reader as HQ sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReaderLine {
+    /// `up`, `down` or `connecting`.
+    pub link: String,
+    /// Reads per second (as published, rounded).
+    pub reads_per_sec: f64,
+    /// Its last error, if any.
+    pub last_error: Option<String>,
+    /// The zones its antennas cover.
+    pub zones: Vec<String>,
+}
+
+/// What one message changed, for the plain-line output.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Update {
+    /// A new delta was applied.
+    Delta(DeltaLine),
+    /// A delta seen before (normal after a reconnect); ignored.
+    Duplicate(u64),
+    /// A snapshot replaced the counts.
+    Snapshot { seq: u64, items: u64 },
+    /// A reader's health changed its link state.
+    ReaderLink { reader: String, link: String },
+    /// The store's status (`online`/`offline`).
+    Status(String),
+    /// Nothing worth a line.
+    Quiet,
+}
+
+/// The HQ view of one store.
+#[derive(Debug, Clone, Default)]
+pub struct HqView {
+    store: String,
+    zones: Vec<String>,
+    epoch: Option<String>,
+    counts: BTreeMap<(String, String), u64>,
+    /// Highest seq applied, and seqs seen above a gap.
+    applied: Option<u64>,
+    deltas: u64,
+    duplicates: u64,
+    gaps: u64,
+    snapshots: u64,
+    recent: VecDeque<DeltaLine>,
+    readers: BTreeMap<String, ReaderLine>,
+    status: Option<String>,
+    stale_zones: Vec<String>,
+}
+
+impl HqView {
+    /// An empty view of `store`, listing `zones` in this order.
+    pub fn new(store: &str, zones: &[&str]) -> Self {
+        HqView {
+            store: store.to_owned(),
+            zones: zones.iter().map(|z| (*z).to_owned()).collect(),
+            ..HqView::default()
+        }
+    }
+
+    /// Applies one message; `topic` is its full topic. Malformed payloads are ignored (as HQ must).
+    pub fn on_message(&mut self, topic: &str, payload: &[u8]) -> Update {
+        let Some((_, kind)) = topic.split_once(&format!("/{}/", self.store)) else {
+            return Update::Quiet;
+        };
+        match kind {
+            "delta" => serde_json::from_slice(payload).map_or(Update::Quiet, |d| self.delta(d)),
+            "snapshot" => {
+                serde_json::from_slice(payload).map_or(Update::Quiet, |s| self.snapshot(s))
+            }
+            "status" => serde_json::from_slice::<StatusMsg>(payload).map_or(Update::Quiet, |s| {
+                self.status = Some(s.state.clone());
+                Update::Status(s.state)
+            }),
+            _ => match kind.strip_prefix("readers/") {
+                Some(reader) => serde_json::from_slice::<ReaderMsg>(payload)
+                    .map_or(Update::Quiet, |r| self.reader(reader, r)),
+                None => Update::Quiet,
+            },
+        }
+    }
+
+    fn new_epoch(&mut self, epoch: &str) {
+        if self.epoch.as_deref() != Some(epoch) {
+            self.epoch = Some(epoch.to_owned());
+            self.counts.clear();
+            self.applied = None;
+        }
+    }
+
+    fn delta(&mut self, d: DeltaMsg) -> Update {
+        self.new_epoch(&d.epoch);
+        if self.applied.is_some_and(|a| d.seq <= a) {
+            self.duplicates += 1;
+            return Update::Duplicate(d.seq);
+        }
+        if let Some(a) = self.applied {
+            self.gaps += d.seq - a - 1;
+        }
+        self.applied = Some(d.seq);
+        self.deltas += 1;
+        let mut per_zone: BTreeMap<&str, i64> = BTreeMap::new();
+        for c in &d.changes {
+            *per_zone.entry(c.zone.as_str()).or_insert(0) += c.delta;
+            if c.count == 0 {
+                self.counts.remove(&(c.zone.clone(), c.sku.clone()));
+            } else {
+                self.counts.insert((c.zone.clone(), c.sku.clone()), c.count);
+            }
+        }
+        let per_zone = self
+            .zones
+            .iter()
+            .filter_map(|z| per_zone.get(z.as_str()).map(|n| (z.clone(), *n)))
+            .filter(|(_, n)| *n != 0)
+            .collect();
+        let line = DeltaLine {
+            seq: d.seq,
+            clock: d.time.get(11..19).unwrap_or(&d.time).to_owned(),
+            changes: d.changes.len(),
+            per_zone,
+        };
+        self.recent.push_front(line.clone());
+        self.recent.truncate(RECENT);
+        Update::Delta(line)
+    }
+
+    fn snapshot(&mut self, s: SnapshotMsg) -> Update {
+        self.new_epoch(&s.epoch);
+        self.snapshots += 1;
+        self.stale_zones = s.stale_zones;
+        // Only a snapshot at least as new as what was applied replaces the counts (HQ.md §3).
+        if self.applied.is_some_and(|a| s.seq < a) {
+            return Update::Quiet;
+        }
+        self.counts = s
+            .counts
+            .into_iter()
+            .filter(|c| c.count > 0)
+            .map(|c| ((c.zone, c.sku), c.count))
+            .collect();
+        self.applied = Some(s.seq);
+        Update::Snapshot {
+            seq: s.seq,
+            items: self.counts.values().sum(),
+        }
+    }
+
+    fn reader(&mut self, name: &str, r: ReaderMsg) -> Update {
+        let mut zones: Vec<String> = r.antennas.into_iter().map(|a| a.zone).collect();
+        zones.dedup();
+        let line = ReaderLine {
+            link: r.link,
+            reads_per_sec: r.reads_per_sec,
+            last_error: r.last_error,
+            zones,
+        };
+        let changed = self
+            .readers
+            .get(name)
+            .is_none_or(|old| old.link != line.link);
+        let link = line.link.clone();
+        self.readers.insert(name.to_owned(), line);
+        if changed {
+            Update::ReaderLink {
+                reader: name.to_owned(),
+                link,
+            }
+        } else {
+            Update::Quiet
+        }
+    }
+
+    /// Items and SKUs per zone, in zone order (zones never seen are listed with zero).
+    pub fn zone_totals(&self) -> Vec<(String, u64, usize)> {
+        let mut items: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut skus: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for ((zone, sku), n) in &self.counts {
+            *items.entry(zone).or_insert(0) += n;
+            skus.entry(zone).or_default().insert(sku);
+        }
+        let mut zones = self.zones.clone();
+        for zone in items.keys() {
+            if !zones.iter().any(|z| z == zone) {
+                zones.push((*zone).to_owned());
+            }
+        }
+        zones
+            .into_iter()
+            .map(|z| {
+                let n = items.get(z.as_str()).copied().unwrap_or(0);
+                let s = skus.get(z.as_str()).map_or(0, BTreeSet::len);
+                (z, n, s)
+            })
+            .collect()
+    }
+
+    /// Whether `zone` is stale: every reader covering it is down (from the readers' health, which is
+    /// fresher than the last snapshot's `stale_zones`; those count for zones no reader health names).
+    pub fn is_stale(&self, zone: &str) -> bool {
+        let mut covering = self
+            .readers
+            .values()
+            .filter(|r| r.zones.iter().any(|z| z == zone))
+            .peekable();
+        if covering.peek().is_none() {
+            return self.stale_zones.iter().any(|z| z == zone);
+        }
+        covering.all(|r| r.link != "up")
+    }
+
+    /// Deltas applied, duplicates dropped, seqs missing, snapshots received.
+    pub fn tallies(&self) -> (u64, u64, u64, u64) {
+        (self.deltas, self.duplicates, self.gaps, self.snapshots)
+    }
+
+    /// The compact screen.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let epoch = self
+            .epoch
+            .as_deref()
+            .map_or("-", |e| e.get(..8).unwrap_or(e));
+        let _ = writeln!(
+            s,
+            "tagtally demo - what HQ receives from store {} (epoch {epoch}, seq {})   store {}",
+            self.store,
+            self.applied
+                .map_or_else(|| "-".to_owned(), |a| a.to_string()),
+            self.status.as_deref().unwrap_or("?"),
+        );
+        s.push('\n');
+        let _ = writeln!(s, "{:<16}{:>8}{:>7}", "ZONE", "ITEMS", "SKUS");
+        let mut total = 0;
+        for (zone, items, skus) in self.zone_totals() {
+            total += items;
+            let stale = if self.is_stale(&zone) {
+                "  (stale: its reader is down, nothing departs)"
+            } else {
+                ""
+            };
+            let _ = writeln!(s, "{zone:<16}{items:>8}{skus:>7}{stale}");
+        }
+        let _ = writeln!(s, "{:<16}{total:>8}", "total");
+        s.push('\n');
+        let _ = writeln!(s, "{:<16}{:<12}{:>8}", "READER", "LINK", "READS/S");
+        for (name, r) in &self.readers {
+            let error = match (&r.link[..], &r.last_error) {
+                ("up", _) | (_, None) => String::new(),
+                (_, Some(e)) => format!("  {e}"),
+            };
+            let _ = writeln!(s, "{name:<16}{:<12}{:>8.0}{error}", r.link, r.reads_per_sec);
+        }
+        s.push('\n');
+        let (deltas, duplicates, gaps, snapshots) = self.tallies();
+        let _ = writeln!(
+            s,
+            "LAST DELTAS ({deltas} applied, {duplicates} duplicates, {gaps} missing seqs, {snapshots} snapshots)"
+        );
+        for line in &self.recent {
+            let _ = writeln!(s, "{}", delta_text(line));
+        }
+        s
+    }
+
+    /// One plain line for an update, if it deserves one.
+    pub fn line(update: &Update) -> Option<String> {
+        match update {
+            Update::Delta(d) => Some(delta_text(d)),
+            Update::Duplicate(seq) => Some(format!("duplicate #{seq} ignored")),
+            Update::Snapshot { seq, items } => {
+                Some(format!("snapshot at #{seq}: {items} items in stock"))
+            }
+            Update::ReaderLink { reader, link } => Some(format!("reader {reader} {link}")),
+            Update::Status(state) => Some(format!("store {state}")),
+            Update::Quiet => None,
+        }
+    }
+
+    /// One line with every zone's total.
+    pub fn totals_line(&self) -> String {
+        let parts: Vec<String> = self
+            .zone_totals()
+            .iter()
+            .map(|(z, n, _)| format!("{z} {n}"))
+            .collect();
+        format!("stock: {}", parts.join(", "))
+    }
+}
+
+fn delta_text(d: &DeltaLine) -> String {
+    let mut text = format!(
+        "delta #{:<5} {}  {:>4} change{}",
+        d.seq,
+        d.clock,
+        d.changes,
+        if d.changes == 1 { " " } else { "s" }
+    );
+    for (zone, n) in &d.per_zone {
+        let _ = write!(text, "  {zone} {n:+}");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: &str = "tagtally/v1/demo";
+
+    fn delta(seq: u64, changes: &str) -> Vec<u8> {
+        format!(
+            r#"{{"schema":"tagtally.delta/1","store":"demo","epoch":"e1","seq":{seq},"time":"2026-01-01T10:15:02.000Z","changes":[{changes}]}}"#
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn counts_dedup_gaps_and_lines() {
+        let mut v = HqView::new("demo", &["floor", "backroom", "fitting-rooms"]);
+        let u = v.on_message(
+            &format!("{P}/delta"),
+            &delta(
+                1,
+                r#"{"zone":"floor","sku":"a","delta":3,"count":3},{"zone":"backroom","sku":"a","delta":2,"count":2}"#,
+            ),
+        );
+        let Update::Delta(line) = &u else {
+            panic!("{u:?}")
+        };
+        assert_eq!(line.clock, "10:15:02");
+        assert_eq!(
+            HqView::line(&u).unwrap(),
+            "delta #1     10:15:02     2 changes  floor +3  backroom +2"
+        );
+        assert_eq!(
+            v.on_message(&format!("{P}/delta"), &delta(1, "")),
+            Update::Duplicate(1)
+        );
+        v.on_message(
+            &format!("{P}/delta"),
+            &delta(
+                4,
+                r#"{"zone":"floor","sku":"a","delta":-1,"count":2},{"zone":"fitting-rooms","sku":"a","delta":1,"count":1}"#,
+            ),
+        );
+        assert_eq!(v.tallies(), (2, 1, 2, 0));
+        assert_eq!(
+            v.zone_totals(),
+            [
+                ("floor".to_owned(), 2, 1),
+                ("backroom".to_owned(), 2, 1),
+                ("fitting-rooms".to_owned(), 1, 1)
+            ]
+        );
+        assert_eq!(
+            v.totals_line(),
+            "stock: floor 2, backroom 2, fitting-rooms 1"
+        );
+        let screen = v.render();
+        assert!(screen.contains("total                  5"), "{screen}");
+        assert!(screen.contains("delta #4"), "{screen}");
+    }
+
+    #[test]
+    fn snapshots_readers_status_and_garbage() {
+        let mut v = HqView::new("demo", &["floor"]);
+        let snap = br#"{"schema":"tagtally.snapshot/1","store":"demo","epoch":"e1","seq":7,"time":"t","counts":[{"zone":"floor","sku":"a","count":4}],"stale_zones":["floor"]}"#;
+        assert_eq!(
+            v.on_message(&format!("{P}/snapshot"), snap),
+            Update::Snapshot { seq: 7, items: 4 }
+        );
+        assert!(v.render().contains("stale"));
+        let r = br#"{"schema":"tagtally.reader/1","store":"demo","reader":"r1","time":"t","link":"down","reads_per_sec":0.0,"antennas":[{"antenna":1,"zone":"floor","state":"unknown"}],"last_error":"connection refused"}"#;
+        assert_eq!(
+            v.on_message(&format!("{P}/readers/r1"), r),
+            Update::ReaderLink {
+                reader: "r1".into(),
+                link: "down".into()
+            }
+        );
+        assert_eq!(v.on_message(&format!("{P}/readers/r1"), r), Update::Quiet);
+        assert!(v.render().contains("connection refused"));
+        assert!(v.is_stale("floor"));
+        let up = br#"{"schema":"tagtally.reader/1","store":"demo","reader":"r1","time":"t","link":"up","reads_per_sec":5.0,"antennas":[{"antenna":1,"zone":"floor","state":"ok"}],"last_error":null}"#;
+        v.on_message(&format!("{P}/readers/r1"), up);
+        assert!(!v.is_stale("floor"), "fresher than the snapshot");
+        assert_eq!(
+            v.on_message(&format!("{P}/status"), br#"{"state":"online"}"#),
+            Update::Status("online".into())
+        );
+        assert_eq!(
+            v.on_message(&format!("{P}/delta"), b"not json"),
+            Update::Quiet
+        );
+        assert_eq!(v.on_message("elsewhere/x", b"{}"), Update::Quiet);
+        // An older delta than the snapshot is a duplicate; a newer one applies on top.
+        assert_eq!(
+            v.on_message(&format!("{P}/delta"), &delta(6, "")),
+            Update::Duplicate(6)
+        );
+    }
+}

@@ -1,0 +1,437 @@
+//! The engine task: the one owner of the engine and the only writer of the state database.
+//!
+//! Its loop waits on, in this priority:
+//! * the shutdown signal (then it keeps taking reader outputs until every reader task has stopped);
+//! * uplink events: `Acked(seq)` → delete from the outbox; `SnapshotRequested` → flush and publish a
+//!   snapshot; link changes (kept for the drain decision);
+//! * the flush tick (`flush-interval`): engine flush → one store transaction → `committed(seq)` to the
+//!   uplink → the new stock table for the control socket; then rates, health payloads, heartbeat;
+//! * the snapshot tick (`snapshot-interval`): flush, then a retained snapshot;
+//! * reader outputs (bounded channel; while this task is busy, drivers wait and readers buffer).
+//!
+//! Store calls run on the blocking pool: a commit ends in an fsync, which must not stall a runtime worker.
+//!
+//! On shutdown: a last flush and commit, then the uplink gets up to `drain` to have the broker
+//! acknowledge what is in the outbox (while it is online), then it is asked to stop (it sends
+//! `offline` and disconnects) and its last acks are applied. Whatever is still unacknowledged stays in
+//! the outbox and goes out first after the next start.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tagtally_reader_drivers::{DriverEvent, DriverOutput, Micros, TagRead};
+use tokio::sync::{mpsc, watch};
+use tokio::time::{interval_at, Instant, MissedTickBehavior};
+use tracing::{debug, error, info, warn};
+
+use crate::control::{Stock, StockCount, StockSnapshot, TailEvent, TailHub, Timestamp};
+use crate::engine::{Delta, Engine};
+use crate::store::payload::snapshot_json;
+use crate::store::{Committed, Store, StoreError};
+use crate::uplink::{LinkState, UplinkEvent, UplinkHandle};
+
+use super::clock::DaemonClock;
+use super::error::RunError;
+use super::published::{Health, Progress};
+use super::reader_board::ReaderBoard;
+
+/// How long the engine waits for the uplink to end after asking it to stop (its own grace is shorter).
+const UPLINK_STOP_WAIT: Duration = Duration::from_secs(8);
+
+/// Everything the engine task owns.
+#[derive(Debug)]
+pub struct EngineTask {
+    pub engine: Engine,
+    pub store: Arc<Store>,
+    pub clock: DaemonClock,
+    pub uplink: UplinkHandle,
+    pub uplink_events: mpsc::Receiver<UplinkEvent>,
+    pub drivers: mpsc::Receiver<DriverOutput>,
+    pub board: ReaderBoard,
+    pub tail: TailHub,
+    pub stock_tx: watch::Sender<Arc<StockSnapshot>>,
+    pub health_tx: watch::Sender<Arc<Health>>,
+    pub progress: Arc<Progress>,
+    pub flush_interval: Duration,
+    pub snapshot_interval: Duration,
+    /// Longest wait at shutdown for the broker to acknowledge the outbox.
+    pub drain: Duration,
+    /// The seq of the last snapshot handed to the uplink that carried a pending resync range.
+    pub resync_snapshot: Option<u64>,
+}
+
+impl EngineTask {
+    /// Start-up work before READY: commit what restoring changed (reclassified SKUs, retired zones),
+    /// publish the first stock table and health, and hand the uplink the start-up snapshot.
+    pub async fn prime(&mut self) -> Result<(), RunError> {
+        self.flush_commit().await?;
+        self.publish_stock();
+        self.publish_health();
+        self.publish_snapshot();
+        self.progress.engine_beat();
+        Ok(())
+    }
+
+    /// Runs until shutdown (then drains as the module doc says). An error means the daemon must stop.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<(), RunError> {
+        let start = Instant::now();
+        let mut flush = interval_at(start + self.flush_interval, self.flush_interval);
+        flush.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut snapshot = interval_at(start + self.snapshot_interval, self.snapshot_interval);
+        snapshot.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut stopping = *shutdown.borrow();
+        let mut drivers_open = true;
+        loop {
+            if stopping && !drivers_open {
+                break;
+            }
+            tokio::select! {
+                biased;
+                changed = shutdown.changed(), if !stopping => {
+                    // A dropped sender also means stop.
+                    stopping = changed.is_err() || *shutdown.borrow();
+                    if stopping {
+                        info!("stopping: waiting for the readers to close");
+                    }
+                }
+                event = self.uplink_events.recv() => match event {
+                    Some(event) => self.on_uplink(event).await?,
+                    None => return Err(RunError::TaskEnded { task: "mqtt uplink" }),
+                },
+                _ = flush.tick() => {
+                    self.flush_commit().await?;
+                    self.tick();
+                }
+                _ = snapshot.tick() => {
+                    self.flush_commit().await?;
+                    self.publish_snapshot();
+                }
+                output = self.drivers.recv(), if drivers_open => match output {
+                    Some(output) => self.on_driver(output),
+                    None => drivers_open = false,
+                },
+            }
+        }
+        self.flush_commit().await?;
+        self.tick();
+        self.drain().await
+    }
+
+    /// Applies one driver output.
+    fn on_driver(&mut self, output: DriverOutput) {
+        let now = self.clock.now();
+        match output {
+            DriverOutput::Reads(batch) => {
+                self.engine.observe_batch(&batch, now);
+                self.board.reads(&batch, now);
+                if self.tail.is_watched() {
+                    self.tail_reads(&batch);
+                }
+            }
+            DriverOutput::Event(event) => {
+                match &event {
+                    DriverEvent::LinkUp { reader, .. } => self.engine.reader_up(*reader, now),
+                    DriverEvent::LinkDown { reader, .. } => self.engine.reader_down(*reader, now),
+                    _ => {}
+                }
+                if self.board.event(&event, now) {
+                    // Link changes are shown at once, not at the next tick.
+                    self.publish_health();
+                }
+            }
+        }
+    }
+
+    async fn on_uplink(&mut self, event: UplinkEvent) -> Result<(), RunError> {
+        match event {
+            UplinkEvent::Acked(seq) => {
+                // Acks come in bursts after a reconnect: take every one already waiting in one go.
+                let mut seqs = vec![seq];
+                while seqs.len() < 4096 {
+                    match self.uplink_events.try_recv() {
+                        Ok(UplinkEvent::Acked(s)) => seqs.push(s),
+                        Ok(other) => {
+                            self.ack(seqs).await?;
+                            return Box::pin(self.on_uplink(other)).await;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                self.ack(seqs).await?;
+            }
+            UplinkEvent::SnapshotRequested => {
+                self.flush_commit().await?;
+                self.publish_snapshot();
+            }
+            UplinkEvent::Link(state) => debug!(%state, "mqtt link state"),
+        }
+        Ok(())
+    }
+
+    /// Deletes acknowledged deltas from the outbox, and the resync range once a later delta was acked.
+    async fn ack(&mut self, seqs: Vec<u64>) -> Result<(), RunError> {
+        let store = Arc::clone(&self.store);
+        let resync = self.resync_snapshot;
+        let last = seqs.last().copied();
+        let cleared = blocking(move || {
+            for seq in seqs {
+                store.ack(seq)?;
+            }
+            // The snapshot was published before any delta committed after it (retained messages go
+            // first on the one connection), so a later delta's PUBACK means the broker has it too.
+            match (resync, last) {
+                (Some(snap), Some(last)) if last > snap => store.ack_resync(snap),
+                _ => Ok(false),
+            }
+        })
+        .await?;
+        if cleared {
+            info!(
+                seq = resync,
+                "resync snapshot delivered; the folded deltas are covered"
+            );
+            self.resync_snapshot = None;
+        }
+        Ok(())
+    }
+
+    /// Engine flush → one store transaction → uplink and control see the result.
+    async fn flush_commit(&mut self) -> Result<(), RunError> {
+        let now = self.clock.now();
+        let record = self.tail.is_watched();
+        self.engine.set_record_origins(record);
+        let Some(delta) = self.engine.flush(now) else {
+            return Ok(());
+        };
+        if record {
+            self.tail_changes(&delta, now);
+        }
+        let store = Arc::clone(&self.store);
+        let committed = blocking(move || store.commit(&delta)).await?;
+        if let Some(c) = committed {
+            self.committed(c);
+        }
+        Ok(())
+    }
+
+    fn committed(&mut self, c: Committed) {
+        self.uplink.committed(c.seq);
+        if c.folded_now > 0 {
+            warn!(
+                folded = c.folded_now,
+                folded_total = c.outbox.folded_deltas,
+                outbox_bytes = c.outbox.bytes,
+                "outbox full: oldest deltas folded into a resync snapshot"
+            );
+            // HQ must get the snapshot that covers the gap; publishing one now carries the range.
+            self.publish_snapshot();
+        }
+        self.publish_stock();
+    }
+
+    /// The stock table for the control socket, as of the last commit.
+    fn publish_stock(&mut self) {
+        let snapshot = self.engine.snapshot();
+        let stock = Stock {
+            store: self.store.store_name().to_owned(),
+            epoch: self.store.epoch().to_owned(),
+            seq: self.store.last_seq(),
+            counts: snapshot
+                .counts
+                .iter()
+                .map(|c| StockCount {
+                    zone: c.zone.to_string(),
+                    sku: c.sku.to_string(),
+                    count: u64::from(c.count),
+                })
+                .collect(),
+        };
+        self.stock_tx
+            .send_replace(Arc::new(StockSnapshot::new(stock)));
+    }
+
+    /// The retained snapshot: the counts as of the last committed seq (call right after a flush).
+    fn publish_snapshot(&mut self) {
+        let seq = self.store.last_seq();
+        let resync = self.store.outbox_stats().resync;
+        let payload = snapshot_json(
+            self.store.store_name(),
+            self.store.epoch(),
+            seq,
+            self.clock.now(),
+            &self.engine.snapshot(),
+            resync,
+        );
+        if resync.is_some() {
+            self.resync_snapshot = Some(seq);
+        }
+        self.uplink.publish_snapshot(Bytes::from(payload));
+    }
+
+    /// Once per flush tick: rates, health for control and HQ, heartbeat.
+    fn tick(&mut self) {
+        let now = self.clock.now();
+        self.board.tick(now);
+        self.publish_health();
+        for (reader, payload) in self.board.changed_health(now) {
+            if let Err(e) = self.uplink.reader_health(&reader, Bytes::from(payload)) {
+                // Config names are topic-safe, so this is a bug guard; never worth stopping for.
+                error!(%reader, error = %e, "reader health not published");
+            }
+        }
+        self.progress.engine_beat();
+    }
+
+    fn publish_health(&mut self) {
+        let (readers_up, readers_down) = self.board.up_down();
+        let health = Health {
+            readers: self.board.statuses(),
+            readers_up,
+            readers_down,
+            reads_per_sec: self.board.reads_per_sec(),
+            tags_present: self.engine.tags_present() as u64,
+            stale_zones: self
+                .engine
+                .stale_zones()
+                .iter()
+                .map(|z| z.to_string())
+                .collect(),
+            outbox: self.store.outbox_stats(),
+            last_seq: self.store.last_seq(),
+        };
+        self.health_tx.send_replace(Arc::new(health));
+    }
+
+    fn tail_reads(&self, batch: &[TagRead]) {
+        for read in batch {
+            let Some(reader) = self.board.name(read.reader) else {
+                continue;
+            };
+            let zone = self
+                .board
+                .zone(read.reader, read.antenna)
+                .map_or_else(String::new, |z| z.to_string());
+            let epc = read.epc.as_bytes();
+            self.tail.publish(TailEvent::Read {
+                time: Timestamp(DaemonClock::system_time(read.time)),
+                reader: reader.to_string(),
+                antenna: read.antenna,
+                zone,
+                epc: lower_hex(epc),
+                sku: Some(tagtally_protocol::epc::sku(epc).to_string()),
+                rssi: read.rssi_cdbm.map(|c| f32::from(c) / 100.0),
+            });
+        }
+    }
+
+    fn tail_changes(&self, delta: &Delta, now: Micros) {
+        let time = Timestamp(DaemonClock::system_time(now));
+        let origins = self.engine.last_flush_origins();
+        for (i, change) in delta.tag_changes.iter().enumerate() {
+            let epc = lower_hex(change.epc.as_bytes());
+            let before = origins.get(i).cloned().flatten();
+            let event = match (before, &change.placement) {
+                (None, Some(after)) => TailEvent::Arrival {
+                    time,
+                    epc,
+                    zone: after.zone.to_string(),
+                    sku: after.sku.to_string(),
+                },
+                (Some(before), None) => TailEvent::Departure {
+                    time,
+                    epc,
+                    zone: before.zone.to_string(),
+                    sku: before.sku.to_string(),
+                },
+                (Some(before), Some(after)) if before.zone != after.zone => TailEvent::Move {
+                    time,
+                    epc,
+                    from: before.zone.to_string(),
+                    to: after.zone.to_string(),
+                    sku: after.sku.to_string(),
+                },
+                _ => continue,
+            };
+            self.tail.publish(event);
+        }
+    }
+
+    /// Shutdown: the broker gets a bounded time to acknowledge the outbox, then the uplink stops.
+    async fn drain(mut self) -> Result<(), RunError> {
+        let deadline = Instant::now() + self.drain;
+        let status = self.uplink.status();
+        loop {
+            let outbox = self.store.outbox_stats();
+            let online = matches!(status.borrow().state, LinkState::Online);
+            if outbox.deltas == 0 || !online {
+                if outbox.deltas > 0 {
+                    warn!(
+                        deltas = outbox.deltas,
+                        "broker offline: unacknowledged deltas stay in the outbox for the next start"
+                    );
+                }
+                break;
+            }
+            match tokio::time::timeout_at(deadline, self.uplink_events.recv()).await {
+                Ok(Some(event)) => self.on_uplink(event).await?,
+                Ok(None) => {
+                    return Err(RunError::TaskEnded {
+                        task: "mqtt uplink",
+                    })
+                }
+                Err(_) => {
+                    warn!(
+                        deltas = outbox.deltas,
+                        "drain time over: unacknowledged deltas stay in the outbox for the next start"
+                    );
+                    break;
+                }
+            }
+        }
+        self.uplink.shutdown();
+        let deadline = Instant::now() + UPLINK_STOP_WAIT;
+        loop {
+            match tokio::time::timeout_at(deadline, self.uplink_events.recv()).await {
+                Ok(Some(UplinkEvent::Acked(seq))) => self.ack(vec![seq]).await?,
+                Ok(Some(_)) => {}
+                // The uplink task ended: every ack it had is applied.
+                Ok(None) => break,
+                Err(_) => {
+                    warn!("mqtt uplink did not stop in time");
+                    break;
+                }
+            }
+        }
+        self.publish_health();
+        let outbox = self.store.outbox_stats();
+        info!(
+            last_seq = self.store.last_seq(),
+            outbox_deltas = outbox.deltas,
+            "engine stopped; state committed"
+        );
+        Ok(())
+    }
+}
+
+/// Runs store work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, RunError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result.map_err(RunError::from),
+        // Panics abort the process, so only a runtime shutting down cancels the work.
+        Err(_) => Err(RunError::TaskEnded {
+            task: "state store",
+        }),
+    }
+}
+
+fn lower_hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}

@@ -1,0 +1,299 @@
+//! The daemon (`tagtally run`, and the daemon inside `tagtally demo`): wires readers, engine, store,
+//! uplink and control socket together, in a fixed start-up order, and takes them down again cleanly.
+//!
+//! # Start-up order
+//!
+//! 1. checks that need nothing but the config: engine zones/antennas, each reader's settings against its
+//!    protocol, the uplink settings (password file, TLS files) — a refusal is a config error (exit 78);
+//! 2. the state store: created if missing, else opened and checked (I/O errors exit 74, an inconsistent
+//!    database exits 65 with the way out in the message);
+//! 3. the engine, restored from the stored tag state (tags count again at once; their departure
+//!    timers wait for coverage);
+//! 4. the uplink (connects in the background; deltas wait in the outbox meanwhile);
+//! 5. the first flush and the start-up snapshot;
+//! 6. the reader tasks (one span each, supervised);
+//! 7. the control socket;
+//! 8. `READY=1` to systemd, then the watchdog.
+//!
+//! # Tasks and what each waits on
+//!
+//! | task | file | waits on |
+//! |---|---|---|
+//! | engine | `engine_task.rs` | shutdown, uplink events, flush tick, snapshot tick, reader outputs |
+//! | reader (one per reader) | `supervisor.rs` | its driver's outputs (forwarded), shutdown, restart delay |
+//! | driver (one per reader) | `reader-drivers` | transport bytes, session timer, shutdown |
+//! | uplink | `uplink/task.rs` | MQTT events, input wake-ups, retry/grace timers |
+//! | control server (+ one per client) | `control/server.rs` | accept, requests, shutdown |
+//! | watchdog | `watchdog.rs` | its tick (half `WATCHDOG_USEC`, else 5 s), shutdown |
+//! | main | here | the stop signal (SIGTERM/SIGINT), or an engine failure |
+//!
+//! # Shutdown
+//!
+//! The stop signal flips one watch channel. Readers stop (an LLRP reader gets its ROSpec deleted and the
+//! connection closed); the engine takes their last outputs, flushes and commits once more, gives the uplink
+//! up to `drain` to have the outbox acknowledged, then stops it; the control socket is removed. Exit 0.
+//! A failure of the engine task (a commit that failed) stops everything the same way and exits non-zero:
+//! systemd restarts the daemon from the last commit.
+
+mod backend;
+mod clock;
+mod engine_task;
+mod error;
+pub mod logging;
+mod outbox_source;
+mod published;
+mod reader_board;
+mod settings;
+mod signals;
+mod supervisor;
+mod watchdog;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tagtally_config::Config;
+use tokio::sync::{mpsc, watch};
+use tracing::{error, info, warn};
+
+use crate::control::{ControlServer, ServerLimits, Stock, StockSnapshot, TailHub};
+use crate::engine::Engine;
+use crate::notify;
+use crate::store::{Store, DATABASE_FILE};
+
+pub use clock::DaemonClock;
+pub use error::RunError;
+pub use published::Health;
+pub use reader_board::READER_SCHEMA;
+pub use signals::Signals;
+
+use backend::DaemonBackend;
+use engine_task::EngineTask;
+use outbox_source::OutboxSource;
+use published::{Progress, Published};
+use reader_board::ReaderBoard;
+
+/// Reader outputs queued for the engine: about a flush interval of reports from a busy store; beyond
+/// that, drivers wait (back-pressure) rather than grow memory.
+const DRIVER_QUEUE: usize = 256;
+/// Longest wait at shutdown for the readers to close their sessions.
+const READER_STOP: Duration = Duration::from_secs(10);
+/// Longest wait at shutdown for the engine's last commit and the uplink's drain (beyond `drain`).
+const ENGINE_STOP_EXTRA: Duration = Duration::from_secs(15);
+
+/// How the daemon runs, beyond its config.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Talk to systemd (READY, WATCHDOG, STATUS) when `NOTIFY_SOCKET` is set.
+    pub notify: bool,
+    /// Longest wait at shutdown for the broker to acknowledge the outbox.
+    pub drain: Duration,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            notify: true,
+            // Well within systemd's TimeoutStopSec=30s, with room for the readers and the uplink's own grace.
+            drain: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What a running daemon tells whoever started it once it is ready.
+#[derive(Debug, Clone)]
+pub struct Ready {
+    /// The state database's epoch.
+    pub epoch: String,
+    /// The database file.
+    pub database: PathBuf,
+    /// Tags restored as present.
+    pub restored_tags: u64,
+    /// From process start of `run` to ready.
+    pub startup: Duration,
+}
+
+/// Runs the daemon until `stop` completes, then shuts down cleanly. `ready` is called once READY.
+pub async fn run(
+    config: Config,
+    options: RunOptions,
+    stop: impl Future<Output = ()> + Send,
+    ready: impl FnOnce(&Ready) + Send,
+) -> Result<(), RunError> {
+    let started = Instant::now();
+    let clock = DaemonClock::start();
+    info!(version = env!("CARGO_PKG_VERSION"), store = %config.store, "starting");
+
+    // 1. Everything the config alone decides.
+    let engine_config = settings::engine_config(&config)?;
+    let plans = supervisor::plan(&config)?;
+    let uplink_settings = settings::uplink_settings(&config)?;
+
+    // 2. The state store.
+    std::fs::create_dir_all(&config.state_dir).map_err(|source| RunError::StateDir {
+        path: config.state_dir.clone(),
+        source,
+    })?;
+    let path = config.state_dir.join(DATABASE_FILE);
+    let options_store = settings::store_options(&config);
+    let opened = {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || Store::open(&path, options_store))
+            .await
+            .map_err(|_| RunError::TaskEnded {
+                task: "state store",
+            })??
+    };
+    let store = Arc::new(opened.store);
+    if opened.created {
+        info!(database = %path.display(), epoch = %store.epoch(), "created the state database (new epoch)");
+    }
+
+    // 3. The engine, restored.
+    let mut engine = Engine::new(&engine_config)?;
+    let summary = engine.restore(opened.tags.iter().map(|t| t.as_restored()))?;
+    drop(opened.tags);
+    let outbox = store.outbox_stats();
+    info!(
+        tags = summary.tags,
+        reclassified = summary.reclassified,
+        in_retired_zones = summary.in_retired_zones,
+        epoch = %store.epoch(),
+        last_seq = store.last_seq(),
+        outbox_deltas = outbox.deltas,
+        "state restored"
+    );
+
+    // 4. The uplink.
+    let uplink = crate::uplink::spawn(uplink_settings, OutboxSource::new(Arc::clone(&store)))?;
+    let uplink_status = uplink.handle.status();
+
+    // 5. The engine task, primed: first flush and the start-up snapshot.
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let (driver_tx, driver_rx) = mpsc::channel(DRIVER_QUEUE);
+    let tail = TailHub::default();
+    let empty = Stock {
+        store: config.store.clone(),
+        epoch: store.epoch().to_owned(),
+        seq: store.last_seq(),
+        counts: Vec::new(),
+    };
+    let (stock_tx, stock_rx) = watch::channel(Arc::new(StockSnapshot::new(empty)));
+    let (health_tx, health_rx) = watch::channel(Arc::new(Health::default()));
+    let progress = Arc::new(Progress::default());
+    let mut engine_task = EngineTask {
+        engine,
+        store: Arc::clone(&store),
+        clock,
+        uplink: uplink.handle.clone(),
+        uplink_events: uplink.events,
+        drivers: driver_rx,
+        board: ReaderBoard::new(&config),
+        tail: tail.clone(),
+        stock_tx,
+        health_tx,
+        progress: Arc::clone(&progress),
+        flush_interval: config.mqtt.flush_interval,
+        snapshot_interval: config.mqtt.snapshot_interval,
+        drain: options.drain,
+        resync_snapshot: None,
+    };
+    engine_task.prime().await?;
+    let published = Published {
+        stock: stock_rx,
+        health: health_rx,
+        progress,
+    };
+
+    // 6. Readers.
+    let mut readers = supervisor::spawn(plans, driver_tx, shutdown_rx.clone());
+
+    // 7. The control socket.
+    let server = ControlServer::bind(&config.control_socket, ServerLimits::default())?;
+    let backend = Arc::new(DaemonBackend {
+        store: config.store.clone(),
+        epoch: store.epoch().to_owned(),
+        started_at: clock.started_at(),
+        published: published.clone(),
+        uplink: uplink_status.clone(),
+        tail,
+        stopping: shutdown_rx.clone(),
+    });
+    let control = tokio::spawn(server.serve(backend, supervisor::stop_signal(shutdown_rx.clone())));
+    let mut engine_handle = tokio::spawn(engine_task.run(shutdown_rx.clone()));
+
+    // 8. Ready.
+    let ready_info = Ready {
+        epoch: store.epoch().to_owned(),
+        database: path,
+        restored_tags: summary.tags,
+        startup: started.elapsed(),
+    };
+    info!(
+        startup_ms = ready_info.startup.as_millis() as u64,
+        control_socket = %config.control_socket.display(),
+        readers = config.readers.len(),
+        "ready"
+    );
+    let watchdog_period = notify::watchdog_period().filter(|_| options.notify);
+    if options.notify {
+        if let Err(e) = notify::notify("READY=1") {
+            warn!(error = %e, "cannot notify systemd");
+        }
+        let watchdog = watchdog::Watchdog {
+            period: watchdog_period,
+            published,
+            uplink: uplink_status,
+            engine_limit: (config.mqtt.flush_interval * 3).max(Duration::from_secs(10)),
+            uplink_limit: (config.mqtt.keep_alive * 3).max(Duration::from_secs(60)),
+        };
+        tokio::spawn(watchdog.run(shutdown_rx.clone()));
+    }
+    ready(&ready_info);
+
+    // Run until asked to stop, or until the engine fails.
+    let early = tokio::select! {
+        () = stop => None,
+        result = &mut engine_handle => Some(result),
+    };
+    if options.notify {
+        let _ = notify::notify("STOPPING=1");
+    }
+    let _ = shutdown_tx.send(true);
+
+    // Readers first, so their last reads and link changes reach the engine.
+    let readers_done = async { while readers.join_next().await.is_some() {} };
+    if tokio::time::timeout(READER_STOP, readers_done)
+        .await
+        .is_err()
+    {
+        warn!("readers did not stop in time; closing them");
+        readers.abort_all();
+        while readers.join_next().await.is_some() {}
+    }
+    let result = match early {
+        Some(result) => result,
+        None => {
+            match tokio::time::timeout(options.drain + ENGINE_STOP_EXTRA, engine_handle).await {
+                Ok(result) => result,
+                Err(_) => {
+                    error!("the engine did not finish its last commit in time");
+                    Ok(Err(RunError::TaskEnded { task: "engine" }))
+                }
+            }
+        }
+    };
+    let result = result.unwrap_or(Err(RunError::TaskEnded { task: "engine" }));
+    if result.is_err() {
+        // The engine is gone, so nobody drains the uplink: let it say offline and go.
+        uplink.handle.shutdown();
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), uplink.task).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), control).await;
+    match &result {
+        Ok(()) => info!("stopped"),
+        Err(e) => error!(error = %e, "stopped on an error"),
+    }
+    result
+}

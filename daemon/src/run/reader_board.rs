@@ -1,0 +1,551 @@
+//! What the daemon knows about each reader: link, counters, rates, antennas; the source of
+//! `tagtally readers`, the status counts and the retained `readers/{reader}` health payloads.
+//!
+//! Owned by the engine task (which sees every driver output), updated from batches and events, and
+//! published as plain values at each flush tick, so nobody ever asks a reader task a question.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+use tagtally_config::{Config, ReaderLink, SerialPort};
+use tagtally_reader_drivers::{DriverCounters, DriverEvent, Micros, ReaderId, TagRead};
+
+use crate::control::{AntennaStatus, Link, LinkState, ReaderStatus, Timestamp};
+use crate::store::payload::rfc3339;
+
+use super::clock::DaemonClock;
+
+/// Rates are smoothed over about this long (what "reads/s over the last few seconds" means).
+const RATE_WINDOW: Duration = Duration::from_secs(5);
+
+/// Schema of the retained reader health payload (docs/schemas/readers.json).
+pub const READER_SCHEMA: &str = "tagtally.reader/1";
+
+/// A reader's link as the daemon tracks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkView {
+    /// Never up since start (or since its task was restarted).
+    Connecting,
+    /// Session established.
+    Up,
+    /// Lost; the driver reconnects.
+    Down,
+}
+
+/// A smoothed per-second rate of a growing counter.
+#[derive(Debug, Clone, Copy, Default)]
+struct Rate {
+    last_count: u64,
+    last_at: Option<Micros>,
+    per_sec: f64,
+}
+
+impl Rate {
+    fn update(&mut self, count: u64, now: Micros) {
+        if let Some(at) = self.last_at {
+            let dt = now.0.saturating_sub(at.0) as f64 / 1e6;
+            if dt <= 0.0 {
+                return;
+            }
+            let instant = count.saturating_sub(self.last_count) as f64 / dt;
+            // Exponential smoothing with a time constant of RATE_WINDOW, correct for any tick spacing.
+            let alpha = 1.0 - (-dt / RATE_WINDOW.as_secs_f64()).exp();
+            self.per_sec += alpha * (instant - self.per_sec);
+        }
+        self.last_count = count;
+        self.last_at = Some(now);
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Antenna {
+    port: u16,
+    zone: Arc<str>,
+    /// As last reported by the reader; `None` until it says.
+    connected: Option<bool>,
+    reads: u64,
+    last_read: Option<Micros>,
+    rate: Rate,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    name: Arc<str>,
+    kind: &'static str,
+    endpoint: String,
+    link: LinkView,
+    reason: Option<String>,
+    since: Option<SystemTime>,
+    model: Option<String>,
+    firmware: Option<String>,
+    /// The current driver instance's cumulative counters.
+    counters: DriverCounters,
+    /// Counters of earlier driver instances (a restarted task starts from zero).
+    earlier: DriverCounters,
+    reader_errors: u64,
+    reads: u64,
+    last_read: Option<Micros>,
+    rate: Rate,
+    last_error: Option<String>,
+    antennas: Vec<Antenna>,
+    /// Port → index into `antennas` (`u16::MAX` = not configured).
+    port_index: Vec<u16>,
+    /// The health payload last handed to the uplink, without its time (to send only changes).
+    health_sent: Option<String>,
+}
+
+/// Every configured reader, in config order (index = `ReaderId`).
+#[derive(Debug, Clone)]
+pub struct ReaderBoard {
+    store: String,
+    readers: Vec<Entry>,
+}
+
+#[derive(Serialize)]
+struct HealthPayload<'a> {
+    schema: &'static str,
+    store: &'a str,
+    reader: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<String>,
+    link: &'static str,
+    reads_per_sec: f64,
+    antennas: Vec<HealthAntenna<'a>>,
+    last_error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct HealthAntenna<'a> {
+    antenna: u16,
+    zone: &'a str,
+    state: &'static str,
+    reads_per_sec: f64,
+}
+
+/// Two significant digits: enough for a dashboard, and keeps a jittering rate from counting as a change.
+fn coarse(rate: f64) -> f64 {
+    if rate < 0.05 {
+        return 0.0;
+    }
+    let magnitude = 10f64.powf(rate.log10().floor() - 1.0);
+    (rate / magnitude).round() * magnitude
+}
+
+fn add(a: DriverCounters, b: DriverCounters) -> DriverCounters {
+    DriverCounters {
+        reads: a.reads + b.reads,
+        frames_dropped: a.frames_dropped + b.frames_dropped,
+        bytes_discarded: a.bytes_discarded + b.bytes_discarded,
+        connects: a.connects + b.connects,
+        disconnects: a.disconnects + b.disconnects,
+    }
+}
+
+impl ReaderBoard {
+    /// Every reader of `config`, connecting, nothing read.
+    pub fn new(config: &Config) -> Self {
+        let readers = config
+            .readers
+            .iter()
+            .map(|r| {
+                let endpoint = match &r.link {
+                    ReaderLink::Llrp(l) => l.address.to_string(),
+                    ReaderLink::Serial(s) => match &s.port {
+                        SerialPort::Device(path) => path.display().to_string(),
+                        SerialPort::Tcp(address) => address.to_string(),
+                    },
+                };
+                let antennas: Vec<Antenna> = r
+                    .antennas
+                    .iter()
+                    .map(|(&port, zone)| Antenna {
+                        port,
+                        zone: zone.as_str().into(),
+                        connected: None,
+                        reads: 0,
+                        last_read: None,
+                        rate: Rate::default(),
+                    })
+                    .collect();
+                let top = antennas.iter().map(|a| usize::from(a.port)).max();
+                let mut port_index = vec![u16::MAX; top.map_or(0, |t| t + 1)];
+                for (i, a) in antennas.iter().enumerate() {
+                    // At most 65535 antennas per reader (ports are u16), so `i` fits.
+                    port_index[usize::from(a.port)] = i as u16;
+                }
+                Entry {
+                    name: r.name.as_str().into(),
+                    kind: r.kind().as_str(),
+                    endpoint,
+                    link: LinkView::Connecting,
+                    reason: None,
+                    since: None,
+                    model: None,
+                    firmware: None,
+                    counters: DriverCounters::default(),
+                    earlier: DriverCounters::default(),
+                    reader_errors: 0,
+                    reads: 0,
+                    last_read: None,
+                    rate: Rate::default(),
+                    last_error: None,
+                    antennas,
+                    port_index,
+                    health_sent: None,
+                }
+            })
+            .collect();
+        ReaderBoard {
+            store: config.store.clone(),
+            readers,
+        }
+    }
+
+    /// The reader's name, if it is configured.
+    pub fn name(&self, reader: ReaderId) -> Option<&Arc<str>> {
+        self.readers.get(usize::from(reader.0)).map(|e| &e.name)
+    }
+
+    /// The zone an antenna covers, if configured.
+    pub fn zone(&self, reader: ReaderId, antenna: u16) -> Option<&Arc<str>> {
+        let e = self.readers.get(usize::from(reader.0))?;
+        let i = *e.port_index.get(usize::from(antenna))?;
+        e.antennas.get(usize::from(i)).map(|a| &a.zone)
+    }
+
+    /// Counts a batch of reads (all from one reader), seen at `now`.
+    pub fn reads(&mut self, batch: &[TagRead], now: Micros) {
+        let Some(first) = batch.first() else {
+            return;
+        };
+        let Some(e) = self.readers.get_mut(usize::from(first.reader.0)) else {
+            return;
+        };
+        e.reads += batch.len() as u64;
+        e.last_read = Some(now);
+        for read in batch {
+            let slot = e.port_index.get(usize::from(read.antenna)).copied();
+            if let Some(a) = slot.and_then(|i| e.antennas.get_mut(usize::from(i))) {
+                a.reads += 1;
+                a.last_read = Some(now);
+            }
+        }
+    }
+
+    /// Applies a driver event; returns true when the link or antennas changed (worth publishing at once).
+    pub fn event(&mut self, event: &DriverEvent, now: Micros) -> bool {
+        let reader = match event {
+            DriverEvent::LinkUp { reader, .. }
+            | DriverEvent::LinkDown { reader, .. }
+            | DriverEvent::Antenna { reader, .. }
+            | DriverEvent::ReaderError { reader, .. }
+            | DriverEvent::ClockSkew { reader, .. }
+            | DriverEvent::Counters { reader, .. } => *reader,
+        };
+        let Some(e) = self.readers.get_mut(usize::from(reader.0)) else {
+            return false;
+        };
+        let at = DaemonClock::system_time(now);
+        match event {
+            DriverEvent::LinkUp { info, .. } => {
+                e.link = LinkView::Up;
+                e.reason = None;
+                e.since = Some(at);
+                e.model = Some(info.model.clone()).filter(|m| !m.is_empty());
+                e.firmware = Some(info.firmware.clone()).filter(|f| !f.is_empty());
+                true
+            }
+            DriverEvent::LinkDown { reason, .. } => {
+                e.link = LinkView::Down;
+                e.reason = Some(reason.clone());
+                e.since = Some(at);
+                e.last_error = Some(reason.clone());
+                true
+            }
+            DriverEvent::Antenna {
+                antenna, connected, ..
+            } => {
+                let slot = e.port_index.get(usize::from(*antenna)).copied();
+                if let Some(a) = slot.and_then(|i| e.antennas.get_mut(usize::from(i))) {
+                    a.connected = Some(*connected);
+                }
+                true
+            }
+            DriverEvent::ReaderError { message, .. } => {
+                e.reader_errors += 1;
+                e.last_error = Some(message.clone());
+                true
+            }
+            DriverEvent::ClockSkew { skew_ms, .. } => {
+                e.last_error = Some(format!(
+                    "reader clock off by {skew_ms} ms; reads stamped on arrival"
+                ));
+                false
+            }
+            DriverEvent::Counters { counters, .. } => {
+                // A driver instance counts from zero: a drop means the task was restarted.
+                if counters.connects < e.counters.connects || counters.reads < e.counters.reads {
+                    e.earlier = add(e.earlier, e.counters);
+                }
+                e.counters = *counters;
+                false
+            }
+        }
+    }
+
+    /// Updates the rates (call once per tick).
+    pub fn tick(&mut self, now: Micros) {
+        for e in &mut self.readers {
+            e.rate.update(e.reads, now);
+            for a in &mut e.antennas {
+                a.rate.update(a.reads, now);
+            }
+        }
+    }
+
+    /// Readers up and not up.
+    pub fn up_down(&self) -> (u32, u32) {
+        let up = self
+            .readers
+            .iter()
+            .filter(|e| e.link == LinkView::Up)
+            .count() as u32;
+        (up, self.readers.len() as u32 - up)
+    }
+
+    /// All readers' read rate.
+    pub fn reads_per_sec(&self) -> f64 {
+        self.readers.iter().map(|e| e.rate.per_sec).sum()
+    }
+
+    /// The `readers` answer of the control socket.
+    pub fn statuses(&self) -> Vec<ReaderStatus> {
+        self.readers.iter().map(status).collect()
+    }
+
+    /// Health payloads that changed since last handed out, as (reader, payload) with `now` as their time.
+    pub fn changed_health(&mut self, now: Micros) -> Vec<(Arc<str>, Vec<u8>)> {
+        let mut out = Vec::new();
+        for e in &mut self.readers {
+            let mut payload = health(&self.store, e, None);
+            let key = serde_json::to_string(&payload).unwrap_or_default();
+            if e.health_sent.as_deref() == Some(key.as_str()) {
+                continue;
+            }
+            payload.time = Some(rfc3339(now));
+            let bytes = serde_json::to_vec(&payload).unwrap_or_default();
+            e.health_sent = Some(key);
+            out.push((e.name.clone(), bytes));
+        }
+        out
+    }
+}
+
+fn link_name(view: LinkView) -> &'static str {
+    match view {
+        LinkView::Connecting => "connecting",
+        LinkView::Up => "up",
+        LinkView::Down => "down",
+    }
+}
+
+fn health<'a>(store: &'a str, e: &'a Entry, time: Option<String>) -> HealthPayload<'a> {
+    HealthPayload {
+        schema: READER_SCHEMA,
+        store,
+        reader: &e.name,
+        time,
+        link: link_name(e.link),
+        reads_per_sec: coarse(e.rate.per_sec),
+        antennas: e
+            .antennas
+            .iter()
+            .map(|a| HealthAntenna {
+                antenna: a.port,
+                zone: &a.zone,
+                state: match (e.link, a.connected) {
+                    (LinkView::Up, Some(false)) => "disconnected",
+                    (LinkView::Up, _) => "ok",
+                    _ => "unknown",
+                },
+                reads_per_sec: coarse(a.rate.per_sec),
+            })
+            .collect(),
+        last_error: e.last_error.as_deref(),
+    }
+}
+
+fn status(e: &Entry) -> ReaderStatus {
+    let total = add(e.earlier, e.counters);
+    let reader_link = match e.link {
+        LinkView::Up => Link {
+            state: LinkState::Up,
+            reason: None,
+            since: e.since.map(Timestamp),
+        },
+        LinkView::Down => Link {
+            state: LinkState::Down,
+            reason: e.reason.clone(),
+            since: e.since.map(Timestamp),
+        },
+        LinkView::Connecting => Link {
+            state: LinkState::Down,
+            reason: Some("connecting".into()),
+            since: None,
+        },
+    };
+    let antennas = e
+        .antennas
+        .iter()
+        .map(|a| {
+            let link = match (e.link, a.connected) {
+                (LinkView::Up, Some(false)) => Link {
+                    state: LinkState::Down,
+                    reason: Some("antenna disconnected".into()),
+                    since: None,
+                },
+                (LinkView::Up, _) => Link {
+                    state: LinkState::Up,
+                    reason: None,
+                    since: None,
+                },
+                _ => Link {
+                    state: LinkState::Down,
+                    reason: Some("reader down".into()),
+                    since: None,
+                },
+            };
+            AntennaStatus {
+                antenna: a.port,
+                zone: a.zone.to_string(),
+                link,
+                reads_per_sec: a.rate.per_sec,
+                last_read: a.last_read.map(|t| Timestamp(DaemonClock::system_time(t))),
+            }
+        })
+        .collect();
+    ReaderStatus {
+        name: e.name.to_string(),
+        kind: e.kind.to_owned(),
+        endpoint: e.endpoint.clone(),
+        link: reader_link,
+        reads_per_sec: e.rate.per_sec,
+        last_read: e.last_read.map(|t| Timestamp(DaemonClock::system_time(t))),
+        errors: total.frames_dropped + e.reader_errors,
+        reconnects: total.connects.saturating_sub(1),
+        model: e.model.clone(),
+        firmware: e.firmware.clone(),
+        antennas,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tagtally_reader_drivers::{Epc, ReaderInfo};
+
+    fn board() -> ReaderBoard {
+        let text = r#"
+store = "s1"
+[[zone]]
+name = "floor"
+[[zone]]
+name = "backroom"
+[[reader]]
+name = "r1"
+kind = "llrp"
+address = "10.0.0.21"
+antennas = { 1 = "floor", 3 = "backroom" }
+[mqtt]
+url = "mqtt://127.0.0.1"
+"#;
+        ReaderBoard::new(&Config::from_str(text, "t.toml").expect("valid"))
+    }
+
+    fn read(antenna: u16) -> TagRead {
+        TagRead {
+            reader: ReaderId(0),
+            antenna,
+            epc: Epc::from_slice(&[0x30, 1, 2]).unwrap(),
+            rssi_cdbm: None,
+            time: Micros(0),
+        }
+    }
+
+    #[test]
+    fn rates_links_and_health_changes() {
+        let mut b = board();
+        assert_eq!(b.up_down(), (0, 1));
+        assert_eq!(b.zone(ReaderId(0), 3).map(|z| &**z), Some("backroom"));
+        assert_eq!(b.zone(ReaderId(0), 2), None);
+        let t0 = Micros(1_000_000_000);
+        b.tick(t0);
+        let first = b.changed_health(t0);
+        assert_eq!(first.len(), 1);
+        let text = String::from_utf8(first[0].1.clone()).unwrap();
+        assert!(text.contains(r#""link":"connecting""#), "{text}");
+        assert!(
+            b.changed_health(t0).is_empty(),
+            "unchanged: nothing to send"
+        );
+        b.event(
+            &DriverEvent::LinkUp {
+                reader: ReaderId(0),
+                info: ReaderInfo::default(),
+            },
+            t0,
+        );
+        for s in 1..=10u64 {
+            b.reads(&vec![read(1); 100], Micros(t0.0 + s * 1_000_000));
+            b.tick(Micros(t0.0 + s * 1_000_000));
+        }
+        let rate = b.reads_per_sec();
+        assert!((80.0..=100.0).contains(&rate), "rate {rate}");
+        let st = b.statuses();
+        assert_eq!(st[0].link.state, LinkState::Up);
+        assert_eq!(st[0].antennas[0].zone, "floor");
+        assert!(st[0].antennas[1].reads_per_sec < 1.0);
+        let h = b.changed_health(Micros(t0.0 + 10_000_000));
+        let text = String::from_utf8(h[0].1.clone()).unwrap();
+        assert!(text.contains(r#""link":"up""#), "{text}");
+        assert!(text.contains(r#""time":"#), "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["schema"], "tagtally.reader/1");
+        assert_eq!(v["antennas"][1]["state"], "ok");
+    }
+
+    #[test]
+    fn counters_survive_a_task_restart() {
+        let mut b = board();
+        let c = |reads, connects| DriverEvent::Counters {
+            reader: ReaderId(0),
+            counters: DriverCounters {
+                reads,
+                connects,
+                ..DriverCounters::default()
+            },
+        };
+        b.event(&c(100, 3), Micros(1));
+        b.event(
+            &DriverEvent::LinkDown {
+                reader: ReaderId(0),
+                reason: "reader task ended".into(),
+            },
+            Micros(2),
+        );
+        b.event(&c(5, 1), Micros(3));
+        assert_eq!(b.statuses()[0].reconnects, 3);
+        assert_eq!(
+            b.statuses()[0].link.reason.as_deref(),
+            Some("reader task ended")
+        );
+    }
+
+    #[test]
+    fn coarse_keeps_two_digits() {
+        assert_eq!(coarse(0.0), 0.0);
+        assert_eq!(coarse(1184.5), 1200.0);
+        assert_eq!(coarse(9.87), 9.9);
+    }
+}

@@ -1,0 +1,240 @@
+//! Reader tasks: one per configured reader, each in its own tracing span, restarted if it ever ends
+//! while the daemon still runs, and stopped gracefully (LLRP ROSpec removed, serial reading halted)
+//! on shutdown.
+//!
+//! Each reader's driver sends into a small channel of its own that a forwarder drains into the
+//! engine's bounded channel. The forwarder is where driver events are logged (inside the reader's
+//! span), and where the end of a driver is noticed: its channel closes. Back-pressure passes through
+//! unchanged: the forwarder awaits the engine's channel, the driver awaits the forwarder's.
+
+use std::time::{Duration, Instant};
+
+use tagtally_config::{Config, Reader, ReaderLink};
+use tagtally_reader_drivers::backoff::{jitter, Backoff};
+use tagtally_reader_drivers::llrp::{LlrpDriver, LlrpSettings};
+use tagtally_reader_drivers::serial_driver::DriverExit;
+use tagtally_reader_drivers::serial_reader::SerialReader;
+use tagtally_reader_drivers::{DriverEvent, DriverOutput, ReaderId};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tracing::{error, info, info_span, warn, Instrument};
+
+use super::error::RunError;
+
+/// Outputs one reader may have queued ahead of its forwarder: small, so back-pressure stays prompt.
+const READER_QUEUE: usize = 4;
+/// A restarted reader task that then ran this long is healthy again: the restart delay starts over.
+const HEALTHY_AFTER: Duration = Duration::from_secs(60);
+
+/// One reader, checked and ready to run.
+#[derive(Debug, Clone)]
+pub struct ReaderPlan {
+    id: ReaderId,
+    name: String,
+    kind: &'static str,
+    driver: DriverPlan,
+}
+
+#[derive(Debug, Clone)]
+enum DriverPlan {
+    Llrp(LlrpSettings),
+    /// Rebuilt from the config at each (re)start: a session is consumed by its run.
+    Serial(Reader),
+}
+
+/// Checks every reader's settings against its protocol before anything starts (a refusal is a config error).
+pub fn plan(config: &Config) -> Result<Vec<ReaderPlan>, RunError> {
+    let mut plans = Vec::with_capacity(config.readers.len());
+    for (index, reader) in config.readers.iter().enumerate() {
+        let id = ReaderId(u16::try_from(index).map_err(|_| RunError::TooManyReaders {
+            count: config.readers.len(),
+        })?);
+        let driver = match &reader.link {
+            ReaderLink::Llrp(_) => match LlrpSettings::from_config(id, reader) {
+                Some(settings) => DriverPlan::Llrp(settings),
+                None => continue,
+            },
+            ReaderLink::Serial(_) => {
+                SerialReader::from_config(id, reader)?;
+                DriverPlan::Serial(reader.clone())
+            }
+        };
+        plans.push(ReaderPlan {
+            id,
+            name: reader.name.clone(),
+            kind: reader.kind().as_str(),
+            driver,
+        });
+    }
+    Ok(plans)
+}
+
+/// Starts every reader; the returned set finishes once all of them stopped (after `shutdown` turns true).
+pub fn spawn(
+    plans: Vec<ReaderPlan>,
+    out: mpsc::Sender<DriverOutput>,
+    shutdown: watch::Receiver<bool>,
+) -> JoinSet<()> {
+    let mut set = JoinSet::new();
+    for plan in plans {
+        let span = info_span!("reader", reader = %plan.name, kind = plan.kind);
+        set.spawn(supervise(plan, out.clone(), shutdown.clone()).instrument(span));
+    }
+    set
+}
+
+/// How one run of a driver ended.
+enum End {
+    /// Shutdown was asked and the driver stopped.
+    Stopped,
+    /// The engine is gone (the daemon is exiting).
+    DaemonGone,
+    /// The driver ended on its own: restart it.
+    Ended,
+}
+
+async fn supervise(
+    plan: ReaderPlan,
+    out: mpsc::Sender<DriverOutput>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
+    loop {
+        let started = Instant::now();
+        let end = match &plan.driver {
+            DriverPlan::Llrp(settings) => run_llrp(settings.clone(), &out, shutdown.clone()).await,
+            DriverPlan::Serial(reader) => run_serial(plan.id, reader, &out, shutdown.clone()).await,
+        };
+        match end {
+            End::Stopped => {
+                info!("reader stopped");
+                return;
+            }
+            End::DaemonGone => return,
+            End::Ended => {}
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        if started.elapsed() >= HEALTHY_AFTER {
+            backoff.reset();
+        }
+        let delay = backoff.next_delay(jitter());
+        error!(
+            retry_in_ms = delay.as_millis() as u64,
+            "reader task ended unexpectedly; restarting it"
+        );
+        // The engine must see the link go away, or the reader's zones would stay covered.
+        let down = DriverOutput::Event(DriverEvent::LinkDown {
+            reader: plan.id,
+            reason: "reader task ended; restarting".into(),
+        });
+        if out.send(down).await.is_err() {
+            return;
+        }
+        let mut stop = shutdown.clone();
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Resolves once `shutdown` turns true (or its sender is gone, which also means stop).
+pub async fn stop_signal(mut shutdown: watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|s| *s).await;
+}
+
+async fn run_llrp(
+    settings: LlrpSettings,
+    out: &mpsc::Sender<DriverOutput>,
+    shutdown: watch::Receiver<bool>,
+) -> End {
+    let (tx, mut rx) = mpsc::channel(READER_QUEUE);
+    let mut driver = Some(LlrpDriver::spawn(settings, tx));
+    let stop = stop_signal(shutdown);
+    tokio::pin!(stop);
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            item = rx.recv() => match item {
+                Some(output) => {
+                    log_output(&output);
+                    if out.send(output).await.is_err() {
+                        return End::DaemonGone;
+                    }
+                }
+                // The driver task is gone (its sender dropped).
+                None => return if stopping { End::Stopped } else { End::Ended },
+            },
+            () = &mut stop, if !stopping => {
+                stopping = true;
+                if let Some(d) = driver.take() {
+                    // Runs beside the forwarding: the driver's last outputs (link down) must still flow.
+                    tokio::spawn(d.shutdown());
+                }
+            }
+        }
+    }
+}
+
+async fn run_serial(
+    id: ReaderId,
+    reader: &Reader,
+    out: &mpsc::Sender<DriverOutput>,
+    shutdown: watch::Receiver<bool>,
+) -> End {
+    let driver = match SerialReader::from_config(id, reader) {
+        Ok(d) => d,
+        Err(e) => {
+            // Checked at start-up by `plan`, so this cannot change later; stay stopped rather than spin.
+            error!(error = %e, "reader settings refused");
+            return End::Stopped;
+        }
+    };
+    let (tx, mut rx) = mpsc::channel(READER_QUEUE);
+    let stopped = shutdown.clone();
+    let run = driver.run(tx, stop_signal(shutdown));
+    let forward = async {
+        while let Some(output) = rx.recv().await {
+            log_output(&output);
+            if out.send(output).await.is_err() {
+                return false;
+            }
+        }
+        true
+    };
+    let (exit, delivered) = tokio::join!(run, forward);
+    match exit {
+        DriverExit::OutputClosed if !delivered => End::DaemonGone,
+        _ if *stopped.borrow() => End::Stopped,
+        _ => End::Ended,
+    }
+}
+
+/// Logs what a technician should see in the journal; counters and reads are not logged.
+fn log_output(output: &DriverOutput) {
+    let DriverOutput::Event(event) = output else {
+        return;
+    };
+    match event {
+        DriverEvent::LinkUp { info, .. } => {
+            info!(model = %info.model, firmware = %info.firmware, "link up")
+        }
+        DriverEvent::LinkDown { reason, .. } => warn!(%reason, "link down"),
+        DriverEvent::Antenna {
+            antenna, connected, ..
+        } => {
+            if *connected {
+                info!(antenna, "antenna connected");
+            } else {
+                warn!(antenna, "antenna disconnected");
+            }
+        }
+        DriverEvent::ReaderError { message, .. } => warn!(%message, "reader reported an error"),
+        DriverEvent::ClockSkew { skew_ms, .. } => {
+            warn!(skew_ms, "reader clock is off; reads are stamped on arrival")
+        }
+        DriverEvent::Counters { .. } => {}
+    }
+}
