@@ -18,7 +18,7 @@ pub struct Presence {
     /// (`move-hysteresis`, default 30 s).
     pub move_hysteresis: Duration,
     /// How many dB stronger another zone must read a tag to count as leading, when both read it
-    /// (`rssi-margin-db`, default 3 dB; beyond SPEC §4, which leaves "clearly stronger" open).
+    /// (`rssi-margin-db`, default 6 dB; beyond SPEC §4, which leaves "clearly stronger" open).
     pub rssi_margin_db: f64,
 }
 
@@ -29,7 +29,7 @@ impl Default for Presence {
             arrive_window: Duration::from_secs(10),
             depart_after: Duration::from_secs(5 * 60),
             move_hysteresis: Duration::from_secs(30),
-            rssi_margin_db: 3.0,
+            rssi_margin_db: 6.0,
         }
     }
 }
@@ -123,7 +123,7 @@ mod tests {
         assert_eq!(presence.arrive_window, Duration::from_secs(10));
         assert_eq!(presence.depart_after, Duration::from_secs(300));
         assert_eq!(presence.move_hysteresis, Duration::from_secs(30));
-        assert_eq!(presence.rssi_margin_db, 3.0);
+        assert_eq!(presence.rssi_margin_db, 6.0);
     }
 
     #[test]

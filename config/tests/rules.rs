@@ -154,7 +154,7 @@ fn every_presence_key_can_be_overridden_per_zone_and_the_rest_is_inherited() {
     let text = format!(
         "{STORE}[presence]\narrive-reads = 4\ndepart-after = \"7m\"\n\
          [[zone]]\nname = \"floor\"\narrive-reads = 3\narrive-window = \"15s\"\n\
-         depart-after = \"10m\"\nmove-hysteresis = \"45s\"\nrssi-margin-db = 6\n\
+         depart-after = \"10m\"\nmove-hysteresis = \"45s\"\nrssi-margin-db = 4.5\n\
          [[zone]]\nname = \"backroom\"\n{READER}{MQTT}"
     );
     let config = valid(&text);
@@ -163,13 +163,13 @@ fn every_presence_key_can_be_overridden_per_zone_and_the_rest_is_inherited() {
     assert_eq!(floor.arrive_window, Duration::from_secs(15));
     assert_eq!(floor.depart_after, Duration::from_secs(600));
     assert_eq!(floor.move_hysteresis, Duration::from_secs(45));
-    assert_eq!(floor.rssi_margin_db, 6.0);
+    assert_eq!(floor.rssi_margin_db, 4.5);
     let backroom = config.zone("backroom").unwrap().presence;
     assert_eq!(backroom.arrive_reads, 4);
     assert_eq!(backroom.depart_after, Duration::from_secs(420));
     assert_eq!(backroom.arrive_window, Duration::from_secs(10));
     assert_eq!(backroom.move_hysteresis, Duration::from_secs(30));
-    assert_eq!(backroom.rssi_margin_db, 3.0);
+    assert_eq!(backroom.rssi_margin_db, 6.0);
 }
 
 #[test]

@@ -37,6 +37,7 @@ fn params(zone: usize, arrive_reads: u16) -> PresenceParams {
         arrive_window: Duration::from_millis(if zone == 1 { 3000 } else { 2000 }),
         depart_after: Duration::from_millis(if zone == 2 { 8000 } else { 5000 }),
         move_hysteresis: Duration::from_millis(if zone == 1 { 0 } else { 3000 }),
+        ..PresenceParams::default()
     }
 }
 

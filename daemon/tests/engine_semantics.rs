@@ -23,6 +23,7 @@ fn config() -> EngineConfig {
         arrive_window: Duration::from_secs(10),
         depart_after: Duration::from_secs(60),
         move_hysteresis: Duration::from_secs(30),
+        ..PresenceParams::default()
     };
     EngineConfig {
         zones: vec![

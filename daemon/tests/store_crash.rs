@@ -37,6 +37,7 @@ fn config() -> EngineConfig {
         arrive_window: Duration::from_secs(2),
         depart_after: Duration::from_secs(3),
         move_hysteresis: Duration::from_secs(1),
+        ..PresenceParams::default()
     };
     EngineConfig {
         zones: ["floor", "backroom"]

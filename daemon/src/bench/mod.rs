@@ -6,12 +6,11 @@
 //!   command and the criterion benches share.
 //! * [`capture`] — reading and checking an input file of concatenated LLRP messages.
 //! * [`handshake`] — bringing a session to streaming without a socket.
-//! * [`presence`], [`cpu_time`], [`rss`] — the run's presence rules, thread CPU time, peak memory.
+//! * [`cpu_time`], [`rss`] — thread CPU time, peak memory (presence rules come from `run::presence`).
 
 pub mod capture;
 pub mod cpu_time;
 pub mod handshake;
 pub mod ingest;
 pub mod population;
-pub mod presence;
 pub mod rss;

@@ -19,9 +19,10 @@ use tagtally::bench::ingest::{
     self, IngestError, IngestReport, IngestSetup, PassTiming, CHUNK_BYTES,
 };
 use tagtally::bench::population::{Population, ANTENNAS};
-use tagtally::bench::{presence, rss};
+use tagtally::bench::rss;
 use tagtally::engine::PresenceParams;
 use tagtally::exit;
+use tagtally::run::presence;
 use tagtally_config::{Config, FileChecks};
 
 use super::daemon::{json_line, print};

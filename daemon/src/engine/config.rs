@@ -16,6 +16,9 @@ pub struct PresenceParams {
     pub depart_after: Duration,
     /// How long another zone must hold a clear lead before a tag moves there.
     pub move_hysteresis: Duration,
+    /// How much stronger (hundredths of a dB) this zone's peak must be to lead another zone that
+    /// reads the tag as often (config `rssi-margin-db`).
+    pub rssi_margin_cdbm: i32,
 }
 
 impl Default for PresenceParams {
@@ -26,6 +29,7 @@ impl Default for PresenceParams {
             arrive_window: Duration::from_secs(10),
             depart_after: Duration::from_secs(300),
             move_hysteresis: Duration::from_secs(30),
+            rssi_margin_cdbm: crate::engine::zone_choice::CLEAR_RSSI_MARGIN_CDBM,
         }
     }
 }

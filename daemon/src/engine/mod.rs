@@ -50,7 +50,7 @@ pub use config::{
 pub use counters::EngineCounters;
 pub use delta::{CountCell, CountChange, Delta, Placement, Snapshot, TagChange};
 pub use sku_intern::UNKNOWN_SKU;
-pub use zone_choice::{CLEAR_RSSI_MARGIN_CDBM, MIN_SLOT_MICROS};
+pub use zone_choice::{LeadRule, CLEAR_RSSI_MARGIN_CDBM, MIN_SLOT_MICROS};
 
 use counts::Counts;
 use coverage::Coverage;
@@ -73,6 +73,7 @@ struct Zone {
     arrive_window: u64,
     depart_after: u64,
     move_hysteresis: u64,
+    rssi_margin_cdbm: i32,
     /// Found in restored state but no longer configured: its tags leave at the next flush.
     retired: bool,
 }
@@ -185,6 +186,7 @@ impl Engine {
                 arrive_window: micros(z.presence.arrive_window),
                 depart_after: micros(z.presence.depart_after),
                 move_hysteresis: micros(z.presence.move_hysteresis),
+                rssi_margin_cdbm: z.presence.rssi_margin_cdbm,
                 retired: false,
             });
         }
@@ -588,6 +590,7 @@ impl Engine {
             arrive_window: 0,
             depart_after: 0,
             move_hysteresis: 0,
+            rssi_margin_cdbm: CLEAR_RSSI_MARGIN_CDBM,
             retired: true,
         });
         self.state.coverage.add_uncovered_zone();
@@ -710,9 +713,16 @@ fn bleed_read<K: ResidentKey>(
         slot,
         now,
         |z| {
-            zones
-                .get(usize::from(z))
-                .map_or(u16::MAX, |z| z.arrive_reads)
+            zones.get(usize::from(z)).map_or(
+                LeadRule {
+                    arrive_reads: u16::MAX,
+                    rssi_margin_cdbm: i32::MAX,
+                },
+                |z| LeadRule {
+                    arrive_reads: z.arrive_reads,
+                    rssi_margin_cdbm: z.rssi_margin_cdbm,
+                },
+            )
         },
         |z| {
             zones

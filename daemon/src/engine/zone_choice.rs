@@ -7,7 +7,7 @@
 //!
 //! A challenger zone *leads* the tag's current zone when, over that window, it read the tag at least its own
 //! `arrive-reads` times (a stray read never moves stock) and either read it at least twice as often, or at
-//! least as often with a peak at least [`CLEAR_RSSI_MARGIN_CDBM`] stronger. Two antennas that see a tag about
+//! least as often with a peak stronger by at least its `rssi-margin-db` (default [`CLEAR_RSSI_MARGIN_CDBM`]). Two antennas that see a tag about
 //! equally never lead each other, so a tag between them stays where it is. The tag moves once the same
 //! challenger has led at every read of the tag for the challenger's `move-hysteresis`. A zone whose readers
 //! are all down cannot defend its tags, and a move out of it would be a departure for lack of reads in
@@ -16,7 +16,8 @@
 /// The smallest comparison slot: keeps slot numbers within `u32` for centuries and the window meaningful.
 pub const MIN_SLOT_MICROS: u64 = 100_000;
 
-/// How much stronger (in hundredths of a dBm) a challenger's peak must be to count as clearly stronger.
+/// The default of how much stronger (in hundredths of a dB) a challenger's peak must be to count as
+/// clearly stronger; each zone may set its own (`rssi-margin-db`).
 pub const CLEAR_RSSI_MARGIN_CDBM: i32 = 600;
 
 /// Marks "no RSSI seen" in the packed peak fields (no reader reports -327.68 dBm).
@@ -116,10 +117,19 @@ impl WindowStat {
     }
 }
 
+/// A challenger zone's own terms for leading: its `arrive-reads` and its `rssi-margin-db`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeadRule {
+    /// Reads the challenger needs in the window before it can lead at all.
+    pub arrive_reads: u16,
+    /// How much stronger its peak must be (hundredths of a dB) when it reads the tag only as often.
+    pub rssi_margin_cdbm: i32,
+}
+
 /// The clear-lead rule (see the module doc).
 #[inline]
-pub fn leads(challenger: Window, home: Window, challenger_arrive_reads: u16) -> bool {
-    if challenger.reads < u32::from(challenger_arrive_reads) {
+pub fn leads(challenger: Window, home: Window, rule: LeadRule) -> bool {
+    if challenger.reads < u32::from(rule.arrive_reads) {
         return false;
     }
     if challenger.reads >= home.reads.saturating_mul(2) {
@@ -127,7 +137,8 @@ pub fn leads(challenger: Window, home: Window, challenger_arrive_reads: u16) -> 
     }
     match (challenger.peak_cdbm, home.peak_cdbm) {
         (Some(c), Some(h)) => {
-            challenger.reads >= home.reads && i32::from(c) >= i32::from(h) + CLEAR_RSSI_MARGIN_CDBM
+            challenger.reads >= home.reads
+                && i32::from(c) >= i32::from(h).saturating_add(rule.rssi_margin_cdbm)
         }
         _ => false,
     }
@@ -175,14 +186,14 @@ impl Bleed {
 
     /// Re-evaluates the lead at a read at `now`; returns the zone to move to once a lead has lasted.
     ///
-    /// `arrive_reads` and `hysteresis_micros` give each zone's parameters by index.
+    /// `lead_rule` and `hysteresis_micros` give each zone's parameters by index.
     pub fn evaluate(
         &mut self,
         home: Window,
         home_covered: bool,
         slot: u32,
         now_micros: u64,
-        arrive_reads: impl Fn(u16) -> u16,
+        lead_rule: impl Fn(u16) -> LeadRule,
         hysteresis_micros: impl Fn(u16) -> u64,
     ) -> Option<u16> {
         if !home_covered {
@@ -192,9 +203,7 @@ impl Bleed {
         let mut best: Option<(u16, Window)> = None;
         for &(zone, stat) in &self.others {
             let w = stat.window(slot);
-            if leads(w, home, arrive_reads(zone))
-                && best.is_none_or(|b| better_leader((zone, w), b))
-            {
+            if leads(w, home, lead_rule(zone)) && best.is_none_or(|b| better_leader((zone, w), b)) {
                 best = Some((zone, w));
             }
         }
@@ -238,6 +247,13 @@ impl Bleed {
 mod tests {
     use super::*;
 
+    fn rule(arrive_reads: u16) -> LeadRule {
+        LeadRule {
+            arrive_reads,
+            rssi_margin_cdbm: CLEAR_RSSI_MARGIN_CDBM,
+        }
+    }
+
     fn w(reads: u32, peak: Option<i16>) -> Window {
         Window {
             reads,
@@ -263,27 +279,41 @@ mod tests {
 
     #[test]
     fn stray_reads_never_lead() {
-        assert!(!leads(w(1, Some(-3000)), w(0, None), 2));
-        assert!(leads(w(2, None), w(0, None), 2));
+        assert!(!leads(w(1, Some(-3000)), w(0, None), rule(2)));
+        assert!(leads(w(2, None), w(0, None), rule(2)));
     }
 
     #[test]
     fn equal_bleed_never_leads_either_way() {
         let a = w(10, Some(-6000));
         let b = w(9, Some(-6200));
-        assert!(!leads(a, b, 2));
-        assert!(!leads(b, a, 2));
+        assert!(!leads(a, b, rule(2)));
+        assert!(!leads(b, a, rule(2)));
     }
 
     #[test]
     fn twice_as_often_or_clearly_stronger_leads() {
-        assert!(leads(w(10, None), w(5, None), 2));
-        assert!(!leads(w(9, None), w(5, None), 2));
-        assert!(leads(w(5, Some(-5000)), w(5, Some(-5600)), 2));
-        assert!(!leads(w(5, Some(-5000)), w(5, Some(-5599)), 2));
+        assert!(leads(w(10, None), w(5, None), rule(2)));
+        assert!(!leads(w(9, None), w(5, None), rule(2)));
+        assert!(leads(w(5, Some(-5000)), w(5, Some(-5600)), rule(2)));
+        assert!(!leads(w(5, Some(-5000)), w(5, Some(-5599)), rule(2)));
         assert!(
-            !leads(w(4, Some(-4000)), w(5, Some(-7000)), 2),
+            !leads(w(4, Some(-4000)), w(5, Some(-7000)), rule(2)),
             "stronger but less often"
+        );
+    }
+
+    #[test]
+    fn each_zone_sets_its_own_rssi_margin() {
+        let margin_3db = LeadRule {
+            arrive_reads: 2,
+            rssi_margin_cdbm: 300,
+        };
+        assert!(leads(w(5, Some(-5000)), w(5, Some(-5300)), margin_3db));
+        assert!(!leads(w(5, Some(-5000)), w(5, Some(-5299)), margin_3db));
+        assert!(
+            !leads(w(5, Some(-5000)), w(5, Some(-5300)), rule(2)),
+            "6 dB default"
         );
     }
 
@@ -293,12 +323,15 @@ mod tests {
         let home = w(1, None);
         b.record(1, 0, None);
         b.record(1, 0, None);
-        assert_eq!(b.evaluate(home, true, 0, 100, |_| 2, |_| 50), None);
-        assert_eq!(b.evaluate(home, true, 0, 149, |_| 2, |_| 50), None);
-        assert_eq!(b.evaluate(home, true, 0, 150, |_| 2, |_| 50), Some(1));
+        assert_eq!(b.evaluate(home, true, 0, 100, |_| rule(2), |_| 50), None);
+        assert_eq!(b.evaluate(home, true, 0, 149, |_| rule(2), |_| 50), None);
+        assert_eq!(b.evaluate(home, true, 0, 150, |_| rule(2), |_| 50), Some(1));
         // A break in the lead restarts the clock.
-        assert_eq!(b.evaluate(w(5, None), true, 0, 160, |_| 2, |_| 50), None);
-        assert_eq!(b.evaluate(home, true, 0, 170, |_| 2, |_| 50), None);
+        assert_eq!(
+            b.evaluate(w(5, None), true, 0, 160, |_| rule(2), |_| 50),
+            None
+        );
+        assert_eq!(b.evaluate(home, true, 0, 170, |_| rule(2), |_| 50), None);
         assert_eq!(b.challenger.map(|c| c.since_micros), Some(170));
     }
 
@@ -307,7 +340,10 @@ mod tests {
         let mut b = Bleed::default();
         b.record(1, 0, None);
         b.record(1, 0, None);
-        assert_eq!(b.evaluate(w(0, None), false, 0, 100, |_| 2, |_| 0), None);
+        assert_eq!(
+            b.evaluate(w(0, None), false, 0, 100, |_| rule(2), |_| 0),
+            None
+        );
         assert!(b.challenger.is_none());
     }
 }

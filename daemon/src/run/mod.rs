@@ -41,6 +41,7 @@ mod engine_task;
 mod error;
 pub mod logging;
 mod outbox_source;
+pub mod presence;
 mod published;
 mod reader_board;
 mod settings;

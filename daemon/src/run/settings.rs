@@ -4,7 +4,7 @@
 use tagtally_config::{Config, MqttProtocol};
 use tagtally_reader_drivers::ReaderId;
 
-use crate::engine::{AntennaZone, EngineConfig, PresenceParams, SkuPrefix, ZoneConfig};
+use crate::engine::{AntennaZone, EngineConfig, SkuPrefix, ZoneConfig};
 use crate::store::StoreOptions;
 use crate::uplink::{
     BackoffSettings, Credentials, KeepAlive, Protocol, Secret, SettingsError, TlsFiles,
@@ -25,20 +25,15 @@ pub fn engine_config(config: &Config) -> Result<EngineConfig, RunError> {
     }
     let mut zones = Vec::with_capacity(config.zones.len());
     for zone in &config.zones {
-        let p = zone.presence;
-        let arrive_reads =
-            u16::try_from(p.arrive_reads).map_err(|_| RunError::ArriveReadsTooLarge {
+        let presence = super::presence::from_config(&zone.presence).map_err(|e| {
+            RunError::ArriveReadsTooLarge {
                 zone: zone.name.clone(),
-                value: p.arrive_reads,
-            })?;
+                value: e.arrive_reads,
+            }
+        })?;
         zones.push(ZoneConfig {
             name: zone.name.clone(),
-            presence: PresenceParams {
-                arrive_reads,
-                arrive_window: p.arrive_window,
-                depart_after: p.depart_after,
-                move_hysteresis: p.move_hysteresis,
-            },
+            presence,
         });
     }
     let mut antennas = Vec::new();

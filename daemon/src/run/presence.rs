@@ -1,4 +1,4 @@
-//! The presence rules a benchmark runs with: the config's `[presence]` section when one is given, else the SPEC §4 defaults.
+//! The one conversion from the config's presence settings (`[presence]` and each zone's overrides) to the engine's `PresenceParams`.
 
 use tagtally_config::Presence;
 use thiserror::Error;
@@ -13,7 +13,9 @@ pub struct PresenceRangeError {
     pub max: u16,
 }
 
-/// The engine's parameters for the config's `[presence]` section (the defaults of every zone).
+/// The engine's parameters for a zone's effective presence settings (or `[presence]` itself).
+///
+/// `rssi-margin-db` (validated 0–60 dB by the config) becomes hundredths of a dB.
 pub fn from_config(presence: &Presence) -> Result<PresenceParams, PresenceRangeError> {
     let arrive_reads = u16::try_from(presence.arrive_reads).map_err(|_| PresenceRangeError {
         arrive_reads: presence.arrive_reads,
@@ -24,6 +26,7 @@ pub fn from_config(presence: &Presence) -> Result<PresenceParams, PresenceRangeE
         arrive_window: presence.arrive_window,
         depart_after: presence.depart_after,
         move_hysteresis: presence.move_hysteresis,
+        rssi_margin_cdbm: (presence.rssi_margin_db * 100.0).round() as i32,
     })
 }
 
@@ -49,6 +52,11 @@ mod tests {
         };
         let params = from_config(&presence).unwrap();
         assert_eq!(params.arrive_reads, 3);
+        let margin = Presence {
+            rssi_margin_db: 2.5,
+            ..Presence::default()
+        };
+        assert_eq!(from_config(&margin).unwrap().rssi_margin_cdbm, 250);
         assert_eq!(params.arrive_window, Duration::from_secs(4));
         let too_many = Presence {
             arrive_reads: 70_000,
