@@ -280,6 +280,91 @@ fn assert_killed(status: std::process::ExitStatus, daemon: &Daemon) {
     assert_eq!(status.signal(), Some(9), "log:\n{}", daemon.log());
 }
 
+/// What a SIGKILLed daemon left on disk, read from a copy of its state dir so that the restarted
+/// daemon still meets the database exactly as the kill left it (its own recovery is under test).
+struct Left {
+    epoch: String,
+    last_seq: u64,
+    /// Recount of the stored tags, (zone, sku) → tags.
+    recount: Counts,
+    /// Unacknowledged deltas by seq.
+    outbox: BTreeMap<u64, Vec<u8>>,
+}
+
+fn inspect_copy(dir: &Path) -> Left {
+    let copy = tempfile::tempdir().expect("tempdir");
+    let name = tagtally::store::DATABASE_FILE;
+    let path = copy.path().join(name);
+    std::fs::copy(dir.join("state").join(name), &path).expect("copy the state database");
+    let opened = tagtally::store::Store::open(
+        &path,
+        tagtally::store::StoreOptions {
+            store: STORE.into(),
+            max_outbox_bytes: 64 << 20,
+        },
+    )
+    .expect("the killed daemon's database opens");
+    let mut recount = Counts::new();
+    for t in &opened.tags {
+        *recount
+            .entry((t.zone.to_string(), t.sku.to_string()))
+            .or_insert(0) += 1;
+    }
+    let mut outbox = BTreeMap::new();
+    for item in opened.store.unacked().expect("outbox") {
+        match item.expect("outbox record") {
+            tagtally::store::OutboxItem::Delta { seq, payload } => {
+                outbox.insert(seq, payload);
+            }
+            other => panic!("unexpected outbox item {other:?}"),
+        }
+    }
+    Left {
+        epoch: opened.store.epoch().to_owned(),
+        last_seq: opened.store.last_seq(),
+        recount,
+        outbox,
+    }
+}
+
+/// Checks what a kill left against everything HQ received by the end: the same epoch; an outbox
+/// of the newest seqs, ending at the last committed one, byte-identical to what HQ got; and tag
+/// state whose recount equals the counts of deltas 1..=last (state and delta in one transaction).
+fn check_left(left: &Left, hq: &Hq, epoch: &str, kill: &str) {
+    assert_eq!(left.epoch, epoch, "kill {kill}: epoch");
+    if let (Some(first), Some(last)) = (left.outbox.keys().next(), left.outbox.keys().last()) {
+        assert_eq!(
+            *last, left.last_seq,
+            "kill {kill}: outbox does not end at the last seq"
+        );
+        assert_eq!(
+            left.outbox.len() as u64,
+            last - first + 1,
+            "kill {kill}: outbox has holes"
+        );
+    }
+    for (seq, payload) in &left.outbox {
+        assert_eq!(
+            hq.deltas.get(seq).map(|b| &b[..]),
+            Some(&payload[..]),
+            "kill {kill}: seq {seq} at hq differs from the outbox"
+        );
+    }
+    let mut counts = Counts::new();
+    for payload in hq.deltas.range(..=left.last_seq).map(|(_, p)| p) {
+        let v: Value = serde_json::from_slice(payload).unwrap();
+        for c in v["changes"].as_array().unwrap() {
+            counts.insert(pair(c), c["count"].as_u64().unwrap());
+        }
+    }
+    assert_eq!(
+        nonzero(counts.into_iter()),
+        left.recount,
+        "kill {kill}: stored tags vs deltas 1..={}",
+        left.last_seq
+    );
+}
+
 /// The end state: restarted without the door, the daemon's stock is the ground truth, everything is
 /// acknowledged, and HQ — from its deltas and snapshots, and from the retained snapshot a fresh
 /// subscriber gets plus the later deltas — holds exactly the same counts.
@@ -374,6 +459,8 @@ async fn sigkill_midstream_loses_no_delta() {
     .await;
     let stock_a = seq(&daemon.json("stock", &[]).await.expect("stock"));
     assert_killed(daemon.kill().await, &daemon);
+    let left_a = inspect_copy(dir.path());
+    assert!(!left_a.outbox.is_empty(), "kill A: nothing unacknowledged");
     gate.hold_downstream(false);
     gate.sever();
     let mut last_committed = stock_a.max(before_kill);
@@ -398,6 +485,8 @@ async fn sigkill_midstream_loses_no_delta() {
     })
     .await;
     assert_killed(daemon.kill().await, &daemon);
+    let left_b = inspect_copy(dir.path());
+    assert!(left_b.outbox.len() >= 3, "kill B: the queue is gone");
     gate.open(broker.v311);
     last_committed = stock_b;
 
@@ -417,6 +506,7 @@ async fn sigkill_midstream_loses_no_delta() {
     })
     .await;
     assert_killed(daemon.kill().await, &daemon);
+    let left_c = inspect_copy(dir.path());
 
     // The last start retires the door, so the stock settles on the ground truth.
     let config = rig.config(dir.path(), &gate.url(), false);
@@ -425,6 +515,9 @@ async fn sigkill_midstream_loses_no_delta() {
     assert_eq!(restored["epoch"], epoch.as_str(), "epoch changed");
     assert!(seq(&restored) >= stock_c, "committed seq {stock_c} lost");
     settle_and_check(&rig, &daemon, broker.v311, &mut hq, &mut sub, &epoch).await;
+    for (left, kill) in [(&left_a, "A"), (&left_b, "B"), (&left_c, "C")] {
+        check_left(left, &hq, &epoch, kill);
+    }
     assert!(
         hq.duplicates > 0,
         "kill A left unacknowledged deltas at the broker: they must come again"
