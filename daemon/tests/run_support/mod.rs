@@ -288,6 +288,13 @@ impl Daemon {
         assert!(status.success(), "kill -TERM {pid} failed");
     }
 
+    /// SIGKILL, as `kill -9` or a power cut would stop it: no last flush, no MQTT DISCONNECT, the
+    /// control socket left behind. Returns once the process is reaped.
+    pub async fn kill(&mut self) -> ExitStatus {
+        self.child.kill().await.expect("kill -9 tagtally");
+        self.child.wait().await.expect("reap tagtally")
+    }
+
     /// Waits (bounded) for the process to exit.
     pub async fn exit_status(&mut self, limit: Duration) -> ExitStatus {
         match tokio::time::timeout(limit, self.child.wait()).await {
