@@ -9,6 +9,7 @@ mod now;
 pub mod r2000;
 mod repeat_limiter;
 pub mod serial_driver;
+mod serial_line;
 pub mod serial_port;
 pub mod serial_reader;
 pub mod serial_session;
