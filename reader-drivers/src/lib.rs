@@ -8,6 +8,7 @@ pub mod llrp;
 mod now;
 pub mod r2000;
 mod repeat_limiter;
+mod serial_config;
 pub mod serial_driver;
 mod serial_line;
 pub mod serial_port;
