@@ -7,16 +7,13 @@
 #[path = "support/serial_driver.rs"]
 mod support;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use support::{bounded, DriverUnderTest};
-use tagtally_config::SerialPort;
+use support::{bounded, has_epc, Bench, DriverUnderTest};
 use tagtally_reader_drivers::r2000::{R2000Session, R2000Settings};
 use tagtally_reader_drivers::serial_driver::DriverExit;
-use tagtally_reader_drivers::serial_port::SerialConnector;
 use tagtally_reader_drivers::sim::r2000::R2000Module;
-use tagtally_reader_drivers::sim::{Fault, Scenario, SerialListen, SerialSim, SerialSimOptions};
+use tagtally_reader_drivers::sim::{Fault, Scenario};
 use tagtally_reader_drivers::{DriverEvent, ReaderId};
 
 const SHELF_EPC: &str = "300833B2DDD9014000000001";
@@ -50,39 +47,15 @@ fn settings(antennas: Vec<u8>) -> R2000Settings {
     settings
 }
 
-struct Bench {
-    sim: SerialSim,
-    driver: DriverUnderTest,
-    _dir: tempfile::TempDir,
-}
-
 async fn on_pty(settings: R2000Settings) -> Bench {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let link: PathBuf = dir.path().join("ttyR2K0");
     let scenario = scenario();
-    let sim = SerialSim::start(
+    Bench::on_pty(
         R2000Module::new(&scenario),
         &scenario,
-        SerialListen::Pty {
-            link: Some(link.clone()),
-        },
-        SerialSimOptions {
-            replug_after: Duration::from_millis(300),
-        },
+        "ttyR2K0",
+        R2000Session::new(settings),
     )
     .await
-    .expect("emulator starts");
-    let connector = SerialConnector::new(SerialPort::Device(link), 115_200);
-    let driver = DriverUnderTest::start(R2000Session::new(settings), connector);
-    Bench {
-        sim,
-        driver,
-        _dir: dir,
-    }
-}
-
-fn has_epc(driver: &DriverUnderTest, epc: &str) -> bool {
-    driver.reads.iter().any(|r| r.epc.to_string() == epc)
 }
 
 fn check_reads(driver: &DriverUnderTest) {

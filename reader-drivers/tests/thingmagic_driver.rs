@@ -6,10 +6,9 @@
 #[path = "support/serial_driver.rs"]
 mod support;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use support::{bounded, DriverUnderTest};
+use support::{bounded, has_epc, Bench, DriverUnderTest};
 use tagtally_config::{HostPort, SerialPort};
 use tagtally_reader_drivers::serial_driver::DriverExit;
 use tagtally_reader_drivers::serial_port::SerialConnector;
@@ -48,39 +47,15 @@ fn settings() -> ThingMagicSettings {
     ThingMagicSettings::new(ReaderId(1), vec![1, 2]).with_cycle(200)
 }
 
-struct Bench {
-    sim: SerialSim,
-    driver: DriverUnderTest,
-    _dir: tempfile::TempDir,
-}
-
 async fn on_pty(settings: ThingMagicSettings) -> Bench {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let link: PathBuf = dir.path().join("ttyTM0");
     let scenario = scenario();
-    let sim = SerialSim::start(
+    Bench::on_pty(
         ThingMagicModule::new(&scenario),
         &scenario,
-        SerialListen::Pty {
-            link: Some(link.clone()),
-        },
-        SerialSimOptions {
-            replug_after: Duration::from_millis(300),
-        },
+        "ttyTM0",
+        ThingMagicSession::new(settings),
     )
     .await
-    .expect("emulator starts");
-    let connector = SerialConnector::new(SerialPort::Device(link), 115_200);
-    let driver = DriverUnderTest::start(ThingMagicSession::new(settings), connector);
-    Bench {
-        sim,
-        driver,
-        _dir: dir,
-    }
-}
-
-fn has_epc(driver: &DriverUnderTest, epc: &str) -> bool {
-    driver.reads.iter().any(|r| r.epc.to_string() == epc)
 }
 
 #[tokio::test]

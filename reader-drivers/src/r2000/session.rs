@@ -1,17 +1,16 @@
 //! The sans-IO R2000 "0xA0" session: setup, then an inventory loop where each round's summary
 //! starts the next round, driven by bytes and an explicit `now` (see [`SerialSession`]).
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::time::Instant;
 
-use tagtally_protocol::r2000::{Command, Deframer, ErrorCode, Reply, TagRecord};
+use tagtally_protocol::r2000::{Command, ErrorCode, R2000Format, Reply, TagRecord};
 
 use super::settings::R2000Settings;
 use super::setup::{round_command, setup_steps, SetupStep, StepOutcome};
-use crate::link_report::LinkReport;
-use crate::repeat_limiter::RepeatLimiter;
+use crate::serial_line::SerialLine;
 use crate::serial_session::{SerialSession, SessionAction};
-use crate::{DriverEvent, DriverOutput, Epc, Now, ReaderInfo, TagRead};
+use crate::{DriverEvent, Epc, Now, ReaderInfo, TagRead};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -42,19 +41,11 @@ pub struct R2000Session {
     settings: R2000Settings,
     steps: Vec<SetupStep>,
     round: Command,
-    deframer: Deframer,
-    link: LinkReport,
-    actions: VecDeque<SessionAction>,
+    line: SerialLine<R2000Format>,
     phase: Phase,
     firmware: Option<(u8, u8)>,
     /// Antennas (1-based) the module reported missing and no read has come from since.
     missing_antennas: BTreeSet<u8>,
-    /// Good frames whose payload did not decode.
-    undecodable: u64,
-    idle_at: Option<Instant>,
-    complaints: RepeatLimiter,
-    /// The latest `now` handed in, for bookkeeping deep inside a step.
-    last_now: Option<Instant>,
 }
 
 impl R2000Session {
@@ -62,23 +53,21 @@ impl R2000Session {
         Self {
             steps: setup_steps(&settings),
             round: round_command(&settings),
-            deframer: Deframer::new(settings.deframer_capacity),
-            link: LinkReport::new(settings.reader),
-            actions: VecDeque::new(),
+            line: SerialLine::new(
+                settings.reader,
+                settings.deframer_capacity,
+                settings.idle_gap,
+            ),
             phase: Phase::Disconnected,
             firmware: None,
             missing_antennas: BTreeSet::new(),
-            undecodable: 0,
-            idle_at: None,
-            complaints: RepeatLimiter::default(),
-            last_now: None,
             settings,
         }
     }
 
     /// Counters so far (reported downstream at most once a [`crate::COUNTERS_PERIOD`]).
     pub fn counters(&self) -> crate::DriverCounters {
-        self.link.counters()
+        self.line.counters()
     }
 
     /// Whether inventory rounds are running (or pausing between them).
@@ -89,50 +78,19 @@ impl R2000Session {
     fn send(&mut self, command: &Command) {
         let mut bytes = Vec::new();
         match command.encode(self.settings.address, &mut bytes) {
-            Ok(()) => self.actions.push_back(SessionAction::Send(bytes)),
+            Ok(()) => self.line.send(bytes),
             Err(error) => self.fail(&format!("cannot encode {command:?}: {error}")),
         }
     }
 
-    fn output(&mut self, output: DriverOutput) {
-        self.actions.push_back(SessionAction::Output(output));
-    }
-
-    fn event(&mut self, event: DriverEvent) {
-        self.output(DriverOutput::Event(event));
-    }
-
-    fn reader_error(&mut self, message: String, now: Instant) {
-        if self.complaints.allow(&message, now) {
-            let reader = self.link.reader();
-            self.event(DriverEvent::ReaderError { reader, message });
-        }
-    }
-
-    /// Brings the drop counters up to date (before any event that reports counters).
-    fn account_drops(&mut self) {
-        let Some(now) = self.last_now else {
-            return;
-        };
-        let stats = self.deframer.stats();
-        self.link.set_drops(
-            stats.bad_checksum
-                + stats.bad_length
-                + stats.abandoned_partial_frames
-                + self.undecodable,
-            stats.bytes_discarded,
-            now,
-        );
-    }
-
     /// Gives up on this link: say why, then reconnect.
     fn fail(&mut self, reason: &str) {
-        self.account_drops();
-        for output in self.link.down(reason) {
-            self.output(output);
-        }
+        self.line.fail(reason);
         self.phase = Phase::Disconnected;
-        self.actions.push_back(SessionAction::Reconnect);
+    }
+
+    fn is_closed(&self) -> bool {
+        matches!(self.phase, Phase::Disconnected | Phase::Stopped)
     }
 
     fn start_step(&mut self, step: usize, now: Instant) {
@@ -145,11 +103,8 @@ impl R2000Session {
                 };
             }
             None => {
-                self.complaints.clear();
                 let info = self.reader_info();
-                for output in self.link.up(info) {
-                    self.output(output);
-                }
+                self.line.report_up(info);
                 self.start_round(now);
             }
         }
@@ -182,39 +137,13 @@ impl R2000Session {
 
     fn drain_frames(&mut self, now: Now) {
         let mut reads = Vec::new();
-        loop {
-            let decoded = match self.deframer.next_frame() {
-                None => break,
-                Some(frame) => Reply::decode(frame),
-            };
-            match decoded {
-                Ok(reply) => self.on_reply(reply, now, &mut reads),
-                Err(_) => self.undecodable += 1,
-            }
-            if matches!(self.phase, Phase::Disconnected | Phase::Stopped) {
+        while let Some(reply) = self.line.next_frame(Reply::decode) {
+            self.on_reply(reply, now, &mut reads);
+            if self.is_closed() {
                 break;
             }
         }
-        if !reads.is_empty() {
-            // Reads go before whatever the frames after them caused (a stop, a link loss).
-            let position = self
-                .actions
-                .iter()
-                .position(|a| {
-                    matches!(a, SessionAction::Reconnect | SessionAction::Stopped)
-                        || matches!(
-                            a,
-                            SessionAction::Output(DriverOutput::Event(
-                                DriverEvent::LinkDown { .. }
-                            ))
-                        )
-                })
-                .unwrap_or(self.actions.len());
-            self.actions
-                .insert(position, SessionAction::Output(DriverOutput::Reads(reads)));
-        }
-        self.account_drops();
-        self.idle_at = (self.deframer.buffered() > 0).then(|| now.instant + self.settings.idle_gap);
+        self.line.end_drain(reads, now.instant);
     }
 
     fn on_reply(&mut self, reply: Reply, now: Now, reads: &mut Vec<TagRead>) {
@@ -246,7 +175,7 @@ impl R2000Session {
             }
             StepOutcome::Rejected(code) => {
                 let message = format!("{} rejected: {code}", current.name());
-                self.reader_error(message.clone(), now);
+                self.line.reader_error(message.clone(), now);
                 self.fail(&message);
             }
         }
@@ -262,20 +191,22 @@ impl R2000Session {
             Reply::AntennaMissing { antenna, code } => {
                 let antenna = antenna.saturating_add(1);
                 if self.missing_antennas.insert(antenna) {
-                    let reader = self.link.reader();
-                    self.event(DriverEvent::Antenna {
+                    let reader = self.line.reader();
+                    self.line.event(DriverEvent::Antenna {
                         reader,
                         antenna: u16::from(antenna),
                         connected: false,
                     });
-                    self.reader_error(format!("antenna {antenna}: {code}"), now.instant);
+                    self.line
+                        .reader_error(format!("antenna {antenna}: {code}"), now.instant);
                 }
             }
             Reply::Status { command, code } if in_round && command == self.round_code() => {
                 if code == ErrorCode::Success {
                     self.start_round(now.instant);
                 } else {
-                    self.reader_error(format!("inventory round failed: {code}"), now.instant);
+                    self.line
+                        .reader_error(format!("inventory round failed: {code}"), now.instant);
                     self.phase = Phase::Paused {
                         until: now.instant + self.settings.error_pause,
                     };
@@ -296,69 +227,53 @@ impl R2000Session {
 
     fn collect_read(&mut self, record: &TagRecord, now: Now, reads: &mut Vec<TagRead>) {
         let Some(epc) = Epc::from_slice(&record.epc) else {
-            self.undecodable += 1;
+            self.line.count_undecodable();
             return;
         };
         let antenna = record.antenna();
         if self.missing_antennas.remove(&antenna) {
-            let reader = self.link.reader();
-            self.event(DriverEvent::Antenna {
+            let reader = self.line.reader();
+            self.line.event(DriverEvent::Antenna {
                 reader,
                 antenna: u16::from(antenna),
                 connected: true,
             });
         }
-        self.link.add_reads(1, now.instant);
-        reads.push(TagRead {
-            reader: self.link.reader(),
-            antenna: u16::from(antenna),
-            epc,
-            rssi_cdbm: Some(record.rssi_dbm() * 100),
-            time: now.utc,
-        });
+        let rssi_cdbm = Some(record.rssi_dbm() * 100);
+        reads.push(self.line.tag_read(u16::from(antenna), epc, rssi_cdbm, now));
     }
 
     fn finish_stop(&mut self) {
-        self.account_drops();
-        for output in self.link.down("driver stopped") {
-            self.output(output);
-        }
+        self.line.finish_stop();
         self.phase = Phase::Stopped;
-        self.actions.push_back(SessionAction::Stopped);
     }
 }
 
 impl SerialSession for R2000Session {
     fn on_connected(&mut self, now: Now) {
-        self.last_now = Some(now.instant);
-        self.deframer.clear();
+        self.line.on_connected(now.instant);
         self.firmware = None;
-        self.idle_at = None;
         self.start_step(0, now.instant);
     }
 
     fn on_bytes(&mut self, mut bytes: &[u8], now: Now) {
-        self.last_now = Some(now.instant);
+        self.line.note_now(now.instant);
         while !bytes.is_empty() {
-            let taken = self.deframer.push(bytes);
+            let taken = self.line.push(bytes);
             bytes = &bytes[taken..];
             self.drain_frames(now);
-            if matches!(self.phase, Phase::Disconnected | Phase::Stopped) {
+            if self.is_closed() {
                 return;
             }
         }
     }
 
     fn on_timer(&mut self, now: Now) {
-        self.last_now = Some(now.instant);
-        if self.idle_at.is_some_and(|at| at <= now.instant) {
-            self.idle_at = None;
-            self.deframer.on_idle();
+        self.line.note_now(now.instant);
+        if self.line.take_idle(now.instant) {
             self.drain_frames(now);
         }
-        if let Some(output) = self.link.on_timer(now.instant) {
-            self.output(output);
-        }
+        self.line.on_timer(now.instant);
         match self.phase {
             Phase::Setup { step, deadline } if deadline <= now.instant => {
                 let name = self.steps.get(step).map_or("setup", |s| s.name());
@@ -378,18 +293,12 @@ impl SerialSession for R2000Session {
     }
 
     fn on_link_lost(&mut self, reason: &str, now: Now) {
-        self.last_now = Some(now.instant);
-        self.account_drops();
-        for output in self.link.down(reason) {
-            self.output(output);
-        }
+        self.line.on_link_lost(reason, now.instant);
         self.phase = Phase::Disconnected;
-        self.deframer.clear();
-        self.idle_at = None;
     }
 
     fn stop(&mut self, now: Now) {
-        self.last_now = Some(now.instant);
+        self.line.note_now(now.instant);
         match self.phase {
             // 0x89/0x8A end on their own after the round: just don't start another.
             Phase::Round { deadline } => {
@@ -410,13 +319,10 @@ impl SerialSession for R2000Session {
             Phase::Paused { until } => Some(until),
             Phase::Disconnected | Phase::Stopped => None,
         };
-        [phase, self.idle_at, self.link.deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        self.line.next_deadline(phase)
     }
 
     fn poll_action(&mut self) -> Option<SessionAction> {
-        self.actions.pop_front()
+        self.line.poll_action()
     }
 }

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use tagtally_config::{Reader, ReaderLink, Region, SerialFamily};
+use tagtally_config::{Reader, Region, SerialFamily};
 use tagtally_protocol::r2000::BROADCAST_ADDRESS;
 
+use crate::serial_config::{antenna_ports, serial_link};
 use crate::{ReaderId, SettingsError};
 
 /// Fast-switch inventory (0x8A) has four antenna slots.
@@ -90,36 +91,13 @@ impl R2000Settings {
 
     /// Settings for a configured `kind = "r2000"` reader.
     pub fn from_config(reader: ReaderId, config: &Reader) -> Result<Self, SettingsError> {
-        let wrong_family = || SettingsError::WrongFamily {
-            reader: config.name.clone(),
-            family: "R2000",
-        };
-        let ReaderLink::Serial(link) = &config.link else {
-            return Err(wrong_family());
-        };
-        if link.family != SerialFamily::R2000 {
-            return Err(wrong_family());
-        }
+        let link = serial_link(config, SerialFamily::R2000, "R2000")?;
         let max = if config.antennas.len() > 1 {
             MAX_SWITCHED_ANTENNA
         } else {
             MAX_SINGLE_ANTENNA
         };
-        let antennas = config
-            .antennas
-            .keys()
-            .map(|&antenna| {
-                u8::try_from(antenna)
-                    .ok()
-                    .filter(|&port| (1..=max).contains(&u16::from(port)))
-                    .ok_or_else(|| SettingsError::AntennaOutOfRange {
-                        reader: config.name.clone(),
-                        family: "R2000",
-                        antenna,
-                        max,
-                    })
-            })
-            .collect::<Result<Vec<u8>, _>>()?;
+        let antennas = antenna_ports(config, "R2000", max)?;
         let mut settings = Self::new(reader, antennas);
         if let Some(region) = link.region {
             settings.band =

@@ -1,19 +1,17 @@
 //! The sans-IO ThingMagic session: setup, continuous reading, silence detection and graceful
 //! stop, driven by bytes and an explicit `now` (see [`SerialSession`]).
 
-use std::collections::VecDeque;
 use std::time::Instant;
 
 use tagtally_protocol::thingmagic::{
-    Command, Model, Response, ResponseDeframer, StatusWord, TagReadRecord, VersionInfo,
+    Command, Model, ModuleToHost, Response, StatusWord, TagReadRecord, VersionInfo,
 };
 
 use super::settings::ThingMagicSettings;
 use super::setup::{setup_steps, SetupStep, StepOutcome};
-use crate::link_report::LinkReport;
-use crate::repeat_limiter::RepeatLimiter;
+use crate::serial_line::SerialLine;
 use crate::serial_session::{SerialSession, SessionAction};
-use crate::{DriverEvent, DriverOutput, Epc, Now, ReaderInfo, TagRead};
+use crate::{Epc, Now, ReaderInfo, TagRead};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -40,33 +38,22 @@ enum Phase {
 pub struct ThingMagicSession {
     settings: ThingMagicSettings,
     steps: Vec<SetupStep>,
-    deframer: ResponseDeframer,
-    link: LinkReport,
-    actions: VecDeque<SessionAction>,
+    line: SerialLine<ModuleToHost>,
     phase: Phase,
     version: Option<VersionInfo>,
-    /// Good frames whose payload did not decode.
-    undecodable: u64,
-    /// When a partial frame sits in the deframer and the line went quiet, it may look past it.
-    idle_at: Option<Instant>,
-    complaints: RepeatLimiter,
-    /// The latest `now` handed in, for bookkeeping deep inside a step.
-    last_now: Option<Instant>,
 }
 
 impl ThingMagicSession {
     pub fn new(settings: ThingMagicSettings) -> Self {
         Self {
             steps: setup_steps(&settings),
-            deframer: ResponseDeframer::new(settings.deframer_capacity),
-            link: LinkReport::new(settings.reader),
-            actions: VecDeque::new(),
+            line: SerialLine::new(
+                settings.reader,
+                settings.deframer_capacity,
+                settings.idle_gap,
+            ),
             phase: Phase::Disconnected,
             version: None,
-            undecodable: 0,
-            idle_at: None,
-            complaints: RepeatLimiter::default(),
-            last_now: None,
             settings,
         }
     }
@@ -78,7 +65,7 @@ impl ThingMagicSession {
 
     /// Counters so far (reported downstream at most once a [`crate::COUNTERS_PERIOD`]).
     pub fn counters(&self) -> crate::DriverCounters {
-        self.link.counters()
+        self.line.counters()
     }
 
     /// Whether tags are being read.
@@ -91,45 +78,19 @@ impl ThingMagicSession {
         // Every command the session builds fits a frame; a failure would be a bug in the
         // settings checks, reported rather than panicking.
         match command.encode(&mut bytes) {
-            Ok(()) => self.actions.push_back(SessionAction::Send(bytes)),
+            Ok(()) => self.line.send(bytes),
             Err(error) => self.fail(&format!("cannot encode {command:?}: {error}")),
         }
     }
 
-    fn output(&mut self, output: DriverOutput) {
-        self.actions.push_back(SessionAction::Output(output));
-    }
-
-    fn reader_error(&mut self, message: String, now: Instant) {
-        if self.complaints.allow(&message, now) {
-            self.output(DriverOutput::Event(DriverEvent::ReaderError {
-                reader: self.link.reader(),
-                message,
-            }));
-        }
-    }
-
-    /// Brings the drop counters up to date (before any event that reports counters).
-    fn account_drops(&mut self) {
-        let Some(now) = self.last_now else {
-            return;
-        };
-        let stats = self.deframer.stats();
-        self.link.set_drops(
-            stats.bad_checksum + stats.abandoned_partial_frames + self.undecodable,
-            stats.bytes_discarded,
-            now,
-        );
-    }
-
     /// Gives up on this link: say why, then reconnect.
     fn fail(&mut self, reason: &str) {
-        self.account_drops();
-        for output in self.link.down(reason) {
-            self.output(output);
-        }
+        self.line.fail(reason);
         self.phase = Phase::Disconnected;
-        self.actions.push_back(SessionAction::Reconnect);
+    }
+
+    fn is_closed(&self) -> bool {
+        matches!(self.phase, Phase::Disconnected | Phase::Stopped)
     }
 
     fn start_step(&mut self, step: usize, now: Instant) {
@@ -150,11 +111,8 @@ impl ThingMagicSession {
             return;
         }
         self.phase = Phase::Streaming { last_frame: now };
-        self.complaints.clear();
         let info = self.reader_info();
-        for output in self.link.up(info) {
-            self.output(output);
-        }
+        self.line.report_up(info);
     }
 
     fn reader_info(&self) -> ReaderInfo {
@@ -185,39 +143,13 @@ impl ThingMagicSession {
     /// Pulls every complete frame out of the deframer and acts on it; reads go out as one batch.
     fn drain_frames(&mut self, now: Now) {
         let mut reads = Vec::new();
-        loop {
-            let decoded = match self.deframer.next_frame() {
-                None => break,
-                Some(frame) => Response::decode(frame),
-            };
-            match decoded {
-                Ok(response) => self.on_response(response, now, &mut reads),
-                Err(_) => self.undecodable += 1,
-            }
-            if self.phase == Phase::Disconnected || self.phase == Phase::Stopped {
+        while let Some(response) = self.line.next_frame(Response::decode) {
+            self.on_response(response, now, &mut reads);
+            if self.is_closed() {
                 break;
             }
         }
-        if !reads.is_empty() {
-            // Reads go before whatever the frames after them caused (a stop, a link loss).
-            let position = self
-                .actions
-                .iter()
-                .position(|a| {
-                    matches!(a, SessionAction::Reconnect | SessionAction::Stopped)
-                        || matches!(
-                            a,
-                            SessionAction::Output(DriverOutput::Event(
-                                DriverEvent::LinkDown { .. }
-                            ))
-                        )
-                })
-                .unwrap_or(self.actions.len());
-            self.actions
-                .insert(position, SessionAction::Output(DriverOutput::Reads(reads)));
-        }
-        self.account_drops();
-        self.idle_at = (self.deframer.buffered() > 0).then(|| now.instant + self.settings.idle_gap);
+        self.line.end_drain(reads, now.instant);
     }
 
     fn on_response(&mut self, response: Response, now: Now, reads: &mut Vec<TagRead>) {
@@ -253,7 +185,7 @@ impl ThingMagicSession {
             StepOutcome::Rejected(_) if current.optional() => self.finish_step(step, now),
             StepOutcome::Rejected(status) => {
                 let message = format!("{} rejected: {status}", current.name());
-                self.reader_error(message.clone(), now);
+                self.line.reader_error(message.clone(), now);
                 self.fail(&message);
             }
         }
@@ -264,13 +196,14 @@ impl ThingMagicSession {
             Response::TagRead(record) => self.collect_read(&record, now, reads),
             Response::StreamStatus(StatusWord::NoTagsFound | StatusWord::Ok) => {}
             Response::StreamStatus(status) => {
-                self.reader_error(
+                self.line.reader_error(
                     format!("module status while reading: {status}"),
                     now.instant,
                 );
             }
             Response::Rejected { opcode, status } => {
-                self.reader_error(format!("{opcode:?} rejected: {status}"), now.instant);
+                self.line
+                    .reader_error(format!("{opcode:?} rejected: {status}"), now.instant);
             }
             Response::ContinuousReadStopped => {
                 self.fail("the module stopped reading on its own");
@@ -285,7 +218,7 @@ impl ThingMagicSession {
         // A tag CRC that does not match means bytes were damaged before the module framed them.
         let Some(epc) = Epc::from_slice(&record.tag.epc).filter(|_| record.tag.crc_matches())
         else {
-            self.undecodable += 1;
+            self.line.count_undecodable();
             return;
         };
         let antenna = record
@@ -295,57 +228,41 @@ impl ThingMagicSession {
             .filter(|&tx| tx != 0)
             .or_else(|| self.settings.antennas.first().copied())
             .unwrap_or(1);
-        self.link.add_reads(1, now.instant);
-        reads.push(TagRead {
-            reader: self.link.reader(),
-            antenna: u16::from(antenna),
-            epc,
-            rssi_cdbm: record.metadata.rssi_dbm.map(|dbm| i16::from(dbm) * 100),
-            time: now.utc,
-        });
+        let rssi_cdbm = record.metadata.rssi_dbm.map(|dbm| i16::from(dbm) * 100);
+        reads.push(self.line.tag_read(u16::from(antenna), epc, rssi_cdbm, now));
     }
 
     fn finish_stop(&mut self) {
-        self.account_drops();
-        for output in self.link.down("driver stopped") {
-            self.output(output);
-        }
+        self.line.finish_stop();
         self.phase = Phase::Stopped;
-        self.actions.push_back(SessionAction::Stopped);
     }
 }
 
 impl SerialSession for ThingMagicSession {
     fn on_connected(&mut self, now: Now) {
-        self.last_now = Some(now.instant);
-        self.deframer.clear();
+        self.line.on_connected(now.instant);
         self.version = None;
-        self.idle_at = None;
         self.start_step(0, now.instant);
     }
 
     fn on_bytes(&mut self, mut bytes: &[u8], now: Now) {
-        self.last_now = Some(now.instant);
+        self.line.note_now(now.instant);
         while !bytes.is_empty() {
-            let taken = self.deframer.push(bytes);
+            let taken = self.line.push(bytes);
             bytes = &bytes[taken..];
             self.drain_frames(now);
-            if matches!(self.phase, Phase::Disconnected | Phase::Stopped) {
+            if self.is_closed() {
                 return;
             }
         }
     }
 
     fn on_timer(&mut self, now: Now) {
-        self.last_now = Some(now.instant);
-        if self.idle_at.is_some_and(|at| at <= now.instant) {
-            self.idle_at = None;
-            self.deframer.on_idle();
+        self.line.note_now(now.instant);
+        if self.line.take_idle(now.instant) {
             self.drain_frames(now);
         }
-        if let Some(output) = self.link.on_timer(now.instant) {
-            self.output(output);
-        }
+        self.line.on_timer(now.instant);
         match self.phase {
             Phase::Setup { step, deadline } if deadline <= now.instant => {
                 let Some(&current) = self.steps.get(step) else {
@@ -376,18 +293,12 @@ impl SerialSession for ThingMagicSession {
     }
 
     fn on_link_lost(&mut self, reason: &str, now: Now) {
-        self.last_now = Some(now.instant);
-        self.account_drops();
-        for output in self.link.down(reason) {
-            self.output(output);
-        }
+        self.line.on_link_lost(reason, now.instant);
         self.phase = Phase::Disconnected;
-        self.deframer.clear();
-        self.idle_at = None;
     }
 
     fn stop(&mut self, now: Now) {
-        self.last_now = Some(now.instant);
+        self.line.note_now(now.instant);
         match self.phase {
             Phase::Setup { .. } | Phase::Streaming { .. } => {
                 self.send(&Command::StopContinuousRead);
@@ -406,13 +317,10 @@ impl SerialSession for ThingMagicSession {
             Phase::Streaming { last_frame } => Some(last_frame + self.settings.silence_limit),
             Phase::Disconnected | Phase::Stopped => None,
         };
-        [phase, self.idle_at, self.link.deadline()]
-            .into_iter()
-            .flatten()
-            .min()
+        self.line.next_deadline(phase)
     }
 
     fn poll_action(&mut self) -> Option<SessionAction> {
-        self.actions.pop_front()
+        self.line.poll_action()
     }
 }

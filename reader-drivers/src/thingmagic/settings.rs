@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
-use tagtally_config::{Reader, ReaderLink, Region, SerialFamily};
+use tagtally_config::{Reader, Region, SerialFamily};
 use tagtally_protocol::thingmagic::ContinuousReadPlan;
 
+use crate::serial_config::{antenna_ports, serial_link};
 use crate::{ReaderId, SettingsError};
 
 /// Antenna ports are one nibble each in the protocol.
@@ -72,27 +73,8 @@ impl ThingMagicSettings {
 
     /// Settings for a configured `kind = "thingmagic"` reader.
     pub fn from_config(reader: ReaderId, config: &Reader) -> Result<Self, SettingsError> {
-        let ReaderLink::Serial(link) = &config.link else {
-            return Err(wrong_family(config));
-        };
-        if link.family != SerialFamily::ThingMagic {
-            return Err(wrong_family(config));
-        }
-        let antennas = config
-            .antennas
-            .keys()
-            .map(|&antenna| {
-                u8::try_from(antenna)
-                    .ok()
-                    .filter(|&port| (1..=MAX_ANTENNA).contains(&u16::from(port)))
-                    .ok_or_else(|| SettingsError::AntennaOutOfRange {
-                        reader: config.name.clone(),
-                        family: "ThingMagic",
-                        antenna,
-                        max: MAX_ANTENNA,
-                    })
-            })
-            .collect::<Result<Vec<u8>, _>>()?;
+        let link = serial_link(config, SerialFamily::ThingMagic, "ThingMagic")?;
+        let antennas = antenna_ports(config, "ThingMagic", MAX_ANTENNA)?;
         let mut settings = Self::new(reader, antennas);
         settings.region = link.region;
         // The config bounds power to -10..=40 dBm, so centi-dBm always fits an i16.
@@ -101,12 +83,5 @@ impl ThingMagicSettings {
             .map(|dbm| (dbm * 100.0).round().clamp(-32768.0, 32767.0) as i16);
         settings.gen2_session = config.session;
         Ok(settings)
-    }
-}
-
-fn wrong_family(config: &Reader) -> SettingsError {
-    SettingsError::WrongFamily {
-        reader: config.name.clone(),
-        family: "ThingMagic",
     }
 }

@@ -2,12 +2,18 @@
 //! reports, with bounded timeouts instead of sleeps.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::time::Duration;
 
+use tagtally_config::SerialPort;
 use tagtally_reader_drivers::backoff::Backoff;
 use tagtally_reader_drivers::connect::Connect;
 use tagtally_reader_drivers::serial_driver::{run_serial_driver, DriverExit, DriverTiming};
+use tagtally_reader_drivers::serial_port::SerialConnector;
 use tagtally_reader_drivers::serial_session::SerialSession;
+use tagtally_reader_drivers::sim::{
+    EmulatedModule, Scenario, SerialListen, SerialSim, SerialSimOptions,
+};
 use tagtally_reader_drivers::{DriverCounters, DriverEvent, DriverOutput, TagRead};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -161,4 +167,48 @@ pub async fn bounded<F: Future<Output = ()>>(body: F) {
     tokio::time::timeout(Duration::from_secs(60), body)
         .await
         .expect("test finished within a minute");
+}
+
+/// Whether `epc` was read at least once.
+pub fn has_epc(driver: &DriverUnderTest, epc: &str) -> bool {
+    driver.reads.iter().any(|r| r.epc.to_string() == epc)
+}
+
+/// An emulated module on a real pseudo-terminal and a driver task reading it.
+pub struct Bench {
+    pub sim: SerialSim,
+    pub driver: DriverUnderTest,
+    _dir: tempfile::TempDir,
+}
+
+impl Bench {
+    /// Starts `module` playing `scenario` on a pty linked at `tty` in a fresh temp dir (replugged
+    /// 300 ms after an unplug), then a driver running `session` on that path at 115200 baud.
+    pub async fn on_pty<M, S>(module: M, scenario: &Scenario, tty: &str, session: S) -> Self
+    where
+        M: EmulatedModule + 'static,
+        S: SerialSession + Send + 'static,
+    {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let link: PathBuf = dir.path().join(tty);
+        let sim = SerialSim::start(
+            module,
+            scenario,
+            SerialListen::Pty {
+                link: Some(link.clone()),
+            },
+            SerialSimOptions {
+                replug_after: Duration::from_millis(300),
+            },
+        )
+        .await
+        .expect("emulator starts");
+        let connector = SerialConnector::new(SerialPort::Device(link), 115_200);
+        let driver = DriverUnderTest::start(session, connector);
+        Bench {
+            sim,
+            driver,
+            _dir: dir,
+        }
+    }
 }
