@@ -148,6 +148,35 @@ fn ack_removes_exactly_one_delta() {
 }
 
 #[test]
+fn a_burst_of_acks_leaves_together_and_survives_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DATABASE_FILE);
+    {
+        let store = Store::open(&path, options(1 << 20)).unwrap().store;
+        for n in 1..=5 {
+            store
+                .commit(&arrival(n, "floor", "A", u32::from(n)))
+                .unwrap();
+        }
+        let before = store.outbox_stats();
+        // 2 twice and 99 never existed: only the three real, unacked seqs count.
+        assert_eq!(store.ack_all(&[2, 4, 2, 99, 5]).unwrap(), 3);
+        assert_eq!(store.ack_all(&[2, 4]).unwrap(), 0, "acked before");
+        assert_eq!(seqs(&store), vec![1, 3]);
+        let after = store.outbox_stats();
+        assert_eq!(after.deltas, 2);
+        assert!(after.bytes < before.bytes && after.bytes > 0);
+    }
+    let reopened = Store::open(&path, options(1 << 20)).unwrap().store;
+    assert_eq!(
+        seqs(&reopened),
+        vec![1, 3],
+        "the burst was committed durably"
+    );
+    assert_eq!(reopened.outbox_stats().deltas, 2);
+}
+
+#[test]
 fn a_flush_that_changes_no_count_uses_no_seq() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(DATABASE_FILE);

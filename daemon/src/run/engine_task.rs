@@ -175,9 +175,7 @@ impl EngineTask {
         let resync = self.resync_snapshot;
         let last = seqs.last().copied();
         let cleared = blocking(move || {
-            for seq in seqs {
-                store.ack(seq)?;
-            }
+            store.ack_all(&seqs)?;
             // The snapshot was published before any delta committed after it (retained messages go
             // first on the one connection), so a later delta's PUBACK means the broker has it too.
             match (resync, last) {
