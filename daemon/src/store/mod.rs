@@ -25,7 +25,8 @@
 //!   serialises the delta message once with the next seq, appends it to `outbox` and advances `next_seq`.
 //!   Only after that transaction committed does the caller get the message to hand to the uplink. A flush
 //!   whose counts did not change (tags swapped places) writes tag state and uses no seq.
-//! * **The uplink** ([`Store::ack`]): deletes `outbox[seq]` when the broker's PUBACK for that seq arrived.
+//! * **The uplink** ([`Store::ack`], [`Store::ack_all`] for a burst in one transaction): deletes
+//!   `outbox[seq]` when the broker's PUBACK for that seq arrived.
 //!   That is what *acknowledged* means: the broker has the message; nothing else deletes a delta, except
 //!   folding.
 //! * **Folding** (inside [`Store::commit`]): when appending would take `outbox_bytes` over the bound, the
