@@ -1,1 +1,65 @@
-//! Cross-crate scenario tests: emulated stores, a broker and the real `tagtally` binary (see `tests/`).
+//! The acceptance rig of tagtally (issue 7): emulated stores with a known ground truth, an MQTT broker
+//! that can go down, the real `tagtally` binary as a child process, and an HQ recorder that keeps
+//! every message and replays it independently of the daemon's own code.
+//!
+//! The scenarios live in `tests/` (one file per scenario, so they run one after another and never
+//! compete for the machine's two cores). Each asserts the promise of SPEC §3 and §7: `stock` equals
+//! the ground truth exactly, the retained snapshot plus later deltas replay to the same counts, no seq
+//! gap, any redelivered seq byte-identical, the epoch never changes.
+//!
+//! | module | what |
+//! |---|---|
+//! | `binary` | the `tagtally` executable under test (built on first use) |
+//! | `wait` | bounded polling of conditions |
+//! | `broker` | an embedded rumqttd and a gate to take it "down" |
+//! | `recorder` | the HQ subscriber recording every message |
+//! | `replay` | checks a recording: chain, dedup, replay to counts |
+//! | `daemon` | `tagtally run` as a child, its CLI, SIGKILL/SIGTERM |
+//! | `store` | the emulated store: readers, zones, tags over time, the ground truth |
+//! | `verdict` | stock = truth, HQ replay = stock |
+//! | `gs1` | SGTIN-96 EPCs and their GTIN-14, computed independently of the daemon |
+
+pub mod binary;
+pub mod broker;
+pub mod daemon;
+pub mod gs1;
+pub mod recorder;
+pub mod replay;
+pub mod store;
+pub mod verdict;
+pub mod wait;
+
+/// (zone, sku) → count: the shape of every stock comparison.
+pub type Counts = std::collections::BTreeMap<(String, String), u64>;
+
+/// A fresh directory for one scenario (state, socket, pty links, the daemon's log), removed at the
+/// end. With `TAGTALLY_KEEP_SCENARIO=1` it is kept and its path printed, for post-mortems.
+#[derive(Debug)]
+pub struct ScenarioDir {
+    path: std::path::PathBuf,
+    _removed_on_drop: Option<tempfile::TempDir>,
+}
+
+impl ScenarioDir {
+    pub fn new(name: &str) -> ScenarioDir {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("tagtally-{name}-"))
+            .tempdir()
+            .expect("create a scenario dir");
+        if std::env::var_os("TAGTALLY_KEEP_SCENARIO").is_some() {
+            eprintln!("scenario dir (kept): {}", dir.path().display());
+            return ScenarioDir {
+                path: dir.keep(),
+                _removed_on_drop: None,
+            };
+        }
+        ScenarioDir {
+            path: dir.path().to_owned(),
+            _removed_on_drop: Some(dir),
+        }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}

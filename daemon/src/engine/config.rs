@@ -17,7 +17,7 @@ pub struct PresenceParams {
     /// How long another zone must hold a clear lead before a tag moves there.
     pub move_hysteresis: Duration,
     /// How much stronger (hundredths of a dB) this zone's peak must be to lead another zone that
-    /// reads the tag as often (config `rssi-margin-db`).
+    /// reads the tag about as often (config `rssi-margin-db`).
     pub rssi_margin_cdbm: i32,
 }
 

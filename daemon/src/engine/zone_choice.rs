@@ -6,9 +6,13 @@
 //! over the last one to two slots, in O(1) memory and without per-read timestamps.
 //!
 //! A challenger zone *leads* the tag's current zone when, over that window, it read the tag at least its own
-//! `arrive-reads` times (a stray read never moves stock) and either read it at least twice as often, or at
-//! least as often with a peak stronger by at least its `rssi-margin-db` (default [`CLEAR_RSSI_MARGIN_CDBM`]). Two antennas that see a tag about
-//! equally never lead each other, so a tag between them stays where it is. The tag moves once the same
+//! `arrive-reads` times (a stray read never moves stock) and either read it at least twice as often, or
+//! about as often — at least [`COMPARABLE_READS`] as often — with a peak stronger by at least its
+//! `rssi-margin-db` (default [`CLEAR_RSSI_MARGIN_CDBM`]). "About as often" matters: two antennas that both
+//! read a tag every round differ by a read or two in any window, depending on which answered first in a
+//! round and where the slot boundary fell, and a lead that such a blip breaks would restart the
+//! hysteresis again and again — the tag would stay in the wrong zone for minutes. Two antennas that see a
+//! tag about equally strong never lead each other, so a tag between them stays where it is. The tag moves once the same
 //! challenger has led at every read of the tag for the challenger's `move-hysteresis`. A zone whose readers
 //! are all down cannot defend its tags, and a move out of it would be a departure for lack of reads in
 //! disguise, so nothing leads a tag out of an uncovered zone.
@@ -19,6 +23,9 @@ pub const MIN_SLOT_MICROS: u64 = 100_000;
 /// The default of how much stronger (in hundredths of a dB) a challenger's peak must be to count as
 /// clearly stronger; each zone may set its own (`rssi-margin-db`).
 pub const CLEAR_RSSI_MARGIN_CDBM: i32 = 600;
+
+/// "About as often" for a clearly stronger challenger: at least 3/4 of the home zone's reads.
+pub const COMPARABLE_READS: (u32, u32) = (3, 4);
 
 /// Marks "no RSSI seen" in the packed peak fields (no reader reports -327.68 dBm).
 const NO_RSSI: i16 = i16::MIN;
@@ -122,7 +129,7 @@ impl WindowStat {
 pub struct LeadRule {
     /// Reads the challenger needs in the window before it can lead at all.
     pub arrive_reads: u16,
-    /// How much stronger its peak must be (hundredths of a dB) when it reads the tag only as often.
+    /// How much stronger its peak must be (hundredths of a dB) when it reads the tag only about as often.
     pub rssi_margin_cdbm: i32,
 }
 
@@ -137,7 +144,8 @@ pub fn leads(challenger: Window, home: Window, rule: LeadRule) -> bool {
     }
     match (challenger.peak_cdbm, home.peak_cdbm) {
         (Some(c), Some(h)) => {
-            challenger.reads >= home.reads
+            u64::from(challenger.reads) * u64::from(COMPARABLE_READS.1)
+                >= u64::from(home.reads) * u64::from(COMPARABLE_READS.0)
                 && i32::from(c) >= i32::from(h).saturating_add(rule.rssi_margin_cdbm)
         }
         _ => false,
@@ -298,9 +306,14 @@ mod tests {
         assert!(leads(w(5, Some(-5000)), w(5, Some(-5600)), rule(2)));
         assert!(!leads(w(5, Some(-5000)), w(5, Some(-5599)), rule(2)));
         assert!(
-            !leads(w(4, Some(-4000)), w(5, Some(-7000)), rule(2)),
-            "stronger but less often"
+            !leads(w(3, Some(-4000)), w(5, Some(-7000)), rule(2)),
+            "stronger but clearly less often"
         );
+        assert!(
+            leads(w(9, Some(-5000)), w(10, Some(-7000)), rule(2)),
+            "both read it every round: one read less is a blip, not a lost lead"
+        );
+        assert!(leads(w(3, Some(-5000)), w(4, Some(-7000)), rule(2)));
     }
 
     #[test]

@@ -59,6 +59,9 @@
 //!   default 1): the next ADD_ROSPEC requests are refused (LLRP only).
 //! * `corrupt-frame` (`count`, default 1): the next frames are corrupted inside; their length
 //!   stays right, so an LLRP client drops just that message and a serial client sees a bad CRC.
+//! * `line-noise` (`probability`, 0 to 1): from then on each frame on a serial line is damaged (as by
+//!   `corrupt-frame`) with that probability — a noisy cable; 0 makes the line clean again. TCP has
+//!   its own checksums: LLRP emulators ignore it.
 //! * `junk-bytes` (`bytes`, default 16): that many junk bytes are spliced between two frames.
 //! * `antenna-event` (`antenna`, `connected`): an antenna is reported (dis)connected; a
 //!   disconnected antenna reads nothing until reconnected.
@@ -321,6 +324,10 @@ pub enum Fault {
     },
     CorruptFrame {
         count: u32,
+    },
+    /// Each frame damaged with probability `per_million` / 1 000 000.
+    LineNoise {
+        per_million: u32,
     },
     JunkBytes {
         bytes: usize,
@@ -664,6 +671,7 @@ struct RawFault {
     description: Option<String>,
     times: Option<u32>,
     count: Option<u32>,
+    probability: Option<f64>,
     bytes: Option<usize>,
     antenna: Option<u16>,
     connected: Option<bool>,
@@ -677,6 +685,7 @@ enum FaultKind {
     GoSilent,
     RejectAddRospec,
     CorruptFrame,
+    LineNoise,
     JunkBytes,
     AntennaEvent,
     ReaderException,
@@ -707,6 +716,19 @@ impl<'de> Deserialize<'de> for FaultSpec {
             FaultKind::CorruptFrame => Fault::CorruptFrame {
                 count: raw.count.unwrap_or(1),
             },
+            FaultKind::LineNoise => {
+                let probability = raw
+                    .probability
+                    .ok_or_else(|| missing("probability", "line-noise"))?;
+                if !(0.0..=1.0).contains(&probability) {
+                    return Err(de::Error::custom(format!(
+                        "line-noise `probability` {probability} is not in 0..=1"
+                    )));
+                }
+                Fault::LineNoise {
+                    per_million: (probability * 1e6).round() as u32,
+                }
+            }
             FaultKind::JunkBytes => {
                 let bytes = raw.bytes.unwrap_or(16);
                 if bytes == 0 || bytes > MAX_JUNK_BYTES {
@@ -940,6 +962,19 @@ description = "bad antenna"
     }
 
     #[test]
+    fn line_noise_is_a_probability_per_frame() {
+        let s =
+            Scenario::parse("[[fault]]\nat = \"0s\"\nkind = \"line-noise\"\nprobability = 0.03")
+                .expect("valid");
+        assert_eq!(
+            s.faults[0].fault,
+            Fault::LineNoise {
+                per_million: 30_000
+            }
+        );
+    }
+
+    #[test]
     fn mistakes_are_named() {
         let cases = [
             ("bogus = 1", "unknown field"),
@@ -971,6 +1006,14 @@ description = "bad antenna"
                 "cannot fit",
             ),
             ("[inventory]\nread-rate = 0.0", "read-rate 0"),
+            (
+                "[[fault]]\nat = \"1s\"\nkind = \"line-noise\"",
+                "needs `probability`",
+            ),
+            (
+                "[[fault]]\nat = \"1s\"\nkind = \"line-noise\"\nprobability = 1.5",
+                "probability` 1.5",
+            ),
         ];
         for (text, expected) in cases {
             let err = Scenario::parse(text).expect_err(text).to_string();

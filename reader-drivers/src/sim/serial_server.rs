@@ -167,6 +167,7 @@ impl SerialSim {
             silent_until: None,
             replug_at: None,
             corrupt_next: 0,
+            line_noise: 0,
             junk_next: 0,
             rng: SimRng::new(scenario.seed ^ 0x5EED),
             endpoint: endpoint_tx,
@@ -276,6 +277,8 @@ struct Server<M> {
     silent_until: Option<Instant>,
     replug_at: Option<Instant>,
     corrupt_next: u32,
+    /// Frames per million damaged at random (`line-noise`).
+    line_noise: u32,
     junk_next: usize,
     rng: SimRng,
     endpoint: watch::Sender<SimEndpoint>,
@@ -369,6 +372,7 @@ impl<M: EmulatedModule> Server<M> {
             Fault::CorruptFrame { count } => {
                 self.corrupt_next = self.corrupt_next.saturating_add(count);
             }
+            Fault::LineNoise { per_million } => self.line_noise = per_million,
             Fault::JunkBytes { bytes } => {
                 self.junk_next = (self.junk_next + bytes).min(MAX_PENDING_JUNK);
             }
@@ -444,8 +448,10 @@ impl<M: EmulatedModule> Server<M> {
                 self.junk_next = 0;
             }
             stats.frames += 1;
-            if self.corrupt_next > 0 && frame.len() > 4 {
-                self.corrupt_next -= 1;
+            let noise =
+                self.line_noise > 0 && self.rng.next_u64() % 1_000_000 < u64::from(self.line_noise);
+            if (self.corrupt_next > 0 || noise) && frame.len() > 4 {
+                self.corrupt_next = self.corrupt_next.saturating_sub(u32::from(!noise));
                 let middle = frame.len() / 2;
                 frame[middle] ^= 0x5A;
                 stats.frames_corrupted += 1;

@@ -68,7 +68,8 @@ impl TagField {
     }
 
     /// Runs one inventory round at `elapsed` since start over the antennas `active` admits,
-    /// appending what was read to `out` (antenna by antenna, as a reader cycles its ports).
+    /// appending what was read to `out` in a seeded random order: Gen2 tags answer in random
+    /// slots, so no tag is always first (a fault that damages "the next frame" hits any tag).
     pub fn round(
         &mut self,
         elapsed: Duration,
@@ -76,6 +77,7 @@ impl TagField {
         out: &mut Vec<SimRead>,
     ) {
         let t = self.scenario_time(elapsed);
+        let first = out.len();
         for &(epc, presence) in &self.tags {
             let Some(p) = self.presences.get(presence) else {
                 continue;
@@ -102,6 +104,12 @@ impl TagField {
                     rssi_cdbm: cdbm,
                 });
             }
+        }
+        // Fisher–Yates over this round's reads.
+        let round = &mut out[first..];
+        for i in (1..round.len()).rev() {
+            let j = (self.rng.next_u64() % (i as u64 + 1)) as usize;
+            round.swap(i, j);
         }
     }
 }

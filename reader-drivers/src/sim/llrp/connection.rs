@@ -566,6 +566,8 @@ impl Connection {
                 }
                 // Handled by the emulator's state, not the connection.
                 Fault::RejectAddRospec { .. } => {}
+                // A serial-line fault: TCP's own checksums keep LLRP frames whole.
+                Fault::LineNoise { .. } => {}
             },
         }
         if self.silent_until.is_some() {

@@ -1,0 +1,70 @@
+//! The end of every scenario: the daemon's stock equals the ground truth exactly, and what HQ
+//! recorded replays to the same counts at the same seq, in the same epoch.
+
+use std::time::Duration;
+
+use crate::daemon::Daemon;
+use crate::recorder::Recorder;
+use crate::replay::{replay, Replay};
+use crate::{wait, Counts};
+
+/// Lines describing how `got` differs from `want` (at most 12).
+pub fn diff(want: &Counts, got: &Counts) -> String {
+    let mut lines = Vec::new();
+    for (key, w) in want {
+        match got.get(key) {
+            Some(g) if g == w => {}
+            Some(g) => lines.push(format!("{key:?}: {g}, truth {w}")),
+            None => lines.push(format!("{key:?}: missing, truth {w}")),
+        }
+    }
+    for (key, g) in got {
+        if !want.contains_key(key) {
+            lines.push(format!("{key:?}: {g}, a phantom cell"));
+        }
+    }
+    let more = lines.len().saturating_sub(12);
+    lines.truncate(12);
+    if more > 0 {
+        lines.push(format!("... and {more} more"));
+    }
+    lines.join("; ")
+}
+
+/// Waits (bounded by `limit`) until `stock` equals `truth`; returns the seq it was reached at.
+pub async fn stock_reaches(daemon: &Daemon, truth: &Counts, limit: Duration) -> u64 {
+    wait::until("stock to equal the ground truth", limit, || async {
+        let (seq, counts) = daemon.stock().await?;
+        if &counts == truth {
+            Ok(seq)
+        } else {
+            Err(diff(truth, &counts))
+        }
+    })
+    .await
+}
+
+/// Waits (bounded) until HQ's recording replays to the daemon's current stock at the same seq, and
+/// checks the epoch against `status`. Returns the replay.
+pub async fn hq_agrees(daemon: &Daemon, recorder: &Recorder, store: &str) -> Replay {
+    let status = daemon.cli("status", &[]).await.expect("status");
+    let epoch = status["epoch"].as_str().expect("status epoch").to_owned();
+    let r = wait::until(
+        "HQ's replay to reach the daemon's stock",
+        Duration::from_secs(60),
+        || async {
+            let (seq, counts) = daemon.stock().await?;
+            let r = replay(store, &recorder.messages())?;
+            if r.seq != seq {
+                return Err(format!("HQ at seq {}, the daemon at {seq}", r.seq));
+            }
+            if r.counts != counts {
+                return Err(format!("at seq {seq}: {}", diff(&counts, &r.counts)));
+            }
+            Ok(r)
+        },
+    )
+    .await;
+    assert_eq!(r.epoch, epoch, "HQ's epoch differs from the daemon's");
+    r
+}
