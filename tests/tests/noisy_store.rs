@@ -11,7 +11,7 @@ use tagtally_tests::gs1::gtin;
 use tagtally_tests::recorder::Recorder;
 use tagtally_tests::store::{scenario_file, Kind, ReaderPlan, RunningStore, StorePlan};
 use tagtally_tests::verdict::{hq_agrees, stock_reaches};
-use tagtally_tests::wait;
+use tagtally_tests::{wait, ScenarioDir};
 
 const STORE: &str = "noisy-store";
 
@@ -55,7 +55,7 @@ fn plan() -> StorePlan {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn noisy_store_counts_exactly_the_ground_truth() {
-    let dir = tagtally_tests::ScenarioDir::new("noisy");
+    let dir = ScenarioDir::new("noisy");
     let broker = Broker::start().await;
     let recorder = Recorder::start(broker, STORE).await;
     let started = Instant::now();
