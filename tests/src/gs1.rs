@@ -32,7 +32,6 @@ pub fn gtin(item: u32) -> String {
     format!("{digits}{}", (10 - weighted % 10) % 10)
 }
 
-
 /// The SKU the daemon must count `epc` under (SPEC §3): the GTIN-14 of our SGTIN-96 items, else the
 /// longest matching `[[sku-map]]` prefix (hex), else `unknown`. Only the EPC kinds the scenarios use
 /// are understood; anything else is a mistake in the test plan.

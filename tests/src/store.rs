@@ -241,8 +241,14 @@ impl RunningStore {
             store = plan.store,
             presence = plan.presence,
         );
+        // Only the zones of the readers it has: a zone left out is retired, and its tags leave.
         for zone in plan.zones() {
-            text.push_str(&format!("[[zone]]\nname = \"{zone}\"\n\n"));
+            let covered = plan.readers.iter().any(|r| {
+                readers.contains(&r.name.as_str()) && r.antennas.values().any(|z| *z == zone)
+            });
+            if covered {
+                text.push_str(&format!("[[zone]]\nname = \"{zone}\"\n\n"));
+            }
         }
         for (reader, emulator) in plan.readers.iter().zip(&self.emulators) {
             if !readers.contains(&reader.name.as_str()) {

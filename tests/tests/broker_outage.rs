@@ -92,37 +92,52 @@ async fn a_minute_without_broker_loses_nothing() {
     daemon.ready().await;
 
     // HQ has seen deltas flowing before the line goes down.
-    let seq_before = wait::until("deltas before the outage", Duration::from_secs(60), || async {
-        let r = replay(STORE, &recorder.messages())?;
-        if r.deltas >= 3 {
-            Ok(r.seq)
-        } else {
-            Err(format!("{} deltas so far", r.deltas))
-        }
-    })
+    let seq_before = wait::until(
+        "deltas before the outage",
+        Duration::from_secs(60),
+        || async {
+            let r = replay(STORE, &recorder.messages())?;
+            if r.deltas >= 3 {
+                Ok(r.seq)
+            } else {
+                Err(format!("{} deltas so far", r.deltas))
+            }
+        },
+    )
     .await;
     gate.down();
     let down_at = Instant::now();
 
     // The daemon says the broker is gone, and keeps committing into the outbox meanwhile.
-    let status = wait::until("status to report the broker down", Duration::from_secs(30), || async {
-        let s = daemon.cli("status", &[]).await?;
-        if s["mqtt"]["state"] != "connected" && s["outbox"]["records"].as_u64() >= Some(5) {
-            Ok(s)
-        } else {
-            Err(s["mqtt"].to_string())
-        }
-    })
+    let status = wait::until(
+        "status to report the broker down",
+        Duration::from_secs(30),
+        || async {
+            let s = daemon.cli("status", &[]).await?;
+            if s["mqtt"]["state"] != "connected" && s["outbox"]["records"].as_u64() >= Some(5) {
+                Ok(s)
+            } else {
+                Err(s["mqtt"].to_string())
+            }
+        },
+    )
     .await;
-    assert!(!status["mqtt"]["last_error"].is_null(), "no reason given: {status}");
+    assert!(
+        !status["mqtt"]["last_error"].is_null(),
+        "no reason given: {status}"
+    );
     let recorded_when_down = recorder.messages().len();
-    wait::until("the minute of outage", OUTAGE + Duration::from_secs(10), || async {
-        if down_at.elapsed() >= OUTAGE {
-            Ok(())
-        } else {
-            Err(format!("down for {:?}", down_at.elapsed()))
-        }
-    })
+    wait::until(
+        "the minute of outage",
+        OUTAGE + Duration::from_secs(10),
+        || async {
+            if down_at.elapsed() >= OUTAGE {
+                Ok(())
+            } else {
+                Err(format!("down for {:?}", down_at.elapsed()))
+            }
+        },
+    )
     .await;
     let (seq_at_end_of_outage, _) = daemon.stock().await.expect("stock");
     assert!(
@@ -141,7 +156,11 @@ async fn a_minute_without_broker_loses_nothing() {
         .filter(|m| m.topic == "delta")
         .map(|m| m.topic.clone())
         .collect();
-    assert!(during.is_empty(), "{} deltas passed a closed gate", during.len());
+    assert!(
+        during.is_empty(),
+        "{} deltas passed a closed gate",
+        during.len()
+    );
     gate.up();
 
     // The backlog drains; when the churn is over, everything settles at the truth.
@@ -167,5 +186,9 @@ async fn a_minute_without_broker_loses_nothing() {
     .await;
     recorder.dump(&dir.path().join("hq.jsonl")).expect("dump");
     let status = daemon.stop().await;
-    assert!(status.success(), "SIGTERM exit: {status}; log:\n{}", daemon.log());
+    assert!(
+        status.success(),
+        "SIGTERM exit: {status}; log:\n{}",
+        daemon.log()
+    );
 }

@@ -55,7 +55,11 @@ async fn churn_ends_exactly_at_the_ground_truth() {
     assert_eq!(cell("backroom", 300_008), Some(80), "delivered");
     assert_eq!(cell("floor", 300_012), Some(30), "restocked, 10 taken back");
     assert_eq!(cell("backroom", 300_012), Some(10));
-    assert_eq!(cell("floor", 300_016), Some(8), "back from the fitting rooms");
+    assert_eq!(
+        cell("floor", 300_016),
+        Some(8),
+        "back from the fitting rooms"
+    );
     assert_eq!(cell("fitting-rooms", 300_016), Some(4));
     assert_eq!(cell("fitting-rooms", 300_028), None, "bought");
     assert_eq!(cell("backroom", 300_024), None, "thrown out");
@@ -66,13 +70,17 @@ async fn churn_ends_exactly_at_the_ground_truth() {
     );
     daemon.ready().await;
     // The last scheduled event is at 12 s; departures take depart-after (3 s) more.
-    wait::until("the scenario's last event", Duration::from_secs(60), || async {
-        if started.elapsed() >= Duration::from_secs(15) {
-            Ok(())
-        } else {
-            Err(format!("{:?} into the scenario", started.elapsed()))
-        }
-    })
+    wait::until(
+        "the scenario's last event",
+        Duration::from_secs(60),
+        || async {
+            if started.elapsed() >= Duration::from_secs(15) {
+                Ok(())
+            } else {
+                Err(format!("{:?} into the scenario", started.elapsed()))
+            }
+        },
+    )
     .await;
     stock_reaches(&daemon, &truth, Duration::from_secs(60)).await;
     recorder.dump(&dir.path().join("hq.jsonl")).expect("dump");
@@ -83,5 +91,9 @@ async fn churn_ends_exactly_at_the_ground_truth() {
     assert!(hq.skus_seen.contains(&gtin(300_004)) && hq.skus_seen.contains(&gtin(300_028)));
 
     let status = daemon.stop().await;
-    assert!(status.success(), "SIGTERM exit: {status}; log:\n{}", daemon.log());
+    assert!(
+        status.success(),
+        "SIGTERM exit: {status}; log:\n{}",
+        daemon.log()
+    );
 }
