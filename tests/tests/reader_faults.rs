@@ -20,7 +20,7 @@ use tagtally_reader_drivers::sim::scenario::Scenario;
 
 const STORE: &str = "faulty-store";
 /// Longer than `depart-after` (3 s) by a margin: a zone that drained would have drained by then.
-const STALE_FOR: Duration = Duration::from_secs(6);
+const STALE_FOR: Duration = Duration::from_secs(7);
 
 fn shelf(item: u32, count: u32, read_rate: f64) -> Scenario {
     let text = format!(
@@ -49,7 +49,7 @@ fn plan() -> StorePlan {
             ),
             ReaderPlan {
                 // Unplugged for longer than depart-after.
-                replug_after: STALE_FOR + Duration::from_secs(2),
+                replug_after: STALE_FOR * 2,
                 ..ReaderPlan::new(
                     "till",
                     Kind::ThingMagic,
@@ -81,7 +81,7 @@ fn is_stale(status: &Value, zone: &str) -> bool {
 }
 
 /// Waits until `reader` is down and `zone` stale, then keeps checking for `STALE_FOR` that the
-/// counts are exactly `truth` at every poll. Returns the link's reason for being down.
+/// counts are exactly `truth` at every poll. Returns every reason the link gave for being down.
 async fn stale_but_intact(
     daemon: &Daemon,
     reader_name: &str,
@@ -106,10 +106,17 @@ async fn stale_but_intact(
     )
     .await;
     let since = Instant::now();
+    let reasons = std::sync::Mutex::new(vec![reason]);
     wait::until(
         &format!("{zone} to stay stale for {STALE_FOR:?}"),
         STALE_FOR * 4,
         || async {
+            if let Some(reason) = reader(daemon, reader_name).await?["link"]["reason"].as_str() {
+                let mut reasons = reasons.lock().unwrap();
+                if !reasons.iter().any(|r| r == reason) {
+                    reasons.push(reason.to_owned());
+                }
+            }
             let (_, counts) = daemon.stock().await?;
             assert!(
                 &counts == truth,
@@ -129,7 +136,7 @@ async fn stale_but_intact(
         },
     )
     .await;
-    reason
+    reasons.into_inner().unwrap().join(" | ")
 }
 
 /// Waits until `reader` is up again and no zone is stale; the counts are still the truth.
