@@ -157,7 +157,7 @@ async fn main() {
     daemon.ready().await;
     let truth = store.plan.truth_where(|zone| zone != "door");
     stock_reaches(&daemon, &truth, Duration::from_secs(120)).await;
-    let hq = hq_agrees(&daemon, &recorder, STORE).await;
+    let hq = hq_agrees(&daemon, broker, &recorder, STORE).await;
     println!(
         "soak passed: {:?}, {round} rounds (kills {}, broker outages {}, link drops {}, unplugs {}), \
          {} deltas, {} redeliveries, {} snapshots checked, {} folded",

@@ -33,7 +33,7 @@ pub mod wait;
 pub type Counts = std::collections::BTreeMap<(String, String), u64>;
 
 /// A fresh directory for one scenario (state, socket, pty links, the daemon's log), removed at the
-/// end. With `TAGTALLY_KEEP_SCENARIO=1` it is kept and its path printed, for post-mortems.
+/// end; creating it also makes sure the binary under test is built. With `TAGTALLY_KEEP_SCENARIO=1` it is kept and its path printed, for post-mortems.
 #[derive(Debug)]
 pub struct ScenarioDir {
     path: std::path::PathBuf,
@@ -42,6 +42,9 @@ pub struct ScenarioDir {
 
 impl ScenarioDir {
     pub fn new(name: &str) -> ScenarioDir {
+        // Build (or find) the binary first: scenario clocks start with the emulators, and must not
+        // run while cargo compiles.
+        binary::tagtally();
         let dir = tempfile::Builder::new()
             .prefix(&format!("tagtally-{name}-"))
             .tempdir()

@@ -37,8 +37,10 @@ impl Recorder {
     /// Subscribes to `tagtally/v1/{store}/#` at QoS 1 and returns once the broker confirmed it.
     pub async fn start(broker: Broker, store: &str) -> Recorder {
         let prefix = format!("tagtally/v1/{store}/");
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut options = MqttOptions::new(
-            format!("hq-recorder-{store}"),
+            format!("hq-recorder-{store}-{n}"),
             broker.addr.ip().to_string(),
             broker.addr.port(),
         );

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::broker::Broker;
 use crate::daemon::Daemon;
 use crate::recorder::Recorder;
 use crate::replay::{replay, Replay};
@@ -44,9 +45,15 @@ pub async fn stock_reaches(daemon: &Daemon, truth: &Counts, limit: Duration) -> 
     .await
 }
 
-/// Waits (bounded) until HQ's recording replays to the daemon's current stock at the same seq, and
-/// checks the epoch against `status`. Returns the replay.
-pub async fn hq_agrees(daemon: &Daemon, recorder: &Recorder, store: &str) -> Replay {
+/// Waits (bounded) until HQ's recording replays to the daemon's current stock at the same seq, checks
+/// the epoch against `status`, and that a consumer subscribing now gets a retained snapshot of the
+/// same chain. Returns the replay.
+pub async fn hq_agrees(
+    daemon: &Daemon,
+    broker: Broker,
+    recorder: &Recorder,
+    store: &str,
+) -> Replay {
     let status = daemon.cli("status", &[]).await.expect("status");
     let epoch = status["epoch"].as_str().expect("status epoch").to_owned();
     let r = wait::until(
@@ -66,5 +73,31 @@ pub async fn hq_agrees(daemon: &Daemon, recorder: &Recorder, store: &str) -> Rep
     )
     .await;
     assert_eq!(r.epoch, epoch, "HQ's epoch differs from the daemon's");
+    let with_late = late_joiner_agrees(broker, recorder, store).await;
+    assert_eq!(with_late.snapshots_checked, r.snapshots_checked + 1);
     r
+}
+
+/// What an HQ consumer that starts now gets: the retained snapshot (flagged retained), which must
+/// be a state of the same chain — `recorder`'s replay checks it at its seq like any other snapshot.
+async fn late_joiner_agrees(broker: Broker, recorder: &Recorder, store: &str) -> Replay {
+    let late = Recorder::start(broker, store).await;
+    let snapshot = wait::until(
+        "the retained snapshot for a late subscriber",
+        Duration::from_secs(30),
+        || async {
+            late.messages()
+                .into_iter()
+                .find(|m| m.topic == "snapshot")
+                .ok_or_else(|| "no snapshot yet".to_owned())
+        },
+    )
+    .await;
+    assert!(
+        snapshot.retain,
+        "the first snapshot a new subscriber gets is the retained one"
+    );
+    let mut messages = recorder.messages();
+    messages.push(snapshot);
+    replay(store, &messages).expect("the retained snapshot belongs to HQ's chain")
 }

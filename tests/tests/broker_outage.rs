@@ -173,7 +173,7 @@ async fn a_minute_without_broker_loses_nothing() {
     })
     .await;
     stock_reaches(&daemon, &truth, Duration::from_secs(60)).await;
-    let hq = hq_agrees(&daemon, &recorder, STORE).await;
+    let hq = hq_agrees(&daemon, broker, &recorder, STORE).await;
     assert!(hq.folded > 0, "HQ's replay crossed no folded range: {hq:?}");
     wait::until("the outbox to empty", Duration::from_secs(60), || async {
         let s = daemon.cli("status", &[]).await?;

@@ -84,7 +84,7 @@ async fn churn_ends_exactly_at_the_ground_truth() {
     .await;
     stock_reaches(&daemon, &truth, Duration::from_secs(60)).await;
     recorder.dump(&dir.path().join("hq.jsonl")).expect("dump");
-    let hq = hq_agrees(&daemon, &recorder, STORE).await;
+    let hq = hq_agrees(&daemon, broker, &recorder, STORE).await;
     assert_eq!(hq.folded, 0);
     // HQ saw the day happen, not just its end: sales, a delivery and moves went out as deltas.
     assert!(hq.deltas >= 5, "only {} deltas", hq.deltas);

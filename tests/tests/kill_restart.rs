@@ -139,7 +139,7 @@ async fn ten_sigkills_during_churn_lose_nothing() {
     assert_eq!(status["epoch"], epoch.as_str());
     let truth = store.plan.truth_where(|zone| zone != "door");
     stock_reaches(&daemon, &truth, Duration::from_secs(60)).await;
-    let hq = hq_agrees(&daemon, &recorder, STORE).await;
+    let hq = hq_agrees(&daemon, broker, &recorder, STORE).await;
     recorder.dump(&dir.path().join("hq.jsonl")).expect("dump");
     assert_eq!(hq.folded, 0);
     assert!(

@@ -110,7 +110,7 @@ async fn noisy_store_counts_exactly_the_ground_truth() {
 
     let seq = stock_reaches(&daemon, &truth, Duration::from_secs(30)).await;
     recorder.dump(&dir.path().join("hq.jsonl")).expect("dump");
-    let hq = hq_agrees(&daemon, &recorder, STORE).await;
+    let hq = hq_agrees(&daemon, broker, &recorder, STORE).await;
     assert!(hq.seq >= seq);
     assert!(
         !hq.skus_seen.contains(&gtin(999_996)),

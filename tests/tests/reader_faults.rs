@@ -227,7 +227,7 @@ async fn reader_failures_leave_zones_stale_never_drained() {
     assert!(reason.contains("ADD_ROSPEC"), "refusal reason: {reason}");
     recovered(&daemon, "ceiling", &truth).await;
 
-    let hq = hq_agrees(&daemon, &recorder, STORE).await;
+    let hq = hq_agrees(&daemon, broker, &recorder, STORE).await;
     recorder.dump(&dir.path().join("hq.jsonl")).expect("dump");
     // Stale zones were frozen, never emptied: every delta HQ got only ever added stock.
     assert_eq!(hq.counts, truth);
