@@ -39,6 +39,7 @@ mod backend;
 mod clock;
 mod engine_task;
 mod error;
+mod held;
 pub mod logging;
 mod outbox_source;
 pub mod presence;
@@ -65,7 +66,7 @@ use crate::store::{Store, DATABASE_FILE};
 
 pub use clock::DaemonClock;
 pub use error::RunError;
-pub use published::Health;
+pub use published::{DiskFull, Health};
 pub use reader_board::READER_SCHEMA;
 pub use signals::Signals;
 
@@ -199,6 +200,7 @@ pub async fn run(
         snapshot_interval: config.mqtt.snapshot_interval,
         drain: options.drain,
         resync_snapshot: None,
+        held: held::Held::default(),
     };
     engine_task.prime().await?;
     let published = Published {
@@ -215,6 +217,7 @@ pub async fn run(
     let backend = Arc::new(DaemonBackend {
         store: config.store.clone(),
         epoch: store.epoch().to_owned(),
+        database: path.clone(),
         started_at: clock.started_at(),
         published: published.clone(),
         uplink: uplink_status.clone(),

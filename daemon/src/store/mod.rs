@@ -471,6 +471,23 @@ impl Store {
         Ok(())
     }
 
+    /// The committed counts, (zone, SKU, count) sorted by zone then SKU: what `stock` shows while the
+    /// engine holds changes the disk had no room for.
+    pub fn counts(&self) -> Result<Vec<(String, String, u32)>, StoreError> {
+        let path = self.path.as_path();
+        let guard = self.database();
+        let db = guard.as_ref().ok_or_else(|| self.closed())?;
+        let txn = db.begin_read().at(path)?;
+        let table = txn.open_table(COUNTS).at(path)?;
+        let mut out = Vec::new();
+        for entry in table.iter().at(path)? {
+            let (key, count) = entry.at(path)?;
+            let (zone, sku) = key.value();
+            out.push((zone.to_owned(), sku.to_owned(), count.value()));
+        }
+        Ok(out)
+    }
+
     /// The epoch (SPEC §6).
     pub fn epoch(&self) -> &str {
         &self.epoch
