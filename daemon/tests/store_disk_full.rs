@@ -243,6 +243,11 @@ fn a_commit_that_needs_room_fails_cleanly_and_the_retry_gets_the_same_seq() {
         "reads work after the failed commit"
     );
 
+    assert_eq!(
+        store.counts().expect("committed counts read"),
+        vec![("floor".into(), "80614141123458".into(), tags)],
+        "the committed counts, without the failed delta"
+    );
     for _ in 0..3 {
         let again = store.commit(&failed).expect_err("still no room");
         assert_out_of_space(&again);

@@ -508,8 +508,9 @@ impl EngineTask {
         loop {
             let outbox = self.store.outbox_stats();
             let online = matches!(status.borrow().state, LinkState::Online);
-            if outbox.deltas == 0 || !online {
-                if outbox.deltas > 0 {
+            // With no room to record acks, waiting for more of them is pointless.
+            if outbox.deltas == 0 || !online || self.held.is_full() {
+                if outbox.deltas > 0 && !self.held.is_full() {
                     warn!(
                         deltas = outbox.deltas,
                         "broker offline: unacknowledged deltas stay in the outbox for the next start"
