@@ -309,7 +309,8 @@ impl EngineTask {
         let Some(io) = e.out_of_space() else {
             return Err(e.into());
         };
-        self.held.failed(
+        // Which line it logged (the rate limiting) is for the tests.
+        let _ = self.held.failed(
             self.store.path(),
             io,
             self.store.last_seq(),

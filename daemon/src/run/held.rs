@@ -39,6 +39,17 @@ struct Outage {
     reminded: Instant,
 }
 
+/// Which log line a failed write gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Said {
+    /// The episode's one ERROR line.
+    First,
+    /// A WARN reminder (at most every five minutes).
+    Reminder,
+    /// Debug only.
+    Quiet,
+}
+
 /// What status and health show of a disk-full episode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiskFull {
@@ -79,6 +90,9 @@ impl Held {
 
     /// Adds acknowledged seqs to delete from the outbox.
     pub fn hold_acks(&mut self, seqs: Vec<u64>) {
+        if seqs.is_empty() {
+            return;
+        }
         let sorted = self
             .acks
             .last()
@@ -129,7 +143,7 @@ impl Held {
         last_seq: u64,
         now: Instant,
         wall: SystemTime,
-    ) {
+    ) -> Said {
         let retry_secs = RETRY_EVERY.as_secs();
         match &mut self.outage {
             None => {
@@ -148,6 +162,7 @@ impl Held {
                     next_try: now + RETRY_EVERY,
                     reminded: now,
                 });
+                Said::First
             }
             Some(o) => {
                 o.retries += 1;
@@ -165,6 +180,7 @@ impl Held {
                          {tags} tag placements and {} acknowledgements held in memory; retrying every {retry_secs}s",
                         self.acks.len()
                     );
+                    Said::Reminder
                 } else {
                     debug!(
                         retries = o.retries,
@@ -173,6 +189,7 @@ impl Held {
                         held_acks = self.acks.len(),
                         "state disk still full: {error}"
                     );
+                    Said::Quiet
                 }
             }
         }
@@ -362,6 +379,73 @@ mod tests {
         assert_eq!(epcs, [1, 3, 5, 9]);
     }
 
+    /// Tag k placed in zone `a`/`b` with SKU `x`/`y`, or absent (index 0).
+    const PLACES: [Option<(&str, &str)>; 5] = [
+        None,
+        Some(("a", "x")),
+        Some(("a", "y")),
+        Some(("b", "x")),
+        Some(("b", "y")),
+    ];
+
+    /// The delta the engine would flush between two states of six tags (index into `PLACES`).
+    fn diff(time: u64, before: &[usize], after: &[usize]) -> Delta {
+        let count = |state: &[usize], cell: (&str, &str)| {
+            state.iter().filter(|&&p| PLACES[p] == Some(cell)).count() as u32
+        };
+        let changes = PLACES
+            .iter()
+            .flatten()
+            .filter_map(|&cell| {
+                let (was, is) = (count(before, cell), count(after, cell));
+                (was != is).then(|| change(cell.0, cell.1, i64::from(is) - i64::from(was), is))
+            })
+            .collect();
+        let tag_changes = (0..before.len())
+            .filter(|&k| before[k] != after[k])
+            .map(|k| TagChange {
+                placement: PLACES[after[k]].map(|(zone, sku)| Placement {
+                    zone: Arc::from(zone),
+                    sku: Arc::from(sku),
+                }),
+                ..tag(k as u8, None)
+            })
+            .collect();
+        delta(time, changes, tag_changes)
+    }
+
+    proptest::proptest! {
+        /// Folding the flushes between states S0..Sn gives the flush from S0 to Sn: the same count
+        /// changes exactly, and tag changes that take S0 to Sn (possibly restating unchanged tags).
+        #[test]
+        fn folding_flushes_equals_one_flush_over_the_whole_span(
+            states in proptest::collection::vec(proptest::collection::vec(0usize..5, 6), 2..12)
+        ) {
+            let mut held = Held::default();
+            for (i, pair) in states.windows(2).enumerate() {
+                let d = diff(i as u64, &pair[0], &pair[1]);
+                if !(d.changes.is_empty() && d.tag_changes.is_empty()) {
+                    held.hold_delta(d);
+                }
+            }
+            let (first, last) = (&states[0], &states[states.len() - 1]);
+            let whole = diff(0, first, last);
+            match held.take_delta() {
+                None => proptest::prop_assert!(whole.changes.is_empty() && whole.tag_changes.is_empty()),
+                Some(folded) => {
+                    proptest::prop_assert_eq!(&folded.changes, &whole.changes);
+                    let mut state = first.clone();
+                    for t in &folded.tag_changes {
+                        let k = usize::from(t.epc.as_bytes()[11]);
+                        let place = t.placement.as_ref().map(|p| (&*p.zone, &*p.sku));
+                        state[k] = PLACES.iter().position(|&q| q == place).unwrap();
+                    }
+                    proptest::prop_assert_eq!(&state, last);
+                }
+            }
+        }
+    }
+
     #[test]
     fn acks_stay_sorted_and_unique_when_given_back() {
         let mut held = Held::default();
@@ -388,22 +472,15 @@ mod tests {
         ));
         held.hold_acks(vec![3]);
         let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
-        held.failed(
-            Path::new("/state/tagtally.redb"),
-            &full,
-            2,
-            t0,
-            SystemTime::UNIX_EPOCH,
-        );
+        let db = Path::new("/state/tagtally.redb");
+        let wall = SystemTime::UNIX_EPOCH;
+        assert_eq!(held.failed(db, &full, 2, t0, wall), Said::First);
         assert!(held.is_full());
         assert!(held.waiting(t0 + RETRY_EVERY / 2));
         assert!(!held.waiting(t0 + RETRY_EVERY));
-        held.failed(
-            Path::new("/state/tagtally.redb"),
-            &full,
-            2,
-            t0 + RETRY_EVERY,
-            SystemTime::UNIX_EPOCH,
+        assert_eq!(
+            held.failed(db, &full, 2, t0 + RETRY_EVERY, wall),
+            Said::Quiet
         );
         assert!(held.waiting(t0 + RETRY_EVERY + RETRY_EVERY / 2));
         let status = held.status().unwrap();
@@ -416,5 +493,29 @@ mod tests {
         held.recovered(3, t0 + RETRY_EVERY * 3);
         assert!(!held.is_full());
         assert_eq!(held.status(), None);
+    }
+
+    #[test]
+    fn the_log_says_it_once_then_reminds_every_five_minutes() {
+        let t0 = Instant::now();
+        let mut held = Held::default();
+        let full = std::io::Error::from_raw_os_error(28);
+        let db = Path::new("/state/tagtally.redb");
+        let wall = SystemTime::UNIX_EPOCH;
+        let said: Vec<Said> = (0..=120)
+            .map(|k| held.failed(db, &full, 7, t0 + RETRY_EVERY * k, wall))
+            .collect();
+        assert_eq!(said[0], Said::First);
+        let reminders: Vec<usize> = (0..said.len())
+            .filter(|&k| said[k] == Said::Reminder)
+            .collect();
+        // 10 minutes of retries every 5 s: a reminder at 5 and at 10 minutes, debug in between.
+        assert_eq!(reminders, vec![60, 120]);
+        assert_eq!(said.iter().filter(|s| **s == Said::First).count(), 1);
+        held.recovered(7, t0 + RETRY_EVERY * 121);
+        assert_eq!(
+            held.failed(db, &full, 7, t0 + RETRY_EVERY * 122, wall),
+            Said::First
+        );
     }
 }
