@@ -101,8 +101,9 @@ async fn queue_backlog(daemon: &Daemon, gate: &Gate, n: u64) {
 /// database and the error; `status --json` shows `disk_full`, what is held, and a frozen last seq
 /// that `stock` shares; the link comes back and HQ gets every committed delta, exactly up to that seq,
 /// and holds exactly the daemon's committed counts; acknowledgements that cannot be written are held;
-/// systemd keeps getting watchdog pings and a STATUS= line that says so. Room returns: one INFO line,
-/// status back to `ok`, the held changes go out as the next seq, the held acks empty the outbox.
+/// systemd keeps getting watchdog pings and a STATUS= line that says so; `tagtally status` shows it.
+/// Room returns: one INFO line, status back to `ok`, the next seq follows the frozen one, the held
+/// acks empty the outbox.
 ///
 /// Second episode, stopped with SIGTERM while full: exit 74 and a message that says what is safe. A
 /// restart without the door settles on the ground truth: HQ's snapshot and deltas, `stock --json` and
@@ -214,6 +215,26 @@ async fn state_disk_full_holds_counts_keeps_publishing_and_loses_nothing() {
     .await;
     let s = status(&daemon).await.expect("status");
     assert_eq!(s["database"]["state"], "disk_full", "still full: {s}");
+    // What the technician reads.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_tagtally"))
+        .args(["status", "--socket"])
+        .arg(&daemon.socket)
+        .output()
+        .await
+        .expect("tagtally status");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("database"))
+        .unwrap_or_else(|| panic!("no database line: {text}"));
+    assert!(
+        line.contains("DISK FULL since ")
+            && line.contains(&format!(
+                "cannot commit to {database}: File too large (os error 27); committed up to seq {frozen} and safe"
+            ))
+            && line.ends_with("retrying every 5s"),
+        "{line}"
+    );
 
     // Room again: the held changes commit as the next seq, the held acks empty the outbox.
     file_size_limit(&daemon, None);
