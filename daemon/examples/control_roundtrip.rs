@@ -174,6 +174,7 @@ fn backend() -> FixedBackend {
                 last_acked_seq: Some(1),
             },
             stale_zones: Vec::new(),
+            database: None,
         },
         readers: vec![ReaderStatus {
             name: "ceiling-1".to_owned(),

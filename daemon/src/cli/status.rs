@@ -6,7 +6,7 @@ use super::table::{colour_on_stdout, Align, Cell, Table, Tone};
 use super::ControlArgs;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
-use tagtally::control::{MqttState, Status};
+use tagtally::control::{DatabaseState, MqttState, StateDatabase, Status};
 use tagtally::exit;
 
 /// Runs `status`.
@@ -67,6 +67,9 @@ pub fn render(status: &Status, now: SystemTime, colour: bool) -> String {
         )
         .into(),
     );
+    if let Some(database) = &status.database {
+        line("database", database_cell(database, now));
+    }
     let mqtt = &status.mqtt;
     let (state, tone) = match mqtt.state {
         MqttState::Connected => ("connected", Tone::Good),
@@ -92,4 +95,83 @@ pub fn render(status: &Status, now: SystemTime, colour: bool) -> String {
     };
     line("stale zones", stale);
     table.render(colour)
+}
+
+/// `ok, seq 1234 (/var/lib/tagtally/tagtally.redb)`, or what a full disk holds back, in red.
+fn database_cell(database: &StateDatabase, now: SystemTime) -> Cell {
+    match database.state {
+        DatabaseState::Ok => Cell::toned(
+            format!("ok, seq {} ({})", database.last_seq, database.path),
+            Tone::Good,
+        ),
+        DatabaseState::DiskFull => {
+            let mut text = format!(
+                "DISK FULL since {} ({}): cannot commit to {}",
+                database
+                    .since
+                    .map_or_else(|| "?".to_owned(), |t| t.to_string()),
+                ago(database.since, now),
+                database.path
+            );
+            if let Some(error) = &database.error {
+                text.push_str(&format!(": {error}"));
+            }
+            text.push_str(&format!(
+                "; committed up to seq {} and safe; {} count changes and {} acks held in memory",
+                database.last_seq,
+                database.held_changes.unwrap_or(0),
+                database.held_acks.unwrap_or(0)
+            ));
+            if let Some(every) = database.retry_every_secs {
+                text.push_str(&format!(", retrying every {every}s"));
+            }
+            Cell::toned(text, Tone::Bad)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tagtally::control::Timestamp;
+
+    fn plain(cell: Cell) -> String {
+        let mut table = Table::headless(&[Align::Left]);
+        table.row(vec![cell]);
+        table.render(false).trim_end().to_owned()
+    }
+
+    fn database(state: DatabaseState) -> StateDatabase {
+        StateDatabase {
+            state,
+            path: "/var/lib/tagtally/tagtally.redb".into(),
+            last_seq: 1234,
+            since: None,
+            error: None,
+            held_changes: None,
+            held_acks: None,
+            retry_every_secs: None,
+        }
+    }
+
+    #[test]
+    fn the_database_line_says_ok_or_what_a_full_disk_holds_back() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_740_822_000);
+        let text = plain(database_cell(&database(DatabaseState::Ok), now));
+        assert_eq!(text, "ok, seq 1234 (/var/lib/tagtally/tagtally.redb)");
+
+        let mut full = database(DatabaseState::DiskFull);
+        full.since = Some(Timestamp(now - Duration::from_secs(125)));
+        full.error = Some("No space left on device (os error 28)".into());
+        full.held_changes = Some(3);
+        full.held_acks = Some(12);
+        full.retry_every_secs = Some(5);
+        let text = plain(database_cell(&full, now));
+        assert_eq!(
+            text,
+            "DISK FULL since 2025-03-01T09:37:55.000Z (2m 5s ago): cannot commit to \
+             /var/lib/tagtally/tagtally.redb: No space left on device (os error 28); committed up to \
+             seq 1234 and safe; 3 count changes and 12 acks held in memory, retrying every 5s"
+        );
+    }
 }

@@ -35,6 +35,48 @@ pub struct Status {
     pub mqtt: Mqtt,
     /// Zones whose every covering reader is down: their counts are frozen, not drained (SPEC §3).
     pub stale_zones: Vec<String>,
+    /// The state database (SPEC §7). Absent from daemons that predate it. Boxed: rarely read, and it
+    /// would make every control reply as large as a status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<Box<StateDatabase>>,
+}
+
+/// The state database: where it is, what is committed, and whether it can be written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateDatabase {
+    /// `ok`, or `disk_full` while writes fail for lack of space.
+    pub state: DatabaseState,
+    /// The database file.
+    pub path: String,
+    /// The seq of the last committed delta: everything up to it is on disk.
+    pub last_seq: u64,
+    /// While `disk_full`: when the first write failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<Timestamp>,
+    /// While `disk_full`: what the file system said (`No space left on device (os error 28)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// While `disk_full`: (zone, SKU) count changes held in memory, not committed nor published yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_changes: Option<u64>,
+    /// While `disk_full`: broker acknowledgements not yet recorded (those deltas would be re-sent
+    /// after a restart; HQ deduplicates them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_acks: Option<u64>,
+    /// While `disk_full`: how often the write is tried again, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_every_secs: Option<u64>,
+}
+
+/// Whether the state database takes writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DatabaseState {
+    /// Commits go through.
+    Ok,
+    /// The disk (quota, file-size limit) has no room: counts are held in memory and retried; what
+    /// was committed before is safe and still published.
+    DiskFull,
 }
 
 /// The durable outbox of unacknowledged deltas (SPEC §7).

@@ -1,24 +1,27 @@
 //! The control socket's view of the running daemon: answers from what the tasks publish, never by
 //! asking them (so no control client can slow ingest, and `stock` stays sub-millisecond).
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use tokio::sync::watch;
 
 use crate::control::{
-    BackendError, ControlBackend, Mqtt, MqttState, Outbox, ReaderStatus, Status, Stock,
-    StockFilter, TailHub, TailSubscription, Timestamp,
+    BackendError, ControlBackend, DatabaseState, Mqtt, MqttState, Outbox, ReaderStatus,
+    StateDatabase, Status, Stock, StockFilter, TailHub, TailSubscription, Timestamp,
 };
 use crate::uplink::{LinkState, UplinkStatus};
 
-use super::published::Published;
+use super::published::{Health, Published};
 
 /// Implements [`ControlBackend`] over the published stock table, health and uplink status.
 #[derive(Debug, Clone)]
 pub struct DaemonBackend {
     pub store: String,
     pub epoch: String,
+    /// The state database file.
+    pub database: PathBuf,
     pub started_at: SystemTime,
     pub published: Published,
     pub uplink: watch::Receiver<UplinkStatus>,
@@ -49,6 +52,32 @@ fn mqtt(status: &UplinkStatus) -> Mqtt {
     }
 }
 
+fn database(path: &std::path::Path, health: &Health) -> StateDatabase {
+    let path = path.display().to_string();
+    match &health.disk_full {
+        None => StateDatabase {
+            state: DatabaseState::Ok,
+            path,
+            last_seq: health.last_seq,
+            since: None,
+            error: None,
+            held_changes: None,
+            held_acks: None,
+            retry_every_secs: None,
+        },
+        Some(full) => StateDatabase {
+            state: DatabaseState::DiskFull,
+            path,
+            last_seq: health.last_seq,
+            since: Some(Timestamp(full.since)),
+            error: Some(full.error.clone()),
+            held_changes: Some(full.held_changes),
+            held_acks: Some(full.held_acks),
+            retry_every_secs: Some(full.retry_every.as_secs()),
+        },
+    }
+}
+
 impl ControlBackend for DaemonBackend {
     async fn status(&self) -> Result<Status, BackendError> {
         self.check_running()?;
@@ -73,6 +102,7 @@ impl ControlBackend for DaemonBackend {
             },
             mqtt: mqtt(&uplink),
             stale_zones: health.stale_zones.clone(),
+            database: Some(Box::new(database(&self.database, &health))),
         })
     }
 

@@ -11,13 +11,29 @@
 //!
 //! Store calls run on the blocking pool: a commit ends in an fsync, which must not stall a runtime worker.
 //!
-//! On shutdown: a last flush and commit, then the uplink gets up to `drain` to have the broker
-//! acknowledge what is in the outbox (while it is online), then it is asked to stop (it sends
-//! `offline` and disconnects) and its last acks are applied. Whatever is still unacknowledged stays in
-//! the outbox and goes out first after the next start.
+//! # When the state disk is full
+//!
+//! A write the store refuses for lack of space ([`StoreError::out_of_space`]) does not stop the task.
+//! The flushed delta is [held](super::held) in memory and tried again every
+//! [`RETRY_EVERY`](super::held::RETRY_EVERY), at a flush tick; meanwhile every flush tick still flushes
+//! the engine (departures are decided on time, stale candidates are forgotten) and folds the result into
+//! the held delta, so there is always at most one. Nothing of it reaches the uplink, the stock table or
+//! a snapshot before its commit: the store assigns the seq at commit time, so the delta that finally
+//! commits takes the next seq after the last committed one — no gap, no seq reused — and carries every
+//! change since, in the epoch it always had. Snapshots that fall due meanwhile go out after that commit.
+//! Broker acknowledgements that cannot be written are held too (the uplink does not publish them again
+//! in this run, and after a restart HQ deduplicates the identical re-sends). Readers, the uplink, the
+//! control socket and the heartbeat carry on; status shows the episode. Any other store error still
+//! stops the daemon.
+//!
+//! On shutdown: a last flush and commit — also of everything held, whatever the retry cadence; if the
+//! disk is still full the task ends with [`RunError::DiskFull`] — then the uplink gets up to `drain` to
+//! have the broker acknowledge what is in the outbox (while it is online), then it is asked to stop (it
+//! sends `offline` and disconnects) and its last acks are applied. Whatever is still unacknowledged
+//! stays in the outbox and goes out first after the next start.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use tagtally_reader_drivers::{DriverEvent, DriverOutput, Micros, TagRead};
@@ -33,6 +49,7 @@ use crate::uplink::{LinkState, UplinkEvent, UplinkHandle};
 
 use super::clock::DaemonClock;
 use super::error::RunError;
+use super::held::{DiskFull, Held};
 use super::published::{Health, Progress};
 use super::reader_board::ReaderBoard;
 
@@ -59,6 +76,8 @@ pub struct EngineTask {
     pub drain: Duration,
     /// The seq of the last snapshot handed to the uplink that carried a pending resync range.
     pub resync_snapshot: Option<u64>,
+    /// Writes waiting for room on the state disk.
+    pub held: Held,
 }
 
 impl EngineTask {
@@ -66,7 +85,12 @@ impl EngineTask {
     /// publish the first stock table and health, and hand the uplink the start-up snapshot.
     pub async fn prime(&mut self) -> Result<(), RunError> {
         self.flush_commit().await?;
-        self.publish_stock();
+        if self.held.has_delta() {
+            // The engine is ahead of the disk: the stock table must show what is committed.
+            self.publish_committed_stock().await?;
+        } else {
+            self.publish_stock();
+        }
         self.publish_health();
         self.publish_snapshot();
         self.progress.engine_beat();
@@ -113,7 +137,12 @@ impl EngineTask {
                 },
             }
         }
-        self.flush_commit().await?;
+        // The last chance to commit: everything held too, whatever the retry cadence.
+        self.flush();
+        self.write_held().await?;
+        if let Some(full) = self.held.status() {
+            return Err(self.stopped_full(full));
+        }
         self.tick();
         self.drain().await
     }
@@ -169,47 +198,159 @@ impl EngineTask {
         Ok(())
     }
 
-    /// Deletes acknowledged deltas from the outbox, and the resync range once a later delta was acked.
+    /// Deletes acknowledged deltas from the outbox (held while the disk is full).
     async fn ack(&mut self, seqs: Vec<u64>) -> Result<(), RunError> {
+        self.held.hold_acks(seqs);
+        if self.held.is_full() {
+            // Written at the next retry; the uplink does not publish them again meanwhile.
+            return Ok(());
+        }
+        self.write_acks().await
+    }
+
+    /// Writes the held acks, and clears the resync range once a later delta was acked.
+    async fn write_acks(&mut self) -> Result<(), RunError> {
+        let seqs = self.held.take_acks();
+        let Some(&last) = seqs.last() else {
+            return Ok(());
+        };
         let store = Arc::clone(&self.store);
         let resync = self.resync_snapshot;
-        let last = seqs.last().copied();
-        let cleared = blocking(move || {
-            store.ack_all(&seqs)?;
-            // The snapshot was published before any delta committed after it (retained messages go
-            // first on the one connection), so a later delta's PUBACK means the broker has it too.
-            match (resync, last) {
-                (Some(snap), Some(last)) if last > snap => store.ack_resync(snap),
-                _ => Ok(false),
-            }
+        let (seqs, result) = on_blocking_pool(move || {
+            let result = store.ack_all(&seqs).and_then(|_| {
+                // The snapshot was published before any delta committed after it (retained messages go
+                // first on the one connection), so a later delta's PUBACK means the broker has it too.
+                match resync {
+                    Some(snap) if last > snap => store.ack_resync(snap),
+                    _ => Ok(false),
+                }
+            });
+            (seqs, result)
         })
         .await?;
-        if cleared {
-            info!(
-                seq = resync,
-                "resync snapshot delivered; the folded deltas are covered"
-            );
-            self.resync_snapshot = None;
+        match result {
+            Ok(cleared) => {
+                if cleared {
+                    info!(
+                        seq = resync,
+                        "resync snapshot delivered; the folded deltas are covered"
+                    );
+                    self.resync_snapshot = None;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                // Deleting them again later is harmless: `ack_all` skips seqs already gone.
+                self.held.hold_acks(seqs);
+                self.write_failed(e)
+            }
+        }
+    }
+
+    /// Engine flush → one store transaction → uplink and control see the result. While the disk is
+    /// full, the flush is held and the commit waits for the retry cadence (see the module doc).
+    async fn flush_commit(&mut self) -> Result<(), RunError> {
+        self.flush();
+        if self.held.waiting(std::time::Instant::now()) {
+            return Ok(());
+        }
+        self.write_held().await
+    }
+
+    /// Flushes the engine into the held delta.
+    fn flush(&mut self) {
+        let now = self.clock.now();
+        let record = self.tail.is_watched();
+        self.engine.set_record_origins(record);
+        if let Some(delta) = self.engine.flush(now) {
+            if record {
+                self.tail_changes(&delta, now);
+            }
+            self.held.hold_delta(delta);
+        }
+    }
+
+    /// Commits the held delta; while the disk is full, then also the held acks, and when all went
+    /// through the episode is over. Lack of space leaves things held (and is not an error); every
+    /// other store error is.
+    async fn write_held(&mut self) -> Result<(), RunError> {
+        if let Some(delta) = self.held.take_delta() {
+            let store = Arc::clone(&self.store);
+            let (delta, result) = on_blocking_pool(move || {
+                let result = store.commit(&delta);
+                (delta, result)
+            })
+            .await?;
+            match result {
+                Ok(Some(c)) => self.committed(c),
+                Ok(None) => {}
+                Err(e) => {
+                    self.held.hold_delta(delta);
+                    return self.write_failed(e);
+                }
+            }
+        }
+        if self.held.is_full() {
+            self.write_acks().await?;
+            if !self.held.has_acks() {
+                self.held
+                    .recovered(self.store.last_seq(), std::time::Instant::now());
+                self.publish_health();
+            }
+        }
+        if self.held.take_snapshot_due() {
+            self.publish_snapshot();
         }
         Ok(())
     }
 
-    /// Engine flush → one store transaction → uplink and control see the result.
-    async fn flush_commit(&mut self) -> Result<(), RunError> {
-        let now = self.clock.now();
-        let record = self.tail.is_watched();
-        self.engine.set_record_origins(record);
-        let Some(delta) = self.engine.flush(now) else {
-            return Ok(());
+    /// A store write failed: lack of space is held and retried, anything else stops the daemon.
+    fn write_failed(&mut self, e: StoreError) -> Result<(), RunError> {
+        let Some(io) = e.out_of_space() else {
+            return Err(e.into());
         };
-        if record {
-            self.tail_changes(&delta, now);
+        // Which line it logged (the rate limiting) is for the tests.
+        let _ = self.held.failed(
+            self.store.path(),
+            io,
+            self.store.last_seq(),
+            std::time::Instant::now(),
+            SystemTime::now(),
+        );
+        self.publish_health();
+        Ok(())
+    }
+
+    /// Why the task ends when the disk is still full at shutdown.
+    fn stopped_full(&self, full: DiskFull) -> RunError {
+        RunError::DiskFull {
+            path: self.store.path().to_owned(),
+            error: full.error,
+            last_seq: self.store.last_seq(),
+            lost_changes: full.held_changes + full.held_tags > 0,
+            unrecorded_acks: full.held_acks,
         }
+    }
+
+    /// The stock table from the committed counts (the store's), for when the engine is ahead of them.
+    async fn publish_committed_stock(&mut self) -> Result<(), RunError> {
         let store = Arc::clone(&self.store);
-        let committed = blocking(move || store.commit(&delta)).await?;
-        if let Some(c) = committed {
-            self.committed(c);
-        }
+        let counts = on_blocking_pool(move || store.counts()).await??;
+        let stock = Stock {
+            store: self.store.store_name().to_owned(),
+            epoch: self.store.epoch().to_owned(),
+            seq: self.store.last_seq(),
+            counts: counts
+                .into_iter()
+                .map(|(zone, sku, count)| StockCount {
+                    zone,
+                    sku,
+                    count: u64::from(count),
+                })
+                .collect(),
+        };
+        self.stock_tx
+            .send_replace(Arc::new(StockSnapshot::new(stock)));
         Ok(())
     }
 
@@ -249,8 +390,13 @@ impl EngineTask {
             .send_replace(Arc::new(StockSnapshot::new(stock)));
     }
 
-    /// The retained snapshot: the counts as of the last committed seq (call right after a flush).
+    /// The retained snapshot: the counts as of the last committed seq (call right after a flush). With a
+    /// delta held, the engine's counts are not the committed ones: the snapshot waits for the commit.
     fn publish_snapshot(&mut self) {
+        if self.held.has_delta() {
+            self.held.snapshot_after_commit();
+            return;
+        }
         let seq = self.store.last_seq();
         let resync = self.store.outbox_stats().resync;
         let payload = snapshot_json(
@@ -297,6 +443,7 @@ impl EngineTask {
                 .collect(),
             outbox: self.store.outbox_stats(),
             last_seq: self.store.last_seq(),
+            disk_full: self.held.status(),
         };
         self.health_tx.send_replace(Arc::new(health));
     }
@@ -362,8 +509,9 @@ impl EngineTask {
         loop {
             let outbox = self.store.outbox_stats();
             let online = matches!(status.borrow().state, LinkState::Online);
-            if outbox.deltas == 0 || !online {
-                if outbox.deltas > 0 {
+            // With no room to record acks, waiting for more of them is pointless.
+            if outbox.deltas == 0 || !online || self.held.is_full() {
+                if outbox.deltas > 0 && !self.held.is_full() {
                     warn!(
                         deltas = outbox.deltas,
                         "broker offline: unacknowledged deltas stay in the outbox for the next start"
@@ -401,6 +549,13 @@ impl EngineTask {
                 }
             }
         }
+        if self.held.is_full() {
+            // Acks of the drain the disk had no room for: one more try before giving up on them.
+            self.write_held().await?;
+            if let Some(full) = self.held.status() {
+                return Err(self.stopped_full(full));
+            }
+        }
         self.publish_health();
         let outbox = self.store.outbox_stats();
         info!(
@@ -413,16 +568,15 @@ impl EngineTask {
 }
 
 /// Runs store work on the blocking pool.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+async fn on_blocking_pool<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, RunError> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result.map_err(RunError::from),
-        // Panics abort the process, so only a runtime shutting down cancels the work.
-        Err(_) => Err(RunError::TaskEnded {
+    // Panics abort the process, so only a runtime shutting down cancels the work.
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| RunError::TaskEnded {
             task: "state store",
-        }),
-    }
+        })
 }
 
 fn lower_hex(bytes: &[u8]) -> String {

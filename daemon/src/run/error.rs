@@ -55,6 +55,21 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
+    /// Stopped while the state disk had no room: what the engine held could not be committed.
+    #[error(
+        "stopped with the state disk full: cannot commit to {path}: {error}; everything up to seq {last_seq} is committed and safe{}{}",
+        if *lost_changes { "; the count changes since were not committed and are worked out again from the readers after the restart" } else { "" },
+        unrecorded(*unrecorded_acks)
+    )]
+    DiskFull {
+        path: PathBuf,
+        error: String,
+        last_seq: u64,
+        /// A delta was held.
+        lost_changes: bool,
+        /// Broker acknowledgements held.
+        unrecorded_acks: u64,
+    },
     /// A background task ended while the daemon still needed it.
     #[error("the {task} task ended unexpectedly")]
     TaskEnded { task: &'static str },
@@ -78,8 +93,16 @@ impl RunError {
             RunError::StateDir { .. }
             | RunError::Control(BindError::Io { .. })
             | RunError::Os { .. }
+            | RunError::DiskFull { .. }
             | RunError::TaskEnded { .. } => exit::IO_ERR,
         }
+    }
+}
+
+fn unrecorded(acks: u64) -> String {
+    match acks {
+        0 => String::new(),
+        n => format!("; {n} deltas the broker acknowledged stay in the outbox and are published again after the restart (HQ deduplicates them)"),
     }
 }
 

@@ -27,18 +27,41 @@
 //! | watchdog | `watchdog.rs` | its tick (half `WATCHDOG_USEC`, else 5 s), shutdown |
 //! | main | here | the stop signal (SIGTERM/SIGINT), or an engine failure |
 //!
+//! # When the state disk is full
+//!
+//! A commit (or an outbox deletion) that fails for lack of space — `ENOSPC`, `EDQUOT`, or `EFBIG` past a
+//! file-size limit; SIGXFSZ is handled so that the limit gives `EFBIG` rather than a core dump — does not
+//! stop the daemon, because a restart would not make room: it would only turn a full disk into a restart
+//! loop with nothing draining the outbox. Instead (details in `engine_task.rs` and `held.rs`):
+//! * the engine task holds the uncommitted delta in memory (later flushes fold into it; bounded by the
+//!   tags and cells) and the acknowledgements it could not record, and retries every 5 s; nothing held is
+//!   published, and a held delta commits with the next seq, so HQ sees no gap and no reused seq;
+//! * the store reopens the database at its last commit at once, so the uplink keeps publishing the outbox;
+//!   readers, the control socket and the watchdog carry on (the engine is alive, only not durable);
+//! * it says so: one ERROR line (`state disk full: cannot commit to ...`), a WARN reminder every 5 min,
+//!   an INFO line with the duration once it recovers, `"database":{"state":"disk_full",...}` in `status`,
+//!   and `STATE DISK FULL` in systemd's `STATUS=` line.
+//!
+//! Every other store error — EIO, corruption, a delta that does not fit the stored counts, a reopened
+//! file that is past the store's last commit — still stops the daemon with a non-zero exit: those are
+//! not conditions that waiting cures, and the restart starts again from what the disk holds.
+//!
 //! # Shutdown
 //!
 //! The stop signal flips one watch channel. Readers stop (an LLRP reader gets its ROSpec deleted and the
-//! connection closed); the engine takes their last outputs, flushes and commits once more, gives the uplink
-//! up to `drain` to have the outbox acknowledged, then stops it; the control socket is removed. Exit 0.
-//! A failure of the engine task (a commit that failed) stops everything the same way and exits non-zero:
-//! systemd restarts the daemon from the last commit.
+//! connection closed); the engine takes their last outputs, flushes and commits once more (also what a
+//! full disk held, whatever the retry cadence), gives the uplink up to `drain` to have the outbox
+//! acknowledged, then stops it; the control socket is removed. Exit 0. If the disk is still full at that
+//! last commit, the exit is 74 with a message that says up to which seq everything is committed and what
+//! was not (the uncommitted changes are worked out again from the readers after the restart; unrecorded
+//! acks mean identical re-sends). A failure of the engine task (any other store error) stops everything
+//! the same way and exits non-zero: systemd restarts the daemon from the last commit.
 
 mod backend;
 mod clock;
 mod engine_task;
 mod error;
+mod held;
 pub mod logging;
 mod outbox_source;
 pub mod presence;
@@ -65,7 +88,7 @@ use crate::store::{Store, DATABASE_FILE};
 
 pub use clock::DaemonClock;
 pub use error::RunError;
-pub use published::Health;
+pub use published::{DiskFull, Health};
 pub use reader_board::READER_SCHEMA;
 pub use signals::Signals;
 
@@ -199,6 +222,7 @@ pub async fn run(
         snapshot_interval: config.mqtt.snapshot_interval,
         drain: options.drain,
         resync_snapshot: None,
+        held: held::Held::default(),
     };
     engine_task.prime().await?;
     let published = Published {
@@ -215,6 +239,7 @@ pub async fn run(
     let backend = Arc::new(DaemonBackend {
         store: config.store.clone(),
         epoch: store.epoch().to_owned(),
+        database: path.clone(),
         started_at: clock.started_at(),
         published: published.clone(),
         uplink: uplink_status.clone(),

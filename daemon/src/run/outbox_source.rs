@@ -4,10 +4,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::store::{OutboxItem, Store, StoreError};
+use crate::store::{Store, StoreError};
 use crate::uplink::{Delta, DeltaSource};
 
-/// Reads unacknowledged deltas straight from the outbox table (a redb read transaction; no write lock).
+/// Reads unacknowledged deltas straight from the outbox table (a redb read transaction; no write lock),
+/// a window at a time, so that reads go on while the engine task holds writes back on a full disk.
 #[derive(Debug, Clone)]
 pub struct OutboxSource {
     store: Arc<Store>,
@@ -25,16 +26,15 @@ impl DeltaSource for OutboxSource {
 
     fn read_after(&mut self, after: Option<u64>, max: usize) -> Result<Vec<Delta>, StoreError> {
         let from = after.map_or(0, |a| a.saturating_add(1));
-        let mut out = Vec::with_capacity(max.min(256));
-        // The resync item never comes from `unacked_from`: resync snapshots are the engine task's job.
-        for item in self.store.unacked_from(from)?.take(max) {
-            if let OutboxItem::Delta { seq, payload } = item? {
-                out.push(Delta {
-                    seq,
-                    payload: Bytes::from(payload),
-                });
-            }
-        }
-        Ok(out)
+        // The resync item never comes from here: resync snapshots are the engine task's job.
+        Ok(self
+            .store
+            .read_deltas(from, max)?
+            .into_iter()
+            .map(|(seq, payload)| Delta {
+                seq,
+                payload: Bytes::from(payload),
+            })
+            .collect())
     }
 }

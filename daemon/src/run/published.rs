@@ -10,6 +10,8 @@ use tokio::sync::watch;
 use crate::control::{ReaderStatus, StockSnapshot};
 use crate::store::OutboxStats;
 
+pub use super::held::DiskFull;
+
 /// The daemon's health as of the last flush tick.
 #[derive(Debug, Clone, Default)]
 pub struct Health {
@@ -29,6 +31,8 @@ pub struct Health {
     pub outbox: OutboxStats,
     /// The last committed seq.
     pub last_seq: u64,
+    /// Set while the state disk refuses writes for lack of space.
+    pub disk_full: Option<DiskFull>,
 }
 
 /// The receiving ends, cloned into the control backend and the watchdog.

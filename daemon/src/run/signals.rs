@@ -1,9 +1,13 @@
-//! Process signals: SIGTERM and SIGINT stop the daemon gracefully; SIGHUP only logs.
+//! Process signals: SIGTERM and SIGINT stop the daemon gracefully; SIGHUP and SIGXFSZ only log.
 //!
 //! SIGHUP conventionally means "reopen logs, reload config". Logs go to stderr (the journal), which
 //! has nothing to reopen, and reloading the config is not supported yet: a changed config takes
 //! effect with `systemctl restart tagtally`. So SIGHUP is acknowledged in the log and otherwise ignored
 //! (rather than killing the daemon, which is its default action).
+//!
+//! SIGXFSZ comes with a write that would take a file past the file-size limit (`ulimit -f`, systemd
+//! `LimitFSIZE=`). Its default action kills the process with a core dump; handled, the write fails with
+//! `EFBIG` instead, which the store treats like a full disk (counts held, retried; see `engine_task.rs`).
 
 use std::io;
 
@@ -16,6 +20,7 @@ pub struct Signals {
     term: Signal,
     int: Signal,
     hup: Signal,
+    xfsz: Signal,
 }
 
 impl Signals {
@@ -25,11 +30,13 @@ impl Signals {
             term: signal(SignalKind::terminate())?,
             int: signal(SignalKind::interrupt())?,
             hup: signal(SignalKind::hangup())?,
+            xfsz: signal(SignalKind::from_raw(rustix::process::Signal::XFSZ.as_raw()))?,
         })
     }
 
-    /// Resolves at the first SIGTERM or SIGINT, logging any SIGHUP in between.
+    /// Resolves at the first SIGTERM or SIGINT, logging any SIGHUP or SIGXFSZ in between.
     pub async fn stop_requested(mut self) {
+        let mut file_size_limit_logged = false;
         loop {
             tokio::select! {
                 _ = self.term.recv() => {
@@ -42,6 +49,14 @@ impl Signals {
                 }
                 _ = self.hup.recv() => {
                     warn!("SIGHUP: logs go to stderr, nothing to reopen; config reload is not supported, restart the service to apply a new config");
+                }
+                _ = self.xfsz.recv() => {
+                    // Once per run: every write past the limit raises it again, and the store's own
+                    // error (EFBIG, "File too large") says what is held and retried.
+                    if !file_size_limit_logged {
+                        warn!("SIGXFSZ: a write went past the file-size limit (ulimit -f, LimitFSIZE=); it fails with EFBIG instead of killing the daemon");
+                        file_size_limit_logged = true;
+                    }
                 }
             }
         }

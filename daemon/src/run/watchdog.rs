@@ -1,6 +1,10 @@
 //! systemd supervision while running: `WATCHDOG=1` at half of `WATCHDOG_USEC`, sent only while the
 //! engine loop and the uplink make progress, and a `STATUS=` line whenever the summary changes.
 //!
+//! A full state disk is not a stall: the engine keeps counting (holding what it cannot commit) and
+//! beating, so pings go on and a restart, which would not make room, is not forced; the `STATUS=` line
+//! says the disk is full instead.
+//!
 //! Progress means: the engine loop beat within `engine_limit` (it beats every flush tick), and the
 //! uplink is not wedged — online with messages in flight yet no PUBACK for `uplink_limit` (a dead broker
 //! is not a stall: keep-alive notices it and the uplink reconnects, which is progress). When either
@@ -115,10 +119,17 @@ impl Watchdog {
             LinkState::Down { .. } => "down",
             LinkState::Stopped => "stopped",
         };
-        format!(
+        let mut line = format!(
             "readers up {}/{total}, {} tags present, mqtt {mqtt}, outbox {}",
             health.readers_up, health.tags_present, health.outbox.deltas
-        )
+        );
+        if health.disk_full.is_some() {
+            line.push_str(&format!(
+                "; STATE DISK FULL: committed up to seq {}, newer counts held in memory",
+                health.last_seq
+            ));
+        }
+        line
     }
 }
 

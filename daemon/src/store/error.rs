@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use super::space::{io_of_open, io_of_redb, is_out_of_space};
+
 /// Why the store cannot go on.
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -54,6 +56,29 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// A write failed for lack of space and reopening the file failed too: nothing can be read or
+    /// written until a later write reopens it.
+    #[error("state database {path} is closed after a write failed for lack of space; it reopens at the next retry")]
+    Closed { path: PathBuf },
+    /// After a failed write, the reopened file is not at the commit the store knew last (the write
+    /// reached the file after all): the daemon must restart from what the file holds.
+    #[error("state database {path} changed under a failed write ({detail}); restart to continue from what it holds")]
+    Diverged { path: PathBuf, detail: String },
+}
+
+impl StoreError {
+    /// When this error means the write needed room the file system would not give (full disk,
+    /// quota, file-size limit; see [`is_out_of_space`]), the I/O error that says so. The database is
+    /// then still at its last commit, and the same write can be retried once there is room.
+    pub fn out_of_space(&self) -> Option<&std::io::Error> {
+        let io = match self {
+            StoreError::Database { source, .. } => io_of_redb(source)?,
+            StoreError::Open { source, .. } => io_of_open(source)?,
+            StoreError::Io { source, .. } => source,
+            _ => return None,
+        };
+        is_out_of_space(io).then_some(io)
+    }
 }
 
 /// The way out of a database that cannot be used: set it aside and start a new epoch.
@@ -70,6 +95,9 @@ fn open_hint(path: &std::path::Path, source: &redb::DatabaseError) -> String {
         redb::DatabaseError::Storage(redb::StorageError::Corrupted(_))
         | redb::DatabaseError::RepairAborted
         | redb::DatabaseError::UpgradeRequired(_) => recovery_hint(path),
+        redb::DatabaseError::Storage(redb::StorageError::Io(io)) if is_out_of_space(io) => {
+            "; the state disk has no room: free space there (or raise the quota or file-size limit) and start again".to_owned()
+        }
         _ => String::new(),
     }
 }

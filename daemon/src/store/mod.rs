@@ -57,19 +57,31 @@
 //!
 //! # Failure
 //!
-//! A failed commit leaves the database at the previous flush, but the engine has moved on: the caller must
-//! stop (the daemon exits and restarts from the last commit). Crashes and power loss at any instant keep
-//! the last committed transaction (redb's copy-on-write commit with checksums).
+//! A failed write transaction leaves the database at the previous commit: the store's accounting
+//! (`next_seq`, outbox bytes) moves only after a commit succeeded, so the same delta committed again
+//! gets the same seq. Crashes and power loss at any instant keep the last committed transaction (redb's
+//! copy-on-write commit with checksums).
+//!
+//! A write that failed for lack of space ([`StoreError::out_of_space`]: a full disk, a quota, a
+//! file-size limit; see [`space`]) is one the caller may retry: redb refuses every later call on a handle
+//! that met an I/O error, so the store at once closes it and reopens the file through its [`Opener`]
+//! (redb recovers it at the last commit, writing only its header), checks that the file is at the
+//! commit the store knew last ([`StoreError::Diverged`] otherwise), and answers reads again — the uplink
+//! keeps draining the outbox while the disk is full. If the reopen itself fails for lack of space, reads
+//! fail with [`StoreError::Closed`] and the next write tries the reopen again. What to do with the
+//! write that failed (hold it, retry it) is the caller's business: see `run/engine_task.rs`.
+//! Every other write error leaves the store as it is and the caller stops.
 
 mod error;
 mod outbox;
 pub mod payload;
 mod records;
 mod restore;
+pub mod space;
 mod tables;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
@@ -79,6 +91,7 @@ pub use error::StoreError;
 pub use outbox::{OutboxItem, OutboxStats, Unacked};
 pub use payload::Resync;
 pub use restore::StoredTag;
+pub use space::Opener;
 
 use error::AtPath;
 use records::TagRecord;
@@ -140,7 +153,10 @@ struct Accounting {
 /// The durable store (see the module doc). Shareable between the engine task and the uplink task.
 #[derive(Debug)]
 pub struct Store {
-    db: Database,
+    /// The open database; swapped for a fresh handle after a write failed for lack of space, and
+    /// `None` only while reopening failed too. Lock order: `db` before `accounting`.
+    db: RwLock<Option<Database>>,
+    opener: Opener,
     path: PathBuf,
     store: String,
     epoch: String,
@@ -150,7 +166,20 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the database at `path`, checks it and loads the present tags.
     pub fn open(path: &Path, options: StoreOptions) -> Result<Opened, StoreError> {
-        let db = restore::open_database(path)?;
+        Self::open_with(path, options, Opener::file())
+    }
+
+    /// [`Store::open`] through `opener`, which is also what reopens the file after a write failed for
+    /// lack of space.
+    pub fn open_with(
+        path: &Path,
+        options: StoreOptions,
+        opener: Opener,
+    ) -> Result<Opened, StoreError> {
+        let db = opener.open(path).map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
         let created = restore::initialise(&db, path)?;
         let (meta, tags) = restore::load(&db, path)?;
         let deltas = {
@@ -159,7 +188,8 @@ impl Store {
             outbox.len().at(path)?
         };
         let store = Store {
-            db,
+            db: RwLock::new(Some(db)),
+            opener,
             path: path.to_owned(),
             store: options.store,
             epoch: meta.epoch,
@@ -190,9 +220,13 @@ impl Store {
     ///
     /// Returns the message to publish, `None` when the flush changed no count.
     pub fn commit(&self, delta: &Delta) -> Result<Option<Committed>, StoreError> {
+        self.write(|db| self.commit_in(db, delta))
+    }
+
+    fn commit_in(&self, db: &Database, delta: &Delta) -> Result<Option<Committed>, StoreError> {
         let path = self.path.as_path();
         let mut accounting = self.accounting();
-        let txn = self.db.begin_write().at(path)?;
+        let txn = db.begin_write().at(path)?;
         {
             let mut tags = txn.open_table(TAGS).at(path)?;
             for change in &delta.tag_changes {
@@ -273,9 +307,13 @@ impl Store {
     /// draining after an outage); one commit per burst instead of one fsync per seq keeps a drain on
     /// a slow gateway disk from being disk-bound. Returns how many were still there.
     pub fn ack_all(&self, seqs: &[u64]) -> Result<usize, StoreError> {
+        self.write(|db| self.ack_in(db, seqs))
+    }
+
+    fn ack_in(&self, db: &Database, seqs: &[u64]) -> Result<usize, StoreError> {
         let path = self.path.as_path();
         let mut accounting = self.accounting();
-        let txn = self.db.begin_write().at(path)?;
+        let txn = db.begin_write().at(path)?;
         let mut bytes = accounting.outbox.bytes;
         let mut removed: u64 = 0;
         for &seq in seqs {
@@ -297,6 +335,14 @@ impl Store {
     /// The broker acknowledged a resync snapshot whose seq is `snapshot_seq`: the pending resync range is done
     /// if the snapshot covers all of it. Returns whether it was cleared.
     pub fn ack_resync(&self, snapshot_seq: u64) -> Result<bool, StoreError> {
+        match self.accounting().outbox.resync {
+            Some(r) if r.last_seq <= snapshot_seq => {}
+            _ => return Ok(false),
+        }
+        self.write(|db| self.ack_resync_in(db, snapshot_seq))
+    }
+
+    fn ack_resync_in(&self, db: &Database, snapshot_seq: u64) -> Result<bool, StoreError> {
         let path = self.path.as_path();
         let mut accounting = self.accounting();
         let Some(r) = accounting.outbox.resync else {
@@ -305,7 +351,7 @@ impl Store {
         if r.last_seq > snapshot_seq {
             return Ok(false);
         }
-        let txn = self.db.begin_write().at(path)?;
+        let txn = db.begin_write().at(path)?;
         {
             let mut meta = txn.open_table(META).at(path)?;
             outbox::write_resync(&mut meta, path, None)?;
@@ -328,7 +374,9 @@ impl Store {
 
     fn unacked_range(&self, resync: Option<Resync>, from: u64) -> Result<Unacked, StoreError> {
         let path = self.path.as_path();
-        let txn = self.db.begin_read().at(path)?;
+        let guard = self.database();
+        let db = guard.as_ref().ok_or_else(|| self.closed())?;
+        let txn = db.begin_read().at(path)?;
         let table = txn.open_table(OUTBOX).at(path)?;
         let range = table.range(from..).at(path)?;
         Ok(Unacked {
@@ -336,6 +384,108 @@ impl Store {
             range,
             path: self.path.clone(),
         })
+    }
+
+    /// Up to `max` unacknowledged deltas from `seq` on, as (seq, payload), read in one go: the
+    /// uplink's window. Unlike [`Store::unacked_from`] nothing outlives the call, so a reopen after a
+    /// failed write never pulls the file from under a half-read window.
+    pub fn read_deltas(&self, from: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let path = self.path.as_path();
+        let guard = self.database();
+        let db = guard.as_ref().ok_or_else(|| self.closed())?;
+        let txn = db.begin_read().at(path)?;
+        let table = txn.open_table(OUTBOX).at(path)?;
+        let mut out = Vec::with_capacity(max.min(256));
+        for entry in table.range(from..).at(path)?.take(max) {
+            let (seq, payload) = entry.at(path)?;
+            out.push((seq.value(), payload.value().to_vec()));
+        }
+        Ok(out)
+    }
+
+    fn database(&self) -> RwLockReadGuard<'_, Option<Database>> {
+        // A panic aborts the process (panic = "abort"), so a poisoned lock cannot be observed in the daemon.
+        self.db.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn closed(&self) -> StoreError {
+        StoreError::Closed {
+            path: self.path.clone(),
+        }
+    }
+
+    /// Runs one write transaction. When it failed for lack of space, the handle redb gave up on is
+    /// replaced by a fresh one at the last commit before the error goes back (see the module doc).
+    fn write<T>(
+        &self,
+        work: impl FnOnce(&Database) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.database().is_none() {
+            self.reopen()?;
+        }
+        let result = {
+            let guard = self.database();
+            match guard.as_ref() {
+                Some(db) => work(db),
+                None => Err(self.closed()),
+            }
+        };
+        match result {
+            Err(e) if e.out_of_space().is_some() => match self.reopen() {
+                // Left closed: the next write tries again; the caller holds on to the first error.
+                Err(again) if again.out_of_space().is_some() => Err(e),
+                Err(fatal) => Err(fatal),
+                Ok(()) => Err(e),
+            },
+            other => other,
+        }
+    }
+
+    /// Closes the current handle and opens the file again, checking it is at the last commit we know.
+    fn reopen(&self) -> Result<(), StoreError> {
+        let path = self.path.as_path();
+        let mut slot = self.db.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(failed) = slot.take() {
+            // It met an I/O error: redb closes it without writing, and its error says nothing new.
+            let _ = failed.close();
+        }
+        let db = self.opener.open(path).map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        let on_disk = restore::accounting(&db, path)?;
+        let known = {
+            let a = self.accounting();
+            (a.next_seq, a.outbox.deltas, a.outbox.bytes, a.outbox.resync)
+        };
+        if on_disk != known {
+            return Err(StoreError::Diverged {
+                path: path.to_owned(),
+                detail: format!(
+                    "next seq {} and {} outbox deltas ({} bytes) on disk, {} and {} ({} bytes) expected",
+                    on_disk.0, on_disk.1, on_disk.2, known.0, known.1, known.2
+                ),
+            });
+        }
+        *slot = Some(db);
+        Ok(())
+    }
+
+    /// The committed counts, (zone, SKU, count) sorted by zone then SKU: what `stock` shows while the
+    /// engine holds changes the disk had no room for.
+    pub fn counts(&self) -> Result<Vec<(String, String, u32)>, StoreError> {
+        let path = self.path.as_path();
+        let guard = self.database();
+        let db = guard.as_ref().ok_or_else(|| self.closed())?;
+        let txn = db.begin_read().at(path)?;
+        let table = txn.open_table(COUNTS).at(path)?;
+        let mut out = Vec::new();
+        for entry in table.iter().at(path)? {
+            let (key, count) = entry.at(path)?;
+            let (zone, sku) = key.value();
+            out.push((zone.to_owned(), sku.to_owned(), count.value()));
+        }
+        Ok(out)
     }
 
     /// The epoch (SPEC §6).

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use super::error::{AtPath, StoreError};
 use super::payload::Resync;
@@ -80,46 +80,7 @@ fn corrupt(path: &Path, detail: String) -> StoreError {
 /// Loads metadata and tags and checks: schema version, counts = recount of tags, outbox bytes and seqs.
 pub(super) fn load(db: &Database, path: &Path) -> Result<(Meta, Vec<StoredTag>), StoreError> {
     let txn = db.begin_read().at(path)?;
-    let meta_table = txn.open_table(META).at(path)?;
-    let number = |key: &str| -> Result<Option<u64>, StoreError> {
-        Ok(meta_table.get(key).at(path)?.map(|v| v.value()))
-    };
-    let required = |key: &str| -> Result<u64, StoreError> {
-        number(key)?.ok_or_else(|| corrupt(path, format!("metadata {key} is missing")))
-    };
-    let version = required(META_SCHEMA_VERSION)?;
-    if version != SCHEMA_VERSION {
-        return Err(StoreError::UnsupportedSchema {
-            path: path.to_owned(),
-            found: version,
-            supported: SCHEMA_VERSION,
-        });
-    }
-    let epoch = txn
-        .open_table(META_TEXT)
-        .at(path)?
-        .get(TEXT_EPOCH)
-        .at(path)?
-        .map(|v| v.value().to_owned())
-        .ok_or_else(|| corrupt(path, "metadata epoch is missing".into()))?;
-    let resync = match (number(META_RESYNC_FIRST)?, number(META_RESYNC_LAST)?) {
-        (Some(first_seq), Some(last_seq)) => Some(Resync {
-            first_seq,
-            last_seq,
-        }),
-        (None, None) => None,
-        _ => return Err(corrupt(path, "resync range is half written".into())),
-    };
-    let meta = Meta {
-        epoch,
-        next_seq: required(META_NEXT_SEQ)?,
-        outbox_bytes: required(META_OUTBOX_BYTES)?,
-        folded_deltas: required(META_FOLDED_DELTAS)?,
-        resync,
-    };
-    if meta.next_seq == 0 {
-        return Err(corrupt(path, "next seq is 0, seqs start at 1".into()));
-    }
+    let meta = read_meta(&txn, path)?;
 
     // Interning keeps one allocation per distinct zone and SKU, not per tag.
     let mut names: HashMap<String, Arc<str>> = HashMap::new();
@@ -227,12 +188,59 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
-/// Opens or creates the database file.
-pub(super) fn open_database(path: &Path) -> Result<Database, StoreError> {
-    Database::builder()
-        .create(path)
-        .map_err(|source| StoreError::Open {
+/// What the store's accounting should be for the file as it is: next seq, outbox deltas, outbox
+/// bytes and resync range (compared after a reopen; see the module doc's Failure section).
+pub(super) fn accounting(
+    db: &Database,
+    path: &Path,
+) -> Result<(u64, u64, u64, Option<Resync>), StoreError> {
+    let txn = db.begin_read().at(path)?;
+    let meta = read_meta(&txn, path)?;
+    let deltas = txn.open_table(OUTBOX).at(path)?.len().at(path)?;
+    Ok((meta.next_seq, deltas, meta.outbox_bytes, meta.resync))
+}
+
+/// The metadata tables, checked for presence and version.
+fn read_meta(txn: &ReadTransaction, path: &Path) -> Result<Meta, StoreError> {
+    let meta_table = txn.open_table(META).at(path)?;
+    let number = |key: &str| -> Result<Option<u64>, StoreError> {
+        Ok(meta_table.get(key).at(path)?.map(|v| v.value()))
+    };
+    let required = |key: &str| -> Result<u64, StoreError> {
+        number(key)?.ok_or_else(|| corrupt(path, format!("metadata {key} is missing")))
+    };
+    let version = required(META_SCHEMA_VERSION)?;
+    if version != SCHEMA_VERSION {
+        return Err(StoreError::UnsupportedSchema {
             path: path.to_owned(),
-            source,
-        })
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    let epoch = txn
+        .open_table(META_TEXT)
+        .at(path)?
+        .get(TEXT_EPOCH)
+        .at(path)?
+        .map(|v| v.value().to_owned())
+        .ok_or_else(|| corrupt(path, "metadata epoch is missing".into()))?;
+    let resync = match (number(META_RESYNC_FIRST)?, number(META_RESYNC_LAST)?) {
+        (Some(first_seq), Some(last_seq)) => Some(Resync {
+            first_seq,
+            last_seq,
+        }),
+        (None, None) => None,
+        _ => return Err(corrupt(path, "resync range is half written".into())),
+    };
+    let meta = Meta {
+        epoch,
+        next_seq: required(META_NEXT_SEQ)?,
+        outbox_bytes: required(META_OUTBOX_BYTES)?,
+        folded_deltas: required(META_FOLDED_DELTAS)?,
+        resync,
+    };
+    if meta.next_seq == 0 {
+        return Err(corrupt(path, "next seq is 0, seqs start at 1".into()));
+    }
+    Ok(meta)
 }

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)] // each suite uses a different part of the rig
 
+pub mod churn;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -230,30 +232,62 @@ pub struct Daemon {
     pub log: PathBuf,
 }
 
+/// How [`Daemon::start_with`] runs the daemon, beyond its config.
+#[derive(Debug, Default, Clone)]
+pub struct Spawn {
+    /// Stderr goes through a pipe that a thread of the test copies into the log file, so the daemon
+    /// writes no regular file but its state: a file-size limit put on it hits only the database.
+    pub log_through_pipe: bool,
+    /// Extra environment (`NOTIFY_SOCKET`, `WATCHDOG_USEC`, ...); by default systemd's are removed.
+    pub env: Vec<(String, String)>,
+}
+
 impl Daemon {
     /// Writes `config` to `dir/tagtally.toml` and starts `tagtally run` on it.
     pub fn start(dir: &Path, config: &str, log_name: &str) -> Daemon {
+        Daemon::start_with(dir, config, log_name, Spawn::default())
+    }
+
+    /// [`Daemon::start`] as `spawn` says.
+    pub fn start_with(dir: &Path, config: &str, log_name: &str, spawn: Spawn) -> Daemon {
         let path = dir.join("tagtally.toml");
         std::fs::write(&path, config).expect("write config");
         let log = dir.join(log_name);
-        let stderr = std::fs::File::create(&log).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_tagtally"))
+        let file = std::fs::File::create(&log).expect("log file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tagtally"));
+        command
             .args(["run", "-c"])
             .arg(&path)
             .env_remove("NOTIFY_SOCKET")
             .env_remove("WATCHDOG_USEC")
             .env_remove("RUST_LOG")
+            .envs(spawn.env)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(stderr)
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn tagtally run");
+            .kill_on_drop(true);
+        if spawn.log_through_pipe {
+            command.stderr(Stdio::piped());
+        } else {
+            command.stderr(file.try_clone().expect("log file"));
+        }
+        let mut child = command.spawn().expect("spawn tagtally run");
+        if spawn.log_through_pipe {
+            let pipe = child.stderr.take().expect("stderr pipe");
+            let mut pipe = std::fs::File::from(pipe.into_owned_fd().expect("stderr fd"));
+            let mut file = file;
+            // Ends when the daemon's last copy of the pipe closes.
+            std::thread::spawn(move || std::io::copy(&mut pipe, &mut file));
+        }
         Daemon {
             child,
             socket: dir.join("control.sock"),
             log,
         }
+    }
+
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("daemon still running")
     }
 
     /// The daemon's log so far.
