@@ -21,17 +21,20 @@ pub struct Daemon {
 
 impl Daemon {
     /// Writes `config` to `dir/tagtally.toml` and starts `tagtally run` on it, its stderr appended
-    /// to `dir/daemon.log` (one log across restarts, like the journal).
+    /// to `dir/daemon.log` (one log across restarts, like the journal). The log goes through a pipe,
+    /// as to journald, so a file-size limit on the daemon hits only its database.
     pub fn start(dir: &Path, config: &str) -> Daemon {
         let path = dir.join("tagtally.toml");
         std::fs::write(&path, config).expect("write config");
         let log = dir.join("daemon.log");
-        let stderr = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .expect("open the daemon log");
-        let child = Command::new(tagtally())
+        let mut journal = tokio::fs::File::from_std(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&log)
+                .expect("open the daemon log"),
+        );
+        let mut child = Command::new(tagtally())
             .args(["run", "-c"])
             .arg(&path)
             .env_remove("NOTIFY_SOCKET")
@@ -39,15 +42,24 @@ impl Daemon {
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(stderr)
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .expect("spawn tagtally run");
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        tokio::spawn(async move {
+            let _ = tokio::io::copy(&mut stderr, &mut journal).await;
+        });
         Daemon {
             child,
             socket: dir.join("control.sock"),
             log,
         }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("daemon running")
     }
 
     /// The log so far.

@@ -16,6 +16,7 @@
 //! | `replay` | checks a recording: chain, dedup, replay to counts |
 //! | `daemon` | `tagtally run` as a child, its CLI, SIGKILL/SIGTERM |
 //! | `store` | the emulated store: readers, zones, tags over time, the ground truth |
+//! | `stores` | ready-made stores (shelves and a door that never rests) |
 //! | `verdict` | stock = truth, HQ replay = stock |
 //! | `gs1` | SGTIN-96 EPCs and their GTIN-14, computed independently of the daemon |
 
@@ -26,6 +27,7 @@ pub mod gs1;
 pub mod recorder;
 pub mod replay;
 pub mod store;
+pub mod stores;
 pub mod verdict;
 pub mod wait;
 
