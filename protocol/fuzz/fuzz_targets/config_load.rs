@@ -29,14 +29,23 @@ fn check_errors(text: &str, errors: &ConfigErrors) {
         let location = error
             .location
             .unwrap_or_else(|| panic!("no line:col for {error}"));
-        assert!(within(text, location), "{location:?} is outside the text: {error}");
+        assert!(
+            within(text, location),
+            "{location:?} is outside the text: {error}"
+        );
         let line = error.to_string();
         let prefix = format!("{ORIGIN}:{}:{}: ", location.line, location.col);
         assert!(line.starts_with(&prefix), "{line}");
-        assert!(!line.contains('\n'), "a problem spans several lines: {line:?}");
+        assert!(
+            !line.contains('\n'),
+            "a problem spans several lines: {line:?}"
+        );
         assert!(line.len() > prefix.len(), "a problem without a message");
         // File order, as `check-config` promises.
-        assert!(previous <= Some(location), "{previous:?} before {location:?}");
+        assert!(
+            previous <= Some(location),
+            "{previous:?} before {location:?}"
+        );
         previous = Some(location);
     }
 }
@@ -54,18 +63,31 @@ fn check_config(config: &Config) {
     let mut readers = HashSet::new();
     for reader in &config.readers {
         assert!(is_valid_name(&reader.name), "reader {:?}", reader.name);
-        assert!(readers.insert(reader.name.as_str()), "reader {} twice", reader.name);
-        assert!(!reader.antennas.is_empty(), "reader {} feeds no zone", reader.name);
+        assert!(
+            readers.insert(reader.name.as_str()),
+            "reader {} twice",
+            reader.name
+        );
+        assert!(
+            !reader.antennas.is_empty(),
+            "reader {} feeds no zone",
+            reader.name
+        );
         for (antenna, zone) in &reader.antennas {
             assert!(*antenna >= 1);
-            assert!(zones.contains(zone.as_str()), "antenna to undeclared zone {zone}");
+            assert!(
+                zones.contains(zone.as_str()),
+                "antenna to undeclared zone {zone}"
+            );
         }
     }
     let mut prefixes = HashSet::new();
     for mapping in &config.sku_map {
         let prefix = &mapping.epc_prefix;
         assert!(!prefix.is_empty() && prefix.len() <= 124);
-        assert!(prefix.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)));
+        assert!(prefix
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)));
         assert!(prefixes.insert(prefix.as_str()), "sku-map {prefix} twice");
         assert!(!mapping.sku.trim().is_empty());
     }
@@ -87,7 +109,11 @@ fuzz_target!(|data: &[u8]| {
     }
     // Checking again (the loader keeps hash sets and maps) gives the same config or the same
     // problems in the same order; so does the entry point that takes explicit file checks.
-    assert_eq!(Config::from_str(text, ORIGIN), first, "a second check differs");
+    assert_eq!(
+        Config::from_str(text, ORIGIN),
+        first,
+        "a second check differs"
+    );
     assert_eq!(
         Config::from_str_with(text, ORIGIN, &FileChecks::Skip),
         first,

@@ -35,11 +35,17 @@ fn check_request(request: &Request) {
         "re-encoded request is {} bytes",
         line.len()
     );
-    assert_eq!(parse_request(line).as_ref(), Ok(request), "parse(encode(r)) != r");
+    assert_eq!(
+        parse_request(line).as_ref(),
+        Ok(request),
+        "parse(encode(r)) != r"
+    );
     assert_eq!(receive(&out), Received::Request(Ok(request.clone())));
     if let Request::Tail(filter) = request {
         if let Some(epc) = &filter.epc {
-            assert!(epc.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+            assert!(epc
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
         }
     }
 }
@@ -95,7 +101,11 @@ fuzz_target!(|data: &[u8]| {
             Received::Blank => assert!(line.iter().all(u8::is_ascii_whitespace)),
             Received::Request(result) => {
                 assert!(!line.iter().all(u8::is_ascii_whitespace));
-                assert_eq!(result, parse_request(line), "receive disagrees with the oracle");
+                assert_eq!(
+                    result,
+                    parse_request(line),
+                    "receive disagrees with the oracle"
+                );
                 match result {
                     Err(error) => check_error_reply(&error),
                     Ok(request) => {
