@@ -281,11 +281,9 @@ impl fmt::Display for ConfigError {
     fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
         let message = OneLine(&self.problem);
         match self.location {
-            Some(Location { line, col }) => write!(
-                formatter,
-                "{}:{line}:{col}: {message}",
-                self.file.display()
-            ),
+            Some(Location { line, col }) => {
+                write!(formatter, "{}:{line}:{col}: {message}", self.file.display())
+            }
             None => write!(formatter, "{}: {message}", self.file.display()),
         }
     }

@@ -256,10 +256,11 @@ fn columns_count_characters_not_bytes() {
 #[test]
 fn control_characters_in_quoted_values_do_not_break_the_line() {
     // The fuzzer's input, minimised by `cargo fuzz tmin`: a TAB inside the broker's host name.
-    let fuzzed = "store = \"paris-01\"\n[[zone]]\nname = \"floor\"\n\n[[zone]]\nname = \"backroom\"\n\
-                  [[reader]]\nname = \"r1\"\nkind = \"llrp\"\nadds = { 1 = \"floor\" }\n\
-                  [mqtt]\nurl = \"mqtts://brok\ter.hq.example\"\nusername = \"paris-01\"\n\
-                  password = \"hunter2\"\n";
+    let fuzzed =
+        "store = \"paris-01\"\n[[zone]]\nname = \"floor\"\n\n[[zone]]\nname = \"backroom\"\n\
+         [[reader]]\nname = \"r1\"\nkind = \"llrp\"\nadds = { 1 = \"floor\" }\n\
+         [mqtt]\nurl = \"mqtts://brok\ter.hq.example\"\nusername = \"paris-01\"\n\
+         password = \"hunter2\"\n";
     let lines = error_lines(fuzzed);
     assert_eq!(lines.len(), 3, "{lines:#?}");
     assert_eq!(
