@@ -279,15 +279,33 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        let message = OneLine(&self.problem);
         match self.location {
-            Some(Location { line, col }) => write!(
-                formatter,
-                "{}:{line}:{col}: {}",
-                self.file.display(),
-                self.problem
-            ),
-            None => write!(formatter, "{}: {}", self.file.display(), self.problem),
+            Some(Location { line, col }) => {
+                write!(formatter, "{}:{line}:{col}: {message}", self.file.display())
+            }
+            None => write!(formatter, "{}: {message}", self.file.display()),
         }
+    }
+}
+
+/// A message with its control characters escaped as Rust writes them (`\n`, `\t`,
+/// `\u{1b}`). Messages quote values from the config text, and TOML strings may hold any of
+/// them: a raw newline would split one problem over two lines (or forge a
+/// `FILE:LINE:COL:` line), an escape sequence would reach the technician's terminal.
+struct OneLine<'a>(&'a ConfigProblem);
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        use fmt::Write;
+        for c in self.0.to_string().chars() {
+            if c.is_control() {
+                write!(formatter, "{}", c.escape_debug())?;
+            } else {
+                formatter.write_char(c)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -402,6 +420,24 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "/etc/tagtally/tagtally.toml:3:7: missing required key `store`"
+        );
+    }
+
+    #[test]
+    fn control_characters_quoted_from_the_config_are_escaped() {
+        let error = ConfigError {
+            file: PathBuf::from("t.toml"),
+            location: Some(Location { line: 8, col: 18 }),
+            problem: ConfigProblem::UnknownZone {
+                reader: "r1".into(),
+                antenna: 1,
+                zone: "floor\nt.toml:1:1: all good\u{1b}[2K\t\r".into(),
+            },
+        };
+        assert_eq!(
+            error.to_string(),
+            "t.toml:8:18: reader `r1` maps antenna 1 to zone \
+             `floor\\nt.toml:1:1: all good\\u{1b}[2K\\t\\r`, which no [[zone]] declares"
         );
     }
 

@@ -250,6 +250,34 @@ fn columns_count_characters_not_bytes() {
     );
 }
 
+/// Found by the `config_load` fuzz target (2026-11-23): TOML strings may hold control
+/// characters, and messages quoted them raw, so one problem could span several lines (or forge a
+/// `FILE:LINE:COL:` line) and send escape sequences to the terminal. They are escaped now.
+#[test]
+fn control_characters_in_quoted_values_do_not_break_the_line() {
+    // The fuzzer's input, minimised by `cargo fuzz tmin`: a TAB inside the broker's host name.
+    let fuzzed =
+        "store = \"paris-01\"\n[[zone]]\nname = \"floor\"\n\n[[zone]]\nname = \"backroom\"\n\
+         [[reader]]\nname = \"r1\"\nkind = \"llrp\"\nadds = { 1 = \"floor\" }\n\
+         [mqtt]\nurl = \"mqtts://brok\ter.hq.example\"\nusername = \"paris-01\"\n\
+         password = \"hunter2\"\n";
+    let lines = error_lines(fuzzed);
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert_eq!(
+        lines[1],
+        "t.toml:12:7: invalid mqtt url `mqtts://brok\\ter.hq.example`: \
+         `brok\\ter.hq.example` is not a host name or IP address"
+    );
+    // A newline and an escape sequence written as TOML escapes in an antenna's zone.
+    let reader = "[[reader]]\nname = \"r1\"\nkind = \"llrp\"\naddress = \"10.0.0.1\"\n\
+                  antennas = { 1 = \"floor\\nt.toml:1:1: ok\\u001b[2K\" }\n";
+    check(
+        &format!("{STORE}{ZONES}{reader}{MQTT}"),
+        &["t.toml:11:18: reader `r1` maps antenna 1 to zone \
+           `floor\\nt.toml:1:1: ok\\u{1b}[2K`, which no [[zone]] declares"],
+    );
+}
+
 #[test]
 fn a_zone_with_its_own_problem_is_not_also_reported_as_undeclared() {
     let text = format!(

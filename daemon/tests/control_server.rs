@@ -109,6 +109,17 @@ fn a_request_of_exactly_the_limit_is_served() {
     assert_eq!(request.len(), 4096);
     let reply = raw.ask(&request);
     assert_eq!(reply["stock"]["counts"], json!([]));
+    // A `\r\n` line end does not count towards the limit either (it once did: such a request
+    // was refused as longer than 4096 bytes and the connection closed).
+    raw.send(format!("{request}\r\n").as_bytes()).unwrap();
+    assert_eq!(raw.line().unwrap()["stock"]["counts"], json!([]));
+    // One byte more is refused, whatever the line end.
+    raw.send(format!("z{request}\r\n").as_bytes()).unwrap();
+    assert_eq!(
+        raw.line(),
+        Some(json!({"version":1,"error":"request longer than 4096 bytes"}))
+    );
+    assert!(raw.closed(), "connection closed after the error");
 }
 
 #[test]

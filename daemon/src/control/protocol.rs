@@ -22,6 +22,10 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// keeps a misbehaving client from growing the daemon's memory.
 pub const MAX_REQUEST_BYTES: usize = 4096;
 
+/// The most bytes the server reads while looking for one request line's end: the longest
+/// request, a `\r` and the `\n`. Whatever a client sends, a connection buffers no more.
+pub const MAX_REQUEST_READ: usize = MAX_REQUEST_BYTES + 2;
+
 /// The longest reply line the client accepts: a store's full stock table (tens of thousands of
 /// (zone, SKU) pairs) is a few MiB, so this only stops a runaway peer.
 pub const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
@@ -126,6 +130,42 @@ pub enum RequestError {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// What the server makes of one read from a client: see [`receive`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// The client closed the connection between requests.
+    Closed,
+    /// A line of only whitespace: ignored, no reply.
+    Blank,
+    /// A request line, parsed or refused; a refusal gets an error reply and the connection stays
+    /// open.
+    Request(Result<Request, RequestError>),
+    /// A line longer than [`MAX_REQUEST_BYTES`]: an error reply, then the connection is closed,
+    /// because there is no trustworthy place to resume.
+    TooLong,
+}
+
+/// Classifies `read`: what one `read_until(b'\n')` limited to [`MAX_REQUEST_READ`] bytes
+/// returned, so empty only at the end of the stream. The line end is `\n` or `\r\n` and does
+/// not count towards [`MAX_REQUEST_BYTES`]; a last line without a line end (the client
+/// half-closed after it) is served as it is.
+pub fn receive(read: &[u8]) -> Received {
+    if read.is_empty() {
+        return Received::Closed;
+    }
+    let line = match read.strip_suffix(b"\n") {
+        Some(line) => line.strip_suffix(b"\r").unwrap_or(line),
+        None => read,
+    };
+    if line.len() > MAX_REQUEST_BYTES {
+        Received::TooLong
+    } else if line.iter().all(u8::is_ascii_whitespace) {
+        Received::Blank
+    } else {
+        Received::Request(parse_request(line))
+    }
 }
 
 /// Parses one request line (without its newline).
@@ -324,6 +364,56 @@ mod tests {
             "z".repeat(5000)
         );
         check(&long, Err("request longer than 4096 bytes"));
+    }
+
+    /// A request of exactly `len` bytes (a `stock` request padded in its zone).
+    fn request_of(len: usize) -> Vec<u8> {
+        let prefix = r#"{"version":1,"command":"stock","zone":""#;
+        let mut line = prefix.as_bytes().to_vec();
+        line.resize(len - 2, b'z');
+        line.extend_from_slice(b"\"}");
+        line
+    }
+
+    #[test]
+    fn receive_tells_end_of_stream_blank_lines_and_requests_apart() {
+        assert_eq!(receive(b""), Received::Closed);
+        assert_eq!(receive(b"\n"), Received::Blank);
+        assert_eq!(receive(b" \t\r\n"), Received::Blank);
+        let status = Received::Request(Ok(Request::Status));
+        assert_eq!(receive(b"{\"version\":1,\"command\":\"status\"}\n"), status);
+        assert_eq!(
+            receive(b"{\"version\":1,\"command\":\"status\"}\r\n"),
+            status
+        );
+        // The client half-closed after a last request without a line end.
+        assert_eq!(receive(b"{\"version\":1,\"command\":\"status\"}"), status);
+        assert!(matches!(
+            receive(b"{\"version\":1\n"),
+            Received::Request(Err(RequestError::Malformed { .. }))
+        ));
+    }
+
+    #[test]
+    fn the_bound_does_not_count_the_line_end() {
+        let exact = request_of(MAX_REQUEST_BYTES);
+        for end in [&b"\n"[..], b"\r\n", b""] {
+            let read = [&exact[..], end].concat();
+            assert!(read.len() <= MAX_REQUEST_READ);
+            assert!(
+                matches!(receive(&read), Received::Request(Ok(Request::Stock(_)))),
+                "{end:?}"
+            );
+        }
+        // What a read limited to MAX_REQUEST_READ returns for a longer line, with or without
+        // its end in reach.
+        let over = request_of(MAX_REQUEST_BYTES + 1);
+        assert_eq!(receive(&[&over[..], b"\n"].concat()), Received::TooLong);
+        assert_eq!(receive(&over), Received::TooLong);
+        assert_eq!(
+            receive(&request_of(64 * 1024)[..MAX_REQUEST_READ]),
+            Received::TooLong
+        );
     }
 
     #[test]

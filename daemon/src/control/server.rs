@@ -10,7 +10,10 @@
 
 use super::backend::{BackendError, ControlBackend};
 use super::filter::TailFilter;
-use super::protocol::{encode_line, parse_request, EventLine, Reply, Request, MAX_REQUEST_BYTES};
+use super::protocol::{
+    encode_line, receive, EventLine, Received, Reply, Request, RequestError, MAX_REQUEST_BYTES,
+    MAX_REQUEST_READ,
+};
 use super::tail::TailItem;
 use std::fs;
 use std::future::Future;
@@ -253,38 +256,12 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|stop| *stop).await;
 }
 
-/// How a request line read ended.
-enum Frame {
-    /// A line is in the buffer (newline and any `\r` removed).
-    Line,
-    /// The client closed the connection between requests.
-    Eof,
-    /// The line exceeds [`MAX_REQUEST_BYTES`].
-    TooLong,
-}
-
-/// Reads one request line into `line`, never buffering more than [`MAX_REQUEST_BYTES`] + 1.
-async fn read_frame(
-    reader: &mut BufReader<OwnedReadHalf>,
-    line: &mut Vec<u8>,
-) -> io::Result<Frame> {
-    let limit = MAX_REQUEST_BYTES as u64 + 1;
-    let read = (&mut *reader).take(limit).read_until(b'\n', line).await?;
-    if read == 0 {
-        return Ok(Frame::Eof);
-    }
-    if line.last() == Some(&b'\n') {
-        line.pop();
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
-        Ok(Frame::Line)
-    } else if read > MAX_REQUEST_BYTES {
-        Ok(Frame::TooLong)
-    } else {
-        // The client half-closed after a last request without a newline: serve it.
-        Ok(Frame::Line)
-    }
+/// Reads up to and including the next `\n` into `line`, never more than [`MAX_REQUEST_READ`]
+/// bytes; [`receive`] says what the bytes are.
+async fn read_line(reader: &mut BufReader<OwnedReadHalf>, line: &mut Vec<u8>) -> io::Result<()> {
+    let limit = MAX_REQUEST_READ as u64;
+    (&mut *reader).take(limit).read_until(b'\n', line).await?;
+    Ok(())
 }
 
 /// Writes `bytes`, giving up when `limit` passes or the server stops; false means close.
@@ -322,35 +299,37 @@ async fn session<B: ControlBackend>(
     let mut out = Vec::with_capacity(4096);
     loop {
         line.clear();
-        let frame = tokio::select! {
+        let read = tokio::select! {
             () = stopped(&mut stop) => return,
-            frame = tokio::time::timeout(limits.idle_timeout, read_frame(&mut reader, &mut line)) => frame,
+            read = tokio::time::timeout(limits.idle_timeout, read_line(&mut reader, &mut line)) => read,
         };
+        // Idle too long, or the link broke: nothing to answer.
+        if !matches!(read, Ok(Ok(()))) {
+            return;
+        }
         out.clear();
-        match frame {
-            // Idle too long, the client went away, or the link broke: nothing to answer.
-            Err(_) | Ok(Err(_)) | Ok(Ok(Frame::Eof)) => return,
-            Ok(Ok(Frame::TooLong)) => {
-                let reason = format!("request longer than {MAX_REQUEST_BYTES} bytes");
-                encode_line(&Reply::Error(reason), &mut out);
+        let answered = match receive(&line) {
+            Received::Closed => return,
+            Received::Blank => continue,
+            Received::TooLong => {
+                let reason = RequestError::TooLong {
+                    max: MAX_REQUEST_BYTES,
+                };
+                encode_line(&Reply::Error(reason.to_string()), &mut out);
                 send(&mut write, &out, Some(limits.write_timeout), &mut stop).await;
                 return;
             }
-            Ok(Ok(Frame::Line)) if line.iter().all(u8::is_ascii_whitespace) => continue,
-            Ok(Ok(Frame::Line)) => {}
-        }
-        let answered = match parse_request(&line) {
-            Err(error) => Some(Reply::Error(error.to_string())),
-            Ok(Request::Tail(filter)) => {
+            Received::Request(Err(error)) => Some(Reply::Error(error.to_string())),
+            Received::Request(Ok(Request::Tail(filter))) => {
                 return tail(reader, write, &*backend, filter, limits, stop).await;
             }
-            Ok(Request::Status) => {
+            Received::Request(Ok(Request::Status)) => {
                 until_stopped(&mut stop, reply(backend.status(), Reply::Status)).await
             }
-            Ok(Request::Readers) => {
+            Received::Request(Ok(Request::Readers)) => {
                 until_stopped(&mut stop, reply(backend.readers(), Reply::Readers)).await
             }
-            Ok(Request::Stock(filter)) => {
+            Received::Request(Ok(Request::Stock(filter))) => {
                 until_stopped(&mut stop, reply(backend.stock(&filter), Reply::Stock)).await
             }
         };
