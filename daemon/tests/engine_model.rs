@@ -312,6 +312,7 @@ impl Model {
                 best = Some((z, reads, peak));
             }
         }
+        let home_watched = self.watched_until(home);
         let t = &mut self.tags[tag];
         let Some((z, _, _)) = best else {
             t.challenger = None;
@@ -322,7 +323,9 @@ impl Model {
             _ => now,
         };
         t.challenger = Some((z, since));
-        if now - since >= us(self.params[z].move_hysteresis) {
+        // The lead must have lasted the hysteresis while the home zone was watched (its readers heard).
+        let due = since + us(self.params[z].move_hysteresis);
+        if now >= due && home_watched.is_some_and(|w| w >= due) {
             t.present = Some(z);
             t.challenger = None;
             self.moves += 1;

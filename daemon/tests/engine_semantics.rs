@@ -376,6 +376,40 @@ fn nothing_moves_out_of_a_stale_zone() {
 }
 
 #[test]
+fn no_move_out_of_a_zone_whose_reader_is_silent_until_it_is_heard() {
+    // Only the backroom reader covers the backroom here.
+    let mut e = Engine::new(&EngineConfig {
+        antennas: config().antennas[..2].to_vec(),
+        ..config()
+    })
+    .unwrap();
+    e.reader_up(FLOOR, secs(0.0));
+    e.reader_up(BACK, secs(0.0));
+    read(&mut e, BACK, 1, sgtin(1), -6000, 1.0);
+    read(&mut e, BACK, 1, sgtin(1), -6000, 1.1);
+    assert_eq!(changes(&mut e, 2.0), vec![change("backroom", GTIN, 1, 1)]);
+    // The backroom reader goes half-open at 2 s; the floor antenna catches the tag, strongly.
+    for i in 0..200 {
+        let t = 3.0 + f64::from(i);
+        read(&mut e, FLOOR, 1, sgtin(1), -4000, t);
+        e.heard(FLOOR, secs(t));
+    }
+    assert_eq!(
+        changes_unheard(&mut e, 203.0),
+        vec![],
+        "a silent backroom is not out-read"
+    );
+    assert_eq!(e.counters().moves, 0);
+    // The backroom reader is heard again and still does not read the tag: the floor's lead stands.
+    e.heard(BACK, secs(204.0));
+    read(&mut e, FLOOR, 1, sgtin(1), -4000, 204.5);
+    assert_eq!(
+        changes(&mut e, 205.0),
+        vec![change("backroom", GTIN, -1, 0), change("floor", GTIN, 1, 1)]
+    );
+}
+
+#[test]
 fn unmapped_antennas_are_counted_and_ignored() {
     let mut e = engine_up();
     read(&mut e, FLOOR, 9, sgtin(1), -6000, 1.0);

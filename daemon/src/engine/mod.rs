@@ -24,7 +24,8 @@
 //! * Arrival, per [presence]: `arrive-reads` reads by one zone within `arrive-window`, counting reads since
 //!   the tag last stopped being present.
 //! * Zone, per [zone_choice]: a present tag moves only to a zone that has clearly led its zone, at every read
-//!   of the tag, for that zone's `move-hysteresis`; decided when a read arrives.
+//!   of the tag, for that zone's `move-hysteresis`, with its zone watched (a reader of it heard) until the end
+//!   of that time; decided when a read arrives.
 //! * Departure, decided at each flush: a tag leaves when its zone is covered and some up reader covering the
 //!   zone was *heard* at least `depart-after` past both the tag's last read (by any zone) and the start of the
 //!   zone's coverage. Evidence, not `now`: a reader that went silent but is not yet declared down (a half-open
@@ -726,10 +727,10 @@ fn bleed_read<K: ResidentKey>(
         tag.flags |= FLAG_BLEED;
     }
     let zones = &state.zones;
-    let home_covered = state.coverage.covered_since(tag.zone).is_some();
+    let home_watched = state.coverage.watched_until(tag.zone);
     let decision = bleed.evaluate(
         tag.stat.window(slot),
-        home_covered,
+        home_watched,
         slot,
         now,
         |z| {
