@@ -265,7 +265,11 @@ fn a_silent_reader_declared_down_leaves_its_zone_stale_and_coming_back_restarts_
     e.reader_up(FLOOR, secs(600.0));
     assert!(e.stale_zones().is_empty());
     e.heard(FLOOR, secs(659.9));
-    assert_eq!(changes_unheard(&mut e, 700.0), vec![], "clock restarted at 600");
+    assert_eq!(
+        changes_unheard(&mut e, 700.0),
+        vec![],
+        "clock restarted at 600"
+    );
     assert_eq!(changes(&mut e, 701.0), vec![change("floor", GTIN, -1, 0)]);
 }
 

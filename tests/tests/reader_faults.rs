@@ -221,7 +221,11 @@ async fn reader_failures_leave_zones_stale_never_drained() {
     // reconnect since was refused, so by now the link says why it stays down.
     let r = reader(&daemon, "ceiling").await.expect("ceiling listed");
     let reason = r["link"]["reason"].as_str().unwrap_or_default();
-    assert!(reason.contains("ADD_ROSPEC"), "refusal reason: {}", r["link"]);
+    assert!(
+        reason.contains("ADD_ROSPEC"),
+        "refusal reason: {}",
+        r["link"]
+    );
     recovered(&daemon, "ceiling", &truth).await;
 
     let hq = hq_agrees(&daemon, &recorder, STORE).await;

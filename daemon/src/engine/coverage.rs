@@ -163,13 +163,21 @@ mod tests {
         let mut c = Coverage::new(2, vec![vec![0], vec![0, 1]]);
         assert_eq!(c.watched_until(0), None, "nothing up");
         c.heard(ReaderId(0), 5);
-        assert_eq!(c.watched_until(0), None, "heard while down counts for nothing");
+        assert_eq!(
+            c.watched_until(0),
+            None,
+            "heard while down counts for nothing"
+        );
         c.reader_up(ReaderId(0), 10);
         c.reader_up(ReaderId(1), 20);
         assert_eq!(c.watched_until(0), Some(20), "coming up is being heard");
         c.heard(ReaderId(0), 30);
         assert_eq!(c.watched_until(0), Some(30));
-        assert_eq!(c.watched_until(1), Some(20), "reader 0 does not look into zone 1");
+        assert_eq!(
+            c.watched_until(1),
+            Some(20),
+            "reader 0 does not look into zone 1"
+        );
         c.reader_down(ReaderId(0));
         assert_eq!(
             c.watched_until(0),

@@ -340,15 +340,27 @@ mod tests {
         let home = w(1, None);
         b.record(1, 0, None);
         b.record(1, 0, None);
-        assert_eq!(b.evaluate(home, Some(100), 0, 100, |_| rule(2), |_| 50), None);
-        assert_eq!(b.evaluate(home, Some(149), 0, 149, |_| rule(2), |_| 50), None);
-        assert_eq!(b.evaluate(home, Some(150), 0, 150, |_| rule(2), |_| 50), Some(1));
+        assert_eq!(
+            b.evaluate(home, Some(100), 0, 100, |_| rule(2), |_| 50),
+            None
+        );
+        assert_eq!(
+            b.evaluate(home, Some(149), 0, 149, |_| rule(2), |_| 50),
+            None
+        );
+        assert_eq!(
+            b.evaluate(home, Some(150), 0, 150, |_| rule(2), |_| 50),
+            Some(1)
+        );
         // A break in the lead restarts the clock.
         assert_eq!(
             b.evaluate(w(5, None), Some(160), 0, 160, |_| rule(2), |_| 50),
             None
         );
-        assert_eq!(b.evaluate(home, Some(170), 0, 170, |_| rule(2), |_| 50), None);
+        assert_eq!(
+            b.evaluate(home, Some(170), 0, 170, |_| rule(2), |_| 50),
+            None
+        );
         assert_eq!(b.challenger.map(|c| c.since_micros), Some(170));
     }
 
@@ -359,9 +371,18 @@ mod tests {
         b.record(1, 0, None);
         b.record(1, 0, None);
         // The home reader was last heard at 90: the lead from 100 proves nothing about it.
-        assert_eq!(b.evaluate(home, Some(90), 0, 100, |_| rule(2), |_| 50), None);
-        assert_eq!(b.evaluate(home, Some(90), 0, 500, |_| rule(2), |_| 50), None);
-        assert_eq!(b.evaluate(home, Some(149), 0, 600, |_| rule(2), |_| 50), None);
+        assert_eq!(
+            b.evaluate(home, Some(90), 0, 100, |_| rule(2), |_| 50),
+            None
+        );
+        assert_eq!(
+            b.evaluate(home, Some(90), 0, 500, |_| rule(2), |_| 50),
+            None
+        );
+        assert_eq!(
+            b.evaluate(home, Some(149), 0, 600, |_| rule(2), |_| 50),
+            None
+        );
         // Heard again past the hysteresis: the lead held while it was watched.
         assert_eq!(
             b.evaluate(home, Some(150), 0, 601, |_| rule(2), |_| 50),
