@@ -91,7 +91,9 @@ fn reads_of_present_tags_allocate_nothing() {
     assert_eq!(one_by_one, 0);
     let batched = allocations_during(|| {
         for chunk in reads.chunks(100) {
+            // What the engine task does per batch: the reads, then their reader was heard.
             engine.observe_batch(chunk, Micros(t0 + 30_000_000));
+            engine.heard(chunk[0].reader, Micros(t0 + 30_000_000));
         }
     });
     assert_eq!(batched, 0);

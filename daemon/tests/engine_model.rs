@@ -1,8 +1,9 @@
 //! Model-based test of the engine and the store: random reads, time, reader links, flushes, acks and crash-restarts against a deliberately naive model of SPEC §3.
 //!
 //! The model keeps every read of every tag in a plain list and recomputes each rule from scratch (window counts by
-//! filtering the list, coverage by scanning the readers); the engine keeps packed windows, a hash table and side
-//! tables. Both must publish the same deltas and end with the same counts and counters. With the store, a restart
+//! filtering the list, coverage and the evidence that a zone was watched by scanning the readers); the engine keeps
+//! packed windows, a hash table and side tables. Readers are heard as the daemon hears them: each read (the engine
+//! task tells the engine once per batch, a batch here being one read) and `Heard` events in between. Both must publish the same deltas and end with the same counts and counters. With the store, a restart
 //! drops the engine and the store mid-interval and reopens them: the model rolls back to its last flush, and every
 //! committed delta must still be there byte for byte (or inside the announced resync range), seqs must go on
 //! without reuse, and the epoch must not change.
@@ -103,6 +104,10 @@ enum Op {
     Down {
         reader: u16,
     },
+    /// The reader's driver says it was heard (a keepalive, any frame).
+    Heard {
+        reader: u16,
+    },
     Flush,
     /// Acknowledge the `n`-th oldest unacknowledged delta (store runs only).
     Ack {
@@ -125,6 +130,7 @@ fn op() -> impl Strategy<Value = Op> {
         6 => prop_oneof![0..300u64, 0..2500u64, 0..9000u64, (0..20u64).prop_map(|k| k * 500)].prop_map(|millis| Op::Advance { millis }),
         1 => (0..READERS).prop_map(|reader| Op::Up { reader }),
         1 => (0..READERS).prop_map(|reader| Op::Down { reader }),
+        3 => (0..READERS).prop_map(|reader| Op::Heard { reader }),
         3 => Just(Op::Flush),
     ]
 }
@@ -160,6 +166,8 @@ struct Model {
     skus: Vec<String>,
     tags: Vec<ModelTag>,
     up: Vec<bool>,
+    /// When each reader was last heard; only meaningful while it is up.
+    heard_at: Vec<u64>,
     covered_since: Vec<Option<u64>>,
     counts_at_last_flush: BTreeMap<(String, String), u32>,
     present_at_last_flush: Vec<Option<usize>>,
@@ -189,6 +197,7 @@ impl Model {
             skus,
             params,
             up: vec![false; usize::from(READERS)],
+            heard_at: vec![0; usize::from(READERS)],
             covered_since: vec![None; ZONES.len()],
             counts_at_last_flush: BTreeMap::new(),
             arrivals: 0,
@@ -206,6 +215,10 @@ impl Model {
 
     fn set_reader(&mut self, reader: u16, up: bool, now: u64) {
         self.up[usize::from(reader)] = up;
+        if up {
+            // A link coming up is the reader being heard.
+            self.heard_at[usize::from(reader)] = now;
+        }
         for zone in 0..ZONES.len() {
             let covered = self.zone_covered_by_up_reader(zone);
             match (covered, self.covered_since[zone]) {
@@ -214,6 +227,22 @@ impl Model {
                 _ => {}
             }
         }
+    }
+
+    /// A sign of life from `reader`; a reader that is down is not listened to.
+    fn heard(&mut self, reader: u16, now: u64) {
+        if self.up[usize::from(reader)] {
+            self.heard_at[usize::from(reader)] = now;
+        }
+    }
+
+    /// Until when `zone` is known to have been watched: the last time one of its up readers was heard.
+    fn watched_until(&self, zone: usize) -> Option<u64> {
+        ANTENNAS
+            .iter()
+            .filter(|&&(r, _, z)| z == Some(zone) && self.up[usize::from(r)])
+            .map(|&(r, _, _)| self.heard_at[usize::from(r)])
+            .max()
     }
 
     /// Reads and peak of `zone` over the slot of `now` and the one before.
@@ -271,8 +300,9 @@ impl Model {
             }
             let (reads, peak) = self.window(tag, z, now);
             let clearly_more = reads >= 2 * home_reads;
+            // "About as often": at least three quarters of the home zone's reads.
             let clearly_stronger = matches!((peak, home_peak), (Some(c), Some(h))
-                if reads >= home_reads && i32::from(c) >= i32::from(h) + CLEAR_RSSI_MARGIN_CDBM);
+                if 4 * reads >= 3 * home_reads && i32::from(c) >= i32::from(h) + CLEAR_RSSI_MARGIN_CDBM);
             let leads = reads >= u32::from(self.params[z].arrive_reads)
                 && (clearly_more || clearly_stronger);
             let rank = |(z, r, p): (usize, u32, Option<i16>)| {
@@ -282,6 +312,7 @@ impl Model {
                 best = Some((z, reads, peak));
             }
         }
+        let home_watched = self.watched_until(home);
         let t = &mut self.tags[tag];
         let Some((z, _, _)) = best else {
             t.challenger = None;
@@ -292,7 +323,9 @@ impl Model {
             _ => now,
         };
         t.challenger = Some((z, since));
-        if now - since >= us(self.params[z].move_hysteresis) {
+        // The lead must have lasted the hysteresis while the home zone was watched (its readers heard).
+        let due = since + us(self.params[z].move_hysteresis);
+        if now >= due && home_watched.is_some_and(|w| w >= due) {
             t.present = Some(z);
             t.challenger = None;
             self.moves += 1;
@@ -311,12 +344,20 @@ impl Model {
         counts
     }
 
-    fn flush(&mut self, now: u64) -> Vec<(String, String, i64, u32)> {
+    /// Departures and the changes since the last flush. When the flush happens does not matter: a tag
+    /// leaves on evidence that its zone was watched, never because time passed.
+    fn flush(&mut self) -> Vec<(String, String, i64, u32)> {
+        let watched: Vec<Option<u64>> = (0..ZONES.len()).map(|z| self.watched_until(z)).collect();
         for t in &mut self.tags {
             let Some(z) = t.present else { continue };
             let last_seen = t.reads.iter().map(|s| s.at).max().unwrap_or(0);
-            let due = self.covered_since[z]
-                .is_some_and(|since| now >= last_seen.max(since) + us(self.params[z].depart_after));
+            // Absence needs evidence: a covering reader heard after the departure time, whatever `now` is.
+            let due = match (self.covered_since[z], watched[z]) {
+                (Some(since), Some(until)) => {
+                    until >= last_seen.max(since) + us(self.params[z].depart_after)
+                }
+                _ => false,
+            };
             if due {
                 *t = ModelTag::default();
                 self.departures += 1;
@@ -496,9 +537,12 @@ fn run(
                     },
                     Micros(now),
                 );
+                // The engine task: one `heard` per read batch, whatever zone the antenna maps to.
+                sys.engine.heard(ReaderId(reader), Micros(now));
                 if let Some(zone) = zone {
                     model.read(tag, zone, rssi, now);
                 }
+                model.heard(reader, now);
             }
             Op::Advance { millis } => now += millis * 1000,
             Op::Up { reader } => {
@@ -509,9 +553,13 @@ fn run(
                 sys.engine.reader_down(ReaderId(reader), Micros(now));
                 model.set_reader(reader, false, now);
             }
+            Op::Heard { reader } => {
+                sys.engine.heard(ReaderId(reader), Micros(now));
+                model.heard(reader, now);
+            }
             Op::Flush => {
                 let got = flush(&mut sys, &mut promises, now);
-                let want = model.flush(now);
+                let want = model.flush();
                 prop_assert_eq!(got, want, "delta at step {} ({:?})", step, op);
             }
             Op::Ack { n } => {
@@ -559,7 +607,7 @@ fn run(
         }
     }
     let got = flush(&mut sys, &mut promises, now);
-    prop_assert_eq!(got, model.flush(now), "final delta");
+    prop_assert_eq!(got, model.flush(), "final delta");
     let snapshot: BTreeMap<(String, String), u32> = sys
         .engine
         .snapshot()

@@ -90,7 +90,20 @@ fn read(e: &mut Engine, reader: ReaderId, antenna: u16, epc: Epc, rssi: i16, at:
     );
 }
 
+/// Both readers are heard at `at` (ignored for one that is down): the evidence that their zones are watched.
+fn hear_all(e: &mut Engine, at: f64) {
+    e.heard(FLOOR, secs(at));
+    e.heard(BACK, secs(at));
+}
+
+/// The changes of a flush at `at`, with live readers: every up reader is heard at `at` just before.
 fn changes(e: &mut Engine, at: f64) -> Vec<(String, String, i64, u32)> {
+    hear_all(e, at);
+    changes_unheard(e, at)
+}
+
+/// The changes of a flush at `at`, with no new sign of life from any reader.
+fn changes_unheard(e: &mut Engine, at: f64) -> Vec<(String, String, i64, u32)> {
     e.flush(secs(at))
         .map(|d| {
             d.changes
@@ -161,6 +174,7 @@ fn coming_and_going_within_one_interval_publishes_nothing() {
     read(&mut e, FLOOR, 1, sgtin(2), -6000, 62.5);
     read(&mut e, FLOOR, 1, sgtin(2), -6000, 62.6);
     read(&mut e, FLOOR, 1, legacy, -6000, 62.7);
+    hear_all(&mut e, 63.0);
     let d = e.flush(secs(63.0)).expect("tag state changed");
     assert!(d.changes.is_empty(), "net zero: {:?}", d.changes);
     assert_eq!(d.tag_changes.len(), 2, "one tag in, one tag out");
@@ -175,6 +189,88 @@ fn departure_after_depart_after_of_silence() {
     assert_eq!(changes(&mut e, 61.9), vec![]);
     assert_eq!(changes(&mut e, 62.0), vec![change("floor", GTIN, -1, 0)]);
     assert_eq!(e.counters().departures, 1);
+}
+
+#[test]
+fn a_covered_zone_whose_reader_is_silent_drains_nothing_until_it_is_heard() {
+    let mut e = engine_up();
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 1.0);
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 2.0);
+    assert_eq!(changes(&mut e, 3.0), vec![change("floor", GTIN, 1, 1)]);
+    // Half-open: the floor reader says nothing more, but nobody has declared it down yet.
+    e.heard(FLOOR, secs(61.9));
+    for at in [62.0, 100.0, 1000.0, 100_000.0] {
+        assert_eq!(changes_unheard(&mut e, at), vec![], "silent at {at}");
+    }
+    assert!(e.stale_zones().is_empty(), "covered, just not heard");
+    assert_eq!(e.count("floor", GTIN), 1);
+    // The other reader is heard all along, but it does not look into the floor.
+    e.heard(BACK, secs(100_000.5));
+    assert_eq!(changes_unheard(&mut e, 100_001.0), vec![]);
+    // Heard again (a keepalive, however late): the tag was watched for and missed all along.
+    e.heard(FLOOR, secs(100_002.0));
+    assert_eq!(
+        changes_unheard(&mut e, 100_002.0),
+        vec![change("floor", GTIN, -1, 0)]
+    );
+}
+
+#[test]
+fn the_departure_needs_evidence_from_after_its_due_time() {
+    let mut e = engine_up();
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 1.0);
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 2.0);
+    changes(&mut e, 3.0);
+    // Heard just before the tag is due (2 + 60): not enough, whatever the flush time.
+    e.heard(FLOOR, secs(61.99));
+    assert_eq!(changes_unheard(&mut e, 90.0), vec![]);
+    e.heard(FLOOR, secs(62.0));
+    assert_eq!(
+        changes_unheard(&mut e, 90.0),
+        vec![change("floor", GTIN, -1, 0)]
+    );
+}
+
+#[test]
+fn one_heard_reader_of_two_covering_a_zone_is_evidence_enough() {
+    let mut e = engine_up();
+    for t in [1.0, 2.0] {
+        read(&mut e, BACK, 1, sgtin(1), -6000, t);
+    }
+    changes(&mut e, 3.0);
+    // The backroom reader goes silent; reader 0 (antenna 2 looks into the backroom) keeps talking.
+    e.heard(BACK, secs(10.0));
+    assert_eq!(changes_unheard(&mut e, 70.0), vec![]);
+    e.heard(FLOOR, secs(62.0));
+    assert_eq!(
+        changes_unheard(&mut e, 70.0),
+        vec![change("backroom", GTIN, -1, 0)]
+    );
+}
+
+#[test]
+fn a_silent_reader_declared_down_leaves_its_zone_stale_and_coming_back_restarts_the_clock() {
+    let mut e = engine_up();
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 1.0);
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 2.0);
+    changes(&mut e, 3.0);
+    // Silent from 10 s, declared down at 40 s (three missed keepalives).
+    e.heard(FLOOR, secs(10.0));
+    assert_eq!(changes_unheard(&mut e, 39.0), vec![]);
+    e.reader_down(FLOOR, secs(40.0));
+    assert_eq!(&*e.stale_zones()[0], "floor");
+    // Heard events still in flight after the link went down do not count.
+    e.heard(FLOOR, secs(70.0));
+    assert_eq!(changes(&mut e, 500.0), vec![], "stale, not drained");
+    e.reader_up(FLOOR, secs(600.0));
+    assert!(e.stale_zones().is_empty());
+    e.heard(FLOOR, secs(659.9));
+    assert_eq!(
+        changes_unheard(&mut e, 700.0),
+        vec![],
+        "clock restarted at 600"
+    );
+    assert_eq!(changes(&mut e, 701.0), vec![change("floor", GTIN, -1, 0)]);
 }
 
 #[test]
@@ -281,6 +377,40 @@ fn nothing_moves_out_of_a_stale_zone() {
         "backroom is blind: it keeps the tag"
     );
     assert_eq!(e2.stale_zones().len(), 1);
+}
+
+#[test]
+fn no_move_out_of_a_zone_whose_reader_is_silent_until_it_is_heard() {
+    // Only the backroom reader covers the backroom here.
+    let mut e = Engine::new(&EngineConfig {
+        antennas: config().antennas[..2].to_vec(),
+        ..config()
+    })
+    .unwrap();
+    e.reader_up(FLOOR, secs(0.0));
+    e.reader_up(BACK, secs(0.0));
+    read(&mut e, BACK, 1, sgtin(1), -6000, 1.0);
+    read(&mut e, BACK, 1, sgtin(1), -6000, 1.1);
+    assert_eq!(changes(&mut e, 2.0), vec![change("backroom", GTIN, 1, 1)]);
+    // The backroom reader goes half-open at 2 s; the floor antenna catches the tag, strongly.
+    for i in 0..200 {
+        let t = 3.0 + f64::from(i);
+        read(&mut e, FLOOR, 1, sgtin(1), -4000, t);
+        e.heard(FLOOR, secs(t));
+    }
+    assert_eq!(
+        changes_unheard(&mut e, 203.0),
+        vec![],
+        "a silent backroom is not out-read"
+    );
+    assert_eq!(e.counters().moves, 0);
+    // The backroom reader is heard again and still does not read the tag: the floor's lead stands.
+    e.heard(BACK, secs(204.0));
+    read(&mut e, FLOOR, 1, sgtin(1), -4000, 204.5);
+    assert_eq!(
+        changes(&mut e, 205.0),
+        vec![change("backroom", GTIN, -1, 0), change("floor", GTIN, 1, 1)]
+    );
 }
 
 #[test]
@@ -426,6 +556,8 @@ fn batch_and_single_reads_agree() {
         }
         batched.observe_batch(&report, secs(t));
         t += 0.7;
+        hear_all(&mut single, t);
+        hear_all(&mut batched, t);
         assert_eq!(single.flush(secs(t)), batched.flush(secs(t)));
     }
     assert_eq!(single.counters(), batched.counters());

@@ -20,7 +20,7 @@ mod tag_read;
 pub mod thingmagic;
 
 pub use event::{DriverCounters, DriverEvent, DriverOutput, ReaderInfo};
-pub use link_report::COUNTERS_PERIOD;
+pub use link_report::{COUNTERS_PERIOD, HEARD_PERIOD};
 pub use now::Now;
 pub use settings_error::SettingsError;
 pub use tag_read::{Epc, Micros, ReaderId, TagRead, MAX_EPC_BYTES};

@@ -1,5 +1,6 @@
-//! What a serial session tells downstream about its link: up/down transitions said once, and
-//! cumulative counters sent at most once a period and only when they changed.
+//! What a serial session tells downstream about its link: up/down transitions said once,
+//! cumulative counters sent at most once a period and only when they changed, and that the reader
+//! is heard ([`HeardLimiter`], which the LLRP session shares).
 
 use std::time::{Duration, Instant};
 
@@ -7,6 +8,37 @@ use crate::{DriverCounters, DriverEvent, DriverOutput, ReaderId, ReaderInfo};
 
 /// How often changed counters are reported at most.
 pub const COUNTERS_PERIOD: Duration = Duration::from_secs(1);
+
+/// How often a live reader is reported heard at most ([`DriverEvent::Heard`]).
+///
+/// Departures wait for the engine to know a reader was heard after a tag's `depart-after` ran out, so
+/// this is the most a departure is delayed by the limit (flushes come every `flush-interval`, 1 s by
+/// default, anyway); four events a second per reader cost the daemon nothing.
+pub const HEARD_PERIOD: Duration = Duration::from_millis(250);
+
+/// Says "heard" at most once per [`HEARD_PERIOD`]: one comparison per frame, nothing allocated.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HeardLimiter {
+    /// No `Heard` before this instant; `None` once reset.
+    quiet_until: Option<Instant>,
+}
+
+impl HeardLimiter {
+    /// Whether a frame received at `now` should be reported as `Heard`.
+    #[inline]
+    pub fn allow(&mut self, now: Instant) -> bool {
+        if self.quiet_until.is_some_and(|until| now < until) {
+            return false;
+        }
+        self.quiet_until = Some(now + HEARD_PERIOD);
+        true
+    }
+
+    /// A new link: its first frame is reported at once.
+    pub fn reset(&mut self) {
+        self.quiet_until = None;
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Announced {
@@ -24,6 +56,7 @@ pub struct LinkReport {
     counters: DriverCounters,
     reported: DriverCounters,
     next_counters: Option<Instant>,
+    heard: HeardLimiter,
 }
 
 impl LinkReport {
@@ -34,6 +67,7 @@ impl LinkReport {
             counters: DriverCounters::default(),
             reported: DriverCounters::default(),
             next_counters: None,
+            heard: HeardLimiter::default(),
         }
     }
 
@@ -64,9 +98,19 @@ impl LinkReport {
         }
     }
 
+    /// A valid frame came from the reader at `now`: a `Heard` while the link is up, rate-limited.
+    pub fn heard(&mut self, now: Instant) -> Option<DriverOutput> {
+        (self.announced == Announced::Up && self.heard.allow(now)).then_some(DriverOutput::Event(
+            DriverEvent::Heard {
+                reader: self.reader,
+            },
+        ))
+    }
+
     /// The session is established: a `LinkUp` (always, since setup ran again) and fresh counters.
     pub fn up(&mut self, info: ReaderInfo) -> [DriverOutput; 2] {
         self.announced = Announced::Up;
+        self.heard.reset();
         self.counters.connects += 1;
         [
             DriverOutput::Event(DriverEvent::LinkUp {
@@ -135,6 +179,7 @@ mod tests {
                 DriverOutput::Event(DriverEvent::LinkUp { .. }) => "up",
                 DriverOutput::Event(DriverEvent::LinkDown { .. }) => "down",
                 DriverOutput::Event(DriverEvent::Counters { .. }) => "counters",
+                DriverOutput::Event(DriverEvent::Heard { .. }) => "heard",
                 _ => "other",
             })
             .collect()
@@ -169,5 +214,40 @@ mod tests {
         assert_eq!(link.deadline(), None);
         link.set_drops(0, 0, t0);
         assert_eq!(link.deadline(), None, "nothing changed");
+    }
+
+    #[test]
+    fn heard_only_while_up_and_at_most_once_a_period() {
+        let t0 = Instant::now();
+        let ms = |m: u64| t0 + Duration::from_millis(m);
+        let mut link = LinkReport::new(ReaderId(3));
+        assert!(link.heard(t0).is_none(), "not up yet");
+        link.up(ReaderInfo::default());
+        assert_eq!(
+            link.heard(ms(1)),
+            Some(DriverOutput::Event(DriverEvent::Heard {
+                reader: ReaderId(3)
+            }))
+        );
+        assert!(link.heard(ms(2)).is_none());
+        assert!(link.heard(ms(250)).is_none());
+        assert!(link.heard(ms(251)).is_some(), "a period after the last one");
+        link.down("eof");
+        assert!(link.heard(ms(900)).is_none(), "down");
+        link.up(ReaderInfo::default());
+        assert!(link.heard(ms(901)).is_some(), "a new link says it at once");
+    }
+
+    #[test]
+    fn heard_limiter_spaces_reports_by_the_period() {
+        let t0 = Instant::now();
+        let mut limiter = HeardLimiter::default();
+        let allowed = (0..1000u64)
+            .filter(|i| limiter.allow(t0 + Duration::from_millis(i * 10)))
+            .count();
+        // Frames every 10 ms for 10 s: the first frame at or after each period, so one every 250 ms.
+        assert_eq!(allowed, 40);
+        limiter.reset();
+        assert!(limiter.allow(t0 + Duration::from_millis(9995)));
     }
 }

@@ -26,6 +26,8 @@ pub struct SerialLine<F: FrameFormat> {
     idle_at: Option<Instant>,
     /// The latest `now` handed in, for bookkeeping deep inside a step.
     last_now: Option<Instant>,
+    /// A frame with a good checksum came out of the deframer during the current drain.
+    framed: bool,
 }
 
 impl<F: FrameFormat> SerialLine<F> {
@@ -39,6 +41,7 @@ impl<F: FrameFormat> SerialLine<F> {
             idle_gap,
             idle_at: None,
             last_now: None,
+            framed: false,
         }
     }
 
@@ -78,15 +81,18 @@ impl<F: FrameFormat> SerialLine<F> {
     /// The next frame that decodes; frames that do not are counted as dropped and skipped.
     pub fn next_frame<T, E>(&mut self, decode: impl Fn(F::Frame<'_>) -> Result<T, E>) -> Option<T> {
         loop {
-            match decode(self.deframer.next_frame()?) {
+            let frame = self.deframer.next_frame()?;
+            // Any whole frame with a good checksum proves the module is alive, decodable or not.
+            self.framed = true;
+            match decode(frame) {
                 Ok(decoded) => return Some(decoded),
                 Err(_) => self.undecodable += 1,
             }
         }
     }
 
-    /// Ends a pass over the buffered frames: queues `reads` as one batch and arms the idle timer
-    /// while a partial frame is left.
+    /// Ends a pass over the buffered frames: queues `reads` as one batch, then `Heard` when frames
+    /// came while the link is up (rate-limited), and arms the idle timer while a partial frame is left.
     pub fn end_drain(&mut self, reads: Vec<TagRead>, now: Instant) {
         if !reads.is_empty() {
             // Reads go before whatever the frames after them caused (a stop, a link loss).
@@ -105,6 +111,12 @@ impl<F: FrameFormat> SerialLine<F> {
                 .unwrap_or(self.actions.len());
             self.actions
                 .insert(position, SessionAction::Output(DriverOutput::Reads(reads)));
+        }
+        if std::mem::take(&mut self.framed) {
+            // Up means no LinkDown was queued since, so this goes last.
+            if let Some(heard) = self.link.heard(now) {
+                self.output(heard);
+            }
         }
         self.account_drops();
         self.idle_at = (self.deframer.buffered() > 0).then(|| now + self.idle_gap);

@@ -124,7 +124,8 @@ fn spawn_driver(
 async fn next_event(rx: &mut mpsc::Receiver<DriverOutput>) -> DriverEvent {
     loop {
         match rx.recv().await.expect("driver running") {
-            DriverOutput::Event(DriverEvent::Counters { .. }) | DriverOutput::Reads(_) => {}
+            DriverOutput::Event(DriverEvent::Counters { .. } | DriverEvent::Heard { .. })
+            | DriverOutput::Reads(_) => {}
             DriverOutput::Event(event) => return event,
         }
     }
@@ -175,12 +176,19 @@ async fn keepalives_hold_the_link_for_as_long_as_they_come_and_are_acked_by_id()
         let (ack, ack_id) = reader.next().await.expect("an ack");
         assert_eq!((ack, ack_id), (Message::KeepaliveAck, id));
     }
-    // Five virtual minutes later the link is still up: nothing but reads or counters came.
+    // Five virtual minutes later the link is still up: nothing but counters and signs of life came,
+    // one per keepalive (and one for the response that brought the link up).
+    let mut heard = 0;
     while let Ok(output) = rx.try_recv() {
         assert!(
             !matches!(output, DriverOutput::Event(DriverEvent::LinkDown { .. })),
             "{output:?}"
         );
+        heard += usize::from(matches!(
+            output,
+            DriverOutput::Event(DriverEvent::Heard { .. })
+        ));
     }
+    assert_eq!(heard, 31);
     driver.abort();
 }

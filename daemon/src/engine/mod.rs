@@ -7,6 +7,8 @@
 //!   Everything else (first sightings, candidates, bleed from other zones, moves) leaves the hot path.
 //! * [`Engine::reader_up`] / [`Engine::reader_down`] drive [coverage]: absence is only inferred while a zone
 //!   is covered, and a tag's departure clock runs from the later of its last read and the start of coverage.
+//! * [`Engine::heard`] is the evidence behind coverage: the reader was heard (a read batch, a keepalive, any
+//!   frame) at `now`. A zone counts as watched only up to the last time one of its up readers was heard.
 //! * [`Engine::flush`] decides departures, then returns the net [`Delta`] since the previous flush: changed
 //!   counts and the durable tag-state changes behind them, for the store to commit in one transaction.
 //! * [`Engine::restore`] loads the tag state the store kept, before any read.
@@ -22,10 +24,16 @@
 //! * Arrival, per [presence]: `arrive-reads` reads by one zone within `arrive-window`, counting reads since
 //!   the tag last stopped being present.
 //! * Zone, per [zone_choice]: a present tag moves only to a zone that has clearly led its zone, at every read
-//!   of the tag, for that zone's `move-hysteresis`; decided when a read arrives.
-//! * Departure, decided at each flush: a tag leaves when its zone is covered and `now` is at least
-//!   `depart-after` past both its last read (by any zone) and the start of the zone's coverage. Tags in a
-//!   zone that is no longer configured (found in restored state) leave at the first flush.
+//!   of the tag, for that zone's `move-hysteresis`, with its zone watched (a reader of it heard) until the end
+//!   of that time; decided when a read arrives.
+//! * Departure, decided at each flush: a tag leaves when its zone is covered and some up reader covering the
+//!   zone was *heard* at least `depart-after` past both the tag's last read (by any zone) and the start of the
+//!   zone's coverage. Evidence, not `now`: a reader that went silent but is not yet declared down (a half-open
+//!   link takes three keepalive periods to find) drains nothing, however late the flush. The price is latency:
+//!   a departure waits for the next sign of life of a covering reader after its due time, which is at once
+//!   while tags are read, but up to one keepalive period (LLRP `keepalive`, 10 s by default) for a reader whose
+//!   field just emptied and sends nothing else. Tags in a zone that is no longer configured (found in
+//!   restored state) leave at the first flush.
 
 mod config;
 mod counters;
@@ -374,6 +382,15 @@ impl Engine {
         self.state.coverage.reader_up(reader, now);
     }
 
+    /// A reader was heard at `now` (the daemon received a read batch or any valid frame from it): its zones
+    /// are known to be watched until `now`. Ignored while the reader is down. Not implied by [`Engine::observe`],
+    /// so the per-read path stays as it is: the caller says it once per batch.
+    #[inline]
+    pub fn heard(&mut self, reader: ReaderId, now: Micros) {
+        let now = self.advance(now);
+        self.state.coverage.heard(reader, now);
+    }
+
     /// A reader's link went down: zones no other running reader covers go stale and stop draining.
     pub fn reader_down(&mut self, reader: ReaderId, now: Micros) {
         self.advance(now);
@@ -464,9 +481,13 @@ impl Engine {
             if z.retired {
                 return true;
             }
-            coverage
-                .covered_since(zone)
-                .is_some_and(|since| now >= last_seen.max(since).saturating_add(z.depart_after))
+            // Evidence, not `now`: the zone must have been watched until the tag's departure time.
+            match (coverage.covered_since(zone), coverage.watched_until(zone)) {
+                (Some(since), Some(until)) => {
+                    until >= last_seen.max(since).saturating_add(z.depart_after)
+                }
+                _ => false,
+            }
         };
         let mut departed: Vec<(TagKey, u16, u32)> = Vec::new();
         self.tags.short.retain(|r| {
@@ -706,10 +727,10 @@ fn bleed_read<K: ResidentKey>(
         tag.flags |= FLAG_BLEED;
     }
     let zones = &state.zones;
-    let home_covered = state.coverage.covered_since(tag.zone).is_some();
+    let home_watched = state.coverage.watched_until(tag.zone);
     let decision = bleed.evaluate(
         tag.stat.window(slot),
-        home_covered,
+        home_watched,
         slot,
         now,
         |z| {

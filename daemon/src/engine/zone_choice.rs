@@ -15,7 +15,9 @@
 //! tag about equally strong never lead each other, so a tag between them stays where it is. The tag moves once the same
 //! challenger has led at every read of the tag for the challenger's `move-hysteresis`. A zone whose readers
 //! are all down cannot defend its tags, and a move out of it would be a departure for lack of reads in
-//! disguise, so nothing leads a tag out of an uncovered zone.
+//! disguise, so nothing leads a tag out of an uncovered zone. For the same reason a lead counts only as far
+//! as the home zone is known to have been watched (its readers heard, see `coverage`): a home reader that
+//! fell silent before it is declared down is not out-read, just not heard, and the move waits for it.
 
 /// The smallest comparison slot: keeps slot numbers within `u32` for centuries and the window meaningful.
 pub const MIN_SLOT_MICROS: u64 = 100_000;
@@ -192,22 +194,23 @@ impl Bleed {
         }
     }
 
-    /// Re-evaluates the lead at a read at `now`; returns the zone to move to once a lead has lasted.
+    /// Re-evaluates the lead at a read at `now`; returns the zone to move to once a lead has lasted, with
+    /// the home zone watched (`home_watched_until`, `None` while it is not covered) through all of it.
     ///
     /// `lead_rule` and `hysteresis_micros` give each zone's parameters by index.
     pub fn evaluate(
         &mut self,
         home: Window,
-        home_covered: bool,
+        home_watched_until: Option<u64>,
         slot: u32,
         now_micros: u64,
         lead_rule: impl Fn(u16) -> LeadRule,
         hysteresis_micros: impl Fn(u16) -> u64,
     ) -> Option<u16> {
-        if !home_covered {
+        let Some(watched) = home_watched_until else {
             self.challenger = None;
             return None;
-        }
+        };
         let mut best: Option<(u16, Window)> = None;
         for &(zone, stat) in &self.others {
             let w = stat.window(slot);
@@ -227,7 +230,8 @@ impl Bleed {
             zone,
             since_micros: since,
         });
-        (now_micros.saturating_sub(since) >= hysteresis_micros(zone)).then_some(zone)
+        let due = since.saturating_add(hysteresis_micros(zone));
+        (now_micros >= due && watched >= due).then_some(zone)
     }
 
     /// Swaps roles after a move: `to` becomes the tag's zone, `from` (with `from_stat`) one of the others.
@@ -336,16 +340,54 @@ mod tests {
         let home = w(1, None);
         b.record(1, 0, None);
         b.record(1, 0, None);
-        assert_eq!(b.evaluate(home, true, 0, 100, |_| rule(2), |_| 50), None);
-        assert_eq!(b.evaluate(home, true, 0, 149, |_| rule(2), |_| 50), None);
-        assert_eq!(b.evaluate(home, true, 0, 150, |_| rule(2), |_| 50), Some(1));
-        // A break in the lead restarts the clock.
         assert_eq!(
-            b.evaluate(w(5, None), true, 0, 160, |_| rule(2), |_| 50),
+            b.evaluate(home, Some(100), 0, 100, |_| rule(2), |_| 50),
             None
         );
-        assert_eq!(b.evaluate(home, true, 0, 170, |_| rule(2), |_| 50), None);
+        assert_eq!(
+            b.evaluate(home, Some(149), 0, 149, |_| rule(2), |_| 50),
+            None
+        );
+        assert_eq!(
+            b.evaluate(home, Some(150), 0, 150, |_| rule(2), |_| 50),
+            Some(1)
+        );
+        // A break in the lead restarts the clock.
+        assert_eq!(
+            b.evaluate(w(5, None), Some(160), 0, 160, |_| rule(2), |_| 50),
+            None
+        );
+        assert_eq!(
+            b.evaluate(home, Some(170), 0, 170, |_| rule(2), |_| 50),
+            None
+        );
         assert_eq!(b.challenger.map(|c| c.since_micros), Some(170));
+    }
+
+    #[test]
+    fn a_lead_lasts_only_as_far_as_the_home_zone_was_watched() {
+        let mut b = Bleed::default();
+        let home = w(0, None);
+        b.record(1, 0, None);
+        b.record(1, 0, None);
+        // The home reader was last heard at 90: the lead from 100 proves nothing about it.
+        assert_eq!(
+            b.evaluate(home, Some(90), 0, 100, |_| rule(2), |_| 50),
+            None
+        );
+        assert_eq!(
+            b.evaluate(home, Some(90), 0, 500, |_| rule(2), |_| 50),
+            None
+        );
+        assert_eq!(
+            b.evaluate(home, Some(149), 0, 600, |_| rule(2), |_| 50),
+            None
+        );
+        // Heard again past the hysteresis: the lead held while it was watched.
+        assert_eq!(
+            b.evaluate(home, Some(150), 0, 601, |_| rule(2), |_| 50),
+            Some(1)
+        );
     }
 
     #[test]
@@ -354,7 +396,7 @@ mod tests {
         b.record(1, 0, None);
         b.record(1, 0, None);
         assert_eq!(
-            b.evaluate(w(0, None), false, 0, 100, |_| rule(2), |_| 0),
+            b.evaluate(w(0, None), None, 0, 100, |_| rule(2), |_| 0),
             None
         );
         assert!(b.challenger.is_none());

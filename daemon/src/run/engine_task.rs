@@ -7,7 +7,9 @@
 //! * the flush tick (`flush-interval`): engine flush → one store transaction → `committed(seq)` to the
 //!   uplink → the new stock table for the control socket; then rates, health payloads, heartbeat;
 //! * the snapshot tick (`snapshot-interval`): flush, then a retained snapshot;
-//! * reader outputs (bounded channel; while this task is busy, drivers wait and readers buffer).
+//! * reader outputs (bounded channel; while this task is busy, drivers wait and readers buffer). Reads,
+//!   link changes and `Heard` all take the daemon clock as they are taken from the channel: a read batch
+//!   and a `Heard` tell the engine its reader was heard then (the evidence departures wait for).
 //!
 //! Store calls run on the blocking pool: a commit ends in an fsync, which must not stall a runtime worker.
 //!
@@ -153,6 +155,10 @@ impl EngineTask {
         match output {
             DriverOutput::Reads(batch) => {
                 self.engine.observe_batch(&batch, now);
+                // A batch comes from one driver, so from one reader: it was heard, once per batch.
+                if let Some(read) = batch.first() {
+                    self.engine.heard(read.reader, now);
+                }
                 self.board.reads(&batch, now);
                 if self.tail.is_watched() {
                     self.tail_reads(&batch);
@@ -162,6 +168,7 @@ impl EngineTask {
                 match &event {
                     DriverEvent::LinkUp { reader, .. } => self.engine.reader_up(*reader, now),
                     DriverEvent::LinkDown { reader, .. } => self.engine.reader_down(*reader, now),
+                    DriverEvent::Heard { reader } => self.engine.heard(*reader, now),
                     _ => {}
                 }
                 if self.board.event(&event, now) {

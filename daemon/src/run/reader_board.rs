@@ -241,7 +241,8 @@ impl ReaderBoard {
             | DriverEvent::Antenna { reader, .. }
             | DriverEvent::ReaderError { reader, .. }
             | DriverEvent::ClockSkew { reader, .. }
-            | DriverEvent::Counters { reader, .. } => *reader,
+            | DriverEvent::Counters { reader, .. }
+            | DriverEvent::Heard { reader } => *reader,
         };
         let Some(e) = self.readers.get_mut(usize::from(reader.0)) else {
             return false;
@@ -291,6 +292,8 @@ impl ReaderBoard {
                 e.counters = *counters;
                 false
             }
+            // Evidence for the engine; the board shows reads and link state.
+            DriverEvent::Heard { .. } => false,
         }
     }
 

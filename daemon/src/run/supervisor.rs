@@ -235,6 +235,6 @@ fn log_output(output: &DriverOutput) {
         DriverEvent::ClockSkew { skew_ms, .. } => {
             warn!(skew_ms, "reader clock is off; reads are stamped on arrival")
         }
-        DriverEvent::Counters { .. } => {}
+        DriverEvent::Counters { .. } | DriverEvent::Heard { .. } => {}
     }
 }

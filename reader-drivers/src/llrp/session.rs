@@ -26,6 +26,7 @@ use super::plan;
 use super::settings::{LlrpSettings, StartTrigger, OUR_ROSPEC_ID};
 use super::timestamps::ReadClock;
 use crate::backoff::Backoff;
+use crate::link_report::HeardLimiter;
 use crate::sim::rng::SimRng;
 use crate::{DriverCounters, DriverEvent, DriverOutput, Epc, Now, ReaderInfo, TagRead};
 
@@ -144,6 +145,7 @@ pub struct LlrpSession {
     last_rx: Instant,
     last_report: Instant,
     up_since: Option<Instant>,
+    heard: HeardLimiter,
     clock: ReadClock,
     skew_reported: bool,
 }
@@ -175,6 +177,7 @@ impl LlrpSession {
             last_rx: now,
             last_report: now,
             up_since: None,
+            heard: HeardLimiter::default(),
             clock: ReadClock::new(tolerance_us, report_age_us),
             skew_reported: false,
         }
@@ -259,10 +262,12 @@ impl LlrpSession {
         // Take the buffer so messages can borrow it while `self` is updated; put it back after.
         let mut rx = std::mem::take(&mut self.rx);
         let mut start = 0;
+        let mut framed = false;
         while self.is_connected() {
             match next_frame(rx.get(start..).unwrap_or(&[]), &self.limits) {
                 Ok(Framed::Complete { message, consumed }) => {
                     start += consumed;
+                    framed = true;
                     self.on_message(now, &message);
                 }
                 Ok(Framed::Incomplete { frame_len }) => {
@@ -284,6 +289,14 @@ impl LlrpSession {
         } else {
             rx.clear();
             self.rx = rx;
+        }
+        // Any whole message (a report, a KEEPALIVE, a response) proves the reader is alive; the
+        // reads of this call were queued before it. Only while streaming: a link that went down in
+        // this call is not heard, and before LinkUp the daemon has nothing to cover.
+        if framed && self.phase == Phase::Streaming && self.heard.allow(now.instant) {
+            self.output(DriverEvent::Heard {
+                reader: self.settings.reader,
+            });
         }
         self.update_timer(now);
     }
@@ -723,6 +736,7 @@ impl LlrpSession {
     fn link_up(&mut self, now: Now) {
         self.phase = Phase::Streaming;
         self.up_since = Some(now.instant);
+        self.heard.reset();
         self.last_report = now.instant;
         self.counters.connects += 1;
         let info = match self.caps.as_ref().and_then(|c| c.general.as_ref()) {

@@ -9,7 +9,7 @@ use tagtally_protocol::llrp::{
 };
 
 use super::*;
-use crate::{Micros, ReaderId};
+use crate::{Micros, ReaderId, HEARD_PERIOD};
 
 const T0_UTC: u64 = 1_700_000_000_000_000;
 
@@ -536,4 +536,62 @@ fn antenna_and_exception_events_pass_through() {
         reader: ReaderId(3),
         message: "reader exception: fan failure".into()
     }));
+}
+
+fn heard_count(actions: &[Action]) -> usize {
+    events(actions)
+        .iter()
+        .filter(|e| matches!(e, DriverEvent::Heard { reader } if *reader == ReaderId(3)))
+        .count()
+}
+
+#[test]
+fn keepalives_alone_make_the_reader_heard_at_most_once_a_period() {
+    let mut rig = Rig::new(settings());
+    let seen = rig.bring_up(false);
+    assert!(
+        !events(&seen)
+            .iter()
+            .take_while(|e| !matches!(e, DriverEvent::LinkUp { .. }))
+            .any(|e| matches!(e, DriverEvent::Heard { .. })),
+        "nothing is heard before the link is up"
+    );
+    rig.advance(HEARD_PERIOD);
+    // An idle reader: no tags, only KEEPALIVEs, each one a sign of life.
+    for id in 100..103 {
+        rig.advance(Duration::from_secs(1));
+        let actions = rig.feed(Message::Keepalive, id);
+        assert_eq!(heard_count(&actions), 1, "keepalive {id}");
+        assert_eq!(sent_types(&actions), vec![MessageType::KeepaliveAck]);
+    }
+    // A burst of messages within one period: one `Heard`, the next one only a period later.
+    rig.advance(HEARD_PERIOD);
+    let mut heard = 0;
+    for id in 200..210 {
+        rig.advance(Duration::from_millis(20));
+        heard += heard_count(&rig.feed(Message::Keepalive, id));
+    }
+    assert_eq!(heard, 1, "ten keepalives within 200 ms");
+    rig.advance(HEARD_PERIOD);
+    assert_eq!(heard_count(&rig.feed(Message::Keepalive, 300)), 1);
+    // Silence says nothing: timers alone never make the reader heard.
+    rig.advance(Duration::from_secs(5));
+    let now = rig.now();
+    rig.session.on_timer(now);
+    assert_eq!(heard_count(&rig.drain()), 0);
+}
+
+#[test]
+fn a_link_that_went_down_is_not_heard() {
+    let mut rig = Rig::new(settings());
+    rig.bring_up(false);
+    rig.advance(Duration::from_secs(1));
+    // The reader announces it is closing: the message is whole, but the link is gone with it.
+    let closing = Message::ReaderEventNotification(ReaderEventNotificationData {
+        timestamp: Some(Timestamp::Utc(T0_UTC)),
+        events: vec![ReaderEvent::ConnectionClose],
+    });
+    let actions = rig.feed(closing, 0);
+    assert!(link_down_reason(&actions).is_some());
+    assert_eq!(heard_count(&actions), 0);
 }

@@ -345,3 +345,23 @@ fn stop_waits_for_the_round_to_end() {
     assert!(sent(&actions).is_empty(), "no new round after stop");
     assert_eq!(actions.last(), Some(&SessionAction::Stopped));
 }
+
+#[test]
+fn round_summaries_alone_make_the_module_heard_at_most_once_a_period() {
+    let heard = |actions: &[SessionAction]| {
+        events(actions)
+            .iter()
+            .filter(|e| matches!(e, DriverEvent::Heard { reader } if *reader == ReaderId(3)))
+            .count()
+    };
+    let mut h = Harness::new(R2000Settings::new(ReaderId(3), vec![1]));
+    h.bring_up();
+    h.now = h.now.advanced(crate::HEARD_PERIOD);
+    // Empty rounds, back to back: each summary is a sign of life, reported once a period.
+    assert_eq!(heard(&h.feed(&[round_end(0)])), 1);
+    assert_eq!(heard(&h.feed(&[round_end(0)])), 0);
+    h.now = h.now.advanced(crate::HEARD_PERIOD / 2);
+    assert_eq!(heard(&h.feed(&[round_end(0)])), 0);
+    h.now = h.now.advanced(crate::HEARD_PERIOD / 2);
+    assert_eq!(heard(&h.feed(&[round_end(0)])), 1);
+}

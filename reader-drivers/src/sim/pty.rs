@@ -25,7 +25,15 @@ pub struct Pty {
 impl Pty {
     /// Opens a new pseudo-terminal; with `link`, (re)points that symlink at its slave.
     pub fn open(link: Option<&Path>) -> io::Result<Self> {
-        let (master, idle_slave) = SerialStream::pair().map_err(io::Error::from)?;
+        let (master, idle_slave) = serialport::TTYPort::pair().map_err(io::Error::from)?;
+        // `pair` opens both ends without close-on-exec: a process spawned later (the daemon under
+        // test) would inherit them and keep the line alive, so unplugging would never hang up its
+        // driver. Close-on-exec duplicates replace them (the originals close when dropped).
+        let master = SerialStream::try_from(master.try_clone_native().map_err(io::Error::from)?)
+            .map_err(io::Error::from)?;
+        let idle_slave =
+            SerialStream::try_from(idle_slave.try_clone_native().map_err(io::Error::from)?)
+                .map_err(io::Error::from)?;
         let slave_path = tokio_serial::SerialPort::name(&idle_slave)
             .map(PathBuf::from)
             .ok_or_else(|| io::Error::other("the pseudo-terminal has no slave path"))?;
@@ -114,5 +122,23 @@ mod tests {
         assert!(matches!(outcome, Ok(0) | Err(_)), "{outcome:?}");
         let again = Pty::open(Some(&link)).expect("replug");
         assert_eq!(std::fs::read_link(&link).unwrap(), again.slave_path());
+    }
+
+    /// A daemon spawned after the emulator must not inherit the line, or unplugging would not hang it up.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn neither_end_leaks_into_processes_spawned_later() {
+        use std::os::unix::io::AsRawFd;
+        const O_CLOEXEC: u32 = 0o2_000_000;
+        let pty = Pty::open(None).expect("pty");
+        for fd in [pty.master.as_raw_fd(), pty.idle_slave.as_raw_fd()] {
+            let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).expect("fdinfo");
+            let flags = info
+                .lines()
+                .find_map(|l| l.strip_prefix("flags:"))
+                .expect("flags line");
+            let flags = u32::from_str_radix(flags.trim(), 8).expect("octal flags");
+            assert_ne!(flags & O_CLOEXEC, 0, "fd {fd} is close-on-exec: {info}");
+        }
     }
 }

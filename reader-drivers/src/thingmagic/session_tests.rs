@@ -403,7 +403,9 @@ fn link_loss_reports_down_once_and_the_next_connect_starts_over() {
     let actions = h.bring_up();
     assert!(matches!(
         events(&actions).as_slice(),
-        [DriverEvent::LinkUp { .. }, DriverEvent::Counters { counters, .. }] if counters.connects == 2
+        // The frame that completed the setup is the first sign of life of the new link.
+        [DriverEvent::LinkUp { .. }, DriverEvent::Counters { counters, .. }, DriverEvent::Heard { .. }]
+            if counters.connects == 2
     ));
 }
 
@@ -428,4 +430,39 @@ fn garbage_of_every_kind_never_panics() {
         h.session.on_bytes(&chunk, h.now);
         h.actions();
     }
+}
+
+fn heard(actions: &[SessionAction]) -> usize {
+    events(actions)
+        .iter()
+        .filter(|e| matches!(e, DriverEvent::Heard { .. }))
+        .count()
+}
+
+#[test]
+fn status_keep_alives_alone_make_the_module_heard_at_most_once_a_period() {
+    let mut h = Harness::new(settings());
+    h.bring_up();
+    h.advance(crate::HEARD_PERIOD);
+    // No tag in the field: the module's "no tags found" status frames are its only sign of life.
+    let keep_alive = Response::StreamStatus(StatusWord::NoTagsFound);
+    assert_eq!(heard(&h.feed(std::slice::from_ref(&keep_alive))), 1);
+    assert_eq!(heard(&h.feed(&[keep_alive.clone(), keep_alive.clone()])), 0);
+    h.advance(crate::HEARD_PERIOD);
+    // Reads and the sign of life of one burst: the reads first.
+    let actions = h.feed(&[tag(&EPC, 1, -60), keep_alive.clone()]);
+    let kinds: Vec<&str> = actions
+        .iter()
+        .filter_map(|a| match a {
+            SessionAction::Output(DriverOutput::Reads(_)) => Some("reads"),
+            SessionAction::Output(DriverOutput::Event(DriverEvent::Heard { reader })) => {
+                assert_eq!(*reader, ReaderId(7));
+                Some("heard")
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, ["reads", "heard"]);
+    // Silence: the timer never makes it heard.
+    assert_eq!(heard(&h.advance(crate::HEARD_PERIOD * 2)), 0);
 }
