@@ -27,6 +27,11 @@ pub fn rss_bytes_of(pid: u32) -> Option<u64> {
     status_bytes_of(pid, "VmRSS:")
 }
 
+/// The anonymous part of process `pid`'s resident set (`RssAnon`: heap and stacks, not the mapped binary).
+pub fn anon_rss_bytes_of(pid: u32) -> Option<u64> {
+    status_bytes_of(pid, "RssAnon:")
+}
+
 fn status_bytes(key: &str) -> Option<u64> {
     let status = fs::read_to_string("/proc/self/status").ok()?;
     parse_kb_line(&status, key)
@@ -73,6 +78,7 @@ mod tests {
             let pid = std::process::id();
             assert!(peak_rss_bytes_of(pid).expect("VmHWM by pid") >= now);
             assert!(rss_bytes_of(pid).expect("VmRSS by pid") > 0);
+            assert!(anon_rss_bytes_of(pid).expect("RssAnon by pid") > 0);
         }
     }
 }

@@ -48,7 +48,7 @@ use tokio::sync::mpsc;
 
 use crate::bench::machine::{load_average, Machine};
 use crate::bench::process_cpu::process_cpu_time;
-use crate::bench::rss::{peak_rss_bytes_of, rss_bytes_of};
+use crate::bench::rss::{anon_rss_bytes_of, peak_rss_bytes_of, rss_bytes_of};
 use crate::control::{ControlClient, Status, StockFilter};
 use crate::exit;
 
@@ -402,6 +402,7 @@ pub async fn run(setup: &StoreSetup, progress: impl Fn(&str)) -> Result<StoreRep
         }
     }
     let end = mark(pid, &sims);
+    let anon_rss = anon_rss_bytes_of(pid);
     steady_rss = steady_rss.max(end.rss);
     // The kernel syncs its per-thread RSS counters lazily; never report a peak below a sample.
     let peak_rss = peak_rss_bytes_of(pid).max(steady_rss);
@@ -496,6 +497,7 @@ pub async fn run(setup: &StoreSetup, progress: impl Fn(&str)) -> Result<StoreRep
             steady_rss_bytes: steady_rss,
             rss_at_window_start: start.rss,
             rss_at_window_end: end.rss,
+            anon_rss_at_window_end: anon_rss,
             status_reads_per_sec: end_status.as_ref().map(|s| s.reads_per_sec),
             tags_present_at_end: end_status.as_ref().map(|s| s.tags_present),
             exit,

@@ -82,6 +82,8 @@ pub struct DaemonFacts {
     pub rss_at_window_start: Option<u64>,
     /// `VmRSS` when the window ended.
     pub rss_at_window_end: Option<u64>,
+    /// `RssAnon` when the window ended: the resident set without the mapped binary and libraries.
+    pub anon_rss_at_window_end: Option<u64>,
     /// Reads per second as the daemon's `status` saw them at the end of the window.
     pub status_reads_per_sec: Option<f64>,
     /// Tags present at the end of the window.
