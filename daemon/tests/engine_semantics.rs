@@ -604,3 +604,86 @@ fn a_clearly_stronger_zone_wins_whatever_order_the_antennas_answer_in() {
         "after 30 s of lead and not much later: moved at {moved_at}"
     );
 }
+
+/// The tag changes of one flush as (epc serial, zone before, zone after), by EPC.
+fn tag_moves(e: &mut Engine, at: f64) -> Vec<(u8, Option<String>, Option<String>)> {
+    let Some(d) = e.flush(secs(at)) else {
+        return Vec::new();
+    };
+    let origins = e.last_flush_origins().to_vec();
+    assert_eq!(origins.len(), d.tag_changes.len(), "one origin per change");
+    d.tag_changes
+        .iter()
+        .zip(origins)
+        .map(|(c, before)| {
+            (
+                c.epc.as_bytes()[11],
+                before.map(|p| p.zone.to_string()),
+                c.placement.as_ref().map(|p| p.zone.to_string()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn each_tag_change_says_where_the_tag_was_at_the_last_flush() {
+    let mut e = engine_up();
+    e.set_record_origins(true);
+    let zone = |z: &str| Some(z.to_owned());
+    // Tag 1 was on the floor at the last flush; tag 3 too, and stays.
+    for t in [1.0, 1.5] {
+        read(&mut e, FLOOR, 1, sgtin(1), -6000, t);
+        read(&mut e, FLOOR, 1, sgtin(3), -6000, t);
+    }
+    assert_eq!(
+        tag_moves(&mut e, 2.0),
+        vec![(1, None, zone("floor")), (3, None, zone("floor"))]
+    );
+    // In one long interval: tag 2 arrives on the floor and is carried to the backroom, tag 1 is
+    // carried to the backroom, tag 3 is still read where it is.
+    for t in [3.0, 3.5] {
+        read(&mut e, FLOOR, 1, sgtin(2), -6000, t);
+    }
+    // (The lead only starts once the floor's extra reads of the first slots have left the window.)
+    let mut t = 4.0;
+    while t < 60.0 {
+        for tag in [1, 2] {
+            read(&mut e, BACK, 1, sgtin(tag), -4500, t);
+            read(&mut e, FLOOR, 1, sgtin(tag), -7000, t + 0.1);
+        }
+        read(&mut e, FLOOR, 1, sgtin(3), -6000, t);
+        hear_all(&mut e, t + 0.1);
+        t += 1.0;
+    }
+    assert_eq!(e.counters().moves, 2);
+    assert_eq!(
+        tag_moves(&mut e, 60.0),
+        vec![
+            (1, zone("floor"), zone("backroom")),
+            (2, None, zone("backroom")),
+        ]
+    );
+    assert_eq!(e.count("backroom", GTIN), 2);
+    assert_eq!(e.count("floor", GTIN), 1);
+}
+
+#[test]
+fn a_tag_that_arrives_and_departs_between_two_flushes_changes_nothing() {
+    let mut e = engine_up();
+    e.set_record_origins(true);
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 1.0);
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 1.5);
+    assert_eq!(e.tags_present(), 1);
+    // No flush for longer than depart-after: the tag arrived and is due to leave at the same flush.
+    hear_all(&mut e, 70.0);
+    assert_eq!(e.flush(secs(70.0)), None);
+    assert_eq!(e.tags_present(), 0);
+    assert_eq!((e.counters().arrivals, e.counters().departures), (1, 1));
+    // Arriving again starts from "absent" once more.
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 71.0);
+    read(&mut e, FLOOR, 1, sgtin(1), -6000, 71.5);
+    assert_eq!(
+        tag_moves(&mut e, 72.0),
+        vec![(1, None, Some("floor".into()))]
+    );
+}

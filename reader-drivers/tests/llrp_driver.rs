@@ -508,3 +508,35 @@ async fn an_llrp_1_1_reader_with_only_an_uptime_clock_works() {
     assert!(!report.has_utc_clock);
     assert!(report.rospecs.is_empty());
 }
+
+#[tokio::test]
+async fn a_probe_tap_stamps_every_read_of_its_tags_before_the_driver_sees_it() {
+    use tagtally_reader_drivers::sim::llrp::ProbeTap;
+    let sim = sim(TWO_TAGS).await;
+    let watched = tagtally_reader_drivers::Epc::from_slice(&[
+        0x30, 0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, 0x40, 0x00, 0x00, 0x1A, 0x85,
+    ])
+    .unwrap();
+    let (tx, mut probes) = mpsc::unbounded_channel();
+    sim.tap_probes(ProbeTap::new([watched], tx));
+    let (driver, mut out) = spawn(settings(&sim));
+    out.link_up().await;
+    out.batches(4).await;
+    let received = std::time::Instant::now();
+    let watched_reads = out.reads.iter().filter(|r| r.epc == watched).count();
+    let mut stamped = Vec::new();
+    while let Ok(read) = probes.try_recv() {
+        stamped.push(read);
+    }
+    // Every read the driver has was stamped first; the tap may be ahead by reads still in flight.
+    assert!(watched_reads > 0);
+    assert!(
+        stamped.len() >= watched_reads,
+        "{} < {watched_reads}",
+        stamped.len()
+    );
+    assert!(stamped
+        .iter()
+        .all(|p| p.epc == watched && p.antenna == 1 && p.written <= received));
+    driver.shutdown().await;
+}

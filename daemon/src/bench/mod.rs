@@ -6,11 +6,18 @@
 //!   command and the criterion benches share.
 //! * [`capture`] — reading and checking an input file of concatenated LLRP messages.
 //! * [`handshake`] — bringing a session to streaming without a socket.
-//! * [`cpu_time`], [`rss`] — thread CPU time, peak memory (presence rules come from `run::presence`).
+//! * [`store`] — the full-load run: the real daemon as a child process, emulated LLRP readers,
+//!   a broker and HQ's subscriber; CPU, memory, read → broker latency, the seq chain.
+//! * [`cpu_time`], [`rss`], [`process_cpu`], [`machine`] — thread CPU time, peak and current memory
+//!   (of this or another process), a process's CPU time, and the machine a number was measured on
+//!   (presence rules come from `run::presence`).
 
 pub mod capture;
 pub mod cpu_time;
 pub mod handshake;
 pub mod ingest;
+pub mod machine;
 pub mod population;
+pub mod process_cpu;
 pub mod rss;
+pub mod store;

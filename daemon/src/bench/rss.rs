@@ -1,4 +1,4 @@
-//! Resident memory of this process from `/proc/self/status` (Linux): peak (`VmHWM`) and current (`VmRSS`), for the memory budget of SPEC §8.
+//! Resident memory from `/proc/<pid>/status` (Linux), of this process or another (the daemon under `bench store`): peak (`VmHWM`) and current (`VmRSS`), for the memory budget of SPEC §8.
 //!
 //! `VmHWM` is the kernel's high-water mark of the resident set since the process started, so it
 //! covers everything the run held at its worst moment (engine tables, input bytes, allocator
@@ -17,8 +17,28 @@ pub fn rss_bytes() -> Option<u64> {
     status_bytes("VmRSS:")
 }
 
+/// The peak resident set of process `pid` in bytes, or `None` when it is gone or has no `VmHWM` line.
+pub fn peak_rss_bytes_of(pid: u32) -> Option<u64> {
+    status_bytes_of(pid, "VmHWM:")
+}
+
+/// The current resident set of process `pid` in bytes, or `None` when it is gone.
+pub fn rss_bytes_of(pid: u32) -> Option<u64> {
+    status_bytes_of(pid, "VmRSS:")
+}
+
+/// The anonymous part of process `pid`'s resident set (`RssAnon`: heap and stacks, not the mapped binary).
+pub fn anon_rss_bytes_of(pid: u32) -> Option<u64> {
+    status_bytes_of(pid, "RssAnon:")
+}
+
 fn status_bytes(key: &str) -> Option<u64> {
     let status = fs::read_to_string("/proc/self/status").ok()?;
+    parse_kb_line(&status, key)
+}
+
+fn status_bytes_of(pid: u32, key: &str) -> Option<u64> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     parse_kb_line(&status, key)
 }
 
@@ -55,6 +75,10 @@ mod tests {
             let peak = peak_rss_bytes().expect("VmHWM");
             let now = rss_bytes().expect("VmRSS");
             assert!(now > 0 && peak >= now, "{peak} {now}");
+            let pid = std::process::id();
+            assert!(peak_rss_bytes_of(pid).expect("VmHWM by pid") >= now);
+            assert!(rss_bytes_of(pid).expect("VmRSS by pid") > 0);
+            assert!(anon_rss_bytes_of(pid).expect("RssAnon by pid") > 0);
         }
     }
 }

@@ -40,6 +40,8 @@ const ORDER_SEED: u64 = 7;
 pub enum BenchCommand {
     /// Time LLRP report bytes → LLRP session → engine, first sightings and known tags apart.
     Ingest(IngestArgs),
+    /// A store at full load against the real daemon: CPU, memory, read → broker latency, seq chain.
+    Store(super::bench_store::StoreArgs),
 }
 
 /// Arguments of `tagtally bench ingest`.
@@ -74,6 +76,7 @@ pub fn run(command: &BenchCommand) -> ExitCode {
         BenchCommand::Ingest(args) => match ingest_command(args) {
             Ok(code) | Err(code) => code,
         },
+        BenchCommand::Store(args) => super::bench_store::run(args),
     }
 }
 

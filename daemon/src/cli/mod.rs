@@ -1,6 +1,7 @@
 //! Command-line grammar (clap) and dispatch to each command's module.
 
 mod bench;
+mod bench_store;
 mod check_config;
 mod daemon;
 mod demo;

@@ -45,7 +45,6 @@ mod sku_intern;
 mod tag_table;
 mod zone_choice;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -64,7 +63,9 @@ use counts::Counts;
 use coverage::Coverage;
 use presence::Candidate;
 use sku_intern::SkuInterner;
-use tag_table::{Resident, ResidentKey, ShortEpc, TagKey, TagTable, FLAG_BLEED};
+use tag_table::{
+    is_sparse, Resident, ResidentKey, ShortEpc, TagKey, TagTable, FLAG_ARRIVED, FLAG_BLEED,
+};
 use zone_choice::{slot_of, Bleed, WindowStat};
 
 /// Reads probed ahead in [`Engine::observe_batch`] (measured: 8-16 is best with 200 000 tags).
@@ -93,9 +94,13 @@ struct State {
     coverage: Coverage,
     counts: Counts,
     /// Tags present in a zone that other zones also read.
-    bleed: HashMap<TagKey, Bleed, hashbrown::DefaultHashBuilder>,
-    /// Each tag whose placement changed since the last flush, with its placement at that flush.
-    placement_at_last_flush: HashMap<TagKey, Option<(u16, u32)>, hashbrown::DefaultHashBuilder>,
+    bleed: hashbrown::HashMap<TagKey, Bleed>,
+    /// Each tag whose placement changed since the last flush, with its placement at that flush;
+    /// except tags that were absent at that flush and are present now, which carry [`FLAG_ARRIVED`]
+    /// in the tag table instead (a cold start arrives a whole store in one interval).
+    placement_at_last_flush: hashbrown::HashMap<TagKey, Option<(u16, u32)>>,
+    /// Tags that carry [`FLAG_ARRIVED`] (some may have left again since): sizes the next flush's output.
+    arrived_since_flush: usize,
     counters: EngineCounters,
     /// When set, each flush also keeps where every changed tag counted before (for `tail` events).
     record_origins: bool,
@@ -239,8 +244,9 @@ impl Engine {
                 coverage: Coverage::new(zones.len(), reader_zones),
                 counts: Counts::new(zones.len()),
                 zones,
-                bleed: HashMap::default(),
-                placement_at_last_flush: HashMap::default(),
+                bleed: hashbrown::HashMap::default(),
+                placement_at_last_flush: hashbrown::HashMap::default(),
+                arrived_since_flush: 0,
                 counters: EngineCounters::default(),
                 record_origins: false,
                 origins: Vec::new(),
@@ -368,12 +374,22 @@ impl Engine {
         };
         self.state.counters.arrivals += 1;
         self.state.counts.increment((zone, sku));
-        self.state
-            .placement_at_last_flush
-            .entry(key.clone())
-            .or_insert(None);
-        self.tags
-            .insert(key, zone, sku, WindowStat::first(slot, rssi_cdbm), now);
+        // A tag that left since the last flush and is back already has its placement at that flush
+        // recorded; any other arriving tag was absent then, which its flag says.
+        let flags = if self.state.placement_at_last_flush.contains_key(&key) {
+            0
+        } else {
+            self.state.arrived_since_flush += 1;
+            FLAG_ARRIVED
+        };
+        self.tags.insert(
+            key,
+            zone,
+            sku,
+            WindowStat::first(slot, rssi_cdbm),
+            now,
+            flags,
+        );
     }
 
     /// A reader's link came up at `now`: the zones it covers are covered again from `now` on.
@@ -415,7 +431,12 @@ impl Engine {
     /// Decides departures at `now` and returns the net change since the previous flush, if any.
     pub fn flush(&mut self, now: Micros) -> Option<Delta> {
         let now = self.advance(now);
-        self.sweep(now);
+        let record_origins = self.state.record_origins;
+        let mut out = TagChanges::with_capacity(
+            self.state.arrived_since_flush + self.state.placement_at_last_flush.len(),
+            record_origins,
+        );
+        self.sweep(now, &mut out);
         let mut changes: Vec<CountChange> = self
             .state
             .counts
@@ -429,12 +450,9 @@ impl Engine {
             })
             .collect();
         changes.sort_unstable_by(|a, b| (&a.zone, &a.sku).cmp(&(&b.zone, &b.sku)));
-        let placement = |zones: &[Zone], (zone, sku): (u16, u32)| Placement {
-            zone: zones[usize::from(zone)].name.clone(),
-            sku: self.skus.name(sku).clone(),
-        };
-        let record_origins = self.state.record_origins;
-        let mut tag_changes: Vec<(TagChange, Option<Placement>)> = Vec::new();
+        let zones = &self.state.zones;
+        let skus = &self.skus;
+        out.reserve(self.state.placement_at_last_flush.len());
         for (key, before) in self.state.placement_at_last_flush.drain() {
             let after = self.tags.placement(&key);
             if after == before {
@@ -444,21 +462,17 @@ impl Engine {
             let Some(epc) = key.to_epc() else {
                 continue;
             };
-            let zones = &self.state.zones;
-            tag_changes.push((
+            out.push(
                 TagChange {
                     epc,
-                    placement: after.map(|p| placement(zones, p)),
+                    placement: after.map(|p| placement(zones, skus, p)),
                 },
-                before
-                    .filter(|_| record_origins)
-                    .map(|p| placement(zones, p)),
-            ));
+                || before.map(|p| placement(zones, skus, p)),
+            );
         }
-        tag_changes.sort_unstable_by(|a, b| a.0.epc.as_bytes().cmp(b.0.epc.as_bytes()));
-        let (tag_changes, origins): (Vec<TagChange>, Vec<Option<Placement>>) =
-            tag_changes.into_iter().unzip();
-        self.state.origins = if record_origins { origins } else { Vec::new() };
+        shrink_if_sparse(&mut self.state.placement_at_last_flush);
+        let (tag_changes, origins) = out.into_sorted();
+        self.state.origins = origins;
         if changes.is_empty() && tag_changes.is_empty() {
             return None;
         }
@@ -469,11 +483,26 @@ impl Engine {
         })
     }
 
-    /// Departures, and forgetting what can no longer matter (idle bleed, stale candidates).
-    fn sweep(&mut self, now: u64) {
+    /// Departures, the tag changes of arrivals (into `out`), and forgetting what can no longer
+    /// matter (idle bleed, stale candidates) along with the memory it held.
+    fn sweep(&mut self, now: u64, out: &mut TagChanges) {
+        // Candidates first: after a cold start their table is the largest thing to give back, and
+        // it should be gone before the flush builds its output.
+        let longest = self.longest_arrive_window;
+        let counters = &mut self.state.counters;
+        self.candidates.retain(|_, c| {
+            let stale = c.is_stale(now, longest);
+            if stale {
+                counters.stray_reads += u64::from(c.reads);
+            }
+            !stale
+        });
+        shrink_if_sparse(&mut self.candidates);
+
         let state = &mut self.state;
         let zones = &state.zones;
         let coverage = &state.coverage;
+        let skus = &self.skus;
         let due = |zone: u16, last_seen: u64| -> bool {
             let Some(z) = zones.get(usize::from(zone)) else {
                 return true;
@@ -489,30 +518,32 @@ impl Engine {
                 _ => false,
             }
         };
-        let mut departed: Vec<(TagKey, u16, u32)> = Vec::new();
-        self.tags.short.retain(|r| {
-            let leave = due(r.zone, r.last_seen);
-            if leave {
-                departed.push((r.key.tag_key(), r.zone, r.sku));
-            }
-            !leave
-        });
-        self.tags.long.retain(|r| {
-            let leave = due(r.zone, r.last_seen);
-            if leave {
-                departed.push((r.key.tag_key(), r.zone, r.sku));
-            }
-            !leave
-        });
-        for (key, zone, sku) in departed {
+        // One pass over every tag: departures are decided, and arrivals of the interval (flagged)
+        // become tag changes, since their placement at the last flush was "absent".
+        let mut pass = SweepPass {
+            due,
+            zones,
+            skus,
+            departed: Vec::new(),
+            out,
+        };
+        self.tags.short.retain(|r| pass.keep(r));
+        self.tags.long.retain(|r| pass.keep(r));
+        let departed = pass.departed;
+        for (key, zone, sku, arrived) in departed {
             state.counts.decrement((zone, sku));
             state.counters.departures += 1;
             state.bleed.remove(&key);
-            state
-                .placement_at_last_flush
-                .entry(key)
-                .or_insert(Some((zone, sku)));
+            // A tag that arrived and left within the interval was absent at both flushes: no change.
+            if !arrived {
+                state
+                    .placement_at_last_flush
+                    .entry(key)
+                    .or_insert(Some((zone, sku)));
+            }
         }
+        state.arrived_since_flush = 0;
+        self.tags.shrink_if_sparse();
         let slot = self.slot;
         let tags = &mut self.tags;
         state.bleed.retain(|key, b| {
@@ -524,15 +555,7 @@ impl Engine {
             }
             false
         });
-        let longest = self.longest_arrive_window;
-        let counters = &mut state.counters;
-        self.candidates.retain(|_, c| {
-            let stale = c.is_stale(now, longest);
-            if stale {
-                counters.stray_reads += u64::from(c.reads);
-            }
-            !stale
-        });
+        shrink_if_sparse(&mut state.bleed);
     }
 
     /// Loads the tag state the store kept; only before the first read.
@@ -575,7 +598,7 @@ impl Engine {
                 summary.in_retired_zones += 1;
             }
             self.state.counts.increment((zone, sku));
-            self.tags.insert(key, zone, sku, WindowStat::EMPTY, 0);
+            self.tags.insert(key, zone, sku, WindowStat::EMPTY, 0, 0);
             summary.tags += 1;
         }
         self.state.counts.mark_flushed();
@@ -688,6 +711,15 @@ impl Engine {
     pub fn tag_table_bytes(&self) -> usize {
         self.tags.allocation_bytes()
     }
+
+    /// Heap bytes held by the side tables: candidates, bleed and changed placements (keys longer
+    /// than 128 bits and spilled read times not included). Large only between a burst of first
+    /// sightings and the flush after it.
+    pub fn side_table_bytes(&self) -> usize {
+        self.candidates.allocation_size()
+            + self.state.bleed.allocation_size()
+            + self.state.placement_at_last_flush.allocation_size()
+    }
 }
 
 /// A read of a present tag: the hot path when `zone` is the tag's zone and nothing bleeds onto it.
@@ -760,8 +792,116 @@ fn bleed_read<K: ResidentKey>(
     state.counts.decrement((from, tag.sku));
     state.counts.increment((to, tag.sku));
     state.counters.moves += 1;
-    state
-        .placement_at_last_flush
-        .entry(key)
-        .or_insert(Some((from, tag.sku)));
+    // A tag that arrived in this interval was absent at the last flush, whatever zone it moved from.
+    if tag.flags & FLAG_ARRIVED == 0 {
+        state
+            .placement_at_last_flush
+            .entry(key)
+            .or_insert(Some((from, tag.sku)));
+    }
+}
+
+/// Where a tag counts, by name.
+fn placement(zones: &[Zone], skus: &SkuInterner, (zone, sku): (u16, u32)) -> Placement {
+    Placement {
+        zone: zones[usize::from(zone)].name.clone(),
+        sku: skus.name(sku).clone(),
+    }
+}
+
+/// Gives a side table's memory back once it is mostly empty (see [`is_sparse`]): after a cold start
+/// or a delivery, the candidate table alone held tens of megabytes that nothing would reuse soon.
+fn shrink_if_sparse<K: Eq + std::hash::Hash, V>(map: &mut hashbrown::HashMap<K, V>) {
+    if is_sparse(map.len(), map.capacity()) {
+        map.shrink_to(map.len() * 2);
+    }
+}
+
+/// One flush's pass over the tag table (see [`Engine::flush`]).
+struct SweepPass<'a, D> {
+    /// Is a tag in `zone`, last seen at the given time, due to depart.
+    due: D,
+    zones: &'a [Zone],
+    skus: &'a SkuInterner,
+    /// Tags that departed: key, zone, SKU, and whether they had arrived in this interval.
+    departed: Vec<(TagKey, u16, u32, bool)>,
+    out: &'a mut TagChanges,
+}
+
+impl<D: Fn(u16, u64) -> bool> SweepPass<'_, D> {
+    /// Decides one tag; false when it departs. Clears its arrival flag and reports its arrival.
+    fn keep<K: ResidentKey>(&mut self, r: &mut Resident<K>) -> bool {
+        let arrived = r.flags & FLAG_ARRIVED != 0;
+        r.flags &= !FLAG_ARRIVED;
+        if (self.due)(r.zone, r.last_seen) {
+            self.departed
+                .push((r.key.tag_key(), r.zone, r.sku, arrived));
+            return false;
+        }
+        if arrived {
+            // Keys come from EPCs that fit an `Epc` (reads carry one).
+            if let Some(epc) = r.key.to_epc() {
+                self.out.push(
+                    TagChange {
+                        epc,
+                        placement: Some(placement(self.zones, self.skus, (r.zone, r.sku))),
+                    },
+                    || None,
+                );
+            }
+        }
+        true
+    }
+}
+
+/// A flush's tag changes as they are found, and (only when `tail` asks) where each counted before.
+///
+/// Built at its final size where possible and sorted in place: a cold start's flush carries one
+/// change per tag of the store (≈ 100 bytes each), and a second copy of that list would be the
+/// largest allocation of the whole run.
+struct TagChanges {
+    changes: Vec<TagChange>,
+    origins: Option<Vec<Option<Placement>>>,
+}
+
+impl TagChanges {
+    fn with_capacity(capacity: usize, record_origins: bool) -> Self {
+        Self {
+            changes: Vec::with_capacity(capacity),
+            origins: record_origins.then(|| Vec::with_capacity(capacity)),
+        }
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        self.changes.reserve(additional);
+        if let Some(origins) = &mut self.origins {
+            origins.reserve(additional);
+        }
+    }
+
+    /// Adds a change; `origin` is only evaluated when origins are recorded.
+    fn push(&mut self, change: TagChange, origin: impl FnOnce() -> Option<Placement>) {
+        self.changes.push(change);
+        if let Some(origins) = &mut self.origins {
+            origins.push(origin());
+        }
+    }
+
+    /// The changes sorted by EPC, and their origins in the same order (empty when not recorded).
+    fn into_sorted(self) -> (Vec<TagChange>, Vec<Option<Placement>>) {
+        let by_epc = |a: &TagChange, b: &TagChange| a.epc.as_bytes().cmp(b.epc.as_bytes());
+        match self.origins {
+            None => {
+                let mut changes = self.changes;
+                changes.sort_unstable_by(by_epc);
+                (changes, Vec::new())
+            }
+            Some(origins) => {
+                let mut pairs: Vec<(TagChange, Option<Placement>)> =
+                    self.changes.into_iter().zip(origins).collect();
+                pairs.sort_unstable_by(|a, b| by_epc(&a.0, &b.0));
+                pairs.into_iter().unzip()
+            }
+        }
+    }
 }

@@ -8,24 +8,30 @@
 //! the next flush; their reads are the *stray reads* of the diagnostics (ghosts and corrupted EPCs).
 
 /// A tag seen but not counted.
+///
+/// Kept small (40 bytes; 64 with its key in the engine's candidate table) because a cold start or a
+/// delivery of new stock holds one per tag seen: 200 000 of them at once when a whole store is
+/// first read. There is no separate last-read time: the newest read is always among `recent`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Candidate {
     /// Its SKU (classified once, at first sighting).
     pub sku: u32,
     /// Reads since it became a candidate.
     pub reads: u32,
-    /// Time of its last read, in microseconds.
-    pub last_read: u64,
     /// Recent read times per zone, oldest first within a zone.
     recent: Recent,
 }
 
 /// Read times kept inline (no allocation per first sighting) up to [`INLINE_READS`], spilled beyond.
+///
+/// Zones and times are held apart so the inline form packs into 32 bytes (as `(u16, u64)` pairs it
+/// would take 48).
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Recent {
     Inline {
         len: u8,
-        items: [(u16, u64); INLINE_READS],
+        zones: [u16; INLINE_READS],
+        times: [u64; INLINE_READS],
     },
     Spilled(Vec<(u16, u64)>),
 }
@@ -34,21 +40,38 @@ enum Recent {
 const INLINE_READS: usize = 3;
 
 impl Recent {
-    fn as_slice(&self) -> &[(u16, u64)] {
+    fn len(&self) -> usize {
         match self {
-            Self::Inline { len, items } => &items[..usize::from(*len)],
-            Self::Spilled(v) => v,
+            Self::Inline { len, .. } => usize::from(*len),
+            Self::Spilled(v) => v.len(),
         }
+    }
+
+    /// The `i`-th (zone, time); `i < len()`.
+    fn get(&self, i: usize) -> Option<(u16, u64)> {
+        match self {
+            Self::Inline { len, zones, times } if i < usize::from(*len) => {
+                Some((*zones.get(i)?, *times.get(i)?))
+            }
+            Self::Inline { .. } => None,
+            Self::Spilled(v) => v.get(i).copied(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        (0..self.len()).filter_map(|i| self.get(i))
     }
 
     fn push(&mut self, item: (u16, u64)) {
         match self {
-            Self::Inline { len, items } if usize::from(*len) < INLINE_READS => {
-                items[usize::from(*len)] = item;
+            Self::Inline { len, zones, times } if usize::from(*len) < INLINE_READS => {
+                let i = usize::from(*len);
+                zones[i] = item.0;
+                times[i] = item.1;
                 *len += 1;
             }
             Self::Inline { .. } => {
-                let mut v = self.as_slice().to_vec();
+                let mut v: Vec<(u16, u64)> = self.iter().collect();
                 v.push(item);
                 *self = Self::Spilled(v);
             }
@@ -58,11 +81,12 @@ impl Recent {
 
     fn retain(&mut self, mut keep: impl FnMut(&(u16, u64)) -> bool) {
         match self {
-            Self::Inline { len, items } => {
+            Self::Inline { len, zones, times } => {
                 let mut kept = 0;
                 for i in 0..usize::from(*len) {
-                    if keep(&items[i]) {
-                        items[kept] = items[i];
+                    if keep(&(zones[i], times[i])) {
+                        zones[kept] = zones[i];
+                        times[kept] = times[i];
                         kept += 1;
                     }
                 }
@@ -80,10 +104,10 @@ impl Candidate {
         Self {
             sku,
             reads: 0,
-            last_read: 0,
             recent: Recent::Inline {
                 len: 0,
-                items: [(0, 0); INLINE_READS],
+                zones: [0; INLINE_READS],
+                times: [0; INLINE_READS],
             },
         }
     }
@@ -91,13 +115,11 @@ impl Candidate {
     /// Records a read by `zone` at `now`; true when the tag has now arrived there.
     pub fn record(&mut self, zone: u16, now: u64, arrive_reads: u16, arrive_window: u64) -> bool {
         self.reads = self.reads.saturating_add(1);
-        self.last_read = now;
         let keep = usize::from(arrive_reads.saturating_sub(1));
         let in_window = self
             .recent
-            .as_slice()
             .iter()
-            .filter(|&&(z, t)| z == zone && now.saturating_sub(t) <= arrive_window)
+            .filter(|&(z, t)| z == zone && now.saturating_sub(t) <= arrive_window)
             .count();
         if in_window >= keep {
             return true;
@@ -110,15 +132,23 @@ impl Candidate {
         false
     }
 
+    /// Time of its last read, in microseconds (0 before any).
+    ///
+    /// The newest read is always kept: `record` pushes it last, and later reads only drop entries
+    /// older than themselves (engine time never runs backwards).
+    pub fn last_read(&self) -> u64 {
+        self.recent.iter().map(|(_, t)| t).max().unwrap_or(0)
+    }
+
     /// True when none of its reads can fall in any arrival window at or after `now`.
     pub fn is_stale(&self, now: u64, longest_arrive_window: u64) -> bool {
-        now.saturating_sub(self.last_read) > longest_arrive_window
+        now.saturating_sub(self.last_read()) > longest_arrive_window
     }
 }
 
 /// Keeps at most `keep` entries of `zone`, dropping its oldest.
 fn cap_zone_entries(recent: &mut Recent, zone: u16, keep: usize) {
-    let count = recent.as_slice().iter().filter(|(z, _)| *z == zone).count();
+    let count = recent.iter().filter(|(z, _)| *z == zone).count();
     let mut excess = count.saturating_sub(keep);
     if excess > 0 {
         recent.retain(|(z, _)| {
@@ -182,6 +212,25 @@ mod tests {
     #[test]
     fn one_read_needed_arrives_at_once() {
         assert!(Candidate::new(0).record(3, 5, 1, 0));
+    }
+
+    #[test]
+    fn a_candidate_is_40_bytes() {
+        assert_eq!(std::mem::size_of::<Candidate>(), 40);
+    }
+
+    #[test]
+    fn the_last_read_survives_every_trim() {
+        let mut c = Candidate::new(0);
+        for (zone, t) in [(0, 10), (1, 11), (0, 30), (2, 31), (0, 32), (1, 90)] {
+            c.record(zone, t, 3, 10);
+            assert_eq!(c.last_read(), t);
+        }
+        let mut spilled = Candidate::new(0);
+        for t in 0..10 {
+            spilled.record((t % 5) as u16, t, 9, 100);
+            assert_eq!(spilled.last_read(), t);
+        }
     }
 
     #[test]

@@ -126,17 +126,19 @@ impl TagKey {
     /// The EPC.
     pub fn to_epc(&self) -> Option<Epc> {
         match self {
-            Self::Short(s) => {
-                let (bytes, len) = s.bytes();
-                Epc::from_slice(&bytes[..len])
-            }
-            Self::Long(b) => Epc::from_slice(b),
+            Self::Short(s) => s.to_epc(),
+            Self::Long(b) => b.to_epc(),
         }
     }
 }
 
 /// Flag: the tag has an entry in the engine's bleed table.
 pub const FLAG_BLEED: u8 = 1;
+
+/// Flag: the tag arrived since the last flush and was not present at it, so its placement at that
+/// flush was "absent". Kept here rather than in the engine's side table of changed placements: a
+/// cold start arrives every tag of the store in one interval, and a bit costs nothing per tag.
+pub const FLAG_ARRIVED: u8 = 2;
 
 /// The state of one present tag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,6 +161,9 @@ pub struct Resident<K> {
 pub trait ResidentKey: Eq {
     /// The owned side-table key.
     fn tag_key(&self) -> TagKey;
+
+    /// The EPC (`None` only for a key longer than an EPC can be, which reads and restore rule out).
+    fn to_epc(&self) -> Option<Epc>;
 }
 
 impl ResidentKey for ShortEpc {
@@ -166,11 +171,20 @@ impl ResidentKey for ShortEpc {
     fn tag_key(&self) -> TagKey {
         TagKey::Short(*self)
     }
+
+    fn to_epc(&self) -> Option<Epc> {
+        let (bytes, len) = self.bytes();
+        Epc::from_slice(bytes.get(..len)?)
+    }
 }
 
 impl ResidentKey for Box<[u8]> {
     fn tag_key(&self) -> TagKey {
         TagKey::Long(self.clone())
+    }
+
+    fn to_epc(&self) -> Option<Epc> {
+        Epc::from_slice(self)
     }
 }
 
@@ -239,8 +253,16 @@ impl TagTable {
         }
     }
 
-    /// Adds a tag known not to be present.
-    pub fn insert(&mut self, key: TagKey, zone: u16, sku: u32, stat: WindowStat, last_seen: u64) {
+    /// Adds a tag known not to be present, with `FLAG_*` bits `flags`.
+    pub fn insert(
+        &mut self,
+        key: TagKey,
+        zone: u16,
+        sku: u32,
+        stat: WindowStat,
+        last_seen: u64,
+        flags: u8,
+    ) {
         match key {
             TagKey::Short(key) => {
                 let hasher = &self.hasher;
@@ -249,7 +271,7 @@ impl TagTable {
                     hash,
                     Resident {
                         key,
-                        flags: 0,
+                        flags,
                         zone,
                         sku,
                         stat,
@@ -265,7 +287,7 @@ impl TagTable {
                     hash,
                     Resident {
                         key,
-                        flags: 0,
+                        flags,
                         zone,
                         sku,
                         stat,
@@ -284,6 +306,21 @@ impl TagTable {
             .reserve(additional, |r| hasher.hash_one(r.key.hash_words()));
     }
 
+    /// Gives memory back after many tags left: each table is shrunk to twice its tags when they
+    /// fill less than a quarter of it (see [`is_sparse`]).
+    pub fn shrink_if_sparse(&mut self) {
+        let hasher = &self.hasher;
+        if is_sparse(self.short.len(), self.short.capacity()) {
+            self.short.shrink_to(self.short.len() * 2, |r| {
+                hasher.hash_one(r.key.hash_words())
+            });
+        }
+        if is_sparse(self.long.len(), self.long.capacity()) {
+            self.long
+                .shrink_to(self.long.len() * 2, |r| hasher.hash_one(&*r.key));
+        }
+    }
+
     /// Number of present tags.
     pub fn len(&self) -> usize {
         self.short.len() + self.long.len()
@@ -300,6 +337,17 @@ impl TagTable {
             + self.long.allocation_size()
             + self.long.iter().map(|r| r.key.len()).sum::<usize>()
     }
+}
+
+/// Tables smaller than this are never shrunk: what they hold is negligible, and shrinking would only churn.
+pub const SHRINK_FLOOR: usize = 4096;
+
+/// True when a table holding `len` entries in room for `capacity` should give memory back: it is
+/// larger than [`SHRINK_FLOOR`] and less than a quarter full. Shrinking to twice `len` leaves room to
+/// double again before the next growth, so a table whose size swings by less than 4x never
+/// alternates between growing and shrinking.
+pub fn is_sparse(len: usize, capacity: usize) -> bool {
+    capacity > SHRINK_FLOOR && len < capacity / 4
 }
 
 /// A mutable view of a tag of either key length.
@@ -353,13 +401,46 @@ mod tests {
     fn keys_of_different_length_differ() {
         let mut t = TagTable::default();
         let stat = WindowStat::first(0, None);
-        t.insert(TagKey::new(&[1, 2]), 0, 7, stat, 0);
-        t.insert(TagKey::new(&[1, 2, 0]), 1, 8, stat, 0);
-        t.insert(TagKey::new(&[9; 20]), 2, 9, stat, 0);
+        t.insert(TagKey::new(&[1, 2]), 0, 7, stat, 0, 0);
+        t.insert(TagKey::new(&[1, 2, 0]), 1, 8, stat, 0, FLAG_ARRIVED);
+        t.insert(TagKey::new(&[9; 20]), 2, 9, stat, 0, 0);
         assert_eq!(t.placement(&TagKey::new(&[1, 2])), Some((0, 7)));
         assert_eq!(t.placement(&TagKey::new(&[1, 2, 0])), Some((1, 8)));
         assert_eq!(t.placement(&TagKey::new(&[9; 20])), Some((2, 9)));
         assert_eq!(t.placement(&TagKey::new(&[1])), None);
         assert_eq!(t.len(), 3);
+    }
+
+    #[test]
+    fn a_table_emptied_gives_its_memory_back_and_keeps_its_tags() {
+        let mut t = TagTable::default();
+        let stat = WindowStat::first(0, None);
+        for i in 0..20_000u32 {
+            t.insert(TagKey::new(&i.to_be_bytes()), 0, i, stat, 0, 0);
+        }
+        let full = t.allocation_bytes();
+        t.short.retain(|r| r.sku < 100);
+        t.shrink_if_sparse();
+        assert!(
+            t.allocation_bytes() < full / 16,
+            "{full} -> {}",
+            t.allocation_bytes()
+        );
+        assert_eq!(t.len(), 100);
+        assert_eq!(
+            t.placement(&TagKey::new(&42u32.to_be_bytes())),
+            Some((0, 42))
+        );
+        let kept = t.allocation_bytes();
+        t.shrink_if_sparse();
+        assert_eq!(t.allocation_bytes(), kept, "a small table is left alone");
+    }
+
+    #[test]
+    fn sparse_means_big_and_under_a_quarter_full() {
+        assert!(!is_sparse(0, SHRINK_FLOOR));
+        assert!(is_sparse(0, SHRINK_FLOOR * 2));
+        assert!(is_sparse(SHRINK_FLOOR / 2 - 1, SHRINK_FLOOR * 2));
+        assert!(!is_sparse(SHRINK_FLOOR / 2, SHRINK_FLOOR * 2));
     }
 }

@@ -14,6 +14,7 @@ use tagtally_protocol::llrp::{
     RoReportTrigger, StatusCode, Timestamp, IMPINJ_VENDOR_ID,
 };
 
+use super::probe::ProbeTap;
 use super::reader_state::{default_report_spec, ReaderState};
 use super::report_encoder::{encode_report, ReportStyle, TimedRead};
 use crate::sim::rng::SimRng;
@@ -63,6 +64,8 @@ pub struct Shared {
     pub field: Mutex<TagField>,
     pub stats: Mutex<SimStats>,
     pub client: Mutex<Option<ClientSlot>>,
+    /// Reads of these EPCs are reported once written (benchmarks; see `probe.rs`).
+    pub probes: Mutex<Option<Arc<ProbeTap>>>,
 }
 
 /// Locks, surviving a poisoned mutex (a panicking test thread must not wedge the emulator).
@@ -109,6 +112,8 @@ struct Connection {
     overflow_reported: bool,
     rng: SimRng,
     style: ReportStyle,
+    /// Watched reads in `out`, reported to the probe tap once `out` is written.
+    probe_reads: Vec<(crate::Epc, u16)>,
 }
 
 /// Serves one accepted client until it closes, a fault drops it or the emulator stops.
@@ -143,6 +148,7 @@ pub async fn serve(
         overflow_reported: false,
         rng: SimRng::new(seed),
         style,
+        probe_reads: Vec::new(),
     };
     c.event(ReaderEvent::ConnectionAttempt(
         ConnectionAttemptStatus::Success,
@@ -246,6 +252,13 @@ impl Connection {
         }
         let result = self.wr.write_all(&self.out).await;
         self.out.clear();
+        if !self.probe_reads.is_empty() {
+            let tap = lock(&self.shared.probes).clone();
+            if let (Some(tap), Ok(())) = (tap, &result) {
+                tap.written(self.probe_reads.drain(..), std::time::Instant::now());
+            }
+            self.probe_reads.clear();
+        }
         result
     }
 
@@ -514,6 +527,16 @@ impl Connection {
             self.style,
             corrupt,
         );
+        if let Some(tap) = lock(&self.shared.probes).as_ref() {
+            // A corrupted report destroys its first read: the client never gets that one.
+            self.probe_reads.extend(
+                reads
+                    .iter()
+                    .skip(usize::from(corrupt))
+                    .filter(|r| tap.watches(&r.read.epc))
+                    .map(|r| (r.read.epc, r.read.antenna)),
+            );
+        }
         let mut stats = lock(&self.shared.stats);
         stats.reports_sent += 1;
         stats.reads_sent += reads.len() as u64;
@@ -572,6 +595,7 @@ impl Connection {
         }
         if self.silent_until.is_some() {
             self.out.clear();
+            self.probe_reads.clear();
             return true;
         }
         self.flush().await.is_ok()

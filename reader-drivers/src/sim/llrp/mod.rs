@@ -8,6 +8,7 @@
 //! from [`LlrpSim::inject`].
 
 mod connection;
+pub mod probe;
 pub mod reader_state;
 pub mod report_encoder;
 
@@ -27,6 +28,7 @@ use tagtally_protocol::llrp::{
 
 pub use connection::SimStats;
 use connection::{lock, serve, ClientSlot, Command, Shared};
+pub use probe::{ProbeRead, ProbeTap};
 use reader_state::{ReaderState, Rejection};
 
 use super::scenario::{Fault, Scenario};
@@ -50,6 +52,7 @@ impl LlrpSim {
             field: Mutex::new(TagField::new(&scenario)),
             stats: Mutex::new(SimStats::default()),
             client: Mutex::new(None),
+            probes: Mutex::new(None),
             started: Instant::now(),
             scenario,
         });
@@ -95,6 +98,12 @@ impl LlrpSim {
     /// Counters so far.
     pub fn stats(&self) -> SimStats {
         *lock(&self.shared.stats)
+    }
+
+    /// Reports every read of the tap's EPCs once the report carrying it is written to the client
+    /// (replacing any earlier tap): see [`probe`].
+    pub fn tap_probes(&self, tap: ProbeTap) {
+        *lock(&self.shared.probes) = Some(Arc::new(tap));
     }
 
     /// True while a client holds the reader.
