@@ -85,6 +85,8 @@ fn the_tag_table_shrinks_once_most_tags_left() {
     // 100 tags go on being read; the rest are not seen for longer than depart-after (5 min).
     let later = T0 + 400_000_000;
     engine.observe_batch(&reads[..100], Micros(later));
+    // The reader is live (heard at that time), so absence elsewhere counts.
+    engine.heard(reads[0].reader, Micros(later));
     let delta = engine.flush(Micros(later + 1)).expect("departures");
     assert_eq!(delta.tag_changes.len(), TAGS as usize - 100);
     assert_eq!(engine.tags_present(), 100);
