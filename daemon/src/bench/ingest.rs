@@ -202,6 +202,10 @@ impl Rig {
                     Action::Output(DriverOutput::Reads(batch)) => {
                         reads += batch.len() as u64;
                         self.engine.observe_batch(&batch, now.utc);
+                        // As the engine task does: a batch is evidence its reader is live.
+                        if let Some(first) = batch.first() {
+                            self.engine.heard(first.reader, now.utc);
+                        }
                     }
                     Action::Output(DriverOutput::Event(DriverEvent::LinkDown {
                         reason, ..
