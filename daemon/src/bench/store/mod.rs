@@ -178,13 +178,16 @@ fn mark(pid: u32, sims: &[LlrpSim]) -> Mark {
     }
 }
 
-/// The daemon's status over the control socket (`None` while it does not answer).
-async fn status(socket: &Path) -> Option<Status> {
+/// The daemon's status over the control socket, or why it did not answer.
+async fn status(socket: &Path) -> Result<Status, String> {
     let socket = socket.to_path_buf();
-    tokio::task::spawn_blocking(move || ControlClient::connect(&socket).ok()?.status().ok())
-        .await
-        .ok()
-        .flatten()
+    tokio::task::spawn_blocking(move || {
+        ControlClient::connect(&socket)
+            .and_then(|mut client| client.status())
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()))
 }
 
 /// The seq of the last delta the daemon committed and published to its control socket.
@@ -317,6 +320,8 @@ pub async fn run(setup: &StoreSetup, progress: impl Fn(&str)) -> Result<StoreRep
         }
     };
 
+    // Polls of the control socket that got no answer after the readers were up.
+    let mut status_failures = 0u64;
     // Readers up.
     let deadline = spawned + START_TIMEOUT;
     loop {
@@ -324,7 +329,7 @@ pub async fn run(setup: &StoreSetup, progress: impl Fn(&str)) -> Result<StoreRep
             dir.keep();
             return Err(died(&mut daemon, "exited during start-up"));
         }
-        if let Some(s) = status(&socket).await {
+        if let Ok(s) = status(&socket).await {
             if s.readers_up >= u32::from(setup.readers) {
                 break;
             }
@@ -356,17 +361,28 @@ pub async fn run(setup: &StoreSetup, progress: impl Fn(&str)) -> Result<StoreRep
             dir.keep();
             return Err(died(&mut daemon, "exited during the cold start"));
         }
-        if let Some(s) = status(&socket).await {
-            present = s.tags_present;
-        }
+        let status_error = match status(&socket).await {
+            Ok(s) => {
+                present = s.tags_present;
+                None
+            }
+            Err(error) => {
+                status_failures += 1;
+                Some(error)
+            }
+        };
         if present >= u64::from(setup.tags) || Instant::now() >= warmup_deadline {
             break;
         }
         if last_report.elapsed() >= Duration::from_secs(10) {
             progress(&format!(
-                "  {:.0} s: {present} of {} tags present",
+                "  {:.0} s: {present} of {} tags present{}",
                 spawned.elapsed().as_secs_f64(),
-                setup.tags
+                setup.tags,
+                status_error
+                    .as_deref()
+                    .map(|e| format!(" (status does not answer: {e})"))
+                    .unwrap_or_default()
             ));
             last_report = Instant::now();
         }
@@ -407,6 +423,13 @@ pub async fn run(setup: &StoreSetup, progress: impl Fn(&str)) -> Result<StoreRep
     // The kernel syncs its per-thread RSS counters lazily; never report a peak below a sample.
     let peak_rss = peak_rss_bytes_of(pid).max(steady_rss);
     let end_status = status(&socket).await;
+    if let Err(error) = &end_status {
+        status_failures += 1;
+        progress(&format!(
+            "status does not answer at the end of the window: {error}"
+        ));
+    }
+    let end_status = end_status.ok();
     let committed = committed_seq(&socket).await;
 
     // Stop, then collect.
@@ -500,6 +523,7 @@ pub async fn run(setup: &StoreSetup, progress: impl Fn(&str)) -> Result<StoreRep
             anon_rss_at_window_end: anon_rss,
             status_reads_per_sec: end_status.as_ref().map(|s| s.reads_per_sec),
             tags_present_at_end: end_status.as_ref().map(|s| s.tags_present),
+            status_failures,
             exit,
         },
         reads: ReadFacts {

@@ -6,6 +6,9 @@
 //!   probability `rate / (tags of the reader × rounds per second)`, so a reader produces `rate`
 //!   reads per second on average and each tag is read about every `tags / rate` seconds (≈ 10.4 s
 //!   at full size) — at random, so gaps between two reads of a tag are exponentially distributed.
+//!   The default round rate (9.7/s, `--rounds`) is deliberately not a whole number of rounds per 1 s flush
+//!   interval: reads then fall at every phase of the daemon's flush cycle over a run, which the latency
+//!   percentiles need (at 10/s each reader's reads would keep the same ten offsets).
 //! * **Probes.** Tags that each carry a GTIN of their own (item references from
 //!   [`PROBE_ITEM_REF_BASE`]), so the delta change `(door, that GTIN, +1)` is their arrival and
 //!   nothing else. One appears every `probe_every`, starting [`FIRST_PROBE`] after the emulators

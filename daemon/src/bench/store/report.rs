@@ -88,6 +88,8 @@ pub struct DaemonFacts {
     pub status_reads_per_sec: Option<f64>,
     /// Tags present at the end of the window.
     pub tags_present_at_end: Option<u64>,
+    /// Polls of its control socket (`status`) that got no answer after its readers were up.
+    pub status_failures: u64,
     /// How it ended: its exit status after SIGTERM.
     pub exit: String,
 }
