@@ -1,5 +1,7 @@
 //! `tagtally bench ingest`: times the daemon's ingest path on a capture or a synthetic store and prints the rates (SPEC §5, §8).
 //!
+//! `tagtally bench store` (the full-load run) is registered here too; it lives in `bench_store.rs`.
+//!
 //! Exit codes: 65 when the input file is not a usable LLRP stream (or makes the session drop the
 //! link), 74 when it cannot be read, 78 for a bad `-c` config, 69 when the LLRP session cannot be
 //! brought up against the built-in reader (a defect, not a user error; it should never happen).
