@@ -13,7 +13,7 @@
 
 use std::time::{Duration, Instant};
 
-use tagtally_reader_drivers::sim::scenario::{PresenceSpec, Scenario, TagSpec};
+use tagtally_reader_drivers::sim::scenario::{Scenario, TagSpec};
 use tagtally_reader_drivers::sim::Fault;
 use tagtally_reader_drivers::Epc;
 use tagtally_tests::broker::{Broker, Gate};
@@ -22,6 +22,7 @@ use tagtally_tests::gs1::sgtin96;
 use tagtally_tests::recorder::Recorder;
 use tagtally_tests::replay::replay;
 use tagtally_tests::store::{Kind, ReaderPlan, RunningStore, StorePlan};
+use tagtally_tests::stores::Door;
 use tagtally_tests::verdict::{hq_agrees, stock_reaches};
 use tagtally_tests::ScenarioDir;
 
@@ -49,23 +50,16 @@ fn shelves() -> Scenario {
 }
 
 fn door() -> Scenario {
-    let step = Duration::from_millis(50);
-    let tags = (0..200u32)
-        .map(|k| TagSpec {
-            epc: epc(710_000 + k % 40, u64::from(k)),
-            presence: PresenceSpec {
-                antennas: vec![1],
-                rssi: -50.0,
-                appear: step * k,
-                leave: Some(step * k + Duration::from_secs(5)),
-                ..PresenceSpec::default()
-            },
-        })
-        .collect();
-    let mut s = Scenario::with_tags(tags);
-    s.inventory.read_rate = 4.0;
-    s.repeat_after = Some(Duration::from_secs(10));
-    s
+    Door {
+        first_item: 710_000,
+        tags: 200,
+        skus: 40,
+        step: Duration::from_millis(50),
+        dwell: Duration::from_secs(5),
+        period: Duration::from_secs(10),
+        read_rate: 4.0,
+    }
+    .scenario()
 }
 
 fn till() -> Scenario {

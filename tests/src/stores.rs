@@ -37,25 +37,53 @@ fn shelves() -> Scenario {
     s
 }
 
-/// The door: 40 tags of 10 SKUs, each in the field 2 s of every 4 s, staggered by 100 ms, forever.
+/// How a door churns: tags of `skus` SKUs (items from `first_item` on), each in the field for
+/// `dwell` of every `period`, appearing `step` apart, read in `read_rate` rounds per second, forever.
+#[derive(Debug, Clone, Copy)]
+pub struct Door {
+    pub first_item: u32,
+    pub tags: u32,
+    pub skus: u32,
+    pub step: Duration,
+    pub dwell: Duration,
+    pub period: Duration,
+    pub read_rate: f64,
+}
+
+impl Door {
+    /// The door's scenario (antenna 1).
+    pub fn scenario(&self) -> Scenario {
+        let tags = (0..self.tags)
+            .map(|k| TagSpec {
+                epc: epc(self.first_item + k % self.skus, u64::from(k)),
+                presence: PresenceSpec {
+                    antennas: vec![1],
+                    rssi: -50.0,
+                    appear: self.step * k,
+                    leave: Some(self.step * k + self.dwell),
+                    ..PresenceSpec::default()
+                },
+            })
+            .collect();
+        let mut s = Scenario::with_tags(tags);
+        s.inventory.read_rate = self.read_rate;
+        s.repeat_after = Some(self.period);
+        s
+    }
+}
+
+/// The door of [`shelves_and_door`]: 40 tags of 10 SKUs, 2 s in the field of every 4 s.
 fn door() -> Scenario {
-    let step = Duration::from_millis(100);
-    let tags = (0..40u32)
-        .map(|k| TagSpec {
-            epc: epc(510_000 + k % 10, u64::from(k)),
-            presence: PresenceSpec {
-                antennas: vec![1],
-                rssi: -50.0,
-                appear: step * k,
-                leave: Some(step * k + Duration::from_secs(2)),
-                ..PresenceSpec::default()
-            },
-        })
-        .collect();
-    let mut s = Scenario::with_tags(tags);
-    s.inventory.read_rate = 8.0;
-    s.repeat_after = Some(Duration::from_secs(4));
-    s
+    Door {
+        first_item: 510_000,
+        tags: 40,
+        skus: 10,
+        step: Duration::from_millis(100),
+        dwell: Duration::from_secs(2),
+        period: Duration::from_secs(4),
+        read_rate: 8.0,
+    }
+    .scenario()
 }
 
 /// Readers `shelves` (zones floor, backroom) and `door` (zone door); a commit nearly every flush.
