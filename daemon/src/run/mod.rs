@@ -3,8 +3,8 @@
 //!
 //! # Start-up order
 //!
-//! 1. checks that need nothing but the config: engine zones/antennas, each reader's settings against its
-//!    protocol, the uplink settings (password file, TLS files) — a refusal is a config error (exit 78);
+//! 1. the config plan (`crate::plan`), checked by whoever called `run` — `tagtally run` exits 78 on
+//!    any problem there, with the same `FILE:LINE:COL: message` lines as `check-config`;
 //! 2. the state store: created if missing, else opened and checked (I/O errors exit 74, an inconsistent
 //!    database exits 65 with the way out in the message);
 //! 3. the engine, restored from the stored tag state (tags count again at once; their departure
@@ -64,10 +64,8 @@ mod error;
 mod held;
 pub mod logging;
 mod outbox_source;
-pub mod presence;
 mod published;
 mod reader_board;
-mod settings;
 mod signals;
 mod supervisor;
 mod watchdog;
@@ -77,13 +75,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tagtally_config::Config;
 use tokio::sync::{mpsc, watch};
 use tracing::{error, info, warn};
 
 use crate::control::{ControlServer, ServerLimits, Stock, StockSnapshot, TailHub};
 use crate::engine::Engine;
 use crate::notify;
+use crate::plan::DaemonPlan;
 use crate::store::{Store, DATABASE_FILE};
 
 pub use clock::DaemonClock;
@@ -138,21 +136,26 @@ pub struct Ready {
     pub startup: Duration,
 }
 
-/// Runs the daemon until `stop` completes, then shuts down cleanly. `ready` is called once READY.
+/// Runs the daemon of `plan` until `stop` completes, then shuts down cleanly. `ready` is called
+/// once READY.
 pub async fn run(
-    config: Config,
+    plan: DaemonPlan,
     options: RunOptions,
     stop: impl Future<Output = ()> + Send,
     ready: impl FnOnce(&Ready) + Send,
 ) -> Result<(), RunError> {
     let started = Instant::now();
     let clock = DaemonClock::start();
-    info!(version = env!("CARGO_PKG_VERSION"), store = %config.store, "starting");
+    info!(version = env!("CARGO_PKG_VERSION"), store = %plan.config.store, "starting");
 
-    // 1. Everything the config alone decides.
-    let engine_config = settings::engine_config(&config)?;
-    let plans = supervisor::plan(&config)?;
-    let uplink_settings = settings::uplink_settings(&config)?;
+    // 1. Everything the config alone decides was decided by the plan.
+    let DaemonPlan {
+        config,
+        engine: engine_config,
+        readers: plans,
+        uplink: uplink_settings,
+        store: options_store,
+    } = plan;
 
     // 2. The state store.
     std::fs::create_dir_all(&config.state_dir).map_err(|source| RunError::StateDir {
@@ -160,7 +163,6 @@ pub async fn run(
         source,
     })?;
     let path = config.state_dir.join(DATABASE_FILE);
-    let options_store = settings::store_options(&config);
     let opened = {
         let path = path.clone();
         tokio::task::spawn_blocking(move || Store::open(&path, options_store))
@@ -190,7 +192,7 @@ pub async fn run(
     );
 
     // 4. The uplink.
-    let uplink = crate::uplink::spawn(uplink_settings, OutboxSource::new(Arc::clone(&store)))?;
+    let uplink = crate::uplink::spawn(uplink_settings, OutboxSource::new(Arc::clone(&store)));
     let uplink_status = uplink.handle.status();
 
     // 5. The engine task, primed: first flush and the start-up snapshot.
