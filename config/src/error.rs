@@ -296,6 +296,12 @@ pub enum ConfigProblem {
         /// Why.
         reason: String,
     },
+    /// A reload that changes what only a restart can change.
+    #[error("`{key}` changed; that takes a restart (systemctl restart tagtally), so the running config stays in force")]
+    NeedsRestart {
+        /// The key or section.
+        key: &'static str,
+    },
     /// Something other than a socket sits where the control socket goes.
     #[error("`{key}` {path}: exists and is not a socket; refusing to replace it")]
     NotASocket {

@@ -40,10 +40,16 @@ pub fn run(args: &RunArgs) -> ExitCode {
             what: "cannot install signal handlers",
             source,
         })?;
+        let (reload, requests) = tokio::sync::mpsc::channel(1);
+        let reload_requests = run::ReloadRequests {
+            config: args.config.clone(),
+            requests,
+        };
         run::run(
             plan,
             RunOptions::default(),
-            signals.stop_requested(),
+            signals.stop_requested(Some(reload)),
+            Some(reload_requests),
             |_| {},
         )
         .await

@@ -313,6 +313,7 @@ pub async fn run(
         async move {
             let _ = daemon_stop.await;
         },
+        None,
         |_| {},
     ));
 

@@ -20,6 +20,7 @@
 mod engine;
 mod presence;
 mod readers;
+mod reload;
 mod uplink;
 
 use std::path::Path;
@@ -33,6 +34,7 @@ use crate::uplink::UplinkSettings;
 pub use engine::engine_config;
 pub use presence::presence_params;
 pub use readers::{planned_readers, DriverSettings, PlannedReader};
+pub use reload::restart_only_changes;
 
 /// A checked config and the settings made from it (see the module doc).
 #[derive(Debug, Clone)]

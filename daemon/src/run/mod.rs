@@ -66,6 +66,7 @@ pub mod logging;
 mod outbox_source;
 mod published;
 mod reader_board;
+mod reload;
 mod signals;
 mod supervisor;
 mod watchdog;
@@ -95,12 +96,11 @@ use engine_task::EngineTask;
 use outbox_source::OutboxSource;
 use published::{Progress, Published};
 use reader_board::ReaderBoard;
+use reload::{Readers, Reloader};
 
 /// Reader outputs queued for the engine: about a flush interval of reports from a busy store; beyond
 /// that, drivers wait (back-pressure) rather than grow memory.
 const DRIVER_QUEUE: usize = 256;
-/// Longest wait at shutdown for the readers to close their sessions.
-const READER_STOP: Duration = Duration::from_secs(10);
 /// Longest wait at shutdown for the engine's last commit and the uplink's drain (beyond `drain`).
 const ENGINE_STOP_EXTRA: Duration = Duration::from_secs(15);
 
@@ -136,12 +136,32 @@ pub struct Ready {
     pub startup: Duration,
 }
 
+/// Where a reload reads the config again, and when it is asked for (`SIGHUP`, see
+/// [`Signals::stop_requested`]).
+#[derive(Debug)]
+pub struct ReloadRequests {
+    /// The config file the plan was loaded from.
+    pub config: PathBuf,
+    /// One message per reload asked for.
+    pub requests: mpsc::Receiver<()>,
+}
+
+/// The next reload request; pending forever without a source of them.
+async fn next_request(requests: &mut Option<mpsc::Receiver<()>>) -> Option<()> {
+    match requests {
+        Some(requests) => requests.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Runs the daemon of `plan` until `stop` completes, then shuts down cleanly. `ready` is called
-/// once READY.
+/// once READY. With `reload`, the config is read again and applied at each request (see
+/// `reload.rs`).
 pub async fn run(
     plan: DaemonPlan,
     options: RunOptions,
     stop: impl Future<Output = ()> + Send,
+    reload: Option<ReloadRequests>,
     ready: impl FnOnce(&Ready) + Send,
 ) -> Result<(), RunError> {
     let started = Instant::now();
@@ -208,6 +228,7 @@ pub async fn run(
     let (stock_tx, stock_rx) = watch::channel(Arc::new(StockSnapshot::new(empty)));
     let (health_tx, health_rx) = watch::channel(Arc::new(Health::default()));
     let progress = Arc::new(Progress::default());
+    let (reconfigure_tx, reconfigure_rx) = mpsc::channel(1);
     let mut engine_task = EngineTask {
         engine,
         store: Arc::clone(&store),
@@ -225,6 +246,7 @@ pub async fn run(
         drain: options.drain,
         resync_snapshot: None,
         held: held::Held::default(),
+        reconfigure: reconfigure_rx,
     };
     engine_task.prime().await?;
     let published = Published {
@@ -234,7 +256,20 @@ pub async fn run(
     };
 
     // 6. Readers.
-    let mut readers = supervisor::spawn(plans, driver_tx, shutdown_rx.clone());
+    let mut readers = Readers::spawn(plans.clone(), driver_tx.clone());
+    let (mut reload_requests, mut reloader) = match reload {
+        Some(reload) => (
+            Some(reload.requests),
+            Some(Reloader {
+                path: reload.config,
+                config: config.clone(),
+                plans,
+                driver_tx,
+                reconfigure: reconfigure_tx,
+            }),
+        ),
+        None => (None, None),
+    };
 
     // 7. The control socket.
     let server = ControlServer::bind(&config.control_socket, ServerLimits::default())?;
@@ -280,26 +315,34 @@ pub async fn run(
     }
     ready(&ready_info);
 
-    // Run until asked to stop, or until the engine fails.
-    let early = tokio::select! {
-        () = stop => None,
-        result = &mut engine_handle => Some(result),
+    // Run until asked to stop, or until the engine fails; reload when asked.
+    tokio::pin!(stop);
+    let early = loop {
+        tokio::select! {
+            () = &mut stop => break None,
+            result = &mut engine_handle => break Some(result),
+            Some(()) = next_request(&mut reload_requests) => {
+                if let Some(reloader) = &mut reloader {
+                    if options.notify {
+                        let _ = notify::notify("RELOADING=1");
+                    }
+                    reloader.reload(&mut readers).await;
+                    if options.notify {
+                        let _ = notify::notify("READY=1");
+                    }
+                }
+            }
+        }
     };
     if options.notify {
         let _ = notify::notify("STOPPING=1");
     }
     let _ = shutdown_tx.send(true);
 
-    // Readers first, so their last reads and link changes reach the engine.
-    let readers_done = async { while readers.join_next().await.is_some() {} };
-    if tokio::time::timeout(READER_STOP, readers_done)
-        .await
-        .is_err()
-    {
-        warn!("readers did not stop in time; closing them");
-        readers.abort_all();
-        while readers.join_next().await.is_some() {}
-    }
+    // Readers first, so their last reads and link changes reach the engine; then nothing can send
+    // to the engine any more, which is how it knows the readers are done.
+    readers.stop().await;
+    drop(reloader);
     let result = match early {
         Some(result) => result,
         None => {
