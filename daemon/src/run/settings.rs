@@ -59,6 +59,7 @@ pub fn engine_config(config: &Config) -> Result<EngineConfig, RunError> {
         zones,
         antennas,
         sku_map,
+        max_candidates: config.max_candidates,
     })
 }
 

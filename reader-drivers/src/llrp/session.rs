@@ -14,6 +14,7 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use tagtally_protocol::epc::check_read_length;
 use tagtally_protocol::llrp::{
     next_frame, CapabilitiesRequest, ConnectionAttemptStatus, FrameLimits, Framed, Message,
     MessageType, MessageView, ProtocolVersion, ReaderCapabilities, ReaderEvent, TagReports,
@@ -782,6 +783,11 @@ impl LlrpSession {
                 self.counters.frames_dropped += 1;
                 continue;
             };
+            // No EPC, or less of one than the tag's PC word announces: a damaged read, never stock.
+            if check_read_length(u32::from(report.epc_bits), report.c1g2_pc).is_err() {
+                self.counters.frames_dropped += 1;
+                continue;
+            }
             let Some(epc) = Epc::from_slice(report.epc) else {
                 self.counters.frames_dropped += 1;
                 continue;
