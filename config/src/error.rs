@@ -289,23 +289,19 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// A message with its control characters escaped as Rust writes them (`\n`, `\t`,
-/// `\u{1b}`). Messages quote values from the config text, and TOML strings may hold any of
-/// them: a raw newline would split one problem over two lines (or forge a
+/// A message with the workspace's one escaping rule for outside text applied
+/// ([`tagtally_protocol::text::Escaped`]). Messages quote values from the config text, and TOML
+/// strings may hold any character: a raw newline would split one problem over two lines (or forge a
 /// `FILE:LINE:COL:` line), an escape sequence would reach the technician's terminal.
 struct OneLine<'a>(&'a ConfigProblem);
 
 impl fmt::Display for OneLine<'_> {
     fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        use fmt::Write;
-        for c in self.0.to_string().chars() {
-            if c.is_control() {
-                write!(formatter, "{}", c.escape_debug())?;
-            } else {
-                formatter.write_char(c)?;
-            }
-        }
-        Ok(())
+        write!(
+            formatter,
+            "{}",
+            tagtally_protocol::text::Escaped(&self.0.to_string())
+        )
     }
 }
 

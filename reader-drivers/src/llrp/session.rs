@@ -20,6 +20,7 @@ use tagtally_protocol::llrp::{
     MessageType, MessageView, ProtocolVersion, ReaderCapabilities, ReaderEvent, TagReports,
     IMPINJ_VENDOR_ID,
 };
+use tagtally_protocol::text::{escape, Escaped};
 
 use super::error::LinkError;
 use super::model_name::describe;
@@ -645,7 +646,7 @@ impl LlrpSession {
             }),
             ReaderEvent::ReaderException { message } => self.output(DriverEvent::ReaderError {
                 reader,
-                message: format!("reader exception: {message}"),
+                message: format!("reader exception: {}", Escaped(&message)),
             }),
             ReaderEvent::ReportBufferLevelWarning { percent_full } => {
                 self.output(DriverEvent::ReaderError {
@@ -743,7 +744,8 @@ impl LlrpSession {
         let info = match self.caps.as_ref().and_then(|c| c.general.as_ref()) {
             Some(g) => ReaderInfo {
                 model: describe(g.manufacturer, g.model),
-                firmware: g.firmware_version.clone(),
+                // Reader text goes to logs and terminals: escaped once, here, where it enters.
+                firmware: escape(&g.firmware_version),
                 antenna_count: g.max_antennas,
             },
             None => ReaderInfo::default(),
