@@ -85,6 +85,7 @@
 mod bits;
 mod chars;
 mod decoded;
+mod digital_link;
 mod digits;
 mod emit;
 mod error;
