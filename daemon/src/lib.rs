@@ -7,6 +7,7 @@ pub mod engine;
 pub mod epcis;
 pub mod exit;
 pub mod notify;
+pub mod plan;
 pub mod run;
 pub mod store;
 pub mod uplink;
