@@ -7,6 +7,7 @@
 //! a message means for the stock.
 
 pub mod apply;
+pub mod db;
 pub mod fleet;
 pub mod ledger;
 pub mod message;
