@@ -11,11 +11,12 @@ CREATE TABLE hq_stores (
     applied_seq       bigint NOT NULL DEFAULT 0 CHECK (applied_seq >= 0),
     -- the highest seq the store is known to have committed (deltas, status heartbeats)
     known_seq         bigint NOT NULL DEFAULT 0 CHECK (known_seq >= 0),
-    -- the newest status applied, in SPEC §6.3 order (epoch, boot, connection, time)
+    -- the newest status applied, in SPEC §6.3 order (epoch, boot, connection, offline last,
+    -- time as sent: RFC 3339 UTC text); its state is `online` (online or disk_full)
     status_epoch      text,
     status_boot       bigint,
     status_connection bigint,
-    status_time       timestamptz,
+    status_time       text,
     online            boolean NOT NULL DEFAULT false,
     disk_full         boolean NOT NULL DEFAULT false,
     last_heard        timestamptz NOT NULL DEFAULT now(),

@@ -176,7 +176,9 @@ async fn drain<L: Ledger>(
             break;
         }
     }
-    ledger.drop_pending_through(store, head.applied).await?;
+    ledger
+        .drop_pending_through(store, &head.epoch, head.applied)
+        .await?;
     Ok(drained)
 }
 
@@ -192,7 +194,9 @@ async fn apply_snapshot_part<L: Ledger>(
             PartsState::Incomplete => Outcome::PartKept,
             PartsState::Refused => Outcome::PartRefused,
             PartsState::Complete(counts) if lists_a_pair_twice(&counts) => {
-                ledger.drop_parts_through(&part.store, part.seq).await?;
+                ledger
+                    .drop_parts_through(&part.store, &part.epoch, part.seq)
+                    .await?;
                 Outcome::PartRefused
             }
             PartsState::Complete(counts) => {
@@ -202,7 +206,9 @@ async fn apply_snapshot_part<L: Ledger>(
                     head = head.started_over(&part.epoch);
                 }
                 ledger.replace_stock(&part.store, part.seq, &counts).await?;
-                ledger.drop_parts_through(&part.store, part.seq).await?;
+                ledger
+                    .drop_parts_through(&part.store, &part.epoch, part.seq)
+                    .await?;
                 ledger
                     .note_snapshot(&part.store, &part.snapshot_id, part.seq, &part.stale_zones)
                     .await?;

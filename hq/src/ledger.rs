@@ -112,14 +112,26 @@ pub trait Ledger {
         limit: usize,
     ) -> Result<Vec<StoreDelta>, Self::Error>;
 
-    /// Deletes pending deltas with seq up to `seq`.
-    async fn drop_pending_through(&mut self, store: &str, seq: u64) -> Result<(), Self::Error>;
+    /// Deletes pending deltas of `epoch` with seq up to `seq`, and any of older epochs
+    /// (a newer epoch's are kept: that epoch is still to come).
+    async fn drop_pending_through(
+        &mut self,
+        store: &str,
+        epoch: &str,
+        seq: u64,
+    ) -> Result<(), Self::Error>;
 
     /// Stores a snapshot part (a repeat is harmless) and says whether its snapshot is complete.
     async fn add_part(&mut self, part: &SnapshotPart) -> Result<PartsState, Self::Error>;
 
-    /// Deletes the store's snapshot parts with seq up to `seq` (a complete or superseded one).
-    async fn drop_parts_through(&mut self, store: &str, seq: u64) -> Result<(), Self::Error>;
+    /// Deletes the store's snapshot parts of `epoch` with seq up to `seq` (a complete or
+    /// superseded one), and any of older epochs.
+    async fn drop_parts_through(
+        &mut self,
+        store: &str,
+        epoch: &str,
+        seq: u64,
+    ) -> Result<(), Self::Error>;
 
     /// Notes the snapshot applied last: its id, seq and stale zones.
     async fn note_snapshot(

@@ -130,8 +130,15 @@ impl Ledger for MemoryLedger {
             .collect())
     }
 
-    async fn drop_pending_through(&mut self, store: &str, seq: u64) -> Result<(), Infallible> {
-        self.book(store).pending.retain(|&pending, _| pending > seq);
+    async fn drop_pending_through(
+        &mut self,
+        store: &str,
+        epoch: &str,
+        seq: u64,
+    ) -> Result<(), Infallible> {
+        self.book(store).pending.retain(|&pending, delta| {
+            delta.epoch.as_str() > epoch || (delta.epoch == epoch && pending > seq)
+        });
         Ok(())
     }
 
@@ -172,8 +179,15 @@ impl Ledger for MemoryLedger {
         ))
     }
 
-    async fn drop_parts_through(&mut self, store: &str, seq: u64) -> Result<(), Infallible> {
-        self.book(store).parts.retain(|_, part| part.seq > seq);
+    async fn drop_parts_through(
+        &mut self,
+        store: &str,
+        epoch: &str,
+        seq: u64,
+    ) -> Result<(), Infallible> {
+        self.book(store).parts.retain(|_, part| {
+            part.epoch.as_str() > epoch || (part.epoch == epoch && part.seq > seq)
+        });
         Ok(())
     }
 

@@ -1,7 +1,9 @@
 //! What the HQ service acts on, decoded and checked from a store's topics (SPEC §6): the few
 //! fields the apply rules need, nothing of the wire format.
 
-use std::time::SystemTime;
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use tagtally_contract::{StatusMessage, StatusSchema, StoreState};
 
 /// One (zone, sku) pair with its count after a delta, or in a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -48,8 +50,10 @@ pub struct SnapshotPart {
     pub stale_zones: Vec<String>,
 }
 
-/// Where a status message sorts: SPEC §6.3 orders them by (epoch, boot, connection, time).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+/// Where a status message sorts among the store's status messages. The order itself is the
+/// contract's ([`StatusMessage::order`]): epoch, boot, connection, an `offline` last within
+/// its connection, then time.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusOrder {
     /// The store's epoch.
     pub epoch: String,
@@ -57,8 +61,43 @@ pub struct StatusOrder {
     pub boot: u64,
     /// MQTT connection count within the boot.
     pub connection: u64,
-    /// When the store sent it.
-    pub time: SystemTime,
+    /// The message said `offline`.
+    pub offline: bool,
+    /// When the store sent it (RFC 3339 UTC, as sent).
+    pub time: String,
+}
+
+impl StatusOrder {
+    fn as_message(&self) -> StatusMessage<'_> {
+        StatusMessage {
+            schema: StatusSchema,
+            store: Cow::Borrowed(""),
+            epoch: Cow::Borrowed(&self.epoch),
+            boot: self.boot,
+            connection: self.connection,
+            time: Cow::Borrowed(&self.time),
+            state: if self.offline {
+                StoreState::Offline
+            } else {
+                StoreState::Online
+            },
+            version: Cow::Borrowed(""),
+            seq: 0,
+            refused: None,
+        }
+    }
+}
+
+impl Ord for StatusOrder {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.as_message().order(&other.as_message())
+    }
+}
+
+impl PartialOrd for StatusOrder {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// A store's status message.

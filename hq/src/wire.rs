@@ -8,16 +8,14 @@ use crate::message::{
     PairCount, ReaderHealth, SnapshotPart, StatusOrder, StoreDelta, StoreMessage, StoreStatus,
 };
 use serde::Deserialize;
+use std::borrow::Cow;
+use std::collections::HashSet;
 use tagtally_config::is_valid_name;
-
-/// Schema of deltas this service applies.
-pub const DELTA_SCHEMA: &str = "tagtally.delta/1";
-/// Schema of snapshot parts this service applies.
-pub const SNAPSHOT_SCHEMA: &str = "tagtally.snapshot/2";
-/// Schema of status messages this service applies.
-pub const STATUS_SCHEMA: &str = "tagtally.status/2";
-/// Schema of reader health messages this service keeps.
-pub const READER_SCHEMA: &str = "tagtally.reader/1";
+use tagtally_contract::{
+    ContractError, DeltaMessage, DeltaSchema, ReaderHealthMessage, ReaderSchema,
+    SnapshotPart as ContractSnapshotPart, SnapshotSchema, StatusMessage, StatusSchema, StoreState,
+    StoreTopic, Topics,
+};
 
 /// Longest epoch or snapshot id accepted (a UUID is 36 characters).
 pub const MAX_ID_BYTES: usize = 128;
@@ -27,7 +25,7 @@ pub const MAX_PAIR_NAME_BYTES: usize = 256;
 pub const MAX_PAIRS: usize = 100_000;
 /// Most parts of one snapshot.
 pub const MAX_PARTS: u32 = 10_000;
-/// Largest seq or count accepted: what a PostgreSQL `bigint` holds.
+/// Largest seq accepted: what a PostgreSQL `bigint` holds.
 pub const MAX_NUMBER: u64 = i64::MAX as u64;
 
 /// Why a message was not applied. Every refusal is counted under [`Refusal::label`].
@@ -111,24 +109,12 @@ impl Refusal {
     ];
 }
 
-/// What a topic below `{prefix}/{store}/` is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum TopicKind {
-    Delta,
-    Snapshot { part: u32 },
-    Status,
-    Reader { reader: String },
-}
-
-/// The topic filters a consumer of every store subscribes to (before any `$share/` prefix).
-pub fn topic_filters(prefix: &str) -> [String; 5] {
-    [
-        format!("{prefix}/+/delta"),
-        format!("{prefix}/+/snapshot"),
-        format!("{prefix}/+/snapshot/+"),
-        format!("{prefix}/+/status"),
-        format!("{prefix}/+/readers/+"),
-    ]
+/// The topic filters a consumer of every store subscribes to (before any `$share/` prefix):
+/// the contract's, plus reader health.
+pub fn topic_filters(prefix: &str) -> Vec<String> {
+    let mut filters = Topics::all_stores_filters(prefix).to_vec();
+    filters.push(format!("{prefix}/+/readers/+"));
+    filters
 }
 
 /// Decodes one message received on `topic`, under topic prefix `prefix`.
@@ -147,13 +133,18 @@ pub fn decode(
     }
     let schema = schema_of(payload)?;
     let message = match kind {
-        TopicKind::Delta => StoreMessage::Delta(delta(&schema, payload)?),
-        TopicKind::Snapshot { part } => {
+        StoreTopic::Delta => StoreMessage::Delta(delta(&schema, payload)?),
+        StoreTopic::Snapshot { part } => {
             StoreMessage::SnapshotPart(snapshot_part(&schema, payload, part)?)
         }
-        TopicKind::Status => StoreMessage::Status(status(&schema, payload)?),
-        TopicKind::Reader { reader } => {
+        StoreTopic::Status => StoreMessage::Status(status(&schema, payload)?),
+        StoreTopic::Reader(reader) => {
             StoreMessage::Reader(reader_health(&schema, payload, &store, reader)?)
+        }
+        StoreTopic::CmdSnapshot | StoreTopic::CmdReplay => {
+            return Err(Refusal::BadTopic {
+                topic: String::from_utf8_lossy(topic).into_owned(),
+            })
         }
     };
     if message.store() != store {
@@ -165,40 +156,31 @@ pub fn decode(
     Ok(message)
 }
 
-fn parse_topic(prefix: &str, topic: &[u8]) -> Result<(String, TopicKind), Refusal> {
+fn parse_topic(prefix: &str, topic: &[u8]) -> Result<(String, StoreTopic), Refusal> {
     let bad = || Refusal::BadTopic {
-        topic: String::from_utf8_lossy(topic).into_owned(),
+        topic: String::from_utf8_lossy(topic).chars().take(200).collect(),
     };
     let topic = std::str::from_utf8(topic).map_err(|_| bad())?;
-    let rest = topic
-        .strip_prefix(prefix)
-        .and_then(|rest| rest.strip_prefix('/'))
-        .ok_or_else(bad)?;
-    let (store, kind) = rest.split_once('/').ok_or_else(bad)?;
-    let kind = match kind.split_once('/') {
-        None if kind == "delta" => TopicKind::Delta,
-        None if kind == "snapshot" => TopicKind::Snapshot { part: 1 },
-        None if kind == "status" => TopicKind::Status,
-        // Only the canonical spelling: `snapshot/02` would be a second topic for part 2.
-        Some(("snapshot", text)) => match text.parse::<u32>() {
-            Ok(part) if (2..=MAX_PARTS).contains(&part) && part.to_string() == text => {
-                TopicKind::Snapshot { part }
-            }
-            _ => return Err(bad()),
+    match Topics::classify(prefix, topic) {
+        Some((store, kind)) => match kind {
+            StoreTopic::CmdSnapshot | StoreTopic::CmdReplay => Err(bad()),
+            kind => Ok((store, kind)),
         },
-        Some(("readers", reader)) if !reader.is_empty() && reader.len() <= 128 => {
-            TopicKind::Reader {
-                reader: reader.to_owned(),
+        None => {
+            // Tell a store name that breaks the rule apart from a topic that is not a store's.
+            let store = topic
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .and_then(|rest| rest.split_once('/'))
+                .map(|(store, _)| store);
+            match store {
+                Some(store) if !is_valid_name(store) => Err(Refusal::BadStoreName {
+                    store: store.chars().take(80).collect(),
+                }),
+                _ => Err(bad()),
             }
         }
-        _ => return Err(bad()),
-    };
-    if !is_valid_name(store) {
-        return Err(Refusal::BadStoreName {
-            store: store.chars().take(80).collect(),
-        });
     }
-    Ok((store.to_owned(), kind))
 }
 
 #[derive(Deserialize)]
@@ -225,13 +207,6 @@ fn check_schema(schema: &str, expected: &'static str, kind: &'static str) -> Res
     }
 }
 
-fn parse<'a, T: Deserialize<'a>>(schema: &'static str, payload: &'a [u8]) -> Result<T, Refusal> {
-    serde_json::from_slice(payload).map_err(|error| Refusal::BadPayload {
-        schema,
-        reason: error.to_string(),
-    })
-}
-
 fn bad(schema: &'static str, reason: impl Into<String>) -> Refusal {
     Refusal::BadPayload {
         schema,
@@ -239,150 +214,97 @@ fn bad(schema: &'static str, reason: impl Into<String>) -> Refusal {
     }
 }
 
-#[derive(Deserialize)]
-struct WirePair {
-    zone: String,
-    sku: String,
-    count: u64,
-}
-
-#[derive(Deserialize)]
-struct WireDelta {
-    store: String,
-    epoch: String,
-    seq: u64,
-    changes: Vec<WirePair>,
+fn contract_error(schema: &'static str) -> impl Fn(ContractError) -> Refusal {
+    move |error| bad(schema, error.to_string())
 }
 
 fn delta(schema: &str, payload: &[u8]) -> Result<StoreDelta, Refusal> {
-    check_schema(schema, DELTA_SCHEMA, "delta")?;
-    let wire: WireDelta = parse(DELTA_SCHEMA, payload)?;
-    check_id(DELTA_SCHEMA, "epoch", &wire.epoch)?;
-    if wire.seq == 0 || wire.seq > MAX_NUMBER {
-        return Err(bad(
-            DELTA_SCHEMA,
-            format!("seq {} is out of range", wire.seq),
-        ));
-    }
+    check_schema(schema, DeltaSchema::NAME, "delta")?;
+    let wire = DeltaMessage::parse(payload).map_err(contract_error(DeltaSchema::NAME))?;
+    check_id(DeltaSchema::NAME, "epoch", &wire.epoch)?;
+    check_number(DeltaSchema::NAME, "seq", wire.seq)?;
+    let changes = wire
+        .changes
+        .into_iter()
+        .map(|change| (change.zone, change.sku, change.count));
     Ok(StoreDelta {
-        store: wire.store,
-        epoch: wire.epoch,
+        store: wire.store.into_owned(),
+        epoch: wire.epoch.into_owned(),
         seq: wire.seq,
-        changes: pairs(DELTA_SCHEMA, wire.changes)?,
+        changes: pairs(DeltaSchema::NAME, changes)?,
     })
 }
 
-#[derive(Deserialize)]
-struct WireSnapshot {
-    store: String,
-    epoch: String,
-    seq: u64,
-    snapshot_id: String,
-    part: u32,
-    parts: u32,
-    counts: Vec<WirePair>,
-    #[serde(default)]
-    stale_zones: Vec<String>,
-}
-
 fn snapshot_part(schema: &str, payload: &[u8], topic_part: u32) -> Result<SnapshotPart, Refusal> {
-    check_schema(schema, SNAPSHOT_SCHEMA, "snapshot")?;
-    let wire: WireSnapshot = parse(SNAPSHOT_SCHEMA, payload)?;
-    check_id(SNAPSHOT_SCHEMA, "epoch", &wire.epoch)?;
-    check_id(SNAPSHOT_SCHEMA, "snapshot_id", &wire.snapshot_id)?;
-    if wire.seq > MAX_NUMBER {
-        return Err(bad(SNAPSHOT_SCHEMA, "seq is out of range"));
-    }
-    if !(1..=MAX_PARTS).contains(&wire.parts) || !(1..=wire.parts).contains(&wire.part) {
+    const NAME: &str = SnapshotSchema::NAME;
+    check_schema(schema, NAME, "snapshot")?;
+    let wire = ContractSnapshotPart::parse(payload).map_err(contract_error(NAME))?;
+    check_id(NAME, "epoch", &wire.epoch)?;
+    check_id(NAME, "snapshot_id", &wire.snapshot_id)?;
+    check_number(NAME, "seq", wire.seq)?;
+    if wire.parts > MAX_PARTS {
         return Err(bad(
-            SNAPSHOT_SCHEMA,
-            format!("part {} of {} is out of range", wire.part, wire.parts),
+            NAME,
+            format!("{} parts is more than {MAX_PARTS}", wire.parts),
         ));
     }
     if wire.part != topic_part {
         return Err(bad(
-            SNAPSHOT_SCHEMA,
+            NAME,
             format!(
                 "part {} arrived on the topic of part {topic_part}",
                 wire.part
             ),
         ));
     }
-    if wire.stale_zones.len() > MAX_PAIRS
-        || wire
-            .stale_zones
-            .iter()
-            .any(|zone| !pair_name_ok(zone.as_str()))
+    if wire.stale_zones.len() > MAX_PAIRS || !wire.stale_zones.iter().all(|zone| pair_name_ok(zone))
     {
-        return Err(bad(SNAPSHOT_SCHEMA, "stale_zones holds an invalid zone"));
+        return Err(bad(NAME, "stale_zones holds an invalid zone"));
     }
+    let counts = wire
+        .counts
+        .into_iter()
+        .map(|count| (count.zone, count.sku, count.count));
     Ok(SnapshotPart {
-        store: wire.store,
-        epoch: wire.epoch,
+        store: wire.store.into_owned(),
+        epoch: wire.epoch.into_owned(),
         seq: wire.seq,
-        snapshot_id: wire.snapshot_id,
+        snapshot_id: wire.snapshot_id.into_owned(),
         part: wire.part,
         parts: wire.parts,
-        counts: pairs(SNAPSHOT_SCHEMA, wire.counts)?,
-        stale_zones: wire.stale_zones,
+        counts: pairs(NAME, counts)?,
+        stale_zones: wire.stale_zones.into_iter().map(Cow::into_owned).collect(),
     })
-}
-
-#[derive(Deserialize)]
-struct WireStatus {
-    store: String,
-    epoch: String,
-    boot: u64,
-    connection: u64,
-    time: String,
-    state: String,
-    seq: u64,
 }
 
 fn status(schema: &str, payload: &[u8]) -> Result<StoreStatus, Refusal> {
-    check_schema(schema, STATUS_SCHEMA, "status")?;
-    let wire: WireStatus = parse(STATUS_SCHEMA, payload)?;
-    check_id(STATUS_SCHEMA, "epoch", &wire.epoch)?;
-    let time = humantime::parse_rfc3339_weak(&wire.time)
-        .map_err(|error| bad(STATUS_SCHEMA, format!("time {:?}: {error}", wire.time)))?;
-    let (online, disk_full) = match wire.state.as_str() {
-        "online" => (true, false),
-        "offline" => (false, false),
-        "disk_full" => (true, true),
-        other => {
-            return Err(bad(
-                STATUS_SCHEMA,
-                format!("state {:?} is not online, offline or disk_full", other),
-            ))
-        }
-    };
-    if [wire.boot, wire.connection, wire.seq]
-        .iter()
-        .any(|&number| number > MAX_NUMBER)
-    {
-        return Err(bad(
-            STATUS_SCHEMA,
-            "boot, connection or seq is out of range",
-        ));
+    const NAME: &str = StatusSchema::NAME;
+    check_schema(schema, NAME, "status")?;
+    let wire = StatusMessage::parse(payload).map_err(contract_error(NAME))?;
+    check_id(NAME, "epoch", &wire.epoch)?;
+    // The contract orders status by its time as text: only RFC 3339 makes that the time order.
+    humantime::parse_rfc3339_weak(&wire.time)
+        .map_err(|error| bad(NAME, format!("time {:?}: {error}", wire.time)))?;
+    for (field, number) in [
+        ("boot", wire.boot),
+        ("connection", wire.connection),
+        ("seq", wire.seq),
+    ] {
+        check_number(NAME, field, number)?;
     }
     Ok(StoreStatus {
-        store: wire.store,
+        store: wire.store.into_owned(),
         order: StatusOrder {
-            epoch: wire.epoch,
+            epoch: wire.epoch.into_owned(),
             boot: wire.boot,
             connection: wire.connection,
-            time,
+            offline: wire.state == StoreState::Offline,
+            time: wire.time.into_owned(),
         },
-        online,
-        disk_full,
+        online: wire.state != StoreState::Offline,
+        disk_full: wire.state == StoreState::DiskFull,
         seq: wire.seq,
     })
-}
-
-#[derive(Deserialize)]
-struct WireReader {
-    store: String,
-    reader: String,
 }
 
 fn reader_health(
@@ -391,11 +313,12 @@ fn reader_health(
     topic_store: &str,
     topic_reader: String,
 ) -> Result<ReaderHealth, Refusal> {
-    check_schema(schema, READER_SCHEMA, "readers")?;
-    let wire: WireReader = parse(READER_SCHEMA, payload)?;
+    const NAME: &str = ReaderSchema::NAME;
+    check_schema(schema, NAME, "readers")?;
+    let wire = ReaderHealthMessage::parse(payload).map_err(contract_error(NAME))?;
     if wire.reader != topic_reader {
         return Err(bad(
-            READER_SCHEMA,
+            NAME,
             format!(
                 "reader {:?} arrived on the topic of {topic_reader:?}",
                 wire.reader
@@ -405,15 +328,22 @@ fn reader_health(
     if wire.store != topic_store {
         return Err(Refusal::StoreMismatch {
             topic: topic_store.to_owned(),
-            payload: wire.store,
+            payload: wire.store.into_owned(),
         });
     }
-    let payload = parse(READER_SCHEMA, payload)?;
+    let payload = serde_json::to_value(&wire).map_err(|error| bad(NAME, error.to_string()))?;
     Ok(ReaderHealth {
-        store: wire.store,
+        store: wire.store.into_owned(),
         reader: topic_reader,
         payload,
     })
+}
+
+fn check_number(schema: &'static str, field: &str, number: u64) -> Result<(), Refusal> {
+    if number > MAX_NUMBER {
+        return Err(bad(schema, format!("{field} {number} is out of range")));
+    }
+    Ok(())
 }
 
 fn check_id(schema: &'static str, field: &str, id: &str) -> Result<(), Refusal> {
@@ -430,36 +360,32 @@ fn pair_name_ok(name: &str) -> bool {
     !name.is_empty() && name.len() <= MAX_PAIR_NAME_BYTES && !name.chars().any(char::is_control)
 }
 
-fn pairs(schema: &'static str, wire: Vec<WirePair>) -> Result<Vec<PairCount>, Refusal> {
+fn pairs<'a>(
+    schema: &'static str,
+    wire: impl ExactSizeIterator<Item = (Cow<'a, str>, Cow<'a, str>, u32)>,
+) -> Result<Vec<PairCount>, Refusal> {
     if wire.len() > MAX_PAIRS {
         return Err(bad(schema, format!("more than {MAX_PAIRS} pairs")));
     }
-    let mut seen = std::collections::HashSet::with_capacity(wire.len());
-    wire.into_iter()
-        .map(|pair| {
-            if !pair_name_ok(&pair.zone) || !pair_name_ok(&pair.sku) {
-                return Err(bad(
-                    schema,
-                    "a zone or sku is empty, too long or has control characters",
-                ));
-            }
-            if pair.count > MAX_NUMBER {
-                return Err(bad(schema, format!("count {} is out of range", pair.count)));
-            }
-            // The same pair twice would make "the count" of the message ambiguous.
-            if !seen.insert((pair.zone.clone(), pair.sku.clone())) {
-                return Err(bad(
-                    schema,
-                    format!("pair ({}, {}) is listed twice", pair.zone, pair.sku),
-                ));
-            }
-            Ok(PairCount {
-                zone: pair.zone,
-                sku: pair.sku,
-                count: pair.count,
-            })
+    let mut seen = HashSet::with_capacity(wire.len());
+    wire.map(|(zone, sku, count)| {
+        if !pair_name_ok(&zone) || !pair_name_ok(&sku) {
+            return Err(bad(
+                schema,
+                "a zone or sku is empty, too long or has control characters",
+            ));
+        }
+        // The same pair twice would make "the count" of the message ambiguous.
+        if !seen.insert((zone.clone(), sku.clone())) {
+            return Err(bad(schema, format!("pair ({zone}, {sku}) is listed twice")));
+        }
+        Ok(PairCount {
+            zone: zone.into_owned(),
+            sku: sku.into_owned(),
+            count: u64::from(count),
         })
-        .collect()
+    })
+    .collect()
 }
 
 #[cfg(test)]

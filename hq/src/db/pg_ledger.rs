@@ -151,12 +151,14 @@ impl Ledger for PgLedger<'_, '_> {
         let status_epoch: Option<String> = row.get(3);
         let status_boot: Option<i64> = row.get(4);
         let status_connection: Option<i64> = row.get(5);
-        let status_time: Option<std::time::SystemTime> = row.get(6);
+        let status_time: Option<String> = row.get(6);
+        let online: bool = row.get(7);
         let status = match (status_epoch, status_boot, status_connection, status_time) {
             (Some(epoch), Some(boot), Some(connection), Some(time)) => Some(StatusOrder {
                 epoch,
                 boot: u64::try_from(boot).unwrap_or(0),
                 connection: u64::try_from(connection).unwrap_or(0),
+                offline: !online,
                 time,
             }),
             _ => None,
@@ -166,7 +168,7 @@ impl Ledger for PgLedger<'_, '_> {
             applied: u64::try_from(row.get::<_, i64>(1)).unwrap_or(0),
             known: u64::try_from(row.get::<_, i64>(2)).unwrap_or(0),
             status,
-            online: row.get(7),
+            online,
             disk_full: row.get(8),
         };
         // The transaction sees its own earlier writes, so this is exact.
@@ -195,7 +197,7 @@ impl Ledger for PgLedger<'_, '_> {
                 &status.map(|status| status.epoch.as_str()),
                 &status_boot,
                 &status_connection,
-                &status.map(|status| status.time),
+                &status.map(|status| status.time.as_str()),
                 &head.online,
                 &head.disk_full,
             ],
@@ -355,13 +357,19 @@ impl Ledger for PgLedger<'_, '_> {
             .collect())
     }
 
-    async fn drop_pending_through(&mut self, store: &str, seq: u64) -> Result<(), Error> {
+    async fn drop_pending_through(
+        &mut self,
+        store: &str,
+        epoch: &str,
+        seq: u64,
+    ) -> Result<(), Error> {
         if !self.locked(store).may_have_pending {
             return Ok(());
         }
         self.execute(
-            "DELETE FROM hq_pending WHERE store = $1 AND seq <= $2",
-            &[&store, &as_i64(seq)],
+            "DELETE FROM hq_pending
+             WHERE store = $1 AND (epoch < $2 OR (epoch = $2 AND seq <= $3))",
+            &[&store, &epoch, &as_i64(seq)],
         )
         .await?;
         Ok(())
@@ -437,10 +445,16 @@ impl Ledger for PgLedger<'_, '_> {
         ))
     }
 
-    async fn drop_parts_through(&mut self, store: &str, seq: u64) -> Result<(), Error> {
+    async fn drop_parts_through(
+        &mut self,
+        store: &str,
+        epoch: &str,
+        seq: u64,
+    ) -> Result<(), Error> {
         self.execute(
-            "DELETE FROM hq_snapshot_parts WHERE store = $1 AND seq <= $2",
-            &[&store, &as_i64(seq)],
+            "DELETE FROM hq_snapshot_parts
+             WHERE store = $1 AND (epoch < $2 OR (epoch = $2 AND seq <= $3))",
+            &[&store, &epoch, &as_i64(seq)],
         )
         .await?;
         Ok(())

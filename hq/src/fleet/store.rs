@@ -5,7 +5,11 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde_json::json;
+use std::borrow::Cow;
+use tagtally_contract::{
+    encode_snapshot_parts, DeltaChange, DeltaMessage, DeltaSchema, SnapshotCount, SnapshotHeader,
+    SnapshotReason, StatusMessage, StatusSchema, StoreState,
+};
 
 /// Deltas kept for replays, per store (a real store keeps days; emulation needs minutes).
 const HISTORY_MAX: usize = 4096;
@@ -30,7 +34,7 @@ pub struct EmulatedStore {
     boot: u64,
     connection: u64,
     snapshots: u64,
-    counts: BTreeMap<(String, String), u64>,
+    counts: BTreeMap<(String, String), u32>,
     history: VecDeque<(u64, Vec<u8>)>,
 }
 
@@ -87,14 +91,14 @@ impl EmulatedStore {
     }
 
     /// The truth: every non-zero count, as `tagtally stock` shows it.
-    pub fn counts(&self) -> &BTreeMap<(String, String), u64> {
+    pub fn counts(&self) -> &BTreeMap<(String, String), u32> {
         &self.counts
     }
 
     /// Commits one delta setting these pairs to these counts, and returns its publication.
-    pub fn commit(&mut self, changes: &[(String, String, u64)]) -> Publication {
+    pub fn commit(&mut self, changes: &[(String, String, u32)]) -> Publication {
         self.seq += 1;
-        let changes: Vec<_> = changes
+        let changes: Vec<DeltaChange<'_>> = changes
             .iter()
             .map(|(zone, sku, count)| {
                 let key = (zone.clone(), sku.clone());
@@ -104,20 +108,24 @@ impl EmulatedStore {
                 } else {
                     self.counts.insert(key, *count);
                 }
-                let delta = i128::from(*count) - i128::from(before);
-                json!({"zone": zone, "sku": sku, "delta": delta as i64, "count": count})
+                DeltaChange {
+                    zone: Cow::Borrowed(zone),
+                    sku: Cow::Borrowed(sku),
+                    delta: i64::from(*count) - i64::from(before),
+                    count: *count,
+                }
             })
             .collect();
-        let payload = json!({
-            "schema": "tagtally.delta/1",
-            "store": self.name,
-            "epoch": self.epoch,
-            "seq": self.seq,
-            "time": now_rfc3339(),
-            "changes": changes,
-        })
-        .to_string()
-        .into_bytes();
+        let time = now_rfc3339();
+        let payload = DeltaMessage {
+            schema: DeltaSchema,
+            store: Cow::Borrowed(&self.name),
+            epoch: Cow::Borrowed(&self.epoch),
+            seq: self.seq,
+            time: Cow::Borrowed(&time),
+            changes,
+        }
+        .encode();
         self.history.push_back((self.seq, payload.clone()));
         if self.history.len() > HISTORY_MAX {
             self.history.pop_front();
@@ -145,7 +153,7 @@ impl EmulatedStore {
                 "{:014}",
                 4_000_000_000_000u64 + u64::from(rng.u32(0..skus.max(1)))
             );
-            chosen.insert((zone, sku), rng.u64(0..40));
+            chosen.insert((zone, sku), rng.u32(0..40));
         }
         let changes: Vec<_> = chosen
             .into_iter()
@@ -154,69 +162,67 @@ impl EmulatedStore {
         self.commit(&changes)
     }
 
-    /// A fresh snapshot of the committed state, split into parts of at most `per_part` pairs.
-    pub fn snapshot(&mut self, per_part: usize, reason: &str) -> Vec<Publication> {
+    /// A fresh snapshot of the committed state, split into parts of at most `max_payload`
+    /// bytes as the store splits it.
+    pub fn snapshot(&mut self, max_payload: usize, reason: SnapshotReason) -> Vec<Publication> {
         self.snapshots += 1;
         let snapshot_id = format!("{}-{}-{}", self.epoch, self.boot, self.snapshots);
-        let pairs: Vec<_> = self
+        let time = now_rfc3339();
+        let header = SnapshotHeader {
+            store: &self.name,
+            epoch: &self.epoch,
+            seq: self.seq,
+            time: &time,
+            snapshot_id: &snapshot_id,
+            reason,
+            request_id: None,
+            stale_zones: &[],
+            resync: None,
+        };
+        let counts: Vec<SnapshotCount<'_>> = self
             .counts
             .iter()
-            .map(|((zone, sku), count)| json!({"zone": zone, "sku": sku, "count": count}))
+            .map(|((zone, sku), count)| SnapshotCount {
+                zone: Cow::Borrowed(zone),
+                sku: Cow::Borrowed(sku),
+                count: *count,
+            })
             .collect();
-        let chunks: Vec<&[serde_json::Value]> = if pairs.is_empty() {
-            vec![&[]]
-        } else {
-            pairs.chunks(per_part.max(1)).collect()
-        };
-        let parts = chunks.len();
-        chunks
+        encode_snapshot_parts(&header, &counts, max_payload)
             .into_iter()
-            .enumerate()
-            .map(|(index, chunk)| {
-                let part = index + 1;
-                let payload = json!({
-                    "schema": "tagtally.snapshot/2",
-                    "store": self.name,
-                    "epoch": self.epoch,
-                    "seq": self.seq,
-                    "time": now_rfc3339(),
-                    "snapshot_id": snapshot_id,
-                    "part": part,
-                    "parts": parts,
-                    "reason": reason,
-                    "counts": chunk,
-                    "stale_zones": [],
-                })
-                .to_string()
-                .into_bytes();
-                Publication {
-                    suffix: if part == 1 {
-                        "snapshot".to_owned()
-                    } else {
-                        format!("snapshot/{part}")
-                    },
-                    payload,
-                    retained: true,
-                }
+            .zip(1u32..)
+            .map(|(payload, part)| Publication {
+                suffix: if part == 1 {
+                    "snapshot".to_owned()
+                } else {
+                    format!("snapshot/{part}")
+                },
+                payload,
+                retained: true,
             })
             .collect()
     }
 
     /// The status message, `online` or `offline` (the last will).
     pub fn status(&self, online: bool) -> Publication {
-        let payload = json!({
-            "schema": "tagtally.status/2",
-            "store": self.name,
-            "epoch": self.epoch,
-            "boot": self.boot,
-            "connection": self.connection,
-            "time": now_rfc3339(),
-            "state": if online { "online" } else { "offline" },
-            "version": env!("CARGO_PKG_VERSION"),
-            "seq": self.seq,
-        })
-        .to_string()
-        .into_bytes();
+        let time = now_rfc3339();
+        let payload = StatusMessage {
+            schema: StatusSchema,
+            store: Cow::Borrowed(&self.name),
+            epoch: Cow::Borrowed(&self.epoch),
+            boot: self.boot,
+            connection: self.connection,
+            time: Cow::Borrowed(&time),
+            state: if online {
+                StoreState::Online
+            } else {
+                StoreState::Offline
+            },
+            version: Cow::Borrowed(env!("CARGO_PKG_VERSION")),
+            seq: self.seq,
+            refused: None,
+        }
+        .encode();
         Publication {
             suffix: "status".to_owned(),
             payload,
@@ -287,7 +293,7 @@ mod tests {
         for _ in 0..20 {
             store.churn(&mut rng, 3, 50, 5);
         }
-        let parts = store.snapshot(4, "interval");
+        let parts = store.snapshot(400, SnapshotReason::Interval);
         let total: usize = parts
             .iter()
             .map(|part| {
@@ -297,7 +303,8 @@ mod tests {
             .sum();
         assert_eq!(total, store.counts().len());
         assert_eq!(parts[0].suffix, "snapshot");
-        assert!(parts.len() == 1 || parts[1].suffix == "snapshot/2");
+        assert!(parts.len() > 1, "{} parts", parts.len());
+        assert_eq!(parts[1].suffix, "snapshot/2");
     }
 
     #[test]
