@@ -25,6 +25,7 @@ mod duration;
 mod error;
 mod file_checks;
 mod host_port;
+mod hq;
 mod load;
 mod log_level;
 mod mqtt;
@@ -46,6 +47,7 @@ pub use duration::{parse_positive_duration, DurationError, MAX_DURATION};
 pub use error::{ConfigError, ConfigErrors, ConfigProblem};
 pub use file_checks::{FileChecks, MAX_SECRET_BYTES};
 pub use host_port::{HostPort, HostPortError};
+pub use hq::{HqApply, HqConfig, HqDatabase, HqMqtt, DEFAULT_HQ_CONFIG_PATH, DEFAULT_HQ_LISTEN};
 pub use log_level::LogLevel;
 pub use mqtt::{
     BrokerUrl, BrokerUrlError, ClientCert, Mqtt, MqttProtocol, DEFAULT_FLUSH_INTERVAL,
