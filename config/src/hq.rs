@@ -15,7 +15,7 @@
 //! client-id = "tagtally-hq-1"            # required: one per instance (its persistent session)
 //! username = "hq"
 //! password-file = "/etc/tagtally/hq-mqtt.password"
-//! protocol = "5"                         # "5" (default) or "3.1.1"
+//! protocol = "5"                         # MQTT 5 (the only one tagtally hq speaks)
 //! group = "tagtally-hq"                  # MQTT 5 shared subscription group (optional)
 //! topic-prefix = "tagtally/v1"
 //! keep-alive = "30s"
@@ -100,8 +100,6 @@ pub struct HqMqtt {
     pub username: Option<String>,
     /// Password file.
     pub password_file: Option<PathBuf>,
-    /// MQTT 5 (`true`, the default) or 3.1.1.
-    pub v5: bool,
     /// Shared subscription group (`$share/{group}/...`), MQTT 5 only.
     pub group: Option<String>,
     /// The stores' topic prefix.
@@ -455,21 +453,18 @@ impl HqMqttSpec {
         if let (Some(password_file), None) = (&self.password_file, &self.username) {
             sink.at(password_file.span(), ConfigProblem::PasswordWithoutUsername);
         }
-        let v5 = match self
-            .protocol
-            .as_ref()
-            .map(|protocol| protocol.get_ref().as_str())
-        {
-            None | Some("5") => true,
-            Some("3.1.1") => false,
-            Some(other) => {
+        // Manual acks after commit, shared subscriptions and session expiry are MQTT 5's.
+        if let Some(protocol) = &self.protocol {
+            if protocol.get_ref() != "5" {
                 sink.at(
-                    self.protocol.as_ref().map_or(0..0, Spanned::span),
-                    ConfigProblem::Toml(format!("protocol `{other}` is not \"5\" or \"3.1.1\"")),
+                    protocol.span(),
+                    ConfigProblem::Toml(format!(
+                        "protocol `{}`: tagtally hq speaks MQTT 5 only (every broker retailers use has it)",
+                        protocol.get_ref()
+                    )),
                 );
-                true
             }
-        };
+        }
         let group = self.group.as_ref().map(|group| {
             let text = group.get_ref();
             if text.is_empty() || text.len() > 64 || text.contains(['/', '+', '#']) || text.chars().any(char::is_control) {
@@ -522,7 +517,6 @@ impl HqMqttSpec {
             client_id: self.client_id.get_ref().clone(),
             username: self.username.as_ref().map(|name| name.get_ref().clone()),
             password_file,
-            v5,
             group,
             topic_prefix,
             keep_alive: self
@@ -582,7 +576,6 @@ mod tests {
     fn a_minimal_config_gets_loopback_and_defaults() {
         let config = HqConfig::from_str(MINIMAL, "hq.toml").unwrap();
         assert_eq!(config.listen, "127.0.0.1:8080".parse().unwrap());
-        assert!(config.mqtt.v5);
         assert_eq!(config.mqtt.topic_prefix, "tagtally/v1");
         assert_eq!(config.apply.gap_timeout, Duration::from_secs(5));
         assert_eq!(config.database.pool_size, 8);

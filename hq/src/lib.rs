@@ -6,11 +6,16 @@
 //! Architecture invariant: only [`wire`] knows the payload format; only [`apply`] decides what
 //! a message means for the stock.
 
+pub mod api;
 pub mod apply;
 pub mod db;
 pub mod fleet;
+pub mod ingest;
 pub mod ledger;
 pub mod message;
+pub mod metrics;
+pub mod requests;
+pub mod service;
 pub mod wire;
 
 #[cfg(test)]
