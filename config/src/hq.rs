@@ -40,7 +40,6 @@
 use crate::duration::Interval;
 use crate::error::{ConfigError, ConfigErrors, ConfigProblem, ErrorSink};
 use crate::file_checks::{check_named_files, config_file_problem, FileChecks};
-use crate::host_port::HostPort;
 use crate::log_level::LogLevel;
 use crate::mqtt::{client_id_problem, topic_prefix_problem, BrokerUrl, KeepAlive};
 use crate::paths::{base_dir, resolve, FileRef, FileRole};
@@ -281,10 +280,8 @@ fn build(
     let listen_text = spec.http.as_ref().and_then(|http| http.listen.clone());
     let listen = match &listen_text {
         None => DEFAULT_HQ_LISTEN.parse().ok(),
-        Some(listen) => match HostPort::parse(listen.get_ref(), None)
-            .ok()
-            .and_then(|address| format!("{address}").parse::<SocketAddr>().ok())
-        {
+        // An IP literal: binding a host name would depend on resolution at start-up.
+        Some(listen) => match listen.get_ref().parse::<SocketAddr>().ok() {
             Some(address) => Some(address),
             None => {
                 sink.at(

@@ -3,10 +3,10 @@
 //! and acknowledged only after that transaction committed (rumqttc manual acks).
 //!
 //! What is never acknowledged is redelivered by the broker: after a crash of this instance
-//! (to this client id's session, or to another member of the group), and after a reconnect,
-//! where messages received on the dead connection are not acknowledged on the new one (their
-//! packet ids belong to the old connection) and come again. Applying a message twice is a
-//! duplicate, which the apply rules ignore.
+//! (to this client id's session, or to another member of the group). Across a reconnect that
+//! resumed the session, packet ids keep naming the same messages, so what was applied is
+//! acknowledged on the new connection; after a reconnect to a new session nothing old is
+//! acknowledged. Applying a message twice is a duplicate, which the apply rules ignore.
 
 use crate::db::{Applied, BatchApplier};
 use crate::metrics::Metrics;
@@ -14,23 +14,45 @@ use crate::wire::{decode, topic_filters};
 use rumqttc::v5::mqttbytes::v5::{Filter, Publish};
 use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::{AsyncClient, Event, EventLoop, Incoming, MqttOptions};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tagtally_config::HqMqtt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 /// Longest wait between reconnection attempts.
 const RECONNECT_MAX: Duration = Duration::from_secs(10);
 /// Longest wait between retries of a batch the database could not take.
 const RETRY_MAX: Duration = Duration::from_secs(5);
 
-/// A message as received, with the connection it came on.
+/// A message as received, with the broker session it belongs to.
 #[derive(Debug)]
 pub struct Received {
     publish: Publish,
-    connection: u64,
+    session: u64,
     at: Instant,
+}
+
+/// The connection acknowledgements go out on: its client and the broker session it resumed.
+/// A packet id names the same message for as long as the session lasts, across reconnects
+/// (the broker resends unacknowledged messages under their ids), so a message is acknowledged
+/// on whatever connection is current, as long as it is still the session that delivered it.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// Counts sessions: a new one whenever the broker answered `session_present = false`.
+    pub session: u64,
+    /// The current connection's client.
+    pub client: AsyncClient,
+}
+
+/// What a connection attempt needs: settings, password and flow-control window.
+#[derive(Debug, Clone)]
+pub struct ConnectionSettings {
+    /// `[mqtt]`.
+    pub mqtt: HqMqtt,
+    /// The broker password, if any.
+    pub password: Option<String>,
+    /// The receive maximum.
+    pub in_flight: u16,
 }
 
 /// Builds the client and its event loop. The broker may hold up to `in_flight` messages
@@ -77,57 +99,73 @@ pub fn filters(mqtt: &HqMqtt) -> Vec<Filter> {
         .collect()
 }
 
-/// Polls the connection forever: subscribes after every connect, hands each message on with
-/// its connection number, reconnects with backoff. Ends when `to_applier` is closed.
+/// Keeps a connection up forever, a fresh client per attempt (rumqttc would otherwise replay
+/// acknowledgements queued for a dead connection on the next one, under packet ids that now
+/// name other messages): subscribes after every connect and hands each message on with its
+/// connection. Ends when `to_applier` is closed.
 pub async fn poll_connection(
-    mut event_loop: EventLoop,
-    client: AsyncClient,
-    subscriptions: Vec<Filter>,
+    settings: ConnectionSettings,
     to_applier: mpsc::Sender<Received>,
-    connection: Arc<AtomicU64>,
+    link: watch::Sender<Option<Link>>,
     metrics: Arc<Metrics>,
 ) {
+    let subscriptions = filters(&settings.mqtt);
     let mut wait = Duration::from_millis(100);
+    let mut session = 0;
     loop {
-        match event_loop.poll().await {
-            Ok(Event::Incoming(Incoming::ConnAck(ack))) => {
-                let number = connection.fetch_add(1, Ordering::SeqCst) + 1;
-                tracing::info!(
-                    session_present = ack.session_present,
-                    connection = number,
-                    "connected to the broker"
-                );
-                metrics.set_mqtt_connected(true);
-                wait = Duration::from_millis(100);
-                if let Err(error) = client.subscribe_many(subscriptions.clone()).await {
-                    tracing::warn!(%error, "cannot subscribe");
+        let (client, mut event_loop) = connect(
+            &settings.mqtt,
+            settings.password.clone(),
+            settings.in_flight,
+        );
+        loop {
+            match event_loop.poll().await {
+                Ok(Event::Incoming(Incoming::ConnAck(ack))) => {
+                    if !ack.session_present {
+                        session += 1;
+                    }
+                    tracing::info!(
+                        session_present = ack.session_present,
+                        session,
+                        "connected to the broker"
+                    );
+                    link.send_replace(Some(Link {
+                        session,
+                        client: client.clone(),
+                    }));
+                    metrics.set_mqtt_connected(true);
+                    wait = Duration::from_millis(100);
+                    // Queued, not awaited: the event loop must keep running to send it.
+                    if let Err(error) = client.try_subscribe_many(subscriptions.clone()) {
+                        tracing::warn!(%error, "cannot subscribe");
+                    }
                 }
-            }
-            Ok(Event::Incoming(Incoming::Publish(publish))) => {
-                let received = Received {
-                    publish,
-                    connection: connection.load(Ordering::SeqCst),
-                    at: Instant::now(),
-                };
-                if to_applier.send(received).await.is_err() {
-                    return;
+                Ok(Event::Incoming(Incoming::Publish(publish))) => {
+                    let received = Received {
+                        publish,
+                        session,
+                        at: Instant::now(),
+                    };
+                    if to_applier.send(received).await.is_err() {
+                        return;
+                    }
                 }
-            }
-            Ok(_) => {}
-            Err(error) => {
-                if metrics.mqtt_connected() {
-                    tracing::warn!(%error, "broker connection lost; reconnecting");
+                Ok(_) => {}
+                Err(error) => {
+                    if metrics.mqtt_connected() {
+                        tracing::warn!(%error, "broker connection lost; reconnecting");
+                    }
+                    metrics.set_mqtt_connected(false);
+                    link.send_replace(None);
+                    break;
                 }
-                metrics.set_mqtt_connected(false);
-                // Whatever arrived on the dead connection is not acknowledged now.
-                connection.fetch_add(1, Ordering::SeqCst);
-                if to_applier.is_closed() {
-                    return;
-                }
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(RECONNECT_MAX);
             }
         }
+        if to_applier.is_closed() {
+            return;
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(RECONNECT_MAX);
     }
 }
 
@@ -135,13 +173,12 @@ pub async fn poll_connection(
 #[allow(clippy::too_many_arguments)]
 pub async fn apply_loop(
     mut from_broker: mpsc::Receiver<Received>,
-    client: AsyncClient,
+    mut link: watch::Receiver<Option<Link>>,
     applier: BatchApplier,
     prefix: String,
     max_message_bytes: usize,
     batch_max: usize,
     linger: Duration,
-    connection: Arc<AtomicU64>,
     metrics: Arc<Metrics>,
 ) {
     while let Some(first) = from_broker.recv().await {
@@ -190,13 +227,24 @@ pub async fn apply_loop(
                 }
             }
         }
-        let current = connection.load(Ordering::SeqCst);
+        // Acknowledged once connected again, if the session survived; a new session has
+        // forgotten these packet ids and redelivers nothing of them.
+        let Ok(current) = link
+            .wait_for(Option::is_some)
+            .await
+            .map(|link| link.clone())
+        else {
+            return;
+        };
+        let Some(current) = current else {
+            continue;
+        };
         for received in batch {
             metrics.committed_after(received.at.elapsed());
-            if received.connection != current {
+            if received.session != current.session {
                 continue;
             }
-            if client.ack(&received.publish).await.is_ok() {
+            if current.client.ack(&received.publish).await.is_ok() {
                 metrics.acked();
             }
         }

@@ -8,12 +8,14 @@
 
 pub mod api;
 pub mod apply;
+pub mod client;
 pub mod db;
 pub mod fleet;
 pub mod ingest;
 pub mod ledger;
 pub mod message;
 pub mod metrics;
+pub mod outbound;
 pub mod requests;
 pub mod service;
 pub mod wire;

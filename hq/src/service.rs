@@ -5,10 +5,9 @@ use crate::api::{router, ApiState};
 use crate::db::{connect, BatchApplier, ConnectError};
 use crate::ingest;
 use crate::metrics::Metrics;
+use crate::outbound::{Outbound, Outgoing};
 use crate::requests::{claim_due_gaps, prune};
-use rumqttc::v5::mqttbytes::QoS;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Duration;
 use tagtally_config::{read_secret_file, HqConfig, SecretFileError};
@@ -90,29 +89,31 @@ pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
         .map(read_secret_file)
         .transpose()?;
     let batch_max = config.apply.batch_max;
-    let in_flight = u16::try_from(batch_max).unwrap_or(u16::MAX);
-    let (client, event_loop) = ingest::connect(&config.mqtt, mqtt_password, in_flight);
-    let connection = Arc::new(AtomicU64::new(0));
+    // Room for several batches in flight, so acknowledging one never waits for the next.
+    let in_flight = u16::try_from(batch_max * 4).unwrap_or(u16::MAX);
+    let commands_password = mqtt_password.clone();
+    let (link, link_watch) = tokio::sync::watch::channel(None);
     let (to_applier, from_broker) = tokio::sync::mpsc::channel(usize::from(in_flight) * 2);
     let mut tasks = JoinSet::new();
 
     tasks.spawn(ingest::poll_connection(
-        event_loop,
-        client.clone(),
-        ingest::filters(&config.mqtt),
+        ingest::ConnectionSettings {
+            mqtt: config.mqtt.clone(),
+            password: mqtt_password,
+            in_flight,
+        },
         to_applier,
-        Arc::clone(&connection),
+        link,
         Arc::clone(&metrics),
     ));
     tasks.spawn(ingest::apply_loop(
         from_broker,
-        client.clone(),
+        link_watch,
         BatchApplier::new(pool.clone(), config.apply.gap_timeout),
         config.mqtt.topic_prefix.clone(),
         config.mqtt.max_message_bytes,
         batch_max,
         config.apply.batch_linger,
-        connection,
         Arc::clone(&metrics),
     ));
     {
@@ -120,6 +121,20 @@ pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
         let prefix = config.mqtt.topic_prefix.clone();
         let apply = config.apply;
         let metrics = Arc::clone(&metrics);
+        let credentials = config
+            .mqtt
+            .username
+            .clone()
+            .map(|user| (user, commands_password.unwrap_or_default()));
+        let (outbound, sender) = Outbound::start(
+            config.mqtt.broker.address.host.clone(),
+            config.mqtt.broker.address.port,
+            format!("{}-commands", config.mqtt.client_id),
+            credentials,
+        );
+        tasks.spawn(async move {
+            let _ = sender.await;
+        });
         tasks.spawn(async move {
             let mut tick = tokio::time::interval(GAP_POLL);
             loop {
@@ -137,13 +152,12 @@ pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
                                 topic = ask.topic,
                                 "asking for a gap"
                             );
-                            if client
-                                .publish(ask.topic, QoS::AtLeastOnce, false, ask.payload)
-                                .await
-                                .is_ok()
-                            {
-                                metrics.asked(ask.replay);
-                            }
+                            metrics.asked(ask.replay);
+                            outbound.send(Outgoing {
+                                topic: ask.topic,
+                                payload: ask.payload,
+                                retain: false,
+                            });
                         }
                     }
                     Err(error) => tracing::warn!(%error, "cannot look for gaps"),
