@@ -426,16 +426,7 @@ impl MqttSpec {
             return store.map(|store| format!("tagtally-{store}"));
         };
         let text = client_id.get_ref();
-        let reason = if text.is_empty() {
-            Some("it is empty")
-        } else if text.len() > MAX_CLIENT_ID_LEN {
-            Some("it is longer than 256 bytes")
-        } else if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            Some("it contains spaces or control characters")
-        } else {
-            None
-        };
-        match reason {
+        match client_id_problem(text) {
             Some(reason) => {
                 sink.at(
                     client_id.span(),
@@ -481,8 +472,21 @@ fn username_problem(username: &str) -> Option<&'static str> {
     }
 }
 
+/// What makes `text` unusable as an MQTT client id, if anything.
+pub(crate) fn client_id_problem(text: &str) -> Option<&'static str> {
+    if text.is_empty() {
+        Some("it is empty")
+    } else if text.len() > MAX_CLIENT_ID_LEN {
+        Some("it is longer than 256 bytes")
+    } else if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        Some("it contains spaces or control characters")
+    } else {
+        None
+    }
+}
+
 /// What makes `prefix` unusable as the start of a publish topic, if anything.
-fn topic_prefix_problem(prefix: &str) -> Option<&'static str> {
+pub(crate) fn topic_prefix_problem(prefix: &str) -> Option<&'static str> {
     if prefix.is_empty() {
         Some("it is empty")
     } else if prefix.len() > MAX_TOPIC_PREFIX_LEN {

@@ -116,3 +116,27 @@ fn the_minimal_example_is_valid_and_takes_the_spec_defaults() {
     assert_eq!(llrp.address.port, 5084);
     assert_eq!(llrp.keepalive, Duration::from_secs(10));
 }
+
+#[test]
+fn the_hq_example_is_valid_with_its_files_in_place() {
+    let root = tempfile::tempdir().unwrap();
+    let etc = root.path().join("etc/tagtally");
+    fs::create_dir_all(&etc).unwrap();
+    for name in ["hq-db.password", "hq-mqtt.password"] {
+        let path = etc.join(name);
+        fs::write(&path, "example-password\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        }
+    }
+    let config = tagtally_config::HqConfig::load_with(
+        shipped("hq.example.toml"),
+        &FileChecks::UnderRoot(root.path().to_path_buf()),
+    )
+    .unwrap_or_else(|errors| panic!("{errors}"));
+    assert_eq!(config.mqtt.group.as_deref(), Some("tagtally-hq"));
+    assert_eq!(config.apply.gap_timeout, Duration::from_secs(5));
+    assert_eq!(config.zone_roles["floor"], "sales-floor");
+}

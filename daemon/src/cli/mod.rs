@@ -6,6 +6,8 @@ mod check_config;
 mod daemon;
 mod demo;
 mod epc_decode;
+#[cfg(feature = "hq")]
+mod hq;
 mod hq_tail;
 mod human;
 mod llrp_probe;
@@ -53,6 +55,12 @@ enum Command {
     },
     /// Reference HQ consumer: every store's deltas, gaps, duplicates, per-SKU totals.
     HqTail(Box<hq_tail::HqTailArgs>),
+    /// The HQ service (the chain's stock of record on PostgreSQL) and its queries.
+    #[cfg(feature = "hq")]
+    Hq {
+        #[command(subcommand)]
+        command: hq::HqCommand,
+    },
     /// LLRP reader tools.
     Llrp {
         #[command(subcommand)]
@@ -227,6 +235,8 @@ pub fn run(cli: Cli) -> ExitCode {
             command: EpcCommand::Decode(args),
         } => epc_decode::run(&args),
         Command::HqTail(args) => hq_tail::run(&args),
+        #[cfg(feature = "hq")]
+        Command::Hq { command } => hq::run(&command),
         Command::Llrp {
             command: LlrpCommand::Probe(args),
         } => llrp_probe::run(&args),

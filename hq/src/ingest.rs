@@ -1,0 +1,252 @@
+//! From the broker to the database: one MQTT 5 connection with a persistent session (a shared
+//! subscription when a group is configured), messages batched, applied in one transaction,
+//! and acknowledged only after that transaction committed (rumqttc manual acks).
+//!
+//! What is never acknowledged is redelivered by the broker: after a crash of this instance
+//! (to this client id's session, or to another member of the group). Across a reconnect that
+//! resumed the session, packet ids keep naming the same messages, so what was applied is
+//! acknowledged on the new connection; after a reconnect to a new session nothing old is
+//! acknowledged. Applying a message twice is a duplicate, which the apply rules ignore.
+
+use crate::db::{Applied, BatchApplier};
+use crate::metrics::Metrics;
+use crate::wire::{decode, topic_filters};
+use rumqttc::v5::mqttbytes::v5::{Filter, Publish};
+use rumqttc::v5::mqttbytes::QoS;
+use rumqttc::v5::{AsyncClient, Event, EventLoop, Incoming, MqttOptions};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tagtally_config::HqMqtt;
+use tokio::sync::{mpsc, watch};
+
+/// Longest wait between reconnection attempts.
+const RECONNECT_MAX: Duration = Duration::from_secs(10);
+/// Longest wait between retries of a batch the database could not take.
+const RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// A message as received, with the broker session it belongs to.
+#[derive(Debug)]
+pub struct Received {
+    publish: Publish,
+    session: u64,
+    at: Instant,
+}
+
+/// The connection acknowledgements go out on: its client and the broker session it resumed.
+/// A packet id names the same message for as long as the session lasts, across reconnects
+/// (the broker resends unacknowledged messages under their ids), so a message is acknowledged
+/// on whatever connection is current, as long as it is still the session that delivered it.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// Counts sessions: a new one whenever the broker answered `session_present = false`.
+    pub session: u64,
+    /// The current connection's client.
+    pub client: AsyncClient,
+}
+
+/// What a connection attempt needs: settings, password and flow-control window.
+#[derive(Debug, Clone)]
+pub struct ConnectionSettings {
+    /// `[mqtt]`.
+    pub mqtt: HqMqtt,
+    /// The broker password, if any.
+    pub password: Option<String>,
+    /// The receive maximum.
+    pub in_flight: u16,
+}
+
+/// Builds the client and its event loop. The broker may hold up to `in_flight` messages
+/// unacknowledged with us (MQTT 5 receive maximum), which bounds a batch's memory.
+pub fn connect(
+    mqtt: &HqMqtt,
+    password: Option<String>,
+    in_flight: u16,
+) -> (AsyncClient, EventLoop) {
+    let mut options = MqttOptions::new(
+        mqtt.client_id.clone(),
+        mqtt.broker.address.host.clone(),
+        mqtt.broker.address.port,
+    );
+    options
+        .set_keep_alive(mqtt.keep_alive)
+        .set_clean_start(false)
+        .set_session_expiry_interval(Some(
+            u32::try_from(mqtt.session_expiry.as_secs()).unwrap_or(u32::MAX),
+        ))
+        .set_manual_acks(true)
+        .set_receive_maximum(Some(in_flight.max(1)))
+        // The broker drops anything larger for us instead of breaking the connection with it.
+        .set_max_packet_size(Some(
+            u32::try_from(mqtt.max_message_bytes + 65_536).unwrap_or(u32::MAX),
+        ));
+    if let Some(username) = &mqtt.username {
+        options.set_credentials(username.clone(), password.unwrap_or_default());
+    }
+    AsyncClient::new(options, usize::from(in_flight) * 2 + 64)
+}
+
+/// The subscription filters: `$share/{group}/...` with a group, plain otherwise.
+pub fn filters(mqtt: &HqMqtt) -> Vec<Filter> {
+    topic_filters(&mqtt.topic_prefix)
+        .into_iter()
+        .map(|filter| {
+            let filter = match &mqtt.group {
+                Some(group) => format!("$share/{group}/{filter}"),
+                None => filter,
+            };
+            Filter::new(filter, QoS::AtLeastOnce)
+        })
+        .collect()
+}
+
+/// Keeps a connection up forever, a fresh client per attempt (rumqttc would otherwise replay
+/// acknowledgements queued for a dead connection on the next one, under packet ids that now
+/// name other messages): subscribes after every connect and hands each message on with its
+/// connection. Ends when `to_applier` is closed.
+pub async fn poll_connection(
+    settings: ConnectionSettings,
+    to_applier: mpsc::Sender<Received>,
+    link: watch::Sender<Option<Link>>,
+    metrics: Arc<Metrics>,
+) {
+    let subscriptions = filters(&settings.mqtt);
+    let mut wait = Duration::from_millis(100);
+    let mut session = 0;
+    loop {
+        let (client, mut event_loop) = connect(
+            &settings.mqtt,
+            settings.password.clone(),
+            settings.in_flight,
+        );
+        loop {
+            match event_loop.poll().await {
+                Ok(Event::Incoming(Incoming::ConnAck(ack))) => {
+                    if !ack.session_present {
+                        session += 1;
+                    }
+                    tracing::info!(
+                        session_present = ack.session_present,
+                        session,
+                        "connected to the broker"
+                    );
+                    link.send_replace(Some(Link {
+                        session,
+                        client: client.clone(),
+                    }));
+                    metrics.set_mqtt_connected(true);
+                    wait = Duration::from_millis(100);
+                    // Queued, not awaited: the event loop must keep running to send it.
+                    if let Err(error) = client.try_subscribe_many(subscriptions.clone()) {
+                        tracing::warn!(%error, "cannot subscribe");
+                    }
+                }
+                Ok(Event::Incoming(Incoming::Publish(publish))) => {
+                    let received = Received {
+                        publish,
+                        session,
+                        at: Instant::now(),
+                    };
+                    if to_applier.send(received).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    if metrics.mqtt_connected() {
+                        tracing::warn!(%error, "broker connection lost; reconnecting");
+                    }
+                    metrics.set_mqtt_connected(false);
+                    link.send_replace(None);
+                    break;
+                }
+            }
+        }
+        if to_applier.is_closed() {
+            return;
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(RECONNECT_MAX);
+    }
+}
+
+/// Batches, applies, commits, then acknowledges, until `from_broker` closes.
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_loop(
+    mut from_broker: mpsc::Receiver<Received>,
+    mut link: watch::Receiver<Option<Link>>,
+    applier: BatchApplier,
+    prefix: String,
+    max_message_bytes: usize,
+    batch_max: usize,
+    linger: Duration,
+    metrics: Arc<Metrics>,
+) {
+    while let Some(first) = from_broker.recv().await {
+        let mut batch = vec![first];
+        let deadline = tokio::time::Instant::now() + linger;
+        while batch.len() < batch_max {
+            match tokio::time::timeout_at(deadline, from_broker.recv()).await {
+                Ok(Some(received)) => batch.push(received),
+                _ => break,
+            }
+        }
+        let mut messages = Vec::with_capacity(batch.len());
+        for received in &batch {
+            metrics.received();
+            match decode(
+                &prefix,
+                &received.publish.topic,
+                &received.publish.payload,
+                max_message_bytes,
+            ) {
+                Ok(message) => messages.push(message),
+                Err(refusal) => {
+                    metrics.refused(&refusal);
+                    tracing::debug!(%refusal, "message refused");
+                }
+            }
+        }
+        let mut wait = Duration::from_millis(50);
+        loop {
+            match applier.apply(&messages).await {
+                Ok(results) => {
+                    metrics.batch(true);
+                    for result in results {
+                        match result {
+                            Applied::Done(outcome) => metrics.outcome(outcome),
+                            Applied::Refused => metrics.db_refused(),
+                        }
+                    }
+                    break;
+                }
+                Err(error) => {
+                    metrics.batch(false);
+                    tracing::warn!(%error, messages = messages.len(), "batch not applied; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(RETRY_MAX);
+                }
+            }
+        }
+        // Acknowledged once connected again, if the session survived; a new session has
+        // forgotten these packet ids and redelivers nothing of them.
+        let Ok(current) = link
+            .wait_for(Option::is_some)
+            .await
+            .map(|link| link.clone())
+        else {
+            return;
+        };
+        let Some(current) = current else {
+            continue;
+        };
+        for received in batch {
+            metrics.committed_after(received.at.elapsed());
+            if received.session != current.session {
+                continue;
+            }
+            if current.client.ack(&received.publish).await.is_ok() {
+                metrics.acked();
+            }
+        }
+    }
+}

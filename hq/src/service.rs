@@ -1,0 +1,199 @@
+//! `tagtally hq run`: the database, the broker connection, the apply loop, the gap requests,
+//! housekeeping and the HTTP API, started together and stopped together.
+
+use crate::api::{router, ApiState};
+use crate::db::{connect, BatchApplier, ConnectError};
+use crate::ingest;
+use crate::metrics::Metrics;
+use crate::outbound::{Outbound, Outgoing};
+use crate::requests::{claim_due_gaps, prune};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tagtally_config::{read_secret_file, HqConfig, SecretFileError};
+use tokio::task::JoinSet;
+
+/// How often due gaps are looked for.
+const GAP_POLL: Duration = Duration::from_millis(500);
+/// How often old bookkeeping rows are pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A password file could not be read.
+    #[error("{0}")]
+    Secret(#[from] SecretFileError),
+    /// The database is unreachable or could not be migrated.
+    #[error("{0}")]
+    Database(#[from] ConnectError),
+    /// The HTTP listen address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A started service: its HTTP address, counters and tasks (aborted on drop, like a crash).
+#[derive(Debug)]
+pub struct RunningService {
+    /// Where the HTTP API listens (the bound port when the config said port 0).
+    pub http: SocketAddr,
+    /// Its counters.
+    pub metrics: Arc<Metrics>,
+    tasks: JoinSet<()>,
+}
+
+impl RunningService {
+    /// Waits until a task ends (none does unless something is wrong) and returns.
+    pub async fn wait(&mut self) {
+        let _ = self.tasks.join_next().await;
+    }
+}
+
+/// Connects and migrates the database, binds the HTTP API, connects to the broker and starts
+/// every task. Returns once the service runs.
+pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
+    let database_password = config
+        .database
+        .password_file
+        .as_deref()
+        .map(read_secret_file)
+        .transpose()?
+        .map(|secret| secret.expose().to_owned());
+    let pool = connect(
+        &config.database.url,
+        database_password.as_deref(),
+        config.database.pool_size,
+    )
+    .await?;
+    let metrics = Arc::new(Metrics::default());
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServiceError::Listen {
+            address: config.listen,
+            source,
+        })?;
+    let http = listener
+        .local_addr()
+        .map_err(|source| ServiceError::Listen {
+            address: config.listen,
+            source,
+        })?;
+    let mqtt_password = config
+        .mqtt
+        .password_file
+        .as_deref()
+        .map(read_secret_file)
+        .transpose()?
+        .map(|secret| secret.expose().to_owned());
+    let batch_max = config.apply.batch_max;
+    // Room for several batches in flight, so acknowledging one never waits for the next.
+    let in_flight = u16::try_from(batch_max * 4).unwrap_or(u16::MAX);
+    let commands_password = mqtt_password.clone();
+    let (link, link_watch) = tokio::sync::watch::channel(None);
+    let (to_applier, from_broker) = tokio::sync::mpsc::channel(usize::from(in_flight) * 2);
+    let mut tasks = JoinSet::new();
+
+    tasks.spawn(ingest::poll_connection(
+        ingest::ConnectionSettings {
+            mqtt: config.mqtt.clone(),
+            password: mqtt_password,
+            in_flight,
+        },
+        to_applier,
+        link,
+        Arc::clone(&metrics),
+    ));
+    tasks.spawn(ingest::apply_loop(
+        from_broker,
+        link_watch,
+        BatchApplier::new(pool.clone(), config.apply.gap_timeout),
+        config.mqtt.topic_prefix.clone(),
+        config.mqtt.max_message_bytes,
+        batch_max,
+        config.apply.batch_linger,
+        Arc::clone(&metrics),
+    ));
+    {
+        let pool = pool.clone();
+        let prefix = config.mqtt.topic_prefix.clone();
+        let apply = config.apply;
+        let metrics = Arc::clone(&metrics);
+        let credentials = config
+            .mqtt
+            .username
+            .clone()
+            .map(|user| (user, commands_password.unwrap_or_default()));
+        let (outbound, sender) = Outbound::start(
+            config.mqtt.broker.address.host.clone(),
+            config.mqtt.broker.address.port,
+            format!("{}-commands", config.mqtt.client_id),
+            credentials,
+        );
+        tasks.spawn(async move {
+            let _ = sender.await;
+        });
+        tasks.spawn(async move {
+            let mut tick = tokio::time::interval(GAP_POLL);
+            loop {
+                tick.tick().await;
+                if !metrics.mqtt_connected() {
+                    continue;
+                }
+                match claim_due_gaps(&pool, &prefix, apply.gap_timeout, apply.request_backoff_max)
+                    .await
+                {
+                    Ok(asks) => {
+                        for ask in asks {
+                            tracing::info!(
+                                store = ask.store,
+                                topic = ask.topic,
+                                "asking for a gap"
+                            );
+                            metrics.asked(ask.replay);
+                            outbound.send(Outgoing {
+                                topic: ask.topic,
+                                payload: ask.payload,
+                                retain: false,
+                            });
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "cannot look for gaps"),
+                }
+            }
+        });
+    }
+    {
+        let pool = pool.clone();
+        tasks.spawn(async move {
+            let mut tick = tokio::time::interval(PRUNE_EVERY);
+            loop {
+                tick.tick().await;
+                if let Err(error) = prune(&pool).await {
+                    tracing::warn!(%error, "cannot prune bookkeeping rows");
+                }
+            }
+        });
+    }
+    let state = ApiState {
+        pool,
+        metrics: Arc::clone(&metrics),
+        zone_roles: Arc::new(config.zone_roles.clone()),
+        stale_after: config.apply.stale_after,
+    };
+    tasks.spawn(async move {
+        if let Err(error) = axum::serve(listener, router(state)).await {
+            tracing::error!(%error, "http server stopped");
+        }
+    });
+    tracing::info!(%http, "tagtally hq running");
+    Ok(RunningService {
+        http,
+        metrics,
+        tasks,
+    })
+}

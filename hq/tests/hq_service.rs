@@ -1,0 +1,407 @@
+//! `tagtally hq` end to end on real parts: PostgreSQL and mosquitto started by the test, two
+//! service instances on one round-robin shared subscription, 20 emulated stores publishing
+//! real payloads with churn, lost deltas, a restart with a late stale `offline`, a wiped store
+//! (new epoch), a broker restart, one instance killed mid-batch and started again, and malformed
+//! input. In the end the database must equal every store's truth.
+//!
+//! Skips with a notice when PostgreSQL or mosquitto is missing; `.ci/run` sets
+//! `TAGTALLY_REQUIRE_POSTGRES` and `TAGTALLY_REQUIRE_MOSQUITTO` so that it fails there instead.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tagtally_config::HqConfig;
+use tagtally_contract::SnapshotReason;
+use tagtally_hq::fleet::{Fleet, TempMosquitto, TempPostgres};
+use tagtally_hq::metrics::Metrics;
+use tagtally_hq::service::{start, RunningService};
+
+macro_rules! require {
+    ($installed:expr, $variable:literal, $what:literal) => {
+        if !$installed {
+            if std::env::var_os($variable).is_some() {
+                panic!(concat!(
+                    $variable,
+                    " is set but ",
+                    $what,
+                    " is not installed"
+                ));
+            }
+            eprintln!(concat!("skipping: ", $what, " is not installed"));
+            return;
+        }
+    };
+}
+
+const PREFIX: &str = "tagtally/v1";
+
+fn config(database: &str, broker: SocketAddr, client_id: &str) -> HqConfig {
+    let text = format!(
+        r#"
+[database]
+url = "{database}"
+pool-size = 4
+
+[mqtt]
+url = "mqtt://{broker}"
+client-id = "{client_id}"
+group = "hq"
+keep-alive = "5s"
+
+[http]
+listen = "127.0.0.1:0"
+
+[apply]
+gap-timeout = "300ms"
+request-backoff-max = "2s"
+batch-max = 64
+batch-linger = "10ms"
+"#
+    );
+    HqConfig::from_str(&text, "hq.toml").expect("test config is valid")
+}
+
+async fn until(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn connected(service: &RunningService) {
+    let metrics = Arc::clone(&service.metrics);
+    until(
+        "the instance to connect",
+        Duration::from_secs(20),
+        async || metrics.mqtt_connected(),
+    )
+    .await;
+}
+
+type Stock = BTreeMap<(String, String), u64>;
+
+async fn database_view(client: &tokio_postgres::Client) -> BTreeMap<String, (String, u64, Stock)> {
+    let mut view: BTreeMap<String, (String, u64, Stock)> = BTreeMap::new();
+    for row in client
+        .query("SELECT store, epoch, applied_seq FROM hq_stores", &[])
+        .await
+        .unwrap()
+    {
+        let applied: i64 = row.get(2);
+        view.insert(row.get(0), (row.get(1), applied as u64, Stock::new()));
+    }
+    for row in client
+        .query(
+            "SELECT store, zone, sku, count FROM hq_stock WHERE count > 0",
+            &[],
+        )
+        .await
+        .unwrap()
+    {
+        let store: String = row.get(0);
+        let count: i64 = row.get(3);
+        if let Some(entry) = view.get_mut(&store) {
+            entry.2.insert((row.get(1), row.get(2)), count as u64);
+        }
+    }
+    view
+}
+
+fn truth(fleet: &Fleet) -> BTreeMap<String, (String, u64, Stock)> {
+    fleet
+        .stores()
+        .into_iter()
+        .map(|(name, store)| {
+            let stock = store
+                .counts()
+                .iter()
+                .map(|(pair, count)| (pair.clone(), u64::from(*count)))
+                .collect();
+            (name, (store.epoch().to_owned(), store.seq(), stock))
+        })
+        .collect()
+}
+
+fn refused(metrics: &[Arc<Metrics>], reason: &str) -> u64 {
+    let needle = format!("tagtally_hq_messages_refused_total{{reason=\"{reason}\"}} ");
+    metrics
+        .iter()
+        .map(|metrics| {
+            metrics
+                .render()
+                .lines()
+                .find_map(|line| line.strip_prefix(needle.as_str()).map(str::to_owned))
+                .and_then(|value| value.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
+async fn http_get(address: SocketAddr, path: &str) -> (u16, serde_json::Value) {
+    let (status, body) = tagtally_hq::client::get(address, path)
+        .await
+        .expect("api answers");
+    (
+        status,
+        serde_json::from_slice(&body).expect("api answers json"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_keep_every_store_true_through_faults() {
+    require!(
+        TempPostgres::installed(),
+        "TAGTALLY_REQUIRE_POSTGRES",
+        "PostgreSQL"
+    );
+    require!(
+        TempMosquitto::installed(),
+        "TAGTALLY_REQUIRE_MOSQUITTO",
+        "mosquitto"
+    );
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let postgres = TempPostgres::start(false).await.expect("postgres starts");
+    let database = postgres.create_database("hq").await.unwrap();
+    let mut broker = TempMosquitto::start().await.expect("mosquitto starts");
+
+    let mut first = start(&config(&database, broker.address(), "hq-1"))
+        .await
+        .expect("hq-1 starts");
+    let second = start(&config(&database, broker.address(), "hq-2"))
+        .await
+        .expect("hq-2 starts");
+    connected(&first).await;
+    connected(&second).await;
+    let mut all_metrics = vec![Arc::clone(&first.metrics), Arc::clone(&second.metrics)];
+
+    // Small parts, so snapshots of a few dozen pairs come in several parts.
+    let fleet = Fleet::connect(broker.address(), PREFIX, "fleet", 1200);
+    let names: Vec<String> = (0..20).map(|index| format!("store-{index:02}")).collect();
+    for name in &names {
+        fleet.add_store(name);
+        fleet
+            .act(name, |store, max| {
+                let mut out = vec![store.status(true)];
+                out.extend(store.snapshot(max, SnapshotReason::Startup));
+                out
+            })
+            .await;
+    }
+
+    let mut rng = fastrand::Rng::with_seed(42);
+    let mut pace = tokio::time::interval(Duration::from_millis(60));
+    for round in 0..40 {
+        pace.tick().await;
+        for (index, name) in names.iter().enumerate() {
+            let mut store_rng = fastrand::Rng::with_seed(rng.u64(..));
+            // Every 7th round one store's delta is lost on the way (a broker that dropped it).
+            let lost = round % 7 == 3 && index % 5 == 1;
+            fleet
+                .act(name, |store, _| {
+                    let delta = store.churn(&mut store_rng, 3, 12, 3);
+                    if lost {
+                        Vec::new()
+                    } else {
+                        vec![delta]
+                    }
+                })
+                .await;
+        }
+        match round {
+            2 => {
+                let delta = format!("{PREFIX}/store-00/delta");
+                fleet.publish_raw(&delta, b"not json");
+                fleet.publish_raw(
+                    &delta,
+                    br#"{"schema":"tagtally.delta/9","store":"store-00"}"#,
+                );
+                fleet.publish_raw(
+                    &format!("{PREFIX}/Store 00!/delta"),
+                    br#"{"schema":"tagtally.delta/1","store":"Store 00!","epoch":"e","seq":1,"time":"t","changes":[]}"#,
+                );
+            }
+            5 => {
+                // A restart whose old connection's last will arrives after the new `online`.
+                fleet
+                    .act("store-03", |store, max| {
+                        let late_offline = store.status(false);
+                        store.restart();
+                        let mut out = vec![store.status(true)];
+                        out.extend(store.snapshot(max, SnapshotReason::Startup));
+                        out.push(late_offline);
+                        out
+                    })
+                    .await;
+            }
+            8 => {
+                fleet
+                    .act("store-07", |store, max| {
+                        let mut out = vec![store.status(false)];
+                        store.wipe();
+                        out.push(store.status(true));
+                        out.extend(store.snapshot(max, SnapshotReason::Startup));
+                        out
+                    })
+                    .await;
+            }
+            12 => {
+                broker.stop().await;
+                broker.run().await.expect("mosquitto starts again");
+            }
+            18 => {
+                // Killed mid-work: tasks dropped wherever they are, nothing acknowledged after;
+                // its session stays on the broker, holding what was not acknowledged.
+                drop(first);
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                first = start(&config(&database, broker.address(), "hq-1"))
+                    .await
+                    .expect("hq-1 starts again");
+                all_metrics.push(Arc::clone(&first.metrics));
+            }
+            _ => {}
+        }
+    }
+    // The heartbeat carries each store's last seq: a gap at the very end shows too.
+    for name in &names {
+        fleet.act(name, |store, _| vec![store.status(true)]).await;
+    }
+
+    let (client, connection) = tokio_postgres::connect(&database, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let expected = truth(&fleet);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut heartbeat = tokio::time::interval(Duration::from_secs(1));
+    let last_view = loop {
+        // The stores' status heartbeat (status-interval), carrying each one's last seq.
+        heartbeat.tick().await;
+        for name in &names {
+            fleet.act(name, |store, _| vec![store.status(true)]).await;
+        }
+        let view = database_view(&client).await;
+        if view == expected {
+            break view;
+        }
+        if Instant::now() > deadline {
+            let mut report = String::new();
+            for (store, truth) in &expected {
+                let held = view.get(store);
+                if held != Some(truth) {
+                    report += &format!(
+                        "{store}: database {:?} truth ({}, {}) stock equal: {}\n",
+                        held.map(|(epoch, seq, _)| (epoch, seq)),
+                        truth.0,
+                        truth.1,
+                        held.is_some_and(|held| held.2 == truth.2)
+                    );
+                }
+            }
+            for row in client
+                .query("SELECT store, from_seq, to_seq, attempts FROM hq_gaps", &[])
+                .await
+                .unwrap()
+            {
+                report += &format!(
+                    "gap {} {}..={} attempts {}\n",
+                    row.get::<_, String>(0),
+                    row.get::<_, i64>(1),
+                    row.get::<_, i64>(2),
+                    row.get::<_, i32>(3)
+                );
+            }
+            for row in client
+                .query("SELECT store, known_seq, status_time, to_char(last_heard, 'HH24:MI:SS.MS') FROM hq_stores WHERE store = 'store-00'", &[])
+                .await
+                .unwrap()
+            {
+                report += &format!(
+                    "row {} known {} status {:?} heard {:?}\n",
+                    row.get::<_, String>(0),
+                    row.get::<_, i64>(1),
+                    row.get::<_, Option<String>>(2),
+                    row.get::<_, Option<String>>(3)
+                );
+            }
+            for row in client
+                .query("SELECT pid, state, coalesce(wait_event_type, ''), coalesce(wait_event, ''), left(query, 120), application_name FROM pg_stat_activity WHERE datname = current_database()", &[])
+                .await
+                .unwrap()
+            {
+                report += &format!(
+                    "pg {} {:?} {} {} {:?} {:?}\n",
+                    row.get::<_, i32>(0),
+                    row.get::<_, Option<String>>(1),
+                    row.get::<_, String>(2),
+                    row.get::<_, String>(3),
+                    row.get::<_, Option<String>>(4),
+                    row.get::<_, Option<String>>(5)
+                );
+            }
+            for metrics in &all_metrics {
+                report += &metrics
+                    .render()
+                    .lines()
+                    .filter(|line| {
+                        line.starts_with("tagtally_hq_messages_received_total")
+                            || line.starts_with("tagtally_hq_messages_acked_total")
+                            || line.starts_with("tagtally_hq_batch")
+                            || line.starts_with("tagtally_hq_mqtt")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                report += "\n";
+            }
+            panic!(
+                "the database never equalled the stores' truth:\n{report}answered {:?}",
+                fleet.commands_answered()
+            );
+        }
+    };
+    assert_eq!(
+        last_view.len(),
+        20,
+        "the odd store name never became a store"
+    );
+
+    let online: Vec<String> = client
+        .query("SELECT store FROM hq_stores WHERE NOT online", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert!(
+        online.is_empty(),
+        "a stale offline hid a live store: {online:?}"
+    );
+    let (replays, _) = fleet.commands_answered();
+    assert!(replays > 0, "lost deltas were asked for with cmd/replay");
+
+    let (status, body) = http_get(second.http, "/v1/stores/store-07/stock").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["epoch"], expected["store-07"].0.as_str());
+    let counted: u64 = body["counts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|count| count["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, expected["store-07"].2.values().sum::<u64>());
+    let (status, body) = http_get(second.http, "/v1/stores").await;
+    assert_eq!(status, 200);
+    assert_eq!(body["stores"].as_array().unwrap().len(), 20);
+    let (status, body) = http_get(second.http, "/v1/stores/Store%2000!/stock").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"].is_string());
+
+    assert!(refused(&all_metrics, "not_json") >= 1);
+    assert!(refused(&all_metrics, "unknown_schema") >= 1);
+    assert!(refused(&all_metrics, "bad_store_name") >= 1);
+}
