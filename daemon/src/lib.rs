@@ -8,4 +8,5 @@ pub mod exit;
 pub mod notify;
 pub mod run;
 pub mod store;
+pub mod time_ordered_id;
 pub mod uplink;

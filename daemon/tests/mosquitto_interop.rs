@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use tagtally::uplink::{self, LinkState, Protocol, UplinkEvent};
+use tagtally_contract::StoreState;
 use tokio::process::{Child, Command};
 use tokio::time::timeout;
 use uplink_support::*;
@@ -244,16 +245,13 @@ async fn plain_order_retained_status_and_will() {
         .await;
         let status = late.next().await;
         assert!(status.retain, "status is retained");
-        assert_eq!(
-            status.payload,
-            format!(r#"{{"schema":"tagtally.status/1","store":"{store}","state":"online"}}"#)
-        );
+        assert_eq!(status_state(&status.payload), StoreState::Online);
         // Killed without DISCONNECT: mosquitto publishes the will.
         up.task.abort();
         let _ = up.task.await;
         loop {
             let m = sub.next_on(&status_topic).await;
-            if m.payload.ends_with(br#""state":"offline"}"#) {
+            if status_state(&m.payload) == StoreState::Offline {
                 break;
             }
         }

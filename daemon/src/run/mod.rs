@@ -69,6 +69,7 @@ mod published;
 mod reader_board;
 mod settings;
 mod signals;
+mod snapshots;
 mod supervisor;
 mod watchdog;
 
@@ -152,7 +153,7 @@ pub async fn run(
     // 1. Everything the config alone decides.
     let engine_config = settings::engine_config(&config)?;
     let plans = supervisor::plan(&config)?;
-    let uplink_settings = settings::uplink_settings(&config)?;
+    let mut uplink_settings = settings::uplink_settings(&config)?;
 
     // 2. The state store.
     std::fs::create_dir_all(&config.state_dir).map_err(|source| RunError::StateDir {
@@ -173,6 +174,20 @@ pub async fn run(
     if opened.created {
         info!(database = %path.display(), epoch = %store.epoch(), "created the state database (new epoch)");
     }
+    if let Some(from) = opened.upgraded_from {
+        info!(database = %path.display(), from, to = crate::store::LAYOUT_VERSION, epoch = %store.epoch(), "upgraded the state database in place (same epoch, outbox kept)");
+    }
+    uplink_settings.identity = crate::uplink::StatusIdentity {
+        epoch: store.epoch().to_owned(),
+        boot: store.boot(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let layout = snapshots::SnapshotLayout {
+        topics: uplink_settings.topics.clone(),
+        v5: uplink_settings.protocol == crate::uplink::Protocol::V5,
+    };
+    store.set_max_delta_payload(layout.delta_budget(uplink_settings.max_message_bytes));
+    let max_message_bytes = uplink_settings.max_message_bytes;
 
     // 3. The engine, restored.
     let mut engine = Engine::new(&engine_config)?;
@@ -223,6 +238,11 @@ pub async fn run(
         drain: options.drain,
         resync_snapshot: None,
         held: held::Held::default(),
+        layout,
+        max_message_bytes,
+        settled: false,
+        was_online: false,
+        deferred_snapshot: None,
     };
     engine_task.prime().await?;
     let published = Published {

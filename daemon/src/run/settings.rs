@@ -5,7 +5,7 @@ use tagtally_config::{Config, MqttProtocol};
 use tagtally_reader_drivers::ReaderId;
 
 use crate::engine::{AntennaZone, EngineConfig, SkuPrefix, ZoneConfig};
-use crate::store::StoreOptions;
+use crate::store::{HistoryBounds, StoreOptions};
 use crate::uplink::{
     BackoffSettings, Credentials, KeepAlive, Protocol, Secret, SettingsError, TlsFiles,
     UplinkSettings,
@@ -67,6 +67,12 @@ pub fn store_options(config: &Config) -> StoreOptions {
     StoreOptions {
         store: config.store.clone(),
         max_outbox_bytes: config.mqtt.outbox_max_bytes,
+        // Refined once the uplink knows its topics and protocol (see `run/mod.rs`).
+        max_delta_payload: usize::try_from(config.mqtt.max_message_bytes).unwrap_or(usize::MAX),
+        history: HistoryBounds {
+            max_bytes: config.mqtt.history_max_bytes,
+            max_age: config.mqtt.history_max_age,
+        },
     }
 }
 
@@ -93,6 +99,10 @@ pub fn uplink_settings(config: &Config) -> Result<UplinkSettings, SettingsError>
         client_cert: mqtt.client_cert.as_ref().map(|c| c.cert_file.clone()),
         client_key: mqtt.client_cert.as_ref().map(|c| c.key_file.clone()),
     };
+    settings.max_incoming_packet = crate::uplink::inbound_packet_limit(settings.protocol);
+    settings.max_message_bytes = usize::try_from(mqtt.max_message_bytes).unwrap_or(usize::MAX);
+    settings.status_interval = mqtt.status_interval;
+    settings.command_min_interval = mqtt.command_min_interval;
     let max = mqtt.reconnect_backoff_max;
     settings.backoff = BackoffSettings {
         min: BackoffSettings::default().min.min(max),
