@@ -37,7 +37,7 @@ async fn a_delta_over_the_limit_is_refused_and_never_blocks_the_next() {
     outbox.commit(3, small(3));
     let mut settings = test_settings(store, &format!("mqtt://{}", broker.v311), Protocol::V311);
     settings.max_message_bytes = 2048;
-    let up = uplink::spawn(settings, outbox.clone()).expect("spawn");
+    let up = uplink::spawn(settings, outbox.clone());
     let mut events = EventLog::new(up.events, outbox.clone());
     let refused = events
         .until(|e| matches!(e, UplinkEvent::Refused { .. }))
@@ -79,8 +79,7 @@ async fn snapshot_parts_go_out_retained_and_stale_parts_are_cleared() {
     let up = uplink::spawn(
         test_settings(store, &format!("mqtt://{}", broker.v311), Protocol::V311),
         outbox.clone(),
-    )
-    .expect("spawn");
+    );
     let mut events = EventLog::new(up.events, outbox.clone());
     events
         .until(|e| *e == UplinkEvent::Link(tagtally::uplink::LinkState::Online))
@@ -150,7 +149,7 @@ async fn status_beats_with_its_identity_and_the_last_committed_seq() {
         boot: 7,
         version: "1.2.3".into(),
     };
-    let up = uplink::spawn(settings, outbox.clone()).expect("spawn");
+    let up = uplink::spawn(settings, outbox.clone());
     let _events = EventLog::new(up.events, outbox.clone());
     let first = sub.next_on(&status_topic).await;
     let first = StatusMessage::parse(&first.payload).unwrap().clone();
@@ -189,7 +188,7 @@ async fn thirty_snapshot_requests_in_200_ms_give_two_snapshots_and_retained_ones
     let outbox = MemOutbox::default();
     let mut settings = test_settings(store, &format!("mqtt://{}", broker.v311), Protocol::V311);
     settings.command_min_interval = Duration::from_millis(800);
-    let up = uplink::spawn(settings, outbox.clone()).expect("spawn");
+    let up = uplink::spawn(settings, outbox.clone());
     let mut events = EventLog::new(up.events, outbox.clone());
     events
         .until(|e| *e == UplinkEvent::Link(tagtally::uplink::LinkState::Online))
@@ -238,8 +237,7 @@ async fn replay_requests_reach_the_daemon_and_replayed_deltas_go_out_byte_identi
     let up = uplink::spawn(
         test_settings(store, &format!("mqtt://{}", broker.v311), Protocol::V311),
         outbox.clone(),
-    )
-    .expect("spawn");
+    );
     let mut events = EventLog::new(up.events, outbox.clone());
     events
         .until(|e| *e == UplinkEvent::Link(tagtally::uplink::LinkState::Online))

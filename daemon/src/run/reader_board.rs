@@ -312,6 +312,16 @@ impl ReaderBoard {
         self.readers.iter().all(|e| e.link != LinkView::Connecting)
     }
 
+    /// The readers whose link is up.
+    pub fn up_readers(&self) -> Vec<ReaderId> {
+        (0..=u16::MAX)
+            .map(ReaderId)
+            .zip(&self.readers)
+            .filter(|(_, e)| e.link == LinkView::Up)
+            .map(|(id, _)| id)
+            .collect()
+    }
+
     /// Readers up and not up.
     pub fn up_down(&self) -> (u32, u32) {
         let up = self

@@ -46,8 +46,7 @@ pub use backoff::BackoffSettings;
 pub use commands::{Command, CommandGate};
 pub use handle::{SnapshotOut, UplinkHandle};
 pub use settings::{
-    inbound_packet_limit, BrokerUrl, Credentials, KeepAlive, Protocol, Secret, SettingsError,
-    TlsFiles, UplinkSettings, MAX_WINDOW,
+    inbound_packet_limit, Credentials, Protocol, TlsFiles, TlsSetup, UplinkSettings, MAX_WINDOW,
 };
 pub use source::{Delta, DeltaSource};
 pub use status::{
@@ -55,5 +54,5 @@ pub use status::{
     STATUS_SCHEMA,
 };
 pub use tagtally_contract::{check_reader, TopicError, Topics};
-pub use task::{spawn, Uplink, UplinkError, UplinkEvent};
+pub use task::{spawn, Uplink, UplinkEvent};
 pub use tls::{client_config, TlsError};
