@@ -57,6 +57,7 @@ fn config() -> EngineConfig {
             },
         ],
         sku_map: vec![],
+        max_candidates: None,
     }
 }
 

@@ -210,6 +210,9 @@ pub async fn run(
     };
     store.set_max_delta_payload(layout.delta_budget(uplink_settings.max_message_bytes));
     let max_message_bytes = uplink_settings.max_message_bytes;
+    if opened.adopted_store_name {
+        info!(database = %path.display(), store = %store.store_name(), "the state database had no store name recorded (older layout); recorded this store's");
+    }
 
     // 3. The engine, restored.
     let mut engine = Engine::new(&engine_config)?;

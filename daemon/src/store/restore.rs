@@ -64,7 +64,11 @@ pub(super) struct Initialised {
 /// in the same epoch and sends its unacknowledged deltas first); and counts this start in the
 /// durable boot counter, before anything is published, so two starts never share a boot number.
 /// A layout it does not know is left untouched for [`load`] to refuse.
-pub(super) fn initialise(db: &Database, path: &Path) -> Result<Initialised, StoreError> {
+pub(super) fn initialise(
+    db: &Database,
+    path: &Path,
+    store: &str,
+) -> Result<Initialised, StoreError> {
     let txn = db.begin_write().at(path)?;
     let mut done = Initialised {
         created: false,
@@ -79,6 +83,7 @@ pub(super) fn initialise(db: &Database, path: &Path) -> Result<Initialised, Stor
         if done.created {
             let epoch = new_epoch(path)?;
             text.insert(TEXT_EPOCH, epoch.as_str()).at(path)?;
+            text.insert(TEXT_STORE, store).at(path)?;
             meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION).at(path)?;
             meta.insert(META_NEXT_SEQ, 1).at(path)?;
             meta.insert(META_OUTBOX_BYTES, 0).at(path)?;
@@ -110,6 +115,34 @@ pub(super) fn initialise(db: &Database, path: &Path) -> Result<Initialised, Stor
         txn.commit().at(path)?;
     }
     Ok(done)
+}
+
+/// Whose state the database holds: refused when it is another store's; recorded (true) when the
+/// database predates the record (it was created by a build that did not write one).
+pub(super) fn claim(db: &Database, path: &Path, store: &str) -> Result<bool, StoreError> {
+    let recorded = {
+        let txn = db.begin_read().at(path)?;
+        let text = txn.open_table(META_TEXT).at(path)?;
+        let name = text.get(TEXT_STORE).at(path)?;
+        name.map(|v| v.value().to_owned())
+    };
+    match recorded {
+        Some(recorded) if recorded == store => Ok(false),
+        Some(recorded) => Err(StoreError::OtherStore {
+            path: path.to_owned(),
+            recorded,
+            configured: store.to_owned(),
+        }),
+        None => {
+            let txn = db.begin_write().at(path)?;
+            txn.open_table(META_TEXT)
+                .at(path)?
+                .insert(TEXT_STORE, store)
+                .at(path)?;
+            txn.commit().at(path)?;
+            Ok(true)
+        }
+    }
 }
 
 fn corrupt(path: &Path, detail: String) -> StoreError {

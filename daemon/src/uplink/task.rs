@@ -734,11 +734,10 @@ impl<S: DeltaSource> Task<S> {
             .and_then(|t| Topics::classify(topics.prefix(), t))
             .filter(|(store, _)| store == topics.store())
             .map(|(_, kind)| kind);
+        // Outside text reaches the log only through the one escaping rule.
         let shown = || -> String {
-            String::from_utf8_lossy(topic)
-                .escape_debug()
-                .take(200)
-                .collect()
+            let text: String = String::from_utf8_lossy(topic).chars().take(200).collect();
+            tagtally_protocol::text::Escaped(&text).to_string()
         };
         let Some(
             kind @ (tagtally_contract::StoreTopic::CmdSnapshot
