@@ -35,6 +35,20 @@ pub const DEFAULT_OUTBOX_MAX_BYTES: u64 = 64 * 1024 * 1024;
 pub const MIN_OUTBOX_MAX_BYTES: u64 = 1024 * 1024;
 /// `reconnect-backoff-max` when not given.
 pub const DEFAULT_RECONNECT_BACKOFF_MAX: Duration = Duration::from_secs(60);
+/// `status-interval` when not given: the heartbeat of the retained status.
+pub const DEFAULT_STATUS_INTERVAL: Duration = Duration::from_secs(60);
+/// `max-message-bytes` when not given: AWS IoT's 128 KiB, the smallest limit of a common broker.
+pub const DEFAULT_MAX_MESSAGE_BYTES: u64 = 128 * 1024;
+/// Least `max-message-bytes`: one (zone, SKU) pair with the longest names, its envelope and topic.
+pub const MIN_MAX_MESSAGE_BYTES: u64 = 2048;
+/// Most `max-message-bytes`: MQTT's largest packet.
+pub const MAX_MAX_MESSAGE_BYTES: u64 = 268_435_455;
+/// `history-max-bytes` when not given.
+pub const DEFAULT_HISTORY_MAX_BYTES: u64 = 64 * 1024 * 1024;
+/// `history-max-age` when not given.
+pub const DEFAULT_HISTORY_MAX_AGE: Duration = Duration::from_secs(7 * 86_400);
+/// `command-min-interval` when not given.
+pub const DEFAULT_COMMAND_MIN_INTERVAL: Duration = Duration::from_secs(5);
 /// Longest client id accepted.
 pub const MAX_CLIENT_ID_LEN: usize = 256;
 /// Longest topic prefix accepted.
@@ -73,6 +87,19 @@ pub struct Mqtt {
     pub outbox_max_bytes: u64,
     /// Cap of the exponential reconnect backoff (`reconnect-backoff-max`, default 60 s).
     pub reconnect_backoff_max: Duration,
+    /// Heartbeat of the retained status while connected (`status-interval`, default 60 s).
+    pub status_interval: Duration,
+    /// Largest PUBLISH packet the store sends (`max-message-bytes`, default 131072); on MQTT 5
+    /// the broker's Maximum Packet Size too, whichever is smaller.
+    pub max_message_bytes: u64,
+    /// Acknowledged deltas kept for `cmd/replay`, in payload bytes (`history-max-bytes`,
+    /// default 64 MiB; 0 keeps none).
+    pub history_max_bytes: u64,
+    /// Oldest acknowledged delta kept for `cmd/replay` (`history-max-age`, default 7 days).
+    pub history_max_age: Duration,
+    /// `cmd/snapshot` and `cmd/replay` are coalesced to at most one each per this interval
+    /// (`command-min-interval`, default 5 s).
+    pub command_min_interval: Duration,
 }
 
 /// A broker address from `mqtt://host[:port]` or `mqtts://host[:port]`.
@@ -248,6 +275,71 @@ impl TryFrom<i64> for OutboxMaxBytes {
     }
 }
 
+/// `max-message-bytes`: between [`MIN_MAX_MESSAGE_BYTES`] and [`MAX_MAX_MESSAGE_BYTES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "i64")]
+pub(crate) struct MaxMessageBytes(pub u64);
+
+/// A `max-message-bytes` out of range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("max-message-bytes must be from 2048 to 268435455 (an mqtt packet), not {0}")]
+pub struct BadMaxMessageBytes(pub i64);
+
+impl TryFrom<i64> for MaxMessageBytes {
+    type Error = BadMaxMessageBytes;
+
+    fn try_from(bytes: i64) -> Result<Self, BadMaxMessageBytes> {
+        match u64::try_from(bytes) {
+            Ok(b) if (MIN_MAX_MESSAGE_BYTES..=MAX_MAX_MESSAGE_BYTES).contains(&b) => {
+                Ok(MaxMessageBytes(b))
+            }
+            _ => Err(BadMaxMessageBytes(bytes)),
+        }
+    }
+}
+
+/// `history-max-bytes`: 0 (no history) or more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "i64")]
+pub(crate) struct HistoryMaxBytes(pub u64);
+
+/// A negative `history-max-bytes`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("history-max-bytes must be 0 or more, not {0}")]
+pub struct BadHistoryMaxBytes(pub i64);
+
+impl TryFrom<i64> for HistoryMaxBytes {
+    type Error = BadHistoryMaxBytes;
+
+    fn try_from(bytes: i64) -> Result<Self, BadHistoryMaxBytes> {
+        u64::try_from(bytes)
+            .map(HistoryMaxBytes)
+            .map_err(|_| BadHistoryMaxBytes(bytes))
+    }
+}
+
+/// `status-interval`: at least one second, so a heartbeat never floods the broker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "Interval")]
+pub(crate) struct StatusInterval(pub Duration);
+
+/// A `status-interval` below one second.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("status-interval must be at least 1s, not {0:?}")]
+pub struct BadStatusInterval(pub Duration);
+
+impl TryFrom<Interval> for StatusInterval {
+    type Error = BadStatusInterval;
+
+    fn try_from(interval: Interval) -> Result<Self, BadStatusInterval> {
+        if interval.0 >= Duration::from_secs(1) {
+            Ok(StatusInterval(interval.0))
+        } else {
+            Err(BadStatusInterval(interval.0))
+        }
+    }
+}
+
 /// The `[mqtt]` table as written.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
@@ -282,6 +374,16 @@ pub(crate) struct MqttSpec {
     pub outbox_max_bytes: Option<OutboxMaxBytes>,
     #[serde(default)]
     pub reconnect_backoff_max: Option<Interval>,
+    #[serde(default)]
+    pub status_interval: Option<StatusInterval>,
+    #[serde(default)]
+    pub max_message_bytes: Option<MaxMessageBytes>,
+    #[serde(default)]
+    pub history_max_bytes: Option<HistoryMaxBytes>,
+    #[serde(default)]
+    pub history_max_age: Option<Interval>,
+    #[serde(default)]
+    pub command_min_interval: Option<Interval>,
 }
 
 impl MqttSpec {
@@ -372,6 +474,21 @@ impl MqttSpec {
             reconnect_backoff_max: self
                 .reconnect_backoff_max
                 .map_or(DEFAULT_RECONNECT_BACKOFF_MAX, |d| d.0),
+            status_interval: self
+                .status_interval
+                .map_or(DEFAULT_STATUS_INTERVAL, |d| d.0),
+            max_message_bytes: self
+                .max_message_bytes
+                .map_or(DEFAULT_MAX_MESSAGE_BYTES, |b| b.0),
+            history_max_bytes: self
+                .history_max_bytes
+                .map_or(DEFAULT_HISTORY_MAX_BYTES, |b| b.0),
+            history_max_age: self
+                .history_max_age
+                .map_or(DEFAULT_HISTORY_MAX_AGE, |d| d.0),
+            command_min_interval: self
+                .command_min_interval
+                .map_or(DEFAULT_COMMAND_MIN_INTERVAL, |d| d.0),
         })
     }
 
@@ -585,6 +702,17 @@ mod tests {
         assert!(OutboxMaxBytes::try_from(1_048_576).is_ok());
         assert!(OutboxMaxBytes::try_from(1_048_575).is_err());
         assert!(OutboxMaxBytes::try_from(-1).is_err());
+    }
+
+    #[test]
+    fn size_and_interval_bounds() {
+        assert!(MaxMessageBytes::try_from(2048).is_ok());
+        assert!(MaxMessageBytes::try_from(2047).is_err());
+        assert!(MaxMessageBytes::try_from(268_435_456).is_err());
+        assert!(HistoryMaxBytes::try_from(0).is_ok());
+        assert!(HistoryMaxBytes::try_from(-1).is_err());
+        assert!(StatusInterval::try_from(Interval(Duration::from_millis(999))).is_err());
+        assert!(StatusInterval::try_from(Interval(Duration::from_secs(1))).is_ok());
     }
 
     #[test]

@@ -50,10 +50,7 @@ fn config() -> EngineConfig {
 }
 
 fn options() -> StoreOptions {
-    StoreOptions {
-        store: "bench".into(),
-        max_outbox_bytes: 64 << 20,
-    }
+    StoreOptions::new("bench", 64 << 20)
 }
 
 /// Opens the store and restores the engine: what `tagtally run` does before it is ready.

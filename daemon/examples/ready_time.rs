@@ -39,10 +39,7 @@ fn build(state: &Path, tags: u32) {
     std::fs::create_dir_all(state).expect("state dir");
     let opened = Store::open(
         &state.join(DATABASE_FILE),
-        StoreOptions {
-            store: "bench".into(),
-            max_outbox_bytes: 64 << 20,
-        },
+        StoreOptions::new("bench", 64 << 20),
     )
     .expect("open store");
     let mut engine = Engine::new(&engine_config()).expect("engine");

@@ -10,4 +10,5 @@ pub mod notify;
 pub mod plan;
 pub mod run;
 pub mod store;
+pub mod time_ordered_id;
 pub mod uplink;

@@ -435,14 +435,7 @@ fn skus(pool: &[Epc]) -> Vec<String> {
 fn start(arrive_reads: u16, db: Option<&std::path::Path>, max_outbox: u64) -> System {
     let mut engine = Engine::new(&config(arrive_reads)).unwrap();
     let store = db.map(|path| {
-        let opened = Store::open(
-            path,
-            StoreOptions {
-                store: "model".into(),
-                max_outbox_bytes: max_outbox,
-            },
-        )
-        .unwrap();
+        let opened = Store::open(path, StoreOptions::new("model", max_outbox)).unwrap();
         engine
             .restore(opened.tags.iter().map(|t| t.as_restored()))
             .unwrap();
@@ -516,10 +509,13 @@ fn run(
             if let Some(store) = &sys.store {
                 if let Some(c) = store.commit(&delta).unwrap() {
                     let expected = promises.committed.keys().next_back().copied().unwrap_or(0) + 1;
-                    assert_eq!(c.seq, expected, "seqs grow by one");
-                    let text = String::from_utf8(c.payload.clone()).unwrap();
-                    assert!(text.contains(&format!("\"seq\":{}", c.seq)), "{text}");
-                    promises.committed.insert(c.seq, c.payload);
+                    assert_eq!(c.first_seq, expected, "seqs grow by one");
+                    assert_eq!(c.seq + 1 - c.first_seq, c.payloads.len() as u64);
+                    for (seq, payload) in (c.first_seq..).zip(c.payloads) {
+                        let text = String::from_utf8(payload.clone()).unwrap();
+                        assert!(text.contains(&format!("\"seq\":{seq}")), "{text}");
+                        promises.committed.insert(seq, payload);
+                    }
                 }
             }
             engine_changes(&delta.changes)

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use tagtally::uplink::{self, LinkState, Protocol, UplinkEvent};
+use tagtally_contract::StoreState;
 use tokio::process::{Child, Command};
 use tokio::time::timeout;
 use uplink_support::*;
@@ -67,6 +68,16 @@ fn free_addr() -> SocketAddr {
 impl Mosquitto {
     /// Writes a config with four listeners and starts mosquitto on it.
     async fn start(bin: PathBuf, pki: &Pki, users: &[(&str, &str)]) -> Mosquitto {
+        Mosquitto::start_with(bin, pki, users, "").await
+    }
+
+    /// Like `start`, with extra general settings (e.g. `max_packet_size 4096`).
+    async fn start_with(
+        bin: PathBuf,
+        pki: &Pki,
+        users: &[(&str, &str)],
+        general: &str,
+    ) -> Mosquitto {
         let dir = pki.dir.join("mosquitto");
         std::fs::create_dir_all(&dir).expect("mosquitto dir");
         let passwd = dir.join("passwd");
@@ -93,6 +104,7 @@ impl Mosquitto {
         // which could not write the persistence file into our temp dir (ignored when not root).
         let conf_text = format!(
             "user root\n\
+             {general}\n\
              per_listener_settings true\n\
              persistence true\n\
              persistence_location {dir}/\n\
@@ -244,16 +256,13 @@ async fn plain_order_retained_status_and_will() {
         .await;
         let status = late.next().await;
         assert!(status.retain, "status is retained");
-        assert_eq!(
-            status.payload,
-            format!(r#"{{"schema":"tagtally.status/1","store":"{store}","state":"online"}}"#)
-        );
+        assert_eq!(status_state(&status.payload), StoreState::Online);
         // Killed without DISCONNECT: mosquitto publishes the will.
         up.task.abort();
         let _ = up.task.await;
         loop {
             let m = sub.next_on(&status_topic).await;
-            if m.payload.ends_with(br#""state":"offline"}"#) {
+            if status_state(&m.payload) == StoreState::Offline {
                 break;
             }
         }
@@ -535,6 +544,300 @@ async fn hq_tail_tracks_several_stores() {
     let got: BTreeMap<String, u64> = serde_json::from_value(totals["skus"].clone()).expect("skus");
     assert_eq!(got, per_sku);
     for (up, _) in ups {
+        stop(up.handle, up.task).await;
+    }
+}
+
+/// The uplink's source over a real state database, as the daemon's is.
+struct StoreSource(std::sync::Arc<tagtally::store::Store>);
+
+impl uplink::DeltaSource for StoreSource {
+    type Error = tagtally::store::StoreError;
+
+    fn read_after(
+        &mut self,
+        after: Option<u64>,
+        max: usize,
+    ) -> Result<Vec<uplink::Delta>, Self::Error> {
+        Ok(self
+            .0
+            .read_deltas(after.map_or(0, |a| a + 1), max)?
+            .into_iter()
+            .map(|(seq, payload)| uplink::Delta {
+                seq,
+                payload: Bytes::from(payload),
+            })
+            .collect())
+    }
+}
+
+/// `n` tags of distinct SKUs arriving in `zone` in one flush.
+fn burst(first: u32, n: u32, zone: &str) -> tagtally::engine::Delta {
+    use std::sync::Arc;
+    use tagtally::engine::{CountChange, Delta, Placement, TagChange};
+    let sku = |i: u32| Arc::<str>::from(format!("80614141{i:06}"));
+    Delta {
+        time: tagtally_reader_drivers::Micros(1_776_939_300_000_000),
+        changes: (first..first + n)
+            .map(|i| CountChange {
+                zone: Arc::from(zone),
+                sku: sku(i),
+                delta: 1,
+                count: 1,
+            })
+            .collect(),
+        tag_changes: (first..first + n)
+            .map(|i| TagChange {
+                epc: tagtally_reader_drivers::Epc::from_slice(&[
+                    0x30,
+                    0x74,
+                    0x25,
+                    0x7B,
+                    0xF7,
+                    0x19,
+                    0x4E,
+                    0x40,
+                    0,
+                    (i >> 16) as u8,
+                    (i >> 8) as u8,
+                    i as u8,
+                ])
+                .expect("epc"),
+                placement: Some(Placement {
+                    zone: Arc::from(zone),
+                    sku: sku(i),
+                }),
+            })
+            .collect(),
+    }
+}
+
+/// Issue 11's first break, against a broker with `max_packet_size 4096`: a store of 400 (zone,
+/// SKU) pairs and a burst of 300 arrivals in one flush. MQTT 5 learns the limit from the CONNACK,
+/// 3.1.1 is told by `max-message-bytes`. Every message fits, the link never drops, the outbox
+/// drains, and HQ's rebuild from snapshot parts and deltas equals the store's counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_4096_byte_broker_carries_a_400_pair_store_and_a_300_arrival_burst() {
+    use std::borrow::Cow;
+    use tagtally::store::{Store, StoreOptions, DATABASE_FILE};
+    use tagtally::uplink::consumer::ChainTracker;
+    use tagtally_contract::size::{max_payload, publish_packet_len};
+    use tagtally_contract::{encode_snapshot_parts, SnapshotCount, SnapshotHeader, SnapshotReason};
+
+    let bin = require_mosquitto!();
+    let pki = Pki::generate("mq-4096");
+    let broker = Mosquitto::start_with(bin, &pki, &[], "max_packet_size 4096").await;
+    for protocol in [Protocol::V5, Protocol::V311] {
+        let v5 = protocol == Protocol::V5;
+        let store_name = format!("small-{protocol}").replace('.', "");
+        let base = format!("tagtally/v1/{store_name}");
+        let mut sub = Subscriber::connect(
+            broker.ports.plain,
+            &format!("hq-{store_name}"),
+            &[
+                &format!("{base}/delta"),
+                &format!("{base}/snapshot"),
+                &format!("{base}/snapshot/+"),
+            ],
+        )
+        .await;
+        let dir = tempfile::tempdir().expect("dir");
+        let store = std::sync::Arc::new(
+            Store::open(
+                &dir.path().join(DATABASE_FILE),
+                StoreOptions::new(&store_name, 64 << 20),
+            )
+            .expect("store")
+            .store,
+        );
+        let mut settings = test_settings(
+            &store_name,
+            &format!("mqtt://{}", broker.ports.plain),
+            protocol,
+        );
+        if !v5 {
+            settings.max_message_bytes = 4096;
+        }
+        let up = uplink::spawn(settings, StoreSource(std::sync::Arc::clone(&store)));
+        let mut events = up.events;
+        let mut status = up.handle.status();
+        timeout(WAIT, status.wait_for(|s| s.state == LinkState::Online))
+            .await
+            .expect("online")
+            .expect("uplink alive");
+        let limit = status.borrow().packet_limit;
+        assert_eq!(limit, 4096, "{protocol}: the limit in force");
+        store.set_max_delta_payload(max_payload(limit, format!("{base}/delta").len(), v5));
+
+        let first = store
+            .commit(&burst(0, 400, "floor"))
+            .expect("commit")
+            .expect("delta");
+        let second = store
+            .commit(&burst(400, 300, "backroom"))
+            .expect("commit")
+            .expect("delta");
+        assert!(first.payloads.len() > 1 && second.payloads.len() > 1);
+        up.handle.committed(second.seq);
+        let counts = store.counts().expect("counts");
+        let stale: [&str; 0] = [];
+        let time = "2026-04-23T10:15:00.000Z";
+        let header = SnapshotHeader {
+            store: &store_name,
+            epoch: store.epoch(),
+            seq: store.last_seq(),
+            time,
+            snapshot_id: "0193a4f3-01aa-7c55-8e11-22c3d4e5f607",
+            reason: SnapshotReason::Interval,
+            request_id: None,
+            stale_zones: &stale,
+            resync: None,
+        };
+        let cells: Vec<SnapshotCount<'_>> = counts
+            .iter()
+            .map(|(z, s, c)| SnapshotCount {
+                zone: Cow::Borrowed(z),
+                sku: Cow::Borrowed(s),
+                count: *c,
+            })
+            .collect();
+        let budget = max_payload(limit, format!("{base}/snapshot/99999").len(), v5);
+        let parts = encode_snapshot_parts(&header, &cells, budget);
+        assert!(parts.len() > 5, "{} parts", parts.len());
+        up.handle.publish_snapshot(uplink::SnapshotOut {
+            parts: parts.into_iter().map(Bytes::from).collect(),
+            earlier_parts: 0,
+        });
+
+        // The outbox drains: every seq acknowledged, in order.
+        let mut acked = Vec::new();
+        while acked.last() != Some(&second.seq) {
+            match timeout(WAIT, events.recv())
+                .await
+                .expect("acks")
+                .expect("events")
+            {
+                UplinkEvent::Acked(seq) => {
+                    store.ack(seq).expect("ack");
+                    acked.push(seq);
+                }
+                UplinkEvent::Refused { seq, bytes, limit } => {
+                    panic!("{protocol}: seq {seq} of {bytes} bytes refused for {limit}")
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(acked, (1..=second.seq).collect::<Vec<_>>());
+        assert_eq!(store.outbox_stats().deltas, 0);
+
+        // HQ rebuilds the store from what it received; every message fitted the limit.
+        let mut hq = ChainTracker::new();
+        let mut seen_deltas = 0;
+        let mut assembled = false;
+        while seen_deltas < second.seq || !assembled {
+            let m = sub.next().await;
+            assert!(
+                publish_packet_len(m.topic.len(), m.payload.len(), v5) <= 4096,
+                "{protocol}: {} bytes on {}",
+                m.payload.len(),
+                m.topic
+            );
+            if m.topic.ends_with("/delta") {
+                seen_deltas += 1;
+                hq.on_delta(&m.payload);
+            } else {
+                assembled |= hq
+                    .on_snapshot(&m.payload)
+                    .iter()
+                    .any(|o| matches!(o, tagtally::uplink::consumer::Observation::Resynced { .. }));
+            }
+        }
+        let mut truth = BTreeMap::new();
+        for (_, sku, count) in &counts {
+            *truth.entry(sku.clone()).or_insert(0u64) += u64::from(*count);
+        }
+        assert_eq!(
+            hq.totals(),
+            truth,
+            "{protocol}: HQ's rebuild equals the store"
+        );
+        assert_eq!(
+            up.handle.status().borrow().connections,
+            1,
+            "{protocol}: the link never dropped; mosquitto log:\n{}",
+            broker.log()
+        );
+        stop(up.handle, up.task).await;
+    }
+}
+
+/// Issue 12 item 6: a 10 MiB retained message on `cmd/snapshot` never keeps the uplink down.
+/// MQTT 5 announces a 64 KiB Maximum Packet Size (the broker discards it for us) and asks for
+/// no retained messages at subscribe; 3.1.1 reads it and drops it, counted. Deltas still arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_10_mib_retained_command_never_keeps_the_uplink_down() {
+    let bin = require_mosquitto!();
+    let pki = Pki::generate("mq-huge-cmd");
+    let broker = Mosquitto::start(bin, &pki, &[]).await;
+    for protocol in [Protocol::V311, Protocol::V5] {
+        let store = format!("huge-{protocol}").replace('.', "");
+        let base = format!("tagtally/v1/{store}");
+        let delta_topic = format!("{base}/delta");
+        let mut sub =
+            Subscriber::connect(broker.ports.plain, &format!("hq-{store}"), &[&delta_topic]).await;
+        {
+            let mut o = rumqttc::MqttOptions::new(
+                format!("evil-{store}"),
+                "127.0.0.1",
+                broker.ports.plain.port(),
+            );
+            o.set_max_packet_size(16 << 20, 16 << 20);
+            let (client, mut events) = rumqttc::AsyncClient::new(o, 8);
+            client
+                .publish(
+                    format!("{base}/cmd/snapshot"),
+                    rumqttc::QoS::AtLeastOnce,
+                    true,
+                    vec![b'x'; 10 << 20],
+                )
+                .await
+                .expect("publish");
+            timeout(WAIT, async {
+                loop {
+                    if let Ok(rumqttc::Event::Incoming(rumqttc::Packet::PubAck(_))) =
+                        events.poll().await
+                    {
+                        break;
+                    }
+                }
+            })
+            .await
+            .expect("the broker took the 10 MiB retained command");
+        }
+        let outbox = MemOutbox::default();
+        let mut committed = BTreeMap::new();
+        let up = uplink::spawn(
+            test_settings(&store, &format!("mqtt://{}", broker.ports.plain), protocol),
+            outbox.clone(),
+        );
+        let mut events = EventLog::new(up.events, outbox.clone());
+        commit(&outbox, &up.handle, &mut committed, &store, 1..=20);
+        events.acked_through(20).await;
+        for seq in 1..=20 {
+            assert_eq!(sub.next_on(&delta_topic).await.payload, committed[&seq]);
+        }
+        let st = up.handle.status().borrow().clone();
+        assert_eq!(st.connections, 1, "{protocol}: the link never dropped");
+        assert!(
+            !events
+                .seen
+                .iter()
+                .any(|e| matches!(e, UplinkEvent::SnapshotRequested { .. })),
+            "{protocol}: the retained command never fired"
+        );
+        if protocol == Protocol::V311 {
+            assert_eq!(st.inbound.retained_ignored, 1, "read, dropped and counted");
+        }
         stop(up.handle, up.task).await;
     }
 }

@@ -154,10 +154,7 @@ async fn daemon_counts_the_store_and_survives_a_restart_without_losing_a_delta()
             .join(tagtally::store::DATABASE_FILE);
         let opened = tagtally::store::Store::open(
             &path,
-            tagtally::store::StoreOptions {
-                store: "test-store".into(),
-                max_outbox_bytes: 64 << 20,
-            },
+            tagtally::store::StoreOptions::new("test-store", 64 << 20),
         )
         .expect("reopen the state database");
         assert_eq!(opened.store.epoch(), epoch);
@@ -200,7 +197,7 @@ async fn daemon_counts_the_store_and_survives_a_restart_without_losing_a_delta()
     );
     assert_eq!(hq.counts(), store.truth_without("fitting-rooms"));
     let snapshot = hq.snapshots.last().unwrap();
-    assert_eq!(snapshot["schema"], "tagtally.snapshot/1");
+    assert_eq!(snapshot["schema"], "tagtally.snapshot/2");
     assert_eq!(snapshot["epoch"], epoch.as_str());
 
     daemon.terminate();

@@ -41,14 +41,9 @@ fn inspect_copy(dir: &Path) -> Left {
     let name = tagtally::store::DATABASE_FILE;
     let path = copy.path().join(name);
     std::fs::copy(dir.join("state").join(name), &path).expect("copy the state database");
-    let opened = tagtally::store::Store::open(
-        &path,
-        tagtally::store::StoreOptions {
-            store: STORE.into(),
-            max_outbox_bytes: 64 << 20,
-        },
-    )
-    .expect("the killed daemon's database opens");
+    let opened =
+        tagtally::store::Store::open(&path, tagtally::store::StoreOptions::new(STORE, 64 << 20))
+            .expect("the killed daemon's database opens");
     let mut recount = Counts::new();
     for t in &opened.tags {
         *recount

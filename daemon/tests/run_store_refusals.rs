@@ -12,10 +12,7 @@ use tagtally::store::{Store, StoreError, StoreOptions, DATABASE_FILE};
 const META_TEXT: TableDefinition<&str, &str> = TableDefinition::new("meta_text");
 
 fn options(store: &str) -> StoreOptions {
-    StoreOptions {
-        store: store.to_owned(),
-        max_outbox_bytes: 1 << 20,
-    }
+    StoreOptions::new(store, 1 << 20)
 }
 
 /// A directory with a config for store `s1` and its (not yet created) database path.

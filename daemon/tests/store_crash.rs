@@ -25,10 +25,7 @@ const ROUNDS: u64 = 12;
 const LINE_TIMEOUT: Duration = Duration::from_secs(60);
 
 fn options() -> StoreOptions {
-    StoreOptions {
-        store: "crash".into(),
-        max_outbox_bytes: 64 * 1024,
-    }
+    StoreOptions::new("crash", 64 * 1024)
 }
 
 fn config() -> EngineConfig {
@@ -114,7 +111,8 @@ fn child(db: &Path, seed: u64) {
         now += 50_000 + rng.below(400_000);
         if let Some(delta) = engine.flush(Micros(now)) {
             if let Some(c) = store.commit(&delta).expect("commit") {
-                writeln!(out, "COMMITTED {} {} END", c.seq, hex(&c.payload)).unwrap();
+                assert_eq!(c.first_seq, c.seq, "a small flush is one seq");
+                writeln!(out, "COMMITTED {} {} END", c.seq, hex(&c.payloads[0])).unwrap();
                 out.flush().unwrap();
             }
         }

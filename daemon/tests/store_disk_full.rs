@@ -142,10 +142,7 @@ fn opener(room: &Arc<Room>) -> Opener {
 }
 
 fn options() -> StoreOptions {
-    StoreOptions {
-        store: "paris-01".into(),
-        max_outbox_bytes: 64 << 20,
-    }
+    StoreOptions::new("paris-01", 64 << 20)
 }
 
 fn open(path: &Path, room: &Arc<Room>) -> Store {
@@ -262,7 +259,7 @@ fn a_commit_that_needs_room_fails_cleanly_and_the_retry_gets_the_same_seq() {
         last + 1,
         "the retried delta gets the next seq"
     );
-    let text = String::from_utf8(committed.payload).unwrap();
+    let text = String::from_utf8(committed.payloads.concat()).unwrap();
     assert!(text.contains(&format!("\"seq\":{}", last + 1)), "{text}");
     drop(store);
 

@@ -9,10 +9,7 @@ use tagtally::store::{OutboxItem, Resync, Store, StoreError, StoreOptions, DATAB
 use tagtally_reader_drivers::{Epc, Micros};
 
 fn options(max_outbox_bytes: u64) -> StoreOptions {
-    StoreOptions {
-        store: "paris-01".into(),
-        max_outbox_bytes,
-    }
+    StoreOptions::new("paris-01", max_outbox_bytes)
 }
 
 fn epc(n: u8) -> Epc {
@@ -78,13 +75,15 @@ fn commit_persists_state_and_message_and_seq_resumes_after_reopen() {
     assert!(opened.tags.is_empty());
     let store = opened.store;
     let epoch = store.epoch().to_owned();
-    assert_eq!(epoch.len(), 32);
+    // A UUIDv7: new epochs sort by creation time as plain strings.
+    assert_eq!(epoch.len(), 36);
+    assert_eq!(&epoch[14..15], "7", "{epoch}");
     assert_eq!(store.last_seq(), 0);
 
     let c1 = store.commit(&arrival(1, "floor", "A", 1)).unwrap().unwrap();
     let c2 = store.commit(&arrival(2, "floor", "A", 2)).unwrap().unwrap();
     assert_eq!((c1.seq, c2.seq), (1, 2));
-    let text = String::from_utf8(c1.payload.clone()).unwrap();
+    let text = String::from_utf8(c1.payloads[0].clone()).unwrap();
     assert!(
         text.starts_with(&format!(
             r#"{{"schema":"tagtally.delta/1","store":"paris-01","epoch":"{epoch}","seq":1,"time":"2026-04-23T10:15:00.000Z""#
@@ -105,7 +104,7 @@ fn commit_persists_state_and_message_and_seq_resumes_after_reopen() {
         items[0],
         OutboxItem::Delta {
             seq: 1,
-            payload: c1.payload
+            payload: c1.payloads[0].clone()
         },
         "byte-identical re-send"
     );
@@ -382,7 +381,7 @@ fn another_schema_version_is_refused() {
             err,
             StoreError::UnsupportedSchema {
                 found: 9,
-                supported: 1,
+                supported: tagtally::store::LAYOUT_VERSION,
                 ..
             }
         ),

@@ -6,7 +6,8 @@ mod uplink_support;
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use tagtally::uplink::{self, DownReason, LinkState, Protocol, UplinkEvent};
+use tagtally::uplink::{self, DownReason, LinkState, Protocol, SnapshotOut, UplinkEvent};
+use tagtally_contract::StoreState;
 use uplink_support::*;
 
 const EPOCH: &str = "e1";
@@ -63,10 +64,7 @@ async fn publishes_in_order(protocol: Protocol) {
     )
     .await;
     let status = late.next().await;
-    assert_eq!(
-        status.payload,
-        r#"{"schema":"tagtally.status/1","store":"order-1","state":"online"}"#
-    );
+    assert_eq!(status_state(&status.payload), StoreState::Online);
     assert!(status.retain);
     let st = up.handle.status().borrow().clone();
     assert_eq!(st.state, LinkState::Online);
@@ -211,7 +209,7 @@ async fn killed_uplink_resumes_from_outbox_and_will_fires() {
         commit(&outbox, &up.handle, &mut committed, store, 1..=10);
         events.acked_through(10).await;
         let online = sub.next_on(&status_topic).await;
-        assert!(online.payload.ends_with(br#""state":"online"}"#));
+        assert!(status_state(&online.payload) == StoreState::Online);
 
         gate.hold_downstream(true);
         commit(&outbox, &up.handle, &mut committed, store, 11..=30);
@@ -224,10 +222,7 @@ async fn killed_uplink_resumes_from_outbox_and_will_fires() {
         assert_eq!(outbox.seqs(), (11..=30).collect::<Vec<_>>());
 
         let will = sub.next_on(&status_topic).await;
-        assert_eq!(
-            will.payload,
-            format!(r#"{{"schema":"tagtally.status/1","store":"{store}","state":"offline"}}"#)
-        );
+        assert_eq!(status_state(&will.payload), StoreState::Offline);
 
         let fresh = uplink::spawn(settings, outbox.clone());
         let mut events = EventLog::new(fresh.events, outbox.clone());
@@ -236,7 +231,7 @@ async fn killed_uplink_resumes_from_outbox_and_will_fires() {
         assert_eq!(events.acked, (11..=40).collect::<Vec<_>>());
         collect_deltas(&mut sub, &delta_topic, &committed, &mut seen, 40).await;
         let back = sub.next_on(&status_topic).await;
-        assert!(back.payload.ends_with(br#""state":"online"}"#));
+        assert!(status_state(&back.payload) == StoreState::Online);
 
         // A graceful stop publishes offline itself and ends the task.
         fresh.handle.shutdown();
@@ -244,7 +239,7 @@ async fn killed_uplink_resumes_from_outbox_and_will_fires() {
             .until(|e| *e == UplinkEvent::Link(LinkState::Stopped))
             .await;
         let bye = sub.next_on(&status_topic).await;
-        assert!(bye.payload.ends_with(br#""state":"offline"}"#));
+        assert!(status_state(&bye.payload) == StoreState::Offline);
         tokio::time::timeout(WAIT, fresh.task)
             .await
             .expect("task ends")
@@ -270,14 +265,23 @@ async fn snapshot_command_and_retained_messages() {
         .await;
 
     let mut hq = Subscriber::connect(broker.v311, "hq-cmd", &[&format!("{base}/snapshot")]).await;
-    hq.publish(&format!("{base}/cmd/snapshot"), b"anything")
+    hq.publish(&format!("{base}/cmd/snapshot"), br#"{"request_id":"r-1"}"#)
         .await;
-    events.until(|e| *e == UplinkEvent::SnapshotRequested).await;
+    events
+        .until(|e| {
+            *e == UplinkEvent::SnapshotRequested {
+                request_id: Some("r-1".into()),
+            }
+        })
+        .await;
 
     let snapshot = Bytes::from_static(
-        br#"{"schema":"tagtally.snapshot/1","store":"cmd-1","epoch":"e1","seq":0,"time":"2025-01-01T00:00:00Z","counts":[],"stale_zones":[]}"#,
+        br#"{"schema":"tagtally.snapshot/2","store":"cmd-1","epoch":"e1","seq":0,"time":"2025-01-01T00:00:00Z","snapshot_id":"s1","part":1,"parts":1,"reason":"request","request_id":"r-1","counts":[],"stale_zones":[]}"#,
     );
-    up.handle.publish_snapshot(snapshot.clone());
+    up.handle.publish_snapshot(SnapshotOut {
+        parts: vec![snapshot.clone()],
+        earlier_parts: 0,
+    });
     // Live delivery first, so the late subscriber below can only get it as a retained message.
     assert_eq!(
         hq.next_on(&format!("{base}/snapshot")).await.payload,

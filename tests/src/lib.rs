@@ -14,6 +14,7 @@
 //! | `broker` | an embedded rumqttd and a gate to take it "down" |
 //! | `recorder` | the HQ subscriber recording every message |
 //! | `replay` | checks a recording: chain, dedup, replay to counts |
+//! | `schemas` | every recorded payload against the published JSON Schemas |
 //! | `daemon` | `tagtally run` as a child, its CLI, SIGKILL/SIGTERM |
 //! | `store` | the emulated store: readers, zones, tags over time, the ground truth |
 //! | `stores` | ready-made stores (shelves and a door that never rests) |
@@ -26,6 +27,7 @@ pub mod daemon;
 pub mod gs1;
 pub mod recorder;
 pub mod replay;
+pub mod schemas;
 pub mod store;
 pub mod stores;
 pub mod verdict;

@@ -1,8 +1,10 @@
 //! What HQ can prove from a recording (SPEC §3, §6): the epoch never changes; every redelivered seq
 //! is byte-identical; each delta's changes are arithmetic on the previous counts; the first snapshot
 //! plus every later delta replays, with no seq gap, to counts that equal every later snapshot at its
-//! seq; a gap is allowed only where a resync snapshot says deltas were folded. Written from the
-//! contract, not from the daemon's consumer code.
+//! seq; a gap is allowed only where a resync snapshot says deltas were folded. Snapshots
+//! (`tagtally.snapshot/2`) count once all their parts (`snapshot`, `snapshot/{k}`, one
+//! `snapshot_id`) are recorded. Every recorded payload is checked against the published JSON
+//! Schemas. Written from the contract, not from the daemon's consumer code.
 
 use std::collections::BTreeMap;
 
@@ -38,6 +40,9 @@ struct Snapshot {
     resync: Option<(u64, u64)>,
 }
 
+/// A snapshot's parts so far: (seq, parts, resync, part number → its payload).
+type Parts = (u64, u64, Option<(u64, u64)>, BTreeMap<u64, Value>);
+
 fn json(m: &Message) -> Value {
     serde_json::from_slice(&m.payload).unwrap_or_else(|e| {
         panic!(
@@ -63,8 +68,18 @@ pub fn replay(store: &str, messages: &[Message]) -> Result<Replay, String> {
     let mut snapshots = Vec::new();
     let mut redeliveries = 0;
     let mut skus_seen = std::collections::BTreeSet::new();
+    let mut assembling: BTreeMap<String, Parts> = BTreeMap::new();
     for m in messages {
-        if m.topic != "delta" && m.topic != "snapshot" {
+        crate::schemas::assert_payload_valid(
+            &format!("tagtally/v1/{store}/{}", m.topic),
+            &m.payload,
+        );
+        let is_snapshot = m.topic == "snapshot" || m.topic.starts_with("snapshot/");
+        if m.topic != "delta" && !is_snapshot {
+            continue;
+        }
+        if m.payload.is_empty() {
+            // A stale part cleared.
             continue;
         }
         let v = json(m);
@@ -95,29 +110,57 @@ pub fn replay(store: &str, messages: &[Message]) -> Result<Replay, String> {
                 }
             }
         } else {
-            assert_eq!(v["schema"], "tagtally.snapshot/1");
-            let mut counts = Counts::new();
-            for c in v["counts"].as_array().expect("counts") {
-                skus_seen.insert(cell(c).1);
-                let n = c["count"].as_u64().expect("count");
-                if n > 0 {
-                    assert!(
-                        counts.insert(cell(c), n).is_none(),
-                        "a cell twice in a snapshot"
-                    );
-                }
-            }
+            assert_eq!(v["schema"], "tagtally.snapshot/2");
+            let part = v["part"].as_u64().expect("part");
+            let parts = v["parts"].as_u64().expect("parts");
+            let topic_part = m
+                .topic
+                .strip_prefix("snapshot/")
+                .map_or(1, |k| k.parse::<u64>().expect("part topic"));
+            assert_eq!(
+                part, topic_part,
+                "snapshot part {part} on topic {}",
+                m.topic
+            );
+            let id = v["snapshot_id"].as_str().expect("snapshot_id").to_owned();
             let resync = v.get("resync").map(|r| {
                 (
                     r["first_seq"].as_u64().expect("first_seq"),
                     r["last_seq"].as_u64().expect("last_seq"),
                 )
             });
-            snapshots.push(Snapshot {
-                seq,
-                counts,
-                resync,
-            });
+            let entry = assembling
+                .entry(id.clone())
+                .or_insert_with(|| (seq, parts, resync, BTreeMap::new()));
+            assert_eq!(
+                (entry.0, entry.1, entry.2),
+                (seq, parts, resync),
+                "parts of snapshot {id} disagree on seq, parts or resync"
+            );
+            entry.3.insert(part, v);
+            if entry.3.len() as u64 == parts {
+                let Some((seq, _, resync, received)) = assembling.remove(&id) else {
+                    continue;
+                };
+                let mut counts = Counts::new();
+                for v in received.values() {
+                    for c in v["counts"].as_array().expect("counts") {
+                        skus_seen.insert(cell(c).1);
+                        let n = c["count"].as_u64().expect("count");
+                        if n > 0 {
+                            assert!(
+                                counts.insert(cell(c), n).is_none(),
+                                "a cell twice in a snapshot"
+                            );
+                        }
+                    }
+                }
+                snapshots.push(Snapshot {
+                    seq,
+                    counts,
+                    resync,
+                });
+            }
         }
     }
     let epoch = epoch.ok_or("nothing recorded yet")?;

@@ -1,5 +1,6 @@
-//! `tagtally hq-tail`: the reference HQ consumer — subscribes to every store's deltas and
-//! snapshots, reports gaps and duplicates, and prints chain-wide per-SKU totals.
+//! `tagtally hq-tail`: the reference HQ consumer — subscribes to every store's deltas, snapshots
+//! (all parts) and status, reports gaps and duplicates, asks for a gap with `cmd/replay`, and
+//! prints chain-wide per-SKU totals.
 //!
 //! A command of the `tagtally` binary rather than an example, so an integrator has it wherever
 //! tagtally is installed and the interop suite can run the very binary that ships.
@@ -14,6 +15,28 @@ use tagtally::exit;
 use tagtally::uplink::consumer::{ChainTracker, Observation};
 use tagtally::uplink::{client_config, TlsFiles};
 use tagtally_config::{read_secret_file, BrokerUrl};
+use tagtally_contract::{ReplayCommand, StoreTopic, Topics};
+
+/// Asks a store to re-publish the seqs of a gap (`cmd/replay`); the store coalesces requests, so
+/// asking once per gap seen is enough.
+fn ask_replay(client: &rumqttc::AsyncClient, prefix: &str, store: &str, from: u64, to: u64) {
+    let Ok(topics) = Topics::new(prefix, store) else {
+        return;
+    };
+    let command = ReplayCommand {
+        from_seq: from,
+        to_seq: to,
+        request_id: None,
+    };
+    if let Err(e) = client.try_publish(
+        topics.cmd_replay(),
+        rumqttc::QoS::AtLeastOnce,
+        false,
+        command.encode(),
+    ) {
+        eprintln!("tagtally hq-tail: cannot ask {store} for a replay: {e}");
+    }
+}
 
 /// Arguments of `tagtally hq-tail`.
 #[derive(Debug, Args)]
@@ -119,10 +142,7 @@ async fn tail(args: &HqTailArgs) -> ExitCode {
         None => filter,
     };
     let prefix = &args.topic_prefix;
-    let filters = [
-        share(format!("{prefix}/+/delta")),
-        share(format!("{prefix}/+/snapshot")),
-    ];
+    let filters = Topics::all_stores_filters(prefix).map(share);
     let (client, mut eventloop) = rumqttc::AsyncClient::new(opts, 16);
     let mut out = Output { json: args.json };
     let mut tracker = ChainTracker::new();
@@ -154,13 +174,20 @@ async fn tail(args: &HqTailArgs) -> ExitCode {
             }
             Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(_))) => out.subscribed(),
             Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
-                let observations = if p.topic.ends_with("/delta") {
-                    tracker.on_delta(&p.payload)
-                } else {
-                    tracker.on_snapshot(&p.payload)
+                let observations = match Topics::classify(prefix, &p.topic) {
+                    Some((_, StoreTopic::Delta)) => tracker.on_delta(&p.payload),
+                    Some((_, StoreTopic::Snapshot { .. })) => tracker.on_snapshot(&p.payload),
+                    Some((_, StoreTopic::Status)) => tracker.on_status(&p.payload),
+                    _ => Vec::new(),
                 };
                 for o in &observations {
                     out.observation(&p.topic, o);
+                    if let Observation::Gap {
+                        store, from, to, ..
+                    } = o
+                    {
+                        ask_replay(&client, prefix, store, *from, *to);
+                    }
                 }
                 if args
                     .max_deltas
@@ -248,6 +275,30 @@ impl Output {
             (Observation::Resynced { store, epoch, seq }, false) => {
                 format!("snapshot   {store} epoch {epoch} through seq {seq}")
             }
+            (
+                Observation::Status {
+                    store,
+                    state,
+                    boot,
+                    connection,
+                    seq,
+                },
+                true,
+            ) => j(serde_json::json!(
+                {"event":"status","store":store,"state":state,"boot":boot,"connection":connection,"seq":seq}
+            )),
+            (
+                Observation::Status {
+                    store,
+                    state,
+                    boot,
+                    connection,
+                    seq,
+                },
+                false,
+            ) => format!(
+                "status     {store} {state:?} boot {boot} connection {connection} seq {seq}"
+            ),
             (Observation::Invalid { reason }, true) => j(serde_json::json!(
                 {"event":"invalid","topic":topic,"reason":reason}
             )),

@@ -443,7 +443,7 @@ mod tests {
     #[test]
     fn snapshots_readers_status_and_garbage() {
         let mut v = HqView::new("demo", &["floor"]);
-        let snap = br#"{"schema":"tagtally.snapshot/1","store":"demo","epoch":"e1","seq":7,"time":"t","counts":[{"zone":"floor","sku":"a","count":4}],"stale_zones":["floor"]}"#;
+        let snap = br#"{"schema":"tagtally.snapshot/2","store":"demo","epoch":"e1","seq":7,"time":"t","snapshot_id":"i","part":1,"parts":1,"reason":"startup","counts":[{"zone":"floor","sku":"a","count":4}],"stale_zones":["floor"]}"#;
         assert_eq!(
             v.on_message(&format!("{P}/snapshot"), snap),
             Update::Snapshot { seq: 7, items: 4 }

@@ -1,7 +1,7 @@
 //! The EPCISDocument: EPCIS 2.0's JSON-LD envelope around a list of events.
 
 use super::object_event::ObjectEvent;
-use crate::store::payload::rfc3339;
+use tagtally_contract::time::rfc3339_from_micros;
 use serde_json::{json, Value};
 use tagtally_reader_drivers::Micros;
 
@@ -14,7 +14,7 @@ pub fn epcis_document(created: Micros, events: &[ObjectEvent]) -> Value {
         "@context": [EPCIS_CONTEXT],
         "type": "EPCISDocument",
         "schemaVersion": "2.0",
-        "creationDate": rfc3339(created),
+        "creationDate": rfc3339_from_micros(created.0),
         "epcisBody": {
             "eventList": events.iter().map(ObjectEvent::to_json).collect::<Vec<_>>(),
         },

@@ -3,7 +3,7 @@
 use super::cbv::StockChange;
 use super::event_hash::CanonicalObjectEvent;
 use super::location::Location;
-use crate::store::payload::rfc3339;
+use tagtally_contract::time::rfc3339_from_micros;
 use serde_json::{json, Value};
 use tagtally_protocol::epc::{self, Kind};
 use tagtally_reader_drivers::Micros;
@@ -43,7 +43,7 @@ fn epc_uris(epc: &[u8]) -> (String, String) {
 impl ObjectEvent {
     /// The JSON-LD object of the event, `eventID` included.
     pub fn to_json(&self) -> Value {
-        let event_time = rfc3339(self.time);
+        let event_time = rfc3339_from_micros(self.time.0);
         let (biz_step, disposition) = self.change.cbv();
         let (uris, canonical): (Vec<String>, Vec<String>) =
             self.epcs.iter().map(|e| epc_uris(e)).unzip();

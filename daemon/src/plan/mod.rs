@@ -28,7 +28,7 @@ use std::path::Path;
 use tagtally_config::{Config, ConfigErrors, FileChecks};
 
 use crate::engine::EngineConfig;
-use crate::store::StoreOptions;
+use crate::store::{HistoryBounds, StoreOptions};
 use crate::uplink::UplinkSettings;
 
 pub use engine::engine_config;
@@ -75,6 +75,13 @@ impl DaemonPlan {
             store: StoreOptions {
                 store: config.store.clone(),
                 max_outbox_bytes: config.mqtt.outbox_max_bytes,
+                // Refined once the uplink knows its topics and protocol (see `run/mod.rs`).
+                max_delta_payload: usize::try_from(config.mqtt.max_message_bytes)
+                    .unwrap_or(usize::MAX),
+                history: HistoryBounds {
+                    max_bytes: config.mqtt.history_max_bytes,
+                    max_age: config.mqtt.history_max_age,
+                },
             },
             config,
         })

@@ -29,6 +29,10 @@ pub fn uplink_settings(config: &Config, tls: Option<TlsSetup>) -> UplinkSettings
             .unwrap_or_else(|| Secret::new(String::new())),
     });
     settings.tls = tls;
+    settings.max_incoming_packet = crate::uplink::inbound_packet_limit(settings.protocol);
+    settings.max_message_bytes = usize::try_from(mqtt.max_message_bytes).unwrap_or(usize::MAX);
+    settings.status_interval = mqtt.status_interval;
+    settings.command_min_interval = mqtt.command_min_interval;
     let max = mqtt.reconnect_backoff_max;
     settings.backoff = BackoffSettings {
         min: BackoffSettings::default().min.min(max),

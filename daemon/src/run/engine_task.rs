@@ -46,9 +46,10 @@ use tracing::{debug, error, info, warn};
 
 use crate::control::{Stock, StockCount, StockSnapshot, TailEvent, TailHub, Timestamp};
 use crate::engine::{Delta, Engine};
-use crate::store::payload::snapshot_json;
+use tagtally_contract::{Resync, SnapshotReason};
+
 use crate::store::{Committed, Store, StoreError};
-use crate::uplink::{LinkState, UplinkEvent, UplinkHandle};
+use crate::uplink::{LinkState, SnapshotOut, UplinkEvent, UplinkHandle};
 
 use super::clock::DaemonClock;
 use super::error::RunError;
@@ -56,9 +57,12 @@ use super::held::{DiskFull, Held};
 use super::published::{Health, Progress};
 use super::reader_board::ReaderBoard;
 use super::reload::Reconfigure;
+use super::snapshots::{snapshot_parts, SnapshotLayout, SnapshotRequest};
 
 /// How long the engine waits for the uplink to end after asking it to stop (its own grace is shorter).
 const UPLINK_STOP_WAIT: Duration = Duration::from_secs(8);
+/// Most kept deltas one `cmd/replay` re-publishes; seqs beyond are covered by a resync snapshot.
+const MAX_REPLAY: usize = 10_000;
 
 /// Everything the engine task owns.
 #[derive(Debug)]
@@ -82,6 +86,16 @@ pub struct EngineTask {
     pub resync_snapshot: Option<u64>,
     /// Writes waiting for room on the state disk.
     pub held: Held,
+    /// Topics and protocol, for the size of snapshot parts and deltas.
+    pub layout: SnapshotLayout,
+    /// `max-message-bytes`.
+    pub max_message_bytes: usize,
+    /// Every reader has connected or failed its first attempt (the `settled` snapshot went out).
+    pub settled: bool,
+    /// The uplink was online before in this run (so the next `Online` is a reconnect).
+    pub was_online: bool,
+    /// A snapshot that waits for a held delta's commit.
+    pub deferred_snapshot: Option<SnapshotRequest>,
     /// Reloaded config plans to apply (see `reload.rs`).
     pub reconfigure: mpsc::Receiver<Reconfigure>,
 }
@@ -98,7 +112,11 @@ impl EngineTask {
             self.publish_stock();
         }
         self.publish_health();
-        self.publish_snapshot();
+        self.publish_snapshot(SnapshotRequest::because(SnapshotReason::Startup));
+        if self.board.all_tried() {
+            // No reader to wait for: start-up is as settled as it gets.
+            self.settled = true;
+        }
         self.progress.engine_beat();
         Ok(())
     }
@@ -136,7 +154,7 @@ impl EngineTask {
                 }
                 _ = snapshot.tick() => {
                     self.flush_commit().await?;
-                    self.publish_snapshot();
+                    self.publish_snapshot(SnapshotRequest::because(SnapshotReason::Interval));
                 }
                 output = self.drivers.recv(), if drivers_open => match output {
                     Some(output) => self.on_driver(output),
@@ -180,6 +198,13 @@ impl EngineTask {
                     // Link changes are shown at once, not at the next tick.
                     self.publish_health();
                 }
+                if !self.settled && self.board.all_tried() {
+                    // Every reader connected or failed its first try: the next flush tick takes
+                    // the snapshot whose `stale_zones` is true (SPEC §6.2).
+                    self.settled = true;
+                    self.deferred_snapshot
+                        .get_or_insert(SnapshotRequest::because(SnapshotReason::Settled));
+                }
             }
         }
     }
@@ -201,11 +226,49 @@ impl EngineTask {
                 }
                 self.ack(seqs).await?;
             }
-            UplinkEvent::SnapshotRequested => {
+            UplinkEvent::SnapshotRequested { request_id } => {
                 self.flush_commit().await?;
-                self.publish_snapshot();
+                self.publish_snapshot(SnapshotRequest {
+                    reason: SnapshotReason::Request,
+                    request_id,
+                    resync: None,
+                });
             }
-            UplinkEvent::Link(state) => debug!(%state, "mqtt link state"),
+            UplinkEvent::ReplayRequested {
+                from_seq,
+                to_seq,
+                request_id,
+            } => self.replay(from_seq, to_seq, request_id).await?,
+            UplinkEvent::Refused { seq, bytes, limit } => {
+                let store = Arc::clone(&self.store);
+                match on_blocking_pool(move || store.fold_refused(seq)).await? {
+                    Ok(true) => {
+                        warn!(
+                            seq,
+                            bytes,
+                            limit,
+                            "delta refused for its size: folded into a resync snapshot"
+                        );
+                        self.publish_snapshot(SnapshotRequest::because(SnapshotReason::Resync));
+                    }
+                    Ok(false) => {}
+                    Err(e) => self.write_failed(e)?,
+                }
+            }
+            UplinkEvent::Link(state) => {
+                debug!(%state, "mqtt link state");
+                if state == LinkState::Online {
+                    let limit = self.packet_limit();
+                    self.store
+                        .set_max_delta_payload(self.layout.delta_budget(limit));
+                    if self.was_online {
+                        // A fresh snapshot, never a cached one (SPEC §6.2).
+                        self.flush_commit().await?;
+                        self.publish_snapshot(SnapshotRequest::because(SnapshotReason::Reconnect));
+                    }
+                    self.was_online = true;
+                }
+            }
         }
         Ok(())
     }
@@ -310,10 +373,84 @@ impl EngineTask {
                 self.publish_health();
             }
         }
-        if self.held.take_snapshot_due() {
-            self.publish_snapshot();
+        if self.held.take_snapshot_due() || !self.held.has_delta() {
+            if let Some(request) = self.deferred_snapshot.take() {
+                self.publish_snapshot(request);
+            }
         }
         Ok(())
+    }
+
+    /// `cmd/replay`: the kept deltas of the range go out again byte-identical; seqs no longer kept
+    /// (or beyond [`MAX_REPLAY`]) are covered by a resync snapshot instead.
+    async fn replay(
+        &mut self,
+        from_seq: u64,
+        to_seq: u64,
+        request_id: Option<String>,
+    ) -> Result<(), RunError> {
+        let last = self.store.last_seq();
+        let to_seq = to_seq.min(last);
+        if from_seq > to_seq {
+            info!(
+                from_seq,
+                last_seq = last,
+                "replay asked only for seqs not committed yet; nothing to send"
+            );
+            return Ok(());
+        }
+        let store = Arc::clone(&self.store);
+        let kept =
+            on_blocking_pool(move || store.read_kept(from_seq, to_seq, MAX_REPLAY)).await??;
+        let mut missing: Option<Resync> = None;
+        let mut expected = from_seq;
+        let mut note = |first: u64, last: u64| {
+            let r = missing.get_or_insert(Resync {
+                first_seq: first,
+                last_seq: last,
+            });
+            r.last_seq = last;
+        };
+        for (seq, _) in &kept {
+            if *seq > expected {
+                note(expected, seq - 1);
+            }
+            expected = seq + 1;
+        }
+        if expected <= to_seq {
+            note(expected, to_seq);
+        }
+        info!(
+            from_seq,
+            to_seq,
+            replayed = kept.len(),
+            unavailable = ?missing.map(|r| (r.first_seq, r.last_seq)),
+            "replaying kept deltas"
+        );
+        self.uplink.replay(
+            kept.into_iter()
+                .map(|(seq, payload)| (seq, Bytes::from(payload)))
+                .collect(),
+        );
+        if let Some(resync) = missing {
+            self.flush_commit().await?;
+            self.publish_snapshot(SnapshotRequest {
+                reason: SnapshotReason::Resync,
+                request_id,
+                resync: Some(resync),
+            });
+        }
+        Ok(())
+    }
+
+    /// The packet limit in force: `max-message-bytes`, or the broker's smaller one.
+    fn packet_limit(&self) -> usize {
+        let broker = self.uplink.status().borrow().packet_limit;
+        if broker == 0 {
+            self.max_message_bytes
+        } else {
+            broker.min(self.max_message_bytes)
+        }
     }
 
     /// A store write failed: lack of space is held and retried, anything else stops the daemon.
@@ -376,7 +513,7 @@ impl EngineTask {
                 "outbox full: oldest deltas folded into a resync snapshot"
             );
             // HQ must get the snapshot that covers the gap; publishing one now carries the range.
-            self.publish_snapshot();
+            self.publish_snapshot(SnapshotRequest::because(SnapshotReason::Resync));
         }
         self.publish_stock();
     }
@@ -404,25 +541,40 @@ impl EngineTask {
 
     /// The retained snapshot: the counts as of the last committed seq (call right after a flush). With a
     /// delta held, the engine's counts are not the committed ones: the snapshot waits for the commit.
-    fn publish_snapshot(&mut self) {
+    fn publish_snapshot(&mut self, request: SnapshotRequest) {
         if self.held.has_delta() {
             self.held.snapshot_after_commit();
+            self.deferred_snapshot = Some(request);
             return;
         }
         let seq = self.store.last_seq();
         let resync = self.store.outbox_stats().resync;
-        let payload = snapshot_json(
+        let budget = self.layout.part_budget(self.packet_limit());
+        let parts = snapshot_parts(
             self.store.store_name(),
             self.store.epoch(),
             seq,
             self.clock.now(),
             &self.engine.snapshot(),
+            &request,
             resync,
+            budget,
         );
         if resync.is_some() {
             self.resync_snapshot = Some(seq);
         }
-        self.uplink.publish_snapshot(Bytes::from(payload));
+        let earlier_parts = match self.store.note_snapshot_parts(parts.len() as u64) {
+            Ok(n) => u32::try_from(n).unwrap_or(u32::MAX),
+            Err(e) => {
+                // Only the clearing of stale parts after a later restart depends on it.
+                warn!(error = %e, "cannot record the snapshot's part count");
+                parts.len() as u32
+            }
+        };
+        self.uplink.publish_snapshot(SnapshotOut {
+            parts,
+            earlier_parts,
+        });
     }
 
     /// Once per flush tick: rates, health for control and HQ, heartbeat.
@@ -443,6 +595,7 @@ impl EngineTask {
     }
 
     pub(super) fn publish_health(&mut self) {
+        self.uplink.disk_full(self.held.status().is_some());
         let (readers_up, readers_down) = self.board.up_down();
         let health = Health {
             readers: self.board.statuses(),

@@ -68,6 +68,7 @@ mod published;
 mod reader_board;
 mod reload;
 mod signals;
+mod snapshots;
 mod supervisor;
 mod watchdog;
 
@@ -173,7 +174,7 @@ pub async fn run(
         config,
         engine: engine_config,
         readers: plans,
-        uplink: uplink_settings,
+        uplink: mut uplink_settings,
         store: options_store,
     } = plan;
 
@@ -195,6 +196,20 @@ pub async fn run(
     if opened.created {
         info!(database = %path.display(), epoch = %store.epoch(), "created the state database (new epoch)");
     }
+    if let Some(from) = opened.upgraded_from {
+        info!(database = %path.display(), from, to = crate::store::LAYOUT_VERSION, epoch = %store.epoch(), "upgraded the state database in place (same epoch, outbox kept)");
+    }
+    uplink_settings.identity = crate::uplink::StatusIdentity {
+        epoch: store.epoch().to_owned(),
+        boot: store.boot(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let layout = snapshots::SnapshotLayout {
+        topics: uplink_settings.topics.clone(),
+        v5: uplink_settings.protocol == crate::uplink::Protocol::V5,
+    };
+    store.set_max_delta_payload(layout.delta_budget(uplink_settings.max_message_bytes));
+    let max_message_bytes = uplink_settings.max_message_bytes;
     if opened.adopted_store_name {
         info!(database = %path.display(), store = %store.store_name(), "the state database had no store name recorded (older layout); recorded this store's");
     }
@@ -249,6 +264,11 @@ pub async fn run(
         drain: options.drain,
         resync_snapshot: None,
         held: held::Held::default(),
+        layout,
+        max_message_bytes,
+        settled: false,
+        was_online: false,
+        deferred_snapshot: None,
         reconfigure: reconfigure_rx,
     };
     engine_task.prime().await?;

@@ -12,7 +12,7 @@ use tagtally_config::{Config, ReaderLink, SerialPort};
 use tagtally_reader_drivers::{DriverCounters, DriverEvent, Micros, ReaderId, TagRead};
 
 use crate::control::{AntennaStatus, Link, LinkState, ReaderStatus, Timestamp};
-use crate::store::payload::rfc3339;
+use tagtally_contract::time::rfc3339_from_micros;
 
 use super::clock::DaemonClock;
 
@@ -324,6 +324,11 @@ impl ReaderBoard {
         }
     }
 
+    /// Whether every reader has connected or failed its first attempt since start.
+    pub fn all_tried(&self) -> bool {
+        self.readers.iter().all(|e| e.link != LinkView::Connecting)
+    }
+
     /// The readers whose link is up.
     pub fn up_readers(&self) -> Vec<ReaderId> {
         (0..=u16::MAX)
@@ -363,7 +368,7 @@ impl ReaderBoard {
             if e.health_sent.as_deref() == Some(key.as_str()) {
                 continue;
             }
-            payload.time = Some(rfc3339(now));
+            payload.time = Some(rfc3339_from_micros(now.0));
             let bytes = serde_json::to_vec(&payload).unwrap_or_default();
             e.health_sent = Some(key);
             out.push((e.name.clone(), bytes));

@@ -2,33 +2,42 @@
 //!
 //! # On-disk layout
 //!
-//! One redb file (`tagtally.redb` under `state-dir`), five tables ([`tables`]):
+//! One redb file (`tagtally.redb` under `state-dir`), six tables ([`tables`]):
 //!
 //! | table | key → value | holds |
 //! |---|---|---|
 //! | `tags` | EPC bytes → postcard `TagRecord { zone, sku }` | every present tag, by zone and SKU *name* |
 //! | `counts` | (zone, sku) → u32 | every non-zero count; always the recount of `tags` |
 //! | `outbox` | seq → bytes | the exact delta message (SPEC §6 JSON) of every unacknowledged seq |
-//! | `meta` | name → u64 | `schema_version`, `next_seq`, `outbox_bytes`, `folded_deltas`, `resync_first_seq`/`resync_last_seq` |
+//! | `history` | seq → (acked at, bytes) | acknowledged delta messages kept for `cmd/replay` ([`history`]) |
+//! | `meta` | name → u64 | `schema_version`, `next_seq`, `outbox_bytes`, `folded_deltas`, `resync_first_seq`/`resync_last_seq`, `boot`, `history_bytes`, `snapshot_parts` |
 //! | `meta_text` | name → str | `epoch`, `store` (the config's store name, recorded at creation) |
 //!
-//! Records are postcard; the layout version is `meta.schema_version`, and a database of another version is
+//! Records are postcard; the layout version is `meta.schema_version` (2). A layout 1 database (no
+//! `history`, `boot`, `history_bytes`) is upgraded in place at open, in the same transaction that
+//! counts the boot: epoch, seqs, tags and outbox stay as they are. A database of any other version is
 //! refused rather than guessed at.
 //!
 //! # Who writes, who deletes
 //!
 //! * **Creation** ([`Store::open`] on a new file): one transaction writes the tables, `schema_version`,
-//!   `next_seq = 1` and a random 128-bit `epoch`. The epoch never changes afterwards; only a new file (the
-//!   state was wiped) has a new one.
+//!   `next_seq = 1` and the `epoch`, a UUIDv7 (epochs sort by creation time as plain strings). The epoch
+//!   never changes afterwards; only a new file (the state was wiped) has a new one.
+//! * **Every open** counts a boot (`boot`, `status/2`) in that same first transaction.
 //! * **The engine's flush** ([`Store::commit`]): one write transaction applies the delta's tag changes to
 //!   `tags`, its count changes to `counts` (checking each stored count plus the delta gives the new count),
-//!   serialises the delta message once with the next seq, appends it to `outbox` and advances `next_seq`.
+//!   serialises the delta message once with the next seq (several messages with consecutive seqs when
+//!   one would exceed the size bound, [`Store::set_max_delta_payload`]), appends them to `outbox` and
+//!   advances `next_seq`.
 //!   Only after that transaction committed does the caller get the message to hand to the uplink. A flush
 //!   whose counts did not change (tags swapped places) writes tag state and uses no seq.
-//! * **The uplink** ([`Store::ack`], [`Store::ack_all`] for a burst in one transaction): deletes
-//!   `outbox[seq]` when the broker's PUBACK for that seq arrived.
-//!   That is what *acknowledged* means: the broker has the message; nothing else deletes a delta, except
-//!   folding.
+//! * **The uplink** ([`Store::ack`], [`Store::ack_all`] for a burst in one transaction): moves
+//!   `outbox[seq]` to `history` when the broker's PUBACK for that seq arrived, and drops the oldest
+//!   history beyond `history-max-bytes` / `history-max-age` in the same transaction.
+//!   That is what *acknowledged* means: the broker has the message; nothing else removes a delta from
+//!   the outbox, except folding. [`Store::read_kept`] reads history and outbox for `cmd/replay`.
+//! * **A refused delta** ([`Store::fold_refused`]: larger than the broker takes) leaves the outbox
+//!   into the pending resync range, like a fold.
 //! * **Folding** (inside [`Store::commit`]): when appending would take `outbox_bytes` over the bound, the
 //!   oldest deltas are deleted and their seqs merged into the single pending resync range
 //!   (`resync_first_seq..=resync_last_seq`), and `folded_deltas` grows. The newest delta is always kept.
@@ -77,6 +86,7 @@
 //! Every other write error leaves the store as it is and the caller stops.
 
 mod error;
+mod history;
 mod outbox;
 pub mod payload;
 mod records;
@@ -85,21 +95,27 @@ pub mod space;
 mod tables;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use crate::engine::{Delta, RestoredTag};
 
 pub use error::StoreError;
+pub use history::HistoryBounds;
 pub use outbox::{OutboxItem, OutboxStats, Unacked};
-pub use payload::Resync;
 pub use restore::StoredTag;
 pub use space::Opener;
+pub use tagtally_contract::Resync;
 
 use error::AtPath;
 use records::TagRecord;
 use tables::*;
+
+/// The on-disk layout this build writes (older ones are upgraded in place at open).
+pub const LAYOUT_VERSION: u64 = tables::SCHEMA_VERSION;
 
 /// The database file name under `state-dir`.
 pub const DATABASE_FILE: &str = "tagtally.redb";
@@ -111,6 +127,25 @@ pub struct StoreOptions {
     pub store: String,
     /// The bound on the outbox's payload bytes.
     pub max_outbox_bytes: u64,
+    /// The largest delta payload: a flush that would be larger is committed as several seqs.
+    pub max_delta_payload: usize,
+    /// How much acknowledged history to keep for `cmd/replay`.
+    pub history: HistoryBounds,
+}
+
+impl StoreOptions {
+    /// Options with the default bounds (128 KiB messages, 64 MiB / 7 days of history).
+    pub fn new(store: &str, max_outbox_bytes: u64) -> StoreOptions {
+        StoreOptions {
+            store: store.to_owned(),
+            max_outbox_bytes,
+            max_delta_payload: 128 * 1024,
+            history: HistoryBounds {
+                max_bytes: 64 * 1024 * 1024,
+                max_age: std::time::Duration::from_secs(7 * 86_400),
+            },
+        }
+    }
 }
 
 /// An opened store and what it holds.
@@ -122,6 +157,8 @@ pub struct Opened {
     pub tags: Vec<StoredTag>,
     /// True when this open created the database (and its epoch).
     pub created: bool,
+    /// The layout this open upgraded the file from, if it did.
+    pub upgraded_from: Option<u64>,
     /// True when the database had no store name recorded (an older layout) and this open recorded
     /// the configured one.
     pub adopted_store_name: bool,
@@ -138,13 +175,16 @@ impl StoredTag {
     }
 }
 
-/// A delta that is now durable: hand `payload` to the uplink.
+/// Deltas that are now durable: seqs `first_seq..=seq`, one flush (several seqs only when it did
+/// not fit the size bound in one message).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Committed {
-    /// Its seq.
+    /// The first seq of this flush.
+    pub first_seq: u64,
+    /// The last seq of this flush.
     pub seq: u64,
-    /// The exact message bytes (also in the outbox until acknowledged).
-    pub payload: Vec<u8>,
+    /// The exact message bytes of each seq from `first_seq` on (also in the outbox until acknowledged).
+    pub payloads: Vec<Vec<u8>>,
     /// Deltas this commit folded away to respect the bound (log it), with the outbox state after it.
     pub folded_now: u64,
     /// The outbox after this commit.
@@ -155,6 +195,8 @@ pub struct Committed {
 struct Accounting {
     next_seq: u64,
     outbox: OutboxStats,
+    history_bytes: u64,
+    snapshot_parts: u64,
 }
 
 /// The durable store (see the module doc). Shareable between the engine task and the uplink task.
@@ -167,6 +209,9 @@ pub struct Store {
     path: PathBuf,
     store: String,
     epoch: String,
+    boot: u64,
+    max_delta_payload: AtomicUsize,
+    history: HistoryBounds,
     accounting: Mutex<Accounting>,
 }
 
@@ -187,7 +232,7 @@ impl Store {
         let db = opener
             .open(path)
             .map_err(|source| StoreError::open(path, source))?;
-        let created = restore::initialise(&db, path, &options.store)?;
+        let init = restore::initialise(&db, path, &options.store)?;
         let (meta, tags) = restore::load(&db, path)?;
         let adopted_store_name = restore::claim(&db, path, &options.store)?;
         let deltas = {
@@ -201,7 +246,12 @@ impl Store {
             path: path.to_owned(),
             store: options.store,
             epoch: meta.epoch,
+            boot: init.boot,
+            max_delta_payload: AtomicUsize::new(options.max_delta_payload),
+            history: options.history,
             accounting: Mutex::new(Accounting {
+                history_bytes: meta.history_bytes,
+                snapshot_parts: meta.snapshot_parts,
                 next_seq: meta.next_seq,
                 outbox: OutboxStats {
                     deltas,
@@ -215,7 +265,8 @@ impl Store {
         Ok(Opened {
             store,
             tags,
-            created,
+            created: init.created,
+            upgraded_from: init.upgraded_from,
             adopted_store_name,
         })
     }
@@ -282,17 +333,28 @@ impl Store {
         let committed = if delta.changes.is_empty() {
             None
         } else {
-            let seq = accounting.next_seq;
-            let payload =
-                payload::delta_json(&self.store, &self.epoch, seq, delta.time, &delta.changes);
-            let outbox = outbox::append(&txn, path, accounting.outbox, seq, &payload)?;
+            let first_seq = accounting.next_seq;
+            let payloads = payload::delta_payloads(
+                &self.store,
+                &self.epoch,
+                first_seq,
+                delta.time,
+                &delta.changes,
+                self.max_delta_payload.load(Ordering::Relaxed),
+            );
+            let mut outbox = accounting.outbox;
+            for (seq, payload) in (first_seq..).zip(&payloads) {
+                outbox = outbox::append(&txn, path, outbox, seq, payload)?;
+            }
+            let seq = first_seq + payloads.len() as u64 - 1;
             txn.open_table(META)
                 .at(path)?
                 .insert(META_NEXT_SEQ, seq + 1)
                 .at(path)?;
             Some(Committed {
+                first_seq,
                 seq,
-                payload,
+                payloads,
                 folded_now: outbox.folded_deltas - accounting.outbox.folded_deltas,
                 outbox,
             })
@@ -324,21 +386,115 @@ impl Store {
         let mut accounting = self.accounting();
         let txn = db.begin_write().at(path)?;
         let mut bytes = accounting.outbox.bytes;
-        let mut removed: u64 = 0;
+        let mut acked = Vec::new();
         for &seq in seqs {
-            if let Some(len) = outbox::remove(&txn, path, seq, bytes)? {
-                bytes = bytes.saturating_sub(len);
-                removed += 1;
+            if let Some(payload) = outbox::remove(&txn, path, seq, bytes)? {
+                bytes = bytes.saturating_sub(payload.len() as u64);
+                acked.push((seq, payload));
             }
         }
-        if removed == 0 {
+        if acked.is_empty() {
             txn.abort().at(path)?;
             return Ok(0);
         }
+        let history_bytes = history::keep(
+            &txn,
+            path,
+            self.history,
+            accounting.history_bytes,
+            &acked,
+            unix_secs(),
+        )?;
         txn.commit().at(path)?;
+        let removed = acked.len();
         accounting.outbox.bytes = bytes;
-        accounting.outbox.deltas = accounting.outbox.deltas.saturating_sub(removed);
-        Ok(removed as usize)
+        accounting.outbox.deltas = accounting.outbox.deltas.saturating_sub(removed as u64);
+        accounting.history_bytes = history_bytes;
+        Ok(removed)
+    }
+
+    /// The broker refused the delta `seq` (too large for it): it leaves the outbox without
+    /// entering the history, and the pending resync range grows to cover it, so the next resync
+    /// snapshot stands in for it. Returns false when it was not there.
+    pub fn fold_refused(&self, seq: u64) -> Result<bool, StoreError> {
+        self.write(|db| self.fold_refused_in(db, seq))
+    }
+
+    fn fold_refused_in(&self, db: &Database, seq: u64) -> Result<bool, StoreError> {
+        let path = self.path.as_path();
+        let mut accounting = self.accounting();
+        let txn = db.begin_write().at(path)?;
+        let Some(payload) = outbox::remove(&txn, path, seq, accounting.outbox.bytes)? else {
+            txn.abort().at(path)?;
+            return Ok(false);
+        };
+        let resync = outbox::widen(accounting.outbox.resync, seq);
+        let folded = accounting.outbox.folded_deltas + 1;
+        {
+            let mut meta = txn.open_table(META).at(path)?;
+            meta.insert(META_FOLDED_DELTAS, folded).at(path)?;
+            outbox::write_resync(&mut meta, path, Some(resync))?;
+        }
+        txn.commit().at(path)?;
+        let o = &mut accounting.outbox;
+        o.bytes = o.bytes.saturating_sub(payload.len() as u64);
+        o.deltas = o.deltas.saturating_sub(1);
+        o.folded_deltas = folded;
+        o.resync = Some(resync);
+        Ok(true)
+    }
+
+    /// Records how many parts the snapshot just handed to the uplink has; returns the most parts
+    /// any earlier snapshot had (retained parts up to there may need clearing). Written only when
+    /// it grows, so a steady store does not write for it.
+    pub fn note_snapshot_parts(&self, parts: u64) -> Result<u64, StoreError> {
+        let before = self.accounting().snapshot_parts;
+        if parts > before {
+            self.write(|db| {
+                let path = self.path.as_path();
+                let mut accounting = self.accounting();
+                let txn = db.begin_write().at(path)?;
+                txn.open_table(META)
+                    .at(path)?
+                    .insert(META_SNAPSHOT_PARTS, parts)
+                    .at(path)?;
+                txn.commit().at(path)?;
+                accounting.snapshot_parts = parts;
+                Ok(())
+            })?;
+        }
+        Ok(before)
+    }
+
+    /// Up to `max` kept deltas with seqs in `from..=to` (history and outbox), in seq order,
+    /// byte-identical to their first publication: what `cmd/replay` re-publishes.
+    pub fn read_kept(
+        &self,
+        from: u64,
+        to: u64,
+        max: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let path = self.path.as_path();
+        let guard = self.database();
+        let db = guard.as_ref().ok_or_else(|| self.closed())?;
+        let txn = db.begin_read().at(path)?;
+        history::read_range(&txn, path, from, to, max)
+    }
+
+    /// Lowers (or raises) the largest delta payload for later commits: the uplink learned a
+    /// smaller limit from the broker.
+    pub fn set_max_delta_payload(&self, bytes: usize) {
+        self.max_delta_payload.store(bytes, Ordering::Relaxed);
+    }
+
+    /// The history's payload bytes.
+    pub fn history_bytes(&self) -> u64 {
+        self.accounting().history_bytes
+    }
+
+    /// This start's number (`boot` in `status/2`), counted durably at open.
+    pub fn boot(&self) -> u64 {
+        self.boot
     }
 
     /// The broker acknowledged a resync snapshot whose seq is `snapshot_seq`: the pending resync range is done
@@ -530,6 +686,12 @@ impl Store {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+fn unix_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// An existing file of 0 bytes is a database that lost everything, not a place to start afresh:

@@ -5,8 +5,8 @@ use std::path::Path;
 use redb::{Table, WriteTransaction};
 
 use super::error::{AtPath, StoreError};
-use super::payload::Resync;
 use super::tables::*;
+use tagtally_contract::Resync;
 
 /// One thing the uplink must (re)publish, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -58,16 +58,7 @@ pub(super) fn append(
         stats.bytes = stats.bytes.saturating_sub(old_len);
         stats.deltas = stats.deltas.saturating_sub(1);
         stats.folded_deltas += 1;
-        stats.resync = Some(match stats.resync {
-            Some(r) => Resync {
-                first_seq: r.first_seq.min(old_seq),
-                last_seq: r.last_seq.max(old_seq),
-            },
-            None => Resync {
-                first_seq: old_seq,
-                last_seq: old_seq,
-            },
-        });
+        stats.resync = Some(widen(stats.resync, old_seq));
     }
     outbox.insert(seq, payload).at(path)?;
     stats.bytes += len;
@@ -78,6 +69,20 @@ pub(super) fn append(
         .at(path)?;
     write_resync(&mut meta, path, stats.resync)?;
     Ok(stats)
+}
+
+/// The resync range grown to cover `seq`.
+pub(super) fn widen(resync: Option<Resync>, seq: u64) -> Resync {
+    match resync {
+        Some(r) => Resync {
+            first_seq: r.first_seq.min(seq),
+            last_seq: r.last_seq.max(seq),
+        },
+        None => Resync {
+            first_seq: seq,
+            last_seq: seq,
+        },
+    }
 }
 
 fn pop_oldest(
@@ -107,21 +112,25 @@ pub(super) fn write_resync(
     Ok(())
 }
 
-/// Removes an acknowledged delta; returns its payload length, `None` when it was not there (acked or folded before).
+/// Removes a delta (acknowledged, or refused and folded); returns its payload, `None` when it was
+/// not there (acked or folded before).
 pub(super) fn remove(
     txn: &WriteTransaction,
     path: &Path,
     seq: u64,
     bytes_before: u64,
-) -> Result<Option<u64>, StoreError> {
+) -> Result<Option<Vec<u8>>, StoreError> {
     let mut outbox = txn.open_table(OUTBOX).at(path)?;
-    let Some(len) = outbox.remove(seq).at(path)?.map(|p| p.value().len() as u64) else {
+    let Some(payload) = outbox.remove(seq).at(path)?.map(|p| p.value().to_vec()) else {
         return Ok(None);
     };
     let mut meta = txn.open_table(META).at(path)?;
-    meta.insert(META_OUTBOX_BYTES, bytes_before.saturating_sub(len))
-        .at(path)?;
-    Ok(Some(len))
+    meta.insert(
+        META_OUTBOX_BYTES,
+        bytes_before.saturating_sub(payload.len() as u64),
+    )
+    .at(path)?;
+    Ok(Some(payload))
 }
 
 /// The unacknowledged outbox, oldest first: the pending resync range, then every delta from a seq on.

@@ -6,10 +6,14 @@ use std::sync::Arc;
 
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
+use std::time::SystemTime;
+
+use crate::time_ordered_id::time_ordered_id;
+
 use super::error::{AtPath, StoreError};
-use super::payload::Resync;
 use super::records::TagRecord;
 use super::tables::*;
+use tagtally_contract::Resync;
 
 /// One present tag as kept on disk.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,46 +34,87 @@ pub(super) struct Meta {
     pub outbox_bytes: u64,
     pub folded_deltas: u64,
     pub resync: Option<Resync>,
+    pub history_bytes: u64,
+    pub snapshot_parts: u64,
 }
 
-/// A random epoch: 128 bits in hex, unique per database creation (SPEC §6: opaque to HQ).
+/// A new epoch: a UUIDv7, so epochs sort by creation time as plain strings (SPEC §6.1). Databases
+/// made by layout 1 keep the 32 hex digits they were created with.
 fn new_epoch(path: &Path) -> Result<String, StoreError> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| StoreError::Io {
+    time_ordered_id(SystemTime::now()).map_err(|e| StoreError::Io {
         path: path.to_owned(),
         source: std::io::Error::other(e.to_string()),
-    })?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    })
 }
 
-/// Creates the tables and metadata, `store` included, if the database has none yet (one transaction,
-/// so a crash leaves nothing half-made).
-pub(super) fn initialise(db: &Database, path: &Path, store: &str) -> Result<bool, StoreError> {
+/// What opening did to the file before it was loaded.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Initialised {
+    /// This open created the database (and its epoch).
+    pub created: bool,
+    /// The layout it upgraded the file from.
+    pub upgraded_from: Option<u64>,
+    /// This start's number (0 when the layout is unknown and nothing was written).
+    pub boot: u64,
+}
+
+/// One transaction at every open, so a crash leaves nothing half-made: creates the tables and
+/// metadata of a new database; upgrades a layout 1 database in place (the boot counter and the
+/// empty history start at 0; epoch, seqs, tags and outbox are kept, so an upgraded gateway goes on
+/// in the same epoch and sends its unacknowledged deltas first); and counts this start in the
+/// durable boot counter, before anything is published, so two starts never share a boot number.
+/// A layout it does not know is left untouched for [`load`] to refuse.
+pub(super) fn initialise(
+    db: &Database,
+    path: &Path,
+    store: &str,
+) -> Result<Initialised, StoreError> {
     let txn = db.begin_write().at(path)?;
-    let fresh;
+    let mut done = Initialised {
+        created: false,
+        upgraded_from: None,
+        boot: 0,
+    };
+    let mut unknown = false;
     {
         let mut text = txn.open_table(META_TEXT).at(path)?;
-        fresh = text.get(TEXT_EPOCH).at(path)?.is_none();
-        if fresh {
+        let mut meta = txn.open_table(META).at(path)?;
+        done.created = text.get(TEXT_EPOCH).at(path)?.is_none();
+        if done.created {
             let epoch = new_epoch(path)?;
             text.insert(TEXT_EPOCH, epoch.as_str()).at(path)?;
             text.insert(TEXT_STORE, store).at(path)?;
-            let mut meta = txn.open_table(META).at(path)?;
             meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION).at(path)?;
             meta.insert(META_NEXT_SEQ, 1).at(path)?;
             meta.insert(META_OUTBOX_BYTES, 0).at(path)?;
             meta.insert(META_FOLDED_DELTAS, 0).at(path)?;
+            meta.insert(META_HISTORY_BYTES, 0).at(path)?;
+        } else {
+            let version = meta.get(META_SCHEMA_VERSION).at(path)?.map(|v| v.value());
+            if version == Some(SCHEMA_VERSION_1) {
+                meta.insert(META_BOOT, 0).at(path)?;
+                meta.insert(META_HISTORY_BYTES, 0).at(path)?;
+                meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION).at(path)?;
+                done.upgraded_from = version;
+            } else if version != Some(SCHEMA_VERSION) {
+                unknown = true;
+            }
         }
-        txn.open_table(TAGS).at(path)?;
-        txn.open_table(COUNTS).at(path)?;
-        txn.open_table(OUTBOX).at(path)?;
+        if !unknown {
+            done.boot = meta.get(META_BOOT).at(path)?.map_or(0, |v| v.value()) + 1;
+            meta.insert(META_BOOT, done.boot).at(path)?;
+            txn.open_table(TAGS).at(path)?;
+            txn.open_table(COUNTS).at(path)?;
+            txn.open_table(OUTBOX).at(path)?;
+            txn.open_table(HISTORY).at(path)?;
+        }
     }
-    if fresh {
-        txn.commit().at(path)?;
-    } else {
+    if unknown {
         txn.abort().at(path)?;
+    } else {
+        txn.commit().at(path)?;
     }
-    Ok(fresh)
+    Ok(done)
 }
 
 /// Whose state the database holds: refused when it is another store's; recorded (true) when the
@@ -200,6 +245,31 @@ pub(super) fn load(db: &Database, path: &Path) -> Result<(Meta, Vec<StoredTag>),
             ),
         ));
     }
+    let history = txn.open_table(HISTORY).at(path)?;
+    let mut history_bytes = 0u64;
+    for entry in history.iter().at(path)? {
+        let (seq, record) = entry.at(path)?;
+        if seq.value() >= meta.next_seq {
+            return Err(corrupt(
+                path,
+                format!(
+                    "history holds seq {} but the next seq is {}",
+                    seq.value(),
+                    meta.next_seq
+                ),
+            ));
+        }
+        history_bytes += record.value().1.len() as u64;
+    }
+    if history_bytes != meta.history_bytes {
+        return Err(corrupt(
+            path,
+            format!(
+                "history holds {history_bytes} bytes but {} are accounted",
+                meta.history_bytes
+            ),
+        ));
+    }
     if let Some(r) = meta.resync {
         if r.first_seq == 0 || r.first_seq > r.last_seq || r.last_seq >= meta.next_seq {
             return Err(corrupt(
@@ -262,12 +332,16 @@ fn read_meta(txn: &ReadTransaction, path: &Path) -> Result<Meta, StoreError> {
         (None, None) => None,
         _ => return Err(corrupt(path, "resync range is half written".into())),
     };
+    // Layout 2 counts boots; `count_boot` reads and grows it.
+    required(META_BOOT)?;
     let meta = Meta {
         epoch,
         next_seq: required(META_NEXT_SEQ)?,
         outbox_bytes: required(META_OUTBOX_BYTES)?,
         folded_deltas: required(META_FOLDED_DELTAS)?,
         resync,
+        history_bytes: required(META_HISTORY_BYTES)?,
+        snapshot_parts: number(META_SNAPSHOT_PARTS)?.unwrap_or(0),
     };
     if meta.next_seq == 0 {
         return Err(corrupt(path, "next seq is 0, seqs start at 1".into()));

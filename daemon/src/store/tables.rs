@@ -11,6 +11,10 @@ pub const COUNTS: TableDefinition<(&str, &str), u32> = TableDefinition::new("cou
 /// seq → the exact bytes of the delta message to publish; written once, removed on acknowledgement or fold.
 pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 
+/// seq → (acknowledged at, Unix seconds; the exact delta bytes): acknowledged deltas kept for
+/// `cmd/replay`, bounded by `history-max-bytes` and `history-max-age` (layout 2).
+pub const HISTORY: TableDefinition<u64, (u64, &[u8])> = TableDefinition::new("history");
+
 /// Numeric metadata, by the `META_*` keys below.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
@@ -30,6 +34,14 @@ pub const META_RESYNC_FIRST: &str = "resync_first_seq";
 /// Last seq of the pending resync range.
 pub const META_RESYNC_LAST: &str = "resync_last_seq";
 
+/// The daemon's starts, counted at every open (layout 2; `status/2`'s `boot`).
+pub const META_BOOT: &str = "boot";
+/// Sum of the payload lengths in `HISTORY` (layout 2).
+pub const META_HISTORY_BYTES: &str = "history_bytes";
+/// Parts of the last snapshot handed to the uplink, so retained parts beyond a smaller later
+/// snapshot are cleared even after a restart (layout 2).
+pub const META_SNAPSHOT_PARTS: &str = "snapshot_parts";
+
 /// The epoch string (SPEC §6), created once with the database.
 pub const TEXT_EPOCH: &str = "epoch";
 /// The store name (config `store`) the database belongs to, recorded at creation: the state of one
@@ -37,4 +49,6 @@ pub const TEXT_EPOCH: &str = "epoch";
 pub const TEXT_STORE: &str = "store";
 
 /// The layout this build reads and writes.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
+/// The one older layout this build upgrades in place (see `restore::upgrade`).
+pub const SCHEMA_VERSION_1: u64 = 1;

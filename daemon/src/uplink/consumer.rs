@@ -1,5 +1,6 @@
 //! The HQ side of the contract, as a reference: per-store dedup and gap detection on
-//! (store, epoch, seq), resync from snapshots, and chain-wide per-SKU totals (docs/HQ.md §3).
+//! (store, epoch, seq), snapshots assembled from their parts, resync from them, status ordered by
+//! (epoch, boot, connection), and chain-wide per-SKU totals (docs/HQ.md §3).
 //!
 //! Counts are taken from each change's absolute `count`, keyed with the seq that set them, so
 //! applying a duplicate or a late re-send can never double-count. Pure: bytes in, observations
@@ -7,42 +8,24 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde::Deserialize;
+use std::cmp::Ordering;
+
+use tagtally_contract::{DeltaMessage, SnapshotPart, StatusMessage};
 
 /// Above this many out-of-order seqs waiting behind a gap, the gap is given up as lost (and
 /// stays reported), so a store that never fills a hole cannot grow memory without bound.
 const MAX_PENDING: usize = 100_000;
+/// Most parts of one snapshot held while assembling it.
+const MAX_PARTS: u32 = 100_000;
 
-#[derive(Debug, Deserialize)]
-struct DeltaMsg {
-    schema: String,
-    store: String,
+/// The parts of one snapshot received so far.
+#[derive(Debug)]
+struct Assembly {
+    snapshot_id: String,
     epoch: String,
     seq: u64,
-    changes: Vec<Change>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Change {
-    zone: String,
-    sku: String,
-    count: u64,
-}
-
-#[derive(Debug, Deserialize)]
-struct SnapshotMsg {
-    schema: String,
-    store: String,
-    epoch: String,
-    seq: u64,
-    counts: Vec<Count>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Count {
-    zone: String,
-    sku: String,
-    count: u64,
+    parts: u32,
+    received: BTreeMap<u32, Vec<(String, String, u64)>>,
 }
 
 /// What one message meant.
@@ -93,6 +76,19 @@ pub enum Observation {
         /// The snapshot's seq.
         seq: u64,
     },
+    /// A status newer than the one held (older ones are ignored).
+    Status {
+        /// Store.
+        store: String,
+        /// Online, offline or disk full.
+        state: tagtally_contract::StoreState,
+        /// The boot and connection it speaks for.
+        boot: u64,
+        /// The connection within that boot.
+        connection: u64,
+        /// The store's last committed seq.
+        seq: u64,
+    },
     /// Not a payload this consumer understands; ignored.
     Invalid {
         /// Why.
@@ -101,7 +97,7 @@ pub enum Observation {
 }
 
 #[derive(Debug)]
-struct StoreState {
+struct StoreTrack {
     epoch: String,
     /// Every seq up to this one is applied (or covered by a snapshot).
     applied: u64,
@@ -111,16 +107,19 @@ struct StoreState {
     max_seen: u64,
     /// (zone, sku) → (count, seq that set it).
     counts: HashMap<(String, String), (u64, u64)>,
+    /// A snapshot being assembled from its parts.
+    assembly: Option<Assembly>,
 }
 
-impl StoreState {
-    fn new(epoch: String) -> StoreState {
-        StoreState {
+impl StoreTrack {
+    fn new(epoch: String) -> StoreTrack {
+        StoreTrack {
             epoch,
             applied: 0,
             pending: BTreeSet::new(),
             max_seen: 0,
             counts: HashMap::new(),
+            assembly: None,
         }
     }
 
@@ -155,7 +154,9 @@ pub struct Tally {
 /// Tracks every store of a chain.
 #[derive(Debug, Default)]
 pub struct ChainTracker {
-    stores: BTreeMap<String, StoreState>,
+    stores: BTreeMap<String, StoreTrack>,
+    /// The newest status of each store, by the contract's order.
+    statuses: BTreeMap<String, StatusMessage<'static>>,
     tally: Tally,
 }
 
@@ -167,38 +168,33 @@ impl ChainTracker {
 
     /// Handles a `delta` payload.
     pub fn on_delta(&mut self, payload: &[u8]) -> Vec<Observation> {
-        let d: DeltaMsg = match serde_json::from_slice(payload) {
+        let d = match DeltaMessage::parse(payload) {
             Ok(d) => d,
-            Err(e) => return vec![invalid(format!("delta is not valid json: {e}"))],
+            Err(e) => return vec![invalid(format!("delta: {e}"))],
         };
-        if d.schema != "tagtally.delta/1" {
-            return vec![invalid(format!("unknown delta schema {:?}", d.schema))];
-        }
-        if d.seq == 0 {
-            return vec![invalid(format!("delta of {} has seq 0", d.store))];
-        }
+        let (store, epoch) = (d.store.into_owned(), d.epoch.into_owned());
         self.tally.deltas += 1;
         let mut out = Vec::new();
-        let first_sight = !self.stores.contains_key(&d.store);
+        let first_sight = !self.stores.contains_key(&store);
         let state = self
             .stores
-            .entry(d.store.clone())
-            .or_insert_with(|| StoreState::new(d.epoch.clone()));
-        if first_sight || state.epoch != d.epoch {
-            *state = StoreState::new(d.epoch.clone());
+            .entry(store.clone())
+            .or_insert_with(|| StoreTrack::new(epoch.clone()));
+        if first_sight || state.epoch != epoch {
+            *state = StoreTrack::new(epoch.clone());
             // Joining mid-stream: the first delta seen is the baseline, not a gap from 1.
             state.applied = d.seq - 1;
             state.max_seen = d.seq - 1;
             out.push(Observation::NewEpoch {
-                store: d.store.clone(),
-                epoch: d.epoch.clone(),
+                store: store.clone(),
+                epoch: epoch.clone(),
             });
         }
         if state.seen(d.seq) {
             self.tally.duplicates += 1;
             out.push(Observation::Duplicate {
-                store: d.store,
-                epoch: d.epoch,
+                store,
+                epoch,
                 seq: d.seq,
             });
             return out;
@@ -206,68 +202,166 @@ impl ChainTracker {
         if d.seq > state.max_seen + 1 {
             self.tally.gaps += 1;
             out.push(Observation::Gap {
-                store: d.store.clone(),
-                epoch: d.epoch.clone(),
+                store: store.clone(),
+                epoch: epoch.clone(),
                 from: state.max_seen + 1,
                 to: d.seq - 1,
             });
         }
         state.max_seen = state.max_seen.max(d.seq);
         for c in d.changes {
-            let slot = state.counts.entry((c.zone, c.sku)).or_insert((0, 0));
+            let slot = state
+                .counts
+                .entry((c.zone.into_owned(), c.sku.into_owned()))
+                .or_insert((0, 0));
             if slot.1 < d.seq {
-                *slot = (c.count, d.seq);
+                *slot = (u64::from(c.count), d.seq);
             }
         }
         state.pending.insert(d.seq);
         state.advance();
         out.push(Observation::Applied {
-            store: d.store,
-            epoch: d.epoch,
+            store,
+            epoch,
             seq: d.seq,
         });
         out
     }
 
-    /// Handles a `snapshot` payload.
+    /// Handles a payload on `snapshot` or `snapshot/{k}`: parts are held until every part of one
+    /// snapshot is there, then it applies. An empty payload (a cleared stale part) is nothing.
     pub fn on_snapshot(&mut self, payload: &[u8]) -> Vec<Observation> {
-        let s: SnapshotMsg = match serde_json::from_slice(payload) {
-            Ok(s) => s,
-            Err(e) => return vec![invalid(format!("snapshot is not valid json: {e}"))],
-        };
-        if s.schema != "tagtally.snapshot/1" {
-            return vec![invalid(format!("unknown snapshot schema {:?}", s.schema))];
+        if payload.is_empty() {
+            return Vec::new();
         }
+        let part = match SnapshotPart::parse(payload) {
+            Ok(s) => s,
+            Err(e) => return vec![invalid(format!("snapshot: {e}"))],
+        };
+        if part.parts > MAX_PARTS {
+            return vec![invalid(format!("snapshot of {} parts", part.parts))];
+        }
+        let store = part.store.to_string();
+        let state = self
+            .stores
+            .entry(store.clone())
+            .or_insert_with(|| StoreTrack::new(part.epoch.to_string()));
+        let same = state.assembly.as_ref().is_some_and(|a| {
+            a.snapshot_id == part.snapshot_id && a.epoch == part.epoch && a.parts == part.parts
+        });
+        if !same {
+            state.assembly = Some(Assembly {
+                snapshot_id: part.snapshot_id.to_string(),
+                epoch: part.epoch.to_string(),
+                seq: part.seq,
+                parts: part.parts,
+                received: BTreeMap::new(),
+            });
+        }
+        let Some(assembly) = state.assembly.as_mut() else {
+            return Vec::new();
+        };
+        assembly.received.insert(
+            part.part,
+            part.counts
+                .into_iter()
+                .map(|c| (c.zone.into_owned(), c.sku.into_owned(), u64::from(c.count)))
+                .collect(),
+        );
+        if assembly.received.len() < assembly.parts as usize {
+            return Vec::new();
+        }
+        let Some(whole) = state.assembly.take() else {
+            return Vec::new();
+        };
+        self.apply_snapshot(store, whole)
+    }
+
+    fn apply_snapshot(&mut self, store: String, s: Assembly) -> Vec<Observation> {
         let mut out = Vec::new();
         let state = self
             .stores
-            .entry(s.store.clone())
-            .or_insert_with(|| StoreState::new(s.epoch.clone()));
+            .entry(store.clone())
+            .or_insert_with(|| StoreTrack::new(s.epoch.clone()));
         if state.epoch != s.epoch {
-            *state = StoreState::new(s.epoch.clone());
+            *state = StoreTrack::new(s.epoch.clone());
             out.push(Observation::NewEpoch {
-                store: s.store.clone(),
+                store: store.clone(),
                 epoch: s.epoch.clone(),
             });
         }
         // Pairs last set at or below the snapshot's seq are replaced by it (absent = 0).
         state.counts.retain(|_, (_, seq)| *seq > s.seq);
-        for c in s.counts {
-            state
-                .counts
-                .entry((c.zone, c.sku))
-                .or_insert((c.count, s.seq));
+        for (zone, sku, count) in s.received.into_values().flatten() {
+            state.counts.entry((zone, sku)).or_insert((count, s.seq));
         }
         state.applied = state.applied.max(s.seq);
         state.max_seen = state.max_seen.max(s.seq);
         state.pending.retain(|seq| *seq > s.seq);
         state.advance();
         out.push(Observation::Resynced {
-            store: s.store,
+            store,
             epoch: s.epoch,
             seq: s.seq,
         });
         out
+    }
+
+    /// Handles a `status` payload: kept only if newer than the one held, by the contract's
+    /// order. A newer status whose `seq` is above every delta seen reveals deltas lost at the
+    /// end of a stream (a gap).
+    pub fn on_status(&mut self, payload: &[u8]) -> Vec<Observation> {
+        let status = match StatusMessage::parse(payload) {
+            Ok(s) => s,
+            Err(e) => return vec![invalid(format!("status: {e}"))],
+        };
+        let store = status.store.to_string();
+        if let Some(held) = self.statuses.get(&store) {
+            if status.order(held) != Ordering::Greater {
+                return Vec::new();
+            }
+        }
+        let mut out = Vec::new();
+        if let Some(state) = self.stores.get_mut(&store) {
+            if state.epoch == status.epoch && status.seq > state.max_seen {
+                self.tally.gaps += 1;
+                out.push(Observation::Gap {
+                    store: store.clone(),
+                    epoch: state.epoch.clone(),
+                    from: state.max_seen + 1,
+                    to: status.seq,
+                });
+                state.max_seen = status.seq;
+            }
+        }
+        out.push(Observation::Status {
+            store: store.clone(),
+            state: status.state,
+            boot: status.boot,
+            connection: status.connection,
+            seq: status.seq,
+        });
+        let owned = StatusMessage::parse(payload).map(|s| StatusMessage {
+            schema: s.schema,
+            store: s.store.into_owned().into(),
+            epoch: s.epoch.into_owned().into(),
+            boot: s.boot,
+            connection: s.connection,
+            time: s.time.into_owned().into(),
+            state: s.state,
+            version: s.version.into_owned().into(),
+            seq: s.seq,
+            refused: None,
+        });
+        if let Ok(owned) = owned {
+            self.statuses.insert(store, owned);
+        }
+        out
+    }
+
+    /// The newest status of `store`, if any.
+    pub fn status(&self, store: &str) -> Option<&StatusMessage<'static>> {
+        self.statuses.get(store)
     }
 
     /// Chain-wide count per SKU: the latest count of every (store, zone, sku), summed.
@@ -320,6 +414,7 @@ mod tests {
                 Observation::Gap { .. } => "gap",
                 Observation::NewEpoch { .. } => "new-epoch",
                 Observation::Resynced { .. } => "resynced",
+                Observation::Status { .. } => "status",
                 Observation::Invalid { .. } => "invalid",
             })
             .collect()
@@ -377,7 +472,7 @@ mod tests {
         let mut t = ChainTracker::new();
         t.on_delta(&delta("a", "e", 1, &[("f", "X", 1), ("f", "Y", 9)]));
         t.on_delta(&delta("a", "e", 4, &[("f", "X", 4)]));
-        let snap = br#"{"schema":"tagtally.snapshot/1","store":"a","epoch":"e","seq":3,"time":"t","counts":[{"zone":"f","sku":"X","count":3}],"stale_zones":[]}"#;
+        let snap = br#"{"schema":"tagtally.snapshot/2","store":"a","epoch":"e","seq":3,"time":"t","snapshot_id":"i","part":1,"parts":1,"reason":"request","counts":[{"zone":"f","sku":"X","count":3}],"stale_zones":[]}"#;
         assert_eq!(kinds(&t.on_snapshot(snap)), ["resynced"]);
         // Y is absent from the snapshot (count 0); X keeps seq 4's newer count.
         assert_eq!(t.totals().get("Y"), None);

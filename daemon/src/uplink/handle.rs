@@ -10,15 +10,19 @@ use bytes::Bytes;
 use tokio::sync::{watch, Notify};
 
 use crate::uplink::status::UplinkStatus;
-use crate::uplink::topics::{check_reader, TopicError};
+use tagtally_contract::{check_reader, TopicError};
 
 /// Inputs waiting for the uplink task.
 #[derive(Debug, Default)]
 pub(crate) struct Inputs {
     /// Highest committed seq announced.
     pub committed: Option<u64>,
-    /// Newest snapshot payload not yet taken by the task.
-    pub snapshot: Option<Bytes>,
+    /// Newest snapshot not yet taken by the task.
+    pub snapshot: Option<SnapshotOut>,
+    /// Kept deltas to re-publish for `cmd/replay`, in seq order, not yet taken by the task.
+    pub replays: Vec<(u64, Bytes)>,
+    /// The state disk has no room (`status` says `disk_full`).
+    pub disk_full: bool,
     /// Reader health updates not yet taken by the task, in arrival order.
     pub readers: Vec<(String, Bytes)>,
     /// Graceful shutdown requested.
@@ -39,6 +43,17 @@ impl Shared {
     }
 }
 
+/// A snapshot to publish: its parts in order (part k goes to `snapshot/{k}`, part 1 to
+/// `snapshot`), and how many parts an earlier snapshot may have left retained (those beyond this
+/// one are cleared).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotOut {
+    /// The parts' payloads, part 1 first.
+    pub parts: Vec<Bytes>,
+    /// The most parts any earlier snapshot had.
+    pub earlier_parts: u32,
+}
+
 /// Cloneable handle to a running uplink.
 #[derive(Debug, Clone)]
 pub struct UplinkHandle {
@@ -55,10 +70,31 @@ impl UplinkHandle {
         self.shared.wake.notify_one();
     }
 
-    /// Publishes a snapshot (retained); only the newest one matters if several queue up.
-    pub fn publish_snapshot(&self, payload: Bytes) {
-        self.shared.lock().snapshot = Some(payload);
+    /// Publishes a snapshot (retained, in parts); only the newest one matters if several queue up.
+    pub fn publish_snapshot(&self, snapshot: SnapshotOut) {
+        self.shared.lock().snapshot = Some(snapshot);
         self.shared.wake.notify_one();
+    }
+
+    /// Re-publishes kept deltas (byte-identical, in the order given) for `cmd/replay`. They are
+    /// not outbox records: nothing is reported when the broker acknowledges them, and a
+    /// disconnect drops those not yet acknowledged (HQ asks again).
+    pub fn replay(&self, deltas: Vec<(u64, Bytes)>) {
+        if deltas.is_empty() {
+            return;
+        }
+        self.shared.lock().replays.extend(deltas);
+        self.shared.wake.notify_one();
+    }
+
+    /// Whether the state disk is full, for `status`.
+    pub fn disk_full(&self, full: bool) {
+        let mut inputs = self.shared.lock();
+        if inputs.disk_full != full {
+            inputs.disk_full = full;
+            drop(inputs);
+            self.shared.wake.notify_one();
+        }
     }
 
     /// Records a reader's health payload (retained under `readers/{reader}`, rate-limited).

@@ -36,6 +36,14 @@ pub enum Message {
         /// Payload.
         payload: Bytes,
     },
+    /// A kept delta re-published for `cmd/replay`: not an outbox record, so its PUBACK reports
+    /// nothing and a disconnect drops it (HQ asks again).
+    Replay {
+        /// Its seq.
+        seq: u64,
+        /// The exact committed JSON.
+        payload: Bytes,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +56,9 @@ enum State {
     Sent(u16),
     /// PUBACKed, waiting for earlier messages to be retired first.
     Acked,
+    /// Refused by the broker (MQTT 5 PUBACK reason code), retired like an acked one; a delta
+    /// is reported as refused, never as acknowledged.
+    Refused,
     /// A retained message abandoned on disconnect; retires like an acked one, reports nothing.
     Dropped,
 }
@@ -79,6 +90,8 @@ pub struct Retired {
     pub deltas: Vec<u64>,
     /// Retained messages now acknowledged.
     pub retained: usize,
+    /// Delta seqs the broker refused (to be folded into a resync snapshot), ascending.
+    pub refused: Vec<u64>,
 }
 
 /// The window of messages between hand-over and retirement.
@@ -163,16 +176,27 @@ impl InFlight {
 
     /// The broker acknowledged this packet id; returns what became retired, in order.
     pub fn on_puback(&mut self, pkid: u16) -> Result<Retired, InFlightError> {
+        self.settle(pkid, State::Acked)
+    }
+
+    /// The broker refused this packet id (MQTT 5 PUBACK with a failure reason): it is retired
+    /// all the same, so it never blocks the messages after it; a delta comes back in
+    /// [`Retired::refused`].
+    pub fn on_puback_refused(&mut self, pkid: u16) -> Result<Retired, InFlightError> {
+        self.settle(pkid, State::Refused)
+    }
+
+    fn settle(&mut self, pkid: u16, state: State) -> Result<Retired, InFlightError> {
         let id = self
             .by_pkid
             .remove(&pkid)
             .ok_or(InFlightError::UnknownPuback(pkid))?;
         if let Some(entry) = self.entry_mut(id) {
-            entry.state = State::Acked;
+            entry.state = state;
         }
         let mut retired = Retired::default();
         while let Some(front) = self.entries.front() {
-            if !matches!(front.state, State::Acked | State::Dropped) {
+            if !matches!(front.state, State::Acked | State::Refused | State::Dropped) {
                 break;
             }
             let Some(entry) = self.entries.pop_front() else {
@@ -181,6 +205,7 @@ impl InFlight {
             self.first_id += 1;
             match (entry.state, entry.message) {
                 (State::Acked, Message::Delta { seq, .. }) => retired.deltas.push(seq),
+                (State::Refused, Message::Delta { seq, .. }) => retired.refused.push(seq),
                 (State::Acked, Message::Retained { .. }) => retired.retained += 1,
                 _ => {}
             }
@@ -200,7 +225,7 @@ impl InFlight {
             if matches!(entry.state, State::Handed | State::Sent(_)) {
                 entry.state = match entry.message {
                     Message::Delta { .. } => State::Unsent,
-                    Message::Retained { .. } => State::Dropped,
+                    Message::Retained { .. } | Message::Replay { .. } => State::Dropped,
                 };
             }
         }
@@ -211,7 +236,13 @@ impl InFlight {
                 State::Acked => match front.message {
                     Message::Delta { seq, .. } => retired.deltas.push(seq),
                     Message::Retained { .. } => retired.retained += 1,
+                    Message::Replay { .. } => {}
                 },
+                State::Refused => {
+                    if let Message::Delta { seq, .. } = front.message {
+                        retired.refused.push(seq);
+                    }
+                }
                 _ => break,
             }
             self.entries.pop_front();
@@ -244,6 +275,7 @@ impl InFlight {
         match entry.map(|e| &e.message) {
             Some(Message::Delta { seq, .. }) => format!("delta seq {seq}"),
             Some(Message::Retained { topic, .. }) => topic.clone(),
+            Some(Message::Replay { seq, .. }) => format!("replayed delta seq {seq}"),
             None => format!("packet id {pkid}"),
         }
     }
@@ -346,6 +378,24 @@ mod tests {
         assert_eq!(w.on_disconnect().deltas, [5]);
         assert!(w.is_empty());
         assert!(w.resend().is_empty());
+    }
+
+    #[test]
+    fn a_refused_delta_never_blocks_the_ones_after_it() {
+        let mut w = InFlight::new(8);
+        for seq in 1..=3 {
+            w.push(delta(seq));
+        }
+        for pkid in 1..=3 {
+            w.on_outgoing(pkid).unwrap();
+        }
+        assert_eq!(w.on_puback(3).unwrap(), Retired::default());
+        let r = w.on_puback_refused(2).unwrap();
+        assert_eq!(r, Retired::default());
+        let r = w.on_puback(1).unwrap();
+        assert_eq!(r.deltas, [1, 3]);
+        assert_eq!(r.refused, [2]);
+        assert!(w.is_empty());
     }
 
     #[test]

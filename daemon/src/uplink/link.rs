@@ -14,13 +14,16 @@ use rumqttc::v5 as mqtt5;
 use rustls::ClientConfig;
 
 use crate::uplink::settings::{Protocol, UplinkSettings, MQTT_MAX_PACKET};
-use crate::uplink::status::{status_payload, DownReason};
+use crate::uplink::status::DownReason;
 
 /// What the connection reports, reduced to what the uplink acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkEvent {
-    /// CONNACK accepted.
-    Connected,
+    /// CONNACK accepted; MQTT 5 brokers may announce their Maximum Packet Size.
+    Connected {
+        /// The broker's Maximum Packet Size, if it announced one.
+        max_packet: Option<u32>,
+    },
     /// A QoS 1 publish was written with this packet id (in hand-over order).
     Published(u16),
     /// PUBACK for a packet id; `rejected` holds an MQTT 5 failure reason.
@@ -34,8 +37,10 @@ pub enum LinkEvent {
     Inbound {
         /// Topic it arrived on (raw bytes: only compared, never trusted as text).
         topic: Bytes,
-        /// Payload length (commands take any payload; it is not kept).
-        len: usize,
+        /// The payload (bounded by the inbound packet limit; see `settings::inbound_packet_limit`).
+        payload: Bytes,
+        /// The retain flag: a retained command is never carried out.
+        retain: bool,
     },
     /// Our DISCONNECT went out (graceful shutdown).
     Disconnected,
@@ -70,16 +75,17 @@ impl std::fmt::Debug for LinkLoop {
 }
 
 /// Builds client and event loop for one attempt. `pkid_space` bounds rumqttc's packet ids and its
-/// own in-flight limit; `capacity` sizes the request channel (the task never exceeds it).
+/// own in-flight limit; `capacity` sizes the request channel (the task never exceeds it);
+/// `offline` is the last will (the `offline` status of this connection).
 pub fn open(
     settings: &UplinkSettings,
     tls: Option<&Arc<ClientConfig>>,
     pkid_space: u16,
     capacity: usize,
+    offline: &Bytes,
 ) -> (LinkClient, LinkLoop) {
     let broker = &settings.broker;
     let status_topic = settings.topics.status();
-    let offline = status_payload(settings.topics.store(), false);
     let transport = match tls {
         Some(config) => rumqttc::Transport::tls_with_config(rumqttc::TlsConfiguration::Rustls(
             Arc::clone(config),
@@ -172,14 +178,27 @@ impl LinkClient {
         }
     }
 
-    /// Subscribes at QoS 1 without waiting.
-    pub fn subscribe(&self, filter: &str) -> Result<(), RequestError> {
+    /// Subscribes to command topics at QoS 1 without waiting. On MQTT 5 the broker is asked not
+    /// to send retained messages (Retain Handling 2); on 3.1.1 it sends them and the task
+    /// ignores them by their retain flag.
+    pub fn subscribe_commands(&self, filters: &[String]) -> Result<(), RequestError> {
         match self {
             LinkClient::V311(c) => c
-                .try_subscribe(filter, rumqttc::QoS::AtLeastOnce)
+                .try_subscribe_many(
+                    filters.iter().map(|f| {
+                        rumqttc::SubscribeFilter::new(f.clone(), rumqttc::QoS::AtLeastOnce)
+                    }),
+                )
                 .map_err(|e| RequestError(e.to_string())),
             LinkClient::V5(c) => c
-                .try_subscribe(filter, mqtt5::mqttbytes::QoS::AtLeastOnce)
+                .try_subscribe_many(filters.iter().map(|f| {
+                    let mut filter = mqtt5::mqttbytes::v5::Filter::new(
+                        f.clone(),
+                        mqtt5::mqttbytes::QoS::AtLeastOnce,
+                    );
+                    filter.retain_forward_rule = mqtt5::mqttbytes::v5::RetainForwardRule::Never;
+                    filter
+                }))
                 .map_err(|e| RequestError(e.to_string())),
         }
     }
@@ -213,14 +232,15 @@ impl LinkLoop {
 fn v311_event(event: rumqttc::Event) -> LinkEvent {
     use rumqttc::{Event, Outgoing, Packet};
     match event {
-        Event::Incoming(Packet::ConnAck(_)) => LinkEvent::Connected,
+        Event::Incoming(Packet::ConnAck(_)) => LinkEvent::Connected { max_packet: None },
         Event::Incoming(Packet::PubAck(ack)) => LinkEvent::PubAck {
             pkid: ack.pkid,
             rejected: None,
         },
         Event::Incoming(Packet::Publish(p)) => LinkEvent::Inbound {
             topic: Bytes::from(p.topic.into_bytes()),
-            len: p.payload.len(),
+            payload: p.payload,
+            retain: p.retain,
         },
         Event::Outgoing(Outgoing::Publish(pkid)) => LinkEvent::Published(pkid),
         Event::Outgoing(Outgoing::Disconnect) => LinkEvent::Disconnected,
@@ -233,7 +253,9 @@ fn v5_event(event: mqtt5::Event) -> LinkEvent {
     use mqtt5::Event;
     use rumqttc::Outgoing;
     match event {
-        Event::Incoming(Packet::ConnAck(_)) => LinkEvent::Connected,
+        Event::Incoming(Packet::ConnAck(ack)) => LinkEvent::Connected {
+            max_packet: ack.properties.and_then(|p| p.max_packet_size),
+        },
         Event::Incoming(Packet::PubAck(ack)) => LinkEvent::PubAck {
             pkid: ack.pkid,
             rejected: match ack.reason {
@@ -243,7 +265,8 @@ fn v5_event(event: mqtt5::Event) -> LinkEvent {
         },
         Event::Incoming(Packet::Publish(p)) => LinkEvent::Inbound {
             topic: p.topic,
-            len: p.payload.len(),
+            payload: p.payload,
+            retain: p.retain,
         },
         Event::Outgoing(Outgoing::Publish(pkid)) => LinkEvent::Published(pkid),
         Event::Outgoing(Outgoing::Disconnect) => LinkEvent::Disconnected,

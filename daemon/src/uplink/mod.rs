@@ -27,9 +27,10 @@
 //!   dropped — the store publishes a snapshot at start-up and every `snapshot-interval`.
 //!
 //! Architecture invariant: nothing else in the daemon talks MQTT; the uplink knows no payload
-//! schema except the one it builds itself, `tagtally.status/1`.
+//! schema except through the contract crate (`tagtally-contract`), which it builds `tagtally.status/2` with.
 
 mod backoff;
+mod commands;
 pub mod consumer;
 mod handle;
 mod inflight;
@@ -40,13 +41,18 @@ mod source;
 mod status;
 mod task;
 mod tls;
-mod topics;
 
 pub use backoff::BackoffSettings;
-pub use handle::UplinkHandle;
-pub use settings::{Credentials, Protocol, TlsFiles, TlsSetup, UplinkSettings, MAX_WINDOW};
+pub use commands::{Command, CommandGate};
+pub use handle::{SnapshotOut, UplinkHandle};
+pub use settings::{
+    inbound_packet_limit, Credentials, Protocol, TlsFiles, TlsSetup, UplinkSettings, MAX_WINDOW,
+};
 pub use source::{Delta, DeltaSource};
-pub use status::{status_payload, DownReason, LinkState, UplinkStatus, STATUS_SCHEMA};
+pub use status::{
+    status_payload, DownReason, InboundCounters, LinkState, Refusal, StatusIdentity, UplinkStatus,
+    STATUS_SCHEMA,
+};
+pub use tagtally_contract::{check_reader, TopicError, Topics};
 pub use task::{spawn, Uplink, UplinkEvent};
 pub use tls::{client_config, TlsError};
-pub use topics::{TopicError, Topics};

@@ -13,8 +13,9 @@ use std::time::Duration;
 use tagtally_config::{BrokerUrl, Secret};
 
 use crate::uplink::backoff::BackoffSettings;
+use crate::uplink::status::StatusIdentity;
 use crate::uplink::tls::{client_config, TlsError};
-use crate::uplink::topics::Topics;
+use tagtally_contract::Topics;
 
 /// MQTT's largest encodable packet (remaining length of 268 435 455 bytes plus the fixed header).
 pub const MQTT_MAX_PACKET: usize = 268_435_460;
@@ -109,8 +110,32 @@ pub struct UplinkSettings {
     pub connect_timeout: Duration,
     /// A reader's retained health is republished at most this often while it keeps changing.
     pub reader_min_interval: Duration,
-    /// Largest inbound packet accepted; anything bigger is a bad command and drops the link.
+    /// Largest inbound packet rumqttc reads (see [`inbound_packet_limit`]).
     pub max_incoming_packet: usize,
+    /// Largest PUBLISH packet we send (`max-message-bytes`, at least 2048 by the config's rule);
+    /// on MQTT 5 the broker's Maximum Packet Size too, whichever is smaller.
+    pub max_message_bytes: usize,
+    /// Heartbeat of the retained status while connected (at least 1 s by the config's rule).
+    pub status_interval: Duration,
+    /// Each kind of HQ command is served at most once per this interval.
+    pub command_min_interval: Duration,
+    /// Epoch, boot and version: who `status` speaks for.
+    pub identity: StatusIdentity,
+}
+
+/// The largest inbound packet to read, by protocol.
+///
+/// MQTT 5: 64 KiB, announced in CONNECT as our Maximum Packet Size, so the broker itself discards
+/// anything larger for us (MQTT 5 §3.1.2.11.4) and the link stays up. MQTT 3.1.1 has no way to
+/// tell the broker: rumqttc refuses a larger packet by dropping the connection, and a retained one
+/// would come back at every reconnect. So on 3.1.1 the bound is 16 MiB — far above any real
+/// command (4 KiB, `MAX_COMMAND_BYTES`), large enough to read an oversized one and drop it
+/// (counted) without losing the link, and a bounded, transient buffer on a gateway.
+pub fn inbound_packet_limit(protocol: Protocol) -> usize {
+    match protocol {
+        Protocol::V5 => 64 * 1024,
+        Protocol::V311 => 16 * 1024 * 1024,
+    }
 }
 
 impl UplinkSettings {
@@ -124,12 +149,16 @@ impl UplinkSettings {
             keep_alive: Duration::from_secs(30),
             credentials: None,
             tls: None,
-            topics: Topics::new(topic_prefix, store),
+            topics: Topics::trusted(topic_prefix, store),
             window: 64,
             backoff: BackoffSettings::default(),
             connect_timeout: Duration::from_secs(10),
             reader_min_interval: Duration::from_secs(5),
-            max_incoming_packet: 64 * 1024,
+            max_incoming_packet: inbound_packet_limit(Protocol::default()),
+            max_message_bytes: 128 * 1024,
+            status_interval: Duration::from_secs(60),
+            command_min_interval: Duration::from_secs(5),
+            identity: StatusIdentity::default(),
         }
     }
 }

@@ -4,20 +4,84 @@
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
+use tagtally_contract::time::rfc3339_from_micros;
+use tagtally_contract::{StatusMessage, StatusRefusal, StatusSchema, StoreState};
 
 /// Schema name of the retained status payload.
-pub const STATUS_SCHEMA: &str = "tagtally.status/1";
+pub const STATUS_SCHEMA: &str = StatusSchema::NAME;
 
-/// The retained status payload: `{"schema":"tagtally.status/1","store":..,"state":"online"}`.
-/// The last will carries the same bytes with `"offline"`.
-pub fn status_payload(store: &str, online: bool) -> Bytes {
-    let state = if online { "online" } else { "offline" };
-    // Written by hand to keep SPEC §6's field order; the store is JSON-escaped all the same.
-    let store = serde_json::Value::from(store);
-    Bytes::from(format!(
-        r#"{{"schema":"{STATUS_SCHEMA}","store":{store},"state":"{state}"}}"#
-    ))
+/// Who is speaking in `status`: fixed for one boot of the daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusIdentity {
+    /// The state database's epoch.
+    pub epoch: String,
+    /// This start's number, counted durably in the state database.
+    pub boot: u64,
+    /// The daemon's version.
+    pub version: String,
+}
+
+impl Default for StatusIdentity {
+    fn default() -> Self {
+        StatusIdentity {
+            epoch: "unknown".to_owned(),
+            boot: 1,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+/// A message that could not be published within the size bound.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The topic it was for.
+    pub topic: String,
+    /// Its PUBLISH packet size.
+    pub bytes: usize,
+    /// The limit.
+    pub limit: usize,
+    /// The delta seq, when a delta.
+    pub seq: Option<u64>,
+}
+
+/// The retained `status` payload (`tagtally.status/2`); the last will is the same with
+/// `state: Offline` and the time its connection was opened.
+pub fn status_payload(
+    store: &str,
+    identity: &StatusIdentity,
+    connection: u64,
+    time: SystemTime,
+    state: StoreState,
+    seq: u64,
+    refused: Option<&Refusal>,
+) -> Bytes {
+    let micros = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64);
+    let time = rfc3339_from_micros(micros);
+    Bytes::from(
+        StatusMessage {
+            schema: StatusSchema,
+            store: Cow::Borrowed(store),
+            epoch: Cow::Borrowed(&identity.epoch),
+            boot: identity.boot,
+            connection: connection.max(1),
+            time: Cow::Owned(time),
+            state,
+            version: Cow::Borrowed(&identity.version),
+            seq,
+            refused: refused.map(|r| StatusRefusal {
+                topic: Cow::Borrowed(&r.topic),
+                bytes: r.bytes as u64,
+                limit: r.limit as u64,
+                seq: r.seq,
+            }),
+        }
+        .encode(),
+    )
 }
 
 /// Why the link to the broker is down, in words a technician can act on.
@@ -44,6 +108,21 @@ pub enum DownReason {
     },
     /// The outbox could not be read.
     Outbox(String),
+}
+
+/// What came in on the command topics, counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InboundCounters {
+    /// `cmd/snapshot` requests accepted (before coalescing).
+    pub snapshot_requests: u64,
+    /// `cmd/replay` requests accepted (before coalescing).
+    pub replay_requests: u64,
+    /// Requests merged into another one by `command-min-interval`.
+    pub coalesced: u64,
+    /// Retained commands ignored (a retained command would fire at every reconnect).
+    pub retained_ignored: u64,
+    /// Commands dropped as malformed or larger than the bound.
+    pub malformed: u64,
 }
 
 impl fmt::Display for DownReason {
@@ -115,6 +194,15 @@ pub struct UplinkStatus {
     pub last_ack: Option<SystemTime>,
     /// The most recent reason the link went down (kept while online, for diagnosis).
     pub last_error: Option<DownReason>,
+    /// The largest PUBLISH packet sent on this connection: `max-message-bytes`, or the broker's
+    /// smaller Maximum Packet Size (MQTT 5).
+    pub packet_limit: usize,
+    /// The last message not published for its size, in this run.
+    pub last_refused: Option<Refusal>,
+    /// Messages not published for their size, in this run.
+    pub refused: u64,
+    /// Commands from HQ.
+    pub inbound: InboundCounters,
 }
 
 impl Default for UplinkStatus {
@@ -127,6 +215,10 @@ impl Default for UplinkStatus {
             failures: 0,
             last_ack: None,
             last_error: None,
+            packet_limit: 0,
+            last_refused: None,
+            refused: 0,
+            inbound: InboundCounters::default(),
         }
     }
 }
@@ -137,14 +229,34 @@ mod tests {
 
     #[test]
     fn status_payloads() {
+        let identity = StatusIdentity {
+            epoch: "e".into(),
+            boot: 4,
+            version: "9.9.9".into(),
+        };
+        let t = SystemTime::UNIX_EPOCH;
         assert_eq!(
-            status_payload("paris-01", true),
-            r#"{"schema":"tagtally.status/1","store":"paris-01","state":"online"}"#
+            status_payload("paris-01", &identity, 2, t, StoreState::Online, 17, None),
+            r#"{"schema":"tagtally.status/2","store":"paris-01","epoch":"e","boot":4,"connection":2,"time":"1970-01-01T00:00:00.000Z","state":"online","version":"9.9.9","seq":17}"#
         );
-        assert_eq!(
-            status_payload("paris-01", false),
-            r#"{"schema":"tagtally.status/1","store":"paris-01","state":"offline"}"#
+        let refusal = Refusal {
+            topic: "p/s/delta".into(),
+            bytes: 5000,
+            limit: 4096,
+            seq: Some(3),
+        };
+        let text = status_payload(
+            "paris-01",
+            &identity,
+            2,
+            t,
+            StoreState::Offline,
+            17,
+            Some(&refusal),
         );
+        assert!(text.ends_with(
+            br#""state":"offline","version":"9.9.9","seq":17,"refused":{"topic":"p/s/delta","bytes":5000,"limit":4096,"seq":3}}"#
+        ));
     }
 
     #[test]

@@ -4,7 +4,14 @@
 //! * events of the connection's poller (a child task that does nothing but poll rumqttc's event
 //!   loop, so that loop is never cancelled mid-write by a `select!`),
 //! * the input wake-up of [`UplinkHandle`] (commits, snapshots, reader health, shutdown),
-//! * the next held-back reader-health publish, an outbox read retry, the shutdown grace period.
+//! * the next held-back reader-health publish, the status heartbeat (`status-interval`), the next
+//!   held-back HQ command (`command-min-interval`), an outbox read retry, the shutdown grace period.
+//!
+//! Every message is checked against the packet limit before it is handed over (`max-message-bytes`,
+//! or the broker's smaller MQTT 5 Maximum Packet Size): a delta that does not fit (one committed by
+//! an older version or under a larger limit) is not sent but reported as [`UplinkEvent::Refused`],
+//! and so is one the broker refuses with an MQTT 5 PUBACK reason code; the daemon folds it into a
+//! resync snapshot. Nothing refused ever blocks the messages after it.
 //!
 //! Between connections it sleeps out the backoff delay (a shutdown request cuts it short).
 
@@ -18,14 +25,18 @@ use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, Instant};
 use tracing::{debug, error, info, warn};
 
+use tagtally_contract::size::publish_packet_len;
+use tagtally_contract::{ReplayCommand, SnapshotCommand, StoreState, Topics, MAX_COMMAND_BYTES};
+
 use crate::uplink::backoff::{jitter_random, Backoff};
-use crate::uplink::handle::{Shared, UplinkHandle};
+use crate::uplink::commands::{Command, CommandGate};
+use crate::uplink::handle::{Shared, SnapshotOut, UplinkHandle};
 use crate::uplink::inflight::{InFlight, Message, Retired};
 use crate::uplink::link::{self, LinkClient, LinkEvent, RequestError};
 use crate::uplink::readers::ReaderHealth;
-use crate::uplink::settings::{UplinkSettings, MAX_WINDOW};
+use crate::uplink::settings::{Protocol, UplinkSettings, MAX_WINDOW};
 use crate::uplink::source::DeltaSource;
-use crate::uplink::status::{status_payload, DownReason, LinkState, UplinkStatus};
+use crate::uplink::status::{status_payload, DownReason, LinkState, Refusal, UplinkStatus};
 
 /// Extra window room for retained messages, so a window full of deltas never holds back
 /// `status` after a reconnect.
@@ -55,8 +66,30 @@ pub enum UplinkEvent {
     Acked(u64),
     /// The link changed state.
     Link(LinkState),
-    /// HQ asked for a fresh snapshot (`cmd/snapshot`).
-    SnapshotRequested,
+    /// HQ asked for a fresh snapshot (`cmd/snapshot`), coalesced per `command-min-interval`.
+    SnapshotRequested {
+        /// Echo it in the snapshot.
+        request_id: Option<String>,
+    },
+    /// HQ asked for deltas again (`cmd/replay`), coalesced per `command-min-interval`.
+    ReplayRequested {
+        /// First seq.
+        from_seq: u64,
+        /// Last seq.
+        to_seq: u64,
+        /// Echo it in a resync snapshot this causes.
+        request_id: Option<String>,
+    },
+    /// The delta `seq` cannot be published: larger than the packet limit, or refused by the
+    /// broker. Fold it into a resync snapshot; it is never sent again by this uplink.
+    Refused {
+        /// Its seq.
+        seq: u64,
+        /// Its PUBLISH packet size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// A running uplink: its handle, its events and its task.
@@ -79,6 +112,8 @@ pub fn spawn<S: DeltaSource>(mut settings: UplinkSettings, source: S) -> Uplink 
     let (events_tx, events_rx) = mpsc::channel(EVENT_CAPACITY);
     let shared = Arc::new(Shared::default());
     let capacity = settings.window + RETAINED_RESERVE;
+    let settings_gate = settings.command_min_interval;
+    let settings_limit = settings.max_message_bytes;
     let task = Task {
         health: ReaderHealth::new(settings.reader_min_interval),
         backoff: Backoff::new(settings.backoff),
@@ -94,9 +129,17 @@ pub fn spawn<S: DeltaSource>(mut settings: UplinkSettings, source: S) -> Uplink 
         source_dirty: true,
         source_retry_at: None,
         snapshot: None,
+        replays: VecDeque::new(),
         retained: VecDeque::new(),
         shutdown: false,
         last_log: None,
+        gate: CommandGate::new(settings_gate),
+        committed_seq: 0,
+        disk_full: false,
+        packet_limit: settings_limit,
+        status_due: None,
+        refusal: None,
+        refused_deltas: Vec::new(),
     };
     let task = tokio::spawn(task.run());
     Uplink {
@@ -148,8 +191,10 @@ struct Task<S> {
     /// The source may hold deltas beyond `cursor`.
     source_dirty: bool,
     source_retry_at: Option<Instant>,
-    /// Newest snapshot payload, republished after every connect.
-    snapshot: Option<Bytes>,
+    /// The snapshot being published, part by part.
+    snapshot: Option<PendingSnapshot>,
+    /// Kept deltas to re-publish for `cmd/replay`.
+    replays: VecDeque<(u64, Bytes)>,
     health: ReaderHealth,
     backoff: Backoff,
     /// Retained messages waiting for window room (one per topic, newest payload).
@@ -157,6 +202,47 @@ struct Task<S> {
     shutdown: bool,
     /// Last failure logged at warn, and when.
     last_log: Option<(String, Instant)>,
+    gate: CommandGate,
+    /// The newest committed seq announced (`seq` in status).
+    committed_seq: u64,
+    disk_full: bool,
+    /// The packet limit of the current connection.
+    packet_limit: usize,
+    /// When the next heartbeat status is due (while online).
+    status_due: Option<Instant>,
+    /// The last message not published for its size.
+    refusal: Option<Refusal>,
+    /// Deltas not sent for their size, to report with the next acks (pump cannot await).
+    refused_deltas: Vec<(u64, usize)>,
+}
+
+/// A snapshot on its way out: its parts in order, then the clearing of retained parts an earlier,
+/// larger snapshot left behind.
+struct PendingSnapshot {
+    parts: Vec<Bytes>,
+    next: usize,
+    /// Part numbers still to clear (an empty retained message each).
+    clear: std::ops::RangeInclusive<u32>,
+}
+
+impl PendingSnapshot {
+    fn new(out: SnapshotOut) -> PendingSnapshot {
+        let parts = u32::try_from(out.parts.len()).unwrap_or(u32::MAX);
+        PendingSnapshot {
+            parts: out.parts,
+            next: 0,
+            clear: (parts + 1)..=out.earlier_parts,
+        }
+    }
+
+    /// The next (part number, payload) to publish; an empty payload clears a stale part.
+    fn next(&mut self) -> Option<(u32, Bytes)> {
+        if let Some(part) = self.parts.get(self.next) {
+            self.next += 1;
+            return Some((self.next as u32, part.clone()));
+        }
+        self.clear.next().map(|k| (k, Bytes::new()))
+    }
 }
 
 impl<S: DeltaSource> Task<S> {
@@ -214,8 +300,14 @@ impl<S: DeltaSource> Task<S> {
         // Twice the window: every outstanding id lies within the last `capacity` allocations,
         // so rumqttc never meets an id that is still in use (no collision stalls).
         let pkid_space = u16::try_from(capacity * 2).unwrap_or(u16::MAX);
-        let (client, mut link) =
-            link::open(&self.settings, self.tls.as_ref(), pkid_space, capacity + 4);
+        let will = self.status_payload(self.status.borrow().connections + 1, StoreState::Offline);
+        let (client, mut link) = link::open(
+            &self.settings,
+            self.tls.as_ref(),
+            pkid_space,
+            capacity + 4,
+            &will,
+        );
         let (tx, mut rx) = mpsc::channel(POLL_CAPACITY);
         let settings = Arc::clone(&self.settings);
         let _poller = AbortOnDrop(tokio::spawn(async move {
@@ -238,6 +330,12 @@ impl<S: DeltaSource> Task<S> {
                 .filter(|_| online)
                 .map(Instant::from_std);
             let source_retry = self.source_retry_at.filter(|_| online);
+            let status_due = self.status_due.filter(|_| online && stop.is_none());
+            let command_due = self
+                .gate
+                .next_due()
+                .filter(|_| online)
+                .map(Instant::from_std);
             let stop_deadline = match stop {
                 Some(Stop::Draining(t) | Stop::Disconnecting(t)) => Some(t),
                 None => None,
@@ -268,12 +366,20 @@ impl<S: DeltaSource> Task<S> {
                         if !online {
                             return (End::Shutdown, online_since);
                         }
-                        let offline = status_payload(self.settings.topics.store(), false);
+                        let connection = self.status.borrow().connections;
+                        let offline = self.status_payload(connection, StoreState::Offline);
                         self.enqueue_retained(self.settings.topics.status(), offline);
                         stop = Some(Stop::Draining(Instant::now() + SHUTDOWN_GRACE));
                     }
                 }
                 _ = sleep_until(reader_due.unwrap_or(far)), if reader_due.is_some() => {}
+                _ = sleep_until(status_due.unwrap_or(far)), if status_due.is_some() => {
+                    self.status_due = Some(Instant::now() + self.settings.status_interval);
+                    self.enqueue_status();
+                }
+                _ = sleep_until(command_due.unwrap_or(far)), if command_due.is_some() => {
+                    self.serve_commands().await;
+                }
                 _ = sleep_until(source_retry.unwrap_or(far)), if source_retry.is_some() => {
                     self.source_retry_at = None;
                     self.source_dirty = true;
@@ -296,6 +402,9 @@ impl<S: DeltaSource> Task<S> {
                 if let Err(e) = self.pump(&client, stopping) {
                     return (End::Down(DownReason::Protocol(e.to_string())), online_since);
                 }
+                if !self.refused_deltas.is_empty() {
+                    self.report(Retired::default()).await;
+                }
                 if matches!(stop, Some(Stop::Draining(_))) && self.inflight.is_empty() {
                     if client.disconnect().is_err() {
                         return (End::Shutdown, online_since);
@@ -314,8 +423,13 @@ impl<S: DeltaSource> Task<S> {
         online_since: &mut Option<Instant>,
     ) -> Result<bool, DownReason> {
         match event {
-            LinkEvent::Connected => {
+            LinkEvent::Connected { max_packet } => {
                 *online_since = Some(Instant::now());
+                self.packet_limit = max_packet
+                    .and_then(|m| usize::try_from(m).ok())
+                    .map_or(self.settings.max_message_bytes, |m| {
+                        m.min(self.settings.max_message_bytes)
+                    });
                 self.on_connected(client).await?;
             }
             LinkEvent::Published(pkid) => {
@@ -337,21 +451,28 @@ impl<S: DeltaSource> Task<S> {
                 pkid,
                 rejected: Some(reason),
             } => {
-                // Not acknowledged: the message stays unacked and goes out again after the
-                // backoff. Skipping it would be a silent gap at HQ.
+                // Refused, not lost: a delta is folded into a resync snapshot by the daemon, so
+                // it never blocks the ones after it (SPEC §6.1); a retained message is dropped
+                // (the next one of its topic replaces it).
                 let topic = self.inflight.describe(pkid);
-                return Err(DownReason::PublishRejected { topic, reason });
+                error!(%topic, %reason, "the broker refused a publish; it is not sent again");
+                self.status.send_modify(|s| {
+                    s.last_error = Some(DownReason::PublishRejected {
+                        topic: topic.clone(),
+                        reason: reason.clone(),
+                    })
+                });
+                let retired = self
+                    .inflight
+                    .on_puback_refused(pkid)
+                    .map_err(|e| DownReason::Protocol(e.to_string()))?;
+                self.report(retired).await;
             }
-            LinkEvent::Inbound { topic, len } => {
-                if topic == self.settings.topics.cmd_snapshot().as_bytes() {
-                    info!("snapshot requested by hq");
-                    let _ = self.events.send(UplinkEvent::SnapshotRequested).await;
-                } else {
-                    let shown: String = String::from_utf8_lossy(&topic).chars().take(200).collect();
-                    let shown = tagtally_protocol::text::Escaped(&shown);
-                    warn!(topic = %shown, bytes = len, "ignored inbound message on an unexpected topic");
-                }
-            }
+            LinkEvent::Inbound {
+                topic,
+                payload,
+                retain,
+            } => self.on_inbound(&topic, &payload, retain).await,
             LinkEvent::Disconnected => return Ok(true),
             LinkEvent::Other => {}
         }
@@ -366,25 +487,30 @@ impl<S: DeltaSource> Task<S> {
             info!(broker = %self.settings.broker, protocol = %self.settings.protocol, "mqtt link up");
         }
         self.last_log = None;
+        let limit = self.packet_limit;
         self.status.send_modify(|s| {
             s.connections += 1;
             s.failures = 0;
+            s.packet_limit = limit;
         });
+        if limit < self.settings.max_message_bytes {
+            info!(
+                broker_limit = limit,
+                max_message_bytes = self.settings.max_message_bytes,
+                "the broker's maximum packet size is below max-message-bytes; it applies"
+            );
+        }
+        // The daemon answers `Online` with a fresh snapshot (reason `reconnect`), which also
+        // restores retained messages a broker without persistence lost.
         self.set_state(LinkState::Online).await;
         let request_err = |e: RequestError| DownReason::Protocol(e.to_string());
         // Clean session: subscriptions do not survive a disconnect, so renew them every time.
-        client
-            .subscribe(&self.settings.topics.cmd_snapshot())
-            .map_err(request_err)?;
         let topics = &self.settings.topics;
-        let online = status_payload(topics.store(), true);
-        let (status_topic, snapshot_topic) = (topics.status(), topics.snapshot());
-        self.enqueue_retained(status_topic, online);
-        // The broker may have lost retained messages (restart without persistence): republish
-        // the newest snapshot and reader health. Harmless duplicates otherwise.
-        if let Some(snapshot) = self.snapshot.clone() {
-            self.enqueue_retained(snapshot_topic, snapshot);
-        }
+        client
+            .subscribe_commands(&[topics.cmd_snapshot(), topics.cmd_replay()])
+            .map_err(request_err)?;
+        self.status_due = Some(Instant::now() + self.settings.status_interval);
+        self.enqueue_status();
         for (reader, payload) in self.health.all_for_connect(std::time::Instant::now()) {
             if let Ok(topic) = self.settings.topics.reader(&reader) {
                 self.enqueue_retained(topic, payload);
@@ -392,6 +518,8 @@ impl<S: DeltaSource> Task<S> {
         }
         self.publish_retained(client).map_err(request_err)?;
         for message in self.inflight.resend() {
+            // Re-sent deltas fitted the limit of the connection they were first sent on; a
+            // smaller limit now is found again by the next size check after a restart at worst.
             if let Message::Delta { payload, .. } = &message {
                 client
                     .publish(&self.delta_topic, payload, false)
@@ -413,6 +541,13 @@ impl<S: DeltaSource> Task<S> {
         if stopping {
             return Ok(());
         }
+        self.publish_snapshot_parts(client)?;
+        if self.snapshot.is_some() {
+            // Deltas wait for the snapshot: a delta acknowledged after it proves the broker
+            // has the whole snapshot (what clearing a resync range relies on).
+            return Ok(());
+        }
+        self.publish_replays(client)?;
         let window = self.settings.window;
         while self.source_dirty && self.source_retry_at.is_none() && self.inflight.has_room(window)
         {
@@ -452,6 +587,12 @@ impl<S: DeltaSource> Task<S> {
                 }
                 self.cursor = Some(delta.seq);
                 let payload = delta.payload;
+                let bytes = self.packet_len(&self.delta_topic, &payload);
+                if bytes > self.packet_limit {
+                    self.refuse(self.delta_topic.clone(), bytes, Some(delta.seq));
+                    self.refused_deltas.push((delta.seq, bytes));
+                    continue;
+                }
                 client.publish(&self.delta_topic, &payload, false)?;
                 self.inflight.push(Message::Delta {
                     seq: delta.seq,
@@ -474,10 +615,199 @@ impl<S: DeltaSource> Task<S> {
             let Some((topic, payload)) = self.retained.pop_front() else {
                 break;
             };
+            let bytes = self.packet_len(&topic, &payload);
+            if bytes > self.packet_limit {
+                self.refuse(topic, bytes, None);
+                continue;
+            }
             client.publish(&topic, &payload, true)?;
             self.inflight.push(Message::Retained { topic, payload });
         }
         Ok(())
+    }
+
+    /// Snapshot parts in order, then the clearing of stale parts, within the retained window.
+    fn publish_snapshot_parts(&mut self, client: &LinkClient) -> Result<(), RequestError> {
+        let limit = self.settings.window + RETAINED_RESERVE;
+        while self.inflight.has_room(limit) {
+            let Some(pending) = self.snapshot.as_mut() else {
+                break;
+            };
+            let Some((part, payload)) = pending.next() else {
+                self.snapshot = None;
+                break;
+            };
+            let topic = self.settings.topics.snapshot_part(part);
+            let bytes = self.packet_len(&topic, &payload);
+            if bytes > self.packet_limit {
+                // Built for a larger limit than this connection's: the daemon builds the next
+                // one for this limit (it reads it from the status).
+                self.refuse(topic, bytes, None);
+                continue;
+            }
+            client.publish(&topic, &payload, true)?;
+            self.inflight.push(Message::Retained { topic, payload });
+        }
+        Ok(())
+    }
+
+    /// Replayed deltas, within the delta window.
+    fn publish_replays(&mut self, client: &LinkClient) -> Result<(), RequestError> {
+        while self.inflight.has_room(self.settings.window) {
+            let Some((seq, payload)) = self.replays.pop_front() else {
+                break;
+            };
+            let bytes = self.packet_len(&self.delta_topic, &payload);
+            if bytes > self.packet_limit {
+                self.refuse(self.delta_topic.clone(), bytes, Some(seq));
+                continue;
+            }
+            client.publish(&self.delta_topic, &payload, false)?;
+            self.inflight.push(Message::Replay { seq, payload });
+        }
+        Ok(())
+    }
+
+    fn packet_len(&self, topic: &str, payload: &[u8]) -> usize {
+        publish_packet_len(
+            topic.len(),
+            payload.len(),
+            self.settings.protocol == Protocol::V5,
+        )
+    }
+
+    /// A message not published for its size: logged, counted, shown in status and `status`.
+    fn refuse(&mut self, topic: String, bytes: usize, seq: Option<u64>) {
+        let limit = self.packet_limit;
+        error!(
+            %topic,
+            bytes,
+            limit,
+            seq,
+            "message larger than the packet limit is not published{}",
+            if seq.is_some() { "; it is folded into a resync snapshot" } else { "" }
+        );
+        let refusal = Refusal {
+            topic,
+            bytes,
+            limit,
+            seq,
+        };
+        self.refusal = Some(refusal.clone());
+        self.status.send_modify(|s| {
+            s.refused += 1;
+            s.last_refused = Some(refusal);
+        });
+        self.enqueue_status();
+    }
+
+    /// The `status` payload of this boot for `connection` in `state`, as of now.
+    fn status_payload(&self, connection: u64, state: StoreState) -> Bytes {
+        status_payload(
+            self.settings.topics.store(),
+            &self.settings.identity,
+            connection,
+            SystemTime::now(),
+            state,
+            self.committed_seq,
+            self.refusal.as_ref(),
+        )
+    }
+
+    /// Queues the current status (online, or disk full) for publishing.
+    fn enqueue_status(&mut self) {
+        let state = if self.disk_full {
+            StoreState::DiskFull
+        } else {
+            StoreState::Online
+        };
+        let connection = self.status.borrow().connections;
+        let payload = self.status_payload(connection, state);
+        self.enqueue_retained(self.settings.topics.status(), payload);
+    }
+
+    /// A message on a command topic: bounded, never retained, parsed, then through the gate.
+    async fn on_inbound(&mut self, topic: &[u8], payload: &[u8], retain: bool) {
+        let topics = &self.settings.topics;
+        let kind = std::str::from_utf8(topic)
+            .ok()
+            .and_then(|t| Topics::classify(topics.prefix(), t))
+            .filter(|(store, _)| store == topics.store())
+            .map(|(_, kind)| kind);
+        // Outside text reaches the log only through the one escaping rule.
+        let shown = || -> String {
+            let text: String = String::from_utf8_lossy(topic).chars().take(200).collect();
+            tagtally_protocol::text::Escaped(&text).to_string()
+        };
+        let Some(
+            kind @ (tagtally_contract::StoreTopic::CmdSnapshot
+            | tagtally_contract::StoreTopic::CmdReplay),
+        ) = kind
+        else {
+            warn!(topic = %shown(), bytes = payload.len(), "ignored inbound message on an unexpected topic");
+            self.status.send_modify(|s| s.inbound.malformed += 1);
+            return;
+        };
+        if retain {
+            // A retained command would fire again at every reconnect.
+            warn!(topic = %shown(), bytes = payload.len(), "ignored a retained command (commands must not be retained)");
+            self.status.send_modify(|s| s.inbound.retained_ignored += 1);
+            return;
+        }
+        let command = match kind {
+            tagtally_contract::StoreTopic::CmdSnapshot => {
+                SnapshotCommand::parse(payload).map(|c| Command::Snapshot {
+                    request_id: c.request_id.map(|r| r.into_owned()),
+                })
+            }
+            _ => ReplayCommand::parse(payload).map(|c| Command::Replay {
+                from_seq: c.from_seq,
+                to_seq: c.to_seq,
+                request_id: c.request_id.map(|r| r.into_owned()),
+            }),
+        };
+        match command {
+            Ok(command) => {
+                self.status.send_modify(|s| match command {
+                    Command::Snapshot { .. } => s.inbound.snapshot_requests += 1,
+                    Command::Replay { .. } => s.inbound.replay_requests += 1,
+                });
+                self.gate.offer(command);
+                self.serve_commands().await;
+            }
+            Err(e) => {
+                let bytes = payload.len().min(MAX_COMMAND_BYTES + 1);
+                warn!(topic = %shown(), bytes, error = %e, "dropped a malformed command");
+                self.status.send_modify(|s| s.inbound.malformed += 1);
+            }
+        }
+    }
+
+    /// Hands the daemon the commands the gate lets through now.
+    async fn serve_commands(&mut self) {
+        let coalesced = self.gate.coalesced();
+        self.status.send_modify(|s| s.inbound.coalesced = coalesced);
+        for command in self.gate.due(std::time::Instant::now()) {
+            let event = match command {
+                Command::Snapshot { request_id } => {
+                    info!(request_id, "snapshot requested by hq");
+                    UplinkEvent::SnapshotRequested { request_id }
+                }
+                Command::Replay {
+                    from_seq,
+                    to_seq,
+                    request_id,
+                } => {
+                    info!(from_seq, to_seq, request_id, "replay requested by hq");
+                    UplinkEvent::ReplayRequested {
+                        from_seq,
+                        to_seq,
+                        request_id,
+                    }
+                }
+            };
+            let _ = self.events.send(event).await;
+        }
     }
 
     fn enqueue_retained(&mut self, topic: String, payload: Bytes) {
@@ -494,13 +824,22 @@ impl<S: DeltaSource> Task<S> {
                 self.source_dirty = true;
             }
         }
+        if let Some(c) = inputs.committed {
+            self.committed_seq = self.committed_seq.max(c);
+        }
         let snapshot = inputs.snapshot.take();
         let readers = std::mem::take(&mut inputs.readers);
+        let replays = std::mem::take(&mut inputs.replays);
+        let disk_full = inputs.disk_full;
         self.shutdown |= inputs.shutdown;
         drop(inputs);
         if let Some(snapshot) = snapshot {
-            self.snapshot = Some(snapshot.clone());
-            self.enqueue_retained(self.settings.topics.snapshot(), snapshot);
+            self.snapshot = Some(PendingSnapshot::new(snapshot));
+        }
+        self.replays.extend(replays);
+        if disk_full != self.disk_full {
+            self.disk_full = disk_full;
+            self.enqueue_status();
         }
         for (reader, payload) in readers {
             self.health.update(&reader, payload);
@@ -522,6 +861,23 @@ impl<S: DeltaSource> Task<S> {
         });
         for seq in retired.deltas {
             let _ = self.events.send(UplinkEvent::Acked(seq)).await;
+        }
+        let limit = self.packet_limit;
+        for seq in retired.refused {
+            let _ = self
+                .events
+                .send(UplinkEvent::Refused {
+                    seq,
+                    bytes: 0,
+                    limit,
+                })
+                .await;
+        }
+        for (seq, bytes) in std::mem::take(&mut self.refused_deltas) {
+            let _ = self
+                .events
+                .send(UplinkEvent::Refused { seq, bytes, limit })
+                .await;
         }
     }
 

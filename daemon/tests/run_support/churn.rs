@@ -229,7 +229,8 @@ pub fn nonzero(it: impl Iterator<Item = ((String, String), u64)>) -> Counts {
 
 /// HQ.md §3 resync: a snapshot at seq k replaces every count whose own seq is <= k.
 pub fn apply_snapshot(state: &mut BTreeMap<(String, String), (u64, u64)>, v: &Value) {
-    assert_eq!(v["schema"], "tagtally.snapshot/1", "{v}");
+    assert_eq!(v["schema"], "tagtally.snapshot/2", "{v}");
+    assert_eq!(v["parts"], 1, "small stores snapshot in one part: {v}");
     let k = v["seq"].as_u64().expect("snapshot seq");
     state.retain(|_, (_, seq)| *seq > k);
     for c in v["counts"].as_array().expect("counts") {

@@ -301,6 +301,14 @@ impl DeltaSource for MemOutbox {
     }
 }
 
+/// The state a `status` payload announces (the payload validated against its schema).
+pub fn status_state(payload: &[u8]) -> tagtally_contract::StoreState {
+    tagtally_tests::schemas::assert_payload_valid("p/s/status", payload);
+    tagtally_contract::StatusMessage::parse(payload)
+        .expect("status/2")
+        .state
+}
+
 /// A delta payload as the engine would commit it (SPEC §6 shape).
 pub fn delta_json(store: &str, epoch: &str, seq: u64) -> Bytes {
     Bytes::from(format!(
@@ -489,10 +497,16 @@ impl Subscriber {
     }
 
     async fn receive(&mut self) -> Received {
-        timeout(WAIT, self.rx.recv())
+        let m = timeout(WAIT, self.rx.recv())
             .await
             .expect("timed out waiting for a message")
-            .expect("subscriber gone")
+            .expect("subscriber gone");
+        // What the uplink builds itself (status, snapshots) must match the published schemas;
+        // reader health and commands in these suites are made up by the tests.
+        if !m.topic.contains("/readers/") && !m.topic.contains("/cmd/") {
+            tagtally_tests::schemas::assert_payload_valid(&m.topic, &m.payload);
+        }
+        m
     }
 
     /// Next message on `topic`; messages on other topics are kept for later.
@@ -515,6 +529,14 @@ impl Subscriber {
     pub async fn publish(&self, topic: &str, payload: &[u8]) {
         self.client
             .publish(topic, rumqttc::QoS::AtLeastOnce, false, payload.to_vec())
+            .await
+            .expect("publish");
+    }
+
+    /// Publishes (QoS 1) a retained message as this client.
+    pub async fn publish_retained(&self, topic: &str, payload: &[u8]) {
+        self.client
+            .publish(topic, rumqttc::QoS::AtLeastOnce, true, payload.to_vec())
             .await
             .expect("publish");
     }
