@@ -354,7 +354,7 @@ fn secret_file(
             key: "password-file",
             path: resolved.clone(),
             span: path.span(),
-            role: FileRole::Secret,
+            role: FileRole::Password,
         });
         resolved
     })

@@ -62,7 +62,8 @@ pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
         .password_file
         .as_deref()
         .map(read_secret_file)
-        .transpose()?;
+        .transpose()?
+        .map(|secret| secret.expose().to_owned());
     let pool = connect(
         &config.database.url,
         database_password.as_deref(),
@@ -87,7 +88,8 @@ pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
         .password_file
         .as_deref()
         .map(read_secret_file)
-        .transpose()?;
+        .transpose()?
+        .map(|secret| secret.expose().to_owned());
     let batch_max = config.apply.batch_max;
     // Room for several batches in flight, so acknowledging one never waits for the next.
     let in_flight = u16::try_from(batch_max * 4).unwrap_or(u16::MAX);
