@@ -31,6 +31,9 @@ pub struct Config {
     pub control_socket: PathBuf,
     /// `log-level`.
     pub log_level: LogLevel,
+    /// `max-candidates`: the most tags seen but not yet counted held at once; `None` lets the
+    /// daemon size it from the tags present.
+    pub max_candidates: Option<usize>,
     /// `[presence]` with defaults applied: the rules of a zone without overrides.
     pub presence: Presence,
     /// `[[zone]]`, in file order, each with its effective presence rules.

@@ -32,6 +32,7 @@ mod error;
 mod file_checks;
 mod file_read;
 mod host_port;
+mod limits;
 mod load;
 mod log_level;
 mod mqtt;
@@ -55,6 +56,7 @@ pub use error::{ConfigError, ConfigErrors, ConfigProblem};
 pub use file_checks::{FileChecks, MAX_CERTIFICATE_BYTES};
 pub use file_read::{read_regular_file, FileReadError};
 pub use host_port::{HostPort, HostPortError};
+pub use limits::{BadMaxCandidates, MAX_MAX_CANDIDATES, MIN_MAX_CANDIDATES};
 pub use load::MAX_CONFIG_BYTES;
 pub use log_level::LogLevel;
 pub use mqtt::{

@@ -5,6 +5,7 @@
 //! reported; across tables, all are.
 
 use crate::error::{ConfigProblem, ErrorSink};
+use crate::limits::MaxCandidates;
 use crate::log_level::LogLevel;
 use crate::mqtt::MqttSpec;
 use crate::name::Name;
@@ -19,7 +20,7 @@ use std::path::PathBuf;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
-const TOP_LEVEL_KEYS: &str = "`store`, `state-dir`, `control-socket`, `log-level`, [presence], [[zone]], [[reader]], [[sku-map]], [mqtt]";
+const TOP_LEVEL_KEYS: &str = "`store`, `state-dir`, `control-socket`, `log-level`, `max-candidates`, [presence], [[zone]], [[reader]], [[sku-map]], [mqtt]";
 
 /// The document's sections as written; `None` or missing entries are absent or invalid ones
 /// (invalid ones have been reported).
@@ -29,6 +30,7 @@ pub(crate) struct Sections {
     pub state_dir: Option<Spanned<PathBuf>>,
     pub control_socket: Option<Spanned<PathBuf>>,
     pub log_level: Option<LogLevel>,
+    pub max_candidates: Option<MaxCandidates>,
     pub presence: Option<PresenceSpec>,
     pub zones: Vec<ZoneSpec>,
     pub readers: Vec<ReaderSpec>,
@@ -73,6 +75,7 @@ pub(crate) fn read_sections(text: &str, sink: &mut ErrorSink) -> Sections {
             "state-dir" => sections.state_dir = deserialize(value, sink),
             "control-socket" => sections.control_socket = deserialize(value, sink),
             "log-level" => sections.log_level = deserialize(value, sink),
+            "max-candidates" => sections.max_candidates = deserialize(value, sink),
             "presence" => sections.presence = table(&name, &key, value, sink),
             "mqtt" => sections.mqtt = table(&name, &key, value, sink),
             "zone" => {

@@ -129,6 +129,7 @@ pub(crate) fn build(
             state_dir,
             control_socket,
             log_level: sections.log_level.unwrap_or_default(),
+            max_candidates: sections.max_candidates.map(|n| n.0),
             presence,
             zones,
             readers,

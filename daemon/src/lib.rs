@@ -4,6 +4,7 @@ pub mod bench;
 pub mod control;
 pub mod demo;
 pub mod engine;
+pub mod epcis;
 pub mod exit;
 pub mod notify;
 pub mod plan;

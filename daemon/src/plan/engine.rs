@@ -41,6 +41,7 @@ pub fn engine_config(config: &Config) -> EngineConfig {
         zones,
         antennas,
         sku_map,
+        max_candidates: config.max_candidates,
     }
 }
 

@@ -429,6 +429,9 @@ impl EngineTask {
     fn tick(&mut self) {
         let now = self.clock.now();
         self.board.tick(now);
+        let engine = &self.engine;
+        self.board
+            .take_candidates_evicted(|reader| engine.candidates_evicted(reader));
         self.publish_health();
         for (reader, payload) in self.board.changed_health(now) {
             if let Err(e) = self.uplink.reader_health(&reader, Bytes::from(payload)) {

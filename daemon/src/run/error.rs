@@ -24,7 +24,7 @@ pub enum RunError {
         source: std::io::Error,
     },
     /// The state database failed (open, check, commit or ack).
-    #[error("{0}{hint}", hint = not_a_database_hint(.0))]
+    #[error(transparent)]
     Store(#[from] StoreError),
     /// The tag state in the database cannot be loaded into the engine.
     #[error("restoring the tag state: {0}; to start over with a new epoch, stop tagtally and move the state database aside")]
@@ -89,8 +89,9 @@ fn unrecorded(acks: u64) -> String {
 /// Content problems are bad data (65); everything else is I/O (74).
 fn store_code(e: &StoreError) -> u8 {
     match e {
-        e if is_not_a_database(e) => exit::DATA_ERR,
         StoreError::Corrupt { .. }
+        | StoreError::Unusable { .. }
+        | StoreError::OtherStore { .. }
         | StoreError::UnsupportedSchema { .. }
         | StoreError::DeltaMismatch { .. }
         | StoreError::Open {
@@ -101,28 +102,5 @@ fn store_code(e: &StoreError) -> u8 {
             ..
         } => exit::DATA_ERR,
         _ => exit::IO_ERR,
-    }
-}
-
-/// redb reports a file that is not a database at all (overwritten, truncated to garbage) as an I/O
-/// error of kind `InvalidData`: the content is the problem, not the disk.
-fn is_not_a_database(e: &StoreError) -> bool {
-    matches!(
-        e,
-        StoreError::Open {
-            source: redb::DatabaseError::Storage(redb::StorageError::Io(io)),
-            ..
-        } if io.kind() == std::io::ErrorKind::InvalidData
-    )
-}
-
-/// The way out for a file that is not a database (the store adds its own for the cases it knows).
-fn not_a_database_hint(e: &StoreError) -> String {
-    match e {
-        StoreError::Open { path, .. } if is_not_a_database(e) => format!(
-            "; to start over with a new epoch (HQ resyncs from the next snapshot), stop tagtally and run: mv {p} {p}.broken",
-            p = path.display()
-        ),
-        _ => String::new(),
     }
 }

@@ -195,6 +195,9 @@ pub async fn run(
     if opened.created {
         info!(database = %path.display(), epoch = %store.epoch(), "created the state database (new epoch)");
     }
+    if opened.adopted_store_name {
+        info!(database = %path.display(), store = %store.store_name(), "the state database had no store name recorded (older layout); recorded this store's");
+    }
 
     // 3. The engine, restored.
     let mut engine = Engine::new(&engine_config)?;

@@ -348,6 +348,7 @@ impl<S: DeltaSource> Task<S> {
                     let _ = self.events.send(UplinkEvent::SnapshotRequested).await;
                 } else {
                     let shown: String = String::from_utf8_lossy(&topic).chars().take(200).collect();
+                    let shown = tagtally_protocol::text::Escaped(&shown);
                     warn!(topic = %shown, bytes = len, "ignored inbound message on an unexpected topic");
                 }
             }

@@ -365,3 +365,24 @@ fn round_summaries_alone_make_the_module_heard_at_most_once_a_period() {
     h.now = h.now.advanced(crate::HEARD_PERIOD / 2);
     assert_eq!(heard(&h.feed(&[round_end(0)])), 1);
 }
+
+#[test]
+fn reads_without_a_whole_epc_are_dropped_and_counted() {
+    let mut h = Harness::new(R2000Settings::new(ReaderId(3), vec![1]));
+    h.bring_up();
+    let record = |pc: u16, epc: &[u8]| Reply::Tag {
+        command: CommandCode::RealTimeInventory,
+        record: TagRecord::new(1, 35, pc, epc, -60).expect("valid record"),
+    };
+    // No EPC at all, and 64 bits where the PC word announces 96.
+    let stream = bytes(&[
+        record(0x0000, &[]),
+        record(0x3000, &EPC[..8]),
+        record(0x3000, &EPC),
+    ]);
+    h.session.on_bytes(&stream, h.now);
+    let delivered: Vec<TagRead> = reads(&h.actions()).into_iter().flatten().collect();
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert_eq!(delivered[0].epc.as_bytes(), EPC);
+    assert_eq!(h.session.counters().frames_dropped, 2);
+}
