@@ -1,6 +1,7 @@
 //! What a reload (`SIGHUP`, `systemctl reload`) may change in place, and the refusal of the rest.
 //!
-//! Readers, zones (their presence keys, and zones added or removed) and `sku-map` apply in place;
+//! Readers, zones (their presence keys, and zones added or removed), `sku-map` and
+//! `max-candidates` apply in place (all of them are the engine's, rebuilt at a reload);
 //! `store`, `state-dir`, `control-socket`, `log-level` and anything in `[mqtt]` (broker, identity,
 //! credentials, TLS, intervals, outbox bound) are bound into what was opened at start — the
 //! database, the socket, the MQTT session — so a change there is refused, located at the key in
@@ -56,7 +57,7 @@ pub fn restart_only_changes(running: &Config, new: &Config, origin: &Path) -> Ve
             file: origin.to_path_buf(),
             location: None,
             problem: ConfigProblem::NeedsRestart {
-                key: "a setting other than [[reader]], [[zone]], [presence] and [[sku-map]]",
+                key: "a setting other than [[reader]], [[zone]], [presence], [[sku-map]] and max-candidates",
             },
         });
     }
@@ -70,6 +71,7 @@ fn beyond_in_place(config: &Config) -> Config {
         zones: Vec::new(),
         readers: Vec::new(),
         sku_map: Vec::new(),
+        max_candidates: None,
         locations: KeyLocations::default(),
         ..config.clone()
     }
