@@ -8,9 +8,15 @@
 //! 2. each top-level section and each `[[zone]]`, `[[reader]]` and `[[sku-map]]` table on its
 //!    own: unknown keys, types and ranges (the first problem of each table, with its place);
 //! 3. cross-field rules: unique names, antennas mapped to declared zones, keys fitting the
-//!    reader's kind, TLS files only with `mqtts://`, no inline secrets;
+//!    reader's kind, antennas and regions the reader's module has, TLS files only with
+//!    `mqtts://`, no inline secrets, at most [`MAX_READERS`] readers and [`MAX_ZONES`] zones;
 //! 4. the file system, as [`FileChecks`] says: the config file not world-writable, every named
-//!    file readable, secrets not world-readable and not empty.
+//!    file a readable regular file of bounded size, secrets not world-readable and not empty (the
+//!    password is read here, once, into [`Mqtt::password`]), nothing but a socket at the
+//!    control socket's path.
+//!
+//! Every file is read by [`read_regular_file`]: never a FIFO or device (refused by type before it
+//! could block), never more than a bound (the config itself at most [`MAX_CONFIG_BYTES`]).
 //!
 //! [`Config::from_str`] runs stages 1–3 only, for tests and tools that have text, not a file;
 //! [`FileChecks::UnderRoot`] runs stage 4 against a copy of a gateway's files. Relative paths in

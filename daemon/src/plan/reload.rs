@@ -1,6 +1,7 @@
 //! What a reload (`SIGHUP`, `systemctl reload`) may change in place, and the refusal of the rest.
 //!
-//! Readers, zones (their presence keys, and zones added or removed) and `sku-map` apply in place;
+//! Readers, zones (their presence keys, and zones added or removed), `sku-map` and
+//! `max-candidates` apply in place (all of them are the engine's, rebuilt at a reload);
 //! `store`, `state-dir`, `control-socket`, `log-level` and anything in `[mqtt]` (broker, identity,
 //! credentials, TLS, intervals, outbox bound) are bound into what was opened at start — the
 //! database, the socket, the MQTT session — so a change there is refused, located at the key in
@@ -8,13 +9,19 @@
 
 use std::path::Path;
 
-use tagtally_config::{Config, ConfigError, ConfigProblem};
+use tagtally_config::{Config, ConfigError, ConfigProblem, KeyLocations, Mqtt, Presence};
 
 /// The refusals of a reload from `running` to `new` (read from `origin`): one per key that only a
 /// restart can change; empty when the reload may apply.
 pub fn restart_only_changes(running: &Config, new: &Config, origin: &Path) -> Vec<ConfigError> {
+    // The password is compared on its own: a rotated password file is not an edit of [mqtt],
+    // but the uplink reads it only at start, so it takes a restart too.
+    let without_password = |config: &Config| Mqtt {
+        password: None,
+        ..config.mqtt.clone()
+    };
     // (as named in messages, as `KeyLocations` names it, changed)
-    let changed: [(&'static str, &str, bool); 5] = [
+    let changed: [(&'static str, &str, bool); 6] = [
         ("store", "store", running.store != new.store),
         ("state-dir", "state-dir", running.state_dir != new.state_dir),
         (
@@ -23,9 +30,18 @@ pub fn restart_only_changes(running: &Config, new: &Config, origin: &Path) -> Ve
             running.control_socket != new.control_socket,
         ),
         ("log-level", "log-level", running.log_level != new.log_level),
-        ("[mqtt]", "mqtt", running.mqtt != new.mqtt),
+        (
+            "[mqtt]",
+            "mqtt",
+            without_password(running) != without_password(new),
+        ),
+        (
+            "password-file",
+            "mqtt.password-file",
+            running.mqtt.password != new.mqtt.password,
+        ),
     ];
-    changed
+    let mut refusals: Vec<ConfigError> = changed
         .into_iter()
         .filter(|(_, _, changed)| *changed)
         .map(|(key, at, _)| ConfigError {
@@ -33,7 +49,32 @@ pub fn restart_only_changes(running: &Config, new: &Config, origin: &Path) -> Ve
             location: new.locations.get(at),
             problem: ConfigProblem::NeedsRestart { key },
         })
-        .collect()
+        .collect();
+    // A key added to the config later is restart-only until it is handled here: whatever differs
+    // beyond what applies in place is refused, even when no line above names it.
+    if refusals.is_empty() && beyond_in_place(running) != beyond_in_place(new) {
+        refusals.push(ConfigError {
+            file: origin.to_path_buf(),
+            location: None,
+            problem: ConfigProblem::NeedsRestart {
+                key: "a setting other than [[reader]], [[zone]], [presence], [[sku-map]] and max-candidates",
+            },
+        });
+    }
+    refusals
+}
+
+/// `config` without what a reload applies in place (and without where things are written).
+fn beyond_in_place(config: &Config) -> Config {
+    Config {
+        presence: Presence::default(),
+        zones: Vec::new(),
+        readers: Vec::new(),
+        sku_map: Vec::new(),
+        max_candidates: None,
+        locations: KeyLocations::default(),
+        ..config.clone()
+    }
 }
 
 #[cfg(test)]

@@ -291,7 +291,12 @@ pub async fn run(
                 reconfigure: reconfigure_tx,
             }),
         ),
-        None => (None, None),
+        // Only reader tasks may hold a sender: the engine knows the readers are done when the
+        // last one is gone.
+        None => {
+            drop(driver_tx);
+            (None, None)
+        }
     };
 
     // 7. The control socket.
