@@ -12,9 +12,10 @@ use crate::name::Name;
 use crate::presence::PresenceSpec;
 use crate::reader::ReaderSpec;
 use crate::sku_map::SkuMapSpec;
+use crate::span::Location;
 use crate::zone::ZoneSpec;
 use serde::de::DeserializeOwned;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
@@ -42,6 +43,8 @@ pub(crate) struct Sections {
     pub names_of_invalid_zones: HashSet<String>,
     /// Whether the TOML syntax itself was broken (nothing else is checked then).
     pub syntax_broken: bool,
+    /// Where the values of top-level and `[mqtt]` keys are written.
+    pub locations: BTreeMap<String, Location>,
 }
 
 /// Parses `text` and deserializes each section, reporting every problem found into `sink`.
@@ -58,6 +61,15 @@ pub(crate) fn read_sections(text: &str, sink: &mut ErrorSink) -> Sections {
     }
     for (key, value) in root.into_inner() {
         let name = key.get_ref().as_ref().to_owned();
+        let at = sink.location_of(value.span().start);
+        sections.locations.insert(name.clone(), at);
+        if let (Some(table), "mqtt") = (value.get_ref().as_table(), name.as_str()) {
+            for (mqtt_key, mqtt_value) in table.iter() {
+                let at = sink.location_of(mqtt_value.span().start);
+                let mqtt_key = format!("mqtt.{}", mqtt_key.get_ref().as_ref());
+                sections.locations.insert(mqtt_key, at);
+            }
+        }
         match name.as_str() {
             "store" => sections.store = deserialize(value, sink),
             "state-dir" => sections.state_dir = deserialize(value, sink),

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod engine;
 pub mod exit;
 pub mod notify;
+pub mod plan;
 pub mod run;
 pub mod store;
 pub mod uplink;

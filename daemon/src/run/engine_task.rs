@@ -6,6 +6,7 @@
 //!   snapshot; link changes (kept for the drain decision);
 //! * the flush tick (`flush-interval`): engine flush → one store transaction → `committed(seq)` to the
 //!   uplink → the new stock table for the control socket; then rates, health payloads, heartbeat;
+//! * a reloaded config plan (`reload.rs`): commit, then rebuild the engine from what is committed;
 //! * the snapshot tick (`snapshot-interval`): flush, then a retained snapshot;
 //! * reader outputs (bounded channel; while this task is busy, drivers wait and readers buffer). Reads,
 //!   link changes and `Heard` all take the daemon clock as they are taken from the channel: a read batch
@@ -54,6 +55,7 @@ use super::error::RunError;
 use super::held::{DiskFull, Held};
 use super::published::{Health, Progress};
 use super::reader_board::ReaderBoard;
+use super::reload::Reconfigure;
 
 /// How long the engine waits for the uplink to end after asking it to stop (its own grace is shorter).
 const UPLINK_STOP_WAIT: Duration = Duration::from_secs(8);
@@ -80,6 +82,8 @@ pub struct EngineTask {
     pub resync_snapshot: Option<u64>,
     /// Writes waiting for room on the state disk.
     pub held: Held,
+    /// Reloaded config plans to apply (see `reload.rs`).
+    pub reconfigure: mpsc::Receiver<Reconfigure>,
 }
 
 impl EngineTask {
@@ -125,6 +129,7 @@ impl EngineTask {
                     Some(event) => self.on_uplink(event).await?,
                     None => return Err(RunError::TaskEnded { task: "mqtt uplink" }),
                 },
+                Some(request) = self.reconfigure.recv() => self.reconfigure(request).await?,
                 _ = flush.tick() => {
                     self.flush_commit().await?;
                     self.tick();
@@ -150,7 +155,7 @@ impl EngineTask {
     }
 
     /// Applies one driver output.
-    fn on_driver(&mut self, output: DriverOutput) {
+    pub(super) fn on_driver(&mut self, output: DriverOutput) {
         let now = self.clock.now();
         match output {
             DriverOutput::Reads(batch) => {
@@ -256,7 +261,7 @@ impl EngineTask {
 
     /// Engine flush → one store transaction → uplink and control see the result. While the disk is
     /// full, the flush is held and the commit waits for the retry cadence (see the module doc).
-    async fn flush_commit(&mut self) -> Result<(), RunError> {
+    pub(super) async fn flush_commit(&mut self) -> Result<(), RunError> {
         self.flush();
         if self.held.waiting(std::time::Instant::now()) {
             return Ok(());
@@ -377,7 +382,7 @@ impl EngineTask {
     }
 
     /// The stock table for the control socket, as of the last commit.
-    fn publish_stock(&mut self) {
+    pub(super) fn publish_stock(&mut self) {
         let snapshot = self.engine.snapshot();
         let stock = Stock {
             store: self.store.store_name().to_owned(),
@@ -437,7 +442,7 @@ impl EngineTask {
         self.progress.engine_beat();
     }
 
-    fn publish_health(&mut self) {
+    pub(super) fn publish_health(&mut self) {
         let (readers_up, readers_down) = self.board.up_down();
         let health = Health {
             readers: self.board.statuses(),
@@ -578,7 +583,7 @@ impl EngineTask {
 }
 
 /// Runs store work on the blocking pool.
-async fn on_blocking_pool<T: Send + 'static>(
+pub(super) async fn on_blocking_pool<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, RunError> {
     // Panics abort the process, so only a runtime shutting down cancels the work.

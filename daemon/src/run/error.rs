@@ -8,30 +8,14 @@ use crate::control::BindError;
 use crate::engine::{EngineConfigError, EngineRestoreError};
 use crate::exit;
 use crate::store::StoreError;
-use crate::uplink::{SettingsError, UplinkError};
 
 /// A fatal daemon error. The message is what the technician reads in the journal; the exit code
 /// (see [`RunError::exit_code`]) is what systemd records.
 #[derive(Debug, Error)]
 pub enum RunError {
-    /// More readers than a `ReaderId` can number.
-    #[error("{count} readers configured, at most 65535 are supported")]
-    TooManyReaders { count: usize },
-    /// An `arrive-reads` the engine cannot hold (the config allows at most 1000, so this is a bug guard).
-    #[error("zone {zone}: arrive-reads {value} is too large")]
-    ArriveReadsTooLarge { zone: String, value: u32 },
     /// The engine refused the zone layout.
     #[error("zones and antennas: {0}")]
     EngineConfig(#[from] EngineConfigError),
-    /// The `[mqtt]` settings could not be turned into a working uplink (password file, TLS files).
-    #[error("[mqtt]: {0}")]
-    UplinkSettings(#[from] SettingsError),
-    /// The uplink refused to start (TLS files unreadable or invalid).
-    #[error("[mqtt]: {0}")]
-    Uplink(#[from] UplinkError),
-    /// A reader's settings cannot be expressed in its protocol.
-    #[error("{0}")]
-    ReaderSettings(#[from] tagtally_reader_drivers::SettingsError),
     /// The state directory could not be created.
     #[error("cannot create state directory {path}: {source}")]
     StateDir {
@@ -80,13 +64,9 @@ impl RunError {
     /// content is unusable, 69 when another daemon holds the control socket, 74 for I/O.
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::TooManyReaders { .. }
-            | RunError::ArriveReadsTooLarge { .. }
-            | RunError::EngineConfig(_)
-            | RunError::UplinkSettings(_)
-            | RunError::Uplink(_)
-            | RunError::ReaderSettings(_)
-            | RunError::Control(BindError::NotASocket { .. }) => exit::CONFIG,
+            RunError::EngineConfig(_) | RunError::Control(BindError::NotASocket { .. }) => {
+                exit::CONFIG
+            }
             RunError::Store(e) => store_code(e),
             RunError::Restore(_) => exit::DATA_ERR,
             RunError::Control(BindError::InUse { .. }) => exit::UNAVAILABLE,

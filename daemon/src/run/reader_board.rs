@@ -324,6 +324,16 @@ impl ReaderBoard {
         }
     }
 
+    /// The readers whose link is up.
+    pub fn up_readers(&self) -> Vec<ReaderId> {
+        (0..=u16::MAX)
+            .map(ReaderId)
+            .zip(&self.readers)
+            .filter(|(_, e)| e.link == LinkView::Up)
+            .map(|(id, _)| id)
+            .collect()
+    }
+
     /// Readers up and not up.
     pub fn up_down(&self) -> (u32, u32) {
         let up = self

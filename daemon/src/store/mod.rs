@@ -412,6 +412,15 @@ impl Store {
         Ok(out)
     }
 
+    /// The present tags as committed, checked as at start-up: what a config reload rebuilds the
+    /// engine from (after a commit of everything the engine had).
+    pub fn present_tags(&self) -> Result<Vec<StoredTag>, StoreError> {
+        let guard = self.database();
+        let db = guard.as_ref().ok_or_else(|| self.closed())?;
+        let (_meta, tags) = restore::load(db, &self.path)?;
+        Ok(tags)
+    }
+
     fn database(&self) -> RwLockReadGuard<'_, Option<Database>> {
         // A panic aborts the process (panic = "abort"), so a poisoned lock cannot be observed in the daemon.
         self.db.read().unwrap_or_else(|e| e.into_inner())

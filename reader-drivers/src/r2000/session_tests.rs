@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use tagtally_config::Region;
+use tagtally_config::R2000Region;
 use tagtally_protocol::r2000::{
     Command, CommandCode, Deframer, ErrorCode, FastSwitchSummary, InventoryRoundSummary, Reply,
     TagRecord,
@@ -145,7 +145,7 @@ fn success(command: CommandCode) -> Reply {
 fn setup_then_link_up_then_the_first_round() {
     let mut settings = R2000Settings::new(ReaderId(3), vec![2]);
     settings.output_power_dbm = Some(30);
-    settings.band = preset_band(Region::Eu);
+    settings.band = Some(preset_band(R2000Region::Eu));
     let mut h = Harness::new(settings);
     let actions = h.bring_up();
     assert_eq!(
