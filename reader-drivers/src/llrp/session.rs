@@ -430,11 +430,15 @@ impl LlrpSession {
                 message: error.to_string(),
             });
         }
-        if let Some(since) = self.up_since.take() {
-            self.counters.disconnects += 1;
-            if now.instant.saturating_duration_since(since) >= self.settings.healthy_after {
-                self.backoff.reset();
+        match self.up_since.take() {
+            Some(since) => {
+                self.counters.disconnects += 1;
+                if now.instant.saturating_duration_since(since) >= self.settings.healthy_after {
+                    self.backoff.reset();
+                }
             }
+            None if !matches!(error, LinkError::Shutdown) => self.counters.failed_connects += 1,
+            None => {}
         }
         self.emit_link_down(error);
         self.emit_counters_if_changed();
