@@ -396,29 +396,24 @@ pub const MAX_MESSAGE_CHARS: usize = 1000;
 /// * quoted values (between backticks or double quotes) longer than [`MAX_QUOTED_CHARS`] are
 ///   cut, saying how long they were: a config may hold megabytes in one string, and echoing it
 ///   whole would flood the terminal and the journal;
-/// * control characters and bidi overrides are escaped by the workspace's one rule for outside
-///   text ([`tagtally_protocol::text::needs_escape`], as Rust writes them: `\n`, `\t`, `\u{1b}`): messages quote
-///   values from the config text, and TOML strings may hold any of them; a raw newline would
-///   split one problem over two lines (or forge a `FILE:LINE:COL:` line), an escape sequence
-///   would reach the technician's terminal;
+/// * the workspace's one escaping rule for outside text applies
+///   ([`tagtally_protocol::text::Escaped`]): messages quote values from the config text, and TOML
+///   strings may hold any character; a raw newline would split one problem over two lines (or
+///   forge a `FILE:LINE:COL:` line), an escape sequence would reach the technician's terminal;
 /// * the whole is bounded by [`MAX_MESSAGE_CHARS`].
 struct OneLine<'a>(&'a ConfigProblem);
 
 impl fmt::Display for OneLine<'_> {
     fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        use fmt::Write;
         let message = shorten_quoted(&self.0.to_string());
-        for (written, c) in message.chars().enumerate() {
-            if written == MAX_MESSAGE_CHARS {
-                return formatter.write_str("…");
-            }
-            if tagtally_protocol::text::needs_escape(c) {
-                write!(formatter, "{}", c.escape_debug())?;
-            } else {
-                formatter.write_char(c)?;
-            }
+        match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+            Some((cut, _)) => write!(
+                formatter,
+                "{}…",
+                tagtally_protocol::text::Escaped(&message[..cut])
+            ),
+            None => write!(formatter, "{}", tagtally_protocol::text::Escaped(&message)),
         }
-        Ok(())
     }
 }
 
