@@ -271,7 +271,11 @@ pub async fn run(
                 reconfigure: reconfigure_tx,
             }),
         ),
-        None => (None, None),
+        None => {
+            // The engine knows the readers are done when every sender is gone: keep none here.
+            drop(driver_tx);
+            (None, None)
+        }
     };
 
     // 7. The control socket.
