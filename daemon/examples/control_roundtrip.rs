@@ -187,6 +187,7 @@ fn backend() -> FixedBackend {
             reconnects: 0,
             unmapped_reads: 0,
             candidates_evicted: 0,
+            failed_reconnects: 0,
             model: None,
             firmware: None,
             antennas: vec![AntennaStatus {

@@ -70,4 +70,6 @@ pub struct DriverCounters {
     pub connects: u64,
     /// Times the link was lost.
     pub disconnects: u64,
+    /// Attempts to (re)establish the link that failed (refused, unreachable, setup rejected).
+    pub failed_connects: u64,
 }

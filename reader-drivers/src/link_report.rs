@@ -135,8 +135,10 @@ impl LinkReport {
         }
         if was_up {
             self.counters.disconnects += 1;
-            out.push(self.counters_now());
+        } else {
+            self.counters.failed_connects += 1;
         }
+        out.push(self.counters_now());
         out
     }
 
@@ -186,14 +188,20 @@ mod tests {
     }
 
     #[test]
-    fn down_is_said_once_per_outage_and_counts_only_real_disconnects() {
+    fn down_is_said_once_per_outage_and_every_failed_attempt_is_counted() {
         let mut link = LinkReport::new(ReaderId(0));
-        assert_eq!(kinds(&link.down("cannot open")), ["down"]);
-        assert!(link.down("cannot open again").is_empty());
+        assert_eq!(kinds(&link.down("cannot open")), ["down", "counters"]);
+        assert_eq!(kinds(&link.down("cannot open again")), ["counters"]);
+        assert_eq!(link.counters().failed_connects, 2);
         assert_eq!(kinds(&link.up(ReaderInfo::default())), ["up", "counters"]);
         assert_eq!(kinds(&link.down("eof")), ["down", "counters"]);
         assert_eq!(link.counters().connects, 1);
         assert_eq!(link.counters().disconnects, 1);
+        assert_eq!(
+            link.counters().failed_connects,
+            2,
+            "a lost link is no failed attempt"
+        );
     }
 
     #[test]

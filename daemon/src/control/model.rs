@@ -159,6 +159,9 @@ pub struct ReaderStatus {
     pub errors: u64,
     /// Reconnections since start.
     pub reconnects: u64,
+    /// Attempts to reach the reader that failed, since start.
+    #[serde(default)]
+    pub failed_reconnects: u64,
     /// Reads from antenna ports the config maps to no zone (dropped), since start.
     #[serde(default)]
     pub unmapped_reads: u64,

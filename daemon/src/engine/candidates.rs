@@ -109,8 +109,8 @@ impl Candidates {
     }
 
     /// Records a read of `key` by `reader` in `zone` at `now`; `classify` gives the SKU of a tag
-    /// seen for the first time. Returns what became of the tag; `stray` grows by the reads of
-    /// candidates evicted to make room.
+    /// that arrives (only then: see [`Candidate::new`]). Returns what became of the tag; `stray`
+    /// grows by the reads of candidates evicted to make room.
     #[allow(clippy::too_many_arguments)]
     pub fn read(
         &mut self,
@@ -134,12 +134,12 @@ impl Candidates {
                 }
                 let (key, c) = waiting.remove_entry();
                 release(&mut self.held, c.reader);
-                return CandidateRead::Arrived(key, c.sku);
+                return CandidateRead::Arrived(key, classify());
             }
             hashbrown::hash_map::Entry::Vacant(new) => {
-                let mut c = Candidate::new(classify(), reader);
+                let mut c = Candidate::new(reader);
                 if c.record(zone, now, arrive_reads, arrive_window) {
-                    return CandidateRead::Arrived(new.into_key(), c.sku);
+                    return CandidateRead::Arrived(new.into_key(), classify());
                 }
                 if !full {
                     new.insert(c);
@@ -319,6 +319,25 @@ mod tests {
         assert_eq!(t.held[0], 1);
         assert_eq!(t.forget_stale(20_000_001, 10_000_000), 1);
         assert_eq!((t.held[0], t.len()), (0, 0));
+    }
+
+    #[test]
+    fn only_arrivals_are_classified() {
+        // Classifying interns the SKU for good: ghosts that never arrive must not grow that table.
+        let mut t = Candidates::new(1, None);
+        let calls = std::cell::Cell::new(0);
+        let classify = || {
+            calls.set(calls.get() + 1);
+            0
+        };
+        let mut stray = 0;
+        for n in 0..1_000 {
+            t.read(key(n, 1), 0, 0, u64::from(n), RULE, classify, &mut stray);
+        }
+        assert_eq!(calls.get(), 0);
+        let arrived = t.read(key(5, 1), 0, 0, 1_001, RULE, classify, &mut stray);
+        assert!(matches!(arrived, CandidateRead::Arrived(..)));
+        assert_eq!(calls.get(), 1);
     }
 
     #[test]

@@ -143,6 +143,7 @@ fn add(a: DriverCounters, b: DriverCounters) -> DriverCounters {
         bytes_discarded: a.bytes_discarded + b.bytes_discarded,
         connects: a.connects + b.connects,
         disconnects: a.disconnects + b.disconnects,
+        failed_connects: a.failed_connects + b.failed_connects,
     }
 }
 
@@ -469,6 +470,7 @@ fn status(e: &Entry) -> ReaderStatus {
         last_read: e.last_read.map(|t| Timestamp(DaemonClock::system_time(t))),
         errors: total.frames_dropped + e.reader_errors,
         reconnects: total.connects.saturating_sub(1),
+        failed_reconnects: total.failed_connects,
         unmapped_reads: e.unmapped_reads,
         candidates_evicted: e.candidates_evicted,
         model: e.model.clone(),

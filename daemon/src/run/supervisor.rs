@@ -118,11 +118,12 @@ async fn run_llrp(
     let stop = stop_signal(shutdown);
     tokio::pin!(stop);
     let mut stopping = false;
+    let mut failures = FailureLog::default();
     loop {
         tokio::select! {
             item = rx.recv() => match item {
                 Some(output) => {
-                    log_output(&output);
+                    log_output(&output, &mut failures);
                     if out.send(output).await.is_err() {
                         return End::DaemonGone;
                     }
@@ -150,8 +151,9 @@ async fn run_serial(
     let stopped = shutdown.clone();
     let run = driver.run(tx, stop_signal(shutdown));
     let forward = async {
+        let mut failures = FailureLog::default();
         while let Some(output) = rx.recv().await {
-            log_output(&output);
+            log_output(&output, &mut failures);
             if out.send(output).await.is_err() {
                 return false;
             }
@@ -166,8 +168,39 @@ async fn run_serial(
     }
 }
 
-/// Logs what a technician should see in the journal; counters and reads are not logged.
-fn log_output(output: &DriverOutput) {
+/// Failed attempts to reach a reader are logged at most once per this period.
+const FAILURE_LOG_PERIOD: Duration = Duration::from_secs(60);
+
+/// What was last said about a reader's failed connection attempts.
+#[derive(Debug, Default)]
+struct FailureLog {
+    logged: u64,
+    at: Option<Instant>,
+}
+
+impl FailureLog {
+    /// Logs failed attempts (counted by the driver) since the last line, at most once a period.
+    fn counters(&mut self, failed: u64) {
+        // A restarted driver counts from zero again.
+        if failed < self.logged {
+            self.logged = 0;
+        }
+        let due = self.at.is_none_or(|at| at.elapsed() >= FAILURE_LOG_PERIOD);
+        if failed > self.logged && due {
+            warn!(
+                failed = failed - self.logged,
+                total = failed,
+                "attempts to reach the reader failed"
+            );
+            self.logged = failed;
+            self.at = Some(Instant::now());
+        }
+    }
+}
+
+/// Logs what a technician should see in the journal; reads are not logged, counters only as
+/// failed connection attempts (rate-limited).
+fn log_output(output: &DriverOutput, failures: &mut FailureLog) {
     let DriverOutput::Event(event) = output else {
         return;
     };
@@ -189,6 +222,7 @@ fn log_output(output: &DriverOutput) {
         DriverEvent::ClockSkew { skew_ms, .. } => {
             warn!(skew_ms, "reader clock is off; reads are stamped on arrival")
         }
-        DriverEvent::Counters { .. } | DriverEvent::Heard { .. } => {}
+        DriverEvent::Counters { counters, .. } => failures.counters(counters.failed_connects),
+        DriverEvent::Heard { .. } => {}
     }
 }

@@ -96,6 +96,7 @@ pub fn sample_readers() -> Vec<ReaderStatus> {
             reconnects: 1,
             unmapped_reads: 0,
             candidates_evicted: 0,
+            failed_reconnects: 0,
             model: Some("Impinj R700".into()),
             firmware: Some("8.1.0".into()),
             antennas: vec![
@@ -126,6 +127,7 @@ pub fn sample_readers() -> Vec<ReaderStatus> {
             reconnects: 17,
             unmapped_reads: 0,
             candidates_evicted: 0,
+            failed_reconnects: 0,
             model: None,
             firmware: None,
             antennas: vec![AntennaStatus {

@@ -259,7 +259,6 @@ impl LlrpSession {
         if !self.is_connected() {
             return;
         }
-        self.last_rx = now.instant;
         self.rx.extend_from_slice(bytes);
         // Take the buffer so messages can borrow it while `self` is updated; put it back after.
         let mut rx = std::mem::take(&mut self.rx);
@@ -270,6 +269,9 @@ impl LlrpSession {
                 Ok(Framed::Complete { message, consumed }) => {
                     start += consumed;
                     framed = true;
+                    // Liveness is whole messages: a peer trickling bytes that never make one
+                    // (one a second, say) is as dead as a silent one.
+                    self.last_rx = now.instant;
                     self.on_message(now, &message);
                 }
                 Ok(Framed::Incomplete { frame_len }) => {
@@ -428,11 +430,15 @@ impl LlrpSession {
                 message: error.to_string(),
             });
         }
-        if let Some(since) = self.up_since.take() {
-            self.counters.disconnects += 1;
-            if now.instant.saturating_duration_since(since) >= self.settings.healthy_after {
-                self.backoff.reset();
+        match self.up_since.take() {
+            Some(since) => {
+                self.counters.disconnects += 1;
+                if now.instant.saturating_duration_since(since) >= self.settings.healthy_after {
+                    self.backoff.reset();
+                }
             }
+            None if !matches!(error, LinkError::Shutdown) => self.counters.failed_connects += 1,
+            None => {}
         }
         self.emit_link_down(error);
         self.emit_counters_if_changed();
@@ -768,12 +774,13 @@ impl LlrpSession {
         }
     }
 
-    /// One RO_ACCESS_REPORT → one `Reads` batch. The batch is sized exactly by a first pass
-    /// over the parameter headers, so the per-read path allocates nothing.
+    /// One RO_ACCESS_REPORT → `Reads` batches of at most [`MAX_BATCH_READS`]. Each batch is sized
+    /// exactly by a first pass over the parameter headers, so the per-read path allocates nothing.
     fn on_report(&mut self, now: Now, view: &MessageView<'_>) {
         self.last_report = now.instant;
         let body = view.body();
-        let mut batch = Vec::with_capacity(count_tag_reports(body));
+        let mut left = count_tag_reports(body);
+        let mut batch = Vec::with_capacity(left.min(MAX_BATCH_READS));
         let default_antenna = match self.settings.antennas.as_slice() {
             [only] => *only,
             _ => 0,
@@ -803,10 +810,19 @@ impl LlrpSession {
                 rssi_cdbm: report.best_rssi_centi_dbm(),
                 time,
             });
+            if batch.len() == MAX_BATCH_READS {
+                left = left.saturating_sub(MAX_BATCH_READS);
+                let next = Vec::with_capacity(left.min(MAX_BATCH_READS));
+                self.emit_reads(std::mem::replace(&mut batch, next));
+            }
         }
         if let Some(skew_ms) = skew {
             self.report_skew(skew_ms);
         }
+        self.emit_reads(batch);
+    }
+
+    fn emit_reads(&mut self, batch: Vec<TagRead>) {
         if !batch.is_empty() {
             self.counters.reads += batch.len() as u64;
             self.actions
@@ -840,6 +856,11 @@ impl LlrpSession {
         });
     }
 }
+
+/// Reads per `Reads` batch at most. A report of 1 MiB (the framing bound) of minimal tag reports
+/// holds about 60 000 reads, 5 MB as `TagRead`s; the engine's input queue is bounded in batches, so
+/// the batch bound is what bounds that queue's memory (256 batches × 1 024 reads × 80 bytes ≈ 21 MB).
+pub const MAX_BATCH_READS: usize = 1024;
 
 /// How many TagReportData parameters an RO_ACCESS_REPORT body holds, from TLV headers alone.
 fn count_tag_reports(body: &[u8]) -> usize {

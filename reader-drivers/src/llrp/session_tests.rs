@@ -371,6 +371,30 @@ fn silence_for_three_keepalive_periods_is_a_dead_link() {
 }
 
 #[test]
+fn bytes_that_never_make_a_message_do_not_keep_a_link_alive() {
+    let mut s = settings();
+    s.keepalive = Duration::from_secs(10);
+    s.report_every = Duration::from_secs(3600);
+    let mut rig = Rig::new(s);
+    rig.bring_up(false);
+    // A slowloris peer: one byte of a message a second, never the whole message.
+    let mut actions = Vec::new();
+    for byte in GOLDEN_REPORT.iter().take(30) {
+        rig.advance(Duration::from_secs(1));
+        let now = rig.now();
+        rig.session.on_bytes(now, &[*byte]);
+        rig.session.on_timer(now);
+        actions.extend(rig.drain());
+    }
+    let reason = link_down_reason(&actions).expect("dead link");
+    assert!(
+        reason.starts_with("no keepalive or data for 30s"),
+        "{reason}"
+    );
+    assert!(reads(&actions).is_empty());
+}
+
+#[test]
 fn junk_cannot_be_resynchronised_so_the_link_is_dropped_and_counted() {
     let mut rig = Rig::new(settings());
     rig.bring_up(false);
@@ -438,6 +462,31 @@ fn reads_without_a_whole_epc_are_dropped_and_counted_never_delivered() {
         rig.session.is_streaming(),
         "a bad read is no reason to drop the link"
     );
+}
+
+#[test]
+fn a_huge_report_is_delivered_in_bounded_batches() {
+    use tagtally_protocol::llrp::TagReportData;
+    let mut rig = Rig::new(settings());
+    rig.bring_up(false);
+    let total = 2 * MAX_BATCH_READS + 5;
+    let reports = (0..total)
+        .map(|n| {
+            let mut epc = [0x30u8; 12];
+            epc[8..].copy_from_slice(&(n as u32).to_be_bytes());
+            TagReportData::new(&epc)
+        })
+        .collect();
+    let actions = rig.feed(Message::RoAccessReport(reports), 11);
+    let sizes: Vec<usize> = actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Output(DriverOutput::Reads(batch)) => Some(batch.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sizes, [MAX_BATCH_READS, MAX_BATCH_READS, 5]);
+    assert_eq!(rig.session.counters().reads, total as u64);
 }
 
 #[test]

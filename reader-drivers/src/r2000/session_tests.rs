@@ -291,7 +291,7 @@ fn a_rejected_setup_command_names_the_command_and_the_code() {
     }]);
     assert!(matches!(
         events(&actions).as_slice(),
-        [DriverEvent::ReaderError { message, .. }, DriverEvent::LinkDown { reason, .. }]
+        [DriverEvent::ReaderError { message, .. }, DriverEvent::LinkDown { reason, .. }, DriverEvent::Counters { .. }]
             if message == "set_output_power rejected: output power out of range (0x48)" && reason == message
     ));
     assert_eq!(actions.last(), Some(&SessionAction::Reconnect));
