@@ -1,11 +1,13 @@
 //! The root of the configuration: what `tagtally run` and every tool that reads the config get.
 
+use crate::log_format::LogFormat;
 use crate::log_level::LogLevel;
 use crate::mqtt::Mqtt;
 use crate::presence::Presence;
 use crate::reader::Reader;
 use crate::sku_map::SkuMapping;
 use crate::zone::Zone;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Where the config is read from unless `-c/--config` says otherwise.
@@ -25,10 +27,16 @@ pub struct Config {
     pub store: String,
     /// Directory of the redb database (`state-dir`).
     pub state_dir: PathBuf,
+    /// The bound on the state database's page cache (`state-cache-bytes`).
+    pub state_cache_bytes: u64,
     /// The control socket's path (`control-socket`).
     pub control_socket: PathBuf,
     /// `log-level`.
     pub log_level: LogLevel,
+    /// `log-format`.
+    pub log_format: LogFormat,
+    /// Where the Prometheus endpoint listens (`metrics-listen`, loopback only); none when absent.
+    pub metrics_listen: Option<SocketAddr>,
     /// `[presence]` with defaults applied: the rules of a zone without overrides.
     pub presence: Presence,
     /// `[[zone]]`, in file order, each with its effective presence rules.

@@ -16,7 +16,8 @@
 //! [`FileChecks::UnderRoot`] runs stage 4 against a copy of a gateway's files. Relative paths in
 //! a config are resolved against the config file's directory.
 //!
-//! Keys beyond SPEC §4 (documented in `tagtally.example.toml`): `[presence] rssi-margin-db` and
+//! Keys beyond SPEC §4 (documented in `tagtally.example.toml`): `state-cache-bytes`, `log-format`,
+//! `metrics-listen`; `[presence] rssi-margin-db` and
 //! its per-zone override; `[mqtt] protocol`, `keep-alive`, `outbox-max-bytes`,
 //! `reconnect-backoff-max`; `baud` and `region` defaults for serial readers.
 
@@ -26,7 +27,9 @@ mod error;
 mod file_checks;
 mod host_port;
 mod load;
+mod log_format;
 mod log_level;
+mod metrics_listen;
 mod mqtt;
 mod name;
 mod paths;
@@ -36,6 +39,7 @@ mod secret;
 mod sections;
 mod sku_map;
 mod span;
+mod state_cache;
 mod validate;
 mod zone;
 
@@ -46,7 +50,9 @@ pub use duration::{parse_positive_duration, DurationError, MAX_DURATION};
 pub use error::{ConfigError, ConfigErrors, ConfigProblem};
 pub use file_checks::{FileChecks, MAX_SECRET_BYTES};
 pub use host_port::{HostPort, HostPortError};
+pub use log_format::LogFormat;
 pub use log_level::LogLevel;
+pub use metrics_listen::BadMetricsListen;
 pub use mqtt::{
     BrokerUrl, BrokerUrlError, ClientCert, Mqtt, MqttProtocol, DEFAULT_FLUSH_INTERVAL,
     DEFAULT_KEEP_ALIVE, DEFAULT_MQTTS_PORT, DEFAULT_MQTT_PORT, DEFAULT_OUTBOX_MAX_BYTES,
@@ -61,4 +67,7 @@ pub use reader::{
 pub use secret::{read_secret_file, SecretFileError};
 pub use sku_map::SkuMapping;
 pub use span::{locate, Location};
+pub use state_cache::{
+    BadStateCacheBytes, DEFAULT_STATE_CACHE_BYTES, MAX_STATE_CACHE_BYTES, MIN_STATE_CACHE_BYTES,
+};
 pub use zone::Zone;

@@ -24,7 +24,7 @@ use std::process::ExitCode;
 
 /// tagtally: trustworthy per-zone, per-SKU RFID stock counts for a retail store.
 #[derive(Debug, Parser)]
-#[command(name = "tagtally", version, about)]
+#[command(name = "tagtally", version = long_version(), about)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -211,6 +211,12 @@ pub struct TailArgs {
     /// Only EPCs starting with these hex digits.
     #[arg(long, value_name = "HEX", value_parser = tail::parse_epc_prefix)]
     pub epc: Option<String>,
+}
+
+/// `--version`: `tagtally 0.1.0 (commit 2db8d49a1b2c, features: demo-broker, x86_64-unknown-linux-gnu)`.
+fn long_version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| tagtally::build_info::build_info().long_version())
 }
 
 /// Runs the parsed command line and returns the process exit code.

@@ -16,13 +16,14 @@ pub fn run(args: &RunArgs) -> ExitCode {
     let config = match Config::load(&args.config) {
         Ok(config) => config,
         Err(errors) => {
+            let prefix = logging::stderr_error_prefix();
             for error in &errors {
-                eprintln!("{error}");
+                eprintln!("{prefix}{error}");
             }
             return exit::code(exit::CONFIG);
         }
     };
-    logging::init_stderr(config.log_level);
+    logging::init_stderr(config.log_level, config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("tagtally")
@@ -30,7 +31,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("tagtally: cannot start the async runtime: {error}");
+            tracing::error!(%error, "cannot start the async runtime");
             return exit::code(exit::IO_ERR);
         }
     };
@@ -53,7 +54,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
     match result {
         Ok(()) => exit::code(exit::OK),
         Err(error) => {
-            eprintln!("tagtally: {error}");
+            // Through the logger, so the journal stores it as an error (and JSON shippers get it).
+            tracing::error!(exit_code = error.exit_code(), "tagtally: {error}");
             exit::code(error.exit_code())
         }
     }

@@ -45,11 +45,12 @@ use tracing::{debug, error, info, warn};
 
 use crate::control::{Stock, StockCount, StockSnapshot, TailEvent, TailHub, Timestamp};
 use crate::engine::{Delta, Engine};
+use crate::metrics::LatencyHistogram;
 use crate::store::payload::snapshot_json;
 use crate::store::{Committed, Store, StoreError};
 use crate::uplink::{LinkState, UplinkEvent, UplinkHandle};
 
-use super::clock::DaemonClock;
+use super::clock::{wall_micros, DaemonClock, WallAnchor};
 use super::error::RunError;
 use super::held::{DiskFull, Held};
 use super::published::{Health, Progress};
@@ -64,6 +65,8 @@ pub struct EngineTask {
     pub engine: Engine,
     pub store: Arc<Store>,
     pub clock: DaemonClock,
+    /// Published times: the wall clock, re-anchored when it steps.
+    pub wall: WallAnchor,
     pub uplink: UplinkHandle,
     pub uplink_events: mpsc::Receiver<UplinkEvent>,
     pub drivers: mpsc::Receiver<DriverOutput>,
@@ -80,6 +83,8 @@ pub struct EngineTask {
     pub resync_snapshot: Option<u64>,
     /// Writes waiting for room on the state disk.
     pub held: Held,
+    /// How long commits took (for the metrics).
+    pub commit_latency: LatencyHistogram,
 }
 
 impl EngineTask {
@@ -269,9 +274,10 @@ impl EngineTask {
         let now = self.clock.now();
         let record = self.tail.is_watched();
         self.engine.set_record_origins(record);
-        if let Some(delta) = self.engine.flush(now) {
+        if let Some(mut delta) = self.engine.flush(now) {
+            delta.time = self.published_time(now);
             if record {
-                self.tail_changes(&delta, now);
+                self.tail_changes(&delta, delta.time);
             }
             self.held.hold_delta(delta);
         }
@@ -283,11 +289,13 @@ impl EngineTask {
     async fn write_held(&mut self) -> Result<(), RunError> {
         if let Some(delta) = self.held.take_delta() {
             let store = Arc::clone(&self.store);
-            let (delta, result) = on_blocking_pool(move || {
+            let (delta, result, took) = on_blocking_pool(move || {
+                let started = std::time::Instant::now();
                 let result = store.commit(&delta);
-                (delta, result)
+                (delta, result, started.elapsed())
             })
             .await?;
+            self.commit_latency.observe(took);
             match result {
                 Ok(Some(c)) => self.committed(c),
                 Ok(None) => {}
@@ -406,11 +414,12 @@ impl EngineTask {
         }
         let seq = self.store.last_seq();
         let resync = self.store.outbox_stats().resync;
+        let time = self.published_time(self.clock.now());
         let payload = snapshot_json(
             self.store.store_name(),
             self.store.epoch(),
             seq,
-            self.clock.now(),
+            time,
             &self.engine.snapshot(),
             resync,
         );
@@ -420,12 +429,28 @@ impl EngineTask {
         self.uplink.publish_snapshot(Bytes::from(payload));
     }
 
+    /// The time to publish for `timeline` (the engine's `now`): the wall clock's, logging a step once.
+    fn published_time(&mut self, timeline: Micros) -> Micros {
+        let (time, step) = self.wall.at(timeline, wall_micros(SystemTime::now()));
+        if let Some(step) = step {
+            warn!(
+                step = %step.describe(),
+                now = %Timestamp(DaemonClock::system_time(step.at)),
+                steps = self.wall.steps(),
+                "system clock stepped: published times follow it from now on; presence timers run on unaffected"
+            );
+        }
+        time
+    }
+
     /// Once per flush tick: rates, health for control and HQ, heartbeat.
     fn tick(&mut self) {
         let now = self.clock.now();
+        // Also how a step is seen when nothing else is published: status and the log say so at once.
+        let published = self.published_time(now);
         self.board.tick(now);
         self.publish_health();
-        for (reader, payload) in self.board.changed_health(now) {
+        for (reader, payload) in self.board.changed_health(published) {
             if let Err(e) = self.uplink.reader_health(&reader, Bytes::from(payload)) {
                 // Config names are topic-safe, so this is a bug guard; never worth stopping for.
                 error!(%reader, error = %e, "reader health not published");
@@ -451,6 +476,11 @@ impl EngineTask {
             outbox: self.store.outbox_stats(),
             last_seq: self.store.last_seq(),
             disk_full: self.held.status(),
+            reader_totals: self.board.totals(),
+            engine: self.engine.counters(),
+            commit_latency: self.commit_latency.clone(),
+            clock_steps: self.wall.steps(),
+            last_clock_step: self.wall.last_step(),
         };
         self.health_tx.send_replace(Arc::new(health));
     }

@@ -48,6 +48,13 @@ pub enum RunError {
     /// The control socket could not be created.
     #[error(transparent)]
     Control(#[from] BindError),
+    /// The metrics endpoint (`metrics-listen`) could not listen.
+    #[error("cannot listen for metrics on {address}: {source}")]
+    MetricsListen {
+        address: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
     /// Signal handlers or the runtime could not be set up.
     #[error("{what}: {source}")]
     Os {
@@ -90,9 +97,15 @@ impl RunError {
             RunError::Store(e) => store_code(e),
             RunError::Restore(_) => exit::DATA_ERR,
             RunError::Control(BindError::InUse { .. }) => exit::UNAVAILABLE,
+            RunError::MetricsListen { source, .. }
+                if source.kind() == std::io::ErrorKind::AddrInUse =>
+            {
+                exit::UNAVAILABLE
+            }
             RunError::StateDir { .. }
             | RunError::Control(BindError::Io { .. })
             | RunError::Os { .. }
+            | RunError::MetricsListen { .. }
             | RunError::DiskFull { .. }
             | RunError::TaskEnded { .. } => exit::IO_ERR,
         }

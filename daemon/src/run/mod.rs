@@ -12,7 +12,7 @@
 //! 4. the uplink (connects in the background; deltas wait in the outbox meanwhile);
 //! 5. the first flush and the start-up snapshot;
 //! 6. the reader tasks (one span each, supervised);
-//! 7. the control socket;
+//! 7. the control socket, and the metrics endpoint when `metrics-listen` is set;
 //! 8. `READY=1` to systemd, then the watchdog.
 //!
 //! # Tasks and what each waits on
@@ -59,10 +59,12 @@
 
 mod backend;
 mod clock;
+pub mod clock_sync;
 mod engine_task;
 mod error;
 mod held;
 pub mod logging;
+pub mod metrics;
 mod outbox_source;
 pub mod presence;
 mod published;
@@ -84,12 +86,12 @@ use tracing::{error, info, warn};
 use crate::control::{ControlServer, ServerLimits, Stock, StockSnapshot, TailHub};
 use crate::engine::Engine;
 use crate::notify;
-use crate::store::{Store, DATABASE_FILE};
+use crate::store::{Opener, Store, DATABASE_FILE};
 
-pub use clock::DaemonClock;
+pub use clock::{ClockStep, DaemonClock, WallAnchor, STEP_THRESHOLD};
 pub use error::RunError;
 pub use published::{DiskFull, Health};
-pub use reader_board::READER_SCHEMA;
+pub use reader_board::{ReaderTotals, READER_SCHEMA};
 pub use signals::Signals;
 
 use backend::DaemonBackend;
@@ -147,7 +149,11 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let started = Instant::now();
     let clock = DaemonClock::start();
-    info!(version = env!("CARGO_PKG_VERSION"), store = %config.store, "starting");
+    let build = crate::build_info::build_info();
+    info!(version = build.version, commit = build.commit, store = %config.store, "starting");
+    if clock_sync::clock_sync() == crate::control::ClockSync::Unsynchronized {
+        warn!("system clock not synchronised yet: published times follow it and step with it once NTP sets it (the unit waits for time-sync.target)");
+    }
 
     // 1. Everything the config alone decides.
     let engine_config = settings::engine_config(&config)?;
@@ -161,9 +167,10 @@ pub async fn run(
     })?;
     let path = config.state_dir.join(DATABASE_FILE);
     let options_store = settings::store_options(&config);
+    let opener = Opener::file_with_cache(config.state_cache_bytes);
     let opened = {
         let path = path.clone();
-        tokio::task::spawn_blocking(move || Store::open(&path, options_store))
+        tokio::task::spawn_blocking(move || Store::open_with(&path, options_store, opener))
             .await
             .map_err(|_| RunError::TaskEnded {
                 task: "state store",
@@ -210,6 +217,10 @@ pub async fn run(
         engine,
         store: Arc::clone(&store),
         clock,
+        wall: WallAnchor::new(
+            clock.now(),
+            clock::wall_micros(std::time::SystemTime::now()),
+        ),
         uplink: uplink.handle.clone(),
         uplink_events: uplink.events,
         drivers: driver_rx,
@@ -223,6 +234,7 @@ pub async fn run(
         drain: options.drain,
         resync_snapshot: None,
         held: held::Held::default(),
+        commit_latency: crate::metrics::LatencyHistogram::default(),
     };
     engine_task.prime().await?;
     let published = Published {
@@ -240,12 +252,28 @@ pub async fn run(
         store: config.store.clone(),
         epoch: store.epoch().to_owned(),
         database: path.clone(),
-        started_at: clock.started_at(),
+        clock,
         published: published.clone(),
         uplink: uplink_status.clone(),
         tail,
         stopping: shutdown_rx.clone(),
     });
+    // 7b. The metrics endpoint, when configured (loopback only; the config loader checked that).
+    let metrics = match config.metrics_listen {
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|source| RunError::MetricsListen { address, source })?;
+            let bound = listener.local_addr().unwrap_or(address);
+            info!(address = %bound, "metrics endpoint listening: http://{bound}/metrics");
+            Some(tokio::spawn(crate::metrics::serve(
+                listener,
+                Arc::clone(&backend),
+                supervisor::stop_signal(shutdown_rx.clone()),
+            )))
+        }
+        None => None,
+    };
     let control = tokio::spawn(server.serve(backend, supervisor::stop_signal(shutdown_rx.clone())));
     let mut engine_handle = tokio::spawn(engine_task.run(shutdown_rx.clone()));
 
@@ -317,6 +345,9 @@ pub async fn run(
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), uplink.task).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), control).await;
+    if let Some(metrics) = metrics {
+        let _ = tokio::time::timeout(Duration::from_secs(5), metrics).await;
+    }
     match &result {
         Ok(()) => info!("stopped"),
         Err(e) => error!(error = %e, "stopped on an error"),
