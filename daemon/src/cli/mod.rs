@@ -9,6 +9,7 @@ mod epc_decode;
 mod hq_tail;
 mod human;
 mod llrp_probe;
+mod metrics;
 mod readers;
 mod run;
 mod sim_llrp;
@@ -46,6 +47,8 @@ enum Command {
     Stock(StockArgs),
     /// Live stream of reads, arrivals, departures and moves (until Ctrl-C).
     Tail(TailArgs),
+    /// The daemon's Prometheus metrics, printed or written as a node_exporter textfile.
+    Metrics(metrics::MetricsArgs),
     /// GS1 EPC tools.
     Epc {
         #[command(subcommand)]
@@ -229,6 +232,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Readers(args) => readers::run(&args),
         Command::Stock(args) => stock::run(&args),
         Command::Tail(args) => tail::run(&args),
+        Command::Metrics(args) => metrics::run(&args),
         Command::Epc {
             command: EpcCommand::Decode(args),
         } => epc_decode::run(&args),
