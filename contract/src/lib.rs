@@ -1,0 +1,48 @@
+//! The MQTT contract between a store and HQ (SPEC §6): topic names, payload types, their encoding and parsing, and the size arithmetic that keeps every message within a broker's limit.
+//!
+//! One crate for both sides: the daemon emits through it, `tagtally hq-tail` and the HQ service
+//! parse through it. It knows no MQTT client, no tokio and no clock; times are handed in.
+//!
+//! # Payloads
+//!
+//! | topic (under `{prefix}/{store}/`) | type | schema |
+//! |---|---|---|
+//! | `delta` | [`DeltaMessage`] | `tagtally.delta/1` |
+//! | `snapshot`, `snapshot/{k}` | [`SnapshotPart`] | `tagtally.snapshot/2` |
+//! | `status` | [`StatusMessage`] | `tagtally.status/2` |
+//! | `readers/{reader}` | [`ReaderHealthMessage`] | `tagtally.reader/1` |
+//! | `cmd/snapshot` (inbound) | [`SnapshotCommand`] | — |
+//! | `cmd/replay` (inbound) | [`ReplayCommand`] | — |
+//!
+//! The JSON Schemas in `docs/schemas/` are the published truth; the daemon's test suites validate
+//! every payload they see it emit against them.
+//!
+//! A committed delta is serialised once, at commit, and its bytes are re-sent as they are: nothing
+//! here re-serialises a parsed delta for publication.
+//!
+//! # Size bound
+//!
+//! [`size`] holds the MQTT PUBLISH packet arithmetic and the greedy packing that splits a delta
+//! over consecutive seqs ([`encode_delta_split`]) and a snapshot over parts ([`encode_snapshot_parts`]).
+
+mod command;
+mod delta;
+mod error;
+mod reader;
+mod schema_name;
+pub mod size;
+mod snapshot;
+mod status;
+pub mod time;
+mod topics;
+
+pub use command::{ReplayCommand, SnapshotCommand, MAX_COMMAND_BYTES, MAX_REQUEST_ID_LEN};
+pub use delta::{encode_delta_split, DeltaChange, DeltaMessage};
+pub use error::ContractError;
+pub use reader::{ReaderAntenna, ReaderHealthMessage};
+pub use schema_name::{DeltaSchema, ReaderSchema, SnapshotSchema, StatusSchema};
+pub use snapshot::{
+    encode_snapshot_parts, Resync, SnapshotCount, SnapshotHeader, SnapshotPart, SnapshotReason,
+};
+pub use status::{StatusMessage, StatusRefusal, StoreState};
+pub use topics::{check_reader, StoreTopic, TopicError, Topics};
