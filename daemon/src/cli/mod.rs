@@ -6,6 +6,7 @@ mod check_config;
 mod daemon;
 mod demo;
 mod epc_decode;
+mod generate;
 mod hq_tail;
 mod human;
 mod llrp_probe;
@@ -70,6 +71,12 @@ enum Command {
     Sim {
         #[command(subcommand)]
         command: SimCommand,
+    },
+    /// Man pages and shell completions from this grammar (for packaging).
+    #[command(hide = true)]
+    Generate {
+        #[command(subcommand)]
+        command: generate::GenerateCommand,
     },
 }
 
@@ -244,6 +251,7 @@ pub fn run(cli: Cli) -> ExitCode {
             command: SimCommand::Llrp(args),
         } => sim_llrp::run(&args),
         Command::Bench { command } => bench::run(&command),
+        Command::Generate { command } => generate::run(&command),
         Command::Sim {
             command: SimCommand::Thingmagic(args),
         } => sim_serial::run(sim_serial::Family::ThingMagic, &args),
