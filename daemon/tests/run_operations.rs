@@ -206,3 +206,59 @@ fn version_names_the_commit_features_and_target() {
     assert!(text.contains("features: "), "{text}");
     assert!(text.contains("-linux-"), "{text}");
 }
+
+/// The daemon's environment as the kernel holds it (after any re-exec).
+fn environ(pid: u32) -> Vec<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    raw.split(|&b| b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[tokio::test]
+async fn run_bounds_glibc_malloc_unless_the_environment_chose_otherwise() {
+    // glibc cuts GLIBC_TUNABLES at each `:` in place while parsing it, so /proc shows the pieces.
+    for (preset, expected, absent) in [
+        (
+            None,
+            &[
+                "GLIBC_TUNABLES=glibc.malloc.arena_max=2",
+                "glibc.malloc.mmap_threshold=131072",
+                "glibc.malloc.trim_threshold=131072",
+            ][..],
+            None,
+        ),
+        (
+            Some("glibc.malloc.arena_max=4"),
+            &["GLIBC_TUNABLES=glibc.malloc.arena_max=4"][..],
+            Some("glibc.malloc.mmap_threshold=131072"),
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let text = config(dir.path(), &dir.path().join("state"), "");
+        let env = preset
+            .map(|v| vec![("GLIBC_TUNABLES".to_owned(), v.to_owned())])
+            .unwrap_or_default();
+        let mut daemon = Daemon::start_with(
+            dir.path(),
+            &text,
+            "daemon.log",
+            Spawn {
+                env,
+                ..Spawn::default()
+            },
+        );
+        // Ready (socket answering) means the re-exec, if any, is behind it: same pid, new image.
+        poll("status", WAIT, || daemon.json("status", &[])).await;
+        let vars = environ(daemon.pid());
+        for piece in expected {
+            assert!(vars.iter().any(|v| v == piece), "{piece}: {vars:?}");
+        }
+        if let Some(piece) = absent {
+            assert!(!vars.iter().any(|v| v == piece), "{piece}: {vars:?}");
+        }
+        daemon.terminate();
+        assert!(daemon.exit_status(WAIT).await.success(), "{}", daemon.log());
+    }
+}

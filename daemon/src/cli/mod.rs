@@ -10,6 +10,7 @@ mod generate;
 mod hq_tail;
 mod human;
 mod llrp_probe;
+mod malloc_tunables;
 mod metrics;
 mod readers;
 mod run;

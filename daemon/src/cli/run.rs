@@ -11,6 +11,8 @@ use super::RunArgs;
 
 /// Runs the daemon until SIGTERM/SIGINT; exit 0 after a clean stop, else the error's code.
 pub fn run(args: &RunArgs) -> ExitCode {
+    // First, before any thread or allocation of note: may replace this process image.
+    super::malloc_tunables::apply();
     // The same loader and messages as `check-config`, so what the journal says matches what a
     // technician gets from `tagtally check-config`.
     let config = match Config::load(&args.config) {
