@@ -6,7 +6,9 @@ use crate::mqtt::Mqtt;
 use crate::presence::Presence;
 use crate::reader::Reader;
 use crate::sku_map::SkuMapping;
+use crate::span::Location;
 use crate::zone::Zone;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -37,6 +39,9 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Where the Prometheus endpoint listens (`metrics-listen`, loopback only); none when absent.
     pub metrics_listen: Option<SocketAddr>,
+    /// `max-candidates`: the most tags seen but not yet counted held at once; `None` lets the
+    /// daemon size it from the tags present.
+    pub max_candidates: Option<usize>,
     /// `[presence]` with defaults applied: the rules of a zone without overrides.
     pub presence: Presence,
     /// `[[zone]]`, in file order, each with its effective presence rules.
@@ -47,6 +52,21 @@ pub struct Config {
     pub sku_map: Vec<SkuMapping>,
     /// `[mqtt]`.
     pub mqtt: Mqtt,
+    /// Where the values of top-level keys and `[mqtt]` keys are written, for problems found
+    /// after loading (TLS files that do not parse, a reload asking for a restart).
+    pub locations: KeyLocations,
+}
+
+/// Where values are written in the config file: `store`, `state-dir`, `control-socket`,
+/// `log-level`, `presence`, `mqtt`, and `mqtt.KEY` for each key of `[mqtt]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyLocations(pub(crate) BTreeMap<String, Location>);
+
+impl KeyLocations {
+    /// Where the value of `key` is written, if it is.
+    pub fn get(&self, key: &str) -> Option<Location> {
+        self.0.get(key).copied()
+    }
 }
 
 impl Config {

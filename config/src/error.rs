@@ -226,13 +226,15 @@ pub enum ConfigProblem {
         /// The operating system's reason.
         reason: String,
     },
-    /// A path that names a directory or a device rather than a file.
-    #[error("`{key}` {path}: is not a regular file")]
+    /// A path that names a directory, FIFO or device rather than a file.
+    #[error("`{key}` {path}: is not a regular file but a {kind}")]
     NotAFile {
         /// The key naming the file.
         key: &'static str,
         /// The path checked.
         path: PathBuf,
+        /// What it is instead.
+        kind: &'static str,
     },
     /// A secret any local user could read.
     #[error("`{key}` {path}: is readable by every user (mode {mode:04o}); run `chmod o-r` on it")]
@@ -244,7 +246,7 @@ pub enum ConfigProblem {
         /// The file's permission bits.
         mode: u32,
     },
-    /// A secret file with nothing (or only a line end) in it.
+    /// A secret file with nothing (or only whitespace) in it.
     #[error("`{key}` {path}: is empty")]
     EmptySecret {
         /// The key naming the file.
@@ -252,9 +254,17 @@ pub enum ConfigProblem {
         /// The path checked.
         path: PathBuf,
     },
-    /// A secret file far larger than any password.
-    #[error("`{key}` {path}: is {len} bytes, more than the {max} bytes a secret may have")]
-    SecretTooLarge {
+    /// A password file that is not UTF-8 text.
+    #[error("`{key}` {path}: is not UTF-8 text")]
+    SecretNotText {
+        /// The key naming the file.
+        key: &'static str,
+        /// The path checked.
+        path: PathBuf,
+    },
+    /// A named file far larger than its kind of content ever is.
+    #[error("`{key}` {path}: is {len} bytes, more than the {max} bytes accepted")]
+    FileTooLarge {
         /// The key naming the file.
         key: &'static str,
         /// The path checked.
@@ -263,6 +273,84 @@ pub enum ConfigProblem {
         len: u64,
         /// The limit.
         max: u64,
+    },
+    /// A certificate or key file whose content TLS cannot use.
+    #[error("`{key}` {path}: {reason}")]
+    BadTlsFile {
+        /// The key naming the file.
+        key: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// What TLS said.
+        reason: String,
+    },
+    /// No `ca-file` and no usable system trust store for an `mqtts://` url.
+    #[error("no `ca-file` given and the system trust store has no usable certificate ({reason})")]
+    NoTrustedRoots {
+        /// Why the system store gave nothing.
+        reason: String,
+    },
+    /// The TLS library cannot be set up at all (a build problem, not the config's).
+    #[error("tls cannot be set up: {reason}")]
+    TlsUnavailable {
+        /// Why.
+        reason: String,
+    },
+    /// A reload that changes what only a restart can change.
+    #[error("`{key}` changed; that takes a restart (systemctl restart tagtally), so the running config stays in force")]
+    NeedsRestart {
+        /// The key or section.
+        key: &'static str,
+    },
+    /// Something other than a socket sits where the control socket goes.
+    #[error("`{key}` {path}: exists and is not a socket; refusing to replace it")]
+    NotASocket {
+        /// The key naming the path.
+        key: &'static str,
+        /// The path.
+        path: PathBuf,
+    },
+    /// An antenna port the reader's module does not have.
+    #[error("reader `{reader}`: antenna {antenna} does not exist on {family} modules (ports 1 to {max}{when})")]
+    AntennaNotOnModule {
+        /// The reader.
+        reader: String,
+        /// The antenna.
+        antenna: u16,
+        /// The module family.
+        family: &'static str,
+        /// The highest port.
+        max: u16,
+        /// When the bound applies, if not always.
+        when: &'static str,
+    },
+    /// A region the reader's module has no preset for.
+    #[error("reader `{reader}`: region `{region}` has no preset band on {family} modules (use one of {supported}, or leave `region` out to keep the module's own)")]
+    RegionNotOnModule {
+        /// The reader.
+        reader: String,
+        /// The region as written.
+        region: &'static str,
+        /// The module family.
+        family: &'static str,
+        /// The regions it has.
+        supported: &'static str,
+    },
+    /// More zones or readers than the daemon can number.
+    #[error("{count} {what} configured, at most {max} are supported")]
+    TooMany {
+        /// `zones` or `readers`.
+        what: &'static str,
+        /// How many there are.
+        count: usize,
+        /// The bound.
+        max: usize,
+    },
+    /// A `username` MQTT cannot carry.
+    #[error("invalid username: {reason}")]
+    BadUsername {
+        /// What is wrong with it.
+        reason: &'static str,
     },
 }
 
@@ -277,6 +365,14 @@ pub struct ConfigError {
     pub problem: ConfigProblem,
 }
 
+impl ConfigError {
+    /// The message alone, as [`Display`](fmt::Display) shows it after `FILE:LINE:COL: `: one
+    /// line, long quoted values shortened.
+    pub fn message(&self) -> String {
+        OneLine(&self.problem).to_string()
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
         let message = OneLine(&self.problem);
@@ -289,24 +385,63 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// A message with its control characters escaped as Rust writes them (`\n`, `\t`,
-/// `\u{1b}`). Messages quote values from the config text, and TOML strings may hold any of
-/// them: a raw newline would split one problem over two lines (or forge a
-/// `FILE:LINE:COL:` line), an escape sequence would reach the technician's terminal.
+/// Longest quoted value shown whole in a message, in characters; longer ones are cut.
+pub const MAX_QUOTED_CHARS: usize = 80;
+/// Characters kept of a longer quoted value.
+const QUOTED_HEAD_CHARS: usize = 60;
+/// Longest message shown, in characters, whatever it quotes.
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// A message made safe for one line of a terminal or a log:
+/// * quoted values (between backticks or double quotes) longer than [`MAX_QUOTED_CHARS`] are
+///   cut, saying how long they were: a config may hold megabytes in one string, and echoing it
+///   whole would flood the terminal and the journal;
+/// * the workspace's one escaping rule for outside text applies
+///   ([`tagtally_protocol::text::Escaped`]): messages quote values from the config text, and TOML
+///   strings may hold any character; a raw newline would split one problem over two lines (or
+///   forge a `FILE:LINE:COL:` line), an escape sequence would reach the technician's terminal;
+/// * the whole is bounded by [`MAX_MESSAGE_CHARS`].
 struct OneLine<'a>(&'a ConfigProblem);
 
 impl fmt::Display for OneLine<'_> {
     fn fmt(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        use fmt::Write;
-        for c in self.0.to_string().chars() {
-            if c.is_control() {
-                write!(formatter, "{}", c.escape_debug())?;
-            } else {
-                formatter.write_char(c)?;
-            }
+        let message = shorten_quoted(&self.0.to_string());
+        match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+            Some((cut, _)) => write!(
+                formatter,
+                "{}…",
+                tagtally_protocol::text::Escaped(&message[..cut])
+            ),
+            None => write!(formatter, "{}", tagtally_protocol::text::Escaped(&message)),
         }
-        Ok(())
     }
+}
+
+/// `message` with every quoted value longer than [`MAX_QUOTED_CHARS`] cut to its first
+/// [`QUOTED_HEAD_CHARS`] characters and a note of its length.
+fn shorten_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(4 * MAX_MESSAGE_CHARS));
+    let mut rest = message;
+    while let Some(open) = rest.find(['`', '"']) {
+        let quote = &rest[open..open + 1];
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(quote) else {
+            break;
+        };
+        let value = &after[..close];
+        out.push_str(&rest[..=open]);
+        let chars = value.chars().count();
+        if chars > MAX_QUOTED_CHARS {
+            out.extend(value.chars().take(QUOTED_HEAD_CHARS));
+            out.push_str(&format!("… ({chars} characters)"));
+        } else {
+            out.push_str(value);
+        }
+        out.push_str(quote);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 impl std::error::Error for ConfigError {}
@@ -385,6 +520,11 @@ impl<'t> ErrorSink<'t> {
         locate(self.text, offset).line
     }
 
+    /// The location of the byte `offset`.
+    pub(crate) fn location_of(&self, offset: usize) -> Location {
+        locate(self.text, offset)
+    }
+
     /// How many problems were recorded so far.
     pub(crate) fn len(&self) -> usize {
         self.errors.len()
@@ -439,6 +579,42 @@ mod tests {
             "t.toml:8:18: reader `r1` maps antenna 1 to zone \
              `floor\\nt.toml:1:1: all good\\u{1b}[2K\\t\\r`, which no [[zone]] declares"
         );
+    }
+
+    #[test]
+    fn long_quoted_values_are_shortened() {
+        let long = "x".repeat(10_000_000);
+        let error = ConfigError {
+            file: PathBuf::from("t.toml"),
+            location: Some(Location { line: 2, col: 9 }),
+            problem: ConfigProblem::BadSku {
+                sku: long,
+                reason: "it is longer than 128 characters",
+            },
+        };
+        let shown = error.to_string();
+        assert_eq!(
+            shown,
+            format!(
+                "t.toml:2:9: invalid sku `{}… (10000000 characters)`: it is longer than 128 characters",
+                "x".repeat(60)
+            )
+        );
+        let toml = ConfigError {
+            problem: ConfigProblem::Toml(format!("invalid value: string \"{}\"", "y".repeat(500))),
+            ..error
+        };
+        assert!(toml.to_string().len() < 200, "{toml}");
+    }
+
+    #[test]
+    fn a_message_is_bounded_even_without_quotes() {
+        let error = ConfigError {
+            file: PathBuf::from("t.toml"),
+            location: None,
+            problem: ConfigProblem::Toml("z".repeat(5000)),
+        };
+        assert_eq!(error.to_string().chars().count(), "t.toml: ".len() + 1001);
     }
 
     #[test]

@@ -5,13 +5,15 @@
 //! machine's files ([`FileChecks::UnderRoot`]).
 
 use crate::error::{ConfigProblem, ErrorSink};
+use crate::file_read::{read_regular_file, FileReadError};
 use crate::paths::{FileRef, FileRole};
-use std::fs::{self, File};
-use std::io::Read;
+use crate::secret::{secret_from_bytes, SecretContentError, MAX_SECRET_BYTES};
+use crate::Secret;
+use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Largest secret file accepted: a password or a PEM private key is far smaller.
-pub const MAX_SECRET_BYTES: u64 = 64 * 1024;
+/// Largest certificate file accepted: a CA bundle of every public root is well under 1 MiB.
+pub const MAX_CERTIFICATE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Whether and where the files a config names are checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +29,7 @@ pub enum FileChecks {
 
 impl FileChecks {
     /// Where `path` is looked at; `None` when checks are skipped.
-    fn locate(&self, path: &Path) -> Option<PathBuf> {
+    pub fn locate(&self, path: &Path) -> Option<PathBuf> {
         match self {
             FileChecks::Real => Some(path.to_path_buf()),
             FileChecks::UnderRoot(root) => Some(root.join(path.strip_prefix("/").unwrap_or(path))),
@@ -36,60 +38,93 @@ impl FileChecks {
     }
 }
 
-/// Checks every named file, reporting each problem at the key that names the file.
-pub(crate) fn check_named_files(files: &[FileRef], checks: &FileChecks, sink: &mut ErrorSink) {
+/// Checks every named file, reporting each problem at the key that names the file, and
+/// returns the password read from `password-file` (when there is one and it is usable).
+pub(crate) fn check_named_files(
+    files: &[FileRef],
+    checks: &FileChecks,
+    sink: &mut ErrorSink,
+) -> Option<Secret> {
+    let mut password = None;
     for file in files {
-        if let Some(on_disk) = checks.locate(&file.path) {
-            if let Some(problem) = named_file_problem(file, &on_disk) {
-                sink.at(file.span.clone(), problem);
-            }
+        let Some(on_disk) = checks.locate(&file.path) else {
+            continue;
+        };
+        match named_file(file, &on_disk) {
+            Ok(secret) => password = password.or(secret),
+            Err(problem) => sink.at(file.span.clone(), problem),
         }
+    }
+    password
+}
+
+/// Checks one named file; a `password-file` yields its password.
+fn named_file(file: &FileRef, on_disk: &Path) -> Result<Option<Secret>, ConfigProblem> {
+    let key = file.key;
+    let path = file.path.clone();
+    if file.role == FileRole::Socket {
+        return socket_path_problem(key, &path, on_disk).map_or(Ok(None), Err);
+    }
+    let max = match file.role {
+        FileRole::Certificate => MAX_CERTIFICATE_BYTES,
+        FileRole::Password | FileRole::PrivateKey | FileRole::Socket => MAX_SECRET_BYTES,
+    };
+    // Reading (not just stat-ing) proves the daemon's user can read it.
+    let bytes = read_regular_file(on_disk, max).map_err(|error| match error {
+        FileReadError::Io(error) => ConfigProblem::FileUnreadable {
+            key,
+            path: path.clone(),
+            reason: error.to_string(),
+        },
+        FileReadError::NotRegular { kind } => ConfigProblem::NotAFile {
+            key,
+            path: path.clone(),
+            kind,
+        },
+        FileReadError::TooLarge { len, max } => ConfigProblem::FileTooLarge {
+            key,
+            path: path.clone(),
+            len,
+            max,
+        },
+    })?;
+    if file.role == FileRole::Certificate {
+        return Ok(None);
+    }
+    let mode = fs::metadata(on_disk).map_or(0, |metadata| permission_bits(&metadata));
+    if mode & 0o004 != 0 {
+        return Err(ConfigProblem::SecretWorldReadable { key, path, mode });
+    }
+    match secret_from_bytes(bytes) {
+        Ok(secret) if file.role == FileRole::Password => Ok(Some(secret)),
+        Ok(_) => Ok(None),
+        // A PEM key is ASCII; only its emptiness is this module's business (the TLS setup
+        // judges the content).
+        Err(SecretContentError::NotUtf8) if file.role == FileRole::PrivateKey => Ok(None),
+        Err(SecretContentError::Empty) => Err(ConfigProblem::EmptySecret { key, path }),
+        Err(SecretContentError::NotUtf8) => Err(ConfigProblem::SecretNotText { key, path }),
     }
 }
 
-fn named_file_problem(file: &FileRef, on_disk: &Path) -> Option<ConfigProblem> {
-    let key = file.key;
-    let path = file.path.clone();
-    let unreadable = |error: std::io::Error| ConfigProblem::FileUnreadable {
+/// Something other than a socket where the control socket goes would be refused by the
+/// daemon at bind time (it is not ours to delete); say so before it starts.
+fn socket_path_problem(key: &'static str, path: &Path, on_disk: &Path) -> Option<ConfigProblem> {
+    let metadata = fs::symlink_metadata(on_disk).ok()?;
+    (!is_socket(&metadata.file_type())).then(|| ConfigProblem::NotASocket {
         key,
-        path: path.clone(),
-        reason: error.to_string(),
-    };
-    // Opening (not just stat-ing) proves the daemon's user can read it.
-    let mut opened = match File::open(on_disk) {
-        Ok(opened) => opened,
-        Err(error) => return Some(unreadable(error)),
-    };
-    let metadata = match opened.metadata() {
-        Ok(metadata) => metadata,
-        Err(error) => return Some(unreadable(error)),
-    };
-    if !metadata.is_file() {
-        return Some(ConfigProblem::NotAFile { key, path });
-    }
-    if file.role == FileRole::Public {
-        return None;
-    }
-    let mode = permission_bits(&metadata);
-    if mode & 0o004 != 0 {
-        return Some(ConfigProblem::SecretWorldReadable { key, path, mode });
-    }
-    if metadata.len() > MAX_SECRET_BYTES {
-        return Some(ConfigProblem::SecretTooLarge {
-            key,
-            path,
-            len: metadata.len(),
-            max: MAX_SECRET_BYTES,
-        });
-    }
-    let mut content = Vec::new();
-    if let Err(error) = opened.read_to_end(&mut content) {
-        return Some(unreadable(error));
-    }
-    if content.iter().all(u8::is_ascii_whitespace) {
-        return Some(ConfigProblem::EmptySecret { key, path });
-    }
-    None
+        path: path.to_path_buf(),
+    })
+}
+
+#[cfg(unix)]
+fn is_socket(file_type: &fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    file_type.is_socket()
+}
+
+#[cfg(not(unix))]
+fn is_socket(_file_type: &fs::FileType) -> bool {
+    true
 }
 
 /// A problem with the config file's own permissions: anyone able to write it controls the
@@ -131,21 +166,30 @@ mod tests {
             span: 0..1,
             role,
         };
-        named_file_problem(&file, path)
+        named_file(&file, path).err()
     }
 
     #[test]
-    fn a_private_non_empty_secret_passes() {
+    fn a_private_non_empty_password_passes_and_is_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "pw", "s3cret\n", 0o600);
-        assert_eq!(problem(&path, FileRole::Secret), None);
+        let file = FileRef {
+            key: "password-file",
+            path: path.clone(),
+            span: 0..1,
+            role: FileRole::Password,
+        };
+        assert_eq!(
+            named_file(&file, &path),
+            Ok(Some(Secret::new("s3cret".into())))
+        );
     }
 
     #[test]
     fn a_missing_file_is_unreadable() {
         let dir = tempfile::tempdir().unwrap();
         assert!(matches!(
-            problem(&dir.path().join("absent"), FileRole::Public),
+            problem(&dir.path().join("absent"), FileRole::Certificate),
             Some(ConfigProblem::FileUnreadable { .. })
         ));
     }
@@ -154,8 +198,11 @@ mod tests {
     fn a_directory_is_not_a_file() {
         let dir = tempfile::tempdir().unwrap();
         assert!(matches!(
-            problem(dir.path(), FileRole::Public),
-            Some(ConfigProblem::NotAFile { .. })
+            problem(dir.path(), FileRole::Certificate),
+            Some(ConfigProblem::NotAFile {
+                kind: "directory",
+                ..
+            })
         ));
     }
 
@@ -164,20 +211,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "pw", "s3cret", 0o644);
         assert!(matches!(
-            problem(&path, FileRole::Secret),
+            problem(&path, FileRole::Password),
             Some(ConfigProblem::SecretWorldReadable { mode: 0o644, .. })
         ));
-        assert_eq!(problem(&path, FileRole::Public), None);
+        assert!(matches!(
+            problem(&path, FileRole::PrivateKey),
+            Some(ConfigProblem::SecretWorldReadable { mode: 0o644, .. })
+        ));
+        assert_eq!(problem(&path, FileRole::Certificate), None);
     }
 
     #[test]
     fn an_empty_or_blank_secret_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "pw", " \n", 0o600);
-        assert!(matches!(
-            problem(&path, FileRole::Secret),
-            Some(ConfigProblem::EmptySecret { .. })
-        ));
+        for role in [FileRole::Password, FileRole::PrivateKey] {
+            assert!(matches!(
+                problem(&path, role),
+                Some(ConfigProblem::EmptySecret { .. })
+            ));
+        }
     }
 
     #[test]
@@ -185,9 +238,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "pw", &"x".repeat(64 * 1024 + 1), 0o600);
         assert!(matches!(
-            problem(&path, FileRole::Secret),
-            Some(ConfigProblem::SecretTooLarge { .. })
+            problem(&path, FileRole::Password),
+            Some(ConfigProblem::FileTooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn something_other_than_a_socket_at_the_socket_path_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), "control.sock", "", 0o600);
+        assert!(matches!(
+            problem(&path, FileRole::Socket),
+            Some(ConfigProblem::NotASocket { .. })
+        ));
+        assert_eq!(
+            problem(&dir.path().join("absent.sock"), FileRole::Socket),
+            None
+        );
     }
 
     #[test]

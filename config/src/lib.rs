@@ -25,7 +25,9 @@ mod config;
 mod duration;
 mod error;
 mod file_checks;
+mod file_read;
 mod host_port;
+mod limits;
 mod load;
 mod log_format;
 mod log_level;
@@ -44,12 +46,16 @@ mod validate;
 mod zone;
 
 pub use config::{
-    Config, DEFAULT_CONFIG_PATH, DEFAULT_CONTROL_SOCKET, DEFAULT_STATE_DIR, MAX_SOCKET_PATH_BYTES,
+    Config, KeyLocations, DEFAULT_CONFIG_PATH, DEFAULT_CONTROL_SOCKET, DEFAULT_STATE_DIR,
+    MAX_SOCKET_PATH_BYTES,
 };
 pub use duration::{parse_positive_duration, DurationError, MAX_DURATION};
 pub use error::{ConfigError, ConfigErrors, ConfigProblem};
-pub use file_checks::{FileChecks, MAX_SECRET_BYTES};
+pub use file_checks::{FileChecks, MAX_CERTIFICATE_BYTES};
+pub use file_read::{read_regular_file, FileReadError};
 pub use host_port::{HostPort, HostPortError};
+pub use limits::{BadMaxCandidates, MAX_MAX_CANDIDATES, MIN_MAX_CANDIDATES};
+pub use load::MAX_CONFIG_BYTES;
 pub use log_format::LogFormat;
 pub use log_level::LogLevel;
 pub use metrics_listen::BadMetricsListen;
@@ -61,13 +67,18 @@ pub use mqtt::{
 pub use name::is_valid_name;
 pub use presence::Presence;
 pub use reader::{
-    LlrpLink, Reader, ReaderKind, ReaderLink, Region, SerialFamily, SerialLink, SerialPort,
-    BAUD_RATES, DEFAULT_BAUD, DEFAULT_KEEPALIVE, DEFAULT_LLRP_PORT,
+    LlrpLink, R2000Region, Reader, ReaderKind, ReaderLink, Region, SerialLink, SerialModule,
+    SerialPort, BAUD_RATES, DEFAULT_BAUD, DEFAULT_KEEPALIVE, DEFAULT_LLRP_PORT,
+    R2000_MAX_SINGLE_ANTENNA, R2000_MAX_SWITCHED_ANTENNA, THINGMAGIC_MAX_ANTENNA,
 };
-pub use secret::{read_secret_file, SecretFileError};
+pub use secret::{
+    read_secret_file, secret_from_bytes, Secret, SecretContentError, SecretFileError,
+    MAX_SECRET_BYTES,
+};
 pub use sku_map::SkuMapping;
 pub use span::{locate, Location};
 pub use state_cache::{
     BadStateCacheBytes, DEFAULT_STATE_CACHE_BYTES, MAX_STATE_CACHE_BYTES, MIN_STATE_CACHE_BYTES,
 };
+pub use validate::{MAX_READERS, MAX_ZONES};
 pub use zone::Zone;

@@ -3,9 +3,14 @@
 use crate::config::Config;
 use crate::error::{ConfigError, ConfigErrors, ConfigProblem, ErrorSink};
 use crate::file_checks::{check_named_files, config_file_problem, FileChecks};
+use crate::file_read::read_regular_file;
 use crate::sections::read_sections;
 use crate::validate::build;
 use std::path::Path;
+
+/// Largest config file accepted: a store with thousands of readers is well under 1 MiB, and a
+/// bound keeps a mistaken (or hostile) huge file from costing time and memory to refuse.
+pub const MAX_CONFIG_BYTES: u64 = 4 * 1024 * 1024;
 
 impl Config {
     /// Reads and validates the config at `path` the way the daemon does: schema, cross-field
@@ -18,15 +23,17 @@ impl Config {
     /// permissions are checked unless `checks` is [`FileChecks::Skip`].
     pub fn load_with(path: impl AsRef<Path>, checks: &FileChecks) -> Result<Config, ConfigErrors> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|error| {
+        let unreadable = |reason: String| {
             ConfigErrors(vec![ConfigError {
                 file: path.to_path_buf(),
                 location: None,
-                problem: ConfigProblem::ConfigUnreadable {
-                    reason: error.to_string(),
-                },
+                problem: ConfigProblem::ConfigUnreadable { reason },
             }])
-        })?;
+        };
+        let bytes = read_regular_file(path, MAX_CONFIG_BYTES)
+            .map_err(|error| unreadable(error.to_string()))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| unreadable("it is not UTF-8 text".to_owned()))?;
         let file_problem = match checks {
             FileChecks::Skip => None,
             FileChecks::Real | FileChecks::UnderRoot(_) => config_file_problem(path),
@@ -62,8 +69,11 @@ fn parse(
         sink.whole_file(problem);
     }
     let sections = read_sections(text, &mut sink);
-    let (config, named_files) = build(sections, origin, &mut sink);
-    check_named_files(&named_files, checks, &mut sink);
+    let (mut config, named_files) = build(sections, origin, &mut sink);
+    let password = check_named_files(&named_files, checks, &mut sink);
+    if let Some(config) = &mut config {
+        config.mqtt.password = password;
+    }
     debug_assert!(
         config.is_some() || sink.len() > 0,
         "every path that yields no config reports why"

@@ -9,7 +9,7 @@ use crate::duration::Interval;
 use crate::error::{ConfigProblem, ErrorSink};
 use crate::host_port::{HostPort, HostPortError};
 use crate::paths::{resolve, FileRef, FileRole};
-use crate::secret::{read_secret_file, SecretFileError};
+use crate::secret::Secret;
 use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -51,6 +51,10 @@ pub struct Mqtt {
     pub username: Option<String>,
     /// File holding the password (`password-file`); the password itself is never in the config.
     pub password_file: Option<PathBuf>,
+    /// The password, read from `password-file` by the loader's file checks (once, with the
+    /// rules of [`crate::read_secret_file`]); `None` without a password file, or when the file
+    /// checks were skipped ([`crate::FileChecks::Skip`]).
+    pub password: Option<Secret>,
     /// CA certificates to trust instead of the system roots (`ca-file`, PEM).
     pub ca_file: Option<PathBuf>,
     /// Certificate and key for mutual TLS (`client-cert` and `client-key`, PEM).
@@ -69,17 +73,6 @@ pub struct Mqtt {
     pub outbox_max_bytes: u64,
     /// Cap of the exponential reconnect backoff (`reconnect-backoff-max`, default 60 s).
     pub reconnect_backoff_max: Duration,
-}
-
-impl Mqtt {
-    /// The broker password from `password-file`, read now (so a rotated password is picked
-    /// up at the next connect); `None` when no password file is configured.
-    pub fn read_password(&self) -> Result<Option<String>, SecretFileError> {
-        self.password_file
-            .as_deref()
-            .map(read_secret_file)
-            .transpose()
-    }
 }
 
 /// A broker address from `mqtt://host[:port]` or `mqtts://host[:port]`.
@@ -112,6 +105,10 @@ pub enum BrokerUrlError {
     /// A bad host or port.
     #[error("{0}")]
     Address(HostPortError),
+    /// An IPv6 literal: the MQTT client joins host and port as `host:port`, which an IPv6
+    /// address cannot survive.
+    #[error("ipv6 literals are not supported; use a host name")]
+    Ipv6,
 }
 
 impl BrokerUrl {
@@ -141,7 +138,18 @@ impl BrokerUrl {
         };
         let address =
             HostPort::parse(authority, Some(default_port)).map_err(BrokerUrlError::Address)?;
+        if address.host.contains(':') {
+            return Err(BrokerUrlError::Ipv6);
+        }
         Ok(BrokerUrl { tls, address })
+    }
+}
+
+/// `mqtt://host:port` or `mqtts://host:port`, the port always written.
+impl fmt::Display for BrokerUrl {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.tls { "mqtts" } else { "mqtt" };
+        write!(formatter, "{scheme}://{}", self.address)
     }
 }
 
@@ -330,10 +338,15 @@ impl MqttSpec {
                 resolved
             })
         };
-        let password_file = file("password-file", &self.password_file, FileRole::Secret);
-        let ca_file = file("ca-file", &self.ca_file, FileRole::Public);
-        file("client-cert", &self.client_cert, FileRole::Public);
-        file("client-key", &self.client_key, FileRole::Secret);
+        let password_file = file("password-file", &self.password_file, FileRole::Password);
+        let ca_file = file("ca-file", &self.ca_file, FileRole::Certificate);
+        file("client-cert", &self.client_cert, FileRole::Certificate);
+        file("client-key", &self.client_key, FileRole::PrivateKey);
+        if let Some(username) = &self.username {
+            if let Some(reason) = username_problem(username.get_ref()) {
+                sink.at(username.span(), ConfigProblem::BadUsername { reason });
+            }
+        }
 
         if sink.len() > errors_before {
             return None;
@@ -343,6 +356,7 @@ impl MqttSpec {
             client_id: client_id?,
             username: self.username.as_ref().map(|name| name.get_ref().clone()),
             password_file,
+            password: None,
             ca_file,
             client_cert,
             topic_prefix: topic_prefix?,
@@ -456,6 +470,17 @@ impl MqttSpec {
     }
 }
 
+/// What makes `username` unusable in an MQTT CONNECT, if anything.
+fn username_problem(username: &str) -> Option<&'static str> {
+    if username.is_empty() {
+        Some("it is empty; leave `username` out if the broker wants none")
+    } else if username.len() > usize::from(u16::MAX) {
+        Some("it is longer than the 65535 bytes MQTT carries")
+    } else {
+        None
+    }
+}
+
 /// What makes `prefix` unusable as the start of a publish topic, if anything.
 fn topic_prefix_problem(prefix: &str) -> Option<&'static str> {
     if prefix.is_empty() {
@@ -525,6 +550,20 @@ mod tests {
             BrokerUrl::parse("mqtt://broker?x=1"),
             Err(BrokerUrlError::Path)
         );
+    }
+
+    #[test]
+    fn ipv6_literals_are_refused_and_display_writes_the_port() {
+        assert_eq!(
+            BrokerUrl::parse("mqtt://[::1]:1883"),
+            Err(BrokerUrlError::Ipv6)
+        );
+        for (text, shown) in [
+            ("mqtt://broker", "mqtt://broker:1883"),
+            ("mqtts://10.0.0.1:8883/", "mqtts://10.0.0.1:8883"),
+        ] {
+            assert_eq!(BrokerUrl::parse(text).unwrap().to_string(), shown);
+        }
     }
 
     #[test]

@@ -23,10 +23,14 @@ pub(crate) fn base_dir(origin: &Path) -> PathBuf {
 /// What a named file holds, which decides how strictly it is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FileRole {
-    /// A password or private key: must not be readable by every user, must not be empty.
-    Secret,
-    /// A certificate: must only be readable.
-    Public,
+    /// `password-file`: private, UTF-8, not empty; its content is the password.
+    Password,
+    /// A private key: private, not empty.
+    PrivateKey,
+    /// A certificate: must only be a readable regular file.
+    Certificate,
+    /// The control socket's path: free, or a socket (a stale one is replaced at start).
+    Socket,
 }
 
 /// A file the config names, with where it is named.

@@ -9,7 +9,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Presence {
     /// Reads needed within `arrive_window` before a tag counts in a zone (`arrive-reads`, default 2).
-    pub arrive_reads: u32,
+    pub arrive_reads: u16,
     /// The window those reads must fall in (`arrive-window`, default 10 s).
     pub arrive_window: Duration,
     /// Unseen for this long, a tag leaves the count (`depart-after`, default 5 min).
@@ -64,12 +64,12 @@ impl PresenceSpec {
 }
 
 /// Most reads a tag can be asked for before it counts; more would only mean "never arrives".
-pub const MAX_ARRIVE_READS: u32 = 1000;
+pub const MAX_ARRIVE_READS: u16 = 1000;
 
 /// `arrive-reads`: 1 to [`MAX_ARRIVE_READS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "i64")]
-pub(crate) struct ArriveReads(pub u32);
+pub(crate) struct ArriveReads(pub u16);
 
 /// Why an `arrive-reads` value was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,7 +80,7 @@ impl TryFrom<i64> for ArriveReads {
     type Error = BadArriveReads;
 
     fn try_from(reads: i64) -> Result<Self, BadArriveReads> {
-        match u32::try_from(reads) {
+        match u16::try_from(reads) {
             Ok(reads @ 1..=MAX_ARRIVE_READS) => Ok(ArriveReads(reads)),
             _ => Err(BadArriveReads(reads)),
         }

@@ -22,6 +22,13 @@ pub const DEFAULT_BAUD: u32 = 115_200;
 pub const BAUD_RATES: [u32; 8] = [
     9600, 19_200, 38_400, 57_600, 115_200, 230_400, 460_800, 921_600,
 ];
+/// Highest antenna port of a ThingMagic module: the protocol carries a port in one nibble.
+pub const THINGMAGIC_MAX_ANTENNA: u16 = 15;
+/// Highest antenna port of an R2000 module reading several antennas: fast-switch inventory
+/// (0x8A) has four antenna slots.
+pub const R2000_MAX_SWITCHED_ANTENNA: u16 = 4;
+/// Highest antenna port of an R2000 module reading one antenna (8-port units).
+pub const R2000_MAX_SINGLE_ANTENNA: u16 = 8;
 /// The transmit power range accepted, in dBm (readers clamp further to their own table).
 pub const TX_POWER_RANGE_DBM: std::ops::RangeInclusive<f64> = -10.0..=40.0;
 
@@ -45,9 +52,9 @@ impl Reader {
     pub fn kind(&self) -> ReaderKind {
         match &self.link {
             ReaderLink::Llrp(_) => ReaderKind::Llrp,
-            ReaderLink::Serial(serial) => match serial.family {
-                SerialFamily::ThingMagic => ReaderKind::Thingmagic,
-                SerialFamily::R2000 => ReaderKind::R2000,
+            ReaderLink::Serial(serial) => match serial.module {
+                SerialModule::ThingMagic { .. } => ReaderKind::Thingmagic,
+                SerialModule::R2000 { .. } => ReaderKind::R2000,
             },
         }
     }
@@ -98,23 +105,55 @@ pub struct LlrpLink {
 /// A serial reader's link.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SerialLink {
-    /// Which serial protocol.
-    pub family: SerialFamily,
+    /// Which serial protocol, and what to set on the module.
+    pub module: SerialModule,
     /// Where the bytes go.
     pub port: SerialPort,
     /// Line speed (`baud`, default 115200); ignored by most TCP bridges but kept for their docs.
     pub baud: u32,
-    /// Regulatory region to set on the module (`region`); `None` keeps the module's setting.
-    pub region: Option<Region>,
+    /// The configured antennas as module ports, ascending; each is a port the module has
+    /// (1 to [`THINGMAGIC_MAX_ANTENNA`]; R2000: 1 to [`R2000_MAX_SWITCHED_ANTENNA`] when several
+    /// are configured, else to [`R2000_MAX_SINGLE_ANTENNA`]).
+    pub antenna_ports: Vec<u8>,
 }
 
-/// The serial protocol families.
+/// The serial protocol families, each with the regulatory region to set on the module
+/// (`region`; `None` keeps the module's own setting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SerialFamily {
-    /// ThingMagic Mercury.
-    ThingMagic,
-    /// Impinj R2000 modules.
-    R2000,
+pub enum SerialModule {
+    /// ThingMagic Mercury: every region.
+    ThingMagic {
+        /// The region to set.
+        region: Option<Region>,
+    },
+    /// Impinj R2000 modules: the regions with a preset band.
+    R2000 {
+        /// The region to set.
+        region: Option<R2000Region>,
+    },
+}
+
+/// The regions an R2000 module has a preset band for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum R2000Region {
+    /// North America (FCC).
+    Na,
+    /// Europe (ETSI).
+    Eu,
+    /// China (920–925 MHz).
+    Cn,
+}
+
+impl R2000Region {
+    /// The R2000 preset for `region`, if the modules have one.
+    pub fn from_region(region: Region) -> Option<R2000Region> {
+        match region {
+            Region::Na => Some(R2000Region::Na),
+            Region::Eu => Some(R2000Region::Eu),
+            Region::Cn => Some(R2000Region::Cn),
+            Region::In | Region::Jp | Region::Kr | Region::Au | Region::Nz => None,
+        }
+    }
 }
 
 /// Where a serial reader's bytes go.
@@ -146,6 +185,22 @@ pub enum Region {
     Au,
     /// New Zealand (921.5–928 MHz).
     Nz,
+}
+
+impl Region {
+    /// The region as written in the config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Region::Na => "na",
+            Region::Eu => "eu",
+            Region::In => "in",
+            Region::Jp => "jp",
+            Region::Kr => "kr",
+            Region::Cn => "cn",
+            Region::Au => "au",
+            Region::Nz => "nz",
+        }
+    }
 }
 
 /// One `[[reader]]` table as written: every kind's keys, checked against `kind` afterwards so
@@ -182,12 +237,9 @@ impl ReaderSpec {
         let antennas = self.antennas(&name, zones, sink);
         let link = match *self.kind.get_ref() {
             ReaderKind::Llrp => self.llrp_link(&name, sink).map(ReaderLink::Llrp),
-            ReaderKind::Thingmagic => self
-                .serial_link(&name, SerialFamily::ThingMagic, sink)
-                .map(ReaderLink::Serial),
-            ReaderKind::R2000 => self
-                .serial_link(&name, SerialFamily::R2000, sink)
-                .map(ReaderLink::Serial),
+            ReaderKind::Thingmagic | ReaderKind::R2000 => {
+                self.serial_link(&name, sink).map(ReaderLink::Serial)
+            }
         };
         Some(Reader {
             name,
@@ -303,12 +355,7 @@ impl ReaderSpec {
         all_good.then_some(LlrpLink { address, keepalive })
     }
 
-    fn serial_link(
-        &self,
-        reader: &str,
-        family: SerialFamily,
-        sink: &mut ErrorSink,
-    ) -> Option<SerialLink> {
+    fn serial_link(&self, reader: &str, sink: &mut ErrorSink) -> Option<SerialLink> {
         let kind = self.kind.get_ref().as_str();
         let mut all_good = refuse_key(
             "keepalive",
@@ -334,16 +381,90 @@ impl ReaderSpec {
             }
         };
         all_good &= port.is_some();
+        let module = self.serial_module(reader, sink);
+        let antenna_ports = self.antenna_ports(reader, sink);
         let link = SerialLink {
-            family,
+            module: module?,
             port: port?,
             baud: self
                 .baud
                 .as_ref()
                 .map_or(DEFAULT_BAUD, |baud| baud.get_ref().0),
-            region: self.region.as_ref().map(|region| *region.get_ref()),
+            antenna_ports: antenna_ports?,
         };
         all_good.then_some(link)
+    }
+
+    /// The module with its region, refusing a region the family has no preset for.
+    fn serial_module(&self, reader: &str, sink: &mut ErrorSink) -> Option<SerialModule> {
+        let region = self.region.as_ref().map(|region| *region.get_ref());
+        if *self.kind.get_ref() == ReaderKind::Thingmagic {
+            return Some(SerialModule::ThingMagic { region });
+        }
+        let Some(region) = region else {
+            return Some(SerialModule::R2000 { region: None });
+        };
+        match R2000Region::from_region(region) {
+            Some(preset) => Some(SerialModule::R2000 {
+                region: Some(preset),
+            }),
+            None => {
+                let span = self.region.as_ref().map_or(0..0, Spanned::span);
+                sink.at(
+                    span,
+                    ConfigProblem::RegionNotOnModule {
+                        reader: reader.to_owned(),
+                        region: region.as_str(),
+                        family: "R2000",
+                        supported: "na, eu, cn",
+                    },
+                );
+                None
+            }
+        }
+    }
+
+    /// The antennas as ports of the module, each refused where it is written if the module
+    /// has no such port. Antenna keys that are not numbers were reported by `antennas`.
+    fn antenna_ports(&self, reader: &str, sink: &mut ErrorSink) -> Option<Vec<u8>> {
+        let antennas = self.antennas.get_ref();
+        let (family, max, when) = match self.kind.get_ref() {
+            ReaderKind::Thingmagic => ("ThingMagic", THINGMAGIC_MAX_ANTENNA, ""),
+            _ if antennas.len() > 1 => (
+                "R2000",
+                R2000_MAX_SWITCHED_ANTENNA,
+                " when several antennas are read",
+            ),
+            _ => ("R2000", R2000_MAX_SINGLE_ANTENNA, ""),
+        };
+        let mut ports = Vec::with_capacity(antennas.len());
+        let mut all_good = true;
+        for antenna in antennas.keys() {
+            let Ok(number) = antenna.get_ref().parse::<u16>() else {
+                all_good = false;
+                continue;
+            };
+            match u8::try_from(number) {
+                Ok(port) if (1..=max).contains(&number) => ports.push(port),
+                _ if number == 0 => all_good = false,
+                _ => {
+                    sink.at(
+                        antenna.span(),
+                        ConfigProblem::AntennaNotOnModule {
+                            reader: reader.to_owned(),
+                            antenna: number,
+                            family,
+                            max,
+                            when,
+                        },
+                    );
+                    all_good = false;
+                }
+            }
+        }
+        // Keys are strings, so "10" sorts before "2": the ports are sorted as numbers.
+        ports.sort_unstable();
+        all_good.then_some(ports)
     }
 }
 

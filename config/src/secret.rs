@@ -1,63 +1,54 @@
-//! Reading a secret file named by the config (`password-file`), with the rules `check-config`
-//! promises: bounded size, UTF-8, one trailing line end ignored, not empty.
+//! Secrets named by the config (`password-file`): the one rule for what a secret file may hold,
+//! and [`Secret`], which keeps the value out of `Debug` output and logs.
+//!
+//! The loader reads `password-file` once, with this rule, and hands the password to the daemon
+//! inside the config; `hq-tail` reads its `--password-file` with the same function.
 
-use crate::file_checks::MAX_SECRET_BYTES;
-use std::fs::File;
-use std::io::{self, Read};
+use crate::file_read::{read_regular_file, FileReadError};
+use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// Why a secret file could not be used.
-#[derive(Debug, thiserror::Error)]
-pub enum SecretFileError {
-    /// Opening or reading failed.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The operating system's error.
-        source: io::Error,
-    },
-    /// Larger than [`MAX_SECRET_BYTES`].
-    #[error("{path} is larger than {max} bytes, too large for a secret", max = MAX_SECRET_BYTES)]
-    TooLarge {
-        /// The file.
-        path: PathBuf,
-    },
-    /// Not UTF-8 text.
-    #[error("{path} is not UTF-8 text")]
-    NotUtf8 {
-        /// The file.
-        path: PathBuf,
-    },
-    /// Nothing but whitespace.
-    #[error("{path} is empty")]
-    Empty {
-        /// The file.
-        path: PathBuf,
-    },
+/// Largest secret file accepted: a password or a PEM private key is far smaller (an MQTT
+/// password field holds at most 65 535 bytes).
+pub const MAX_SECRET_BYTES: u64 = 64 * 1024;
+
+/// A secret that never shows up in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret string.
+    pub fn new(secret: String) -> Secret {
+        Secret(secret)
+    }
+
+    /// The secret itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
-/// Reads the secret in `path`. One trailing `\n` or `\r\n` is dropped (editors and `echo`
-/// add one); any other whitespace is part of the secret.
-pub fn read_secret_file(path: &Path) -> Result<String, SecretFileError> {
-    let io_error = |source| SecretFileError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = File::open(path).map_err(io_error)?;
-    let mut bytes = Vec::new();
-    // Read one byte past the limit, so an oversized file is noticed without reading it whole.
-    file.take(MAX_SECRET_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(io_error)?;
-    if bytes.len() as u64 > MAX_SECRET_BYTES {
-        return Err(SecretFileError::TooLarge {
-            path: path.to_path_buf(),
-        });
+impl fmt::Debug for Secret {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("Secret(..)")
     }
-    let mut text = String::from_utf8(bytes).map_err(|_| SecretFileError::NotUtf8 {
-        path: path.to_path_buf(),
-    })?;
+}
+
+/// What makes a secret file's content unusable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SecretContentError {
+    /// Not UTF-8 text.
+    #[error("is not UTF-8 text")]
+    NotUtf8,
+    /// Nothing but whitespace.
+    #[error("is empty")]
+    Empty,
+}
+
+/// The secret in a file's `bytes`. One trailing `\n` or `\r\n` is dropped (editors and `echo`
+/// add one); any other whitespace is part of the secret, but a file of whitespace only is empty.
+pub fn secret_from_bytes(bytes: Vec<u8>) -> Result<Secret, SecretContentError> {
+    let mut text = String::from_utf8(bytes).map_err(|_| SecretContentError::NotUtf8)?;
     if text.ends_with('\n') {
         text.pop();
         if text.ends_with('\r') {
@@ -65,11 +56,44 @@ pub fn read_secret_file(path: &Path) -> Result<String, SecretFileError> {
         }
     }
     if text.trim().is_empty() {
-        return Err(SecretFileError::Empty {
-            path: path.to_path_buf(),
-        });
+        return Err(SecretContentError::Empty);
     }
-    Ok(text)
+    Ok(Secret(text))
+}
+
+/// Why a secret file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretFileError {
+    /// Not a regular file, too large, or unreadable.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: FileReadError,
+    },
+    /// Its content is not a usable secret.
+    #[error("{path}: {source}")]
+    Content {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: SecretContentError,
+    },
+}
+
+/// Reads the secret in `path` with the loader's rules (a bounded regular file, see
+/// [`secret_from_bytes`]).
+pub fn read_secret_file(path: &Path) -> Result<Secret, SecretFileError> {
+    let bytes =
+        read_regular_file(path, MAX_SECRET_BYTES).map_err(|source| SecretFileError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    secret_from_bytes(bytes).map_err(|source| SecretFileError::Content {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]
@@ -81,7 +105,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("secret");
         fs::write(&path, content).unwrap();
-        read_secret_file(&path)
+        read_secret_file(&path).map(|secret| secret.expose().to_owned())
     }
 
     #[test]
@@ -94,28 +118,44 @@ mod tests {
     }
 
     #[test]
-    fn empty_oversized_and_binary_files_are_refused() {
-        assert!(matches!(read(b"\n"), Err(SecretFileError::Empty { .. })));
-        assert!(matches!(read(b""), Err(SecretFileError::Empty { .. })));
+    fn empty_blank_oversized_and_binary_files_are_refused() {
+        for blank in [&b"\n"[..], b"", b" \t\n", b"\r\n"] {
+            assert!(matches!(
+                read(blank),
+                Err(SecretFileError::Content {
+                    source: SecretContentError::Empty,
+                    ..
+                })
+            ));
+        }
         assert!(matches!(
             read(&vec![b'x'; 64 * 1024 + 1]),
-            Err(SecretFileError::TooLarge { .. })
+            Err(SecretFileError::Read {
+                source: FileReadError::TooLarge { .. },
+                ..
+            })
         ));
         assert!(read(&vec![b'x'; 64 * 1024]).is_ok());
         assert!(matches!(
             read(&[0xff, 0xfe]),
-            Err(SecretFileError::NotUtf8 { .. })
+            Err(SecretFileError::Content {
+                source: SecretContentError::NotUtf8,
+                ..
+            })
         ));
     }
 
     #[test]
-    fn a_missing_file_is_an_io_error_naming_it() {
+    fn a_missing_file_is_an_error_naming_it() {
         let error = read_secret_file(Path::new("/nonexistent/pw")).unwrap_err();
         assert!(
-            error
-                .to_string()
-                .starts_with("cannot read /nonexistent/pw: "),
+            error.to_string().starts_with("/nonexistent/pw: "),
             "{error}"
         );
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        assert_eq!(format!("{:?}", Secret::new("pw".into())), "Secret(..)");
     }
 }

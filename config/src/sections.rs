@@ -5,6 +5,7 @@
 //! reported; across tables, all are.
 
 use crate::error::{ConfigProblem, ErrorSink};
+use crate::limits::MaxCandidates;
 use crate::log_format::LogFormat;
 use crate::log_level::LogLevel;
 use crate::metrics_listen::MetricsListen;
@@ -13,15 +14,16 @@ use crate::name::Name;
 use crate::presence::PresenceSpec;
 use crate::reader::ReaderSpec;
 use crate::sku_map::SkuMapSpec;
+use crate::span::Location;
 use crate::state_cache::StateCacheBytes;
 use crate::zone::ZoneSpec;
 use serde::de::DeserializeOwned;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
-const TOP_LEVEL_KEYS: &str = "`store`, `state-dir`, `state-cache-bytes`, `control-socket`, `log-level`, `log-format`, `metrics-listen`, [presence], [[zone]], [[reader]], [[sku-map]], [mqtt]";
+const TOP_LEVEL_KEYS: &str = "`store`, `state-dir`, `state-cache-bytes`, `control-socket`, `log-level`, `log-format`, `metrics-listen`, `max-candidates`, [presence], [[zone]], [[reader]], [[sku-map]], [mqtt]";
 
 /// The document's sections as written; `None` or missing entries are absent or invalid ones
 /// (invalid ones have been reported).
@@ -34,6 +36,7 @@ pub(crate) struct Sections {
     pub log_format: Option<LogFormat>,
     pub state_cache_bytes: Option<StateCacheBytes>,
     pub metrics_listen: Option<MetricsListen>,
+    pub max_candidates: Option<MaxCandidates>,
     pub presence: Option<PresenceSpec>,
     pub zones: Vec<ZoneSpec>,
     pub readers: Vec<ReaderSpec>,
@@ -46,6 +49,8 @@ pub(crate) struct Sections {
     pub names_of_invalid_zones: HashSet<String>,
     /// Whether the TOML syntax itself was broken (nothing else is checked then).
     pub syntax_broken: bool,
+    /// Where the values of top-level and `[mqtt]` keys are written.
+    pub locations: BTreeMap<String, Location>,
 }
 
 /// Parses `text` and deserializes each section, reporting every problem found into `sink`.
@@ -62,6 +67,15 @@ pub(crate) fn read_sections(text: &str, sink: &mut ErrorSink) -> Sections {
     }
     for (key, value) in root.into_inner() {
         let name = key.get_ref().as_ref().to_owned();
+        let at = sink.location_of(value.span().start);
+        sections.locations.insert(name.clone(), at);
+        if let (Some(table), "mqtt") = (value.get_ref().as_table(), name.as_str()) {
+            for (mqtt_key, mqtt_value) in table.iter() {
+                let at = sink.location_of(mqtt_value.span().start);
+                let mqtt_key = format!("mqtt.{}", mqtt_key.get_ref().as_ref());
+                sections.locations.insert(mqtt_key, at);
+            }
+        }
         match name.as_str() {
             "store" => sections.store = deserialize(value, sink),
             "state-dir" => sections.state_dir = deserialize(value, sink),
@@ -70,6 +84,7 @@ pub(crate) fn read_sections(text: &str, sink: &mut ErrorSink) -> Sections {
             "log-format" => sections.log_format = deserialize(value, sink),
             "state-cache-bytes" => sections.state_cache_bytes = deserialize(value, sink),
             "metrics-listen" => sections.metrics_listen = deserialize(value, sink),
+            "max-candidates" => sections.max_candidates = deserialize(value, sink),
             "presence" => sections.presence = table(&name, &key, value, sink),
             "mqtt" => sections.mqtt = table(&name, &key, value, sink),
             "zone" => {

@@ -2,9 +2,11 @@
 //! kind and the url's scheme, and defaults filled in. Works on the parsed sections only; the
 //! file system is [`crate::file_checks`]' business.
 
-use crate::config::{Config, DEFAULT_CONTROL_SOCKET, DEFAULT_STATE_DIR, MAX_SOCKET_PATH_BYTES};
+use crate::config::{
+    Config, KeyLocations, DEFAULT_CONTROL_SOCKET, DEFAULT_STATE_DIR, MAX_SOCKET_PATH_BYTES,
+};
 use crate::error::{ConfigProblem, ErrorSink};
-use crate::paths::{base_dir, resolve, FileRef};
+use crate::paths::{base_dir, resolve, FileRef, FileRole};
 use crate::presence::Presence;
 use crate::sections::Sections;
 use crate::sku_map::{check_sku, normalize_epc_prefix, SkuMapping};
@@ -62,6 +64,23 @@ pub(crate) fn build(
         }
     }
 
+    check_count(
+        "zones",
+        zones.len(),
+        MAX_ZONES,
+        &sections.zones,
+        |zone| zone.name.span(),
+        sink,
+    );
+    check_count(
+        "readers",
+        readers.len(),
+        MAX_READERS,
+        &sections.readers,
+        |reader| reader.name.span(),
+        sink,
+    );
+
     let sku_map = build_sku_map(&sections, sink);
 
     let mqtt = match &sections.mqtt {
@@ -80,6 +99,15 @@ pub(crate) fn build(
         sections.control_socket.as_ref(),
         DEFAULT_CONTROL_SOCKET,
     );
+    files.push(FileRef {
+        key: "control-socket",
+        path: control_socket.clone(),
+        span: sections
+            .control_socket
+            .as_ref()
+            .map_or(0..0, toml::Spanned::span),
+        role: FileRole::Socket,
+    });
     let socket_len = control_socket.as_os_str().len();
     if socket_len > MAX_SOCKET_PATH_BYTES {
         let span = sections
@@ -107,14 +135,36 @@ pub(crate) fn build(
                 .state_cache_bytes
                 .map_or(DEFAULT_STATE_CACHE_BYTES, |b| b.0),
             metrics_listen: sections.metrics_listen.map(|m| m.0),
+            max_candidates: sections.max_candidates.map(|n| n.0),
             presence,
             zones,
             readers,
             sku_map,
             mqtt: mqtt?,
+            locations: KeyLocations(sections.locations),
         })
     })();
     (config, files)
+}
+
+/// Most zones: the engine numbers zones with a `u16` and keeps one value for "no zone".
+pub const MAX_ZONES: usize = u16::MAX as usize - 1;
+/// Most readers: the daemon numbers readers with a `u16`.
+pub const MAX_READERS: usize = u16::MAX as usize;
+
+/// Refuses more than `max` tables, at the first one past the bound.
+fn check_count<T>(
+    what: &'static str,
+    count: usize,
+    max: usize,
+    tables: &[T],
+    span: impl Fn(&T) -> Range<usize>,
+    sink: &mut ErrorSink,
+) {
+    if count > max {
+        let at = tables.get(max).map_or(0..0, span);
+        sink.at(at, ConfigProblem::TooMany { what, count, max });
+    }
 }
 
 fn build_sku_map(sections: &Sections, sink: &mut ErrorSink) -> Vec<SkuMapping> {

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 use std::time::Duration;
-use tagtally_config::{Config, ConfigErrors, FileChecks, MqttProtocol, ReaderLink, Region};
+use tagtally_config::{
+    Config, ConfigErrors, FileChecks, MqttProtocol, R2000Region, ReaderLink, Region, SerialModule,
+};
 
 /// The parts of a small valid config, so each test changes only what it is about.
 const STORE: &str = "store = \"paris-01\"\n";
@@ -386,7 +388,12 @@ fn a_serial_reader_takes_a_device_or_a_bridge_address_but_not_both() {
         panic!("serial")
     };
     assert_eq!(link.baud, 115_200);
-    assert_eq!(link.region, Some(Region::Eu));
+    assert_eq!(
+        link.module,
+        SerialModule::ThingMagic {
+            region: Some(Region::Eu)
+        }
+    );
     valid(&serial("address = \"10.0.0.40:4001\"\nbaud = 57600\n"));
     check_one(
         &serial("device = \"/dev/ttyUSB0\"\naddress = \"10.0.0.40:4001\"\n"),
@@ -420,6 +427,59 @@ fn serial_keys_are_checked() {
         &serial("keepalive = \"10s\"\n"),
         "11:13",
         "`keepalive` does not apply to r2000 reader `gate`",
+    );
+}
+
+#[test]
+fn serial_antennas_must_be_ports_the_module_has() {
+    let reader = |kind: &str, antennas: &str| {
+        format!("{STORE}{ZONES}[[reader]]\nname = \"till\"\nkind = \"{kind}\"\ndevice = \"/dev/ttyS1\"\nantennas = {{ {antennas} }}\n{MQTT}")
+    };
+    check_one(
+        &reader("thingmagic", "16 = \"floor\""),
+        "11:14",
+        "reader `till`: antenna 16 does not exist on ThingMagic modules (ports 1 to 15)",
+    );
+    let config = valid(&reader(
+        "thingmagic",
+        "15 = \"floor\", 2 = \"floor\", 10 = \"floor\"",
+    ));
+    let ReaderLink::Serial(link) = &config.readers[0].link else {
+        panic!("serial")
+    };
+    assert_eq!(link.antenna_ports, [2, 10, 15]);
+    check_one(
+        &reader("r2000", "1 = \"floor\", 5 = \"floor\""),
+        "11:27",
+        "reader `till`: antenna 5 does not exist on R2000 modules (ports 1 to 4 when several antennas are read)",
+    );
+    valid(&reader("r2000", "8 = \"floor\""));
+    check_one(
+        &reader("r2000", "9 = \"floor\""),
+        "11:14",
+        "reader `till`: antenna 9 does not exist on R2000 modules (ports 1 to 8)",
+    );
+}
+
+#[test]
+fn an_r2000_region_must_have_a_preset_band() {
+    let serial = |region: &str| {
+        format!("{STORE}{ZONES}[[reader]]\nname = \"gate\"\nkind = \"r2000\"\ndevice = \"/dev/ttyS1\"\nregion = \"{region}\"\nantennas = {{ 1 = \"floor\" }}\n{MQTT}")
+    };
+    check_one(
+        &serial("jp"),
+        "11:10",
+        "reader `gate`: region `jp` has no preset band on R2000 modules (use one of na, eu, cn",
+    );
+    let config = valid(&serial("cn"));
+    let ReaderLink::Serial(link) = &config.readers[0].link else {
+        panic!("serial")
+    };
+    assert_eq!(
+        link.module,
+        SerialModule::R2000 {
+            region: Some(R2000Region::Cn)
+        }
     );
 }
 

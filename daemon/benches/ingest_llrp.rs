@@ -56,6 +56,7 @@ fn config() -> EngineConfig {
             })
             .collect(),
         sku_map: vec![],
+        max_candidates: None,
     }
 }
 

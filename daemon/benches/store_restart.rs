@@ -45,6 +45,7 @@ fn config() -> EngineConfig {
             zone: "floor".into(),
         }],
         sku_map: vec![],
+        max_candidates: None,
     }
 }
 

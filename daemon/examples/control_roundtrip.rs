@@ -187,6 +187,8 @@ fn backend() -> FixedBackend {
             last_read: Some(now),
             errors: 0,
             reconnects: 0,
+            unmapped_reads: 0,
+            candidates_evicted: 0,
             model: None,
             firmware: None,
             antennas: vec![AntennaStatus {

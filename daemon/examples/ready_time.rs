@@ -30,6 +30,7 @@ fn engine_config() -> EngineConfig {
             zone: "floor".into(),
         }],
         sku_map: vec![],
+        max_candidates: None,
     }
 }
 

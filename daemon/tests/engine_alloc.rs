@@ -64,6 +64,7 @@ fn reads_of_present_tags_allocate_nothing() {
             zone: "floor".into(),
         }],
         sku_map: vec![],
+        max_candidates: None,
     })
     .unwrap();
     let t0 = 1_776_939_300_000_000;

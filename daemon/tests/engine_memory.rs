@@ -18,6 +18,7 @@ fn engine() -> Engine {
             zone: "floor".into(),
         }],
         sku_map: vec![],
+        max_candidates: None,
     })
     .unwrap();
     engine.reader_up(ReaderId(0), Micros(T0));

@@ -64,6 +64,7 @@ fn config(arrive_reads: u16) -> EngineConfig {
             epc_prefix: "E280".into(),
             sku: "legacy".into(),
         }],
+        max_candidates: None,
     }
 }
 

@@ -57,6 +57,7 @@ fn config() -> EngineConfig {
             epc_prefix: "E280".into(),
             sku: "legacy".into(),
         }],
+        max_candidates: None,
     }
 }
 

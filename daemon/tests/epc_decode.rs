@@ -158,3 +158,56 @@ fn human_output_is_an_aligned_block_per_epc() {
     assert!(blocks[0].contains("\ncompany_prefix  0614141\n"), "{text}");
     assert!(blocks[1].contains("\nscheme          unknown\n"), "{text}");
 }
+
+/// Every scheme through the command: the independent golden vectors (`protocol/tests/golden/epc`,
+/// from epcpy) on stdin, one process; each legal vector prints epcpy's URIs and a SKU, each illegal
+/// one `invalid` with an error, none is bad input.
+#[test]
+fn every_scheme_of_the_golden_vectors_decodes_as_epcpy_says() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../protocol/tests/golden/epc/epcpy_vectors.tsv"
+    );
+    let text = std::fs::read_to_string(path).expect("golden vectors");
+    let vectors: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.split('\t').collect())
+        .collect();
+    let input: String = vectors.iter().map(|v| format!("{}\n", v[0])).collect();
+    let out = tagtally(&["epc", "decode", "--json"], Some(&input));
+    assert_eq!(out.status.code(), Some(0), "{:?}", out.status);
+    let lines = stdout_lines(&out);
+    assert_eq!(lines.len(), vectors.len());
+    let mut schemes = std::collections::BTreeSet::new();
+    for (line, v) in lines.iter().zip(&vectors) {
+        let json: serde_json::Value = serde_json::from_str(line).expect("json");
+        assert_eq!(json["epc"], v[0].to_ascii_lowercase(), "{line}");
+        if v[1] == "invalid" {
+            assert_eq!(json["scheme"], "invalid", "{line} ({})", v[2]);
+            assert!(
+                json["error"].as_str().is_some_and(|e| !e.is_empty()),
+                "{line}"
+            );
+            assert_eq!(json["sku"], "unknown", "{line}");
+        } else {
+            assert_eq!(json["tag_uri"], v[1], "{line}");
+            assert_eq!(json["pure_identity"], v[2], "{line}");
+            let scheme = json["scheme"].as_str().expect("scheme");
+            assert!(
+                v[1].starts_with(&format!("urn:epc:tag:{scheme}:")),
+                "{line}"
+            );
+            let sku = json["sku"].as_str().expect("sku");
+            match json.get("gtin") {
+                Some(gtin) => assert_eq!(gtin, sku, "{line}"),
+                None => assert!(
+                    sku.starts_with("urn:epc:idpat:") && sku.ends_with(".*"),
+                    "{line}"
+                ),
+            }
+            schemes.insert(scheme.to_owned());
+        }
+    }
+    assert_eq!(schemes.len(), 21, "{schemes:?}");
+}

@@ -228,7 +228,7 @@ async fn plain_order_retained_status_and_will() {
         let outbox = MemOutbox::default();
         let mut committed = BTreeMap::new();
         let settings = test_settings(&store, &format!("mqtt://{}", broker.ports.plain), protocol);
-        let up = uplink::spawn(settings, outbox.clone()).expect("spawn");
+        let up = uplink::spawn(settings, outbox.clone());
         let mut events = EventLog::new(up.events, outbox.clone());
         commit(&outbox, &up.handle, &mut committed, &store, 1..=300);
         events.acked_through(300).await;
@@ -269,11 +269,13 @@ async fn username_and_password() {
     for protocol in [Protocol::V311, Protocol::V5] {
         for (user, pass, ok) in [("paris-01", "wrong", false), ("paris-01", "s3cret", true)] {
             let mut s = test_settings("auth-1", &url, protocol);
-            s.credentials =
-                Some(uplink::Credentials::new(user, uplink::Secret::new(pass.to_owned())).unwrap());
+            s.credentials = Some(uplink::Credentials {
+                username: user.to_owned(),
+                password: tagtally_config::Secret::new(pass.to_owned()),
+            });
             let outbox = MemOutbox::default();
             outbox.commit(1, delta_json("auth-1", EPOCH, 1));
-            let up = uplink::spawn(s, outbox.clone()).expect("spawn");
+            let up = uplink::spawn(s, outbox.clone());
             let mut events = EventLog::new(up.events, outbox.clone());
             if ok {
                 events.acked_through(1).await;
@@ -360,14 +362,20 @@ async fn tls_and_mutual_tls() {
         for (i, case) in cases.iter().enumerate() {
             let store = format!("tls-{i}");
             let mut s = test_settings(&store, &case.url, protocol);
-            s.tls.ca_file = case.ca.clone();
+            let mut files = uplink::TlsFiles {
+                ca_file: case.ca.clone(),
+                ..uplink::TlsFiles::default()
+            };
             if case.client {
-                s.tls.client_cert = Some(pki.client_cert.clone());
-                s.tls.client_key = Some(pki.client_key.clone());
+                files.client_cert = Some(pki.client_cert.clone());
+                files.client_key = Some(pki.client_key.clone());
+            }
+            if case.url.starts_with("mqtts://") {
+                s.tls = Some(uplink::TlsSetup::load(files).expect("tls files load"));
             }
             let outbox = MemOutbox::default();
             outbox.commit(1, delta_json(&store, EPOCH, 1));
-            let up = uplink::spawn(s, outbox.clone()).expect("spawn");
+            let up = uplink::spawn(s, outbox.clone());
             let mut events = EventLog::new(up.events, outbox.clone());
             match case.expect {
                 Ok(()) => events.acked_through(1).await,
@@ -406,8 +414,7 @@ async fn broker_restart_persistent_subscriber_sees_no_gap() {
             Protocol::V311,
         ),
         outbox.clone(),
-    )
-    .expect("spawn");
+    );
     let mut events = EventLog::new(up.events, outbox.clone());
     commit(&outbox, &up.handle, &mut committed, store, 1..=500);
     events.acked_through(50).await;
@@ -475,8 +482,7 @@ async fn hq_tail_tracks_several_stores() {
     let mut ups = Vec::new();
     for (store, n) in [("store-a", 30u64), ("store-b", 20)] {
         let outbox = MemOutbox::default();
-        let up = uplink::spawn(test_settings(store, &url, Protocol::V311), outbox.clone())
-            .expect("spawn");
+        let up = uplink::spawn(test_settings(store, &url, Protocol::V311), outbox.clone());
         for seq in 1..=n {
             outbox.commit(seq, tail_delta(store, seq));
             up.handle.committed(seq);

@@ -60,6 +60,7 @@ fn config() -> EngineConfig {
             },
         ],
         sku_map: vec![],
+        max_candidates: None,
     }
 }
 

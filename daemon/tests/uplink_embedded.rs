@@ -43,7 +43,7 @@ async fn publishes_in_order(protocol: Protocol) {
         outbox.commit(seq, p);
     }
     let settings = test_settings(store, &format!("mqtt://{addr}"), protocol);
-    let up = uplink::spawn(settings, outbox.clone()).expect("spawn");
+    let up = uplink::spawn(settings, outbox.clone());
     let mut events = EventLog::new(up.events, outbox.clone());
     commit(&outbox, &up.handle, &mut committed, store, 51..=300);
     events.acked_through(300).await;
@@ -98,8 +98,7 @@ async fn link_cut_resends_unacked_byte_identical() {
     let up = uplink::spawn(
         test_settings(store, &gate.url(), Protocol::V311),
         outbox.clone(),
-    )
-    .expect("spawn");
+    );
     let mut events = EventLog::new(up.events, outbox.clone());
     events
         .until(|e| *e == UplinkEvent::Link(LinkState::Online))
@@ -154,8 +153,7 @@ async fn broker_killed_midstream_and_restarted_no_gap() {
     let up = uplink::spawn(
         test_settings(store, &uplink_gate.url(), Protocol::V311),
         outbox.clone(),
-    )
-    .expect("spawn");
+    );
     let mut events = EventLog::new(up.events, outbox.clone());
     commit(&outbox, &up.handle, &mut committed, store, 1..=100);
     events.acked_through(30).await;
@@ -208,7 +206,7 @@ async fn killed_uplink_resumes_from_outbox_and_will_fires() {
         let outbox = MemOutbox::default();
         let mut committed = BTreeMap::new();
         let settings = test_settings(store, &gate.url(), protocol);
-        let up = uplink::spawn(settings.clone(), outbox.clone()).expect("spawn");
+        let up = uplink::spawn(settings.clone(), outbox.clone());
         let mut events = EventLog::new(up.events, outbox.clone());
         commit(&outbox, &up.handle, &mut committed, store, 1..=10);
         events.acked_through(10).await;
@@ -231,7 +229,7 @@ async fn killed_uplink_resumes_from_outbox_and_will_fires() {
             format!(r#"{{"schema":"tagtally.status/1","store":"{store}","state":"offline"}}"#)
         );
 
-        let fresh = uplink::spawn(settings, outbox.clone()).expect("respawn");
+        let fresh = uplink::spawn(settings, outbox.clone());
         let mut events = EventLog::new(fresh.events, outbox.clone());
         commit(&outbox, &fresh.handle, &mut committed, store, 31..=40);
         events.acked_through(40).await;
@@ -265,8 +263,7 @@ async fn snapshot_command_and_retained_messages() {
     let up = uplink::spawn(
         test_settings(store, &format!("mqtt://{}", broker.v311), Protocol::V311),
         outbox.clone(),
-    )
-    .expect("spawn");
+    );
     let mut events = EventLog::new(up.events, outbox.clone());
     events
         .until(|e| *e == UplinkEvent::Link(LinkState::Online))
@@ -332,10 +329,13 @@ async fn rejected_password_is_reported_and_retried() {
     let right = write_file(&dir, "right", "right\n");
     for (file, ok) in [(&wrong, false), (&right, true)] {
         let mut s = test_settings("auth-1", &format!("mqtt://{}", broker.v311), Protocol::V311);
-        s.credentials = Some(uplink::Credentials::from_password_file("paris-01", file).unwrap());
+        s.credentials = Some(uplink::Credentials {
+            username: "paris-01".into(),
+            password: tagtally_config::read_secret_file(file).unwrap(),
+        });
         let outbox = MemOutbox::default();
         outbox.commit(1, delta_json("auth-1", EPOCH, 1));
-        let up = uplink::spawn(s, outbox.clone()).expect("spawn");
+        let up = uplink::spawn(s, outbox.clone());
         let mut events = EventLog::new(up.events, outbox.clone());
         if ok {
             events.acked_through(1).await;
@@ -423,14 +423,18 @@ async fn tls_ca_hostname_and_client_certificates() {
     for (i, case) in cases.iter().enumerate() {
         let store = format!("tls-{i}");
         let mut s = test_settings(&store, &case.url, Protocol::V311);
-        s.tls.ca_file = Some(case.ca.clone());
+        let mut files = uplink::TlsFiles {
+            ca_file: Some(case.ca.clone()),
+            ..uplink::TlsFiles::default()
+        };
         if case.client {
-            s.tls.client_cert = Some(pki.client_cert.clone());
-            s.tls.client_key = Some(pki.client_key.clone());
+            files.client_cert = Some(pki.client_cert.clone());
+            files.client_key = Some(pki.client_key.clone());
         }
+        s.tls = Some(uplink::TlsSetup::load(files).expect("tls files load"));
         let outbox = MemOutbox::default();
         outbox.commit(1, delta_json(&store, EPOCH, 1));
-        let up = uplink::spawn(s, outbox.clone()).expect("spawn");
+        let up = uplink::spawn(s, outbox.clone());
         let mut events = EventLog::new(up.events, outbox.clone());
         match case.expect {
             Ok(()) => events.acked_through(1).await,
@@ -455,19 +459,14 @@ async fn tls_ca_hostname_and_client_certificates() {
     }
 }
 
-/// Settings that rumqttc would panic on are refused before it ever sees them.
-#[tokio::test]
-async fn bad_settings_are_refused_at_spawn() {
-    let mut s = test_settings("bad-1", "mqtt://127.0.0.1:1", Protocol::V311);
-    s.window = 0;
-    assert!(matches!(
-        uplink::spawn(s, MemOutbox::default()),
-        Err(uplink::UplinkError::Settings(
-            uplink::SettingsError::BadWindow(0)
-        ))
-    ));
-    let mut s = test_settings("bad-2", "mqtts://127.0.0.1:1", Protocol::V311);
-    s.tls.ca_file = Some("/nonexistent/ca.pem".into());
-    let err = uplink::spawn(s, MemOutbox::default()).unwrap_err();
+/// TLS files that cannot be loaded are refused before anything connects, naming the file (the
+/// config plan reports this at the key that names the file).
+#[test]
+fn tls_files_that_do_not_load_are_refused_naming_the_file() {
+    let files = uplink::TlsFiles {
+        ca_file: Some("/nonexistent/ca.pem".into()),
+        ..uplink::TlsFiles::default()
+    };
+    let err = uplink::TlsSetup::load(files).unwrap_err();
     assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
 }

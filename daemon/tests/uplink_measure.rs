@@ -25,7 +25,7 @@ async fn latency_throughput_and_drain() {
     let outbox = MemOutbox::default();
     let mut settings = test_settings(store, &gate.url(), Protocol::V311);
     settings.window = 64;
-    let up = uplink::spawn(settings, outbox.clone()).expect("spawn");
+    let up = uplink::spawn(settings, outbox.clone());
     let mut events = EventLog::new(up.events, outbox.clone());
     events
         .until(|e| *e == UplinkEvent::Link(LinkState::Online))
@@ -105,8 +105,8 @@ async fn silent_broker_is_detected_by_keep_alive() {
     let gate = Gate::new(broker.v311).await;
     let outbox = MemOutbox::default();
     let mut settings = test_settings("ka-1", &gate.url(), Protocol::V311);
-    settings.keep_alive = uplink::KeepAlive::new(Duration::from_secs(1)).expect("keep-alive");
-    let up = uplink::spawn(settings, outbox.clone()).expect("spawn");
+    settings.keep_alive = Duration::from_secs(1);
+    let up = uplink::spawn(settings, outbox.clone());
     let mut events = EventLog::new(up.events, outbox.clone());
     events
         .until(|e| *e == UplinkEvent::Link(LinkState::Online))

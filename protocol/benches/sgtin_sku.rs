@@ -16,16 +16,11 @@ fn population(n: usize) -> Vec<[u8; 12]> {
             let cp = (state >> 8) % 10_000_000;
             let item = (state >> 32) % 1_000_000;
             let serial = state & ((1 << 38) - 1);
-            let word: u128 = (0x30u128 << 88)
-                | (1u128 << 85)
-                | (5u128 << 82)
-                | (u128::from(cp) << 58)
-                | (u128::from(item) << 38)
-                | u128::from(serial);
-            let bytes = word.to_be_bytes();
-            let mut epc = [0u8; 12];
-            epc.copy_from_slice(&bytes[4..]);
-            epc
+            let cp = epc::Digits::new(cp, 7).expect("7 digits");
+            let item = epc::Digits::new(item, 6).expect("6 digits");
+            epc::Sgtin96::new(1, cp, item, serial)
+                .expect("partition 5 fields")
+                .to_bytes()
         })
         .collect()
 }

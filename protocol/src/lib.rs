@@ -18,4 +18,5 @@ pub mod epc;
 pub mod llrp;
 pub mod r2000;
 pub mod serial_deframer;
+pub mod text;
 pub mod thingmagic;

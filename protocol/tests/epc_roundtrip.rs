@@ -2,10 +2,7 @@
 //! for random valid fields of every decoded scheme, URIs and GTINs agree, and no byte string makes it panic.
 
 use proptest::prelude::*;
-use tagtally_protocol::epc::{
-    self, Digits, Epc, Gdti96, Giai96, Gid96, Grai96, Gsrn96, Kind, Sgln96, Sgtin198, Sgtin96, Sku,
-    Sscc96,
-};
+use tagtally_protocol::epc::{self, Kind, Sku};
 
 /// (company prefix bits, company prefix digits, reference bits, reference digits) per partition 0..=6.
 type Table = [(u32, u32, u32, u32); 7];
@@ -120,14 +117,6 @@ fn padded(value: u64, width: u32) -> String {
     }
 }
 
-fn cp_digits(table: Table, p: &Partitioned) -> Digits {
-    Digits::new(p.cp, table[p.partition].1 as u8).expect("cp fits")
-}
-
-fn ref_digits(table: Table, p: &Partitioned) -> Digits {
-    Digits::new(p.reference, table[p.partition].3 as u8).expect("ref fits")
-}
-
 /// GTIN-14 from the TDS rule, computed on the digit string.
 fn gtin_text(table: Table, p: &Partitioned) -> String {
     let (_, cpd, _, rd) = table[p.partition];
@@ -151,17 +140,19 @@ fn uri_escape(s: &str) -> String {
         .collect()
 }
 
-/// Decodes and checks the result is `expected`, that `sku()` agrees, and returns the identity's URIs.
-fn roundtrip(bytes: &[u8], expected: Epc) -> (String, String, Sku) {
+/// Decodes, checks that `sku()` agrees and that the encoder writes the same bits back (up to the
+/// word padding), and returns the identity's URIs.
+fn roundtrip(bytes: &[u8]) -> (String, String, Sku) {
     let decoded = epc::decode(bytes);
     assert_eq!(decoded.bits, bytes.len() * 8);
-    let Kind::Gs1(got) = &decoded.kind else {
+    let Kind::Gs1(id) = &decoded.kind else {
         panic!("{bytes:02X?} decoded as {:?}", decoded.kind);
     };
-    assert_eq!(got, &expected);
     let sku = epc::sku(bytes);
     assert_eq!(sku, decoded.sku());
-    let id = got.identity();
+    let again = id.to_bytes();
+    let n = again.len().min(bytes.len());
+    assert_eq!(again[..n], bytes[..n], "re-encoding differs");
     (id.tag_uri(), id.pure_identity(), sku)
 }
 
@@ -172,8 +163,7 @@ proptest! {
     fn sgtin96(p in partitioned(SGTIN), serial in 0u64..1 << 38) {
         let mut bits = head(0x30, SGTIN, &p);
         bits.push(serial, 38);
-        let expected = Sgtin96 { filter: p.filter, company_prefix: cp_digits(SGTIN, &p), item_ref: ref_digits(SGTIN, &p), serial };
-        let (tag, pure, sku) = roundtrip(&bits.bytes(96), Epc::Sgtin96(expected));
+        let (tag, pure, sku) = roundtrip(&bits.bytes(96));
         let (cp, ir) = (padded(p.cp, SGTIN[p.partition].1), padded(p.reference, SGTIN[p.partition].3));
         prop_assert_eq!(tag, format!("urn:epc:tag:sgtin-96:{}.{cp}.{ir}.{serial}", p.filter));
         prop_assert_eq!(pure, format!("urn:epc:id:sgtin:{cp}.{ir}.{serial}"));
@@ -190,8 +180,7 @@ proptest! {
             bits.push(u64::from(b), 7);
         }
         let bytes = bits.bytes(total.div_ceil(8) * 8);
-        let expected = Sgtin198 { filter: p.filter, company_prefix: cp_digits(SGTIN, &p), item_ref: ref_digits(SGTIN, &p), serial: serial.clone() };
-        let (tag, pure, sku) = roundtrip(&bytes, Epc::Sgtin198(expected));
+        let (tag, pure, sku) = roundtrip(&bytes);
         let (cp, ir) = (padded(p.cp, SGTIN[p.partition].1), padded(p.reference, SGTIN[p.partition].3));
         let escaped = uri_escape(&serial);
         prop_assert_eq!(tag, format!("urn:epc:tag:sgtin-198:{}.{cp}.{ir}.{escaped}", p.filter));
@@ -203,8 +192,7 @@ proptest! {
     fn sscc96(p in partitioned(SSCC_GSRN)) {
         let mut bits = head(0x31, SSCC_GSRN, &p);
         bits.push(0, 24);
-        let expected = Sscc96 { filter: p.filter, company_prefix: cp_digits(SSCC_GSRN, &p), serial_ref: ref_digits(SSCC_GSRN, &p) };
-        let (tag, pure, sku) = roundtrip(&bits.bytes(96), Epc::Sscc96(expected));
+        let (tag, pure, sku) = roundtrip(&bits.bytes(96));
         let (cp, sr) = (padded(p.cp, SSCC_GSRN[p.partition].1), padded(p.reference, SSCC_GSRN[p.partition].3));
         prop_assert_eq!(tag, format!("urn:epc:tag:sscc-96:{}.{cp}.{sr}", p.filter));
         prop_assert_eq!(pure, format!("urn:epc:id:sscc:{cp}.{sr}"));
@@ -215,8 +203,7 @@ proptest! {
     fn gsrn96(p in partitioned(SSCC_GSRN)) {
         let mut bits = head(0x2D, SSCC_GSRN, &p);
         bits.push(0, 24);
-        let expected = Gsrn96 { filter: p.filter, company_prefix: cp_digits(SSCC_GSRN, &p), service_ref: ref_digits(SSCC_GSRN, &p) };
-        let (tag, pure, sku) = roundtrip(&bits.bytes(96), Epc::Gsrn96(expected));
+        let (tag, pure, sku) = roundtrip(&bits.bytes(96));
         let (cp, sr) = (padded(p.cp, SSCC_GSRN[p.partition].1), padded(p.reference, SSCC_GSRN[p.partition].3));
         prop_assert_eq!(tag, format!("urn:epc:tag:gsrn-96:{}.{cp}.{sr}", p.filter));
         prop_assert_eq!(pure, format!("urn:epc:id:gsrn:{cp}.{sr}"));
@@ -227,8 +214,7 @@ proptest! {
     fn sgln96(p in partitioned(SGLN_GDTI), extension in 0u64..1 << 41) {
         let mut bits = head(0x32, SGLN_GDTI, &p);
         bits.push(extension, 41);
-        let expected = Sgln96 { filter: p.filter, company_prefix: cp_digits(SGLN_GDTI, &p), location_ref: ref_digits(SGLN_GDTI, &p), extension };
-        let (tag, pure, sku) = roundtrip(&bits.bytes(96), Epc::Sgln96(expected));
+        let (tag, pure, sku) = roundtrip(&bits.bytes(96));
         let (cp, lr) = (padded(p.cp, SGLN_GDTI[p.partition].1), padded(p.reference, SGLN_GDTI[p.partition].3));
         prop_assert_eq!(tag, format!("urn:epc:tag:sgln-96:{}.{cp}.{lr}.{extension}", p.filter));
         prop_assert_eq!(pure, format!("urn:epc:id:sgln:{cp}.{lr}.{extension}"));
@@ -239,8 +225,7 @@ proptest! {
     fn gdti96(p in partitioned(SGLN_GDTI), serial in 0u64..1 << 41) {
         let mut bits = head(0x2C, SGLN_GDTI, &p);
         bits.push(serial, 41);
-        let expected = Gdti96 { filter: p.filter, company_prefix: cp_digits(SGLN_GDTI, &p), document_type: ref_digits(SGLN_GDTI, &p), serial };
-        let (tag, pure, sku) = roundtrip(&bits.bytes(96), Epc::Gdti96(expected));
+        let (tag, pure, sku) = roundtrip(&bits.bytes(96));
         let (cp, dt) = (padded(p.cp, SGLN_GDTI[p.partition].1), padded(p.reference, SGLN_GDTI[p.partition].3));
         prop_assert_eq!(tag, format!("urn:epc:tag:gdti-96:{}.{cp}.{dt}.{serial}", p.filter));
         prop_assert_eq!(pure, format!("urn:epc:id:gdti:{cp}.{dt}.{serial}"));
@@ -251,8 +236,7 @@ proptest! {
     fn grai96(p in partitioned(GRAI), serial in 0u64..1 << 38) {
         let mut bits = head(0x33, GRAI, &p);
         bits.push(serial, 38);
-        let expected = Grai96 { filter: p.filter, company_prefix: cp_digits(GRAI, &p), asset_type: ref_digits(GRAI, &p), serial };
-        let (tag, pure, sku) = roundtrip(&bits.bytes(96), Epc::Grai96(expected));
+        let (tag, pure, sku) = roundtrip(&bits.bytes(96));
         let (cp, at) = (padded(p.cp, GRAI[p.partition].1), padded(p.reference, GRAI[p.partition].3));
         prop_assert_eq!(tag, format!("urn:epc:tag:grai-96:{}.{cp}.{at}.{serial}", p.filter));
         prop_assert_eq!(pure, format!("urn:epc:id:grai:{cp}.{at}.{serial}"));
@@ -262,8 +246,7 @@ proptest! {
     #[test]
     fn giai96(p in partitioned(GIAI)) {
         let bits = head(0x34, GIAI, &p);
-        let expected = Giai96 { filter: p.filter, company_prefix: cp_digits(GIAI, &p), asset_ref: p.reference };
-        let (tag, pure, sku) = roundtrip(&bits.bytes(96), Epc::Giai96(expected));
+        let (tag, pure, sku) = roundtrip(&bits.bytes(96));
         let cp = padded(p.cp, GIAI[p.partition].1);
         prop_assert_eq!(tag, format!("urn:epc:tag:giai-96:{}.{cp}.{}", p.filter, p.reference));
         prop_assert_eq!(pure, format!("urn:epc:id:giai:{cp}.{}", p.reference));
@@ -274,7 +257,7 @@ proptest! {
     fn gid96(manager in 0u32..1 << 28, object_class in 0u32..1 << 24, serial in 0u64..1 << 36) {
         let mut bits = Bits::default();
         bits.push(0x35, 8).push(u64::from(manager), 28).push(u64::from(object_class), 24).push(serial, 36);
-        let (tag, pure, sku) = roundtrip(&bits.bytes(96), Epc::Gid96(Gid96 { manager, object_class, serial }));
+        let (tag, pure, sku) = roundtrip(&bits.bytes(96));
         prop_assert_eq!(tag, format!("urn:epc:tag:gid-96:{manager}.{object_class}.{serial}"));
         prop_assert_eq!(pure, format!("urn:epc:id:gid:{manager}.{object_class}.{serial}"));
         prop_assert_eq!(sku, Sku::Class(format!("urn:epc:idpat:gid:{manager}.{object_class}.*")));
@@ -290,7 +273,7 @@ proptest! {
     /// The same with a GS1 header in front, so the field checks see mostly invalid encodings.
     #[test]
     fn arbitrary_bodies_behind_gs1_headers(
-        header in prop::sample::select(vec![0x2Cu8, 0x2D, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0xF7, 0xFB]),
+        header in prop::sample::select((0x2Cu8..=0x41).chain([0xF7, 0xFB]).collect::<Vec<_>>()),
         body in proptest::collection::vec(any::<u8>(), 0..40),
     ) {
         let mut bytes = vec![header];
@@ -310,10 +293,12 @@ fn check_invariants(bytes: &[u8]) {
         (Kind::Gs1(e), Sku::Gtin(gtin)) => {
             assert!(gtin.check_digit_valid());
             assert_eq!(e.gtin(), Some(*gtin));
+            assert_canonical(bytes, e);
         }
         (Kind::Gs1(e), Sku::Class(class)) => {
             assert!(class.starts_with("urn:epc:idpat:") && class.ends_with(".*"));
             assert_eq!(e.gtin(), None);
+            assert_canonical(bytes, e);
         }
         (Kind::Gs1(_), Sku::Unresolved) => panic!("decoded GS1 identity without a SKU"),
         (_, Sku::Unresolved) => {}
@@ -321,5 +306,18 @@ fn check_invariants(bytes: &[u8]) {
     }
     if bytes.first() == Some(&0x30) && (bytes.len() < 12 || bytes[1] & 0b11100 == 0b11100) {
         assert!(matches!(decoded.kind, Kind::Invalid { .. }), "{bytes:02X?}");
+    }
+}
+
+/// A decoded identity re-encodes to exactly the bits it was decoded from (strict decoding: no two
+/// bit strings decode to the same identity, apart from bits after the scheme's end).
+fn assert_canonical(bytes: &[u8], id: &epc::Gs1Epc) {
+    let again = id.to_bytes();
+    let bits = id.bit_len();
+    let full = bits / 8;
+    assert_eq!(again[..full], bytes[..full], "{bytes:02X?}");
+    if !bits.is_multiple_of(8) {
+        let mask = 0xFFu8 << (8 - bits % 8);
+        assert_eq!(again[full] & mask, bytes[full] & mask, "{bytes:02X?}");
     }
 }

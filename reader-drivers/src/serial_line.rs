@@ -240,3 +240,8 @@ impl<F: FrameFormat> SerialLine<F> {
         );
     }
 }
+
+/// The bits a serial module's EPC field carries (both families frame whole bytes).
+pub fn bits_of(epc: &[u8]) -> u32 {
+    u32::try_from(epc.len()).map_or(u32::MAX, |bytes| bytes.saturating_mul(8))
+}

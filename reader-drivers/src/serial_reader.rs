@@ -3,16 +3,16 @@
 
 use std::future::Future;
 
-use tagtally_config::{Reader, ReaderLink, SerialFamily};
+use tagtally_config::{Reader, SerialLink, SerialModule};
 use tokio::sync::mpsc;
 
 use crate::r2000::{R2000Session, R2000Settings};
 use crate::serial_driver::{run_serial_driver, DriverExit, DriverTiming};
 use crate::serial_port::SerialConnector;
 use crate::thingmagic::{ThingMagicSession, ThingMagicSettings};
-use crate::{DriverOutput, ReaderId, SettingsError};
+use crate::{DriverOutput, ReaderId};
 
-/// A serial reader's session, checked against its protocol, and where it is connected.
+/// A serial reader's session and where it is connected.
 #[derive(Debug)]
 pub enum SerialReader {
     ThingMagic(ThingMagicSession, SerialConnector),
@@ -20,26 +20,20 @@ pub enum SerialReader {
 }
 
 impl SerialReader {
-    /// Builds the reader `id` from its `[[reader]]` table; refuses settings the module's
-    /// protocol cannot express (before anything is opened).
-    pub fn from_config(id: ReaderId, config: &Reader) -> Result<Self, SettingsError> {
-        let ReaderLink::Serial(link) = &config.link else {
-            return Err(SettingsError::WrongFamily {
-                reader: config.name.clone(),
-                family: "serial",
-            });
-        };
+    /// Builds the reader `id` from its `[[reader]]` table and serial `link`, which the config
+    /// has checked against what the module's protocol can express.
+    pub fn from_config(id: ReaderId, config: &Reader, link: &SerialLink) -> Self {
         let connector = SerialConnector::new(link.port.clone(), link.baud);
-        Ok(match link.family {
-            SerialFamily::ThingMagic => Self::ThingMagic(
-                ThingMagicSession::new(ThingMagicSettings::from_config(id, config)?),
+        match link.module {
+            SerialModule::ThingMagic { region } => Self::ThingMagic(
+                ThingMagicSession::new(ThingMagicSettings::from_config(id, config, link, region)),
                 connector,
             ),
-            SerialFamily::R2000 => Self::R2000(
-                R2000Session::new(R2000Settings::from_config(id, config)?),
+            SerialModule::R2000 { region } => Self::R2000(
+                R2000Session::new(R2000Settings::from_config(id, config, link, region)),
                 connector,
             ),
-        })
+        }
     }
 
     /// Runs until `shutdown` completes (then stops the reader gracefully) or `outputs` closes.
@@ -63,77 +57,58 @@ impl SerialReader {
 mod tests {
     use std::collections::BTreeMap;
 
-    use tagtally_config::{HostPort, LlrpLink, Region, SerialLink, SerialPort};
+    use tagtally_config::{R2000Region, Region, SerialPort};
 
     use super::*;
 
-    fn reader(family: SerialFamily, antennas: &[u16], region: Option<Region>) -> Reader {
-        Reader {
+    fn reader(module: SerialModule, antennas: &[u8]) -> (Reader, SerialLink) {
+        let link = SerialLink {
+            module,
+            port: SerialPort::Device("/dev/ttyUSB0".into()),
+            baud: 115_200,
+            antenna_ports: antennas.to_vec(),
+        };
+        let reader = Reader {
             name: "till".into(),
             antennas: antennas
                 .iter()
-                .map(|&a| (a, "floor".to_owned()))
+                .map(|&a| (u16::from(a), "floor".to_owned()))
                 .collect::<BTreeMap<_, _>>(),
             tx_power_dbm: Some(27.5),
             session: Some(1),
-            link: ReaderLink::Serial(SerialLink {
-                family,
-                port: SerialPort::Device("/dev/ttyUSB0".into()),
-                baud: 115_200,
-                region,
-            }),
-        }
-    }
-
-    #[test]
-    fn each_family_gets_its_session() {
-        let tm = SerialReader::from_config(
-            ReaderId(0),
-            &reader(SerialFamily::ThingMagic, &[1, 2], Some(Region::Eu)),
-        );
-        assert!(matches!(tm, Ok(SerialReader::ThingMagic(..))));
-        let r2k = SerialReader::from_config(
-            ReaderId(0),
-            &reader(SerialFamily::R2000, &[1], Some(Region::Na)),
-        );
-        assert!(matches!(r2k, Ok(SerialReader::R2000(..))));
-    }
-
-    #[test]
-    fn what_the_protocol_cannot_say_is_refused_with_the_values() {
-        let error =
-            SerialReader::from_config(ReaderId(0), &reader(SerialFamily::R2000, &[1, 5], None))
-                .expect_err("fast switch has four slots");
-        assert_eq!(
-            error.to_string(),
-            "reader till: antenna 5 does not exist on R2000 modules (ports 1 to 4)"
-        );
-        let error = SerialReader::from_config(
-            ReaderId(0),
-            &reader(SerialFamily::R2000, &[1], Some(Region::Jp)),
-        )
-        .expect_err("no preset band");
-        assert_eq!(
-            error.to_string(),
-            "reader till: region jp has no preset band on R2000 modules"
-        );
-        let error =
-            SerialReader::from_config(ReaderId(0), &reader(SerialFamily::ThingMagic, &[16], None))
-                .expect_err("nibble ports");
-        assert_eq!(
-            error.to_string(),
-            "reader till: antenna 16 does not exist on ThingMagic modules (ports 1 to 15)"
-        );
-        let llrp = Reader {
-            link: ReaderLink::Llrp(LlrpLink {
-                address: HostPort {
-                    host: "10.0.0.1".into(),
-                    port: 5084,
-                },
-                keepalive: std::time::Duration::from_secs(10),
-            }),
-            ..reader(SerialFamily::R2000, &[1], None)
+            link: tagtally_config::ReaderLink::Serial(link.clone()),
         };
-        assert!(SerialReader::from_config(ReaderId(0), &llrp).is_err());
+        (reader, link)
+    }
+
+    #[test]
+    fn each_family_gets_its_session_with_its_settings() {
+        let (config, link) = reader(
+            SerialModule::ThingMagic {
+                region: Some(Region::Eu),
+            },
+            &[1, 2],
+        );
+        let SerialReader::ThingMagic(..) = SerialReader::from_config(ReaderId(0), &config, &link)
+        else {
+            panic!("thingmagic")
+        };
+        let settings =
+            ThingMagicSettings::from_config(ReaderId(0), &config, &link, Some(Region::Eu));
+        assert_eq!(settings.antennas, [1, 2]);
+        assert_eq!(settings.read_power_cdbm, Some(2750));
+        let (config, link) = reader(
+            SerialModule::R2000 {
+                region: Some(R2000Region::Na),
+            },
+            &[1],
+        );
+        let SerialReader::R2000(..) = SerialReader::from_config(ReaderId(0), &config, &link) else {
+            panic!("r2000")
+        };
+        let settings =
+            R2000Settings::from_config(ReaderId(0), &config, &link, Some(R2000Region::Na));
+        assert_eq!(settings.band.map(|band| band.region), Some(0x01));
+        assert_eq!(settings.output_power_dbm, Some(28));
     }
 }

@@ -251,6 +251,7 @@ pub fn engine_config(presence: PresenceParams, max_antenna: u16) -> EngineConfig
             })
             .collect(),
         sku_map: Vec::new(),
+        max_candidates: None,
     }
 }
 

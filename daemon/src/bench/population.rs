@@ -3,6 +3,7 @@
 //! Shared by `tagtally bench ingest` and the criterion benches, so both measure the same input.
 //! Everything is deterministic for a given seed: two runs read the same tags in the same order.
 
+use tagtally_protocol::epc::{Digits, Sgtin96};
 use tagtally_protocol::llrp::{EncodeError, Message, ProtocolVersion, TagReportData};
 use thiserror::Error;
 
@@ -129,14 +130,18 @@ impl Population {
     }
 }
 
-/// An SGTIN-96: header 0x30, filter 3, partition 5 (7-digit company prefix in 24 bits, 6-digit
-/// item reference in 20 bits), then a 38-bit serial of which `serial` fills the low 32 bits.
+/// An SGTIN-96: filter 3, partition 5 (7-digit company prefix, 6-digit item reference), serial
+/// `serial`, built by the one SGTIN encoder.
 fn sgtin96(item_ref: u64, serial: u32) -> [u8; 12] {
-    let high: u64 = (0x30 << 56) | (3 << 53) | (5 << 50) | (COMPANY_PREFIX << 26) | (item_ref << 6);
-    let mut epc = [0u8; 12];
-    epc[..8].copy_from_slice(&high.to_be_bytes());
-    epc[8..].copy_from_slice(&serial.to_be_bytes());
-    epc
+    let company = Digits::new(COMPANY_PREFIX, 7);
+    let item = Digits::new(item_ref, 6);
+    let (Some(company), Some(item)) = (company, item) else {
+        unreachable!("item references are below MAX_GTINS")
+    };
+    match Sgtin96::new(3, company, item, u64::from(serial)) {
+        Ok(sgtin) => sgtin.to_bytes(),
+        Err(e) => unreachable!("partition 5 fields in range: {e}"),
+    }
 }
 
 /// `0..n` in a random order (Fisher-Yates over xorshift64): a cheap, seeded, dependency-free

@@ -24,7 +24,7 @@ use tagtally::bench::population::{Population, ANTENNAS};
 use tagtally::bench::rss;
 use tagtally::engine::PresenceParams;
 use tagtally::exit;
-use tagtally::run::presence;
+use tagtally::plan;
 use tagtally_config::{Config, FileChecks};
 
 use super::daemon::{json_line, print};
@@ -139,10 +139,7 @@ fn presence_params(args: &IngestArgs) -> Result<PresenceParams, ExitCode> {
         }
         exit::code(exit::CONFIG)
     })?;
-    presence::from_config(&config.presence).map_err(|error| {
-        eprintln!("tagtally: {}: {error}", path.display());
-        exit::code(exit::CONFIG)
-    })
+    Ok(plan::presence_params(&config.presence))
 }
 
 fn from_file(path: &Path) -> Result<(Vec<u8>, u16, Source), ExitCode> {

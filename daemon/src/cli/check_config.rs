@@ -1,4 +1,5 @@
-//! `tagtally check-config`: validates a config exactly as `tagtally run` loads it (SPEC §5).
+//! `tagtally check-config`: validates a config exactly as `tagtally run` loads it (SPEC §5): both
+//! call [`DaemonPlan::load`], so every refusal `run` can make for the config, this makes first.
 //!
 //! Every problem goes to stderr as `FILE:LINE:COL: message` (or `FILE: message` for problems of
 //! the whole file) and the exit code is 78 (EX_CONFIG). A missing or unreadable config file is a
@@ -14,11 +15,12 @@ use super::CheckConfigArgs;
 use serde_json::json;
 use std::process::ExitCode;
 use tagtally::exit;
-use tagtally_config::{Config, ConfigErrors};
+use tagtally::plan::DaemonPlan;
+use tagtally_config::ConfigErrors;
 
 /// Runs `check-config`.
 pub fn run(args: &CheckConfigArgs) -> ExitCode {
-    let result = Config::load(&args.config);
+    let result = DaemonPlan::load(&args.config);
     if args.json {
         println!("{}", json_report(args, &result));
     } else {
@@ -30,9 +32,9 @@ pub fn run(args: &CheckConfigArgs) -> ExitCode {
     }
 }
 
-fn print_report(args: &CheckConfigArgs, result: &Result<Config, ConfigErrors>) {
+fn print_report(args: &CheckConfigArgs, result: &Result<DaemonPlan, ConfigErrors>) {
     match result {
-        Ok(config) => println!(
+        Ok(DaemonPlan { config, .. }) => println!(
             "ok: {} ({} zones, {} readers)",
             args.config.display(),
             config.zones.len(),
@@ -46,10 +48,13 @@ fn print_report(args: &CheckConfigArgs, result: &Result<Config, ConfigErrors>) {
     }
 }
 
-fn json_report(args: &CheckConfigArgs, result: &Result<Config, ConfigErrors>) -> serde_json::Value {
+fn json_report(
+    args: &CheckConfigArgs,
+    result: &Result<DaemonPlan, ConfigErrors>,
+) -> serde_json::Value {
     let file = args.config.display().to_string();
     match result {
-        Ok(config) => json!({
+        Ok(DaemonPlan { config, .. }) => json!({
             "file": file,
             "ok": true,
             "zones": config.zones.len(),
@@ -63,7 +68,7 @@ fn json_report(args: &CheckConfigArgs, result: &Result<Config, ConfigErrors>) ->
                         "file": error.file.display().to_string(),
                         "line": error.location.map(|location| location.line),
                         "col": error.location.map(|location| location.col),
-                        "message": error.problem.to_string(),
+                        "message": error.message(),
                     })
                 })
                 .collect();

@@ -33,7 +33,8 @@ fn socket_path(args: &ControlArgs) -> Result<PathBuf, ExitCode> {
 }
 
 /// Prints `error` and gives its exit code: 69 when the daemon is not there or will not
-/// answer, 74 when the conversation itself broke.
+/// answer (a daemon that refuses a client closes it, and the client may see that as a reset or a
+/// broken pipe before it reads the refusal), 74 when the conversation itself broke.
 pub fn fail(error: &ClientError) -> ExitCode {
     eprintln!("tagtally: {error}");
     let code = match error {
@@ -43,7 +44,11 @@ pub fn fail(error: &ClientError) -> ExitCode {
         ClientError::Io { source, .. }
             if matches!(
                 source.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                io::ErrorKind::WouldBlock
+                    | io::ErrorKind::TimedOut
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
             ) =>
         {
             exit::UNAVAILABLE

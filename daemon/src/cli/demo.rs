@@ -88,10 +88,10 @@ pub fn run(args: &DemoArgs) -> ExitCode {
                 Some(d) => {
                     tokio::select! {
                         () = tokio::time::sleep(d) => {}
-                        () = signals.stop_requested() => {}
+                        () = signals.stop_requested(None) => {}
                     }
                 }
-                None => signals.stop_requested().await,
+                None => signals.stop_requested(None).await,
             }
         };
         runner::run(options, stop).await

@@ -12,7 +12,8 @@ use std::time::Duration;
 use clap::Args;
 use tagtally::exit;
 use tagtally::uplink::consumer::{ChainTracker, Observation};
-use tagtally::uplink::{client_config, BrokerUrl, Credentials, TlsFiles};
+use tagtally::uplink::{client_config, TlsFiles};
+use tagtally_config::{read_secret_file, BrokerUrl};
 
 /// Arguments of `tagtally hq-tail`.
 #[derive(Debug, Args)]
@@ -74,19 +75,20 @@ pub fn run(args: &HqTailArgs) -> ExitCode {
 }
 
 fn options(args: &HqTailArgs) -> Result<rumqttc::MqttOptions, String> {
-    let url = BrokerUrl::parse(&args.url).map_err(|e| e.to_string())?;
+    let url =
+        BrokerUrl::parse(&args.url).map_err(|e| format!("invalid url `{}`: {e}", args.url))?;
     let id = args
         .client_id
         .clone()
         .unwrap_or_else(|| format!("tagtally-hq-tail-{}", std::process::id()));
-    let mut o = rumqttc::MqttOptions::new(id, url.host.clone(), url.port);
+    let mut o = rumqttc::MqttOptions::new(id, url.address.host.clone(), url.address.port);
     o.set_keep_alive(Duration::from_secs(30));
     o.set_clean_session(!args.persistent);
     // Snapshots of big stores are large; 16 MiB bounds what one message may cost us.
     o.set_max_packet_size(16 * 1024 * 1024, 64 * 1024);
     if let (Some(user), Some(file)) = (&args.username, &args.password_file) {
-        let c = Credentials::from_password_file(user, file).map_err(|e| e.to_string())?;
-        o.set_credentials(c.username, c.password.expose());
+        let password = read_secret_file(file).map_err(|e| e.to_string())?;
+        o.set_credentials(user.clone(), password.expose());
     }
     let files = TlsFiles {
         ca_file: args.ca_file.clone(),

@@ -43,6 +43,8 @@ pub fn render(readers: &[ReaderStatus], now: SystemTime, colour: bool) -> String
         ("LAST READ", Align::Left),
         ("ERRORS", Align::Right),
         ("RECONNECTS", Align::Right),
+        ("UNMAPPED", Align::Right),
+        ("EVICTED", Align::Right),
         ("MODEL", Align::Left),
         ("FIRMWARE", Align::Left),
     ]);
@@ -65,6 +67,8 @@ pub fn render(readers: &[ReaderStatus], now: SystemTime, colour: bool) -> String
                 },
             ),
             reader.reconnects.to_string().into(),
+            warn_if_any(reader.unmapped_reads),
+            warn_if_any(reader.candidates_evicted),
             reader.model.as_deref().unwrap_or("-").into(),
             reader.firmware.as_deref().unwrap_or("-").into(),
         ]);
@@ -82,6 +86,13 @@ pub fn render(readers: &[ReaderStatus], now: SystemTime, colour: bool) -> String
         }
     }
     table.render(colour)
+}
+
+fn warn_if_any(count: u64) -> Cell {
+    Cell::toned(
+        count.to_string(),
+        if count > 0 { Tone::Warn } else { Tone::Plain },
+    )
 }
 
 fn link(link: &Link) -> Cell {

@@ -4,8 +4,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use tagtally::exit;
+use tagtally::plan::DaemonPlan;
 use tagtally::run::{self, logging, RunOptions, Signals};
-use tagtally_config::Config;
 
 use super::RunArgs;
 
@@ -13,10 +13,10 @@ use super::RunArgs;
 pub fn run(args: &RunArgs) -> ExitCode {
     // First, before any thread or allocation of note: may replace this process image.
     super::malloc_tunables::apply();
-    // The same loader and messages as `check-config`, so what the journal says matches what a
+    // The same plan and messages as `check-config`, so what the journal says matches what a
     // technician gets from `tagtally check-config`.
-    let config = match Config::load(&args.config) {
-        Ok(config) => config,
+    let plan = match DaemonPlan::load(&args.config) {
+        Ok(plan) => plan,
         Err(errors) => {
             let prefix = logging::stderr_error_prefix();
             for error in &errors {
@@ -25,7 +25,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
             return exit::code(exit::CONFIG);
         }
     };
-    logging::init_stderr(config.log_level, config.log_format);
+    logging::init_stderr(plan.config.log_level, plan.config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("tagtally")
@@ -43,10 +43,16 @@ pub fn run(args: &RunArgs) -> ExitCode {
             what: "cannot install signal handlers",
             source,
         })?;
+        let (reload, requests) = tokio::sync::mpsc::channel(1);
+        let reload_requests = run::ReloadRequests {
+            config: args.config.clone(),
+            requests,
+        };
         run::run(
-            config,
+            plan,
             RunOptions::default(),
-            signals.stop_requested(),
+            signals.stop_requested(Some(reload)),
+            Some(reload_requests),
             |_| {},
         )
         .await

@@ -142,9 +142,14 @@ impl ControlClient {
     fn request(&mut self, request: &Request) -> Result<Reply, ClientError> {
         let mut out = Vec::with_capacity(128);
         encode_line(request, &mut out);
-        self.writer
-            .write_all(&out)
-            .map_err(|source| self.io(source))?;
+        if let Err(source) = self.writer.write_all(&out) {
+            // A daemon that refuses a client writes why and closes at once, so the request can
+            // meet a closed socket while the reason waits in ours: say that reason, not the pipe.
+            if let Err(refused @ ClientError::Refused { .. }) = self.next_reply() {
+                return Err(refused);
+            }
+            return Err(self.io(source));
+        }
         self.next_reply()?.ok_or_else(|| ClientError::Closed {
             path: self.path.clone(),
         })

@@ -206,6 +206,12 @@ pub struct ReaderStatus {
     pub errors: u64,
     /// Reconnections since start.
     pub reconnects: u64,
+    /// Reads from antenna ports the config maps to no zone (dropped), since start.
+    #[serde(default)]
+    pub unmapped_reads: u64,
+    /// Tags this reader saw once that were evicted at the candidate cap (a flood of ghost EPCs).
+    #[serde(default)]
+    pub candidates_evicted: u64,
     /// The model the reader reported, once connected.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,

@@ -6,7 +6,10 @@
 //! is closed: there is no trustworthy place to resume), an idle connection closed after
 //! [`ServerLimits::idle_timeout`], and a reply not taken within
 //! [`ServerLimits::write_timeout`] closes the connection. A `tail` client is never timed out
-//! (a paused terminal is legitimate); it reads from a bounded ring and is told what it missed.
+//! (a paused terminal is legitimate); it reads from a bounded ring and is told what it missed. So
+//! that tails that never read cannot hold every connection, at most [`ServerLimits::max_tails`]
+//! connections stream at once (fewer than `max_clients`): the rest are kept for `status`,
+//! `readers` and `stock`, and a further `tail` request gets an error reply.
 
 use super::backend::{BackendError, ControlBackend};
 use super::filter::TailFilter;
@@ -45,6 +48,8 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 pub struct ServerLimits {
     /// Connections served at once.
     pub max_clients: usize,
+    /// Of those, `tail` streams at once; keep it below `max_clients` so requests always find a slot.
+    pub max_tails: usize,
     /// A connection that sends no request for this long is closed (tail streams excepted).
     pub idle_timeout: Duration,
     /// A reply that the client does not take within this long closes the connection.
@@ -55,6 +60,7 @@ impl Default for ServerLimits {
     fn default() -> Self {
         ServerLimits {
             max_clients: 16,
+            max_tails: 12,
             idle_timeout: Duration::from_secs(60),
             write_timeout: Duration::from_secs(10),
         }
@@ -153,6 +159,7 @@ impl ControlServer {
         let listener = UnixListener::from_std(listener)?;
         let (stop_sender, stop) = watch::channel(false);
         let slots = Arc::new(Semaphore::new(limits.max_clients));
+        let tails = Arc::new(Semaphore::new(limits.max_tails));
         let mut clients = JoinSet::new();
         tokio::pin!(shutdown);
         loop {
@@ -163,8 +170,13 @@ impl ControlServer {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => match Arc::clone(&slots).try_acquire_owned() {
                         Ok(slot) => {
-                            let session =
-                                session(stream, Arc::clone(&backend), limits, stop.clone(), slot);
+                            let session = session(
+                                stream,
+                                Arc::clone(&backend),
+                                limits,
+                                stop.clone(),
+                                (slot, Arc::clone(&tails)),
+                            );
                             clients.spawn(session);
                         }
                         Err(_) => refuse(&stream, limits.max_clients),
@@ -291,7 +303,7 @@ async fn session<B: ControlBackend>(
     backend: Arc<B>,
     limits: ServerLimits,
     mut stop: watch::Receiver<bool>,
-    _slot: OwnedSemaphorePermit,
+    (_slot, tails): (OwnedSemaphorePermit, Arc<Semaphore>),
 ) {
     let (read, mut write) = stream.into_split();
     let mut reader = BufReader::new(read);
@@ -321,7 +333,15 @@ async fn session<B: ControlBackend>(
             }
             Received::Request(Err(error)) => Some(Reply::Error(error.to_string())),
             Received::Request(Ok(Request::Tail(filter))) => {
-                return tail(reader, write, &*backend, filter, limits, stop).await;
+                match Arc::clone(&tails).try_acquire_owned() {
+                    Ok(_streaming) => {
+                        return tail(reader, write, &*backend, filter, limits, stop).await;
+                    }
+                    Err(_) => Some(Reply::Error(format!(
+                        "too many tail clients (at most {}); try again later",
+                        limits.max_tails
+                    ))),
+                }
             }
             Received::Request(Ok(Request::Status)) => {
                 until_stopped(&mut stop, reply(backend.status(), Reply::Status)).await

@@ -8,7 +8,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tagtally_config::Config;
 use tagtally_reader_drivers::sim::r2000::R2000Module;
 use tagtally_reader_drivers::sim::thingmagic::ThingMagicModule;
 use tagtally_reader_drivers::sim::{LlrpSim, SerialListen, SerialSim, SerialSimOptions};
@@ -19,6 +18,7 @@ use super::broker::{self, BrokerError};
 use super::hq_view::HqView;
 use super::store_model::{self, StoreSpec, ZONES};
 use crate::exit;
+use crate::plan::DaemonPlan;
 use crate::run::{self, RunError, RunOptions};
 
 /// The demo store's name (its MQTT topics are `tagtally/v1/demo-store/...`).
@@ -288,8 +288,8 @@ pub async fn run(
         path: config_path.clone(),
         source,
     })?;
-    let config = Config::load(&config_path).map_err(|e| DemoError::Config(e.to_string()))?;
-    let socket = config.control_socket.clone();
+    let plan = DaemonPlan::load(&config_path).map_err(|e| DemoError::Config(e.to_string()))?;
+    let socket = plan.config.control_socket.clone();
     say(&format!(
         "broker mqtt://{broker}; readers: LLRP {} (floor), ThingMagic bridge {} (backroom), R2000 bridge {} (fitting rooms)",
         llrp.addr(),
@@ -308,11 +308,12 @@ pub async fn run(
         drain: Duration::from_secs(3),
     };
     let mut daemon = tokio::spawn(run::run(
-        config,
+        plan,
         run_options,
         async move {
             let _ = daemon_stop.await;
         },
+        None,
         |_| {},
     ));
 

@@ -1,45 +1,37 @@
 //! SGTIN-96 EPCs for emulated tags: the demo store's items and the black-box tests' ground truth.
 //!
 //! Only partition 5 (7-digit company prefix, 6-digit item reference with its indicator digit) is
-//! built: enough for a believable store, and the decoder in `protocol` checks every bit of it.
+//! built, by the one SGTIN encoder, `tagtally_protocol::epc::Sgtin96`.
+
+use tagtally_protocol::epc::{Digits, Sgtin96, SGTIN_96_MAX_SERIAL};
 
 /// Largest serial an SGTIN-96 carries (38 bits).
-pub const MAX_SERIAL: u64 = (1 << 38) - 1;
+pub const MAX_SERIAL: u64 = SGTIN_96_MAX_SERIAL;
+
+/// Point-of-sale item, the filter of every demo tag.
+const FILTER_POS_ITEM: u8 = 1;
+
+fn item(company: u32, item: u32, serial: u64) -> Sgtin96 {
+    let company = Digits::new(u64::from(company % 10_000_000), 7);
+    let item = Digits::new(u64::from(item % 1_000_000), 6);
+    let (Some(company), Some(item)) = (company, item) else {
+        unreachable!("values reduced into 7 and 6 digits")
+    };
+    match Sgtin96::new(FILTER_POS_ITEM, company, item, serial & MAX_SERIAL) {
+        Ok(sgtin) => sgtin,
+        Err(e) => unreachable!("partition 5 fields reduced into range: {e}"),
+    }
+}
 
 /// The 96-bit EPC of `company` (7 digits), `item` (6 digits, indicator first) and `serial`, filter 1
 /// (point-of-sale item). Values out of range are reduced into it, so the result always decodes.
-pub fn sgtin96(company: u32, item: u32, serial: u64) -> [u8; 12] {
-    let company = u128::from(company % 10_000_000);
-    let item = u128::from(item % 1_000_000);
-    let serial = u128::from(serial & MAX_SERIAL);
-    let header = 0x30u128;
-    let filter = 1u128;
-    let partition = 5u128;
-    // header 8 | filter 3 | partition 3 | company 24 | item 20 | serial 38 = 96 bits.
-    let x = (header << 88)
-        | (filter << 85)
-        | (partition << 82)
-        | (company << 58)
-        | (item << 38)
-        | serial;
-    let bytes = x.to_be_bytes();
-    let mut epc = [0u8; 12];
-    epc.copy_from_slice(&bytes[4..]);
-    epc
+pub fn sgtin96(company: u32, item_ref: u32, serial: u64) -> [u8; 12] {
+    item(company, item_ref, serial).to_bytes()
 }
 
 /// The SKU (GTIN-14) the daemon counts `sgtin96(company, item, _)` under.
-pub fn gtin_of(company: u32, item: u32) -> String {
-    let company = company % 10_000_000;
-    let item = item % 1_000_000;
-    // GTIN-14 body: indicator digit, company prefix, item reference without its indicator.
-    let body = format!("{}{company:07}{:05}", item / 100_000, item % 100_000);
-    let mut sum = 0u32;
-    for (i, d) in body.bytes().rev().enumerate() {
-        let d = u32::from(d - b'0');
-        sum += if i % 2 == 0 { d * 3 } else { d };
-    }
-    format!("{body}{}", (10 - sum % 10) % 10)
+pub fn gtin_of(company: u32, item_ref: u32) -> String {
+    item(company, item_ref, 0).gtin().to_string()
 }
 
 #[cfg(test)]

@@ -72,6 +72,9 @@ pub struct EngineConfig {
     pub antennas: Vec<AntennaZone>,
     /// The prefix map for EPCs that decode as no GS1 scheme; the first matching prefix wins.
     pub sku_map: Vec<SkuPrefix>,
+    /// The most candidates held at once (config `max-candidates`); `None` sizes the cap from the
+    /// tag table (see [`super::DEFAULT_MIN_CANDIDATES`]).
+    pub max_candidates: Option<usize>,
 }
 
 /// Why an [`EngineConfig`] cannot be used.

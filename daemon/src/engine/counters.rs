@@ -7,7 +7,8 @@ pub struct EngineCounters {
     pub reads: u64,
     /// Reads from an antenna that maps to no zone.
     pub unmapped_reads: u64,
-    /// Reads of tags that never arrived: ghosts, corrupted EPCs, tags passing by (counted when dropped).
+    /// Reads of tags that never arrived: ghosts, corrupted EPCs, tags passing by (counted when dropped
+    /// or evicted).
     pub stray_reads: u64,
     /// Tags that started counting in a zone.
     pub arrivals: u64,
@@ -17,6 +18,10 @@ pub struct EngineCounters {
     pub moves: u64,
     /// Gauge: tags seen but not (yet) counted.
     pub candidates: u64,
+    /// Gauge: the most candidates held at once (see `candidates.rs`).
+    pub candidate_cap: u64,
+    /// Candidates evicted at the cap to make room (their reads are also stray reads).
+    pub candidates_evicted: u64,
     /// Gauge: tags present, per zone, as (zone name, count) in config order.
     pub present_per_zone: Vec<(std::sync::Arc<str>, u32)>,
 }

@@ -35,6 +35,7 @@
 //!   field just emptied and sends nothing else. Tags in a zone that is no longer configured (found in
 //!   restored state) leave at the first flush.
 
+mod candidates;
 mod config;
 mod counters;
 mod counts;
@@ -51,6 +52,7 @@ use std::time::Duration;
 use tagtally_reader_drivers::{Micros, ReaderId, TagRead};
 use thiserror::Error;
 
+pub use candidates::DEFAULT_MIN_CANDIDATES;
 pub use config::{
     AntennaZone, EngineConfig, EngineConfigError, PresenceParams, SkuPrefix, ZoneConfig,
 };
@@ -59,9 +61,9 @@ pub use delta::{CountCell, CountChange, Delta, Placement, Snapshot, TagChange};
 pub use sku_intern::UNKNOWN_SKU;
 pub use zone_choice::{LeadRule, CLEAR_RSSI_MARGIN_CDBM, MIN_SLOT_MICROS};
 
+use candidates::{CandidateRead, Candidates};
 use counts::Counts;
 use coverage::Coverage;
-use presence::Candidate;
 use sku_intern::SkuInterner;
 use tag_table::{
     is_sparse, Resident, ResidentKey, ShortEpc, TagKey, TagTable, FLAG_ARRIVED, FLAG_BLEED,
@@ -113,7 +115,7 @@ struct State {
 pub struct Engine {
     tags: TagTable,
     state: State,
-    candidates: hashbrown::HashMap<TagKey, Candidate>,
+    candidates: Candidates,
     skus: SkuInterner,
     /// `[reader][antenna]` → zone index or `NO_ZONE`.
     antenna_zones: Vec<Vec<u16>>,
@@ -251,7 +253,7 @@ impl Engine {
                 record_origins: false,
                 origins: Vec::new(),
             },
-            candidates: hashbrown::HashMap::default(),
+            candidates: Candidates::new(antenna_zones.len(), config.max_candidates),
             skus,
             antenna_zones,
             slot_micros: longest_arrive_window.max(MIN_SLOT_MICROS),
@@ -335,7 +337,7 @@ impl Engine {
             present_read(&mut self.state, tag, zone, slot, rssi_cdbm, now);
             return;
         }
-        self.candidate_read(epc, zone, slot, rssi_cdbm, now);
+        self.candidate_read(epc, reader.0, zone, slot, rssi_cdbm, now);
     }
 
     /// A read of a tag that is not present: the first-sighting path.
@@ -343,34 +345,26 @@ impl Engine {
     fn candidate_read(
         &mut self,
         epc: &[u8],
+        reader: u16,
         zone: u16,
         slot: u32,
         rssi_cdbm: Option<i16>,
         now: u64,
     ) {
-        let key = TagKey::new(epc);
         let z = &self.state.zones[usize::from(zone)];
-        let (arrive_reads, arrive_window) = (z.arrive_reads, z.arrive_window);
-        // One hash and probe of the candidate table whether the tag is new, waiting or arriving.
-        let (key, sku) = match self.candidates.entry(key) {
-            hashbrown::hash_map::Entry::Occupied(mut waiting) => {
-                if !waiting
-                    .get_mut()
-                    .record(zone, now, arrive_reads, arrive_window)
-                {
-                    return;
-                }
-                let (key, c) = waiting.remove_entry();
-                (key, c.sku)
-            }
-            hashbrown::hash_map::Entry::Vacant(new) => {
-                let mut c = Candidate::new(self.skus.classify(epc));
-                if !c.record(zone, now, arrive_reads, arrive_window) {
-                    new.insert(c);
-                    return;
-                }
-                (new.into_key(), c.sku)
-            }
+        let rule = (z.arrive_reads, z.arrive_window);
+        let skus = &mut self.skus;
+        let read = self.candidates.read(
+            TagKey::new(epc),
+            reader,
+            zone,
+            now,
+            rule,
+            || skus.classify(epc),
+            &mut self.state.counters.stray_reads,
+        );
+        let CandidateRead::Arrived(key, sku) = read else {
+            return;
         };
         self.state.counters.arrivals += 1;
         self.state.counts.increment((zone, sku));
@@ -488,16 +482,10 @@ impl Engine {
     fn sweep(&mut self, now: u64, out: &mut TagChanges) {
         // Candidates first: after a cold start their table is the largest thing to give back, and
         // it should be gone before the flush builds its output.
-        let longest = self.longest_arrive_window;
-        let counters = &mut self.state.counters;
-        self.candidates.retain(|_, c| {
-            let stale = c.is_stale(now, longest);
-            if stale {
-                counters.stray_reads += u64::from(c.reads);
-            }
-            !stale
-        });
-        shrink_if_sparse(&mut self.candidates);
+        self.state.counters.stray_reads += self
+            .candidates
+            .forget_stale(now, self.longest_arrive_window);
+        self.candidates.shrink_if_sparse();
 
         let state = &mut self.state;
         let zones = &state.zones;
@@ -544,6 +532,7 @@ impl Engine {
         }
         state.arrived_since_flush = 0;
         self.tags.shrink_if_sparse();
+        self.candidates.size_for(self.tags.len());
         let slot = self.slot;
         let tags = &mut self.tags;
         state.bleed.retain(|key, b| {
@@ -614,6 +603,7 @@ impl Engine {
                 .insert(key, Some((zone, old)));
             summary.reclassified += 1;
         }
+        self.candidates.size_for(self.tags.len());
         Ok(summary)
     }
 
@@ -692,6 +682,8 @@ impl Engine {
     pub fn counters(&self) -> EngineCounters {
         let mut c = self.state.counters.clone();
         c.candidates = self.candidates.len() as u64;
+        c.candidate_cap = self.candidates.cap() as u64;
+        c.candidates_evicted = self.candidates.evicted_total();
         c.present_per_zone = self
             .state
             .zones
@@ -700,6 +692,11 @@ impl Engine {
             .map(|(z, &n)| (z.name.clone(), n))
             .collect();
         c
+    }
+
+    /// Candidates first read by `reader` that were evicted at the candidate cap since start.
+    pub fn candidates_evicted(&self, reader: ReaderId) -> u64 {
+        self.candidates.evicted(reader.0)
     }
 
     /// Is the reader's link up, as last reported.

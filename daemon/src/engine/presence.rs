@@ -16,8 +16,11 @@
 pub struct Candidate {
     /// Its SKU (classified once, at first sighting).
     pub sku: u32,
-    /// Reads since it became a candidate.
-    pub reads: u32,
+    /// Reads since it became a candidate (saturating: only the stray-read counter and the "read once"
+    /// test of the candidate cap use it, and a candidate read 65 535 times without arriving is a ghost).
+    pub reads: u16,
+    /// The reader that first read it: the cap takes room from whoever floods.
+    pub reader: u16,
     /// Recent read times per zone, oldest first within a zone.
     recent: Recent,
 }
@@ -99,11 +102,12 @@ impl Recent {
 }
 
 impl Candidate {
-    /// A candidate with no reads yet.
-    pub fn new(sku: u32) -> Self {
+    /// A candidate with no reads yet, first seen by `reader`.
+    pub fn new(sku: u32, reader: u16) -> Self {
         Self {
             sku,
             reads: 0,
+            reader,
             recent: Recent::Inline {
                 len: 0,
                 zones: [0; INLINE_READS],
@@ -168,14 +172,14 @@ mod tests {
 
     #[test]
     fn one_read_never_arrives_with_two_needed() {
-        let mut c = Candidate::new(0);
+        let mut c = Candidate::new(0, 0);
         assert!(!c.record(0, 100, 2, 10));
         assert!(c.record(0, 110, 2, 10), "window is inclusive");
     }
 
     #[test]
     fn reads_outside_the_window_do_not_add_up() {
-        let mut c = Candidate::new(0);
+        let mut c = Candidate::new(0, 0);
         assert!(!c.record(0, 100, 2, 10));
         assert!(!c.record(0, 111, 2, 10));
         assert!(c.record(0, 115, 2, 10));
@@ -183,7 +187,7 @@ mod tests {
 
     #[test]
     fn zones_count_apart() {
-        let mut c = Candidate::new(0);
+        let mut c = Candidate::new(0, 0);
         assert!(!c.record(0, 100, 2, 10));
         assert!(!c.record(1, 101, 2, 10));
         assert!(c.record(1, 102, 2, 10));
@@ -191,7 +195,7 @@ mod tests {
 
     #[test]
     fn sliding_window_is_exact_for_three_reads() {
-        let mut c = Candidate::new(0);
+        let mut c = Candidate::new(0, 0);
         for t in [0, 8, 12] {
             assert!(!c.record(0, t, 3, 10), "at {t}");
         }
@@ -200,7 +204,7 @@ mod tests {
 
     #[test]
     fn many_reads_needed_spill_and_still_count_exactly() {
-        let mut c = Candidate::new(0);
+        let mut c = Candidate::new(0, 0);
         for t in 0..6 {
             assert!(!c.record(0, t, 8, 100), "at {t}");
             assert!(!c.record(1, t, 8, 100), "zone 1 at {t}");
@@ -211,7 +215,7 @@ mod tests {
 
     #[test]
     fn one_read_needed_arrives_at_once() {
-        assert!(Candidate::new(0).record(3, 5, 1, 0));
+        assert!(Candidate::new(0, 0).record(3, 5, 1, 0));
     }
 
     #[test]
@@ -221,12 +225,12 @@ mod tests {
 
     #[test]
     fn the_last_read_survives_every_trim() {
-        let mut c = Candidate::new(0);
+        let mut c = Candidate::new(0, 0);
         for (zone, t) in [(0, 10), (1, 11), (0, 30), (2, 31), (0, 32), (1, 90)] {
             c.record(zone, t, 3, 10);
             assert_eq!(c.last_read(), t);
         }
-        let mut spilled = Candidate::new(0);
+        let mut spilled = Candidate::new(0, 0);
         for t in 0..10 {
             spilled.record((t % 5) as u16, t, 9, 100);
             assert_eq!(spilled.last_read(), t);
@@ -235,7 +239,7 @@ mod tests {
 
     #[test]
     fn staleness_follows_the_longest_window() {
-        let mut c = Candidate::new(0);
+        let mut c = Candidate::new(0, 0);
         c.record(0, 100, 2, 10);
         assert!(!c.is_stale(110, 10));
         assert!(c.is_stale(111, 10));

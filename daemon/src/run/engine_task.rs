@@ -6,6 +6,7 @@
 //!   snapshot; link changes (kept for the drain decision);
 //! * the flush tick (`flush-interval`): engine flush → one store transaction → `committed(seq)` to the
 //!   uplink → the new stock table for the control socket; then rates, health payloads, heartbeat;
+//! * a reloaded config plan (`reload.rs`): commit, then rebuild the engine from what is committed;
 //! * the snapshot tick (`snapshot-interval`): flush, then a retained snapshot;
 //! * reader outputs (bounded channel; while this task is busy, drivers wait and readers buffer). Reads,
 //!   link changes and `Heard` all take the daemon clock as they are taken from the channel: a read batch
@@ -55,6 +56,7 @@ use super::error::RunError;
 use super::held::{DiskFull, Held};
 use super::published::{Health, Progress};
 use super::reader_board::ReaderBoard;
+use super::reload::Reconfigure;
 
 /// How long the engine waits for the uplink to end after asking it to stop (its own grace is shorter).
 const UPLINK_STOP_WAIT: Duration = Duration::from_secs(8);
@@ -85,6 +87,8 @@ pub struct EngineTask {
     pub held: Held,
     /// How long commits took (for the metrics).
     pub commit_latency: LatencyHistogram,
+    /// Reloaded config plans to apply (see `reload.rs`).
+    pub reconfigure: mpsc::Receiver<Reconfigure>,
 }
 
 impl EngineTask {
@@ -130,6 +134,7 @@ impl EngineTask {
                     Some(event) => self.on_uplink(event).await?,
                     None => return Err(RunError::TaskEnded { task: "mqtt uplink" }),
                 },
+                Some(request) = self.reconfigure.recv() => self.reconfigure(request).await?,
                 _ = flush.tick() => {
                     self.flush_commit().await?;
                     self.tick();
@@ -155,7 +160,7 @@ impl EngineTask {
     }
 
     /// Applies one driver output.
-    fn on_driver(&mut self, output: DriverOutput) {
+    pub(super) fn on_driver(&mut self, output: DriverOutput) {
         let now = self.clock.now();
         match output {
             DriverOutput::Reads(batch) => {
@@ -261,7 +266,7 @@ impl EngineTask {
 
     /// Engine flush → one store transaction → uplink and control see the result. While the disk is
     /// full, the flush is held and the commit waits for the retry cadence (see the module doc).
-    async fn flush_commit(&mut self) -> Result<(), RunError> {
+    pub(super) async fn flush_commit(&mut self) -> Result<(), RunError> {
         self.flush();
         if self.held.waiting(std::time::Instant::now()) {
             return Ok(());
@@ -385,7 +390,7 @@ impl EngineTask {
     }
 
     /// The stock table for the control socket, as of the last commit.
-    fn publish_stock(&mut self) {
+    pub(super) fn publish_stock(&mut self) {
         let snapshot = self.engine.snapshot();
         let stock = Stock {
             store: self.store.store_name().to_owned(),
@@ -449,6 +454,9 @@ impl EngineTask {
         // Also how a step is seen when nothing else is published: status and the log say so at once.
         let published = self.published_time(now);
         self.board.tick(now);
+        let engine = &self.engine;
+        self.board
+            .take_candidates_evicted(|reader| engine.candidates_evicted(reader));
         self.publish_health();
         for (reader, payload) in self.board.changed_health(published) {
             if let Err(e) = self.uplink.reader_health(&reader, Bytes::from(payload)) {
@@ -459,7 +467,7 @@ impl EngineTask {
         self.progress.engine_beat();
     }
 
-    fn publish_health(&mut self) {
+    pub(super) fn publish_health(&mut self) {
         let (readers_up, readers_down) = self.board.up_down();
         let health = Health {
             readers: self.board.statuses(),
@@ -605,7 +613,7 @@ impl EngineTask {
 }
 
 /// Runs store work on the blocking pool.
-async fn on_blocking_pool<T: Send + 'static>(
+pub(super) async fn on_blocking_pool<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, RunError> {
     // Panics abort the process, so only a runtime shutting down cancels the work.

@@ -8,30 +8,14 @@ use crate::control::BindError;
 use crate::engine::{EngineConfigError, EngineRestoreError};
 use crate::exit;
 use crate::store::StoreError;
-use crate::uplink::{SettingsError, UplinkError};
 
 /// A fatal daemon error. The message is what the technician reads in the journal; the exit code
 /// (see [`RunError::exit_code`]) is what systemd records.
 #[derive(Debug, Error)]
 pub enum RunError {
-    /// More readers than a `ReaderId` can number.
-    #[error("{count} readers configured, at most 65535 are supported")]
-    TooManyReaders { count: usize },
-    /// An `arrive-reads` the engine cannot hold (the config allows at most 1000, so this is a bug guard).
-    #[error("zone {zone}: arrive-reads {value} is too large")]
-    ArriveReadsTooLarge { zone: String, value: u32 },
     /// The engine refused the zone layout.
     #[error("zones and antennas: {0}")]
     EngineConfig(#[from] EngineConfigError),
-    /// The `[mqtt]` settings could not be turned into a working uplink (password file, TLS files).
-    #[error("[mqtt]: {0}")]
-    UplinkSettings(#[from] SettingsError),
-    /// The uplink refused to start (TLS files unreadable or invalid).
-    #[error("[mqtt]: {0}")]
-    Uplink(#[from] UplinkError),
-    /// A reader's settings cannot be expressed in its protocol.
-    #[error("{0}")]
-    ReaderSettings(#[from] tagtally_reader_drivers::SettingsError),
     /// The state directory could not be created.
     #[error("cannot create state directory {path}: {source}")]
     StateDir {
@@ -40,7 +24,7 @@ pub enum RunError {
         source: std::io::Error,
     },
     /// The state database failed (open, check, commit or ack).
-    #[error("{0}{hint}", hint = not_a_database_hint(.0))]
+    #[error(transparent)]
     Store(#[from] StoreError),
     /// The tag state in the database cannot be loaded into the engine.
     #[error("restoring the tag state: {0}; to start over with a new epoch, stop tagtally and move the state database aside")]
@@ -87,13 +71,9 @@ impl RunError {
     /// content is unusable, 69 when another daemon holds the control socket, 74 for I/O.
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::TooManyReaders { .. }
-            | RunError::ArriveReadsTooLarge { .. }
-            | RunError::EngineConfig(_)
-            | RunError::UplinkSettings(_)
-            | RunError::Uplink(_)
-            | RunError::ReaderSettings(_)
-            | RunError::Control(BindError::NotASocket { .. }) => exit::CONFIG,
+            RunError::EngineConfig(_) | RunError::Control(BindError::NotASocket { .. }) => {
+                exit::CONFIG
+            }
             RunError::Store(e) => store_code(e),
             RunError::Restore(_) => exit::DATA_ERR,
             RunError::Control(BindError::InUse { .. }) => exit::UNAVAILABLE,
@@ -122,8 +102,9 @@ fn unrecorded(acks: u64) -> String {
 /// Content problems are bad data (65); everything else is I/O (74).
 fn store_code(e: &StoreError) -> u8 {
     match e {
-        e if is_not_a_database(e) => exit::DATA_ERR,
         StoreError::Corrupt { .. }
+        | StoreError::Unusable { .. }
+        | StoreError::OtherStore { .. }
         | StoreError::UnsupportedSchema { .. }
         | StoreError::DeltaMismatch { .. }
         | StoreError::Open {
@@ -134,28 +115,5 @@ fn store_code(e: &StoreError) -> u8 {
             ..
         } => exit::DATA_ERR,
         _ => exit::IO_ERR,
-    }
-}
-
-/// redb reports a file that is not a database at all (overwritten, truncated to garbage) as an I/O
-/// error of kind `InvalidData`: the content is the problem, not the disk.
-fn is_not_a_database(e: &StoreError) -> bool {
-    matches!(
-        e,
-        StoreError::Open {
-            source: redb::DatabaseError::Storage(redb::StorageError::Io(io)),
-            ..
-        } if io.kind() == std::io::ErrorKind::InvalidData
-    )
-}
-
-/// The way out for a file that is not a database (the store adds its own for the cases it knows).
-fn not_a_database_hint(e: &StoreError) -> String {
-    match e {
-        StoreError::Open { path, .. } if is_not_a_database(e) => format!(
-            "; to start over with a new epoch (HQ resyncs from the next snapshot), stop tagtally and run: mv {p} {p}.broken",
-            p = path.display()
-        ),
-        _ => String::new(),
     }
 }

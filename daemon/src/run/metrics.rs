@@ -396,6 +396,8 @@ mod tests {
                 last_read: None,
                 errors: 3,
                 reconnects: 1,
+                candidates_evicted: 0,
+                unmapped_reads: 0,
                 model: None,
                 firmware: None,
                 antennas: vec![

@@ -3,8 +3,8 @@
 //!
 //! # Start-up order
 //!
-//! 1. checks that need nothing but the config: engine zones/antennas, each reader's settings against its
-//!    protocol, the uplink settings (password file, TLS files) — a refusal is a config error (exit 78);
+//! 1. the config plan (`crate::plan`), checked by whoever called `run` — `tagtally run` exits 78 on
+//!    any problem there, with the same `FILE:LINE:COL: message` lines as `check-config`;
 //! 2. the state store: created if missing, else opened and checked (I/O errors exit 74, an inconsistent
 //!    database exits 65 with the way out in the message);
 //! 3. the engine, restored from the stored tag state (tags count again at once; their departure
@@ -66,10 +66,9 @@ mod held;
 pub mod logging;
 pub mod metrics;
 mod outbox_source;
-pub mod presence;
 mod published;
 mod reader_board;
-mod settings;
+mod reload;
 mod signals;
 mod supervisor;
 mod watchdog;
@@ -79,13 +78,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tagtally_config::Config;
 use tokio::sync::{mpsc, watch};
 use tracing::{error, info, warn};
 
 use crate::control::{ControlServer, ServerLimits, Stock, StockSnapshot, TailHub};
 use crate::engine::Engine;
 use crate::notify;
+use crate::plan::DaemonPlan;
 use crate::store::{Opener, Store, DATABASE_FILE};
 
 pub use clock::{ClockStep, DaemonClock, WallAnchor, STEP_THRESHOLD};
@@ -99,12 +98,11 @@ use engine_task::EngineTask;
 use outbox_source::OutboxSource;
 use published::{Progress, Published};
 use reader_board::ReaderBoard;
+use reload::{Readers, Reloader};
 
 /// Reader outputs queued for the engine: about a flush interval of reports from a busy store; beyond
 /// that, drivers wait (back-pressure) rather than grow memory.
 const DRIVER_QUEUE: usize = 256;
-/// Longest wait at shutdown for the readers to close their sessions.
-const READER_STOP: Duration = Duration::from_secs(10);
 /// Longest wait at shutdown for the engine's last commit and the uplink's drain (beyond `drain`).
 const ENGINE_STOP_EXTRA: Duration = Duration::from_secs(15);
 
@@ -140,25 +138,50 @@ pub struct Ready {
     pub startup: Duration,
 }
 
-/// Runs the daemon until `stop` completes, then shuts down cleanly. `ready` is called once READY.
+/// Where a reload reads the config again, and when it is asked for (`SIGHUP`, see
+/// [`Signals::stop_requested`]).
+#[derive(Debug)]
+pub struct ReloadRequests {
+    /// The config file the plan was loaded from.
+    pub config: PathBuf,
+    /// One message per reload asked for.
+    pub requests: mpsc::Receiver<()>,
+}
+
+/// The next reload request; pending forever without a source of them.
+async fn next_request(requests: &mut Option<mpsc::Receiver<()>>) -> Option<()> {
+    match requests {
+        Some(requests) => requests.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs the daemon of `plan` until `stop` completes, then shuts down cleanly. `ready` is called
+/// once READY. With `reload`, the config is read again and applied at each request (see
+/// `reload.rs`).
 pub async fn run(
-    config: Config,
+    plan: DaemonPlan,
     options: RunOptions,
     stop: impl Future<Output = ()> + Send,
+    reload: Option<ReloadRequests>,
     ready: impl FnOnce(&Ready) + Send,
 ) -> Result<(), RunError> {
     let started = Instant::now();
     let clock = DaemonClock::start();
     let build = crate::build_info::build_info();
-    info!(version = build.version, commit = build.commit, store = %config.store, "starting");
+    info!(version = build.version, commit = build.commit, store = %plan.config.store, "starting");
     if clock_sync::clock_sync() == crate::control::ClockSync::Unsynchronized {
         warn!("system clock not synchronised yet: published times follow it and step with it once NTP sets it (the unit waits for time-sync.target)");
     }
 
-    // 1. Everything the config alone decides.
-    let engine_config = settings::engine_config(&config)?;
-    let plans = supervisor::plan(&config)?;
-    let uplink_settings = settings::uplink_settings(&config)?;
+    // 1. Everything the config alone decides was decided by the plan.
+    let DaemonPlan {
+        config,
+        engine: engine_config,
+        readers: plans,
+        uplink: uplink_settings,
+        store: options_store,
+    } = plan;
 
     // 2. The state store.
     std::fs::create_dir_all(&config.state_dir).map_err(|source| RunError::StateDir {
@@ -166,7 +189,6 @@ pub async fn run(
         source,
     })?;
     let path = config.state_dir.join(DATABASE_FILE);
-    let options_store = settings::store_options(&config);
     let opener = Opener::file_with_cache(config.state_cache_bytes);
     let opened = {
         let path = path.clone();
@@ -179,6 +201,9 @@ pub async fn run(
     let store = Arc::new(opened.store);
     if opened.created {
         info!(database = %path.display(), epoch = %store.epoch(), "created the state database (new epoch)");
+    }
+    if opened.adopted_store_name {
+        info!(database = %path.display(), store = %store.store_name(), "the state database had no store name recorded (older layout); recorded this store's");
     }
 
     // 3. The engine, restored.
@@ -197,7 +222,7 @@ pub async fn run(
     );
 
     // 4. The uplink.
-    let uplink = crate::uplink::spawn(uplink_settings, OutboxSource::new(Arc::clone(&store)))?;
+    let uplink = crate::uplink::spawn(uplink_settings, OutboxSource::new(Arc::clone(&store)));
     let uplink_status = uplink.handle.status();
 
     // 5. The engine task, primed: first flush and the start-up snapshot.
@@ -213,6 +238,7 @@ pub async fn run(
     let (stock_tx, stock_rx) = watch::channel(Arc::new(StockSnapshot::new(empty)));
     let (health_tx, health_rx) = watch::channel(Arc::new(Health::default()));
     let progress = Arc::new(Progress::default());
+    let (reconfigure_tx, reconfigure_rx) = mpsc::channel(1);
     let mut engine_task = EngineTask {
         engine,
         store: Arc::clone(&store),
@@ -235,6 +261,7 @@ pub async fn run(
         resync_snapshot: None,
         held: held::Held::default(),
         commit_latency: crate::metrics::LatencyHistogram::default(),
+        reconfigure: reconfigure_rx,
     };
     engine_task.prime().await?;
     let published = Published {
@@ -244,7 +271,20 @@ pub async fn run(
     };
 
     // 6. Readers.
-    let mut readers = supervisor::spawn(plans, driver_tx, shutdown_rx.clone());
+    let mut readers = Readers::spawn(plans.clone(), driver_tx.clone());
+    let (mut reload_requests, mut reloader) = match reload {
+        Some(reload) => (
+            Some(reload.requests),
+            Some(Reloader {
+                path: reload.config,
+                config: config.clone(),
+                plans,
+                driver_tx,
+                reconfigure: reconfigure_tx,
+            }),
+        ),
+        None => (None, None),
+    };
 
     // 7. The control socket.
     let server = ControlServer::bind(&config.control_socket, ServerLimits::default())?;
@@ -306,26 +346,34 @@ pub async fn run(
     }
     ready(&ready_info);
 
-    // Run until asked to stop, or until the engine fails.
-    let early = tokio::select! {
-        () = stop => None,
-        result = &mut engine_handle => Some(result),
+    // Run until asked to stop, or until the engine fails; reload when asked.
+    tokio::pin!(stop);
+    let early = loop {
+        tokio::select! {
+            () = &mut stop => break None,
+            result = &mut engine_handle => break Some(result),
+            Some(()) = next_request(&mut reload_requests) => {
+                if let Some(reloader) = &mut reloader {
+                    if options.notify {
+                        let _ = notify::notify("RELOADING=1");
+                    }
+                    reloader.reload(&mut readers).await;
+                    if options.notify {
+                        let _ = notify::notify("READY=1");
+                    }
+                }
+            }
+        }
     };
     if options.notify {
         let _ = notify::notify("STOPPING=1");
     }
     let _ = shutdown_tx.send(true);
 
-    // Readers first, so their last reads and link changes reach the engine.
-    let readers_done = async { while readers.join_next().await.is_some() {} };
-    if tokio::time::timeout(READER_STOP, readers_done)
-        .await
-        .is_err()
-    {
-        warn!("readers did not stop in time; closing them");
-        readers.abort_all();
-        while readers.join_next().await.is_some() {}
-    }
+    // Readers first, so their last reads and link changes reach the engine; then nothing can send
+    // to the engine any more, which is how it knows the readers are done.
+    readers.stop().await;
+    drop(reloader);
     let result = match early {
         Some(result) => result,
         None => {

@@ -85,6 +85,10 @@ struct Entry {
     earlier: DriverCounters,
     reader_errors: u64,
     reads: u64,
+    /// Reads from antenna ports the config maps to no zone.
+    unmapped_reads: u64,
+    /// This reader's candidates evicted at the engine's cap (the engine's count, copied at each tick).
+    candidates_evicted: u64,
     last_read: Option<Micros>,
     rate: Rate,
     last_error: Option<String>,
@@ -205,6 +209,8 @@ impl ReaderBoard {
                     earlier: DriverCounters::default(),
                     reader_errors: 0,
                     reads: 0,
+                    unmapped_reads: 0,
+                    candidates_evicted: 0,
                     last_read: None,
                     rate: Rate::default(),
                     last_error: None,
@@ -244,10 +250,21 @@ impl ReaderBoard {
         e.last_read = Some(now);
         for read in batch {
             let slot = e.port_index.get(usize::from(read.antenna)).copied();
-            if let Some(a) = slot.and_then(|i| e.antennas.get_mut(usize::from(i))) {
-                a.reads += 1;
-                a.last_read = Some(now);
+            match slot.and_then(|i| e.antennas.get_mut(usize::from(i))) {
+                Some(a) => {
+                    a.reads += 1;
+                    a.last_read = Some(now);
+                }
+                None => e.unmapped_reads += 1,
             }
+        }
+    }
+
+    /// Takes the engine's count of each reader's candidates evicted at its cap.
+    pub fn take_candidates_evicted(&mut self, evicted: impl Fn(ReaderId) -> u64) {
+        for (i, e) in self.readers.iter_mut().enumerate() {
+            // At most u16::MAX readers are configured (checked when the engine is set up).
+            e.candidates_evicted = evicted(ReaderId(i as u16));
         }
     }
 
@@ -323,6 +340,16 @@ impl ReaderBoard {
                 a.rate.update(a.reads, now);
             }
         }
+    }
+
+    /// The readers whose link is up.
+    pub fn up_readers(&self) -> Vec<ReaderId> {
+        (0..=u16::MAX)
+            .map(ReaderId)
+            .zip(&self.readers)
+            .filter(|(_, e)| e.link == LinkView::Up)
+            .map(|(id, _)| id)
+            .collect()
     }
 
     /// Readers up and not up.
@@ -474,6 +501,8 @@ fn status(e: &Entry) -> ReaderStatus {
         last_read: e.last_read.map(|t| Timestamp(DaemonClock::system_time(t))),
         errors: total.frames_dropped + e.reader_errors,
         reconnects: total.connects.saturating_sub(1),
+        unmapped_reads: e.unmapped_reads,
+        candidates_evicted: e.candidates_evicted,
         model: e.model.clone(),
         firmware: e.firmware.clone(),
         antennas,
@@ -580,6 +609,17 @@ url = "mqtt://127.0.0.1"
             b.statuses()[0].link.reason.as_deref(),
             Some("reader task ended")
         );
+    }
+
+    #[test]
+    fn reads_on_unmapped_antennas_and_evictions_show_per_reader() {
+        let mut b = board();
+        b.reads(&[read(1), read(2), read(2), read(9)], Micros(1));
+        b.take_candidates_evicted(|reader| u64::from(reader.0) + 41);
+        let st = &b.statuses()[0];
+        assert_eq!(st.unmapped_reads, 3, "ports 2 and 9 map to no zone");
+        assert_eq!(st.candidates_evicted, 41);
+        assert!(st.antennas[0].last_read.is_some());
     }
 
     #[test]

@@ -1,9 +1,11 @@
-//! Process signals: SIGTERM and SIGINT stop the daemon gracefully; SIGHUP and SIGXFSZ only log.
+//! Process signals: SIGTERM and SIGINT stop the daemon gracefully; SIGHUP reloads the config;
+//! SIGXFSZ only logs.
 //!
-//! SIGHUP conventionally means "reopen logs, reload config". Logs go to stderr (the journal), which
-//! has nothing to reopen, and reloading the config is not supported yet: a changed config takes
-//! effect with `systemctl restart tagtally`. So SIGHUP is acknowledged in the log and otherwise ignored
-//! (rather than killing the daemon, which is its default action).
+//! SIGHUP conventionally means "reopen logs, reload config" (`systemctl reload` sends it, see the
+//! unit's `ExecReload=`). Logs go to stderr (the journal), which has nothing to reopen; the config
+//! is read again and applied where that can be done in place (`reload.rs`). Where nobody takes
+//! reload requests (the daemon inside `demo`), SIGHUP is acknowledged in the log and otherwise
+//! ignored, rather than killing the process, which is its default action.
 //!
 //! SIGXFSZ comes with a write that would take a file past the file-size limit (`ulimit -f`, systemd
 //! `LimitFSIZE=`). Its default action kills the process with a core dump; handled, the write fails with
@@ -12,6 +14,7 @@
 use std::io;
 
 use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::sync::mpsc;
 use tracing::{info, warn};
 
 /// Installed signal handlers; install them before READY so no signal is lost to the default action.
@@ -34,8 +37,9 @@ impl Signals {
         })
     }
 
-    /// Resolves at the first SIGTERM or SIGINT, logging any SIGHUP or SIGXFSZ in between.
-    pub async fn stop_requested(mut self) {
+    /// Resolves at the first SIGTERM or SIGINT. In between, each SIGHUP asks `reload` for a
+    /// reload (requests that come while one is waiting are one), and SIGXFSZ is logged.
+    pub async fn stop_requested(mut self, reload: Option<mpsc::Sender<()>>) {
         let mut file_size_limit_logged = false;
         loop {
             tokio::select! {
@@ -47,9 +51,14 @@ impl Signals {
                     info!("SIGINT: stopping");
                     return;
                 }
-                _ = self.hup.recv() => {
-                    warn!("SIGHUP: logs go to stderr, nothing to reopen; config reload is not supported, restart the service to apply a new config");
-                }
+                _ = self.hup.recv() => match &reload {
+                    Some(reload) => {
+                        info!("SIGHUP: reloading the config");
+                        // Full: a reload is already waiting and will read the file as it is now.
+                        let _ = reload.try_send(());
+                    }
+                    None => warn!("SIGHUP: config reload is not supported here; restart to apply a new config"),
+                },
                 _ = self.xfsz.recv() => {
                     // Once per run: every write past the limit raises it again, and the store's own
                     // error (EFBIG, "File too large") says what is held and retried.

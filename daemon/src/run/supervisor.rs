@@ -9,69 +9,25 @@
 
 use std::time::{Duration, Instant};
 
-use tagtally_config::{Config, Reader, ReaderLink};
 use tagtally_reader_drivers::backoff::{jitter, Backoff};
 use tagtally_reader_drivers::llrp::{LlrpDriver, LlrpSettings};
 use tagtally_reader_drivers::serial_driver::DriverExit;
 use tagtally_reader_drivers::serial_reader::SerialReader;
-use tagtally_reader_drivers::{DriverEvent, DriverOutput, ReaderId};
+use tagtally_reader_drivers::{DriverEvent, DriverOutput};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tracing::{error, info, info_span, warn, Instrument};
 
-use super::error::RunError;
+use crate::plan::{DriverSettings, PlannedReader};
 
 /// Outputs one reader may have queued ahead of its forwarder: small, so back-pressure stays prompt.
 const READER_QUEUE: usize = 4;
 /// A restarted reader task that then ran this long is healthy again: the restart delay starts over.
 const HEALTHY_AFTER: Duration = Duration::from_secs(60);
 
-/// One reader, checked and ready to run.
-#[derive(Debug, Clone)]
-pub struct ReaderPlan {
-    id: ReaderId,
-    name: String,
-    kind: &'static str,
-    driver: DriverPlan,
-}
-
-#[derive(Debug, Clone)]
-enum DriverPlan {
-    Llrp(LlrpSettings),
-    /// Rebuilt from the config at each (re)start: a session is consumed by its run.
-    Serial(Reader),
-}
-
-/// Checks every reader's settings against its protocol before anything starts (a refusal is a config error).
-pub fn plan(config: &Config) -> Result<Vec<ReaderPlan>, RunError> {
-    let mut plans = Vec::with_capacity(config.readers.len());
-    for (index, reader) in config.readers.iter().enumerate() {
-        let id = ReaderId(u16::try_from(index).map_err(|_| RunError::TooManyReaders {
-            count: config.readers.len(),
-        })?);
-        let driver = match &reader.link {
-            ReaderLink::Llrp(_) => match LlrpSettings::from_config(id, reader) {
-                Some(settings) => DriverPlan::Llrp(settings),
-                None => continue,
-            },
-            ReaderLink::Serial(_) => {
-                SerialReader::from_config(id, reader)?;
-                DriverPlan::Serial(reader.clone())
-            }
-        };
-        plans.push(ReaderPlan {
-            id,
-            name: reader.name.clone(),
-            kind: reader.kind().as_str(),
-            driver,
-        });
-    }
-    Ok(plans)
-}
-
 /// Starts every reader; the returned set finishes once all of them stopped (after `shutdown` turns true).
 pub fn spawn(
-    plans: Vec<ReaderPlan>,
+    plans: Vec<PlannedReader>,
     out: mpsc::Sender<DriverOutput>,
     shutdown: watch::Receiver<bool>,
 ) -> JoinSet<()> {
@@ -94,7 +50,7 @@ enum End {
 }
 
 async fn supervise(
-    plan: ReaderPlan,
+    plan: PlannedReader,
     out: mpsc::Sender<DriverOutput>,
     shutdown: watch::Receiver<bool>,
 ) {
@@ -102,8 +58,15 @@ async fn supervise(
     loop {
         let started = Instant::now();
         let end = match &plan.driver {
-            DriverPlan::Llrp(settings) => run_llrp(settings.clone(), &out, shutdown.clone()).await,
-            DriverPlan::Serial(reader) => run_serial(plan.id, reader, &out, shutdown.clone()).await,
+            DriverSettings::Llrp(settings) => {
+                run_llrp(settings.clone(), &out, shutdown.clone()).await
+            }
+            DriverSettings::Serial(serial) => {
+                // A session is consumed by its run: each (re)start gets a fresh one.
+                let (reader, link) = &**serial;
+                let driver = SerialReader::from_config(plan.id, reader, link);
+                run_serial(driver, &out, shutdown.clone()).await
+            }
         };
         match end {
             End::Stopped => {
@@ -179,19 +142,10 @@ async fn run_llrp(
 }
 
 async fn run_serial(
-    id: ReaderId,
-    reader: &Reader,
+    driver: SerialReader,
     out: &mpsc::Sender<DriverOutput>,
     shutdown: watch::Receiver<bool>,
 ) -> End {
-    let driver = match SerialReader::from_config(id, reader) {
-        Ok(d) => d,
-        Err(e) => {
-            // Checked at start-up by `plan`, so this cannot change later; stay stopped rather than spin.
-            error!(error = %e, "reader settings refused");
-            return End::Stopped;
-        }
-    };
     let (tx, mut rx) = mpsc::channel(READER_QUEUE);
     let stopped = shutdown.clone();
     let run = driver.run(tx, stop_signal(shutdown));

@@ -32,6 +32,23 @@ pub enum StoreError {
         recovery_hint(path)
     )]
     Corrupt { path: PathBuf, detail: String },
+    /// The file is not a database this build can read: empty, truncated, overwritten.
+    #[error(
+        "state database {path} cannot be used: {detail}{}",
+        recovery_hint(path)
+    )]
+    Unusable { path: PathBuf, detail: String },
+    /// The database holds another store's state: publishing it under this store's name would
+    /// report the other store's stock as this one's.
+    #[error(
+        "state database {path} holds the state of store {recorded:?}, the config names store {configured:?}; if the config is right, stop tagtally and run: mv {p} {p}.other-store (a new epoch starts; HQ resyncs from the next snapshot), or point state-dir elsewhere; if the database is right, correct store in the config",
+        p = path.display()
+    )]
+    OtherStore {
+        path: PathBuf,
+        recorded: String,
+        configured: String,
+    },
     /// Written by a build with another table layout.
     #[error("state database {path} has schema version {found}, this build reads {supported}")]
     UnsupportedSchema {
@@ -67,6 +84,26 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// An error of opening the file: one whose content is the problem (redb reads it as no database,
+    /// or finds it shorter than its own header says) is [`StoreError::Unusable`], with the way out.
+    pub fn open(path: &std::path::Path, source: redb::DatabaseError) -> StoreError {
+        if let redb::DatabaseError::Storage(redb::StorageError::Io(io)) = &source {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidData | std::io::ErrorKind::UnexpectedEof
+            ) {
+                return StoreError::Unusable {
+                    path: path.to_owned(),
+                    detail: format!("it is not a readable database ({io})"),
+                };
+            }
+        }
+        StoreError::Open {
+            path: path.to_owned(),
+            source,
+        }
+    }
+
     /// When this error means the write needed room the file system would not give (full disk,
     /// quota, file-size limit; see [`is_out_of_space`]), the I/O error that says so. The database is
     /// then still at its last commit, and the same write can be retried once there is room.

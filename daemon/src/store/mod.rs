@@ -10,7 +10,7 @@
 //! | `counts` | (zone, sku) → u32 | every non-zero count; always the recount of `tags` |
 //! | `outbox` | seq → bytes | the exact delta message (SPEC §6 JSON) of every unacknowledged seq |
 //! | `meta` | name → u64 | `schema_version`, `next_seq`, `outbox_bytes`, `folded_deltas`, `resync_first_seq`/`resync_last_seq` |
-//! | `meta_text` | name → str | `epoch` |
+//! | `meta_text` | name → str | `epoch`, `store` (the config's store name, recorded at creation) |
 //!
 //! Records are postcard; the layout version is `meta.schema_version`, and a database of another version is
 //! refused rather than guessed at.
@@ -47,7 +47,11 @@
 //!
 //! # Start-up
 //!
-//! [`Store::open`] loads `tags` and checks, before anything runs: the schema version; `counts` equals the
+//! [`Store::open`] refuses an existing file of 0 bytes and one redb cannot read as a database (truncated,
+//! overwritten) as [`StoreError::Unusable`] (a first install has no file at all), and a database recorded
+//! for another store as [`StoreError::OtherStore`]; a database without a recorded store name (the layout
+//! before it was recorded) takes the configured one, once. It loads `tags` and checks, before anything
+//! runs: the schema version; `counts` equals the
 //! recount of `tags`; every outbox seq is below `next_seq`; `outbox_bytes` is the sum of the outbox. Any
 //! violation is [`StoreError::Corrupt`], whose message names the file and the way out (move it aside, which
 //! starts a new epoch). The loaded tags go to [`Engine::restore`](crate::engine::Engine::restore); their
@@ -118,6 +122,9 @@ pub struct Opened {
     pub tags: Vec<StoredTag>,
     /// True when this open created the database (and its epoch).
     pub created: bool,
+    /// True when the database had no store name recorded (an older layout) and this open recorded
+    /// the configured one.
+    pub adopted_store_name: bool,
 }
 
 impl StoredTag {
@@ -176,12 +183,13 @@ impl Store {
         options: StoreOptions,
         opener: Opener,
     ) -> Result<Opened, StoreError> {
-        let db = opener.open(path).map_err(|source| StoreError::Open {
-            path: path.to_owned(),
-            source,
-        })?;
-        let created = restore::initialise(&db, path)?;
+        refuse_empty_file(path)?;
+        let db = opener
+            .open(path)
+            .map_err(|source| StoreError::open(path, source))?;
+        let created = restore::initialise(&db, path, &options.store)?;
         let (meta, tags) = restore::load(&db, path)?;
+        let adopted_store_name = restore::claim(&db, path, &options.store)?;
         let deltas = {
             let txn = db.begin_read().at(path)?;
             let outbox = txn.open_table(OUTBOX).at(path)?;
@@ -208,6 +216,7 @@ impl Store {
             store,
             tags,
             created,
+            adopted_store_name,
         })
     }
 
@@ -403,6 +412,15 @@ impl Store {
         Ok(out)
     }
 
+    /// The present tags as committed, checked as at start-up: what a config reload rebuilds the
+    /// engine from (after a commit of everything the engine had).
+    pub fn present_tags(&self) -> Result<Vec<StoredTag>, StoreError> {
+        let guard = self.database();
+        let db = guard.as_ref().ok_or_else(|| self.closed())?;
+        let (_meta, tags) = restore::load(db, &self.path)?;
+        Ok(tags)
+    }
+
     fn database(&self) -> RwLockReadGuard<'_, Option<Database>> {
         // A panic aborts the process (panic = "abort"), so a poisoned lock cannot be observed in the daemon.
         self.db.read().unwrap_or_else(|e| e.into_inner())
@@ -511,5 +529,17 @@ impl Store {
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// An existing file of 0 bytes is a database that lost everything, not a place to start afresh:
+/// taking it for a first install would start a new epoch and silently drop any unsent outbox.
+fn refuse_empty_file(path: &Path) -> Result<(), StoreError> {
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() && m.len() == 0 => Err(StoreError::Unusable {
+            path: path.to_owned(),
+            detail: "the file is empty (0 bytes)".into(),
+        }),
+        _ => Ok(()),
     }
 }

@@ -42,8 +42,9 @@ fn new_epoch(path: &Path) -> Result<String, StoreError> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Creates the tables and metadata if the database has none yet (one transaction, so a crash leaves nothing half-made).
-pub(super) fn initialise(db: &Database, path: &Path) -> Result<bool, StoreError> {
+/// Creates the tables and metadata, `store` included, if the database has none yet (one transaction,
+/// so a crash leaves nothing half-made).
+pub(super) fn initialise(db: &Database, path: &Path, store: &str) -> Result<bool, StoreError> {
     let txn = db.begin_write().at(path)?;
     let fresh;
     {
@@ -52,6 +53,7 @@ pub(super) fn initialise(db: &Database, path: &Path) -> Result<bool, StoreError>
         if fresh {
             let epoch = new_epoch(path)?;
             text.insert(TEXT_EPOCH, epoch.as_str()).at(path)?;
+            text.insert(TEXT_STORE, store).at(path)?;
             let mut meta = txn.open_table(META).at(path)?;
             meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION).at(path)?;
             meta.insert(META_NEXT_SEQ, 1).at(path)?;
@@ -68,6 +70,34 @@ pub(super) fn initialise(db: &Database, path: &Path) -> Result<bool, StoreError>
         txn.abort().at(path)?;
     }
     Ok(fresh)
+}
+
+/// Whose state the database holds: refused when it is another store's; recorded (true) when the
+/// database predates the record (it was created by a build that did not write one).
+pub(super) fn claim(db: &Database, path: &Path, store: &str) -> Result<bool, StoreError> {
+    let recorded = {
+        let txn = db.begin_read().at(path)?;
+        let text = txn.open_table(META_TEXT).at(path)?;
+        let name = text.get(TEXT_STORE).at(path)?;
+        name.map(|v| v.value().to_owned())
+    };
+    match recorded {
+        Some(recorded) if recorded == store => Ok(false),
+        Some(recorded) => Err(StoreError::OtherStore {
+            path: path.to_owned(),
+            recorded,
+            configured: store.to_owned(),
+        }),
+        None => {
+            let txn = db.begin_write().at(path)?;
+            txn.open_table(META_TEXT)
+                .at(path)?
+                .insert(TEXT_STORE, store)
+                .at(path)?;
+            txn.commit().at(path)?;
+            Ok(true)
+        }
+    }
 }
 
 fn corrupt(path: &Path, detail: String) -> StoreError {

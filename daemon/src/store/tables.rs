@@ -32,6 +32,9 @@ pub const META_RESYNC_LAST: &str = "resync_last_seq";
 
 /// The epoch string (SPEC §6), created once with the database.
 pub const TEXT_EPOCH: &str = "epoch";
+/// The store name (config `store`) the database belongs to, recorded at creation: the state of one
+/// store is never published under another's name.
+pub const TEXT_STORE: &str = "store";
 
 /// The layout this build reads and writes.
 pub const SCHEMA_VERSION: u64 = 1;

@@ -91,10 +91,10 @@ pub fn open(
         Protocol::V311 => {
             let mut o = rumqttc::MqttOptions::new(
                 settings.client_id.clone(),
-                broker.host.clone(),
-                broker.port,
+                broker.address.host.clone(),
+                broker.address.port,
             );
-            o.set_keep_alive(settings.keep_alive.get())
+            o.set_keep_alive(settings.keep_alive)
                 // Our outbox owns retransmission, so the broker need keep nothing for us.
                 .set_clean_session(true)
                 .set_last_will(rumqttc::LastWill::new(
@@ -121,10 +121,10 @@ pub fn open(
         Protocol::V5 => {
             let mut o = mqtt5::MqttOptions::new(
                 settings.client_id.clone(),
-                broker.host.clone(),
-                broker.port,
+                broker.address.host.clone(),
+                broker.address.port,
             );
-            o.set_keep_alive(settings.keep_alive.get())
+            o.set_keep_alive(settings.keep_alive)
                 // Clean start with no session expiry: the broker drops our session on
                 // disconnect and holds no state for a store that never comes back.
                 .set_clean_start(true)
@@ -369,7 +369,7 @@ fn tls_reason(e: &rumqttc::TlsError, s: &UplinkSettings) -> DownReason {
             std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
                 DownReason::Tls(format!(
                     "{}:{} closed the connection during the tls handshake (plaintext port? then use an mqtt:// url)",
-                    s.broker.host, s.broker.port
+                    s.broker.address.host, s.broker.address.port
                 ))
             }
             _ => io_reason(io, s),
@@ -377,7 +377,7 @@ fn tls_reason(e: &rumqttc::TlsError, s: &UplinkSettings) -> DownReason {
         rumqttc::TlsError::TLS(tls) => DownReason::Tls(rustls_reason(tls, s)),
         rumqttc::TlsError::DNSName(_) | rumqttc::TlsError::Addr(_) => DownReason::Tls(format!(
             "host {:?} is not a valid tls server name",
-            s.broker.host
+            s.broker.address.host
         )),
         other => DownReason::Tls(lower_first(&other.to_string())),
     }
@@ -385,11 +385,11 @@ fn tls_reason(e: &rumqttc::TlsError, s: &UplinkSettings) -> DownReason {
 
 fn rustls_reason(e: &rustls::Error, s: &UplinkSettings) -> String {
     use rustls::{AlertDescription as A, CertificateError as CE, Error as R};
-    let host = &s.broker.host;
+    let host = &s.broker.address.host;
     match e {
         R::InvalidCertificate(CE::UnknownIssuer) => format!(
             "the certificate of {host} is not signed by a trusted ca ({})",
-            match &s.tls.ca_file {
+            match s.tls.as_ref().and_then(|tls| tls.files.ca_file.as_ref()) {
                 Some(p) => format!("check ca-file {}", p.display()),
                 None => "no ca-file given, system roots used".to_owned(),
             }
@@ -403,7 +403,7 @@ fn rustls_reason(e: &rustls::Error, s: &UplinkSettings) -> String {
         }
         R::InvalidMessage(_) => format!(
             "{}:{} did not answer with tls (plaintext port? then use an mqtt:// url)",
-            host, s.broker.port
+            host, s.broker.address.port
         ),
         R::AlertReceived(A::CertificateRequired) => {
             "the broker requires a client certificate (set client-cert and client-key)".to_owned()
@@ -429,7 +429,7 @@ mod tests {
     use super::*;
 
     fn settings(url: &str) -> UplinkSettings {
-        UplinkSettings::new("s1", url, "p").unwrap()
+        UplinkSettings::new("s1", tagtally_config::BrokerUrl::parse(url).unwrap(), "p")
     }
 
     #[test]
@@ -449,13 +449,10 @@ mod tests {
     #[test]
     fn refusals_name_the_user() {
         let mut s = settings("mqtt://b");
-        s.credentials = Some(
-            crate::uplink::settings::Credentials::new(
-                "store-7",
-                crate::uplink::settings::Secret::new("pw".into()),
-            )
-            .unwrap(),
-        );
+        s.credentials = Some(crate::uplink::settings::Credentials {
+            username: "store-7".into(),
+            password: tagtally_config::Secret::new("pw".into()),
+        });
         let r = v311_error(
             rumqttc::ConnectionError::ConnectionRefused(
                 rumqttc::ConnectReturnCode::BadUserNamePassword,

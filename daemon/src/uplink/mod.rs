@@ -44,12 +44,9 @@ mod topics;
 
 pub use backoff::BackoffSettings;
 pub use handle::UplinkHandle;
-pub use settings::{
-    BrokerUrl, Credentials, KeepAlive, Protocol, Secret, SettingsError, TlsFiles, UplinkSettings,
-    MAX_WINDOW,
-};
+pub use settings::{Credentials, Protocol, TlsFiles, TlsSetup, UplinkSettings, MAX_WINDOW};
 pub use source::{Delta, DeltaSource};
 pub use status::{status_payload, DownReason, LinkState, UplinkStatus, STATUS_SCHEMA};
-pub use task::{spawn, Uplink, UplinkError, UplinkEvent};
+pub use task::{spawn, Uplink, UplinkEvent};
 pub use tls::{client_config, TlsError};
 pub use topics::{TopicError, Topics};

@@ -23,10 +23,9 @@ use crate::uplink::handle::{Shared, UplinkHandle};
 use crate::uplink::inflight::{InFlight, Message, Retired};
 use crate::uplink::link::{self, LinkClient, LinkEvent, RequestError};
 use crate::uplink::readers::ReaderHealth;
-use crate::uplink::settings::{SettingsError, UplinkSettings};
+use crate::uplink::settings::{UplinkSettings, MAX_WINDOW};
 use crate::uplink::source::DeltaSource;
 use crate::uplink::status::{status_payload, DownReason, LinkState, UplinkStatus};
-use crate::uplink::tls::{self, TlsError};
 
 /// Extra window room for retained messages, so a window full of deltas never holds back
 /// `status` after a reconnect.
@@ -60,17 +59,6 @@ pub enum UplinkEvent {
     SnapshotRequested,
 }
 
-/// Why the uplink could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum UplinkError {
-    /// Settings failed validation.
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
-    /// TLS files could not be loaded.
-    #[error("tls: {0}")]
-    Tls(#[from] TlsError),
-}
-
 /// A running uplink: its handle, its events and its task.
 #[derive(Debug)]
 pub struct Uplink {
@@ -82,14 +70,11 @@ pub struct Uplink {
     pub task: JoinHandle<()>,
 }
 
-/// Validates the settings, loads TLS files and spawns the uplink task on the current runtime.
-pub fn spawn<S: DeltaSource>(settings: UplinkSettings, source: S) -> Result<Uplink, UplinkError> {
-    settings.validate()?;
-    let tls = if settings.broker.tls {
-        Some(tls::client_config(&settings.tls)?)
-    } else {
-        None
-    };
+/// Spawns the uplink task on the current runtime. The settings come from a checked config
+/// (see [`UplinkSettings`]); the window, which no config sets, is kept within its bounds.
+pub fn spawn<S: DeltaSource>(mut settings: UplinkSettings, source: S) -> Uplink {
+    settings.window = settings.window.clamp(1, MAX_WINDOW);
+    let tls = settings.tls.as_ref().map(|tls| Arc::clone(&tls.config));
     let (status_tx, status_rx) = watch::channel(UplinkStatus::default());
     let (events_tx, events_rx) = mpsc::channel(EVENT_CAPACITY);
     let shared = Arc::new(Shared::default());
@@ -114,14 +99,14 @@ pub fn spawn<S: DeltaSource>(settings: UplinkSettings, source: S) -> Result<Upli
         last_log: None,
     };
     let task = tokio::spawn(task.run());
-    Ok(Uplink {
+    Uplink {
         handle: UplinkHandle {
             shared,
             status: status_rx,
         },
         events: events_rx,
         task,
-    })
+    }
 }
 
 /// How a connection ended.
@@ -363,6 +348,7 @@ impl<S: DeltaSource> Task<S> {
                     let _ = self.events.send(UplinkEvent::SnapshotRequested).await;
                 } else {
                     let shown: String = String::from_utf8_lossy(&topic).chars().take(200).collect();
+                    let shown = tagtally_protocol::text::Escaped(&shown);
                     warn!(topic = %shown, bytes = len, "ignored inbound message on an unexpected topic");
                 }
             }

@@ -10,30 +10,20 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore};
+use tagtally_config::{read_regular_file, FileReadError, MAX_CERTIFICATE_BYTES, MAX_SECRET_BYTES};
 
 use crate::uplink::settings::TlsFiles;
-
-/// PEM files are small; anything larger than this is not a certificate bundle.
-const MAX_PEM_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Why the TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    /// A file could not be read.
+    /// A file could not be read (missing, not a regular file, larger than any PEM bundle).
     #[error("{path}: {source}")]
     Read {
         /// The file.
         path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// A file is larger than any PEM bundle should be.
-    #[error("{path}: {len} bytes is too large for a pem file")]
-    TooLarge {
-        /// The file.
-        path: PathBuf,
-        /// Its size.
-        len: u64,
+        /// Why.
+        source: FileReadError,
     },
     /// A file holds no usable certificate.
     #[error("{0}: no pem certificate found")]
@@ -97,29 +87,22 @@ pub fn client_config(files: &TlsFiles) -> Result<Arc<ClientConfig>, TlsError> {
                 }
             })?
         }
-        // Settings validation refuses a lone cert or key; without both there is no identity.
+        // The config refuses a lone cert or key; without both there is no identity.
         _ => builder.with_no_client_auth(),
     };
     Ok(Arc::new(config))
 }
 
-fn read_bounded(path: &Path) -> Result<Vec<u8>, TlsError> {
-    let read_err = |source| TlsError::Read {
+/// Certificates and keys are read the loader's one way: a regular file, bounded, never blocking.
+fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, TlsError> {
+    read_regular_file(path, max).map_err(|source| TlsError::Read {
         path: path.to_owned(),
         source,
-    };
-    let len = std::fs::metadata(path).map_err(read_err)?.len();
-    if len > MAX_PEM_BYTES {
-        return Err(TlsError::TooLarge {
-            path: path.to_owned(),
-            len,
-        });
-    }
-    std::fs::read(path).map_err(read_err)
+    })
 }
 
 fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let pem = read_bounded(path)?;
+    let pem = read_bounded(path, MAX_CERTIFICATE_BYTES)?;
     // Unparsable sections are skipped (bundles carry comments); an empty result is the error.
     let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
         .filter_map(Result::ok)
@@ -157,7 +140,7 @@ fn system_roots() -> Result<RootCertStore, TlsError> {
 }
 
 fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
-    let pem = read_bounded(path)?;
+    let pem = read_bounded(path, MAX_SECRET_BYTES)?;
     PrivateKeyDer::from_pem_slice(&pem).map_err(|e| TlsError::NoKey {
         path: path.to_owned(),
         reason: e.to_string(),

@@ -96,6 +96,8 @@ pub fn sample_readers() -> Vec<ReaderStatus> {
             last_read: Some(at(3_723_000)),
             errors: 2,
             reconnects: 1,
+            unmapped_reads: 0,
+            candidates_evicted: 0,
             model: Some("Impinj R700".into()),
             firmware: Some("8.1.0".into()),
             antennas: vec![
@@ -124,6 +126,8 @@ pub fn sample_readers() -> Vec<ReaderStatus> {
             last_read: None,
             errors: 0,
             reconnects: 17,
+            unmapped_reads: 0,
+            candidates_evicted: 0,
             model: None,
             firmware: None,
             antennas: vec![AntennaStatus {

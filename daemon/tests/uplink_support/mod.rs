@@ -311,14 +311,15 @@ pub fn delta_json(store: &str, epoch: &str, seq: u64) -> Bytes {
 
 /// Settings for tests: fast backoff, short keep-alive.
 pub fn test_settings(store: &str, url: &str, protocol: Protocol) -> UplinkSettings {
-    let mut s = UplinkSettings::new(store, url, "tagtally/v1").expect("settings");
+    let broker = tagtally_config::BrokerUrl::parse(url).expect("broker url");
+    let mut s = UplinkSettings::new(store, broker, "tagtally/v1");
     s.protocol = protocol;
     s.client_id = format!("tagtally-{store}-{}", std::process::id());
     s.backoff = BackoffSettings {
         min: Duration::from_millis(50),
         max: Duration::from_millis(400),
     };
-    s.keep_alive = tagtally::uplink::KeepAlive::new(Duration::from_secs(5)).expect("keep-alive");
+    s.keep_alive = Duration::from_secs(5);
     s.connect_timeout = Duration::from_secs(5);
     s.reader_min_interval = Duration::from_millis(300);
     s

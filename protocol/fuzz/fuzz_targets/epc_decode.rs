@@ -1,4 +1,5 @@
-//! Fuzz target: any bytes through `epc::decode` and `epc::sku`: no panic, the two agree, GTINs check out.
+//! Fuzz target: any bytes through `epc::decode` and `epc::sku`: no panic, the two agree, GTINs check
+//! out, and every decoded identity re-encodes (`emit`) to the bits it came from and decodes again to itself.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -15,9 +16,8 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(identity.gtin(), Some(*gtin));
             assert_eq!(gtin.to_string().len(), 14);
             // The GTIN's digits are the indicator, prefix and item reference the URI shows.
-            let pure = identity.identity().pure_identity();
-            let mut parts = pure.trim_start_matches("urn:epc:id:sgtin:").split('.');
-            let (cp, item) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let cp = identity.field("company_prefix").unwrap_or("");
+            let item = identity.field("item_ref").unwrap_or("");
             let text = gtin.to_string();
             assert_eq!(&text[..1], item.get(..1).unwrap_or(""));
             assert_eq!(&text[1..1 + cp.len()], cp);
@@ -30,6 +30,20 @@ fuzz_target!(|data: &[u8]| {
         (Kind::Gs1(_), Sku::Unresolved) => panic!("a GS1 identity without a SKU"),
         (_, Sku::Unresolved) => {}
         (kind, sku) => panic!("{kind:?} yielded {sku:?}"),
+    }
+    if let Kind::Gs1(identity) = &decoded.kind {
+        // Strict decoding: the identity's own encoding is the input, up to the scheme's last bit.
+        let again = identity.to_bytes();
+        let bits = identity.bit_len();
+        assert!(bits <= data.len() * 8);
+        for i in 0..bits {
+            let bit = |b: &[u8]| (b[i / 8] >> (7 - i % 8)) & 1;
+            assert_eq!(bit(&again), bit(data), "bit {i} differs after re-encoding");
+        }
+        match epc::decode(&again).kind {
+            Kind::Gs1(back) => assert_eq!(&back, identity),
+            other => panic!("re-encoding decodes as {other:?}"),
+        }
     }
     // The report always renders, and an invalid EPC never carries a GTIN.
     let report = decoded.report();

@@ -19,6 +19,8 @@ impl Scheme {
     pub const GIAI_96: Scheme = Scheme(0x34);
     /// GID-96 (0x35).
     pub const GID_96: Scheme = Scheme(0x35);
+    /// SGLN-195 (0x39), an SGLN with a text extension.
+    pub const SGLN_195: Scheme = Scheme(0x39);
     /// SGTIN-198 (0x36).
     pub const SGTIN_198: Scheme = Scheme(0x36);
     /// GDTI-96 (0x2C).

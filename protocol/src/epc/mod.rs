@@ -1,14 +1,18 @@
-//! GS1 EPC Tag Data Standard decoding: headers, SGTIN/SSCC/SGLN/GRAI/GIAI/GID/GDTI/GSRN, URIs and the SKU rule.
+//! GS1 EPC Tag Data Standard 2.x: every binary scheme's fields, tag URI, pure-identity URI, the SKU
+//! rule, strict validity, and the matching encoder.
 //!
-//! Two entry points:
+//! Entry points:
 //!
 //! * [`sku`] — what a tag counts as (SPEC §3). On the first-sighting path: for SGTIN-96 it reads
 //!   one 96-bit word, checks the partition and digit counts and computes the GTIN-14 without touching
-//!   the heap.
+//!   the heap ([`Sgtin96`]).
 //! * [`decode`] — everything about an EPC for people and tools (`tagtally epc decode`): scheme,
 //!   fields, GTIN, tag URI, pure-identity URI, raw URI, and a reason when it is invalid.
+//! * [`Gs1Epc::new`] and [`Gs1Epc::emit`] — the encoder of every decoded scheme; [`Sgtin96::to_bytes`]
+//!   the allocation-free one for SGTIN-96 that the demo, emulators and benches build tags with.
 //!
-//! `sku(epc) == decode(epc).sku()` for every input; the fuzz target checks it.
+//! `sku(epc) == decode(epc).sku()` for every input, and a decoded identity re-encodes to exactly the
+//! bits it was decoded from; the fuzz target checks both.
 //!
 //! ```
 //! use tagtally_protocol::epc::{self, Sku};
@@ -24,69 +28,87 @@
 //!
 //! | header | result |
 //! |---|---|
-//! | SGTIN-96, SGTIN-198, SSCC-96, SGLN-96, GRAI-96, GIAI-96, GID-96, GDTI-96, GSRN-96 | [`Kind::Gs1`]: fields and URIs, or [`Kind::Invalid`] |
-//! | every other header of TDS 2.3 (`sgtin+`, `dsgtin+`, `grai-170`, `usdod-96`, ...) | [`Kind::Recognised`]: the scheme name and the raw URI |
+//! | SGTIN-96/198, SSCC-96, SGLN-96/195, GRAI-96/170, GIAI-96/202, GSRN-96, GSRNP-96, GDTI-96/174, CPI-96, CPI-var, SGCN-96, ITIP-110/212, GID-96, USDOD-96, ADI-var | [`Kind::Gs1`]: fields and URIs, or [`Kind::Invalid`] |
+//! | GDTI-113 (withdrawn from the TDS) and the TDS 2.0 '+' / 2.3 '++' schemes (`sgtin+`, `dsgtin+`, ...) | [`Kind::Recognised`]: the scheme name and the raw URI |
 //! | anything else (`E280…` factory defaults, proprietary EPCs, empty input) | [`Kind::Unknown`]: the raw URI |
 //!
-//! `invalid` means the header names a decoded scheme but the bits are not a valid encoding of it:
-//! partition 7, a company prefix or reference with more digits than its partition allows, fewer bits
-//! than the scheme needs, or an SGTIN-198 serial that is empty, holds a character outside GS1 set 82,
-//! or has characters after its terminating zero. An invalid SGTIN never yields a GTIN.
+//! The '+' schemes carry GS1 AIDC data in a table-driven encoding of their own; this crate names
+//! them and leaves their fields undecoded rather than guess.
 //!
-//! Tolerated, not invalid: bits beyond a scheme's length (96-bit schemes in a longer EPC bank,
-//! SGTIN-198's padding to 208 bits) and the 24 reserved bits of SSCC-96 and GSRN-96.
+//! One table (`layout.rs`) describes every scheme's bits; the decoder (`parse.rs`), the value
+//! rules (`validate.rs`), the encoder (`emit.rs`) and the URIs all read it.
+//!
+//! `invalid` means the header names a decoded scheme but the bits are not a valid encoding of it:
+//! fewer bits than the scheme needs, partition 7, a company prefix or reference with more digits
+//! than its partition allows, reserved bits (SSCC-96, GSRN-96, GSRNP-96) or text padding that are not
+//! zero, a text character outside its set (GS1 set 82 for 7-bit fields, the CPI and ADI sets for
+//! 6-bit ones), a character after a string's terminating zero, a 6-bit string without terminator, an
+//! empty serial, an SGCN serial without its leading 1, an ITIP piece or total above 99. An invalid
+//! EPC never yields a GTIN or fields.
+//!
+//! Tolerated, not invalid: bits after a scheme's last bit (a 96-bit scheme in a longer EPC bank,
+//! word padding of SGTIN-198 to 208 bits or of the variable-length schemes).
 //!
 //! # The SKU rule ([`Sku`])
 //!
 //! * SGTIN-96 and SGTIN-198: [`Sku::Gtin`], the GTIN-14 (indicator digit + company prefix + item
 //!   reference + check digit). Serial and filter do not matter.
-//! * Other decoded GS1 schemes: [`Sku::Class`], the EPC pure-identity pattern URI that keeps the
+//! * Every other decoded scheme: [`Sku::Class`], the EPC pure-identity pattern URI that keeps the
 //!   fields naming a *kind* of thing and wildcards the instance:
 //!
 //!   | scheme | class pattern | why |
 //!   |---|---|---|
-//!   | SSCC-96 | `urn:epc:idpat:sscc:<CP>.*` | each SSCC is one logistic unit; the owner is the only class |
-//!   | SGLN-96 | `urn:epc:idpat:sgln:<CP>.<LocRef>.*` | one location; extensions are sub-locations |
-//!   | GRAI-96 | `urn:epc:idpat:grai:<CP>.<AssetType>.*` | asset type, as in SPEC §3's example |
-//!   | GIAI-96 | `urn:epc:idpat:giai:<CP>.*` | individual assets have no type field |
-//!   | GID-96 | `urn:epc:idpat:gid:<Manager>.<Class>.*` | the object class is GID's class |
-//!   | GDTI-96 | `urn:epc:idpat:gdti:<CP>.<DocType>.*` | document type |
-//!   | GSRN-96 | `urn:epc:idpat:gsrn:<CP>.*` | each GSRN is one service relation |
+//!   | SSCC | `urn:epc:idpat:sscc:<CP>.*` | each SSCC is one logistic unit; the owner is the only class |
+//!   | SGLN | `urn:epc:idpat:sgln:<CP>.<LocRef>.*` | one location; extensions are sub-locations |
+//!   | GRAI | `urn:epc:idpat:grai:<CP>.<AssetType>.*` | asset type, as in SPEC §3's example |
+//!   | GIAI | `urn:epc:idpat:giai:<CP>.*` | individual assets have no type field |
+//!   | GSRN, GSRNP | `urn:epc:idpat:gsrn:<CP>.*`, `urn:epc:idpat:gsrnp:<CP>.*` | each is one service relation |
+//!   | GDTI | `urn:epc:idpat:gdti:<CP>.<DocType>.*` | document type |
+//!   | CPI | `urn:epc:idpat:cpi:<CP>.<PartRef>.*` | the component/part |
+//!   | SGCN | `urn:epc:idpat:sgcn:<CP>.<CouponRef>.*` | the coupon |
+//!   | ITIP | `urn:epc:idpat:itip:<CP>.<ItemRef>.<Piece>.<Total>.*` | one piece of a trade item |
+//!   | GID | `urn:epc:idpat:gid:<Manager>.<Class>.*` | the object class is GID's class |
+//!   | USDOD | `urn:epc:idpat:usdod:<CAGE>.*` | the managing entity only |
+//!   | ADI | `urn:epc:idpat:adi:<CAGE>.<PartNo>.*` | the part number |
 //!
-//! * Everything else — `unknown`, `invalid`, and the recognised-by-name-only schemes (SGTIN+,
-//!   DSGTIN+, SGTIN++, GRAI-170, GIAI-202, SGLN-195, GDTI-113/174, SGCN-96, CPI, ITIP, GSRNP,
-//!   USDOD, ADI and every '+'/'++' form): [`Sku::Unresolved`]. The daemon then applies its
-//!   `[[sku-map]]` EPC-prefix map, else counts the tag as `unknown`. Guessing a class for a scheme
-//!   whose fields we do not decode would merge different items into one SKU; an operator who uses,
-//!   say, SGTIN+ tags can map their prefixes explicitly.
+//! * Everything else — `unknown`, `invalid`, and the recognised-by-name-only schemes:
+//!   [`Sku::Unresolved`]. The daemon then applies its `[[sku-map]]` EPC-prefix map, else counts the
+//!   tag as `unknown`.
 //!
 //! # URIs
 //!
 //! Tag URI `urn:epc:tag:<scheme>:<filter>.<fields>`, pure identity `urn:epc:id:<type>:<fields>`;
-//! fixed-width fields keep their leading zeros, serials and other integers are written without them,
-//! SGTIN-198 serials are percent-escaped (`" % & / < > ?`, TDS Table A-1). EPCs without a decoded
-//! identity have only the raw URI `urn:epc:raw:<bits>.x<HEX>`.
+//! fixed-width fields keep their leading zeros, integers are written without them, text fields are
+//! percent-escaped (`" # % & / < > ?`, TDS Table A-1). EPCs without a decoded identity have only the
+//! raw URI `urn:epc:raw:<bits>.x<HEX>`.
 
 mod bits;
+mod chars;
 mod decoded;
+mod digital_link;
 mod digits;
+mod emit;
 mod error;
+mod gs1_epc;
 mod gtin;
 mod header;
-mod identity;
+mod layout;
+mod parse;
 mod partition;
-mod schemes;
+mod read_length;
 mod sgtin;
 mod sku;
 mod uri;
+mod validate;
 
-pub use decoded::{decode, Decoded, Epc, Kind, ReportValue};
+pub use chars::{escape, is_gs1_char};
+pub use decoded::{decode, Decoded, Kind, ReportValue};
 pub use digits::Digits;
-pub use error::DecodeError;
+pub use error::{DecodeError, FieldError};
+pub use gs1_epc::Gs1Epc;
 pub use gtin::{Gtin14, GtinParseError};
 pub use header::Scheme;
-pub use identity::Gs1Identity;
-pub use schemes::{Gdti96, Giai96, Gid96, Grai96, Gsrn96, Sgln96, Sscc96};
-pub use sgtin::{Sgtin198, Sgtin96, SGTIN_198_BITS, SGTIN_96_BITS};
+pub use read_length::{check_read_length, pc_epc_bits, IncompleteEpc};
+pub use sgtin::{Sgtin96, SGTIN_96_BITS, SGTIN_96_MAX_SERIAL};
 pub use sku::{sku, Sku};
-pub use uri::{escape, is_gs1_char, raw_uri};
+pub use uri::raw_uri;

@@ -79,6 +79,40 @@ pub(crate) const GIAI: Table = [
     row(20, 6, 62, 19),
 ];
 
+/// GIAI-202 (individual asset reference in 7-bit characters; digits are the most characters): 188 bits.
+pub(crate) const GIAI_202: Table = [
+    row(40, 12, 148, 18),
+    row(37, 11, 151, 19),
+    row(34, 10, 154, 20),
+    row(30, 9, 158, 21),
+    row(27, 8, 161, 22),
+    row(24, 7, 164, 23),
+    row(20, 6, 168, 24),
+];
+
+/// CPI-96 (component/part reference, a number without padding; digits are a maximum): 51 bits.
+pub(crate) const CPI_96: Table = [
+    row(40, 12, 11, 3),
+    row(37, 11, 14, 4),
+    row(34, 10, 17, 5),
+    row(30, 9, 21, 6),
+    row(27, 8, 24, 7),
+    row(24, 7, 27, 8),
+    row(20, 6, 31, 9),
+];
+
+/// CPI-var (component/part reference in 6-bit characters plus a zero terminator; bits and
+/// characters are maxima): 30 characters together with the company prefix.
+pub(crate) const CPI_VAR: Table = [
+    row(40, 12, 114, 18),
+    row(37, 11, 120, 19),
+    row(34, 10, 126, 20),
+    row(30, 9, 132, 21),
+    row(27, 8, 138, 22),
+    row(24, 7, 144, 23),
+    row(20, 6, 150, 24),
+];
+
 /// The row for `partition`, or `BadPartition` for 7 (and anything wider, which a 3-bit field cannot hold).
 #[inline]
 pub(crate) fn split(table: &Table, partition: u8) -> Result<Split, DecodeError> {
@@ -104,6 +138,14 @@ pub(crate) fn digits_field(
     })
 }
 
+/// The partition whose company prefix has `cp_digits` digits.
+pub(crate) fn partition_of(table: &Table, cp_digits: usize) -> Option<u8> {
+    table
+        .iter()
+        .position(|s| usize::from(s.cp_digits) == cp_digits)
+        .and_then(|p| u8::try_from(p).ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::digits::pow10;
@@ -117,18 +159,35 @@ mod tests {
             (&SGLN_GDTI, 41, Some(12)),
             (&GRAI, 44, Some(12)),
             (&GIAI, 82, None),
+            (&GIAI_202, 188, Some(30)),
+            (&CPI_96, 51, None),
         ] {
             for (p, s) in table.iter().enumerate() {
                 assert_eq!(s.cp_bits + s.ref_bits, bits, "partition {p}");
                 assert_eq!(usize::from(s.cp_digits), 12 - p);
                 assert!(pow10(s.cp_digits) <= 1 << s.cp_bits);
                 // GIAI's digit counts are maxima its bits cannot always reach; the others are exact.
-                if let Some(total) = digits {
-                    assert_eq!(s.cp_digits + s.ref_digits, total);
-                    assert!(pow10(s.ref_digits) <= 1 << s.ref_bits);
+                match digits {
+                    // Character fields: a total length, not a bit capacity.
+                    Some(30) => assert_eq!(s.cp_digits + s.ref_digits, 30),
+                    Some(total) => {
+                        assert_eq!(s.cp_digits + s.ref_digits, total);
+                        assert!(pow10(s.ref_digits) <= 1 << s.ref_bits);
+                    }
+                    None => {}
                 }
             }
         }
+        for (p, s) in CPI_VAR.iter().enumerate() {
+            assert_eq!(s.cp_digits + s.ref_digits, 30, "partition {p}");
+            assert_eq!(
+                s.ref_bits,
+                (u32::from(s.ref_digits) + 1) * 6,
+                "partition {p}"
+            );
+        }
         assert_eq!(split(&SGTIN, 7), Err(DecodeError::BadPartition(7)));
+        assert_eq!(partition_of(&SGTIN, 7), Some(5));
+        assert_eq!(partition_of(&SGTIN, 13), None);
     }
 }

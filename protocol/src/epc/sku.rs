@@ -1,6 +1,6 @@
 //! The SKU rule of SPEC §3, with an allocation-free path for SGTIN-96 (the first-sighting hot path).
 
-use super::decoded::Epc;
+use super::decoded::decode_as;
 use super::gtin::Gtin14;
 use super::header::Scheme;
 use super::sgtin::Sgtin96;
@@ -40,7 +40,7 @@ pub fn sku(epc: &[u8]) -> Sku {
     let Some(scheme) = epc.first().copied().and_then(Scheme::from_header) else {
         return Sku::Unresolved;
     };
-    match Epc::decode_as(scheme, epc) {
+    match decode_as(scheme, epc) {
         Some(Ok(decoded)) => decoded.sku(),
         Some(Err(_)) | None => Sku::Unresolved,
     }

@@ -234,7 +234,7 @@ impl fmt::Display for LlrpStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.code)?;
         if !self.description.is_empty() {
-            write!(f, ": {}", self.description)?;
+            write!(f, ": {}", crate::text::Escaped(&self.description))?;
         }
         let mut path = Vec::new();
         let mut innermost_field = self.field_error;

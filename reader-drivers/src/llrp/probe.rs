@@ -231,7 +231,8 @@ pub async fn probe(address: &str, timeout: Duration) -> Result<ProbeReport, Prob
         model: describe(general.manufacturer, general.model),
         manufacturer: general.manufacturer,
         model_number: general.model,
-        firmware: general.firmware_version,
+        // Printed to the technician's terminal: the reader's text escaped where it enters.
+        firmware: tagtally_protocol::text::escape(&general.firmware_version),
         antennas: general.max_antennas,
         has_utc_clock: general.has_utc_clock,
         power_table: caps

@@ -14,11 +14,13 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use tagtally_protocol::epc::check_read_length;
 use tagtally_protocol::llrp::{
     next_frame, CapabilitiesRequest, ConnectionAttemptStatus, FrameLimits, Framed, Message,
     MessageType, MessageView, ProtocolVersion, ReaderCapabilities, ReaderEvent, TagReports,
     IMPINJ_VENDOR_ID,
 };
+use tagtally_protocol::text::{escape, Escaped};
 
 use super::error::LinkError;
 use super::model_name::describe;
@@ -644,7 +646,7 @@ impl LlrpSession {
             }),
             ReaderEvent::ReaderException { message } => self.output(DriverEvent::ReaderError {
                 reader,
-                message: format!("reader exception: {message}"),
+                message: format!("reader exception: {}", Escaped(&message)),
             }),
             ReaderEvent::ReportBufferLevelWarning { percent_full } => {
                 self.output(DriverEvent::ReaderError {
@@ -742,7 +744,8 @@ impl LlrpSession {
         let info = match self.caps.as_ref().and_then(|c| c.general.as_ref()) {
             Some(g) => ReaderInfo {
                 model: describe(g.manufacturer, g.model),
-                firmware: g.firmware_version.clone(),
+                // Reader text goes to logs and terminals: escaped once, here, where it enters.
+                firmware: escape(&g.firmware_version),
                 antenna_count: g.max_antennas,
             },
             None => ReaderInfo::default(),
@@ -782,6 +785,11 @@ impl LlrpSession {
                 self.counters.frames_dropped += 1;
                 continue;
             };
+            // No EPC, or less of one than the tag's PC word announces: a damaged read, never stock.
+            if check_read_length(u32::from(report.epc_bits), report.c1g2_pc).is_err() {
+                self.counters.frames_dropped += 1;
+                continue;
+            }
             let Some(epc) = Epc::from_slice(report.epc) else {
                 self.counters.frames_dropped += 1;
                 continue;

@@ -410,6 +410,37 @@ fn a_damaged_tag_report_is_dropped_and_the_rest_delivered() {
 }
 
 #[test]
+fn reads_without_a_whole_epc_are_dropped_and_counted_never_delivered() {
+    use tagtally_protocol::llrp::TagReportData;
+    let mut rig = Rig::new(settings());
+    rig.bring_up(false);
+    let sgtin = [
+        0x30, 0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, 0x40, 0x00, 0x00, 0x1A, 0x85,
+    ];
+    // EPCData with a bit count of 0: what made phantom `unknown` stock.
+    let empty = TagReportData::new(&[]);
+    assert_eq!(empty.epc_bits, 0);
+    // 64 bits whose PC word announces 96 (six words).
+    let mut short = TagReportData::new(&sgtin[..8]);
+    short.c1g2_pc = Some(0x3000);
+    // The whole 96 bits with the same PC word.
+    let mut whole = TagReportData::new(&sgtin);
+    whole.c1g2_pc = Some(0x3000);
+    let actions = rig.feed(
+        Message::RoAccessReport(vec![empty.clone(), short, empty, whole]),
+        9,
+    );
+    let delivered = reads(&actions);
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert_eq!(delivered[0].epc.as_bytes(), &sgtin);
+    assert_eq!(rig.session.counters().frames_dropped, 3);
+    assert!(
+        rig.session.is_streaming(),
+        "a bad read is no reason to drop the link"
+    );
+}
+
+#[test]
 fn graceful_shutdown_disables_deletes_and_closes() {
     let mut rig = Rig::new(settings());
     rig.bring_up(false);

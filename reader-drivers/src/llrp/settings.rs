@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use tagtally_config::{Reader, ReaderLink};
+use tagtally_config::{LlrpLink, Reader};
 
 use crate::ReaderId;
 
@@ -75,18 +75,15 @@ impl LlrpSettings {
         }
     }
 
-    /// The settings of configured reader number `reader`, or `None` when it is not an LLRP reader.
-    pub fn from_config(reader: ReaderId, config: &Reader) -> Option<Self> {
-        let ReaderLink::Llrp(link) = &config.link else {
-            return None;
-        };
-        Some(LlrpSettings {
+    /// The settings of configured reader number `reader`, an LLRP reader reached over `link`.
+    pub fn from_config(reader: ReaderId, config: &Reader, link: &LlrpLink) -> Self {
+        LlrpSettings {
             keepalive: link.keepalive,
             antennas: config.antennas.keys().copied().collect(),
             tx_power_dbm: config.tx_power_dbm,
             session: config.session,
             ..LlrpSettings::new(reader, link.address.to_string())
-        })
+        }
     }
 
     /// Silence after which the link is declared dead: three keepalive periods.
@@ -117,7 +114,11 @@ session = 1
 url = "mqtt://localhost"
 "#;
         let config = tagtally_config::Config::from_str(text, "test.toml").expect("valid config");
-        let s = LlrpSettings::from_config(ReaderId(0), &config.readers[0]).expect("llrp reader");
+        let reader = &config.readers[0];
+        let tagtally_config::ReaderLink::Llrp(link) = &reader.link else {
+            panic!("llrp reader")
+        };
+        let s = LlrpSettings::from_config(ReaderId(0), reader, link);
         assert_eq!(s.address, "10.0.0.21:5084");
         assert_eq!(s.antennas, vec![1, 3]);
         assert_eq!(s.keepalive, Duration::from_secs(5));

@@ -7,8 +7,5 @@ mod settings;
 mod setup;
 
 pub use session::R2000Session;
-pub use settings::{
-    preset_band, Band, R2000Settings, MAX_OUTPUT_POWER_DBM, MAX_SINGLE_ANTENNA,
-    MAX_SWITCHED_ANTENNA,
-};
+pub use settings::{preset_band, Band, R2000Settings, MAX_OUTPUT_POWER_DBM};
 pub use setup::{round_command, setup_steps, SetupStep};

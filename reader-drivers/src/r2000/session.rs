@@ -4,11 +4,12 @@
 use std::collections::BTreeSet;
 use std::time::Instant;
 
+use tagtally_protocol::epc::check_read_length;
 use tagtally_protocol::r2000::{Command, ErrorCode, R2000Format, Reply, TagRecord};
 
 use super::settings::R2000Settings;
 use super::setup::{round_command, setup_steps, SetupStep, StepOutcome};
-use crate::serial_line::SerialLine;
+use crate::serial_line::{bits_of, SerialLine};
 use crate::serial_session::{SerialSession, SessionAction};
 use crate::{DriverEvent, Epc, Now, ReaderInfo, TagRead};
 
@@ -226,7 +227,8 @@ impl R2000Session {
     }
 
     fn collect_read(&mut self, record: &TagRecord, now: Now, reads: &mut Vec<TagRead>) {
-        let Some(epc) = Epc::from_slice(&record.epc) else {
+        let whole = check_read_length(bits_of(&record.epc), Some(record.pc)).is_ok();
+        let Some(epc) = Epc::from_slice(&record.epc).filter(|_| whole) else {
             self.line.count_undecodable();
             return;
         };

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use tagtally_config::Region;
+use tagtally_config::R2000Region;
 use tagtally_protocol::r2000::{
     Command, CommandCode, Deframer, ErrorCode, FastSwitchSummary, InventoryRoundSummary, Reply,
     TagRecord,
@@ -145,7 +145,7 @@ fn success(command: CommandCode) -> Reply {
 fn setup_then_link_up_then_the_first_round() {
     let mut settings = R2000Settings::new(ReaderId(3), vec![2]);
     settings.output_power_dbm = Some(30);
-    settings.band = preset_band(Region::Eu);
+    settings.band = Some(preset_band(R2000Region::Eu));
     let mut h = Harness::new(settings);
     let actions = h.bring_up();
     assert_eq!(
@@ -364,4 +364,25 @@ fn round_summaries_alone_make_the_module_heard_at_most_once_a_period() {
     assert_eq!(heard(&h.feed(&[round_end(0)])), 0);
     h.now = h.now.advanced(crate::HEARD_PERIOD / 2);
     assert_eq!(heard(&h.feed(&[round_end(0)])), 1);
+}
+
+#[test]
+fn reads_without_a_whole_epc_are_dropped_and_counted() {
+    let mut h = Harness::new(R2000Settings::new(ReaderId(3), vec![1]));
+    h.bring_up();
+    let record = |pc: u16, epc: &[u8]| Reply::Tag {
+        command: CommandCode::RealTimeInventory,
+        record: TagRecord::new(1, 35, pc, epc, -60).expect("valid record"),
+    };
+    // No EPC at all, and 64 bits where the PC word announces 96.
+    let stream = bytes(&[
+        record(0x0000, &[]),
+        record(0x3000, &EPC[..8]),
+        record(0x3000, &EPC),
+    ]);
+    h.session.on_bytes(&stream, h.now);
+    let delivered: Vec<TagRead> = reads(&h.actions()).into_iter().flatten().collect();
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert_eq!(delivered[0].epc.as_bytes(), EPC);
+    assert_eq!(h.session.counters().frames_dropped, 2);
 }

@@ -1,18 +1,13 @@
-//! What the R2000 session needs from the configuration, checked against what the "0xA0"
-//! protocol can express, plus the protocol timing (defaults fit real modules; tests shorten them).
+//! What the R2000 session needs from the configuration (which has already checked it against
+//! what the "0xA0" protocol can express), plus the protocol timing (defaults fit real modules;
+//! tests shorten them).
 
 use std::time::Duration;
 
-use tagtally_config::{Reader, Region, SerialFamily};
+use tagtally_config::{R2000Region, Reader, SerialLink};
 use tagtally_protocol::r2000::BROADCAST_ADDRESS;
 
-use crate::serial_config::{antenna_ports, serial_link};
-use crate::{ReaderId, SettingsError};
-
-/// Fast-switch inventory (0x8A) has four antenna slots.
-pub const MAX_SWITCHED_ANTENNA: u16 = 4;
-/// A single work antenna may be 1..=8 on 8-port units.
-pub const MAX_SINGLE_ANTENNA: u16 = 8;
+use crate::ReaderId;
 /// The highest output power the modules accept (dBm).
 pub const MAX_OUTPUT_POWER_DBM: u8 = 33;
 
@@ -51,24 +46,23 @@ pub struct R2000Settings {
 /// The vendor's preset bands: channel 0x00 is 865.0 MHz rising by 0.5 MHz to 0x06 (ETSI), 0x07
 /// is 902.0 MHz rising by 0.5 MHz to 0x3B = 928.0 MHz (FCC); China's 920–925 MHz is 0x2B–0x35
 /// (UNVERIFIED against the protocol PDF; from vendor demo programs).
-pub fn preset_band(region: Region) -> Option<Band> {
+pub fn preset_band(region: R2000Region) -> Band {
     match region {
-        Region::Na => Some(Band {
+        R2000Region::Na => Band {
             region: 0x01,
             start: 0x07,
             end: 0x3B,
-        }),
-        Region::Eu => Some(Band {
+        },
+        R2000Region::Eu => Band {
             region: 0x02,
             start: 0x00,
             end: 0x06,
-        }),
-        Region::Cn => Some(Band {
+        },
+        R2000Region::Cn => Band {
             region: 0x03,
             start: 0x2B,
             end: 0x35,
-        }),
-        Region::In | Region::Jp | Region::Kr | Region::Au | Region::Nz => None,
+        },
     }
 }
 
@@ -89,29 +83,19 @@ impl R2000Settings {
         }
     }
 
-    /// Settings for a configured `kind = "r2000"` reader.
-    pub fn from_config(reader: ReaderId, config: &Reader) -> Result<Self, SettingsError> {
-        let link = serial_link(config, SerialFamily::R2000, "R2000")?;
-        let max = if config.antennas.len() > 1 {
-            MAX_SWITCHED_ANTENNA
-        } else {
-            MAX_SINGLE_ANTENNA
-        };
-        let antennas = antenna_ports(config, "R2000", max)?;
-        let mut settings = Self::new(reader, antennas);
-        if let Some(region) = link.region {
-            settings.band =
-                Some(
-                    preset_band(region).ok_or_else(|| SettingsError::RegionUnsupported {
-                        reader: config.name.clone(),
-                        family: "R2000",
-                        region: format!("{region:?}").to_lowercase(),
-                    })?,
-                );
-        }
+    /// Settings for a configured `kind = "r2000"` reader with its serial `link` and the
+    /// `region` its module is to be set to.
+    pub fn from_config(
+        reader: ReaderId,
+        config: &Reader,
+        link: &SerialLink,
+        region: Option<R2000Region>,
+    ) -> Self {
+        let mut settings = Self::new(reader, link.antenna_ports.clone());
+        settings.band = region.map(preset_band);
         settings.output_power_dbm = config
             .tx_power_dbm
             .map(|dbm| dbm.round().clamp(0.0, f64::from(MAX_OUTPUT_POWER_DBM)) as u8);
-        Ok(settings)
+        settings
     }
 }

@@ -1,6 +1,7 @@
 //! Reader emulators: a scenario file drives emulated tags and faults; `llrp` serves them as an LLRP reader over TCP, `thingmagic` and `r2000` as serial modules on a pseudo-terminal or a TCP port.
 
 pub mod fault_schedule;
+pub mod ghosts;
 pub mod llrp;
 pub mod pty;
 pub mod r2000;

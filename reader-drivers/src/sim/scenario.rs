@@ -67,6 +67,8 @@
 //!   disconnected antenna reads nothing until reconnected.
 //! * `reader-exception` (`message`): the reader reports a fault without dropping the link.
 //!
+//! `[ghosts]` adds never-repeated EPCs to every round (a flooding peer; see `ghosts.rs`).
+//!
 //! Unknown keys are errors, as in the daemon's config. Serial emulators add their own section
 //! beside `[llrp]` when they need one.
 
@@ -102,6 +104,9 @@ pub struct Scenario {
     pub populations: Vec<PopulationSpec>,
     #[serde(default, rename = "fault")]
     pub faults: Vec<FaultSpec>,
+    /// `[ghosts]`: never-repeated EPCs added to every round (see `ghosts.rs`).
+    #[serde(default)]
+    pub ghosts: Option<super::ghosts::GhostSpec>,
 }
 
 /// `[reader]`: how the emulated reader describes itself.
@@ -428,6 +433,9 @@ impl Scenario {
         }
         finite_in(l.min_power_dbm, -30.0, 40.0, "min-power-dbm")?;
         finite_in(l.max_power_dbm, -30.0, 40.0, "max-power-dbm")?;
+        if let Some(ghosts) = &self.ghosts {
+            ghosts.validate(max_antenna)?;
+        }
         let mut count = self.tags.len();
         for tag in &self.tags {
             tag.presence.validate(max_antenna)?;
@@ -497,6 +505,7 @@ impl Default for Scenario {
             tags: Vec::new(),
             populations: Vec::new(),
             faults: Vec::new(),
+            ghosts: None,
         }
     }
 }

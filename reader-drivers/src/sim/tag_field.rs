@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::ghosts::GhostSource;
 use super::rng::SimRng;
 use super::scenario::{PresenceSpec, Scenario};
 use crate::Epc;
@@ -24,6 +25,7 @@ pub struct TagField {
     jitter_db: f64,
     repeat_after: Option<Duration>,
     rng: SimRng,
+    ghosts: Option<GhostSource>,
 }
 
 impl TagField {
@@ -45,16 +47,17 @@ impl TagField {
             jitter_db: scenario.inventory.rssi_jitter_db,
             repeat_after: scenario.repeat_after,
             rng: SimRng::new(scenario.seed),
+            ghosts: scenario.ghosts.map(GhostSource::new),
         }
     }
 
-    /// How many tags the scenario holds (present or not).
+    /// How many tags the scenario holds (present or not), ghosts of one round included.
     pub fn len(&self) -> usize {
-        self.tags.len()
+        self.tags.len() + self.ghosts.as_ref().map_or(0, GhostSource::per_round)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.tags.is_empty()
+        self.len() == 0
     }
 
     /// The scenario time `elapsed` after start, folded into the repeat period if there is one.
@@ -104,6 +107,9 @@ impl TagField {
                     rssi_cdbm: cdbm,
                 });
             }
+        }
+        if let Some(ghosts) = &mut self.ghosts {
+            ghosts.round(&active, out);
         }
         // Fisher–Yates over this round's reads.
         let round = &mut out[first..];

@@ -7,5 +7,5 @@ mod settings;
 mod setup;
 
 pub use session::ThingMagicSession;
-pub use settings::{ThingMagicSettings, MAX_ANTENNA};
+pub use settings::ThingMagicSettings;
 pub use setup::{module_region, setup_steps, SetupStep};

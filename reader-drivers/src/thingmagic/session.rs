@@ -3,13 +3,14 @@
 
 use std::time::Instant;
 
+use tagtally_protocol::epc::check_read_length;
 use tagtally_protocol::thingmagic::{
     Command, Model, ModuleToHost, Response, StatusWord, TagReadRecord, VersionInfo,
 };
 
 use super::settings::ThingMagicSettings;
 use super::setup::{setup_steps, SetupStep, StepOutcome};
-use crate::serial_line::SerialLine;
+use crate::serial_line::{bits_of, SerialLine};
 use crate::serial_session::{SerialSession, SessionAction};
 use crate::{Epc, Now, ReaderInfo, TagRead};
 
@@ -216,7 +217,9 @@ impl ThingMagicSession {
 
     fn collect_read(&mut self, record: &TagReadRecord, now: Now, reads: &mut Vec<TagRead>) {
         // A tag CRC that does not match means bytes were damaged before the module framed them.
-        let Some(epc) = Epc::from_slice(&record.tag.epc).filter(|_| record.tag.crc_matches())
+        let whole = check_read_length(bits_of(&record.tag.epc), Some(record.tag.pc)).is_ok();
+        let Some(epc) =
+            Epc::from_slice(&record.tag.epc).filter(|_| whole && record.tag.crc_matches())
         else {
             self.line.count_undecodable();
             return;

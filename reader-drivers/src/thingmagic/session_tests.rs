@@ -466,3 +466,32 @@ fn status_keep_alives_alone_make_the_module_heard_at_most_once_a_period() {
     // Silence: the timer never makes it heard.
     assert_eq!(heard(&h.advance(crate::HEARD_PERIOD * 2)), 0);
 }
+
+#[test]
+fn reads_without_a_whole_epc_are_dropped_and_counted() {
+    let mut h = Harness::new(settings());
+    h.bring_up();
+    // A tag record whose EPC field holds only PC and CRC (0 EPC bits), and one whose 64 bits fall
+    // short of the 96 its PC word announces; both with a good tag CRC.
+    let empty = tag(&[], 1, -60);
+    let mut short = tag(&EPC[..8], 1, -60);
+    if let Response::TagRead(record) = &mut short {
+        record.tag.pc = 0x3000;
+        record.tag.crc = tagtally_protocol::thingmagic::gen2_tag_crc(0x3000, None, &EPC[..8]);
+    }
+    let stream = bytes(&[empty, short, tag(&EPC, 1, -60)]);
+    h.session.on_bytes(&stream, h.now);
+    let batches = read_batches(&h.actions());
+    let delivered: Vec<_> = batches.iter().flatten().collect();
+    assert_eq!(delivered.len(), 1, "{delivered:?}");
+    assert_eq!(delivered[0].epc.as_bytes(), EPC);
+    let later = h.advance(crate::COUNTERS_PERIOD);
+    let counters = events(&later)
+        .into_iter()
+        .find_map(|e| match e {
+            DriverEvent::Counters { counters, .. } => Some(counters),
+            _ => None,
+        })
+        .expect("counters after a period");
+    assert_eq!(counters.frames_dropped, 2);
+}

@@ -1,16 +1,13 @@
-//! What the ThingMagic session needs from the configuration, checked against what the protocol
-//! can express, plus the protocol timing (defaults fit real modules; tests shorten them).
+//! What the ThingMagic session needs from the configuration (which has already checked it
+//! against what the protocol can express), plus the protocol timing (defaults fit real modules;
+//! tests shorten them).
 
 use std::time::Duration;
 
-use tagtally_config::{Reader, Region, SerialFamily};
+use tagtally_config::{Reader, Region, SerialLink};
 use tagtally_protocol::thingmagic::ContinuousReadPlan;
 
-use crate::serial_config::{antenna_ports, serial_link};
-use crate::{ReaderId, SettingsError};
-
-/// Antenna ports are one nibble each in the protocol.
-pub const MAX_ANTENNA: u16 = 15;
+use crate::ReaderId;
 
 /// One ThingMagic reader's session settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,17 +68,21 @@ impl ThingMagicSettings {
         self
     }
 
-    /// Settings for a configured `kind = "thingmagic"` reader.
-    pub fn from_config(reader: ReaderId, config: &Reader) -> Result<Self, SettingsError> {
-        let link = serial_link(config, SerialFamily::ThingMagic, "ThingMagic")?;
-        let antennas = antenna_ports(config, "ThingMagic", MAX_ANTENNA)?;
-        let mut settings = Self::new(reader, antennas);
-        settings.region = link.region;
+    /// Settings for a configured `kind = "thingmagic"` reader with its serial `link` and the
+    /// `region` its module is to be set to.
+    pub fn from_config(
+        reader: ReaderId,
+        config: &Reader,
+        link: &SerialLink,
+        region: Option<Region>,
+    ) -> Self {
+        let mut settings = Self::new(reader, link.antenna_ports.clone());
+        settings.region = region;
         // The config bounds power to -10..=40 dBm, so centi-dBm always fits an i16.
         settings.read_power_cdbm = config
             .tx_power_dbm
             .map(|dbm| (dbm * 100.0).round().clamp(-32768.0, 32767.0) as i16);
         settings.gen2_session = config.session;
-        Ok(settings)
+        settings
     }
 }

@@ -1,0 +1,334 @@
+//! The candidate table: tags seen but not counted, under a hard cap that a flood of ghost EPCs cannot break.
+//!
+//! Every EPC a reader reports that is not present becomes a candidate, so without a bound one peer
+//! sending never-repeated EPCs grows this table until the gateway runs out of memory (1.8 GB in 20 s
+//! was measured). The cap is the number of candidates held at once: `max-candidates` when
+//! configured, otherwise twice the tags present with a floor of [`DEFAULT_MIN_CANDIDATES`], so the
+//! cold start of a large store (every tag a candidate at once) still fits.
+//!
+//! # At the cap
+//!
+//! A new candidate that finds the table full first makes room, and the room is taken from whoever
+//! floods, not from the readers that read real tags:
+//!
+//! 1. the reader holding the most candidates loses every candidate of its own read only once (the
+//!    signature of a ghost: a real tag is read again within its arrival window);
+//! 2. if that frees less than an eighth of the cap, that reader loses all its candidates;
+//! 3. if still less, every reader loses its single-read candidates.
+//!
+//! So a flood from one reader evicts its own ghosts while the other readers' tags keep arriving, and
+//! each purge frees a share of the table, which keeps the cost per read constant (one pass over the
+//! table buys many insertions). Evicted candidates count as stray reads, and per reader as
+//! evictions, shown in `tagtally readers`.
+
+use super::presence::Candidate;
+use super::tag_table::TagKey;
+
+/// The cap when `max-candidates` is not set and few tags are present: 7/8 of 2^18, the most a
+/// hash table of 2^18 buckets holds (≈ 17 MiB at 65 bytes a bucket), room for the cold start of the
+/// 200 000-tag store of SPEC §8 with 15 % to spare.
+pub const DEFAULT_MIN_CANDIDATES: usize = 229_376;
+
+/// Candidates a purge should leave free at least, as a fraction of the cap (1/8).
+const PURGE_SHARE: usize = 8;
+
+/// What one read did to the candidate table.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CandidateRead {
+    /// Still a candidate (or refused a place), not counted.
+    Waiting,
+    /// The tag has now arrived: it left the table, with the SKU it was classified as.
+    Arrived(TagKey, u32),
+}
+
+/// Candidates keyed by EPC, with the cap and per-reader accounting.
+#[derive(Debug)]
+pub struct Candidates {
+    map: hashbrown::HashMap<TagKey, Candidate>,
+    /// `max-candidates`, when configured.
+    configured_cap: Option<usize>,
+    /// The cap in force.
+    cap: usize,
+    /// Per reader: candidates it first read that are still held.
+    held: Vec<u32>,
+    /// Per reader: its candidates evicted at the cap.
+    evicted: Vec<u64>,
+}
+
+impl Candidates {
+    /// An empty table for `readers` readers (reader ids `0..readers`), capped at `configured_cap`
+    /// or sized from the tag table.
+    pub fn new(readers: usize, configured_cap: Option<usize>) -> Self {
+        let mut table = Candidates {
+            map: hashbrown::HashMap::default(),
+            configured_cap,
+            cap: 0,
+            held: vec![0; readers],
+            evicted: vec![0; readers],
+        };
+        table.size_for(0);
+        table
+    }
+
+    /// Candidates held.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// No candidates held.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// The cap in force.
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Heap bytes of the table.
+    pub fn allocation_size(&self) -> usize {
+        self.map.allocation_size()
+    }
+
+    /// Candidates of `reader` evicted at the cap since start.
+    pub fn evicted(&self, reader: u16) -> u64 {
+        self.evicted.get(usize::from(reader)).copied().unwrap_or(0)
+    }
+
+    /// Candidates evicted at the cap since start, all readers.
+    pub fn evicted_total(&self) -> u64 {
+        self.evicted.iter().sum()
+    }
+
+    /// Sets the cap from the number of tags present (when `max-candidates` is not configured).
+    pub fn size_for(&mut self, tags_present: usize) {
+        self.cap = self
+            .configured_cap
+            .unwrap_or_else(|| DEFAULT_MIN_CANDIDATES.max(tags_present.saturating_mul(2)))
+            .max(1);
+    }
+
+    /// Records a read of `key` by `reader` in `zone` at `now`; `classify` gives the SKU of a tag
+    /// seen for the first time. Returns what became of the tag; `stray` grows by the reads of
+    /// candidates evicted to make room.
+    #[allow(clippy::too_many_arguments)]
+    pub fn read(
+        &mut self,
+        key: TagKey,
+        reader: u16,
+        zone: u16,
+        now: u64,
+        (arrive_reads, arrive_window): (u16, u64),
+        classify: impl FnOnce() -> u32,
+        stray: &mut u64,
+    ) -> CandidateRead {
+        // One hash and probe whether the tag is new, waiting or arriving; a second only at the cap.
+        let full = self.map.len() >= self.cap;
+        let (key, c) = match self.map.entry(key) {
+            hashbrown::hash_map::Entry::Occupied(mut waiting) => {
+                if !waiting
+                    .get_mut()
+                    .record(zone, now, arrive_reads, arrive_window)
+                {
+                    return CandidateRead::Waiting;
+                }
+                let (key, c) = waiting.remove_entry();
+                release(&mut self.held, c.reader);
+                return CandidateRead::Arrived(key, c.sku);
+            }
+            hashbrown::hash_map::Entry::Vacant(new) => {
+                let mut c = Candidate::new(classify(), reader);
+                if c.record(zone, now, arrive_reads, arrive_window) {
+                    return CandidateRead::Arrived(new.into_key(), c.sku);
+                }
+                if !full {
+                    new.insert(c);
+                    hold(&mut self.held, reader);
+                    return CandidateRead::Waiting;
+                }
+                (new.into_key(), c)
+            }
+        };
+        *stray += self.make_room();
+        self.map.insert(key, c);
+        hold(&mut self.held, reader);
+        CandidateRead::Waiting
+    }
+
+    /// Drops candidates none of whose reads can still fall in an arrival window; returns their reads.
+    pub fn forget_stale(&mut self, now: u64, longest_arrive_window: u64) -> u64 {
+        let held = &mut self.held;
+        let mut reads = 0u64;
+        self.map.retain(|_, c| {
+            let stale = c.is_stale(now, longest_arrive_window);
+            if stale {
+                reads += u64::from(c.reads);
+                release(held, c.reader);
+            }
+            !stale
+        });
+        reads
+    }
+
+    /// Gives the table's memory back once it is mostly empty.
+    pub fn shrink_if_sparse(&mut self) {
+        super::shrink_if_sparse(&mut self.map);
+    }
+
+    /// Evicts as the module doc says, leaving room for at least one more; returns the evicted reads.
+    fn make_room(&mut self) -> u64 {
+        let Some(victim) = self
+            .held
+            .iter()
+            .enumerate()
+            .max_by_key(|&(_, &n)| n)
+            .map(|(r, _)| r as u16)
+        else {
+            return 0;
+        };
+        let enough = self.cap - self.cap / PURGE_SHARE;
+        let mut reads = self.purge(|c| c.reader == victim && c.reads == 1);
+        if self.map.len() > enough {
+            reads += self.purge(|c| c.reader == victim);
+        }
+        if self.map.len() > enough {
+            reads += self.purge(|c| c.reads == 1);
+        }
+        if self.map.len() >= self.cap {
+            // Unreachable while every candidate is held by some reader (the victim held at least
+            // one and lost all in step 2); kept so the cap holds whatever the accounting says.
+            reads += self.purge(|_| true);
+        }
+        reads
+    }
+
+    /// Evicts every candidate `doomed` picks; returns their reads.
+    fn purge(&mut self, doomed: impl Fn(&Candidate) -> bool) -> u64 {
+        let (held, evicted) = (&mut self.held, &mut self.evicted);
+        let mut reads = 0u64;
+        self.map.retain(|_, c| {
+            if !doomed(c) {
+                return true;
+            }
+            reads += u64::from(c.reads);
+            release(held, c.reader);
+            if let Some(n) = evicted.get_mut(usize::from(c.reader)) {
+                *n += 1;
+            }
+            false
+        });
+        reads
+    }
+}
+
+fn hold(held: &mut [u32], reader: u16) {
+    if let Some(n) = held.get_mut(usize::from(reader)) {
+        *n = n.saturating_add(1);
+    }
+}
+
+fn release(held: &mut [u32], reader: u16) {
+    if let Some(n) = held.get_mut(usize::from(reader)) {
+        *n = n.saturating_sub(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULE: (u16, u64) = (2, 10_000_000);
+
+    fn key(n: u32, tag: u8) -> TagKey {
+        let mut epc = [0x30, tag, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        epc[8..].copy_from_slice(&n.to_be_bytes());
+        TagKey::new(&epc)
+    }
+
+    fn read(t: &mut Candidates, k: TagKey, reader: u16, now: u64) -> CandidateRead {
+        let mut stray = 0;
+        t.read(k, reader, 0, now, RULE, || 0, &mut stray)
+    }
+
+    #[test]
+    fn the_cap_holds_under_a_flood_of_ghosts() {
+        let mut t = Candidates::new(2, Some(1_000));
+        for n in 0..100_000 {
+            read(&mut t, key(n, 0xAA), 0, u64::from(n));
+            assert!(t.len() <= 1_000, "{} held after {n} ghosts", t.len());
+        }
+        assert!(t.evicted(0) >= 99_000, "{}", t.evicted(0));
+        assert_eq!(t.evicted(1), 0);
+    }
+
+    #[test]
+    fn a_flood_from_one_reader_does_not_keep_another_readers_tags_from_arriving() {
+        let mut t = Candidates::new(2, Some(1_000));
+        let mut now = 0u64;
+        let mut arrived = 0;
+        for round in 0..50u32 {
+            // Reader 1 sees its 20 real tags once...
+            for tag in 0..20 {
+                now += 1;
+                read(&mut t, key(tag, 0xBB), 1, now);
+            }
+            // ...then reader 0 floods 5 000 ghosts (five times the cap)...
+            for n in 0..5_000 {
+                now += 1;
+                read(&mut t, key(round * 5_000 + n, 0xAA), 0, now);
+            }
+            // ...and reader 1 reads its tags again: every one arrives.
+            for tag in 0..20 {
+                now += 1;
+                if let CandidateRead::Arrived(..) = read(&mut t, key(tag, 0xBB), 1, now) {
+                    arrived += 1;
+                }
+            }
+        }
+        assert_eq!(arrived, 50 * 20);
+        assert_eq!(t.evicted(1), 0, "the quiet reader lost nothing");
+        assert!(t.evicted(0) > 0);
+    }
+
+    #[test]
+    fn ghosts_read_twice_are_still_bounded() {
+        // A peer that sends each ghost twice, far apart, so none arrives but each has two reads.
+        let mut t = Candidates::new(1, Some(1_000));
+        for n in 0..20_000u32 {
+            read(&mut t, key(n, 0xCC), 0, u64::from(n) * 20_000_000);
+            read(
+                &mut t,
+                key(n, 0xCC),
+                0,
+                u64::from(n) * 20_000_000 + 15_000_000,
+            );
+            assert!(t.len() <= 1_000);
+        }
+    }
+
+    #[test]
+    fn arrivals_and_stale_candidates_release_their_readers_share() {
+        let mut t = Candidates::new(1, None);
+        read(&mut t, key(1, 0), 0, 0);
+        read(&mut t, key(2, 0), 0, 0);
+        assert_eq!(t.held[0], 2);
+        assert!(matches!(
+            read(&mut t, key(1, 0), 0, 1),
+            CandidateRead::Arrived(..)
+        ));
+        assert_eq!(t.held[0], 1);
+        assert_eq!(t.forget_stale(20_000_001, 10_000_000), 1);
+        assert_eq!((t.held[0], t.len()), (0, 0));
+    }
+
+    #[test]
+    fn the_default_cap_follows_the_tag_table() {
+        let mut t = Candidates::new(1, None);
+        assert_eq!(t.cap(), DEFAULT_MIN_CANDIDATES);
+        t.size_for(1_000_000);
+        assert_eq!(t.cap(), 2_000_000);
+        let mut fixed = Candidates::new(1, Some(5_000));
+        fixed.size_for(1_000_000);
+        assert_eq!(fixed.cap(), 5_000, "a configured cap is the cap");
+    }
+}

@@ -1,0 +1,25 @@
+//! GS1 EPCIS 2.0 (SPEC §12), the pure part: what tagtally's stock changes look like as EPCIS
+//! ObjectEvents in JSON-LD, their CBV 2.0 event hash IDs, and the EPCISDocument that carries them.
+//!
+//! * [`cbv`] — the CBV 2.0 business steps and dispositions tagtally uses, and which stock change
+//!   gets which.
+//! * [`location`] — `readPoint` (reader and antenna) and `bizLocation` (store and zone) identifiers:
+//!   SGLNs under the store's configured GLN, or `urn:tagtally:` URNs when it has none.
+//! * [`object_event`] — one ObjectEvent (`action` OBSERVE), its JSON, and its `eventID`.
+//! * [`event_hash`] — the CBV 2.0 event hash (`ni:///sha-256;…?ver=CBV2.0`): the canonical
+//!   pre-hash string of CBV 2.0 §8.9 with identifiers in GS1 Digital Link form.
+//! * [`document`] — the EPCISDocument around a list of events.
+//!
+//! Every document validates against GS1's EPCIS 2.0 JSON Schema and every event hash equals the
+//! reference implementation's (`daemon/tests/epcis_document.rs`, golden data in
+//! `daemon/tests/golden/epcis/`).
+//!
+//! Not here yet: the events of committed state (`tagtally epcis --since`, `[epcis] publish`) need the
+//! state database's event history, and departure reasons (`sale`, `count`) and zone roles (SPEC §10)
+//! that the engine does not have yet; see [`cbv`] for what maps to what today.
+
+pub mod cbv;
+pub mod document;
+pub mod event_hash;
+pub mod location;
+pub mod object_event;

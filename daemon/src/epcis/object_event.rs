@@ -1,0 +1,73 @@
+//! One EPCIS 2.0 ObjectEvent (`action` OBSERVE) of a stock change: its JSON-LD and its `eventID`.
+
+use super::cbv::StockChange;
+use super::event_hash::CanonicalObjectEvent;
+use super::location::Location;
+use crate::store::payload::rfc3339;
+use serde_json::{json, Value};
+use tagtally_protocol::epc::{self, Kind};
+use tagtally_reader_drivers::Micros;
+
+/// Every event is written in UTC.
+const UTC_OFFSET: &str = "+00:00";
+
+/// An observed stock change of some tags, at one place and time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectEvent {
+    /// When the engine decided it.
+    pub time: Micros,
+    /// What happened.
+    pub change: StockChange,
+    /// The EPCs, as bytes.
+    pub epcs: Vec<Vec<u8>>,
+    /// The reader antenna that saw it (`readPoint`).
+    pub read_point: Location,
+    /// The zone it happened in (`bizLocation`; for a move, the zone it moved to).
+    pub biz_location: Location,
+}
+
+/// An EPC as EPCIS writes it (the pure-identity URI, or the raw URI for EPCs of no GS1 scheme), and
+/// in the form event hashes compare (Digital Link where the scheme has a GS1 key).
+fn epc_uris(epc: &[u8]) -> (String, String) {
+    let decoded = epc::decode(epc);
+    match decoded.kind {
+        Kind::Gs1(id) => {
+            let uri = id.pure_identity();
+            let canonical = id.digital_link().unwrap_or_else(|| uri.clone());
+            (uri, canonical)
+        }
+        _ => (decoded.raw_uri.clone(), decoded.raw_uri),
+    }
+}
+
+impl ObjectEvent {
+    /// The JSON-LD object of the event, `eventID` included.
+    pub fn to_json(&self) -> Value {
+        let event_time = rfc3339(self.time);
+        let (biz_step, disposition) = self.change.cbv();
+        let (uris, canonical): (Vec<String>, Vec<String>) =
+            self.epcs.iter().map(|e| epc_uris(e)).unzip();
+        let hashed = CanonicalObjectEvent {
+            event_time: &event_time,
+            time_zone_offset: UTC_OFFSET,
+            epcs: canonical,
+            action: "OBSERVE",
+            biz_step: biz_step.uri(),
+            disposition: disposition.uri(),
+            read_point: &self.read_point.canonical,
+            biz_location: &self.biz_location.canonical,
+        };
+        json!({
+            "type": "ObjectEvent",
+            "eventID": hashed.event_id(),
+            "eventTime": event_time,
+            "eventTimeZoneOffset": UTC_OFFSET,
+            "epcList": uris,
+            "action": "OBSERVE",
+            "bizStep": biz_step.word(),
+            "disposition": disposition.word(),
+            "readPoint": { "id": self.read_point.uri },
+            "bizLocation": { "id": self.biz_location.uri },
+        })
+    }
+}

@@ -1,0 +1,82 @@
+//! The one config plan: everything `tagtally run` needs to know before it starts, checked in one
+//! place and turned into the typed settings each part consumes.
+//!
+//! [`DaemonPlan::load`] is what `tagtally check-config`, `tagtally run` and the daemon inside
+//! `tagtally demo` (and a reload, `SIGHUP`) call. It runs the config loader
+//! ([`tagtally_config::Config::load`]: schema, cross-field rules, what each reader's module can
+//! do, the file system, the password read once), then what needs the daemon's own libraries
+//! (the TLS client configuration from the certificate and key files), and reports every refusal
+//! as `FILE:LINE:COL: message`. What it returns cannot be refused downstream:
+//!
+//! * `engine` — zones, antennas by reader index, SKU prefixes, for [`crate::engine::Engine`];
+//! * `readers` — each reader's driver settings (`reader-drivers` takes them as they are);
+//! * `uplink` — broker, identity, credentials, TLS, for [`crate::uplink::spawn`];
+//! * `store` — what [`crate::store::Store::open`] needs.
+//!
+//! **Invariant:** a config that loads is valid as a whole; nothing downstream re-validates it.
+//! The only refusals left to `run` are about the machine at that moment (the state directory or
+//! database, the control socket in use), never about what the config says.
+
+mod engine;
+mod presence;
+mod readers;
+mod reload;
+mod uplink;
+
+use std::path::Path;
+
+use tagtally_config::{Config, ConfigErrors, FileChecks};
+
+use crate::engine::EngineConfig;
+use crate::store::StoreOptions;
+use crate::uplink::UplinkSettings;
+
+pub use engine::engine_config;
+pub use presence::presence_params;
+pub use readers::{planned_readers, DriverSettings, PlannedReader};
+pub use reload::restart_only_changes;
+
+/// A checked config and the settings made from it (see the module doc).
+#[derive(Debug, Clone)]
+pub struct DaemonPlan {
+    /// The config as loaded.
+    pub config: Config,
+    /// The engine's view of the store layout.
+    pub engine: EngineConfig,
+    /// Every reader, in config order.
+    pub readers: Vec<PlannedReader>,
+    /// The uplink's settings.
+    pub uplink: UplinkSettings,
+    /// The state store's options.
+    pub store: StoreOptions,
+}
+
+impl DaemonPlan {
+    /// Loads and checks the config at `path` the way the daemon runs it.
+    pub fn load(path: &Path) -> Result<DaemonPlan, ConfigErrors> {
+        DaemonPlan::load_with(path, &FileChecks::Real)
+    }
+
+    /// [`DaemonPlan::load`], with the named files looked up as `checks` says. Only
+    /// [`FileChecks::Real`] sets TLS up (the files of another machine's image are checked, not
+    /// loaded); [`FileChecks::Skip`] reads no file at all, so there is no password either.
+    pub fn load_with(path: &Path, checks: &FileChecks) -> Result<DaemonPlan, ConfigErrors> {
+        let config = Config::load_with(path, checks)?;
+        let tls = match checks {
+            FileChecks::Real => {
+                uplink::tls_setup(&config, path).map_err(|error| ConfigErrors(vec![error]))?
+            }
+            FileChecks::Skip | FileChecks::UnderRoot(_) => None,
+        };
+        Ok(DaemonPlan {
+            engine: engine_config(&config),
+            readers: planned_readers(&config),
+            uplink: uplink::uplink_settings(&config, tls),
+            store: StoreOptions {
+                store: config.store.clone(),
+                max_outbox_bytes: config.mqtt.outbox_max_bytes,
+            },
+            config,
+        })
+    }
+}
