@@ -1,5 +1,6 @@
 //! The root of the configuration: what `tagtally run` and every tool that reads the config get.
 
+use crate::log_format::LogFormat;
 use crate::log_level::LogLevel;
 use crate::mqtt::Mqtt;
 use crate::presence::Presence;
@@ -8,6 +9,7 @@ use crate::sku_map::SkuMapping;
 use crate::span::Location;
 use crate::zone::Zone;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Where the config is read from unless `-c/--config` says otherwise.
@@ -27,10 +29,16 @@ pub struct Config {
     pub store: String,
     /// Directory of the redb database (`state-dir`).
     pub state_dir: PathBuf,
+    /// The bound on the state database's page cache (`state-cache-bytes`).
+    pub state_cache_bytes: u64,
     /// The control socket's path (`control-socket`).
     pub control_socket: PathBuf,
     /// `log-level`.
     pub log_level: LogLevel,
+    /// `log-format`.
+    pub log_format: LogFormat,
+    /// Where the Prometheus endpoint listens (`metrics-listen`, loopback only); none when absent.
+    pub metrics_listen: Option<SocketAddr>,
     /// `max-candidates`: the most tags seen but not yet counted held at once; `None` lets the
     /// daemon size it from the tags present.
     pub max_candidates: Option<usize>,

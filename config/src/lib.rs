@@ -22,7 +22,8 @@
 //! [`FileChecks::UnderRoot`] runs stage 4 against a copy of a gateway's files. Relative paths in
 //! a config are resolved against the config file's directory.
 //!
-//! Keys beyond SPEC §4 (documented in `tagtally.example.toml`): `[presence] rssi-margin-db` and
+//! Keys beyond SPEC §4 (documented in `tagtally.example.toml`): `state-cache-bytes`, `log-format`,
+//! `metrics-listen`; `[presence] rssi-margin-db` and
 //! its per-zone override; `[mqtt] protocol`, `keep-alive`, `outbox-max-bytes`,
 //! `reconnect-backoff-max`; `baud` and `region` defaults for serial readers.
 
@@ -35,7 +36,9 @@ mod host_port;
 mod hq;
 mod limits;
 mod load;
+mod log_format;
 mod log_level;
+mod metrics_listen;
 mod mqtt;
 mod name;
 mod paths;
@@ -45,6 +48,7 @@ mod secret;
 mod sections;
 mod sku_map;
 mod span;
+mod state_cache;
 mod validate;
 mod zone;
 
@@ -60,7 +64,9 @@ pub use host_port::{HostPort, HostPortError};
 pub use hq::{HqApply, HqConfig, HqDatabase, HqMqtt, DEFAULT_HQ_CONFIG_PATH, DEFAULT_HQ_LISTEN};
 pub use limits::{BadMaxCandidates, MAX_MAX_CANDIDATES, MIN_MAX_CANDIDATES};
 pub use load::MAX_CONFIG_BYTES;
+pub use log_format::LogFormat;
 pub use log_level::LogLevel;
+pub use metrics_listen::BadMetricsListen;
 pub use mqtt::{
     BrokerUrl, BrokerUrlError, ClientCert, Mqtt, MqttProtocol, DEFAULT_FLUSH_INTERVAL,
     DEFAULT_KEEP_ALIVE, DEFAULT_MQTTS_PORT, DEFAULT_MQTT_PORT, DEFAULT_OUTBOX_MAX_BYTES,
@@ -79,5 +85,8 @@ pub use secret::{
 };
 pub use sku_map::SkuMapping;
 pub use span::{locate, Location};
+pub use state_cache::{
+    BadStateCacheBytes, DEFAULT_STATE_CACHE_BYTES, MAX_STATE_CACHE_BYTES, MIN_STATE_CACHE_BYTES,
+};
 pub use validate::{MAX_READERS, MAX_ZONES};
 pub use zone::Zone;

@@ -6,13 +6,16 @@
 
 use crate::error::{ConfigProblem, ErrorSink};
 use crate::limits::MaxCandidates;
+use crate::log_format::LogFormat;
 use crate::log_level::LogLevel;
+use crate::metrics_listen::MetricsListen;
 use crate::mqtt::MqttSpec;
 use crate::name::Name;
 use crate::presence::PresenceSpec;
 use crate::reader::ReaderSpec;
 use crate::sku_map::SkuMapSpec;
 use crate::span::Location;
+use crate::state_cache::StateCacheBytes;
 use crate::zone::ZoneSpec;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashSet};
@@ -20,7 +23,7 @@ use std::path::PathBuf;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
-const TOP_LEVEL_KEYS: &str = "`store`, `state-dir`, `control-socket`, `log-level`, `max-candidates`, [presence], [[zone]], [[reader]], [[sku-map]], [mqtt]";
+const TOP_LEVEL_KEYS: &str = "`store`, `state-dir`, `state-cache-bytes`, `control-socket`, `log-level`, `log-format`, `metrics-listen`, `max-candidates`, [presence], [[zone]], [[reader]], [[sku-map]], [mqtt]";
 
 /// The document's sections as written; `None` or missing entries are absent or invalid ones
 /// (invalid ones have been reported).
@@ -30,6 +33,9 @@ pub(crate) struct Sections {
     pub state_dir: Option<Spanned<PathBuf>>,
     pub control_socket: Option<Spanned<PathBuf>>,
     pub log_level: Option<LogLevel>,
+    pub log_format: Option<LogFormat>,
+    pub state_cache_bytes: Option<StateCacheBytes>,
+    pub metrics_listen: Option<MetricsListen>,
     pub max_candidates: Option<MaxCandidates>,
     pub presence: Option<PresenceSpec>,
     pub zones: Vec<ZoneSpec>,
@@ -75,6 +81,9 @@ pub(crate) fn read_sections(text: &str, sink: &mut ErrorSink) -> Sections {
             "state-dir" => sections.state_dir = deserialize(value, sink),
             "control-socket" => sections.control_socket = deserialize(value, sink),
             "log-level" => sections.log_level = deserialize(value, sink),
+            "log-format" => sections.log_format = deserialize(value, sink),
+            "state-cache-bytes" => sections.state_cache_bytes = deserialize(value, sink),
+            "metrics-listen" => sections.metrics_listen = deserialize(value, sink),
             "max-candidates" => sections.max_candidates = deserialize(value, sink),
             "presence" => sections.presence = table(&name, &key, value, sink),
             "mqtt" => sections.mqtt = table(&name, &key, value, sink),

@@ -10,6 +10,7 @@ use crate::paths::{base_dir, resolve, FileRef, FileRole};
 use crate::presence::Presence;
 use crate::sections::Sections;
 use crate::sku_map::{check_sku, normalize_epc_prefix, SkuMapping};
+use crate::state_cache::DEFAULT_STATE_CACHE_BYTES;
 use crate::zone::Zone;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -129,6 +130,11 @@ pub(crate) fn build(
             state_dir,
             control_socket,
             log_level: sections.log_level.unwrap_or_default(),
+            log_format: sections.log_format.unwrap_or_default(),
+            state_cache_bytes: sections
+                .state_cache_bytes
+                .map_or(DEFAULT_STATE_CACHE_BYTES, |b| b.0),
+            metrics_listen: sections.metrics_listen.map(|m| m.0),
             max_candidates: sections.max_candidates.map(|n| n.0),
             presence,
             zones,

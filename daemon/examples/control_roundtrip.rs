@@ -175,6 +175,8 @@ fn backend() -> FixedBackend {
             },
             stale_zones: Vec::new(),
             database: None,
+            build: None,
+            clock: None,
         },
         readers: vec![ReaderStatus {
             name: "ceiling-1".to_owned(),
@@ -205,5 +207,6 @@ fn backend() -> FixedBackend {
             counts,
         }),
         tail: TailHub::default(),
+        metrics: String::new(),
     }
 }

@@ -1,11 +1,13 @@
 //! The tagtally daemon as a library: what the `tagtally` binary, the benches and the scenario tests share.
 
 pub mod bench;
+pub mod build_info;
 pub mod control;
 pub mod demo;
 pub mod engine;
 pub mod epcis;
 pub mod exit;
+pub mod metrics;
 pub mod notify;
 pub mod plan;
 pub mod run;

@@ -293,6 +293,10 @@ impl ControlBackend for Notifying {
         self.inner.stock(filter).await
     }
 
+    async fn metrics(&self) -> Result<String, BackendError> {
+        self.inner.metrics().await
+    }
+
     fn tail(&self) -> Result<TailSubscription, BackendError> {
         let subscription = self.inner.tail();
         let _ = self.subscribed.send(());

@@ -42,7 +42,7 @@ fn print_report(args: &CheckConfigArgs, result: &Result<DaemonPlan, ConfigErrors
         ),
         Err(errors) => {
             for error in errors {
-                eprintln!("{error}");
+                eprintln!("{}{error}", tagtally::run::logging::stderr_error_prefix());
             }
         }
     }

@@ -157,7 +157,7 @@ fn serve(args: &HqConfigArgs) -> ExitCode {
             return exit::code(exit::CONFIG);
         }
     };
-    logging::init_stderr(config.log_level);
+    logging::init_stderr(config.log_level, tagtally_config::LogFormat::Text);
     let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(code) => return code,

@@ -6,11 +6,14 @@ mod check_config;
 mod daemon;
 mod demo;
 mod epc_decode;
+mod generate;
 #[cfg(feature = "hq")]
 mod hq;
 mod hq_tail;
 mod human;
 mod llrp_probe;
+mod malloc_tunables;
+mod metrics;
 mod readers;
 mod run;
 mod sim_llrp;
@@ -26,7 +29,7 @@ use std::process::ExitCode;
 
 /// tagtally: trustworthy per-zone, per-SKU RFID stock counts for a retail store.
 #[derive(Debug, Parser)]
-#[command(name = "tagtally", version, about)]
+#[command(name = "tagtally", version = long_version(), about)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,6 +51,8 @@ enum Command {
     Stock(StockArgs),
     /// Live stream of reads, arrivals, departures and moves (until Ctrl-C).
     Tail(TailArgs),
+    /// The daemon's Prometheus metrics, printed or written as a node_exporter textfile.
+    Metrics(metrics::MetricsArgs),
     /// GS1 EPC tools.
     Epc {
         #[command(subcommand)]
@@ -75,6 +80,12 @@ enum Command {
     Sim {
         #[command(subcommand)]
         command: SimCommand,
+    },
+    /// Man pages and shell completions from this grammar (for packaging).
+    #[command(hide = true)]
+    Generate {
+        #[command(subcommand)]
+        command: generate::GenerateCommand,
     },
 }
 
@@ -221,6 +232,12 @@ pub struct TailArgs {
     pub epc: Option<String>,
 }
 
+/// `--version`: `tagtally 0.1.0 (commit 2db8d49a1b2c, features: demo-broker, x86_64-unknown-linux-gnu)`.
+fn long_version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| tagtally::build_info::build_info().long_version())
+}
+
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
@@ -231,6 +248,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Readers(args) => readers::run(&args),
         Command::Stock(args) => stock::run(&args),
         Command::Tail(args) => tail::run(&args),
+        Command::Metrics(args) => metrics::run(&args),
         Command::Epc {
             command: EpcCommand::Decode(args),
         } => epc_decode::run(&args),
@@ -244,6 +262,7 @@ pub fn run(cli: Cli) -> ExitCode {
             command: SimCommand::Llrp(args),
         } => sim_llrp::run(&args),
         Command::Bench { command } => bench::run(&command),
+        Command::Generate { command } => generate::run(&command),
         Command::Sim {
             command: SimCommand::Thingmagic(args),
         } => sim_serial::run(sim_serial::Family::ThingMagic, &args),

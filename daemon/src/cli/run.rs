@@ -11,18 +11,21 @@ use super::RunArgs;
 
 /// Runs the daemon until SIGTERM/SIGINT; exit 0 after a clean stop, else the error's code.
 pub fn run(args: &RunArgs) -> ExitCode {
+    // First, before any thread or allocation of note: may replace this process image.
+    super::malloc_tunables::apply();
     // The same plan and messages as `check-config`, so what the journal says matches what a
     // technician gets from `tagtally check-config`.
     let plan = match DaemonPlan::load(&args.config) {
         Ok(plan) => plan,
         Err(errors) => {
+            let prefix = logging::stderr_error_prefix();
             for error in &errors {
-                eprintln!("{error}");
+                eprintln!("{prefix}{error}");
             }
             return exit::code(exit::CONFIG);
         }
     };
-    logging::init_stderr(plan.config.log_level);
+    logging::init_stderr(plan.config.log_level, plan.config.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("tagtally")
@@ -30,7 +33,7 @@ pub fn run(args: &RunArgs) -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("tagtally: cannot start the async runtime: {error}");
+            tracing::error!(%error, "cannot start the async runtime");
             return exit::code(exit::IO_ERR);
         }
     };
@@ -59,7 +62,8 @@ pub fn run(args: &RunArgs) -> ExitCode {
     match result {
         Ok(()) => exit::code(exit::OK),
         Err(error) => {
-            eprintln!("tagtally: {error}");
+            // Through the logger, so the journal stores it as an error (and JSON shippers get it).
+            tracing::error!(exit_code = error.exit_code(), "tagtally: {error}");
             exit::code(error.exit_code())
         }
     }

@@ -6,7 +6,7 @@ use super::table::{colour_on_stdout, Align, Cell, Table, Tone};
 use super::ControlArgs;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
-use tagtally::control::{DatabaseState, MqttState, StateDatabase, Status};
+use tagtally::control::{ClockSync, DatabaseState, MqttState, StateDatabase, Status, SystemClock};
 use tagtally::exit;
 
 /// Runs `status`.
@@ -34,16 +34,22 @@ pub fn render(status: &Status, now: SystemTime, colour: bool) -> String {
         "store",
         format!("{} (epoch {})", status.store, status.epoch).into(),
     );
+    let version = match &status.build {
+        Some(build) => format!("{} (commit {})", build.version, build.commit),
+        None => status.daemon_version.clone(),
+    };
     line(
         "daemon",
         format!(
-            "{}, up {} (since {})",
-            status.daemon_version,
+            "{version}, up {} (since {})",
             human_duration(Duration::from_secs(status.uptime_secs)),
             status.started_at
         )
         .into(),
     );
+    if let Some(clock) = &status.clock {
+        line("system clock", clock_cell(clock));
+    }
     let readers_tone = if status.readers_down > 0 {
         Tone::Bad
     } else {
@@ -95,6 +101,29 @@ pub fn render(status: &Status, now: SystemTime, colour: bool) -> String {
     };
     line("stale zones", stale);
     table.render(colour)
+}
+
+/// `synchronised`, or a warning that published times may be off, plus the steps seen.
+fn clock_cell(clock: &SystemClock) -> Cell {
+    let (text, tone) = match clock.sync {
+        ClockSync::Synchronized => ("synchronised", Tone::Good),
+        ClockSync::Unsynchronized => (
+            "NOT synchronised: published times may be wrong until NTP sets the clock",
+            Tone::Bad,
+        ),
+        ClockSync::Unknown => ("sync unknown (no systemd-timesyncd to ask)", Tone::Warn),
+    };
+    let mut text = text.to_owned();
+    if let (Some(by), Some(at)) = (clock.last_step_ms, &clock.last_step_at) {
+        let sign = if by < 0 { '-' } else { '+' };
+        let by = Duration::from_millis(by.unsigned_abs());
+        text.push_str(&format!(
+            "; stepped {} time(s), last by {sign}{} at {at} (published times followed it)",
+            clock.steps,
+            humantime::format_duration(by)
+        ));
+    }
+    Cell::toned(text, tone)
 }
 
 /// `ok, seq 1234 (/var/lib/tagtally/tagtally.redb)`, or what a full disk holds back, in red.
@@ -152,6 +181,28 @@ mod tests {
             held_acks: None,
             retry_every_secs: None,
         }
+    }
+
+    #[test]
+    fn the_clock_line_says_whether_published_times_can_be_trusted() {
+        let mut clock = SystemClock {
+            sync: ClockSync::Synchronized,
+            steps: 0,
+            last_step_ms: None,
+            last_step_at: None,
+        };
+        assert_eq!(plain(clock_cell(&clock)), "synchronised");
+        clock.sync = ClockSync::Unsynchronized;
+        clock.steps = 2;
+        clock.last_step_ms = Some(-3_600_250);
+        clock.last_step_at = Some(Timestamp(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_740_822_000),
+        ));
+        assert_eq!(
+            plain(clock_cell(&clock)),
+            "NOT synchronised: published times may be wrong until NTP sets the clock; stepped 2 \
+             time(s), last by -1h 250ms at 2025-03-01T09:40:00.000Z (published times followed it)"
+        );
     }
 
     #[test]

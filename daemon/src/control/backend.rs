@@ -29,6 +29,9 @@ pub trait ControlBackend: Send + Sync + 'static {
         filter: &StockFilter,
     ) -> impl Future<Output = Result<Stock, BackendError>> + Send;
 
+    /// The daemon's metrics in the Prometheus text exposition format (from published values too).
+    fn metrics(&self) -> impl Future<Output = Result<String, BackendError>> + Send;
+
     /// A subscription to live events (usually [`super::TailHub::subscribe`]).
     fn tail(&self) -> Result<TailSubscription, BackendError>;
 }

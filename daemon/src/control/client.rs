@@ -111,6 +111,14 @@ impl ControlClient {
         }
     }
 
+    /// The daemon's metrics, in the Prometheus text exposition format.
+    pub fn metrics(&mut self) -> Result<String, ClientError> {
+        match self.request(&Request::Metrics)? {
+            Reply::Metrics(text) => Ok(text),
+            other => Err(self.unexpected("metrics", &other)),
+        }
+    }
+
     /// Current counts passing `filter`.
     pub fn stock(&mut self, filter: &StockFilter) -> Result<Stock, ClientError> {
         match self.request(&Request::Stock(filter.clone()))? {
@@ -207,6 +215,7 @@ impl ControlClient {
             Reply::Status(_) => "status",
             Reply::Readers(_) => "readers",
             Reply::Stock(_) => "stock",
+            Reply::Metrics(_) => "metrics",
             Reply::Subscribed(_) => "subscribed",
             Reply::Event(_) => "event",
             Reply::Dropped(_) => "dropped",

@@ -7,7 +7,7 @@ use super::model::{ReaderStatus, Status, Stock};
 use super::snapshot::StockSnapshot;
 use super::tail::{TailHub, TailSubscription};
 
-/// Answers `status`, `readers` and `stock` with the values given, and `tail` from its hub.
+/// Answers `status`, `readers`, `stock` and `metrics` with the values given, and `tail` from its hub.
 #[derive(Debug, Clone)]
 pub struct FixedBackend {
     /// The `status` answer.
@@ -18,6 +18,8 @@ pub struct FixedBackend {
     pub stock: StockSnapshot,
     /// Where `tail` subscribes; publish on a clone to feed tail clients.
     pub tail: TailHub,
+    /// The `metrics` answer.
+    pub metrics: String,
 }
 
 impl ControlBackend for FixedBackend {
@@ -31,6 +33,10 @@ impl ControlBackend for FixedBackend {
 
     async fn stock(&self, filter: &StockFilter) -> Result<Stock, BackendError> {
         Ok(self.stock.query(filter))
+    }
+
+    async fn metrics(&self) -> Result<String, BackendError> {
+        Ok(self.metrics.clone())
     }
 
     fn tail(&self) -> Result<TailSubscription, BackendError> {

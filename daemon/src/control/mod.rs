@@ -54,8 +54,8 @@ pub use client::{ClientError, ControlClient, TailLine, TailStream, DEFAULT_REPLY
 pub use filter::{StockFilter, TailFilter};
 pub use fixed::FixedBackend;
 pub use model::{
-    AntennaStatus, DatabaseState, Link, LinkState, Mqtt, MqttState, Outbox, ReaderStatus,
-    StateDatabase, Status, Stock, StockCount, TailEvent, TailKind,
+    AntennaStatus, Build, ClockSync, DatabaseState, Link, LinkState, Mqtt, MqttState, Outbox,
+    ReaderStatus, StateDatabase, Status, Stock, StockCount, SystemClock, TailEvent, TailKind,
 };
 pub use server::{BindError, ControlServer, ServerLimits, SOCKET_MODE};
 pub use snapshot::StockSnapshot;

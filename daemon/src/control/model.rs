@@ -39,6 +39,53 @@ pub struct Status {
     /// would make every control reply as large as a status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<Box<StateDatabase>>,
+    /// The daemon's build: version, git commit, features, target. Absent from daemons that predate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<Box<Build>>,
+    /// The system clock as the daemon sees it: synchronised or not, and its steps. Absent from daemons
+    /// that predate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<Box<SystemClock>>,
+}
+
+/// The daemon's build (from `tagtally::build_info`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Build {
+    /// The crate version.
+    pub version: String,
+    /// The git commit (12 hex digits) or `unknown`.
+    pub commit: String,
+    /// The cargo features compiled in.
+    pub features: Vec<String>,
+    /// The target triple.
+    pub target: String,
+}
+
+/// Whether the system clock can be trusted for the times the daemon publishes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemClock {
+    /// `synchronized`, `unsynchronized`, or `unknown` when the kernel could not be asked.
+    pub sync: ClockSync,
+    /// How many times the daemon saw the wall clock step and re-anchored its published times.
+    pub steps: u64,
+    /// The last step: signed milliseconds (positive: the clock jumped forward).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_step_ms: Option<i64>,
+    /// When the last step was seen (wall time after it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_step_at: Option<Timestamp>,
+}
+
+/// The kernel's view of the system clock (`adjtimex`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockSync {
+    /// An NTP client (chrony, systemd-timesyncd, ntpd-rs) keeps it in sync.
+    Synchronized,
+    /// Nothing has synchronised it (yet): published times may be wrong.
+    Unsynchronized,
+    /// The kernel could not be asked.
+    Unknown,
 }
 
 /// The state database: where it is, what is committed, and whether it can be written.

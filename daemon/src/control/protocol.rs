@@ -1,12 +1,12 @@
 //! The control socket's wire format: JSON lines, each carrying `"version": 1`.
 //!
 //! A request is one line of at most [`MAX_REQUEST_BYTES`] bytes:
-//! `{"version":1,"command":"status"|"readers"|"stock"|"tail", ...arguments}`; `stock` takes
+//! `{"version":1,"command":"status"|"readers"|"stock"|"tail"|"metrics", ...arguments}`; `stock` takes
 //! `zone` and `sku`, `tail` takes `kinds`, `zone`, `reader`, `sku` and `epc` (see
 //! [`super::filter`]). Unknown arguments are errors, so a typo never silently widens a filter.
 //!
 //! A reply is one line `{"version":1,"<name>":<payload>}` where `<name>` is `status`,
-//! `readers`, `stock`, `error` (a text), or, on a `tail` connection, first `subscribed` (the
+//! `readers`, `stock`, `metrics` (the Prometheus text as one string), `error` (a text), or, on a `tail` connection, first `subscribed` (the
 //! filter in force) and then `event` (a [`TailEvent`]) or `dropped` (how many events this
 //! client missed because it read too slowly) lines until either side closes.
 
@@ -30,7 +30,7 @@ pub const MAX_REQUEST_READ: usize = MAX_REQUEST_BYTES + 2;
 /// (zone, SKU) pairs) is a few MiB, so this only stops a runaway peer.
 pub const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 
-const COMMANDS: &str = "status, readers, stock, tail";
+const COMMANDS: &str = "status, readers, stock, tail, metrics";
 
 /// A request, as the client sends it and the server understands it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -44,6 +44,8 @@ pub enum Request {
     Stock(StockFilter),
     /// A live event stream, filtered; the connection carries nothing else afterwards.
     Tail(TailFilter),
+    /// The Prometheus exposition of the daemon's metrics.
+    Metrics,
 }
 
 /// A reply line's payload.
@@ -56,6 +58,8 @@ pub enum Reply {
     Readers(Vec<ReaderStatus>),
     /// The answer to `stock`.
     Stock(Stock),
+    /// The answer to `metrics`: Prometheus text exposition format 0.0.4.
+    Metrics(String),
     /// The first line of a `tail` stream: the filter in force.
     Subscribed(TailFilter),
     /// One event of a `tail` stream.
@@ -202,6 +206,7 @@ pub fn parse_request(line: &[u8]) -> Result<Request, RequestError> {
     match command.as_str() {
         "status" => no_arguments("status", fields).map(|()| Request::Status),
         "readers" => no_arguments("readers", fields).map(|()| Request::Readers),
+        "metrics" => no_arguments("metrics", fields).map(|()| Request::Metrics),
         "stock" => arguments::<StockFilter>("stock", fields).map(Request::Stock),
         "tail" => arguments::<TailFilter>("tail", fields)
             .and_then(normalise_tail_filter)
@@ -296,6 +301,7 @@ mod tests {
         let requests = [
             Request::Status,
             Request::Readers,
+            Request::Metrics,
             Request::Stock(StockFilter::default()),
             Request::Stock(StockFilter {
                 zone: Some("floor".into()),
@@ -337,11 +343,11 @@ mod tests {
         );
         check(
             r#"{"version":1}"#,
-            Err("missing `command` (one of status, readers, stock, tail)"),
+            Err("missing `command` (one of status, readers, stock, tail, metrics)"),
         );
         check(
             r#"{"version":1,"command":"reboot"}"#,
-            Err("unknown command `reboot` (one of status, readers, stock, tail)"),
+            Err("unknown command `reboot` (one of status, readers, stock, tail, metrics)"),
         );
         check(
             r#"{"version":1,"command":"status","verbose":true}"#,

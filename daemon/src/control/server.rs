@@ -352,6 +352,9 @@ async fn session<B: ControlBackend>(
             Received::Request(Ok(Request::Stock(filter))) => {
                 until_stopped(&mut stop, reply(backend.stock(&filter), Reply::Stock)).await
             }
+            Received::Request(Ok(Request::Metrics)) => {
+                until_stopped(&mut stop, reply(backend.metrics(), Reply::Metrics)).await
+            }
         };
         let Some(reply) = answered else { return };
         encode_line(&reply, &mut out);

@@ -1,8 +1,8 @@
 //! The EPCISDocument: EPCIS 2.0's JSON-LD envelope around a list of events.
 
 use super::object_event::ObjectEvent;
-use tagtally_contract::time::rfc3339_from_micros;
 use serde_json::{json, Value};
+use tagtally_contract::time::rfc3339_from_micros;
 use tagtally_reader_drivers::Micros;
 
 /// The EPCIS 2.0 JSON-LD context every document names.

@@ -3,8 +3,8 @@
 use super::cbv::StockChange;
 use super::event_hash::CanonicalObjectEvent;
 use super::location::Location;
-use tagtally_contract::time::rfc3339_from_micros;
 use serde_json::{json, Value};
+use tagtally_contract::time::rfc3339_from_micros;
 use tagtally_protocol::epc::{self, Kind};
 use tagtally_reader_drivers::Micros;
 

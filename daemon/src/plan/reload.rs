@@ -2,7 +2,8 @@
 //!
 //! Readers, zones (their presence keys, and zones added or removed), `sku-map` and
 //! `max-candidates` apply in place (all of them are the engine's, rebuilt at a reload);
-//! `store`, `state-dir`, `control-socket`, `log-level` and anything in `[mqtt]` (broker, identity,
+//! `store`, `state-dir`, `control-socket`, `log-level`, `log-format`, `state-cache-bytes`,
+//! `metrics-listen` and anything in `[mqtt]` (broker, identity,
 //! credentials, TLS, intervals, outbox bound) are bound into what was opened at start — the
 //! database, the socket, the MQTT session — so a change there is refused, located at the key in
 //! the new file, and the running config stays in force.
@@ -21,7 +22,7 @@ pub fn restart_only_changes(running: &Config, new: &Config, origin: &Path) -> Ve
         ..config.mqtt.clone()
     };
     // (as named in messages, as `KeyLocations` names it, changed)
-    let changed: [(&'static str, &str, bool); 6] = [
+    let changed: [(&'static str, &str, bool); 9] = [
         ("store", "store", running.store != new.store),
         ("state-dir", "state-dir", running.state_dir != new.state_dir),
         (
@@ -30,6 +31,21 @@ pub fn restart_only_changes(running: &Config, new: &Config, origin: &Path) -> Ve
             running.control_socket != new.control_socket,
         ),
         ("log-level", "log-level", running.log_level != new.log_level),
+        (
+            "log-format",
+            "log-format",
+            running.log_format != new.log_format,
+        ),
+        (
+            "state-cache-bytes",
+            "state-cache-bytes",
+            running.state_cache_bytes != new.state_cache_bytes,
+        ),
+        (
+            "metrics-listen",
+            "metrics-listen",
+            running.metrics_listen != new.metrics_listen,
+        ),
         (
             "[mqtt]",
             "mqtt",

@@ -3,16 +3,18 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use tokio::sync::watch;
 
 use crate::control::{
-    BackendError, ControlBackend, DatabaseState, Mqtt, MqttState, Outbox, ReaderStatus,
-    StateDatabase, Status, Stock, StockFilter, TailHub, TailSubscription, Timestamp,
+    BackendError, Build, ControlBackend, DatabaseState, Mqtt, MqttState, Outbox, ReaderStatus,
+    StateDatabase, Status, Stock, StockFilter, SystemClock, TailHub, TailSubscription, Timestamp,
 };
+use crate::metrics::MetricsSource;
 use crate::uplink::{LinkState, UplinkStatus};
 
+use super::clock::DaemonClock;
+use super::clock_sync::clock_sync;
 use super::published::{Health, Published};
 
 /// Implements [`ControlBackend`] over the published stock table, health and uplink status.
@@ -22,7 +24,8 @@ pub struct DaemonBackend {
     pub epoch: String,
     /// The state database file.
     pub database: PathBuf,
-    pub started_at: SystemTime,
+    /// The engine's timeline: when the daemon started, and its uptime from the monotonic clock.
+    pub clock: DaemonClock,
     pub published: Published,
     pub uplink: watch::Receiver<UplinkStatus>,
     pub tail: TailHub,
@@ -78,20 +81,41 @@ fn database(path: &std::path::Path, health: &Health) -> StateDatabase {
     }
 }
 
+impl DaemonBackend {
+    /// The Prometheus exposition of the daemon's state as last published.
+    pub fn render_metrics(&self) -> String {
+        let health = Arc::clone(&self.published.health.borrow());
+        let uplink = self.uplink.borrow().clone();
+        super::metrics::render(&super::metrics::MetricsInput {
+            health: &health,
+            uplink: &uplink,
+            build: crate::build_info::build_info(),
+            clock_sync: clock_sync(),
+            started_at: self.clock.started_at(),
+            uptime: self.clock.uptime(),
+            resident_bytes: super::metrics::resident_bytes(),
+        })
+    }
+}
+
+impl MetricsSource for DaemonBackend {
+    fn metrics_text(&self) -> String {
+        self.render_metrics()
+    }
+}
+
 impl ControlBackend for DaemonBackend {
     async fn status(&self) -> Result<Status, BackendError> {
         self.check_running()?;
         let health = Arc::clone(&self.published.health.borrow());
         let uplink = self.uplink.borrow().clone();
-        let now = SystemTime::now();
+        let build = crate::build_info::build_info();
         Ok(Status {
-            daemon_version: env!("CARGO_PKG_VERSION").to_owned(),
+            daemon_version: build.version.to_owned(),
             store: self.store.clone(),
             epoch: self.epoch.clone(),
-            started_at: Timestamp(self.started_at),
-            uptime_secs: now
-                .duration_since(self.started_at)
-                .map_or(0, |d| d.as_secs()),
+            started_at: Timestamp(self.clock.started_at()),
+            uptime_secs: self.clock.uptime().as_secs(),
             readers_up: health.readers_up,
             readers_down: health.readers_down,
             reads_per_sec: health.reads_per_sec,
@@ -103,6 +127,20 @@ impl ControlBackend for DaemonBackend {
             mqtt: mqtt(&uplink),
             stale_zones: health.stale_zones.clone(),
             database: Some(Box::new(database(&self.database, &health))),
+            build: Some(Box::new(Build {
+                version: build.version.to_owned(),
+                commit: build.commit.to_owned(),
+                features: build.features.iter().map(|f| (*f).to_owned()).collect(),
+                target: build.target.to_owned(),
+            })),
+            clock: Some(Box::new(SystemClock {
+                sync: clock_sync(),
+                steps: health.clock_steps,
+                last_step_ms: health.last_clock_step.map(|s| s.by_micros / 1000),
+                last_step_at: health
+                    .last_clock_step
+                    .map(|s| Timestamp(DaemonClock::system_time(s.at))),
+            })),
         })
     }
 
@@ -115,6 +153,11 @@ impl ControlBackend for DaemonBackend {
         self.check_running()?;
         let snapshot = Arc::clone(&self.published.stock.borrow());
         Ok(snapshot.query(filter))
+    }
+
+    async fn metrics(&self) -> Result<String, BackendError> {
+        self.check_running()?;
+        Ok(self.render_metrics())
     }
 
     fn tail(&self) -> Result<TailSubscription, BackendError> {

@@ -46,12 +46,12 @@ use tracing::{debug, error, info, warn};
 
 use crate::control::{Stock, StockCount, StockSnapshot, TailEvent, TailHub, Timestamp};
 use crate::engine::{Delta, Engine};
-use tagtally_contract::{Resync, SnapshotReason};
-
+use crate::metrics::LatencyHistogram;
 use crate::store::{Committed, Store, StoreError};
 use crate::uplink::{LinkState, SnapshotOut, UplinkEvent, UplinkHandle};
+use tagtally_contract::{Resync, SnapshotReason};
 
-use super::clock::DaemonClock;
+use super::clock::{wall_micros, DaemonClock, WallAnchor};
 use super::error::RunError;
 use super::held::{DiskFull, Held};
 use super::published::{Health, Progress};
@@ -70,6 +70,8 @@ pub struct EngineTask {
     pub engine: Engine,
     pub store: Arc<Store>,
     pub clock: DaemonClock,
+    /// Published times: the wall clock, re-anchored when it steps.
+    pub wall: WallAnchor,
     pub uplink: UplinkHandle,
     pub uplink_events: mpsc::Receiver<UplinkEvent>,
     pub drivers: mpsc::Receiver<DriverOutput>,
@@ -96,6 +98,8 @@ pub struct EngineTask {
     pub was_online: bool,
     /// A snapshot that waits for a held delta's commit.
     pub deferred_snapshot: Option<SnapshotRequest>,
+    /// How long commits took (for the metrics).
+    pub commit_latency: LatencyHistogram,
     /// Reloaded config plans to apply (see `reload.rs`).
     pub reconfigure: mpsc::Receiver<Reconfigure>,
 }
@@ -337,9 +341,10 @@ impl EngineTask {
         let now = self.clock.now();
         let record = self.tail.is_watched();
         self.engine.set_record_origins(record);
-        if let Some(delta) = self.engine.flush(now) {
+        if let Some(mut delta) = self.engine.flush(now) {
+            delta.time = self.published_time(now);
             if record {
-                self.tail_changes(&delta, now);
+                self.tail_changes(&delta, delta.time);
             }
             self.held.hold_delta(delta);
         }
@@ -351,11 +356,13 @@ impl EngineTask {
     async fn write_held(&mut self) -> Result<(), RunError> {
         if let Some(delta) = self.held.take_delta() {
             let store = Arc::clone(&self.store);
-            let (delta, result) = on_blocking_pool(move || {
+            let (delta, result, took) = on_blocking_pool(move || {
+                let started = std::time::Instant::now();
                 let result = store.commit(&delta);
-                (delta, result)
+                (delta, result, started.elapsed())
             })
             .await?;
+            self.commit_latency.observe(took);
             match result {
                 Ok(Some(c)) => self.committed(c),
                 Ok(None) => {}
@@ -550,11 +557,12 @@ impl EngineTask {
         let seq = self.store.last_seq();
         let resync = self.store.outbox_stats().resync;
         let budget = self.layout.part_budget(self.packet_limit());
+        let time = self.published_time(self.clock.now());
         let parts = snapshot_parts(
             self.store.store_name(),
             self.store.epoch(),
             seq,
-            self.clock.now(),
+            time,
             &self.engine.snapshot(),
             &request,
             resync,
@@ -577,15 +585,31 @@ impl EngineTask {
         });
     }
 
+    /// The time to publish for `timeline` (the engine's `now`): the wall clock's, logging a step once.
+    fn published_time(&mut self, timeline: Micros) -> Micros {
+        let (time, step) = self.wall.at(timeline, wall_micros(SystemTime::now()));
+        if let Some(step) = step {
+            warn!(
+                step = %step.describe(),
+                now = %Timestamp(DaemonClock::system_time(step.at)),
+                steps = self.wall.steps(),
+                "system clock stepped: published times follow it from now on; presence timers run on unaffected"
+            );
+        }
+        time
+    }
+
     /// Once per flush tick: rates, health for control and HQ, heartbeat.
     fn tick(&mut self) {
         let now = self.clock.now();
+        // Also how a step is seen when nothing else is published: status and the log say so at once.
+        let published = self.published_time(now);
         self.board.tick(now);
         let engine = &self.engine;
         self.board
             .take_candidates_evicted(|reader| engine.candidates_evicted(reader));
         self.publish_health();
-        for (reader, payload) in self.board.changed_health(now) {
+        for (reader, payload) in self.board.changed_health(published) {
             if let Err(e) = self.uplink.reader_health(&reader, Bytes::from(payload)) {
                 // Config names are topic-safe, so this is a bug guard; never worth stopping for.
                 error!(%reader, error = %e, "reader health not published");
@@ -612,6 +636,11 @@ impl EngineTask {
             outbox: self.store.outbox_stats(),
             last_seq: self.store.last_seq(),
             disk_full: self.held.status(),
+            reader_totals: self.board.totals(),
+            engine: self.engine.counters(),
+            commit_latency: self.commit_latency.clone(),
+            clock_steps: self.wall.steps(),
+            last_clock_step: self.wall.last_step(),
         };
         self.health_tx.send_replace(Arc::new(health));
     }

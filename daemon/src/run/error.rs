@@ -32,6 +32,13 @@ pub enum RunError {
     /// The control socket could not be created.
     #[error(transparent)]
     Control(#[from] BindError),
+    /// The metrics endpoint (`metrics-listen`) could not listen.
+    #[error("cannot listen for metrics on {address}: {source}")]
+    MetricsListen {
+        address: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
     /// Signal handlers or the runtime could not be set up.
     #[error("{what}: {source}")]
     Os {
@@ -70,9 +77,15 @@ impl RunError {
             RunError::Store(e) => store_code(e),
             RunError::Restore(_) => exit::DATA_ERR,
             RunError::Control(BindError::InUse { .. }) => exit::UNAVAILABLE,
+            RunError::MetricsListen { source, .. }
+                if source.kind() == std::io::ErrorKind::AddrInUse =>
+            {
+                exit::UNAVAILABLE
+            }
             RunError::StateDir { .. }
             | RunError::Control(BindError::Io { .. })
             | RunError::Os { .. }
+            | RunError::MetricsListen { .. }
             | RunError::DiskFull { .. }
             | RunError::TaskEnded { .. } => exit::IO_ERR,
         }

@@ -12,7 +12,7 @@
 //! 4. the uplink (connects in the background; deltas wait in the outbox meanwhile);
 //! 5. the first flush and the start-up snapshot;
 //! 6. the reader tasks (one span each, supervised);
-//! 7. the control socket;
+//! 7. the control socket, and the metrics endpoint when `metrics-listen` is set;
 //! 8. `READY=1` to systemd, then the watchdog.
 //!
 //! # Tasks and what each waits on
@@ -59,10 +59,12 @@
 
 mod backend;
 mod clock;
+pub mod clock_sync;
 mod engine_task;
 mod error;
 mod held;
 pub mod logging;
+pub mod metrics;
 mod outbox_source;
 mod published;
 mod reader_board;
@@ -84,12 +86,12 @@ use crate::control::{ControlServer, ServerLimits, Stock, StockSnapshot, TailHub}
 use crate::engine::Engine;
 use crate::notify;
 use crate::plan::DaemonPlan;
-use crate::store::{Store, DATABASE_FILE};
+use crate::store::{Opener, Store, DATABASE_FILE};
 
-pub use clock::DaemonClock;
+pub use clock::{ClockStep, DaemonClock, WallAnchor, STEP_THRESHOLD};
 pub use error::RunError;
 pub use published::{DiskFull, Health};
-pub use reader_board::READER_SCHEMA;
+pub use reader_board::{ReaderTotals, READER_SCHEMA};
 pub use signals::Signals;
 
 use backend::DaemonBackend;
@@ -167,7 +169,11 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let started = Instant::now();
     let clock = DaemonClock::start();
-    info!(version = env!("CARGO_PKG_VERSION"), store = %plan.config.store, "starting");
+    let build = crate::build_info::build_info();
+    info!(version = build.version, commit = build.commit, store = %plan.config.store, "starting");
+    if clock_sync::clock_sync() == crate::control::ClockSync::Unsynchronized {
+        warn!("system clock not synchronised yet: published times follow it and step with it once NTP sets it (the unit waits for time-sync.target)");
+    }
 
     // 1. Everything the config alone decides was decided by the plan.
     let DaemonPlan {
@@ -184,9 +190,10 @@ pub async fn run(
         source,
     })?;
     let path = config.state_dir.join(DATABASE_FILE);
+    let opener = Opener::file_with_cache(config.state_cache_bytes);
     let opened = {
         let path = path.clone();
-        tokio::task::spawn_blocking(move || Store::open(&path, options_store))
+        tokio::task::spawn_blocking(move || Store::open_with(&path, options_store, opener))
             .await
             .map_err(|_| RunError::TaskEnded {
                 task: "state store",
@@ -202,7 +209,7 @@ pub async fn run(
     uplink_settings.identity = crate::uplink::StatusIdentity {
         epoch: store.epoch().to_owned(),
         boot: store.boot(),
-        version: env!("CARGO_PKG_VERSION").to_owned(),
+        version: crate::build_info::build_info().version_with_commit(),
     };
     let layout = snapshots::SnapshotLayout {
         topics: uplink_settings.topics.clone(),
@@ -251,6 +258,10 @@ pub async fn run(
         engine,
         store: Arc::clone(&store),
         clock,
+        wall: WallAnchor::new(
+            clock.now(),
+            clock::wall_micros(std::time::SystemTime::now()),
+        ),
         uplink: uplink.handle.clone(),
         uplink_events: uplink.events,
         drivers: driver_rx,
@@ -269,6 +280,7 @@ pub async fn run(
         settled: false,
         was_online: false,
         deferred_snapshot: None,
+        commit_latency: crate::metrics::LatencyHistogram::default(),
         reconfigure: reconfigure_rx,
     };
     engine_task.prime().await?;
@@ -305,12 +317,28 @@ pub async fn run(
         store: config.store.clone(),
         epoch: store.epoch().to_owned(),
         database: path.clone(),
-        started_at: clock.started_at(),
+        clock,
         published: published.clone(),
         uplink: uplink_status.clone(),
         tail,
         stopping: shutdown_rx.clone(),
     });
+    // 7b. The metrics endpoint, when configured (loopback only; the config loader checked that).
+    let metrics = match config.metrics_listen {
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .map_err(|source| RunError::MetricsListen { address, source })?;
+            let bound = listener.local_addr().unwrap_or(address);
+            info!(address = %bound, "metrics endpoint listening: http://{bound}/metrics");
+            Some(tokio::spawn(crate::metrics::serve(
+                listener,
+                Arc::clone(&backend),
+                supervisor::stop_signal(shutdown_rx.clone()),
+            )))
+        }
+        None => None,
+    };
     let control = tokio::spawn(server.serve(backend, supervisor::stop_signal(shutdown_rx.clone())));
     let mut engine_handle = tokio::spawn(engine_task.run(shutdown_rx.clone()));
 
@@ -390,6 +418,9 @@ pub async fn run(
     }
     let _ = tokio::time::timeout(Duration::from_secs(5), uplink.task).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), control).await;
+    if let Some(metrics) = metrics {
+        let _ = tokio::time::timeout(Duration::from_secs(5), metrics).await;
+    }
     match &result {
         Ok(()) => info!("stopped"),
         Err(e) => error!(error = %e, "stopped on an error"),

@@ -10,6 +10,12 @@ use tokio::sync::watch;
 use crate::control::{ReaderStatus, StockSnapshot};
 use crate::store::OutboxStats;
 
+use crate::engine::EngineCounters;
+use crate::metrics::LatencyHistogram;
+
+use super::clock::ClockStep;
+use super::reader_board::ReaderTotals;
+
 pub use super::held::DiskFull;
 
 /// The daemon's health as of the last flush tick.
@@ -33,6 +39,16 @@ pub struct Health {
     pub last_seq: u64,
     /// Set while the state disk refuses writes for lack of space.
     pub disk_full: Option<DiskFull>,
+    /// Every reader's counters since the start, in config order (as `readers`).
+    pub reader_totals: Vec<ReaderTotals>,
+    /// The engine's counters.
+    pub engine: EngineCounters,
+    /// How long state database commits took.
+    pub commit_latency: LatencyHistogram,
+    /// Wall-clock steps seen (published times re-anchored) since the start.
+    pub clock_steps: u64,
+    /// The last of them.
+    pub last_clock_step: Option<ClockStep>,
 }
 
 /// The receiving ends, cloned into the control backend and the watchdog.

@@ -99,6 +99,24 @@ struct Entry {
     health_sent: Option<String>,
 }
 
+/// A reader's counters since the daemon started (across driver restarts), in config order; the
+/// figures `tagtally metrics` exports as Prometheus counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReaderTotals {
+    /// Tag reads taken by the engine.
+    pub reads: u64,
+    /// Frames dropped as corrupt (bad CRC, malformed parameters).
+    pub frames_dropped: u64,
+    /// Junk bytes discarded while resynchronising a serial stream.
+    pub bytes_discarded: u64,
+    /// Errors the reader itself reported.
+    pub reader_errors: u64,
+    /// Connections after the first.
+    pub reconnects: u64,
+    /// Reads per configured antenna, in the order of [`ReaderStatus::antennas`].
+    pub antenna_reads: Vec<u64>,
+}
+
 /// Every configured reader, in config order (index = `ReaderId`).
 #[derive(Debug, Clone)]
 pub struct ReaderBoard {
@@ -360,7 +378,26 @@ impl ReaderBoard {
         self.readers.iter().map(status).collect()
     }
 
-    /// Health payloads that changed since last handed out, as (reader, payload) with `now` as their time.
+    /// Every reader's cumulative counters, for the metrics.
+    pub fn totals(&self) -> Vec<ReaderTotals> {
+        self.readers
+            .iter()
+            .map(|e| {
+                let total = add(e.earlier, e.counters);
+                ReaderTotals {
+                    reads: e.reads,
+                    frames_dropped: total.frames_dropped,
+                    bytes_discarded: total.bytes_discarded,
+                    reader_errors: e.reader_errors,
+                    reconnects: total.connects.saturating_sub(1),
+                    antenna_reads: e.antennas.iter().map(|a| a.reads).collect(),
+                }
+            })
+            .collect()
+    }
+
+    /// Health payloads that changed since last handed out, as (reader, payload) with `now` as their
+    /// time (a published time: the wall clock's).
     pub fn changed_health(&mut self, now: Micros) -> Vec<(Arc<str>, Vec<u8>)> {
         let mut out = Vec::new();
         for e in &mut self.readers {

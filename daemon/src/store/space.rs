@@ -24,9 +24,17 @@ type OpenFn = dyn Fn(&Path) -> Result<Database, redb::DatabaseError> + Send + Sy
 pub struct Opener(Arc<OpenFn>);
 
 impl Opener {
-    /// The database file at the path, created if missing.
+    /// The database file at the path, created if missing, with redb's default page cache (1 GiB: tests
+    /// and tools; the daemon bounds it with [`Opener::file_with_cache`]).
     pub fn file() -> Opener {
         Opener::new(|path| Database::builder().create(path))
+    }
+
+    /// The database file at the path, created if missing, its page cache bounded to `cache_bytes`
+    /// (`state-cache-bytes`): redb's default would keep the whole file in memory.
+    pub fn file_with_cache(cache_bytes: u64) -> Opener {
+        let cache = usize::try_from(cache_bytes).unwrap_or(usize::MAX);
+        Opener::new(move |path| Database::builder().set_cache_size(cache).create(path))
     }
 
     /// Opens with `open`, called again after every write that failed for lack of space.

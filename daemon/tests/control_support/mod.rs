@@ -70,6 +70,8 @@ pub fn sample_status() -> Status {
         stale_zones: vec!["backroom".into()],
         // As from a daemon that predates the field: the CLI must still show everything else.
         database: None,
+        build: None,
+        clock: None,
     }
 }
 
@@ -148,6 +150,7 @@ pub fn sample_backend(tail_capacity: usize) -> FixedBackend {
         readers: sample_readers(),
         stock: StockSnapshot::new(sample_stock()),
         tail: TailHub::new(tail_capacity),
+        metrics: "tagtally_tags_present 3\n".to_owned(),
     }
 }
 
