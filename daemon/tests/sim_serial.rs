@@ -7,10 +7,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use tagtally_config::{HostPort, SerialPort};
+use tagtally_core::Session;
+use tagtally_reader_drivers::driver::run_session;
 use tagtally_reader_drivers::r2000::{R2000Session, R2000Settings};
-use tagtally_reader_drivers::serial_driver::{run_serial_driver, DriverTiming};
 use tagtally_reader_drivers::serial_port::SerialConnector;
-use tagtally_reader_drivers::serial_session::SerialSession;
 use tagtally_reader_drivers::thingmagic::{ThingMagicSession, ThingMagicSettings};
 use tagtally_reader_drivers::{DriverOutput, ReaderId};
 use tokio::sync::mpsc;
@@ -53,14 +53,14 @@ fn start(args: &[&str]) -> (Emulator, String, tempfile::TempDir) {
 }
 
 /// Runs `session` against the emulator until the scenario's tag is read.
-async fn read_through<S: SerialSession + Send + 'static>(session: S, port: SerialPort) {
+async fn read_through<S: Session + Send + 'static>(session: S, port: SerialPort) {
     let (tx, mut rx) = mpsc::channel(64);
-    let driver = tokio::spawn(run_serial_driver(
+    let driver = tokio::spawn(run_session(
         session,
         SerialConnector::new(port, 115_200),
         tx,
-        DriverTiming::default(),
         std::future::pending::<()>(),
+        |_| {},
     ));
     let found = tokio::time::timeout(Duration::from_secs(20), async {
         while let Some(output) = rx.recv().await {
@@ -85,7 +85,7 @@ async fn thingmagic_on_a_pty_is_read_by_the_driver() {
         .strip_prefix("PTY ")
         .unwrap_or_else(|| panic!("PTY line expected, got {line:?}"));
     read_through(
-        ThingMagicSession::new(ThingMagicSettings::new(ReaderId(0), vec![1])),
+        ThingMagicSession::new(ThingMagicSettings::new(ReaderId(0), vec![1]), 1),
         SerialPort::Device(PathBuf::from(path)),
     )
     .await;
@@ -100,7 +100,7 @@ async fn r2000_on_a_tcp_port_is_read_by_the_driver() {
         .parse()
         .expect("host:port");
     read_through(
-        R2000Session::new(R2000Settings::new(ReaderId(0), vec![1])),
+        R2000Session::new(R2000Settings::new(ReaderId(0), vec![1]), 1),
         SerialPort::Tcp(HostPort {
             host: address.ip().to_string(),
             port: address.port(),

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use tagtally_reader_drivers::llrp::{LlrpDriver, LlrpSettings};
+use tagtally_reader_drivers::connect::TcpConnector;
+use tagtally_reader_drivers::driver::{self, ReaderDriver};
+use tagtally_reader_drivers::llrp::{LlrpSession, LlrpSettings};
 use tagtally_reader_drivers::sim::{LlrpSim, Scenario};
 use tagtally_reader_drivers::{DriverEvent, DriverOutput, ReaderId};
 
@@ -46,7 +48,11 @@ async fn measure(seconds: u64, tags: u64, rate: u64, threads: usize) -> std::io:
     let mut settings = LlrpSettings::new(ReaderId(0), sim.addr().to_string());
     settings.report_every_tags = 1000;
     let (tx, mut rx) = mpsc::channel(1024);
-    let driver = LlrpDriver::spawn(settings, tx);
+    let connector = TcpConnector {
+        address: settings.address.clone(),
+    };
+    let session = LlrpSession::new(settings, 1, driver::now().instant);
+    let driver = ReaderDriver::spawn(session, connector, tx);
     // Wait for the link, then count for the measuring window.
     loop {
         match rx.recv().await {

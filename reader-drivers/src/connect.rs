@@ -1,5 +1,5 @@
 //! How a driver task gets a transport: anything `AsyncRead + AsyncWrite` (serial device, TCP
-//! bridge, or an in-memory duplex in tests), opened again after every loss.
+//! bridge, LLRP over TCP, or an in-memory duplex in tests), opened again after every loss.
 
 use std::future::Future;
 use std::io;
@@ -14,4 +14,24 @@ pub trait Connect: Send {
     fn connect(&mut self) -> impl Future<Output = io::Result<Self::Io>> + Send;
     /// Where the transport goes, for messages ("/dev/ttyUSB0", "10.0.0.5:4001").
     fn target(&self) -> String;
+}
+
+/// TCP to `host:port` (an LLRP reader), with `TCP_NODELAY`: keepalive acks and requests are tiny.
+#[derive(Debug, Clone)]
+pub struct TcpConnector {
+    pub address: String,
+}
+
+impl Connect for TcpConnector {
+    type Io = tokio::net::TcpStream;
+
+    async fn connect(&mut self) -> io::Result<tokio::net::TcpStream> {
+        let stream = tokio::net::TcpStream::connect(self.address.as_str()).await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+
+    fn target(&self) -> String {
+        self.address.clone()
+    }
 }

@@ -5,7 +5,6 @@ use std::io;
 use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use tagtally_config::SerialPort;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -13,9 +12,6 @@ use tokio::net::TcpStream;
 use tokio_serial::SerialPortBuilderExt;
 
 use crate::connect::Connect;
-
-/// How long a TCP bridge may take to accept.
-pub const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// An open serial link of either kind.
 #[derive(Debug)]
@@ -58,14 +54,8 @@ impl Connect for SerialConnector {
             SerialPort::Device(path) => open_device(path, self.baud).map(SerialTransport::Device),
             SerialPort::Tcp(address) => {
                 let target = (address.host.as_str(), address.port);
-                let stream = tokio::time::timeout(TCP_CONNECT_TIMEOUT, TcpStream::connect(target))
-                    .await
-                    .map_err(|_| {
-                        io::Error::new(
-                            io::ErrorKind::TimedOut,
-                            format!("no answer within {}s", TCP_CONNECT_TIMEOUT.as_secs()),
-                        )
-                    })??;
+                // The driver task bounds this by the session's connect timeout.
+                let stream = TcpStream::connect(target).await?;
                 // Serial frames are small and latency matters more than packet count.
                 stream.set_nodelay(true)?;
                 Ok(SerialTransport::Tcp(stream))

@@ -6,8 +6,8 @@ use std::future::Future;
 use tagtally_config::{Reader, SerialLink, SerialModule};
 use tokio::sync::mpsc;
 
+use crate::driver::{run_session, DriverExit};
 use crate::r2000::{R2000Session, R2000Settings};
-use crate::serial_driver::{run_serial_driver, DriverExit, DriverTiming};
 use crate::serial_port::SerialConnector;
 use crate::thingmagic::{ThingMagicSession, ThingMagicSettings};
 use crate::{DriverOutput, ReaderId};
@@ -21,33 +21,41 @@ pub enum SerialReader {
 
 impl SerialReader {
     /// Builds the reader `id` from its `[[reader]]` table and serial `link`, which the config
-    /// has checked against what the module's protocol can express.
-    pub fn from_config(id: ReaderId, config: &Reader, link: &SerialLink) -> Self {
+    /// has checked against what the module's protocol can express; `seed` feeds the reconnect backoff's jitter.
+    pub fn from_config(id: ReaderId, config: &Reader, link: &SerialLink, seed: u64) -> Self {
         let connector = SerialConnector::new(link.port.clone(), link.baud);
         match link.module {
             SerialModule::ThingMagic { region } => Self::ThingMagic(
-                ThingMagicSession::new(ThingMagicSettings::from_config(id, config, link, region)),
+                ThingMagicSession::new(
+                    ThingMagicSettings::from_config(id, config, link, region),
+                    seed,
+                ),
                 connector,
             ),
             SerialModule::R2000 { region } => Self::R2000(
-                R2000Session::new(R2000Settings::from_config(id, config, link, region)),
+                R2000Session::new(R2000Settings::from_config(id, config, link, region), seed),
                 connector,
             ),
         }
     }
 
-    /// Runs until `shutdown` completes (then stops the reader gracefully) or `outputs` closes.
-    pub async fn run<F>(self, outputs: mpsc::Sender<DriverOutput>, shutdown: F) -> DriverExit
+    /// Runs until `shutdown` completes (then stops the reader gracefully) or `outputs` closes;
+    /// `observe` sees every output first (see [`run_session`]).
+    pub async fn run<F>(
+        self,
+        outputs: mpsc::Sender<DriverOutput>,
+        shutdown: F,
+        observe: impl FnMut(&DriverOutput) + Send,
+    ) -> DriverExit
     where
         F: Future<Output = ()> + Send,
     {
-        let timing = DriverTiming::default();
         match self {
             Self::ThingMagic(session, connector) => {
-                run_serial_driver(session, connector, outputs, timing, shutdown).await
+                run_session(session, connector, outputs, shutdown, observe).await
             }
             Self::R2000(session, connector) => {
-                run_serial_driver(session, connector, outputs, timing, shutdown).await
+                run_session(session, connector, outputs, shutdown, observe).await
             }
         }
     }
@@ -89,7 +97,8 @@ mod tests {
             },
             &[1, 2],
         );
-        let SerialReader::ThingMagic(..) = SerialReader::from_config(ReaderId(0), &config, &link)
+        let SerialReader::ThingMagic(..) =
+            SerialReader::from_config(ReaderId(0), &config, &link, 0)
         else {
             panic!("thingmagic")
         };
@@ -103,7 +112,8 @@ mod tests {
             },
             &[1],
         );
-        let SerialReader::R2000(..) = SerialReader::from_config(ReaderId(0), &config, &link) else {
+        let SerialReader::R2000(..) = SerialReader::from_config(ReaderId(0), &config, &link, 0)
+        else {
             panic!("r2000")
         };
         let settings =

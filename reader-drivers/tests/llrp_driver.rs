@@ -5,11 +5,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 
-use tagtally_reader_drivers::backoff::Backoff;
+use tagtally_core::BackoffPolicy;
+use tagtally_reader_drivers::connect::TcpConnector;
+use tagtally_reader_drivers::driver::ReaderDriver;
 use tagtally_reader_drivers::llrp::probe::{probe, ProbeError};
-use tagtally_reader_drivers::llrp::{
-    LlrpDriver, LlrpSession, LlrpSettings, StartTrigger, TcpConnector, OUR_ROSPEC_ID,
-};
+use tagtally_reader_drivers::llrp::{LlrpSession, LlrpSettings, StartTrigger, OUR_ROSPEC_ID};
 use tagtally_reader_drivers::sim::{Fault, LlrpSim, Scenario};
 use tagtally_reader_drivers::{DriverCounters, DriverEvent, DriverOutput, ReaderId, TagRead};
 
@@ -50,16 +50,19 @@ fn settings(sim: &LlrpSim) -> LlrpSettings {
 }
 
 /// A driver with a short backoff (tests should not wait a second per reconnect).
-fn spawn(settings: LlrpSettings) -> (LlrpDriver, Outputs) {
+fn spawn(settings: LlrpSettings) -> (ReaderDriver, Outputs) {
     let (tx, rx) = mpsc::channel(1024);
     let connector = TcpConnector {
         address: settings.address.clone(),
     };
-    let session = LlrpSession::new(settings, 11, std::time::Instant::now()).with_backoff(
-        Backoff::new(Duration::from_millis(50), Duration::from_millis(400)),
-    );
+    let mut settings = settings;
+    settings.reconnect = BackoffPolicy {
+        initial: Duration::from_millis(50),
+        max: Duration::from_millis(400),
+    };
+    let session = LlrpSession::new(settings, 11, std::time::Instant::now());
     (
-        LlrpDriver::spawn_with(session, connector, tx),
+        ReaderDriver::spawn(session, connector, tx),
         Outputs {
             rx,
             reads: Vec::new(),

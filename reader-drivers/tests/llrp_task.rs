@@ -12,7 +12,8 @@ use tagtally_protocol::llrp::{
     ProtocolVersion, ReaderEvent, ReaderEventNotificationData, Timestamp,
 };
 use tagtally_reader_drivers::connect::Connect;
-use tagtally_reader_drivers::llrp::{LlrpDriver, LlrpSession, LlrpSettings};
+use tagtally_reader_drivers::driver::ReaderDriver;
+use tagtally_reader_drivers::llrp::{LlrpSession, LlrpSettings};
 use tagtally_reader_drivers::sim::llrp::reader_state::ReaderState;
 use tagtally_reader_drivers::sim::Scenario;
 use tagtally_reader_drivers::{DriverEvent, DriverOutput, ReaderId};
@@ -107,7 +108,7 @@ impl FakeReader {
 fn spawn_driver(
     keepalive: Duration,
 ) -> (
-    LlrpDriver,
+    ReaderDriver,
     mpsc::Receiver<DriverOutput>,
     mpsc::UnboundedReceiver<DuplexStream>,
 ) {
@@ -117,7 +118,7 @@ fn spawn_driver(
     let session = LlrpSession::new(settings, 5, Instant::now().into_std());
     let (readers, connections) = mpsc::unbounded_channel();
     let (tx, rx) = mpsc::channel(64);
-    let driver = LlrpDriver::spawn_with(session, DuplexConnector { readers }, tx);
+    let driver = ReaderDriver::spawn(session, DuplexConnector { readers }, tx);
     (driver, rx, connections)
 }
 
@@ -150,14 +151,11 @@ async fn half_open_is_declared_after_exactly_three_keepalive_periods_then_backed
         "{down:?}"
     );
     assert_eq!(silent, Duration::from_secs(30));
-    // The driver closed its end; the reconnect comes after the first backoff step (0.5..=1 s).
+    // The driver closed its end; the reconnect comes within the first backoff step (full jitter: 0..=1 s).
     while reader.next().await.is_some() {}
     let _second = connections.recv().await.expect("a reconnect");
     let backoff = Instant::now() - down_at;
-    assert!(
-        (Duration::from_millis(500)..=Duration::from_secs(1)).contains(&backoff),
-        "{backoff:?}"
-    );
+    assert!(backoff <= Duration::from_secs(1), "{backoff:?}");
     driver.abort();
 }
 

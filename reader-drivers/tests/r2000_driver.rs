@@ -9,9 +9,9 @@ mod support;
 
 use std::time::Duration;
 
-use support::{bounded, has_epc, Bench, DriverUnderTest};
+use support::{bounded, has_epc, quick_timing, Bench, DriverUnderTest};
+use tagtally_reader_drivers::driver::DriverExit;
 use tagtally_reader_drivers::r2000::{R2000Session, R2000Settings};
-use tagtally_reader_drivers::serial_driver::DriverExit;
 use tagtally_reader_drivers::sim::r2000::R2000Module;
 use tagtally_reader_drivers::sim::{Fault, Scenario};
 use tagtally_reader_drivers::{DriverEvent, ReaderId};
@@ -42,6 +42,7 @@ rssi = -60.0
 
 fn settings(antennas: Vec<u8>) -> R2000Settings {
     let mut settings = R2000Settings::new(ReaderId(4), antennas);
+    settings.link = quick_timing();
     settings.round_timeout = Duration::from_millis(1000);
     settings.error_pause = Duration::from_millis(100);
     settings
@@ -53,7 +54,7 @@ async fn on_pty(settings: R2000Settings) -> Bench {
         R2000Module::new(&scenario),
         &scenario,
         "ttyR2K0",
-        R2000Session::new(settings),
+        R2000Session::new(settings, 1),
     )
     .await
 }

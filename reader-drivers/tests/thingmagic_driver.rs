@@ -8,9 +8,9 @@ mod support;
 
 use std::time::Duration;
 
-use support::{bounded, has_epc, Bench, DriverUnderTest};
+use support::{bounded, has_epc, quick_timing, Bench, DriverUnderTest};
 use tagtally_config::{HostPort, SerialPort};
-use tagtally_reader_drivers::serial_driver::DriverExit;
+use tagtally_reader_drivers::driver::DriverExit;
 use tagtally_reader_drivers::serial_port::SerialConnector;
 use tagtally_reader_drivers::sim::thingmagic::ThingMagicModule;
 use tagtally_reader_drivers::sim::{Fault, Scenario, SerialListen, SerialSim, SerialSimOptions};
@@ -44,7 +44,9 @@ rssi = -65.0
 
 fn settings() -> ThingMagicSettings {
     // A 200 ms search cycle: keep-alives every 200 ms, silence declared after 1.6 s.
-    ThingMagicSettings::new(ReaderId(1), vec![1, 2]).with_cycle(200)
+    let mut settings = ThingMagicSettings::new(ReaderId(1), vec![1, 2]).with_cycle(200);
+    settings.link = quick_timing();
+    settings
 }
 
 async fn on_pty(settings: ThingMagicSettings) -> Bench {
@@ -53,7 +55,7 @@ async fn on_pty(settings: ThingMagicSettings) -> Bench {
         ThingMagicModule::new(&scenario),
         &scenario,
         "ttyTM0",
-        ThingMagicSession::new(settings),
+        ThingMagicSession::new(settings, 1),
     )
     .await
 }
@@ -283,7 +285,7 @@ async fn a_tcp_serial_bridge_works_and_reconnects() {
             }),
             115_200,
         );
-        let mut driver = DriverUnderTest::start(ThingMagicSession::new(settings()), connector);
+        let mut driver = DriverUnderTest::start(ThingMagicSession::new(settings(), 1), connector);
         driver
             .until("reads over tcp", |d| has_epc(d, SHELF_EPC))
             .await;

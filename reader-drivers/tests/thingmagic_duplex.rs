@@ -10,9 +10,9 @@ mod support;
 use std::io;
 use std::time::Duration;
 
-use support::{bounded, DriverUnderTest};
+use support::{bounded, quick_timing, DriverUnderTest};
 use tagtally_reader_drivers::connect::Connect;
-use tagtally_reader_drivers::serial_driver::DriverExit;
+use tagtally_reader_drivers::driver::DriverExit;
 use tagtally_reader_drivers::sim::thingmagic::ThingMagicModule;
 use tagtally_reader_drivers::sim::{EmulatedModule, Scenario};
 use tagtally_reader_drivers::thingmagic::{ThingMagicSession, ThingMagicSettings};
@@ -82,7 +82,9 @@ async fn an_open_failure_is_reported_then_the_driver_reads_over_a_duplex() {
             failures: 2,
             scenario,
         };
-        let session = ThingMagicSession::new(ThingMagicSettings::new(ReaderId(9), vec![1]));
+        let mut settings = ThingMagicSettings::new(ReaderId(9), vec![1]);
+        settings.link = quick_timing();
+        let session = ThingMagicSession::new(settings, 1);
         let mut driver = DriverUnderTest::start(session, connector);
         driver.until("reads", |d| d.reads.len() >= 3).await;
         assert_eq!(

@@ -5,12 +5,13 @@
 //! drive it; nothing of its logic is copied here. The handshake is untimed: the benchmark only
 //! times what follows, the stream of reports.
 
+use tagtally_core::{Session, SessionAction};
 use tagtally_protocol::llrp::{
     ConnectionAttemptStatus, GeneralDeviceCapabilities, LlrpStatus, Message, MessageType,
     MessageView, ProtocolVersion, ReaderCapabilities, ReaderEvent, ReaderEventNotificationData,
     Timestamp,
 };
-use tagtally_reader_drivers::llrp::{Action, LlrpSession};
+use tagtally_reader_drivers::llrp::LlrpSession;
 use tagtally_reader_drivers::Now;
 use tagtally_reader_drivers::{DriverEvent, DriverOutput};
 use thiserror::Error;
@@ -43,7 +44,7 @@ pub enum HandshakeError {
 pub fn bring_up(session: &mut LlrpSession, now: Now) -> Result<(), HandshakeError> {
     session.start(now);
     let started = drain(session);
-    if !started.contains(&Action::Connect) {
+    if !started.contains(&SessionAction::Connect) {
         return Err(HandshakeError::NoConnect);
     }
     session.on_connected(now);
@@ -104,7 +105,7 @@ fn answer(request: MessageType) -> Result<Message, HandshakeError> {
     })
 }
 
-fn feed(session: &mut LlrpSession, now: Now, message: &Message, id: u32) -> Vec<Action> {
+fn feed(session: &mut LlrpSession, now: Now, message: &Message, id: u32) -> Vec<SessionAction> {
     let mut bytes = Vec::new();
     // Every answer above is small and well-formed; were one not to encode, the session would see
     // no answer and `bring_up` reports it as stalled.
@@ -117,14 +118,14 @@ fn feed(session: &mut LlrpSession, now: Now, message: &Message, id: u32) -> Vec<
     drain(session)
 }
 
-fn drain(session: &mut LlrpSession) -> Vec<Action> {
+fn drain(session: &mut LlrpSession) -> Vec<SessionAction> {
     std::iter::from_fn(|| session.poll_action()).collect()
 }
 
 /// The type and id of the last request the session sent (EnableEventsAndReports has no response).
-fn last_request(actions: &[Action]) -> Option<(MessageType, u32)> {
+fn last_request(actions: &[SessionAction]) -> Option<(MessageType, u32)> {
     actions.iter().rev().find_map(|action| match action {
-        Action::Send(bytes) => {
+        SessionAction::Send(bytes) => {
             let header = MessageView::new_checked(bytes).ok()?.header();
             (header.msg_type != MessageType::EnableEventsAndReports)
                 .then_some((header.msg_type, header.id))
@@ -133,9 +134,9 @@ fn last_request(actions: &[Action]) -> Option<(MessageType, u32)> {
     })
 }
 
-fn link_down_reason(actions: &[Action]) -> Option<String> {
+fn link_down_reason(actions: &[SessionAction]) -> Option<String> {
     actions.iter().find_map(|action| match action {
-        Action::Output(DriverOutput::Event(DriverEvent::LinkDown { reason, .. })) => {
+        SessionAction::Output(DriverOutput::Event(DriverEvent::LinkDown { reason, .. })) => {
             Some(reason.clone())
         }
         _ => None,

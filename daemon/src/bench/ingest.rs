@@ -25,7 +25,8 @@
 
 use std::time::{Duration, Instant};
 
-use tagtally_reader_drivers::llrp::{Action, LlrpSession, LlrpSettings};
+use tagtally_core::{Session, SessionAction};
+use tagtally_reader_drivers::llrp::{LlrpSession, LlrpSettings};
 use tagtally_reader_drivers::Now;
 use tagtally_reader_drivers::{DriverEvent, DriverOutput, Micros, ReaderId};
 use thiserror::Error;
@@ -199,7 +200,7 @@ impl Rig {
             self.session.on_bytes(now, chunk);
             while let Some(action) = self.session.poll_action() {
                 match action {
-                    Action::Output(DriverOutput::Reads(batch)) => {
+                    SessionAction::Output(DriverOutput::Reads(batch)) => {
                         reads += batch.len() as u64;
                         self.engine.observe_batch(&batch, now.utc);
                         // As the engine task does: a batch is evidence its reader is live.
@@ -207,8 +208,9 @@ impl Rig {
                             self.engine.heard(first.reader, now.utc);
                         }
                     }
-                    Action::Output(DriverOutput::Event(DriverEvent::LinkDown {
-                        reason, ..
+                    SessionAction::Output(DriverOutput::Event(DriverEvent::LinkDown {
+                        reason,
+                        ..
                     })) => return Err(IngestError::LinkLost { pass, reason }),
                     // Keepalive acks, timers and other events: the driver task's business, not ingest.
                     _ => {}

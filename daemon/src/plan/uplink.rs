@@ -6,9 +6,9 @@ use std::path::Path;
 
 use tagtally_config::{Config, ConfigError, ConfigProblem, MqttProtocol, Secret};
 
-use crate::uplink::{
-    BackoffSettings, Credentials, Protocol, TlsError, TlsFiles, TlsSetup, UplinkSettings,
-};
+use tagtally_core::BackoffPolicy;
+
+use crate::uplink::{Credentials, Protocol, TlsError, TlsFiles, TlsSetup, UplinkSettings};
 
 /// The uplink's settings for `config`, with `tls` set for an `mqtts://` broker.
 pub fn uplink_settings(config: &Config, tls: Option<TlsSetup>) -> UplinkSettings {
@@ -34,8 +34,8 @@ pub fn uplink_settings(config: &Config, tls: Option<TlsSetup>) -> UplinkSettings
     settings.status_interval = mqtt.status_interval;
     settings.command_min_interval = mqtt.command_min_interval;
     let max = mqtt.reconnect_backoff_max;
-    settings.backoff = BackoffSettings {
-        min: BackoffSettings::default().min.min(max),
+    settings.backoff = BackoffPolicy {
+        initial: BackoffPolicy::STANDARD.initial.min(max),
         max,
     };
     settings

@@ -1,17 +1,16 @@
-//! Reader tasks: one per configured reader, each in its own tracing span, restarted if it ever ends
-//! while the daemon still runs, and stopped gracefully (LLRP ROSpec removed, serial reading halted)
-//! on shutdown.
+//! Reader tasks: one per configured reader, each in its own tracing span, running its session in
+//! the drivers' one I/O loop, restarted if it ever ends while the daemon still runs, and stopped
+//! gracefully (LLRP ROSpec removed, serial reading halted) on shutdown.
 //!
-//! Each reader's driver sends into a small channel of its own that a forwarder drains into the
-//! engine's bounded channel. The forwarder is where driver events are logged (inside the reader's
-//! span), and where the end of a driver is noticed: its channel closes. Back-pressure passes through
-//! unchanged: the forwarder awaits the engine's channel, the driver awaits the forwarder's.
+//! The loop sends straight into the engine's bounded channel, so back-pressure reaches the reader
+//! unchanged; driver events are logged on their way (inside the reader's span).
 
 use std::time::{Duration, Instant};
 
-use tagtally_reader_drivers::backoff::{jitter, Backoff};
-use tagtally_reader_drivers::llrp::{LlrpDriver, LlrpSettings};
-use tagtally_reader_drivers::serial_driver::DriverExit;
+use tagtally_core::{Backoff, BackoffPolicy};
+use tagtally_reader_drivers::connect::TcpConnector;
+use tagtally_reader_drivers::driver::{self, run_session, DriverExit};
+use tagtally_reader_drivers::llrp::LlrpSession;
 use tagtally_reader_drivers::serial_reader::SerialReader;
 use tagtally_reader_drivers::{DriverEvent, DriverOutput};
 use tokio::sync::{mpsc, watch};
@@ -20,8 +19,6 @@ use tracing::{error, info, info_span, warn, Instrument};
 
 use crate::plan::{DriverSettings, PlannedReader};
 
-/// Outputs one reader may have queued ahead of its forwarder: small, so back-pressure stays prompt.
-const READER_QUEUE: usize = 4;
 /// A restarted reader task that then ran this long is healthy again: the restart delay starts over.
 const HEALTHY_AFTER: Duration = Duration::from_secs(60);
 
@@ -39,50 +36,48 @@ pub fn spawn(
     set
 }
 
-/// How one run of a driver ended.
-enum End {
-    /// Shutdown was asked and the driver stopped.
-    Stopped,
-    /// The engine is gone (the daemon is exiting).
-    DaemonGone,
-    /// The driver ended on its own: restart it.
-    Ended,
-}
-
 async fn supervise(
     plan: PlannedReader,
     out: mpsc::Sender<DriverOutput>,
     shutdown: watch::Receiver<bool>,
 ) {
-    let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
+    let mut backoff = Backoff::new(BackoffPolicy::STANDARD, fastrand::u64(..));
     loop {
         let started = Instant::now();
-        let end = match &plan.driver {
+        let mut failures = FailureLog::default();
+        let observe = |output: &DriverOutput| log_output(output, &mut failures);
+        let stop = stop_signal(shutdown.clone());
+        // A session is consumed by its run: each (re)start gets a fresh one.
+        let exit = match &plan.driver {
             DriverSettings::Llrp(settings) => {
-                run_llrp(settings.clone(), &out, shutdown.clone()).await
+                let connector = TcpConnector {
+                    address: settings.address.clone(),
+                };
+                let session =
+                    LlrpSession::new(settings.clone(), fastrand::u64(..), driver::now().instant);
+                run_session(session, connector, out.clone(), stop, observe).await
             }
             DriverSettings::Serial(serial) => {
-                // A session is consumed by its run: each (re)start gets a fresh one.
                 let (reader, link) = &**serial;
-                let driver = SerialReader::from_config(plan.id, reader, link);
-                run_serial(driver, &out, shutdown.clone()).await
+                SerialReader::from_config(plan.id, reader, link, fastrand::u64(..))
+                    .run(out.clone(), stop, observe)
+                    .await
             }
         };
-        match end {
-            End::Stopped => {
+        match exit {
+            // The engine is gone (the daemon is exiting).
+            DriverExit::OutputClosed => return,
+            DriverExit::Stopped if *shutdown.borrow() => {
                 info!("reader stopped");
                 return;
             }
-            End::DaemonGone => return,
-            End::Ended => {}
-        }
-        if *shutdown.borrow() {
-            return;
+            // Sessions finish only when asked to; anything else is restarted rather than lost.
+            DriverExit::Stopped => {}
         }
         if started.elapsed() >= HEALTHY_AFTER {
             backoff.reset();
         }
-        let delay = backoff.next_delay(jitter());
+        let delay = backoff.next_delay();
         error!(
             retry_in_ms = delay.as_millis() as u64,
             "reader task ended unexpectedly; restarting it"
@@ -106,66 +101,6 @@ async fn supervise(
 /// Resolves once `shutdown` turns true (or its sender is gone, which also means stop).
 pub async fn stop_signal(mut shutdown: watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|s| *s).await;
-}
-
-async fn run_llrp(
-    settings: LlrpSettings,
-    out: &mpsc::Sender<DriverOutput>,
-    shutdown: watch::Receiver<bool>,
-) -> End {
-    let (tx, mut rx) = mpsc::channel(READER_QUEUE);
-    let mut driver = Some(LlrpDriver::spawn(settings, tx));
-    let stop = stop_signal(shutdown);
-    tokio::pin!(stop);
-    let mut stopping = false;
-    let mut failures = FailureLog::default();
-    loop {
-        tokio::select! {
-            item = rx.recv() => match item {
-                Some(output) => {
-                    log_output(&output, &mut failures);
-                    if out.send(output).await.is_err() {
-                        return End::DaemonGone;
-                    }
-                }
-                // The driver task is gone (its sender dropped).
-                None => return if stopping { End::Stopped } else { End::Ended },
-            },
-            () = &mut stop, if !stopping => {
-                stopping = true;
-                if let Some(d) = driver.take() {
-                    // Runs beside the forwarding: the driver's last outputs (link down) must still flow.
-                    tokio::spawn(d.shutdown());
-                }
-            }
-        }
-    }
-}
-
-async fn run_serial(
-    driver: SerialReader,
-    out: &mpsc::Sender<DriverOutput>,
-    shutdown: watch::Receiver<bool>,
-) -> End {
-    let (tx, mut rx) = mpsc::channel(READER_QUEUE);
-    let stopped = shutdown.clone();
-    let run = driver.run(tx, stop_signal(shutdown));
-    let forward = async {
-        let mut failures = FailureLog::default();
-        while let Some(output) = rx.recv().await {
-            log_output(&output, &mut failures);
-            if out.send(output).await.is_err() {
-                return false;
-            }
-        }
-        true
-    };
-    let (exit, delivered) = tokio::join!(run, forward);
-    match exit {
-        DriverExit::OutputClosed if !delivered => End::DaemonGone,
-        _ if *stopped.borrow() => End::Stopped,
-        _ => End::Ended,
-    }
 }
 
 /// Failed attempts to reach a reader are logged at most once per this period.

@@ -29,7 +29,6 @@
 //! Architecture invariant: nothing else in the daemon talks MQTT; the uplink knows no payload
 //! schema except through the contract crate (`tagtally-contract`), which it builds `tagtally.status/2` with.
 
-mod backoff;
 mod commands;
 pub mod consumer;
 mod handle;
@@ -42,7 +41,6 @@ mod status;
 mod task;
 mod tls;
 
-pub use backoff::BackoffSettings;
 pub use commands::{Command, CommandGate};
 pub use handle::{SnapshotOut, UplinkHandle};
 pub use settings::{

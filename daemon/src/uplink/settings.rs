@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use tagtally_config::{BrokerUrl, Secret};
 
-use crate::uplink::backoff::BackoffSettings;
 use crate::uplink::status::StatusIdentity;
 use crate::uplink::tls::{client_config, TlsError};
 use tagtally_contract::Topics;
+use tagtally_core::BackoffPolicy;
 
 /// MQTT's largest encodable packet (remaining length of 268 435 455 bytes plus the fixed header).
 pub const MQTT_MAX_PACKET: usize = 268_435_460;
@@ -105,7 +105,7 @@ pub struct UplinkSettings {
     /// (1 to [`MAX_WINDOW`]; other values are taken as the nearest bound).
     pub window: usize,
     /// Reconnect backoff bounds.
-    pub backoff: BackoffSettings,
+    pub backoff: BackoffPolicy,
     /// TCP + TLS + CONNACK must complete within this (whole seconds; at least 1).
     pub connect_timeout: Duration,
     /// A reader's retained health is republished at most this often while it keeps changing.
@@ -151,7 +151,7 @@ impl UplinkSettings {
             tls: None,
             topics: Topics::trusted(topic_prefix, store),
             window: 64,
-            backoff: BackoffSettings::default(),
+            backoff: BackoffPolicy::STANDARD,
             connect_timeout: Duration::from_secs(10),
             reader_min_interval: Duration::from_secs(5),
             max_incoming_packet: inbound_packet_limit(Protocol::default()),

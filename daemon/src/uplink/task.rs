@@ -27,8 +27,8 @@ use tracing::{debug, error, info, warn};
 
 use tagtally_contract::size::publish_packet_len;
 use tagtally_contract::{ReplayCommand, SnapshotCommand, StoreState, Topics, MAX_COMMAND_BYTES};
+use tagtally_core::Backoff;
 
-use crate::uplink::backoff::{jitter_random, Backoff};
 use crate::uplink::commands::{Command, CommandGate};
 use crate::uplink::handle::{Shared, SnapshotOut, UplinkHandle};
 use crate::uplink::inflight::{InFlight, Message, Retired};
@@ -116,7 +116,7 @@ pub fn spawn<S: DeltaSource>(mut settings: UplinkSettings, source: S) -> Uplink 
     let settings_limit = settings.max_message_bytes;
     let task = Task {
         health: ReaderHealth::new(settings.reader_min_interval),
-        backoff: Backoff::new(settings.backoff),
+        backoff: Backoff::new(settings.backoff, fastrand::u64(..)),
         delta_topic: settings.topics.delta(),
         settings: Arc::new(settings),
         tls,
@@ -264,9 +264,9 @@ impl<S: DeltaSource> Task<S> {
             if online_since.is_some_and(|t| t.elapsed() >= STABLE_AFTER) {
                 self.backoff.reset();
             }
-            let delay = self.backoff.next_delay(jitter_random());
+            let delay = self.backoff.next_delay();
             self.log_down(&reason, delay);
-            let failures = self.backoff.failures();
+            let failures = self.backoff.attempts();
             self.status.send_modify(|s| {
                 s.failures = failures;
                 s.last_error = Some(reason.clone());
@@ -480,7 +480,7 @@ impl<S: DeltaSource> Task<S> {
     }
 
     async fn on_connected(&mut self, client: &LinkClient) -> Result<(), DownReason> {
-        let failures = self.backoff.failures();
+        let failures = self.backoff.attempts();
         if failures > 0 || self.last_log.is_some() {
             info!(broker = %self.settings.broker, failures, "mqtt link up again");
         } else {
@@ -896,7 +896,7 @@ impl<S: DeltaSource> Task<S> {
         let text = reason.to_string();
         let now = Instant::now();
         let repeat = matches!(&self.last_log, Some((t, at)) if *t == text && now.duration_since(*at) < LOG_REMINDER);
-        let failures = self.backoff.failures();
+        let failures = self.backoff.attempts();
         if repeat {
             debug!(broker = %self.settings.broker, failures, retry_in_ms = delay.as_millis() as u64, "mqtt link still down: {text}");
         } else {

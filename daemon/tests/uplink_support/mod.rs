@@ -13,9 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tagtally::uplink::{
-    BackoffSettings, Delta, DeltaSource, Protocol, UplinkEvent, UplinkSettings,
-};
+use tagtally::uplink::{Delta, DeltaSource, Protocol, UplinkEvent, UplinkSettings};
+use tagtally_core::BackoffPolicy;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -323,8 +322,8 @@ pub fn test_settings(store: &str, url: &str, protocol: Protocol) -> UplinkSettin
     let mut s = UplinkSettings::new(store, broker, "tagtally/v1");
     s.protocol = protocol;
     s.client_id = format!("tagtally-{store}-{}", std::process::id());
-    s.backoff = BackoffSettings {
-        min: Duration::from_millis(50),
+    s.backoff = BackoffPolicy {
+        initial: Duration::from_millis(50),
         max: Duration::from_millis(400),
     };
     s.keep_alive = Duration::from_secs(5);

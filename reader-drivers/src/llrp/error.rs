@@ -19,9 +19,9 @@ pub enum LinkError {
     },
 
     // The link broke.
-    /// TCP connect failed or timed out.
-    #[error("cannot connect to {address}: {reason}")]
-    ConnectFailed { address: String, reason: String },
+    /// TCP connect failed or timed out (`reason` names the address).
+    #[error("{reason}")]
+    ConnectFailed { reason: String },
     /// Connected, but the reader never said whether it accepts us.
     #[error("no connection attempt event from the reader within {waited:?}")]
     NoConnectionEvent { waited: Duration },

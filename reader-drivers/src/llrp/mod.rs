@@ -1,4 +1,4 @@
-//! The LLRP client driver: settings from the config, a sans-IO session, the tokio task that runs it, and a read-only probe.
+//! The LLRP client: settings from the config, the sans-IO session (run by `crate::driver`), and a read-only probe.
 
 pub mod error;
 pub mod model_name;
@@ -6,10 +6,8 @@ pub mod plan;
 pub mod probe;
 pub mod session;
 pub mod settings;
-pub mod task;
 pub mod timestamps;
 
 pub use error::LinkError;
-pub use session::{Action, LlrpSession};
+pub use session::LlrpSession;
 pub use settings::{LlrpSettings, StartTrigger, DEFAULT_PORT, OUR_ROSPEC_ID};
-pub use task::{LlrpDriver, TcpConnector};

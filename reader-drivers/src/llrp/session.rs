@@ -27,30 +27,10 @@ use super::model_name::describe;
 use super::plan;
 use super::settings::{LlrpSettings, StartTrigger, OUR_ROSPEC_ID};
 use super::timestamps::ReadClock;
-use crate::backoff::Backoff;
-use crate::link_report::HeardLimiter;
-use crate::sim::rng::SimRng;
-use crate::{DriverCounters, DriverEvent, DriverOutput, Epc, Now, ReaderInfo, TagRead};
+use tagtally_core::{Backoff, LinkLoss, Session, SessionAction, TransportTimeouts};
 
-/// What the session asks its task to do, in order.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Action {
-    /// Open the transport (within `connect_timeout`); answer with `on_connected` or
-    /// `on_connect_failed`.
-    Connect,
-    /// Write these bytes.
-    Send(Vec<u8>),
-    /// Close the transport. The session asks for `Connect` again after its backoff.
-    Close,
-    /// Hand reads or an event downstream.
-    Output(DriverOutput),
-    /// Call `on_timer` at this instant (replaces the previous timer).
-    SetTimer(Instant),
-    /// No timer is needed.
-    ClearTimer,
-    /// Shutdown completed; the task ends.
-    Finished,
-}
+use crate::link_report::HeardLimiter;
+use crate::{DriverCounters, DriverEvent, DriverOutput, Epc, Now, ReaderInfo, TagRead};
 
 /// A request of the connection sequence, and its response type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,10 +110,9 @@ pub struct LlrpSession {
     settings: LlrpSettings,
     limits: FrameLimits,
     phase: Phase,
-    actions: VecDeque<Action>,
+    actions: VecDeque<SessionAction>,
     timer: Option<Instant>,
     backoff: Backoff,
-    rng: SimRng,
     counters: DriverCounters,
     counters_sent: DriverCounters,
     counters_due: Option<Instant>,
@@ -153,20 +132,20 @@ pub struct LlrpSession {
 }
 
 impl LlrpSession {
-    /// A session for `settings`; `seed` feeds the backoff jitter (use `backoff::jitter()`).
+    /// A session for `settings`; `seed` feeds the reconnect backoff's jitter.
     pub fn new(settings: LlrpSettings, seed: u64, now: Instant) -> Self {
         let tolerance_us = i64::try_from(settings.max_clock_skew.as_micros()).unwrap_or(i64::MAX);
         let report_age_us = i64::try_from(settings.report_every.as_micros())
             .unwrap_or(i64::MAX)
             .saturating_add(1_000_000);
+        let backoff = Backoff::new(settings.reconnect, seed);
         LlrpSession {
             settings,
             limits: FrameLimits::default(),
             phase: Phase::Idle { retry_at: None },
             actions: VecDeque::new(),
             timer: None,
-            backoff: Backoff::standard(),
-            rng: SimRng::new(seed),
+            backoff,
             counters: DriverCounters::default(),
             counters_sent: DriverCounters::default(),
             counters_due: None,
@@ -185,12 +164,6 @@ impl LlrpSession {
         }
     }
 
-    /// Replaces the backoff (tests use short ones).
-    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
-        self.backoff = backoff;
-        self
-    }
-
     /// The settings this session runs with.
     pub fn settings(&self) -> &LlrpSettings {
         &self.settings
@@ -206,188 +179,6 @@ impl LlrpSession {
         self.phase == Phase::Streaming
     }
 
-    /// The next action to carry out, if any.
-    pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
-    }
-
-    /// Begins: asks for the first connection.
-    pub fn start(&mut self, now: Now) {
-        if let Phase::Idle { retry_at: None } = self.phase {
-            self.connect();
-        }
-        self.update_timer(now);
-    }
-
-    /// The transport is open.
-    pub fn on_connected(&mut self, now: Now) {
-        if self.phase != Phase::Connecting {
-            return;
-        }
-        if self.shutting_down {
-            self.actions.push_back(Action::Close);
-            self.finish();
-            return;
-        }
-        self.rx.clear();
-        self.caps = None;
-        self.impinj = false;
-        self.version = ProtocolVersion::V1_0_1;
-        self.clock.reset();
-        self.skew_reported = false;
-        self.last_rx = now.instant;
-        self.phase = Phase::AwaitingConnectionEvent {
-            deadline: now.instant + self.settings.connect_timeout,
-        };
-        self.update_timer(now);
-    }
-
-    /// Opening the transport failed (`reason` as the OS or the timeout put it).
-    pub fn on_connect_failed(&mut self, now: Now, reason: &str) {
-        if self.phase != Phase::Connecting {
-            return;
-        }
-        let error = LinkError::ConnectFailed {
-            address: self.settings.address.clone(),
-            reason: reason.to_owned(),
-        };
-        self.link_lost(now, error, false);
-    }
-
-    /// Bytes arrived.
-    pub fn on_bytes(&mut self, now: Now, bytes: &[u8]) {
-        if !self.is_connected() {
-            return;
-        }
-        self.rx.extend_from_slice(bytes);
-        // Take the buffer so messages can borrow it while `self` is updated; put it back after.
-        let mut rx = std::mem::take(&mut self.rx);
-        let mut start = 0;
-        let mut framed = false;
-        while self.is_connected() {
-            match next_frame(rx.get(start..).unwrap_or(&[]), &self.limits) {
-                Ok(Framed::Complete { message, consumed }) => {
-                    start += consumed;
-                    framed = true;
-                    // Liveness is whole messages: a peer trickling bytes that never make one
-                    // (one a second, say) is as dead as a silent one.
-                    self.last_rx = now.instant;
-                    self.on_message(now, &message);
-                }
-                Ok(Framed::Incomplete { frame_len }) => {
-                    if let Some(len) = frame_len {
-                        rx.reserve(len.saturating_sub(rx.len() - start));
-                    }
-                    break;
-                }
-                Err(error) => {
-                    self.counters.frames_dropped += 1;
-                    self.link_lost(now, LinkError::Framing(error), true);
-                    break;
-                }
-            }
-        }
-        if self.is_connected() {
-            rx.drain(..start.min(rx.len()));
-            self.rx = rx;
-        } else {
-            rx.clear();
-            self.rx = rx;
-        }
-        // Any whole message (a report, a KEEPALIVE, a response) proves the reader is alive; the
-        // reads of this call were queued before it. Only while streaming: a link that went down in
-        // this call is not heard, and before LinkUp the daemon has nothing to cover.
-        if framed && self.phase == Phase::Streaming && self.heard.allow(now.instant) {
-            self.output(DriverEvent::Heard {
-                reader: self.settings.reader,
-            });
-        }
-        self.update_timer(now);
-    }
-
-    /// The transport reached end of file.
-    pub fn on_eof(&mut self, now: Now) {
-        self.on_transport_gone(now, LinkError::Eof);
-    }
-
-    /// The transport failed (read or write error).
-    pub fn on_io_error(&mut self, now: Now, reason: &str) {
-        self.on_transport_gone(
-            now,
-            LinkError::Io {
-                reason: reason.to_owned(),
-            },
-        );
-    }
-
-    /// The timer set by the last `SetTimer` expired (early or late calls are harmless).
-    pub fn on_timer(&mut self, now: Now) {
-        match self.phase {
-            Phase::Idle { retry_at: Some(at) } if now.instant >= at => self.connect(),
-            Phase::AwaitingConnectionEvent { deadline } if now.instant >= deadline => {
-                let waited = self.settings.connect_timeout;
-                self.link_lost(now, LinkError::NoConnectionEvent { waited }, true);
-            }
-            Phase::Request { step, deadline } if now.instant >= deadline => {
-                if step.is_shutdown() {
-                    self.finish_shutdown();
-                } else {
-                    let waited = self.settings.response_timeout;
-                    let error = LinkError::ResponseTimeout {
-                        request: step.name(),
-                        waited,
-                    };
-                    self.link_lost(now, error, true);
-                }
-            }
-            Phase::Streaming => {
-                let silent = now.instant.saturating_duration_since(self.last_rx);
-                if silent >= self.settings.dead_after() {
-                    let error = LinkError::Silent {
-                        silent,
-                        keepalive: self.settings.keepalive,
-                    };
-                    self.link_lost(now, error, true);
-                } else if now.instant.saturating_duration_since(self.last_report)
-                    >= self.settings.report_every
-                {
-                    // Few tags in the field: ask for what the reader has buffered.
-                    self.last_report = now.instant;
-                    self.send(&Message::GetReport);
-                }
-            }
-            _ => {}
-        }
-        if let Some(due) = self.counters_due {
-            if now.instant >= due {
-                self.emit_counters_if_changed();
-                self.counters_due = Some(now.instant + COUNTERS_EVERY);
-            }
-        }
-        self.update_timer(now);
-    }
-
-    /// Graceful shutdown: disable and delete our ROSpec, close the connection, then `Finished`.
-    pub fn shutdown(&mut self, now: Now) {
-        if self.shutting_down {
-            return;
-        }
-        self.shutting_down = true;
-        match self.phase {
-            Phase::Idle { .. } => self.finish(),
-            Phase::Connecting => {}
-            Phase::AwaitingConnectionEvent { .. } => {
-                self.actions.push_back(Action::Close);
-                self.finish();
-            }
-            Phase::Request { .. } | Phase::Streaming => {
-                self.request(now, Step::Disable);
-            }
-            Phase::Finished => {}
-        }
-        self.update_timer(now);
-    }
-
     fn is_connected(&self) -> bool {
         matches!(
             self.phase,
@@ -397,15 +188,15 @@ impl LlrpSession {
 
     fn connect(&mut self) {
         self.phase = Phase::Connecting;
-        self.actions.push_back(Action::Connect);
+        self.actions.push_back(SessionAction::Connect);
     }
 
     fn finish(&mut self) {
         self.phase = Phase::Finished;
         self.emit_counters_if_changed();
         self.timer = None;
-        self.actions.push_back(Action::ClearTimer);
-        self.actions.push_back(Action::Finished);
+        self.actions.push_back(SessionAction::Timer(None));
+        self.actions.push_back(SessionAction::Finished);
     }
 
     fn on_transport_gone(&mut self, now: Now, error: LinkError) {
@@ -422,7 +213,7 @@ impl LlrpSession {
     /// shutting down). `close` is false when there was no transport to close.
     fn link_lost(&mut self, now: Now, error: LinkError, close: bool) {
         if close {
-            self.actions.push_back(Action::Close);
+            self.actions.push_back(SessionAction::Close);
         }
         if error.is_reader_refusal() {
             self.output(DriverEvent::ReaderError {
@@ -447,7 +238,7 @@ impl LlrpSession {
             self.finish();
             return;
         }
-        let delay = self.backoff.next_delay(self.rng.next_u64() as u32);
+        let delay = self.backoff.next_delay();
         self.phase = Phase::Idle {
             retry_at: Some(now.instant + delay),
         };
@@ -455,7 +246,7 @@ impl LlrpSession {
 
     /// The end of a graceful shutdown: close, report the link down, finish.
     fn finish_shutdown(&mut self) {
-        self.actions.push_back(Action::Close);
+        self.actions.push_back(SessionAction::Close);
         if self.up_since.take().is_some() {
             self.counters.disconnects += 1;
         }
@@ -472,7 +263,7 @@ impl LlrpSession {
 
     fn output(&mut self, event: DriverEvent) {
         self.actions
-            .push_back(Action::Output(DriverOutput::Event(event)));
+            .push_back(SessionAction::Output(DriverOutput::Event(event)));
     }
 
     fn emit_counters_if_changed(&mut self) {
@@ -497,7 +288,7 @@ impl LlrpSession {
         // Our messages are small and fixed in shape; an encode error would be a bug in what we
         // built, and sending nothing then ends in a response timeout, which is reported.
         if message.encode(self.version, id, &mut bytes).is_ok() {
-            self.actions.push_back(Action::Send(bytes));
+            self.actions.push_back(SessionAction::Send(bytes));
         }
     }
 
@@ -826,7 +617,7 @@ impl LlrpSession {
         if !batch.is_empty() {
             self.counters.reads += batch.len() as u64;
             self.actions
-                .push_back(Action::Output(DriverOutput::Reads(batch)));
+                .push_back(SessionAction::Output(DriverOutput::Reads(batch)));
         }
     }
 
@@ -851,9 +642,196 @@ impl LlrpSession {
         }
         self.timer = deadline;
         self.actions.push_back(match deadline {
-            Some(at) => Action::SetTimer(at),
-            None => Action::ClearTimer,
+            Some(at) => SessionAction::Timer(Some(at)),
+            None => SessionAction::Timer(None),
         });
+    }
+}
+
+impl Session for LlrpSession {
+    fn timeouts(&self) -> TransportTimeouts {
+        TransportTimeouts {
+            connect: self.settings.connect_timeout,
+            // A write that cannot finish within a response's time is a dead link.
+            write: self.settings.response_timeout,
+        }
+    }
+
+    /// The next action to carry out, if any.
+    fn poll_action(&mut self) -> Option<SessionAction> {
+        self.actions.pop_front()
+    }
+
+    /// Begins: asks for the first connection.
+    fn start(&mut self, now: Now) {
+        if let Phase::Idle { retry_at: None } = self.phase {
+            self.connect();
+        }
+        self.update_timer(now);
+    }
+
+    /// The transport is open.
+    fn on_connected(&mut self, now: Now) {
+        if self.phase != Phase::Connecting {
+            return;
+        }
+        if self.shutting_down {
+            self.actions.push_back(SessionAction::Close);
+            self.finish();
+            return;
+        }
+        self.rx.clear();
+        self.caps = None;
+        self.impinj = false;
+        self.version = ProtocolVersion::V1_0_1;
+        self.clock.reset();
+        self.skew_reported = false;
+        self.last_rx = now.instant;
+        self.phase = Phase::AwaitingConnectionEvent {
+            deadline: now.instant + self.settings.connect_timeout,
+        };
+        self.update_timer(now);
+    }
+
+    /// Opening the transport failed (`reason` as the task put it: where, and the OS's words or the timeout).
+    fn on_connect_failed(&mut self, now: Now, reason: &str) {
+        if self.phase != Phase::Connecting {
+            return;
+        }
+        let error = LinkError::ConnectFailed {
+            reason: reason.to_owned(),
+        };
+        self.link_lost(now, error, false);
+    }
+
+    /// Bytes arrived.
+    fn on_bytes(&mut self, now: Now, bytes: &[u8]) {
+        if !self.is_connected() {
+            return;
+        }
+        self.rx.extend_from_slice(bytes);
+        // Take the buffer so messages can borrow it while `self` is updated; put it back after.
+        let mut rx = std::mem::take(&mut self.rx);
+        let mut start = 0;
+        let mut framed = false;
+        while self.is_connected() {
+            match next_frame(rx.get(start..).unwrap_or(&[]), &self.limits) {
+                Ok(Framed::Complete { message, consumed }) => {
+                    start += consumed;
+                    framed = true;
+                    // Liveness is whole messages: a peer trickling bytes that never make one
+                    // (one a second, say) is as dead as a silent one.
+                    self.last_rx = now.instant;
+                    self.on_message(now, &message);
+                }
+                Ok(Framed::Incomplete { frame_len }) => {
+                    if let Some(len) = frame_len {
+                        rx.reserve(len.saturating_sub(rx.len() - start));
+                    }
+                    break;
+                }
+                Err(error) => {
+                    self.counters.frames_dropped += 1;
+                    self.link_lost(now, LinkError::Framing(error), true);
+                    break;
+                }
+            }
+        }
+        if self.is_connected() {
+            rx.drain(..start.min(rx.len()));
+            self.rx = rx;
+        } else {
+            rx.clear();
+            self.rx = rx;
+        }
+        // Any whole message (a report, a KEEPALIVE, a response) proves the reader is alive; the
+        // reads of this call were queued before it. Only while streaming: a link that went down in
+        // this call is not heard, and before LinkUp the daemon has nothing to cover.
+        if framed && self.phase == Phase::Streaming && self.heard.allow(now.instant) {
+            self.output(DriverEvent::Heard {
+                reader: self.settings.reader,
+            });
+        }
+        self.update_timer(now);
+    }
+
+    /// The transport ended or failed (a read or write error, a stuck write).
+    fn on_link_lost(&mut self, now: Now, loss: LinkLoss) {
+        let error = match loss {
+            LinkLoss::Closed => LinkError::Eof,
+            LinkLoss::Failed(reason) => LinkError::Io { reason },
+        };
+        self.on_transport_gone(now, error);
+    }
+
+    /// The timer set by the last `Timer` expired (early or late calls are harmless).
+    fn on_timer(&mut self, now: Now) {
+        // The task's timer is spent: `update_timer` below announces the next one.
+        self.timer = None;
+        match self.phase {
+            Phase::Idle { retry_at: Some(at) } if now.instant >= at => self.connect(),
+            Phase::AwaitingConnectionEvent { deadline } if now.instant >= deadline => {
+                let waited = self.settings.connect_timeout;
+                self.link_lost(now, LinkError::NoConnectionEvent { waited }, true);
+            }
+            Phase::Request { step, deadline } if now.instant >= deadline => {
+                if step.is_shutdown() {
+                    self.finish_shutdown();
+                } else {
+                    let waited = self.settings.response_timeout;
+                    let error = LinkError::ResponseTimeout {
+                        request: step.name(),
+                        waited,
+                    };
+                    self.link_lost(now, error, true);
+                }
+            }
+            Phase::Streaming => {
+                let silent = now.instant.saturating_duration_since(self.last_rx);
+                if silent >= self.settings.dead_after() {
+                    let error = LinkError::Silent {
+                        silent,
+                        keepalive: self.settings.keepalive,
+                    };
+                    self.link_lost(now, error, true);
+                } else if now.instant.saturating_duration_since(self.last_report)
+                    >= self.settings.report_every
+                {
+                    // Few tags in the field: ask for what the reader has buffered.
+                    self.last_report = now.instant;
+                    self.send(&Message::GetReport);
+                }
+            }
+            _ => {}
+        }
+        if let Some(due) = self.counters_due {
+            if now.instant >= due {
+                self.emit_counters_if_changed();
+                self.counters_due = Some(now.instant + COUNTERS_EVERY);
+            }
+        }
+        self.update_timer(now);
+    }
+
+    /// Graceful shutdown: disable and delete our ROSpec, close the connection, then `Finished`.
+    fn shutdown(&mut self, now: Now) {
+        if self.shutting_down {
+            return;
+        }
+        self.shutting_down = true;
+        match self.phase {
+            Phase::Idle { .. } => self.finish(),
+            Phase::Connecting => {}
+            Phase::AwaitingConnectionEvent { .. } => {
+                self.actions.push_back(SessionAction::Close);
+                self.finish();
+            }
+            Phase::Request { .. } | Phase::Streaming => {
+                self.request(now, Step::Disable);
+            }
+            Phase::Finished => {}
+        }
+        self.update_timer(now);
     }
 }
 

@@ -41,11 +41,11 @@ impl Rig {
         self.elapsed += by;
     }
 
-    fn drain(&mut self) -> Vec<Action> {
+    fn drain(&mut self) -> Vec<SessionAction> {
         std::iter::from_fn(|| self.session.poll_action()).collect()
     }
 
-    fn feed(&mut self, message: Message, id: u32) -> Vec<Action> {
+    fn feed(&mut self, message: Message, id: u32) -> Vec<SessionAction> {
         let mut bytes = Vec::new();
         message
             .encode(ProtocolVersion::V1_0_1, id, &mut bytes)
@@ -56,11 +56,11 @@ impl Rig {
     }
 
     /// Starts, connects and answers until the link is up; returns every action seen.
-    fn bring_up(&mut self, impinj: bool) -> Vec<Action> {
+    fn bring_up(&mut self, impinj: bool) -> Vec<SessionAction> {
         let now = self.now();
         self.session.start(now);
         let mut seen = self.drain();
-        assert!(seen.contains(&Action::Connect));
+        assert!(seen.contains(&SessionAction::Connect));
         self.session.on_connected(now);
         seen.extend(self.drain());
         let mut pending = self.feed(connection_event(ConnectionAttemptStatus::Success), 0);
@@ -125,9 +125,9 @@ fn capabilities(impinj: bool) -> ReaderCapabilities {
 }
 
 /// The type and id of the last message the session sent.
-fn last_request(actions: &[Action]) -> Option<(MessageType, u32)> {
+fn last_request(actions: &[SessionAction]) -> Option<(MessageType, u32)> {
     actions.iter().rev().find_map(|a| match a {
-        Action::Send(bytes) => {
+        SessionAction::Send(bytes) => {
             let view = MessageView::new_checked(bytes).ok()?;
             Some((view.header().msg_type, view.header().id))
         }
@@ -135,11 +135,11 @@ fn last_request(actions: &[Action]) -> Option<(MessageType, u32)> {
     })
 }
 
-fn sent_types(actions: &[Action]) -> Vec<MessageType> {
+fn sent_types(actions: &[SessionAction]) -> Vec<MessageType> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Send(bytes) => MessageView::new_checked(bytes)
+            SessionAction::Send(bytes) => MessageView::new_checked(bytes)
                 .ok()
                 .map(|v| v.header().msg_type),
             _ => None,
@@ -147,17 +147,17 @@ fn sent_types(actions: &[Action]) -> Vec<MessageType> {
         .collect()
 }
 
-fn events(actions: &[Action]) -> Vec<DriverEvent> {
+fn events(actions: &[SessionAction]) -> Vec<DriverEvent> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Output(DriverOutput::Event(e)) => Some(e.clone()),
+            SessionAction::Output(DriverOutput::Event(e)) => Some(e.clone()),
             _ => None,
         })
         .collect()
 }
 
-fn link_down_reason(actions: &[Action]) -> Option<String> {
+fn link_down_reason(actions: &[SessionAction]) -> Option<String> {
     events(actions).into_iter().find_map(|e| match e {
         DriverEvent::LinkDown { reason, .. } => Some(reason),
         _ => None,
@@ -228,7 +228,7 @@ fn keepalive_is_acked_with_its_id() {
     let actions = rig.feed(Message::Keepalive, 0x1234);
     // protocols.md §1.6: KEEPALIVE_ACK echoing id 0x1234.
     let ack = vec![0x04, 0x48, 0, 0, 0, 0x0A, 0, 0, 0x12, 0x34];
-    assert!(actions.contains(&Action::Send(ack)), "{actions:?}");
+    assert!(actions.contains(&SessionAction::Send(ack)), "{actions:?}");
 }
 
 /// protocols.md §1.6: EPC 3074257BF7194E4000001A85, antenna 1, PeakRSSI -58, FirstSeenUTC.
@@ -238,11 +238,11 @@ const GOLDEN_REPORT: [u8; 41] = [
     0x82, 0x00, 0x06, 0x0A, 0x24, 0x18, 0x20, 0x22, 0x40,
 ];
 
-fn reads(actions: &[Action]) -> Vec<TagRead> {
+fn reads(actions: &[SessionAction]) -> Vec<TagRead> {
     actions
         .iter()
         .filter_map(|a| match a {
-            Action::Output(DriverOutput::Reads(batch)) => Some(batch.clone()),
+            SessionAction::Output(DriverOutput::Reads(batch)) => Some(batch.clone()),
             _ => None,
         })
         .flatten()
@@ -287,20 +287,24 @@ fn another_client_holding_the_reader_is_said_and_backed_off() {
         reason.contains("another client holds the reader"),
         "{reason}"
     );
-    assert!(actions.contains(&Action::Close));
+    assert!(actions.contains(&SessionAction::Close));
     let retry = actions.iter().find_map(|a| match a {
-        Action::SetTimer(at) => Some(*at),
+        SessionAction::Timer(Some(at)) => Some(*at),
         _ => None,
     });
     let delay = retry.expect("backoff timer") - now.instant;
-    assert!((Duration::from_millis(500)..=Duration::from_secs(1)).contains(&delay));
-    // Nothing happens before the backoff ends; then a new connect.
+    // Full jitter: anywhere in [0, 1 s] on the first failure.
+    assert!(delay <= Duration::from_secs(1), "{delay:?}");
+    // Nothing happens before the backoff ends (the timer is only announced again); then a new connect.
     rig.session.on_timer(now);
-    assert!(rig.drain().is_empty());
+    assert!(rig
+        .drain()
+        .iter()
+        .all(|a| matches!(a, SessionAction::Timer(_))));
     rig.advance(delay);
     let now = rig.now();
     rig.session.on_timer(now);
-    assert!(rig.drain().contains(&Action::Connect));
+    assert!(rig.drain().contains(&SessionAction::Connect));
 }
 
 #[test]
@@ -342,7 +346,7 @@ fn add_rospec_rejection_carries_the_readers_words() {
     assert!(events(&actions)
         .iter()
         .any(|e| matches!(e, DriverEvent::ReaderError { message, .. } if message == &reason)));
-    assert!(actions.contains(&Action::Close));
+    assert!(actions.contains(&SessionAction::Close));
     assert!(!rig.session.is_streaming());
 }
 
@@ -366,7 +370,7 @@ fn silence_for_three_keepalive_periods_is_a_dead_link() {
         reason.starts_with("no keepalive or data for 30s"),
         "{reason}"
     );
-    assert!(actions.contains(&Action::Close));
+    assert!(actions.contains(&SessionAction::Close));
     assert_eq!(rig.session.counters().disconnects, 1);
 }
 
@@ -481,7 +485,7 @@ fn a_huge_report_is_delivered_in_bounded_batches() {
     let sizes: Vec<usize> = actions
         .iter()
         .filter_map(|a| match a {
-            Action::Output(DriverOutput::Reads(batch)) => Some(batch.len()),
+            SessionAction::Output(DriverOutput::Reads(batch)) => Some(batch.len()),
             _ => None,
         })
         .collect();
@@ -517,12 +521,12 @@ fn graceful_shutdown_disables_deletes_and_closes() {
         sent.push(msg_type);
         actions = rig.feed(answer, id);
     }
-    assert!(actions.contains(&Action::Close));
+    assert!(actions.contains(&SessionAction::Close));
     assert_eq!(
         link_down_reason(&actions).as_deref(),
         Some("driver shut down")
     );
-    assert_eq!(actions.last(), Some(&Action::Finished));
+    assert_eq!(actions.last(), Some(&SessionAction::Finished));
 }
 
 #[test]
@@ -536,8 +540,8 @@ fn shutdown_gives_up_waiting_after_the_response_timeout() {
     let now = rig.now();
     rig.session.on_timer(now);
     let actions = rig.drain();
-    assert!(actions.contains(&Action::Close));
-    assert_eq!(actions.last(), Some(&Action::Finished));
+    assert!(actions.contains(&SessionAction::Close));
+    assert_eq!(actions.last(), Some(&SessionAction::Finished));
 }
 
 #[test]
@@ -618,7 +622,7 @@ fn antenna_and_exception_events_pass_through() {
     }));
 }
 
-fn heard_count(actions: &[Action]) -> usize {
+fn heard_count(actions: &[SessionAction]) -> usize {
     events(actions)
         .iter()
         .filter(|e| matches!(e, DriverEvent::Heard { reader } if *reader == ReaderId(3)))

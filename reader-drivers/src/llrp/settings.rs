@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use tagtally_config::{LlrpLink, Reader};
 
+use tagtally_core::BackoffPolicy;
+
 use crate::ReaderId;
 
 /// The ROSpec id tagtally owns on every reader. Fixed, so a restarted daemon finds and replaces
@@ -45,6 +47,8 @@ pub struct LlrpSettings {
     pub report_every: Duration,
     /// How our ROSpec starts.
     pub start_trigger: StartTrigger,
+    /// Delays between connection attempts.
+    pub reconnect: BackoffPolicy,
     /// A link that stayed up this long resets the reconnect backoff to its first step.
     pub healthy_after: Duration,
     /// Readers whose clock differs from ours by more than this get their reads stamped with
@@ -70,6 +74,7 @@ impl LlrpSettings {
             report_every_tags: 64,
             report_every: Duration::from_millis(200),
             start_trigger: StartTrigger::Immediate,
+            reconnect: BackoffPolicy::STANDARD,
             healthy_after: Duration::from_secs(60),
             max_clock_skew: Duration::from_secs(2),
         }

@@ -1,5 +1,5 @@
 //! The sans-IO R2000 "0xA0" session: setup, then an inventory loop where each round's summary
-//! starts the next round, driven by bytes and an explicit `now` (see [`SerialSession`]).
+//! starts the next round, driven by bytes and an explicit `now` (see [`Session`]).
 
 use std::collections::BTreeSet;
 use std::time::Instant;
@@ -9,8 +9,9 @@ use tagtally_protocol::r2000::{Command, ErrorCode, R2000Format, Reply, TagRecord
 
 use super::settings::R2000Settings;
 use super::setup::{round_command, setup_steps, SetupStep, StepOutcome};
+use tagtally_core::{LinkLoss, Session, SessionAction, TransportTimeouts};
+
 use crate::serial_line::{bits_of, SerialLine};
-use crate::serial_session::{SerialSession, SessionAction};
 use crate::{DriverEvent, Epc, Now, ReaderInfo, TagRead};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +51,8 @@ pub struct R2000Session {
 }
 
 impl R2000Session {
-    pub fn new(settings: R2000Settings) -> Self {
+    /// A session for `settings`; `seed` feeds the reconnect backoff's jitter.
+    pub fn new(settings: R2000Settings, seed: u64) -> Self {
         Self {
             steps: setup_steps(&settings),
             round: round_command(&settings),
@@ -58,6 +60,8 @@ impl R2000Session {
                 settings.reader,
                 settings.deframer_capacity,
                 settings.idle_gap,
+                settings.link,
+                seed,
             ),
             phase: Phase::Disconnected,
             firmware: None,
@@ -245,21 +249,49 @@ impl R2000Session {
         reads.push(self.line.tag_read(u16::from(antenna), epc, rssi_cdbm, now));
     }
 
+    /// When the protocol next needs [`Session::on_timer`] (the line adds its own deadlines).
+    fn phase_deadline(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Setup { deadline, .. }
+            | Phase::Round { deadline }
+            | Phase::Stopping { deadline } => Some(deadline),
+            Phase::Paused { until } => Some(until),
+            Phase::Disconnected | Phase::Stopped => None,
+        }
+    }
+
     fn finish_stop(&mut self) {
         self.line.finish_stop();
         self.phase = Phase::Stopped;
     }
 }
 
-impl SerialSession for R2000Session {
+impl Session for R2000Session {
+    fn timeouts(&self) -> TransportTimeouts {
+        self.line.timeouts()
+    }
+
+    fn start(&mut self, now: Now) {
+        self.line.start(now.instant);
+    }
+
     fn on_connected(&mut self, now: Now) {
-        self.line.on_connected(now.instant);
+        if !self.line.on_connected(now.instant) {
+            return;
+        }
         self.firmware = None;
         self.start_step(0, now.instant);
     }
 
-    fn on_bytes(&mut self, mut bytes: &[u8], now: Now) {
+    fn on_connect_failed(&mut self, now: Now, reason: &str) {
+        self.line.on_connect_failed(reason, now.instant);
+    }
+
+    fn on_bytes(&mut self, now: Now, mut bytes: &[u8]) {
         self.line.note_now(now.instant);
+        if !self.line.is_open() {
+            return;
+        }
         while !bytes.is_empty() {
             let taken = self.line.push(bytes);
             bytes = &bytes[taken..];
@@ -271,7 +303,9 @@ impl SerialSession for R2000Session {
     }
 
     fn on_timer(&mut self, now: Now) {
-        self.line.note_now(now.instant);
+        if self.line.timer_fired(now.instant) {
+            return;
+        }
         if self.line.take_idle(now.instant) {
             self.drain_frames(now);
         }
@@ -294,13 +328,20 @@ impl SerialSession for R2000Session {
         }
     }
 
-    fn on_link_lost(&mut self, reason: &str, now: Now) {
-        self.line.on_link_lost(reason, now.instant);
-        self.phase = Phase::Disconnected;
+    fn on_link_lost(&mut self, now: Now, loss: LinkLoss) {
+        let reason = match loss {
+            LinkLoss::Closed => "the reader closed the link (end of stream)".to_owned(),
+            LinkLoss::Failed(reason) => reason,
+        };
+        if self.line.on_link_lost(&reason, now.instant) {
+            self.phase = Phase::Disconnected;
+        }
     }
 
-    fn stop(&mut self, now: Now) {
-        self.line.note_now(now.instant);
+    fn shutdown(&mut self, now: Now) {
+        if !self.line.begin_stop(now.instant) {
+            return;
+        }
         match self.phase {
             // 0x89/0x8A end on their own after the round: just don't start another.
             Phase::Round { deadline } => {
@@ -313,18 +354,8 @@ impl SerialSession for R2000Session {
         }
     }
 
-    fn next_deadline(&self) -> Option<Instant> {
-        let phase = match self.phase {
-            Phase::Setup { deadline, .. }
-            | Phase::Round { deadline }
-            | Phase::Stopping { deadline } => Some(deadline),
-            Phase::Paused { until } => Some(until),
-            Phase::Disconnected | Phase::Stopped => None,
-        };
-        self.line.next_deadline(phase)
-    }
-
     fn poll_action(&mut self) -> Option<SessionAction> {
-        self.line.poll_action()
+        let deadline = self.phase_deadline();
+        self.line.poll_action(deadline)
     }
 }

@@ -9,8 +9,8 @@ use tagtally_protocol::r2000::{
 };
 
 use super::{preset_band, R2000Session, R2000Settings};
-use crate::serial_session::{SerialSession, SessionAction};
 use crate::{DriverEvent, DriverOutput, Now, ReaderId, TagRead};
+use tagtally_core::{Session, SessionAction};
 
 const EPC: [u8; 12] = [
     0x30, 0x08, 0x33, 0xB2, 0xDD, 0xD9, 0x01, 0x40, 0x00, 0x00, 0x00, 0x01,
@@ -91,17 +91,40 @@ struct Harness {
 impl Harness {
     fn new(settings: R2000Settings) -> Self {
         Self {
-            session: R2000Session::new(settings),
+            session: R2000Session::new(settings, 1),
             now: Now::capture(),
         }
     }
 
+    /// What the session asked for, without its timers (the tests drive time themselves).
     fn actions(&mut self) -> Vec<SessionAction> {
-        std::iter::from_fn(|| self.session.poll_action()).collect()
+        std::iter::from_fn(|| self.session.poll_action())
+            .filter(|action| !matches!(action, SessionAction::Timer(_)))
+            .collect()
+    }
+
+    /// Waits until the session asks for a transport (starting it, or waiting out its backoff).
+    fn until_connect(&mut self) {
+        self.session.start(self.now);
+        let mut actions = self.actions();
+        for _ in 0..4 {
+            if actions.contains(&SessionAction::Connect) {
+                return;
+            }
+            // The backoff is at most a minute.
+            actions = self.advance(Duration::from_secs(61));
+        }
+        panic!("the session never asked for a transport: {actions:?}");
+    }
+
+    /// Opens a transport the way the task does.
+    fn connect(&mut self) {
+        self.until_connect();
+        self.session.on_connected(self.now);
     }
 
     fn feed(&mut self, replies: &[Reply]) -> Vec<SessionAction> {
-        self.session.on_bytes(&bytes(replies), self.now);
+        self.session.on_bytes(self.now, &bytes(replies));
         self.actions()
     }
 
@@ -113,7 +136,7 @@ impl Harness {
 
     /// Connects and answers setup like a healthy module; returns everything up to the first round.
     fn bring_up(&mut self) -> Vec<SessionAction> {
-        self.session.on_connected(self.now);
+        self.connect();
         let mut seen = Vec::new();
         let mut pending = self.actions();
         for _ in 0..10 {
@@ -196,7 +219,7 @@ fn the_verified_capture_decodes_to_the_documented_read() {
         0xA0, 0x13, 0x01, 0x89, 0x8C, 0x30, 0x00, 0x30, 0x08, 0x33, 0xB2, 0xDD, 0xD9, 0x01, 0x40,
         0x00, 0x00, 0x00, 0x01, 0x37, 0xBB,
     ];
-    h.session.on_bytes(&frame, h.now);
+    h.session.on_bytes(h.now, &frame);
     let batches = reads(&h.actions());
     assert_eq!(batches[0][0].epc.as_bytes(), EPC);
     assert_eq!(batches[0][0].antenna, 1);
@@ -282,7 +305,7 @@ fn a_rejected_setup_command_names_the_command_and_the_code() {
     let mut settings = R2000Settings::new(ReaderId(3), vec![1]);
     settings.output_power_dbm = Some(33);
     let mut h = Harness::new(settings);
-    h.session.on_connected(h.now);
+    h.connect();
     h.actions();
     h.feed(&[Reply::FirmwareVersion { major: 8, minor: 1 }]);
     let actions = h.feed(&[Reply::Status {
@@ -294,7 +317,7 @@ fn a_rejected_setup_command_names_the_command_and_the_code() {
         [DriverEvent::ReaderError { message, .. }, DriverEvent::LinkDown { reason, .. }, DriverEvent::Counters { .. }]
             if message == "set_output_power rejected: output power out of range (0x48)" && reason == message
     ));
-    assert_eq!(actions.last(), Some(&SessionAction::Reconnect));
+    assert_eq!(actions.last(), Some(&SessionAction::Close));
 }
 
 #[test]
@@ -308,7 +331,7 @@ fn a_round_that_never_ends_restarts_the_session() {
         [DriverEvent::LinkDown { reason, .. }, DriverEvent::Counters { .. }]
             if reason.starts_with("inventory round did not end within 5000ms")
     ));
-    assert_eq!(actions.last(), Some(&SessionAction::Reconnect));
+    assert_eq!(actions.last(), Some(&SessionAction::Close));
 }
 
 #[test]
@@ -323,7 +346,7 @@ fn junk_and_bad_checksums_are_counted_and_good_records_kept() {
     stream.extend_from_slice(&corrupt);
     stream.extend_from_slice(&good);
     stream.extend_from_slice(&good);
-    h.session.on_bytes(&stream, h.now);
+    h.session.on_bytes(h.now, &stream);
     let delivered: usize = reads(&h.actions()).iter().map(Vec::len).sum();
     assert_eq!(delivered, 2);
     let counters = h.session.counters();
@@ -335,7 +358,7 @@ fn junk_and_bad_checksums_are_counted_and_good_records_kept() {
 fn stop_waits_for_the_round_to_end() {
     let mut h = Harness::new(R2000Settings::new(ReaderId(3), vec![1]));
     h.bring_up();
-    h.session.stop(h.now);
+    h.session.shutdown(h.now);
     assert!(sent(&h.actions()).is_empty());
     let actions = h.feed(&[
         tag(CommandCode::RealTimeInventory, 1, &EPC, -60),
@@ -343,7 +366,7 @@ fn stop_waits_for_the_round_to_end() {
     ]);
     assert_eq!(reads(&actions).concat().len(), 1);
     assert!(sent(&actions).is_empty(), "no new round after stop");
-    assert_eq!(actions.last(), Some(&SessionAction::Stopped));
+    assert_eq!(actions.last(), Some(&SessionAction::Finished));
 }
 
 #[test]
@@ -380,7 +403,7 @@ fn reads_without_a_whole_epc_are_dropped_and_counted() {
         record(0x3000, &EPC[..8]),
         record(0x3000, &EPC),
     ]);
-    h.session.on_bytes(&stream, h.now);
+    h.session.on_bytes(h.now, &stream);
     let delivered: Vec<TagRead> = reads(&h.actions()).into_iter().flatten().collect();
     assert_eq!(delivered.len(), 1, "{delivered:?}");
     assert_eq!(delivered[0].epc.as_bytes(), EPC);

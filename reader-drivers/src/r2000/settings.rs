@@ -7,6 +7,7 @@ use std::time::Duration;
 use tagtally_config::{R2000Region, Reader, SerialLink};
 use tagtally_protocol::r2000::BROADCAST_ADDRESS;
 
+use crate::serial_line::SerialLinkTiming;
 use crate::ReaderId;
 /// The highest output power the modules accept (dBm).
 pub const MAX_OUTPUT_POWER_DBM: u8 = 33;
@@ -41,6 +42,8 @@ pub struct R2000Settings {
     pub idle_gap: Duration,
     /// Bytes the deframer may hold.
     pub deframer_capacity: usize,
+    /// Reconnect backoff and transport timeouts.
+    pub link: SerialLinkTiming,
 }
 
 /// The vendor's preset bands: channel 0x00 is 865.0 MHz rising by 0.5 MHz to 0x06 (ETSI), 0x07
@@ -80,6 +83,7 @@ impl R2000Settings {
             error_pause: Duration::from_secs(1),
             idle_gap: Duration::from_millis(20),
             deframer_capacity: 4096,
+            link: SerialLinkTiming::default(),
         }
     }
 

@@ -1,5 +1,5 @@
 //! The sans-IO ThingMagic session: setup, continuous reading, silence detection and graceful
-//! stop, driven by bytes and an explicit `now` (see [`SerialSession`]).
+//! stop, driven by bytes and an explicit `now` (see [`Session`]).
 
 use std::time::Instant;
 
@@ -10,8 +10,9 @@ use tagtally_protocol::thingmagic::{
 
 use super::settings::ThingMagicSettings;
 use super::setup::{setup_steps, SetupStep, StepOutcome};
+use tagtally_core::{LinkLoss, Session, SessionAction, TransportTimeouts};
+
 use crate::serial_line::{bits_of, SerialLine};
-use crate::serial_session::{SerialSession, SessionAction};
 use crate::{Epc, Now, ReaderInfo, TagRead};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,13 +46,16 @@ pub struct ThingMagicSession {
 }
 
 impl ThingMagicSession {
-    pub fn new(settings: ThingMagicSettings) -> Self {
+    /// A session for `settings`; `seed` feeds the reconnect backoff's jitter.
+    pub fn new(settings: ThingMagicSettings, seed: u64) -> Self {
         Self {
             steps: setup_steps(&settings),
             line: SerialLine::new(
                 settings.reader,
                 settings.deframer_capacity,
                 settings.idle_gap,
+                settings.link,
+                seed,
             ),
             phase: Phase::Disconnected,
             version: None,
@@ -235,21 +239,47 @@ impl ThingMagicSession {
         reads.push(self.line.tag_read(u16::from(antenna), epc, rssi_cdbm, now));
     }
 
+    /// When the protocol next needs [`Session::on_timer`] (the line adds its own deadlines).
+    fn phase_deadline(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Setup { deadline, .. } | Phase::Stopping { deadline } => Some(deadline),
+            Phase::Streaming { last_frame } => Some(last_frame + self.settings.silence_limit),
+            Phase::Disconnected | Phase::Stopped => None,
+        }
+    }
+
     fn finish_stop(&mut self) {
         self.line.finish_stop();
         self.phase = Phase::Stopped;
     }
 }
 
-impl SerialSession for ThingMagicSession {
+impl Session for ThingMagicSession {
+    fn timeouts(&self) -> TransportTimeouts {
+        self.line.timeouts()
+    }
+
+    fn start(&mut self, now: Now) {
+        self.line.start(now.instant);
+    }
+
     fn on_connected(&mut self, now: Now) {
-        self.line.on_connected(now.instant);
+        if !self.line.on_connected(now.instant) {
+            return;
+        }
         self.version = None;
         self.start_step(0, now.instant);
     }
 
-    fn on_bytes(&mut self, mut bytes: &[u8], now: Now) {
+    fn on_connect_failed(&mut self, now: Now, reason: &str) {
+        self.line.on_connect_failed(reason, now.instant);
+    }
+
+    fn on_bytes(&mut self, now: Now, mut bytes: &[u8]) {
         self.line.note_now(now.instant);
+        if !self.line.is_open() {
+            return;
+        }
         while !bytes.is_empty() {
             let taken = self.line.push(bytes);
             bytes = &bytes[taken..];
@@ -261,7 +291,9 @@ impl SerialSession for ThingMagicSession {
     }
 
     fn on_timer(&mut self, now: Now) {
-        self.line.note_now(now.instant);
+        if self.line.timer_fired(now.instant) {
+            return;
+        }
         if self.line.take_idle(now.instant) {
             self.drain_frames(now);
         }
@@ -295,13 +327,20 @@ impl SerialSession for ThingMagicSession {
         }
     }
 
-    fn on_link_lost(&mut self, reason: &str, now: Now) {
-        self.line.on_link_lost(reason, now.instant);
-        self.phase = Phase::Disconnected;
+    fn on_link_lost(&mut self, now: Now, loss: LinkLoss) {
+        let reason = match loss {
+            LinkLoss::Closed => "the reader closed the link (end of stream)".to_owned(),
+            LinkLoss::Failed(reason) => reason,
+        };
+        if self.line.on_link_lost(&reason, now.instant) {
+            self.phase = Phase::Disconnected;
+        }
     }
 
-    fn stop(&mut self, now: Now) {
-        self.line.note_now(now.instant);
+    fn shutdown(&mut self, now: Now) {
+        if !self.line.begin_stop(now.instant) {
+            return;
+        }
         match self.phase {
             Phase::Setup { .. } | Phase::Streaming { .. } => {
                 self.send(&Command::StopContinuousRead);
@@ -314,16 +353,8 @@ impl SerialSession for ThingMagicSession {
         }
     }
 
-    fn next_deadline(&self) -> Option<Instant> {
-        let phase = match self.phase {
-            Phase::Setup { deadline, .. } | Phase::Stopping { deadline } => Some(deadline),
-            Phase::Streaming { last_frame } => Some(last_frame + self.settings.silence_limit),
-            Phase::Disconnected | Phase::Stopped => None,
-        };
-        self.line.next_deadline(phase)
-    }
-
     fn poll_action(&mut self) -> Option<SessionAction> {
-        self.line.poll_action()
+        let deadline = self.phase_deadline();
+        self.line.poll_action(deadline)
     }
 }

@@ -9,8 +9,8 @@ use tagtally_protocol::thingmagic::{
 };
 
 use super::{ThingMagicSession, ThingMagicSettings};
-use crate::serial_session::{SerialSession, SessionAction};
 use crate::{DriverEvent, DriverOutput, Now, ReaderId};
+use tagtally_core::{LinkLoss, Session, SessionAction};
 
 const EPC: [u8; 12] = [
     0x30, 0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, 0x40, 0x00, 0x00, 0x1A, 0x85,
@@ -65,17 +65,46 @@ struct Harness {
 impl Harness {
     fn new(settings: ThingMagicSettings) -> Self {
         Self {
-            session: ThingMagicSession::new(settings),
+            session: ThingMagicSession::new(settings, 1),
             now: Now::capture(),
         }
     }
 
+    /// What the session asked for, without its timers (the tests drive time themselves).
     fn actions(&mut self) -> Vec<SessionAction> {
-        std::iter::from_fn(|| self.session.poll_action()).collect()
+        std::iter::from_fn(|| self.session.poll_action())
+            .filter(|action| !matches!(action, SessionAction::Timer(_)))
+            .collect()
+    }
+
+    /// Waits until the session asks for a transport (starting it, or waiting out its backoff).
+    fn until_connect(&mut self) {
+        self.session.start(self.now);
+        let mut actions = self.actions();
+        for _ in 0..4 {
+            if actions.contains(&SessionAction::Connect) {
+                return;
+            }
+            // The backoff is at most a minute.
+            actions = self.advance(Duration::from_secs(61));
+        }
+        panic!("the session never asked for a transport: {actions:?}");
+    }
+
+    /// Opens a transport the way the task does.
+    fn connect(&mut self) {
+        self.until_connect();
+        self.session.on_connected(self.now);
+    }
+
+    /// An attempt to open a transport fails.
+    fn connect_fails(&mut self, reason: &str) {
+        self.until_connect();
+        self.session.on_connect_failed(self.now, reason);
     }
 
     fn feed(&mut self, responses: &[Response]) -> Vec<SessionAction> {
-        self.session.on_bytes(&bytes(responses), self.now);
+        self.session.on_bytes(self.now, &bytes(responses));
         self.actions()
     }
 
@@ -87,7 +116,7 @@ impl Harness {
 
     /// Connects and answers every setup command like a healthy module.
     fn bring_up(&mut self) -> Vec<SessionAction> {
-        self.session.on_connected(self.now);
+        self.connect();
         let mut seen = Vec::new();
         let mut pending = self.actions();
         for _ in 0..20 {
@@ -230,7 +259,7 @@ fn junk_and_corrupt_frames_are_dropped_counted_and_intact_reads_kept() {
     stream.extend_from_slice(&good);
     stream.extend_from_slice(&[0xAA, 0xBB]);
     stream.extend_from_slice(&good);
-    h.session.on_bytes(&stream, h.now);
+    h.session.on_bytes(h.now, &stream);
     let actions = h.actions();
     let reads: usize = read_batches(&actions).iter().map(Vec::len).sum();
     assert_eq!(reads, 2);
@@ -266,7 +295,7 @@ fn a_partial_false_frame_is_skipped_once_the_line_is_idle() {
     // A false header declaring 200 data bytes, then one real frame and silence.
     let mut stream = vec![0xFF, 200, 0x22];
     stream.extend_from_slice(&bytes(&[tag(&EPC, 1, -60)]));
-    h.session.on_bytes(&stream, h.now);
+    h.session.on_bytes(h.now, &stream);
     assert!(read_batches(&h.actions()).is_empty());
     let actions = h.advance(h.session_idle_gap());
     assert_eq!(read_batches(&actions).concat().len(), 1);
@@ -286,11 +315,11 @@ fn silence_restarts_the_session() {
     h.feed(&[Response::StreamStatus(StatusWord::NoTagsFound)]);
     assert!(
         !h.advance(Duration::from_millis(1600))
-            .contains(&SessionAction::Reconnect),
+            .contains(&SessionAction::Close),
         "a keep-alive restarted the silence clock"
     );
     let actions = h.advance(Duration::from_millis(200));
-    assert_eq!(actions.last(), Some(&SessionAction::Reconnect));
+    assert_eq!(actions.last(), Some(&SessionAction::Close));
     let Some(DriverEvent::LinkDown { reason, .. }) = events(&actions).into_iter().next() else {
         panic!("link down expected: {actions:?}");
     };
@@ -306,7 +335,7 @@ fn a_rejected_setup_command_names_the_command_and_the_status() {
     let mut settings = settings();
     settings.region = Some(ConfigRegion::Jp);
     let mut h = Harness::new(settings);
-    h.session.on_connected(h.now);
+    h.connect();
     h.actions();
     h.feed(&[Response::ContinuousReadStopped]);
     h.feed(&[Response::Version(nano())]);
@@ -325,13 +354,13 @@ fn a_rejected_setup_command_names_the_command_and_the_status() {
     assert!(
         matches!(&events[1], DriverEvent::LinkDown { reason, .. } if reason == "SET_REGION rejected: invalid region (0x010B)")
     );
-    assert_eq!(actions.last(), Some(&SessionAction::Reconnect));
+    assert_eq!(actions.last(), Some(&SessionAction::Close));
 }
 
 #[test]
 fn an_unanswered_version_gives_up_but_a_silent_stop_does_not() {
     let mut h = Harness::new(settings());
-    h.session.on_connected(h.now);
+    h.connect();
     h.actions();
     let after_stop = h.advance(settings().stop_timeout);
     assert_eq!(sent(&after_stop), [Command::Version]);
@@ -367,11 +396,11 @@ fn status_frames_while_reading_become_reader_errors_without_flooding() {
 fn graceful_stop_sends_stop_and_delivers_the_last_tags() {
     let mut h = Harness::new(settings());
     h.bring_up();
-    h.session.stop(h.now);
+    h.session.shutdown(h.now);
     assert_eq!(sent(&h.actions()), [Command::StopContinuousRead]);
     let actions = h.feed(&[tag(&EPC, 1, -60), Response::ContinuousReadStopped]);
     assert_eq!(read_batches(&actions).concat().len(), 1);
-    assert_eq!(actions.last(), Some(&SessionAction::Stopped));
+    assert_eq!(actions.last(), Some(&SessionAction::Finished));
     assert!(events(&actions)
         .iter()
         .any(|e| matches!(e, DriverEvent::LinkDown { reason, .. } if reason == "driver stopped")));
@@ -381,25 +410,27 @@ fn graceful_stop_sends_stop_and_delivers_the_last_tags() {
 fn a_stop_without_confirmation_ends_at_the_deadline() {
     let mut h = Harness::new(settings());
     h.bring_up();
-    h.session.stop(h.now);
+    h.session.shutdown(h.now);
     h.actions();
     let actions = h.advance(settings().stop_timeout);
-    assert_eq!(actions.last(), Some(&SessionAction::Stopped));
+    assert_eq!(actions.last(), Some(&SessionAction::Finished));
 }
 
 #[test]
 fn link_loss_reports_down_once_and_the_next_connect_starts_over() {
     let mut h = Harness::new(settings());
     h.bring_up();
-    h.session
-        .on_link_lost("read failed: input/output error", h.now);
+    h.session.on_link_lost(
+        h.now,
+        LinkLoss::Failed("read failed: input/output error".into()),
+    );
     let actions = h.actions();
     assert!(matches!(
         events(&actions).as_slice(),
         [DriverEvent::LinkDown { reason, .. }, DriverEvent::Counters { counters, .. }]
             if reason == "read failed: input/output error" && counters.disconnects == 1
     ));
-    h.session.on_link_lost("cannot open /dev/ttyUSB0", h.now);
+    h.connect_fails("cannot open /dev/ttyUSB0");
     // Down was said already; the failed attempt is only counted.
     assert!(matches!(
         events(&h.actions()).as_slice(),
@@ -432,7 +463,7 @@ fn garbage_of_every_kind_never_panics() {
                 }
             })
             .collect();
-        h.session.on_bytes(&chunk, h.now);
+        h.session.on_bytes(h.now, &chunk);
         h.actions();
     }
 }
@@ -485,7 +516,7 @@ fn reads_without_a_whole_epc_are_dropped_and_counted() {
         record.tag.crc = tagtally_protocol::thingmagic::gen2_tag_crc(0x3000, None, &EPC[..8]);
     }
     let stream = bytes(&[empty, short, tag(&EPC, 1, -60)]);
-    h.session.on_bytes(&stream, h.now);
+    h.session.on_bytes(h.now, &stream);
     let batches = read_batches(&h.actions());
     let delivered: Vec<_> = batches.iter().flatten().collect();
     assert_eq!(delivered.len(), 1, "{delivered:?}");

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tagtally_config::{Reader, Region, SerialLink};
 use tagtally_protocol::thingmagic::ContinuousReadPlan;
 
+use crate::serial_line::SerialLinkTiming;
 use crate::ReaderId;
 
 /// One ThingMagic reader's session settings.
@@ -33,6 +34,8 @@ pub struct ThingMagicSettings {
     pub idle_gap: Duration,
     /// Bytes the deframer may hold.
     pub deframer_capacity: usize,
+    /// Reconnect backoff and transport timeouts.
+    pub link: SerialLinkTiming,
 }
 
 impl ThingMagicSettings {
@@ -52,6 +55,7 @@ impl ThingMagicSettings {
             silence_limit: Self::silence_limit_for(plan.cycle_ms),
             idle_gap: Duration::from_millis(20),
             deframer_capacity: 4096,
+            link: SerialLinkTiming::default(),
         }
     }
 

@@ -6,15 +6,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use tagtally_config::SerialPort;
-use tagtally_reader_drivers::backoff::Backoff;
+use tagtally_core::{BackoffPolicy, Session};
 use tagtally_reader_drivers::connect::Connect;
-use tagtally_reader_drivers::serial_driver::{run_serial_driver, DriverExit, DriverTiming};
+use tagtally_reader_drivers::driver::{run_session, DriverExit};
 use tagtally_reader_drivers::serial_port::SerialConnector;
-use tagtally_reader_drivers::serial_session::SerialSession;
 use tagtally_reader_drivers::sim::{
     EmulatedModule, Scenario, SerialListen, SerialSim, SerialSimOptions,
 };
-use tagtally_reader_drivers::{DriverCounters, DriverEvent, DriverOutput, TagRead};
+use tagtally_reader_drivers::{
+    DriverCounters, DriverEvent, DriverOutput, SerialLinkTiming, TagRead,
+};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -34,17 +35,20 @@ pub struct DriverUnderTest {
 }
 
 /// Fast reconnects, so tests spend their time on behaviour, not on backoff.
-pub fn quick_timing() -> DriverTiming {
-    DriverTiming {
-        backoff: Backoff::new(Duration::from_millis(50), Duration::from_millis(400)),
-        ..DriverTiming::default()
+pub fn quick_timing() -> SerialLinkTiming {
+    SerialLinkTiming {
+        reconnect: BackoffPolicy {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(400),
+        },
+        ..SerialLinkTiming::default()
     }
 }
 
 impl DriverUnderTest {
     pub fn start<S, C>(session: S, connector: C) -> Self
     where
-        S: SerialSession + Send + 'static,
+        S: Session + Send + 'static,
         C: Connect + 'static,
     {
         let (tx, rx) = mpsc::channel(64);
@@ -52,13 +56,7 @@ impl DriverUnderTest {
         let shutdown = async move {
             let _ = stop_rx.await;
         };
-        let task = tokio::spawn(run_serial_driver(
-            session,
-            connector,
-            tx,
-            quick_timing(),
-            shutdown,
-        ));
+        let task = tokio::spawn(run_session(session, connector, tx, shutdown, |_| {}));
         Self {
             outputs: rx,
             stop: Some(stop_tx),
@@ -187,7 +185,7 @@ impl Bench {
     pub async fn on_pty<M, S>(module: M, scenario: &Scenario, tty: &str, session: S) -> Self
     where
         M: EmulatedModule + 'static,
-        S: SerialSession + Send + 'static,
+        S: Session + Send + 'static,
     {
         let dir = tempfile::tempdir().expect("temp dir");
         let link: PathBuf = dir.path().join(tty);
