@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use tagtally_protocol::hex::Hex;
+
 /// The longest EPC a Gen2 tag can carry: 496 bits.
 pub const MAX_EPC_BYTES: usize = 62;
 
@@ -56,10 +58,7 @@ impl std::hash::Hash for Epc {
 impl fmt::Display for Epc {
     /// Upper-case hex, as printed on tag labels and in reader tools.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for b in self.as_bytes() {
-            write!(f, "{b:02X}")?;
-        }
-        Ok(())
+        write!(f, "{:X}", Hex(self.as_bytes()))
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use tagtally_protocol::hex::Hex;
+
 /// A UUIDv7 in its lower-case hyphenated form: 48 bits of Unix milliseconds, then 74 random bits.
 /// Ids made in a later millisecond sort after earlier ones as strings.
 pub fn time_ordered_id(now: SystemTime) -> Result<String, getrandom::Error> {
@@ -13,7 +15,7 @@ pub fn time_ordered_id(now: SystemTime) -> Result<String, getrandom::Error> {
     bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
     bytes[6] = 0x70 | (bytes[6] & 0x0f);
     bytes[8] = 0x80 | (bytes[8] & 0x3f);
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = format!("{:x}", Hex(&bytes));
     Ok(format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],

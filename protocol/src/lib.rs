@@ -15,6 +15,7 @@
 //!   96-bit SGTIN to its SKU touch no heap.
 
 pub mod epc;
+pub mod hex;
 pub mod llrp;
 pub mod r2000;
 pub mod serial_deframer;

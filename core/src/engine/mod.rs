@@ -50,6 +50,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::{Micros, ReaderId, TagRead};
+use tagtally_protocol::hex::Hex;
 use thiserror::Error;
 
 pub use candidates::DEFAULT_MIN_CANDIDATES;
@@ -167,10 +168,6 @@ pub enum EngineRestoreError {
 
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
 impl Engine {
@@ -569,13 +566,15 @@ impl Engine {
         for t in tags {
             if t.epc.len() > crate::MAX_EPC_BYTES {
                 return Err(EngineRestoreError::EpcTooLong {
-                    epc: hex(t.epc),
+                    epc: format!("{:X}", Hex(t.epc)),
                     bytes: t.epc.len(),
                 });
             }
             let key = TagKey::new(t.epc);
             if self.tags.placement(&key).is_some() {
-                return Err(EngineRestoreError::DuplicateTag { epc: hex(t.epc) });
+                return Err(EngineRestoreError::DuplicateTag {
+                    epc: format!("{:X}", Hex(t.epc)),
+                });
             }
             let zone = self.zone_or_retired(t.zone)?;
             let sku = self.skus.intern_name(t.sku);

@@ -15,6 +15,7 @@ use std::io::{self, BufRead, Read, Write};
 use std::process::ExitCode;
 use tagtally::exit;
 use tagtally_protocol::epc::{self, ReportValue};
+use tagtally_protocol::hex::Hex;
 
 /// The longest EPC a Gen2 tag holds.
 const MAX_EPC_BITS: usize = 496;
@@ -95,7 +96,7 @@ fn outcome(input: Result<String, (String, InputError)>) -> Outcome {
     let parsed = input.and_then(|text| parse_hex(&text).map_err(|e| (text, e)));
     match parsed {
         Ok(bytes) => Outcome::Decoded {
-            hex: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+            hex: format!("{:x}", Hex(&bytes)),
             report: epc::decode(&bytes).report(),
         },
         Err((input, error)) => Outcome::Bad { input, error },

@@ -10,6 +10,7 @@
 
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
+use tagtally_protocol::hex::Hex;
 
 /// The fields of an ObjectEvent that enter its hash, already in canonical form.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,12 +59,6 @@ impl CanonicalObjectEvent<'_> {
     /// `ni:///sha-256;<hex of SHA-256(pre-hash)>?ver=CBV2.0`.
     pub fn event_id(&self) -> String {
         let digest = Sha256::digest(self.pre_hash().as_bytes());
-        let mut out = String::with_capacity(15 + 64 + 11);
-        out.push_str("ni:///sha-256;");
-        for byte in digest {
-            let _ = write!(out, "{byte:02x}");
-        }
-        out.push_str("?ver=CBV2.0");
-        out
+        format!("ni:///sha-256;{:x}?ver=CBV2.0", Hex(&digest))
     }
 }

@@ -39,6 +39,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
+use tagtally_protocol::hex::Hex;
 use tagtally_reader_drivers::{DriverEvent, DriverOutput, Micros, TagRead};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{interval_at, Instant, MissedTickBehavior};
@@ -660,7 +661,7 @@ impl EngineTask {
                 reader: reader.to_string(),
                 antenna: read.antenna,
                 zone,
-                epc: lower_hex(epc),
+                epc: format!("{:x}", Hex(epc)),
                 sku: Some(tagtally_protocol::epc::sku(epc).to_string()),
                 rssi: read.rssi_cdbm.map(|c| f32::from(c) / 100.0),
             });
@@ -671,7 +672,7 @@ impl EngineTask {
         let time = Timestamp(DaemonClock::system_time(now));
         let origins = self.engine.last_flush_origins();
         for (i, change) in delta.tag_changes.iter().enumerate() {
-            let epc = lower_hex(change.epc.as_bytes());
+            let epc = format!("{:x}", Hex(change.epc.as_bytes()));
             let before = origins.get(i).cloned().flatten();
             let event = match (before, &change.placement) {
                 (None, Some(after)) => TailEvent::Arrival {
@@ -774,13 +775,4 @@ pub(super) async fn on_blocking_pool<T: Send + 'static>(
         .map_err(|_| RunError::TaskEnded {
             task: "state store",
         })
-}
-
-fn lower_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }

@@ -14,6 +14,7 @@ use super::error::{AtPath, StoreError};
 use super::records::TagRecord;
 use super::tables::*;
 use tagtally_contract::Resync;
+use tagtally_protocol::hex::Hex;
 
 /// One present tag as kept on disk.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -178,7 +179,7 @@ pub(super) fn load(db: &Database, path: &Path) -> Result<(Meta, Vec<StoredTag>),
         let record = TagRecord::decode(record.value()).map_err(|e| {
             corrupt(
                 path,
-                format!("tag record of {} does not decode: {e}", hex(epc)),
+                format!("tag record of {:X} does not decode: {e}", Hex(epc)),
             )
         })?;
         let tag = StoredTag {
@@ -282,10 +283,6 @@ pub(super) fn load(db: &Database, path: &Path) -> Result<(Meta, Vec<StoredTag>),
         }
     }
     Ok((meta, tags))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
 }
 
 /// What the store's accounting should be for the file as it is: next seq, outbox deltas, outbox

@@ -1,14 +1,14 @@
 //! The EPC raw URI, for bits that decode as no identity.
 
-use std::fmt::Write;
+use crate::hex::Hex;
 
 /// The EPC raw URI for bits no scheme decodes: `urn:epc:raw:<bits>.x<HEX>`.
 pub fn raw_uri(epc: &[u8]) -> String {
-    let mut out = format!("urn:epc:raw:{}.x", epc.len().saturating_mul(8));
-    for b in epc {
-        let _ = write!(out, "{b:02X}");
-    }
-    out
+    format!(
+        "urn:epc:raw:{}.x{:X}",
+        epc.len().saturating_mul(8),
+        Hex(epc)
+    )
 }
 
 #[cfg(test)]
