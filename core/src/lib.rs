@@ -4,11 +4,13 @@ mod backoff;
 pub mod engine;
 mod event;
 mod now;
+mod repeat_limiter;
 mod session;
 mod tag_read;
 
 pub use backoff::{Backoff, BackoffPolicy};
 pub use event::{DriverCounters, DriverEvent, DriverOutput, ReaderInfo};
 pub use now::Now;
+pub use repeat_limiter::RepeatLimiter;
 pub use session::{LinkLoss, Session, SessionAction, TransportTimeouts};
 pub use tag_read::{Epc, Micros, ReaderId, TagRead, MAX_EPC_BYTES};

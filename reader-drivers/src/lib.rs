@@ -5,7 +5,6 @@ pub mod driver;
 mod link_report;
 pub mod llrp;
 pub mod r2000;
-mod repeat_limiter;
 mod serial_line;
 pub mod serial_port;
 pub mod serial_reader;

@@ -5,12 +5,14 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use tagtally_core::{Backoff, BackoffPolicy, SessionAction, TransportTimeouts};
+use tagtally_core::{Backoff, BackoffPolicy, RepeatLimiter, SessionAction, TransportTimeouts};
 use tagtally_protocol::serial_deframer::{Deframer, FrameFormat};
 
 use crate::link_report::LinkReport;
-use crate::repeat_limiter::RepeatLimiter;
 use crate::{DriverCounters, DriverEvent, DriverOutput, Epc, Now, ReaderId, ReaderInfo, TagRead};
+
+/// How long a reader's unchanged complaint stays muted.
+const COMPLAINT_REPEAT_AFTER: Duration = Duration::from_secs(60);
 
 /// How a serial session treats its transport; each family's settings hold the protocol's own timing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +108,7 @@ impl<F: FrameFormat> SerialLine<F> {
             deframer: Deframer::new(deframer_capacity),
             link: LinkReport::new(reader),
             actions: VecDeque::new(),
-            complaints: RepeatLimiter::default(),
+            complaints: RepeatLimiter::new(COMPLAINT_REPEAT_AFTER),
             undecodable: 0,
             idle_gap,
             idle_at: None,

@@ -27,7 +27,7 @@ use tracing::{debug, error, info, warn};
 
 use tagtally_contract::size::publish_packet_len;
 use tagtally_contract::{ReplayCommand, SnapshotCommand, StoreState, Topics, MAX_COMMAND_BYTES};
-use tagtally_core::Backoff;
+use tagtally_core::{Backoff, RepeatLimiter};
 
 use crate::uplink::commands::{Command, CommandGate};
 use crate::uplink::handle::{Shared, SnapshotOut, UplinkHandle};
@@ -132,7 +132,7 @@ pub fn spawn<S: DeltaSource>(mut settings: UplinkSettings, source: S) -> Uplink 
         replays: VecDeque::new(),
         retained: VecDeque::new(),
         shutdown: false,
-        last_log: None,
+        down_log: RepeatLimiter::new(LOG_REMINDER),
         gate: CommandGate::new(settings_gate),
         committed_seq: 0,
         disk_full: false,
@@ -200,8 +200,8 @@ struct Task<S> {
     /// Retained messages waiting for window room (one per topic, newest payload).
     retained: VecDeque<(String, Bytes)>,
     shutdown: bool,
-    /// Last failure logged at warn, and when.
-    last_log: Option<(String, Instant)>,
+    /// The link-down reason last logged at warn; repeats go to debug until `LOG_REMINDER` passed.
+    down_log: RepeatLimiter,
     gate: CommandGate,
     /// The newest committed seq announced (`seq` in status).
     committed_seq: u64,
@@ -481,12 +481,12 @@ impl<S: DeltaSource> Task<S> {
 
     async fn on_connected(&mut self, client: &LinkClient) -> Result<(), DownReason> {
         let failures = self.backoff.attempts();
-        if failures > 0 || self.last_log.is_some() {
+        if failures > 0 || self.down_log.has_complained() {
             info!(broker = %self.settings.broker, failures, "mqtt link up again");
         } else {
             info!(broker = %self.settings.broker, protocol = %self.settings.protocol, "mqtt link up");
         }
-        self.last_log = None;
+        self.down_log.clear();
         let limit = self.packet_limit;
         self.status.send_modify(|s| {
             s.connections += 1;
@@ -894,14 +894,11 @@ impl<S: DeltaSource> Task<S> {
 
     fn log_down(&mut self, reason: &DownReason, delay: Duration) {
         let text = reason.to_string();
-        let now = Instant::now();
-        let repeat = matches!(&self.last_log, Some((t, at)) if *t == text && now.duration_since(*at) < LOG_REMINDER);
         let failures = self.backoff.attempts();
-        if repeat {
-            debug!(broker = %self.settings.broker, failures, retry_in_ms = delay.as_millis() as u64, "mqtt link still down: {text}");
-        } else {
+        if self.down_log.allow(&text, Instant::now().into_std()) {
             warn!(broker = %self.settings.broker, failures, retry_in_ms = delay.as_millis() as u64, "mqtt link down: {text}");
-            self.last_log = Some((text, now));
+        } else {
+            debug!(broker = %self.settings.broker, failures, retry_in_ms = delay.as_millis() as u64, "mqtt link still down: {text}");
         }
     }
 }
