@@ -16,9 +16,9 @@ use std::error::Error;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tagtally::control::{
-    AntennaStatus, ControlClient, ControlServer, FixedBackend, Link, LinkState, Mqtt, MqttState,
-    Outbox, ReaderStatus, ServerLimits, Status, Stock, StockCount, StockFilter, StockSnapshot,
-    TailHub, Timestamp,
+    AntennaStatus, ControlClient, ControlServer, FixedBackend, Link, Mqtt, MqttState, Outbox,
+    ReaderLinkState, ReaderStatus, ServerLimits, Status, Stock, StockCount, StockFilter,
+    StockSnapshot, TailHub, Timestamp,
 };
 
 const ZONES: [&str; 5] = [
@@ -148,7 +148,7 @@ fn backend() -> FixedBackend {
         }
     }
     let up = Link {
-        state: LinkState::Up,
+        state: ReaderLinkState::Up,
         reason: None,
         since: Some(now),
     };

@@ -558,12 +558,12 @@ impl uplink::DeltaSource for StoreSource {
         &mut self,
         after: Option<u64>,
         max: usize,
-    ) -> Result<Vec<uplink::Delta>, Self::Error> {
+    ) -> Result<Vec<uplink::OutboxDelta>, Self::Error> {
         Ok(self
             .0
             .read_deltas(after.map_or(0, |a| a + 1), max)?
             .into_iter()
-            .map(|(seq, payload)| uplink::Delta {
+            .map(|(seq, payload)| uplink::OutboxDelta {
                 seq,
                 payload: Bytes::from(payload),
             })

@@ -6,7 +6,7 @@ use super::table::{colour_on_stdout, Align, Cell, Table, Tone};
 use super::ControlArgs;
 use std::process::ExitCode;
 use std::time::SystemTime;
-use tagtally::control::{Link, LinkState, ReaderStatus};
+use tagtally::control::{Link, ReaderLinkState, ReaderStatus};
 use tagtally::exit;
 
 /// Runs `readers`.
@@ -99,8 +99,8 @@ fn warn_if_any(count: u64) -> Cell {
 
 fn link(link: &Link) -> Cell {
     match (link.state, &link.reason) {
-        (LinkState::Up, _) => Cell::toned("up", Tone::Good),
-        (LinkState::Down, None) => Cell::toned("down", Tone::Bad),
-        (LinkState::Down, Some(reason)) => Cell::toned(format!("down: {reason}"), Tone::Bad),
+        (ReaderLinkState::Up, _) => Cell::toned("up", Tone::Good),
+        (ReaderLinkState::Down, None) => Cell::toned("down", Tone::Bad),
+        (ReaderLinkState::Down, Some(reason)) => Cell::toned(format!("down: {reason}"), Tone::Bad),
     }
 }

@@ -54,7 +54,7 @@ pub use client::{ClientError, ControlClient, TailLine, TailStream, DEFAULT_REPLY
 pub use filter::{StockFilter, TailFilter};
 pub use fixed::FixedBackend;
 pub use model::{
-    AntennaStatus, Build, ClockSync, DatabaseState, Link, LinkState, Mqtt, MqttState, Outbox,
+    AntennaStatus, Build, ClockSync, DatabaseState, Link, Mqtt, MqttState, Outbox, ReaderLinkState,
     ReaderStatus, StateDatabase, Status, Stock, StockCount, SystemClock, TailEvent, TailKind,
 };
 pub use server::{BindError, ControlServer, ServerLimits, SOCKET_MODE};

@@ -167,7 +167,7 @@ pub enum MqttState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
     /// Up or down.
-    pub state: LinkState,
+    pub state: ReaderLinkState,
     /// Why it is down (`connection refused`, `no keepalive for 30s`, `antenna disconnected`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -176,10 +176,10 @@ pub struct Link {
     pub since: Option<Timestamp>,
 }
 
-/// Up or down.
+/// A reader's link: up or down (the MQTT link's state is `uplink::LinkState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum LinkState {
+pub enum ReaderLinkState {
     /// Working.
     Up,
     /// Not working; the driver keeps reconnecting.

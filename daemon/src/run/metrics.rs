@@ -10,7 +10,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::build_info::BuildInfo;
-use crate::control::{ClockSync, LinkState as ControlLink};
+use crate::control::{ClockSync, ReaderLinkState};
 use crate::metrics::{Exposition, Kind};
 use crate::uplink::{LinkState, UplinkStatus};
 
@@ -213,7 +213,7 @@ fn readers(e: &mut Exposition, h: &Health) {
         "1 while the reader's link is up.",
     );
     for r in &h.readers {
-        let up = r.link.state == ControlLink::Up;
+        let up = r.link.state == ReaderLinkState::Up;
         e.sample(
             "tagtally_reader_up",
             &[("reader", &r.name)],
@@ -306,7 +306,7 @@ fn readers(e: &mut Exposition, h: &Health) {
             e.sample(
                 "tagtally_antenna_up",
                 &[("reader", &r.name), ("antenna", &port), ("zone", &a.zone)],
-                f64::from(u8::from(a.link.state == ControlLink::Up)),
+                f64::from(u8::from(a.link.state == ReaderLinkState::Up)),
             );
         }
     }
@@ -375,7 +375,7 @@ mod tests {
     use crate::run::ReaderTotals;
     use std::sync::Arc;
 
-    fn link(state: ControlLink) -> Link {
+    fn link(state: ReaderLinkState) -> Link {
         Link {
             state,
             reason: None,
@@ -391,7 +391,7 @@ mod tests {
                 name: "ceiling-1".into(),
                 kind: "llrp".into(),
                 endpoint: "10.0.0.21:5084".into(),
-                link: link(ControlLink::Up),
+                link: link(ReaderLinkState::Up),
                 reads_per_sec: 1200.5,
                 last_read: None,
                 errors: 3,
@@ -405,14 +405,14 @@ mod tests {
                     AntennaStatus {
                         antenna: 1,
                         zone: "floor".into(),
-                        link: link(ControlLink::Up),
+                        link: link(ReaderLinkState::Up),
                         reads_per_sec: 1000.0,
                         last_read: None,
                     },
                     AntennaStatus {
                         antenna: 3,
                         zone: "backroom".into(),
-                        link: link(ControlLink::Down),
+                        link: link(ReaderLinkState::Down),
                         reads_per_sec: 200.5,
                         last_read: None,
                     },

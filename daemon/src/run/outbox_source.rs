@@ -5,7 +5,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::store::{Store, StoreError};
-use crate::uplink::{Delta, DeltaSource};
+use crate::uplink::{DeltaSource, OutboxDelta};
 
 /// Reads unacknowledged deltas straight from the outbox table (a redb read transaction; no write lock),
 /// a window at a time, so that reads go on while the engine task holds writes back on a full disk.
@@ -24,14 +24,18 @@ impl OutboxSource {
 impl DeltaSource for OutboxSource {
     type Error = StoreError;
 
-    fn read_after(&mut self, after: Option<u64>, max: usize) -> Result<Vec<Delta>, StoreError> {
+    fn read_after(
+        &mut self,
+        after: Option<u64>,
+        max: usize,
+    ) -> Result<Vec<OutboxDelta>, StoreError> {
         let from = after.map_or(0, |a| a.saturating_add(1));
         // The resync item never comes from here: resync snapshots are the engine task's job.
         Ok(self
             .store
             .read_deltas(from, max)?
             .into_iter()
-            .map(|(seq, payload)| Delta {
+            .map(|(seq, payload)| OutboxDelta {
                 seq,
                 payload: Bytes::from(payload),
             })

@@ -11,7 +11,7 @@ use serde::Serialize;
 use tagtally_config::{Config, ReaderLink, SerialPort};
 use tagtally_reader_drivers::{DriverCounters, DriverEvent, Micros, ReaderId, TagRead};
 
-use crate::control::{AntennaStatus, Link, LinkState, ReaderStatus, Timestamp};
+use crate::control::{AntennaStatus, Link, ReaderLinkState, ReaderStatus, Timestamp};
 use tagtally_contract::time::rfc3339_from_micros;
 
 use super::clock::DaemonClock;
@@ -453,17 +453,17 @@ fn status(e: &Entry) -> ReaderStatus {
     let total = add(e.earlier, e.counters);
     let reader_link = match e.link {
         LinkView::Up => Link {
-            state: LinkState::Up,
+            state: ReaderLinkState::Up,
             reason: None,
             since: e.since.map(Timestamp),
         },
         LinkView::Down => Link {
-            state: LinkState::Down,
+            state: ReaderLinkState::Down,
             reason: e.reason.clone(),
             since: e.since.map(Timestamp),
         },
         LinkView::Connecting => Link {
-            state: LinkState::Down,
+            state: ReaderLinkState::Down,
             reason: Some("connecting".into()),
             since: None,
         },
@@ -474,17 +474,17 @@ fn status(e: &Entry) -> ReaderStatus {
         .map(|a| {
             let link = match (e.link, a.connected) {
                 (LinkView::Up, Some(false)) => Link {
-                    state: LinkState::Down,
+                    state: ReaderLinkState::Down,
                     reason: Some("antenna disconnected".into()),
                     since: None,
                 },
                 (LinkView::Up, _) => Link {
-                    state: LinkState::Up,
+                    state: ReaderLinkState::Up,
                     reason: None,
                     since: None,
                 },
                 _ => Link {
-                    state: LinkState::Down,
+                    state: ReaderLinkState::Down,
                     reason: Some("reader down".into()),
                     since: None,
                 },
@@ -579,7 +579,7 @@ url = "mqtt://127.0.0.1"
         let rate = b.reads_per_sec();
         assert!((80.0..=100.0).contains(&rate), "rate {rate}");
         let st = b.statuses();
-        assert_eq!(st[0].link.state, LinkState::Up);
+        assert_eq!(st[0].link.state, ReaderLinkState::Up);
         assert_eq!(st[0].antennas[0].zone, "floor");
         assert!(st[0].antennas[1].reads_per_sec < 1.0);
         let h = b.changed_health(Micros(t0.0 + 10_000_000));

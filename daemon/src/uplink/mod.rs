@@ -46,7 +46,7 @@ pub use handle::{SnapshotOut, UplinkHandle};
 pub use settings::{
     inbound_packet_limit, Credentials, Protocol, TlsFiles, TlsSetup, UplinkSettings, MAX_WINDOW,
 };
-pub use source::{Delta, DeltaSource};
+pub use source::{DeltaSource, OutboxDelta};
 pub use status::{
     status_payload, DownReason, InboundCounters, LinkState, Refusal, StatusIdentity, UplinkStatus,
     STATUS_SCHEMA,

@@ -6,9 +6,10 @@
 
 use bytes::Bytes;
 
-/// One committed delta: its seq and the exact JSON bytes to publish.
+/// One committed delta as the outbox holds it: its seq and the exact JSON bytes to publish (the
+/// engine's `Delta` is the change itself, before commit).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delta {
+pub struct OutboxDelta {
     /// Seq within the epoch; starts at 1, grows by 1 per delta.
     pub seq: u64,
     /// The committed payload; published byte-identical every time.
@@ -26,5 +27,9 @@ pub trait DeltaSource: Send + 'static {
 
     /// Up to `max` committed deltas with a seq above `after` (all of them from the oldest when
     /// `after` is `None`), in ascending seq order.
-    fn read_after(&mut self, after: Option<u64>, max: usize) -> Result<Vec<Delta>, Self::Error>;
+    fn read_after(
+        &mut self,
+        after: Option<u64>,
+        max: usize,
+    ) -> Result<Vec<OutboxDelta>, Self::Error>;
 }

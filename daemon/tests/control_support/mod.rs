@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tagtally::control::{
-    AntennaStatus, ControlBackend, ControlServer, FixedBackend, Link, LinkState, Mqtt, MqttState,
-    Outbox, ReaderStatus, ServerLimits, Status, Stock, StockCount, StockSnapshot, TailEvent,
-    TailHub, Timestamp,
+    AntennaStatus, ControlBackend, ControlServer, FixedBackend, Link, Mqtt, MqttState, Outbox,
+    ReaderLinkState, ReaderStatus, ServerLimits, Status, Stock, StockCount, StockSnapshot,
+    TailEvent, TailHub, Timestamp,
 };
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
@@ -77,12 +77,12 @@ pub fn sample_status() -> Status {
 
 pub fn sample_readers() -> Vec<ReaderStatus> {
     let up = Link {
-        state: LinkState::Up,
+        state: ReaderLinkState::Up,
         reason: None,
         since: Some(at(1_000)),
     };
     let down = Link {
-        state: LinkState::Down,
+        state: ReaderLinkState::Down,
         reason: Some("no keepalive for 30s".into()),
         since: Some(at(3_000_000)),
     };

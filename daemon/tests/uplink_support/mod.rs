@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use tagtally::uplink::{Delta, DeltaSource, Protocol, UplinkEvent, UplinkSettings};
+use tagtally::uplink::{DeltaSource, OutboxDelta, Protocol, UplinkEvent, UplinkSettings};
 use tagtally_core::BackoffPolicy;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -286,13 +286,17 @@ impl MemOutbox {
 impl DeltaSource for MemOutbox {
     type Error = std::convert::Infallible;
 
-    fn read_after(&mut self, after: Option<u64>, max: usize) -> Result<Vec<Delta>, Self::Error> {
+    fn read_after(
+        &mut self,
+        after: Option<u64>,
+        max: usize,
+    ) -> Result<Vec<OutboxDelta>, Self::Error> {
         let records = self.records.lock().unwrap();
         let start = after.map_or(0, |a| a.saturating_add(1));
         Ok(records
             .range(start..)
             .take(max)
-            .map(|(seq, payload)| Delta {
+            .map(|(seq, payload)| OutboxDelta {
                 seq: *seq,
                 payload: payload.clone(),
             })
