@@ -29,10 +29,12 @@
 //!   serialises the delta message once with the next seq (several messages with consecutive seqs when
 //!   one would exceed the size bound, [`Store::set_max_delta_payload`]), appends them to `outbox` and
 //!   advances `next_seq`.
-//!   Only after that transaction committed does the caller get the message to hand to the uplink. A flush
+//!   Only after that transaction committed can the uplink see the message: it pulls committed deltas
+//!   from `outbox` (`run/outbox_source.rs`), nothing is handed to it. A flush
 //!   whose counts did not change (tags swapped places) writes tag state and uses no seq.
-//! * **The uplink** ([`Store::ack`], [`Store::ack_all`] for a burst in one transaction): moves
-//!   `outbox[seq]` to `history` when the broker's PUBACK for that seq arrived, and drops the oldest
+//! * **Acknowledgement** ([`Store::ack`], [`Store::ack_all`] for a burst in one transaction), written
+//!   by the engine task (the only writer) on the uplink's `Acked(seq)` events: moves `outbox[seq]` to
+//!   `history` when the broker's PUBACK for that seq arrived, and drops the oldest
 //!   history beyond `history-max-bytes` / `history-max-age` in the same transaction.
 //!   That is what *acknowledged* means: the broker has the message; nothing else removes a delta from
 //!   the outbox, except folding. [`Store::read_kept`] reads history and outbox for `cmd/replay`.
@@ -49,7 +51,7 @@
 //!
 //! [`Store::unacked`] yields the resync range first. The uplink then publishes a snapshot (counts as of the
 //! last committed seq, `seq` = that seq) with the extra field `"resync":{"first_seq":F,"last_seq":L}`
-//! (see [`payload::snapshot_json`]) and calls [`Store::ack_resync`] after its PUBACK. HQ sees a gap F..=L in
+//! (see [`payload::snapshot_json`]); after its PUBACK the engine task calls [`Store::ack_resync`]. HQ sees a gap F..=L in
 //! the delta seqs and a snapshot with `resync` whose seq covers the gap: it replaces its counts with the
 //! snapshot and carries on from the next delta. Nothing is dropped silently: folds are counted in
 //! `folded_deltas` (see [`OutboxStats`]) and reported by each [`Committed`] so the caller can log them.
