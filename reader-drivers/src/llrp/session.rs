@@ -121,6 +121,14 @@ enum Phase {
 /// How often cumulative counters are sent while they change.
 const COUNTERS_EVERY: Duration = Duration::from_secs(10);
 
+/// A timer that fires this much later than it was set for means this process did not run (SIGSTOP,
+/// a paused VM, a starved host): the reader's bytes of that time may still sit unread in the socket.
+const STALL_TOLERANCE: Duration = Duration::from_secs(1);
+
+/// After such a stall, deadlines are judged only this much later, once the runtime has read what the
+/// socket buffered meanwhile (a stop and continue can make the I/O driver miss it until its next turn).
+const STALL_GRACE: Duration = Duration::from_millis(500);
+
 /// A TagReportData holds at least a TLV header and an EPC-96 TV: used to bound counting work.
 const TAG_REPORT_TLV: u16 = 240;
 
@@ -132,6 +140,8 @@ pub struct LlrpSession {
     phase: Phase,
     actions: VecDeque<Action>,
     timer: Option<Instant>,
+    /// Deadlines wait until this instant: the grace after a stall (see [`STALL_GRACE`]).
+    stall_grace: Option<Instant>,
     backoff: Backoff,
     rng: SimRng,
     counters: DriverCounters,
@@ -165,6 +175,7 @@ impl LlrpSession {
             phase: Phase::Idle { retry_at: None },
             actions: VecDeque::new(),
             timer: None,
+            stall_grace: None,
             backoff: Backoff::standard(),
             rng: SimRng::new(seed),
             counters: DriverCounters::default(),
@@ -252,6 +263,9 @@ impl LlrpSession {
             reason: reason.to_owned(),
         };
         self.link_lost(now, error, false);
+        // The retry is a timer like every other deadline: without it, a reader that could not be
+        // reached once was never tried again.
+        self.update_timer(now);
     }
 
     /// Bytes arrived.
@@ -322,6 +336,20 @@ impl LlrpSession {
 
     /// The timer set by the last `SetTimer` expired (early or late calls are harmless).
     pub fn on_timer(&mut self, now: Now) {
+        if let Some(grace) = self.stall_grace {
+            if now.instant < grace {
+                return self.update_timer(now);
+            }
+            self.stall_grace = None;
+        } else if self.is_connected()
+            && self.timer.is_some_and(|set_for| {
+                now.instant.saturating_duration_since(set_for) > STALL_TOLERANCE
+            })
+        {
+            // Far too late: read what the reader sent during the stall before judging anything.
+            self.stall_grace = Some(now.instant + STALL_GRACE);
+            return self.update_timer(now);
+        }
         match self.phase {
             Phase::Idle { retry_at: Some(at) } if now.instant >= at => self.connect(),
             Phase::AwaitingConnectionEvent { deadline } if now.instant >= deadline => {
@@ -421,6 +449,7 @@ impl LlrpSession {
     /// The link is gone for `error`: tell downstream, close, and back off (or finish when
     /// shutting down). `close` is false when there was no transport to close.
     fn link_lost(&mut self, now: Now, error: LinkError, close: bool) {
+        self.stall_grace = None;
         if close {
             self.actions.push_back(Action::Close);
         }
@@ -594,6 +623,10 @@ impl LlrpSession {
                 }),
             },
             other => {
+                // A type this driver does not know, or a vendor extension it does not speak.
+                if matches!(other, Message::Unknown { .. } | Message::Custom { .. }) {
+                    self.counters.unknown_messages += 1;
+                }
                 let Some(step) = awaited else {
                     return;
                 };
@@ -846,6 +879,8 @@ impl LlrpSession {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        // During a stall's grace nothing is judged: the grace's end is the next deadline.
+        let deadline = self.stall_grace.or(deadline);
         if self.phase == Phase::Finished || deadline == self.timer {
             return;
         }
