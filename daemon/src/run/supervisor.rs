@@ -7,6 +7,7 @@
 //! span), and where the end of a driver is noticed: its channel closes. Back-pressure passes through
 //! unchanged: the forwarder awaits the engine's channel, the driver awaits the forwarder's.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tagtally_reader_drivers::backoff::{jitter, Backoff};
@@ -18,6 +19,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tracing::{error, info, info_span, warn, Instrument};
 
+use super::failure_log::{FailureBudget, FailureLog};
 use crate::plan::{DriverSettings, PlannedReader};
 
 /// Outputs one reader may have queued ahead of its forwarder: small, so back-pressure stays prompt.
@@ -32,9 +34,11 @@ pub fn spawn(
     shutdown: watch::Receiver<bool>,
 ) -> JoinSet<()> {
     let mut set = JoinSet::new();
+    let budget = FailureBudget::shared();
     for plan in plans {
         let span = info_span!("reader", reader = %plan.name, kind = plan.kind);
-        set.spawn(supervise(plan, out.clone(), shutdown.clone()).instrument(span));
+        let supervised = supervise(plan, out.clone(), shutdown.clone(), Arc::clone(&budget));
+        set.spawn(supervised.instrument(span));
     }
     set
 }
@@ -53,19 +57,22 @@ async fn supervise(
     plan: PlannedReader,
     out: mpsc::Sender<DriverOutput>,
     shutdown: watch::Receiver<bool>,
+    budget: Arc<FailureBudget>,
 ) {
     let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
     loop {
         let started = Instant::now();
         let end = match &plan.driver {
             DriverSettings::Llrp(settings) => {
-                run_llrp(settings.clone(), &out, shutdown.clone()).await
+                let failures = FailureLog::new(Arc::clone(&budget));
+                run_llrp(settings.clone(), &out, shutdown.clone(), failures).await
             }
             DriverSettings::Serial(serial) => {
                 // A session is consumed by its run: each (re)start gets a fresh one.
                 let (reader, link) = &**serial;
                 let driver = SerialReader::from_config(plan.id, reader, link);
-                run_serial(driver, &out, shutdown.clone()).await
+                let failures = FailureLog::new(Arc::clone(&budget));
+                run_serial(driver, &out, shutdown.clone(), failures).await
             }
         };
         match end {
@@ -112,13 +119,13 @@ async fn run_llrp(
     settings: LlrpSettings,
     out: &mpsc::Sender<DriverOutput>,
     shutdown: watch::Receiver<bool>,
+    mut failures: FailureLog,
 ) -> End {
     let (tx, mut rx) = mpsc::channel(READER_QUEUE);
     let mut driver = Some(LlrpDriver::spawn(settings, tx));
     let stop = stop_signal(shutdown);
     tokio::pin!(stop);
     let mut stopping = false;
-    let mut failures = FailureLog::default();
     loop {
         tokio::select! {
             item = rx.recv() => match item {
@@ -146,12 +153,12 @@ async fn run_serial(
     driver: SerialReader,
     out: &mpsc::Sender<DriverOutput>,
     shutdown: watch::Receiver<bool>,
+    mut failures: FailureLog,
 ) -> End {
     let (tx, mut rx) = mpsc::channel(READER_QUEUE);
     let stopped = shutdown.clone();
     let run = driver.run(tx, stop_signal(shutdown));
     let forward = async {
-        let mut failures = FailureLog::default();
         while let Some(output) = rx.recv().await {
             log_output(&output, &mut failures);
             if out.send(output).await.is_err() {
@@ -165,36 +172,6 @@ async fn run_serial(
         DriverExit::OutputClosed if !delivered => End::DaemonGone,
         _ if *stopped.borrow() => End::Stopped,
         _ => End::Ended,
-    }
-}
-
-/// Failed attempts to reach a reader are logged at most once per this period.
-const FAILURE_LOG_PERIOD: Duration = Duration::from_secs(60);
-
-/// What was last said about a reader's failed connection attempts.
-#[derive(Debug, Default)]
-struct FailureLog {
-    logged: u64,
-    at: Option<Instant>,
-}
-
-impl FailureLog {
-    /// Logs failed attempts (counted by the driver) since the last line, at most once a period.
-    fn counters(&mut self, failed: u64) {
-        // A restarted driver counts from zero again.
-        if failed < self.logged {
-            self.logged = 0;
-        }
-        let due = self.at.is_none_or(|at| at.elapsed() >= FAILURE_LOG_PERIOD);
-        if failed > self.logged && due {
-            warn!(
-                failed = failed - self.logged,
-                total = failed,
-                "attempts to reach the reader failed"
-            );
-            self.logged = failed;
-            self.at = Some(Instant::now());
-        }
     }
 }
 

@@ -142,6 +142,9 @@ pub struct LlrpSession {
     timer: Option<Instant>,
     /// Deadlines wait until this instant: the grace after a stall (see [`STALL_GRACE`]).
     stall_grace: Option<Instant>,
+    /// A `LinkDown` was said since the last `LinkUp`: failed reconnect attempts do not repeat it
+    /// (they are counted in `failed_connects`), so an unreachable reader costs no event per try.
+    down_said: bool,
     backoff: Backoff,
     rng: SimRng,
     counters: DriverCounters,
@@ -176,6 +179,7 @@ impl LlrpSession {
             actions: VecDeque::new(),
             timer: None,
             stall_grace: None,
+            down_said: false,
             backoff: Backoff::standard(),
             rng: SimRng::new(seed),
             counters: DriverCounters::default(),
@@ -469,7 +473,10 @@ impl LlrpSession {
             None if !matches!(error, LinkError::Shutdown) => self.counters.failed_connects += 1,
             None => {}
         }
-        self.emit_link_down(error);
+        if !self.down_said {
+            self.down_said = true;
+            self.emit_link_down(error);
+        }
         self.emit_counters_if_changed();
         self.counters_due = None;
         if self.shutting_down {
@@ -789,6 +796,7 @@ impl LlrpSession {
             },
             None => ReaderInfo::default(),
         };
+        self.down_said = false;
         self.output(DriverEvent::LinkUp {
             reader: self.settings.reader,
             info,

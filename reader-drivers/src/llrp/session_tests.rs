@@ -453,10 +453,12 @@ fn a_reader_that_cannot_be_reached_is_tried_again_and_again() {
     let now = rig.now();
     rig.session.start(now);
     assert!(rig.drain().contains(&Action::Connect));
+    let mut downs = 0;
     for attempt in 1..=4u64 {
         let now = rig.now();
         rig.session.on_connect_failed(now, "connection refused");
         let actions = rig.drain();
+        downs += usize::from(link_down_reason(&actions).is_some());
         let retry_at = actions
             .iter()
             .find_map(|a| match a {
@@ -474,6 +476,10 @@ fn a_reader_that_cannot_be_reached_is_tried_again_and_again() {
         );
     }
     assert_eq!(rig.session.counters().failed_connects, 4);
+    assert_eq!(
+        downs, 1,
+        "the link went down once; later failures are only counted"
+    );
 }
 
 #[test]
