@@ -37,17 +37,21 @@ fn main() {
         .expect("clock after 1970")
         .as_micros() as u64;
     let zone: Arc<str> = Arc::from("floor");
+    // Each change must continue its pair's count (the store checks it).
+    let mut counts: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
     for seq in 1..=n {
         let mut changes = Vec::new();
         let mut tag_changes = Vec::new();
         for k in 0..3u32 {
             let item = 100_000 + (seq as u32 * 3 + k) % 500;
             let sku: Arc<str> = Arc::from(gtin_of(COMPANY, item));
+            let count = counts.entry(item).or_insert(0);
+            *count += 1;
             changes.push(CountChange {
                 zone: Arc::clone(&zone),
                 sku: Arc::clone(&sku),
                 delta: 1,
-                count: seq as u32,
+                count: *count,
             });
             let epc = Epc::from_slice(&sgtin96(COMPANY, item, seq * 3 + u64::from(k)))
                 .expect("96-bit epc");
