@@ -142,9 +142,10 @@ pub struct LlrpSession {
     timer: Option<Instant>,
     /// Deadlines wait until this instant: the grace after a stall (see [`STALL_GRACE`]).
     stall_grace: Option<Instant>,
-    /// A `LinkDown` was said since the last `LinkUp`: failed reconnect attempts do not repeat it
-    /// (they are counted in `failed_connects`), so an unreachable reader costs no event per try.
-    down_said: bool,
+    /// The reason of the `LinkDown` said since the last `LinkUp`: a failed reconnect attempt for
+    /// the same reason does not repeat it (it is counted in `failed_connects`), so an unreachable
+    /// reader costs no event per try; a new reason (a refusal after a drop) is said.
+    down_said: Option<String>,
     backoff: Backoff,
     rng: SimRng,
     counters: DriverCounters,
@@ -179,7 +180,7 @@ impl LlrpSession {
             actions: VecDeque::new(),
             timer: None,
             stall_grace: None,
-            down_said: false,
+            down_said: None,
             backoff: Backoff::standard(),
             rng: SimRng::new(seed),
             counters: DriverCounters::default(),
@@ -473,9 +474,13 @@ impl LlrpSession {
             None if !matches!(error, LinkError::Shutdown) => self.counters.failed_connects += 1,
             None => {}
         }
-        if !self.down_said {
-            self.down_said = true;
-            self.emit_link_down(error);
+        let reason = error.to_string();
+        if self.down_said.as_deref() != Some(reason.as_str()) {
+            self.output(DriverEvent::LinkDown {
+                reader: self.settings.reader,
+                reason: reason.clone(),
+            });
+            self.down_said = Some(reason);
         }
         self.emit_counters_if_changed();
         self.counters_due = None;
@@ -796,7 +801,7 @@ impl LlrpSession {
             },
             None => ReaderInfo::default(),
         };
-        self.down_said = false;
+        self.down_said = None;
         self.output(DriverEvent::LinkUp {
             reader: self.settings.reader,
             info,
