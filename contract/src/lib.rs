@@ -14,6 +14,9 @@
 //! | `cmd/snapshot` (inbound) | [`SnapshotCommand`] | — |
 //! | `cmd/replay` (inbound) | [`ReplayCommand`] | — |
 //!
+//! Whatever arrives on the command subscriptions goes through [`parse_inbound`] first: a command,
+//! or the reason it is ignored.
+//!
 //! The JSON Schemas in `docs/schemas/` are the published truth; the daemon's test suites validate
 //! every payload they see it emit against them.
 //!
@@ -28,6 +31,7 @@
 mod command;
 mod delta;
 mod error;
+mod inbound;
 mod reader;
 mod schema_name;
 pub mod size;
@@ -39,6 +43,7 @@ mod topics;
 pub use command::{ReplayCommand, SnapshotCommand, MAX_COMMAND_BYTES, MAX_REQUEST_ID_LEN};
 pub use delta::{encode_delta_split, DeltaChange, DeltaMessage};
 pub use error::ContractError;
+pub use inbound::{parse_inbound, Inbound, InboundRefusal};
 pub use reader::{ReaderAntenna, ReaderHealthMessage};
 pub use schema_name::{DeltaSchema, ReaderSchema, SnapshotSchema, StatusSchema};
 pub use snapshot::{

@@ -72,4 +72,7 @@ pub struct DriverCounters {
     pub disconnects: u64,
     /// Attempts to (re)establish the link that failed (refused, unreachable, setup rejected).
     pub failed_connects: u64,
+    /// Whole, well-framed messages of a type the driver does not know (a vendor extension, a
+    /// newer protocol version): ignored, never fatal, counted here.
+    pub unknown_messages: u64,
 }

@@ -188,6 +188,7 @@ fn backend() -> FixedBackend {
             errors: 0,
             reconnects: 0,
             unmapped_reads: 0,
+            unknown_messages: 0,
             candidates_evicted: 0,
             failed_reconnects: 0,
             model: None,

@@ -14,31 +14,17 @@ use std::path::{Path, PathBuf};
 use bytes::Bytes;
 use tagtally::uplink::{self, LinkState, Protocol, UplinkEvent};
 use tagtally_contract::StoreState;
+use tagtally_tests::free_addr;
 use tokio::process::{Child, Command};
 use tokio::time::timeout;
 use uplink_support::*;
 
-fn mosquitto_bin() -> Option<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect())
-        .unwrap_or_default();
-    dirs.extend(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from));
-    dirs.into_iter()
-        .map(|d| d.join("mosquitto"))
-        .find(|p| p.is_file())
-}
-
+/// The mosquitto executable, or a loud skip (a failure under `TAGTALLY_REQUIRE_MOSQUITTO`).
 macro_rules! require_mosquitto {
     () => {
-        match mosquitto_bin() {
+        match tagtally_tests::mosquitto::binary_or_skip() {
             Some(bin) => bin,
-            None if std::env::var_os("TAGTALLY_REQUIRE_MOSQUITTO").is_some() => {
-                panic!("TAGTALLY_REQUIRE_MOSQUITTO is set but mosquitto is not installed")
-            }
-            None => {
-                println!("skipping: mosquitto is not installed (apt-get install mosquitto)");
-                return;
-            }
+            None => return,
         }
     };
 }
@@ -58,11 +44,6 @@ struct Mosquitto {
     conf: PathBuf,
     child: Option<Child>,
     ports: Ports,
-}
-
-fn free_addr() -> SocketAddr {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr")
 }
 
 impl Mosquitto {

@@ -1,45 +1,16 @@
 //! Black-box tests of `tagtally run` refusing to start: the exit codes of SPEC §5 and messages a
 //! technician can act on.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod run_support;
+mod uplink_support;
 
-fn run(config: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tagtally"))
-        .args(["run", "-c"])
-        .arg(config)
-        .env_remove("NOTIFY_SOCKET")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run tagtally")
-}
+use std::process::Command;
 
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use run_support::config_text::{run_to_exit as run, stderr, unreachable_config};
 
 /// A valid config whose state lives at `state_dir`; the broker and reader are never reached.
-fn config(dir: &Path, state_dir: &Path) -> String {
-    format!(
-        r#"store = "s1"
-state-dir = "{}"
-control-socket = "{}/control.sock"
-
-[[zone]]
-name = "floor"
-
-[[reader]]
-name = "r1"
-kind = "llrp"
-address = "127.0.0.1:9"
-antennas = {{ 1 = "floor" }}
-
-[mqtt]
-url = "mqtt://127.0.0.1:9"
-"#,
-        state_dir.display(),
-        dir.display()
-    )
+fn config(dir: &std::path::Path, state_dir: &std::path::Path) -> String {
+    unreachable_config(dir, state_dir, "")
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod uplink_support;
 
 use std::time::Duration;
 
+use run_support::config_text::ConfigText;
 use run_support::{counts, poll, Daemon, COMPANY};
 use tagtally::demo::sgtin::{gtin_of, sgtin96};
 use tagtally::engine::DEFAULT_MIN_CANDIDATES;
@@ -39,44 +40,13 @@ fn peak_rss(pid: u32) -> u64 {
 }
 
 fn config(dir: &std::path::Path, flooder: &LlrpSim, quiet: &LlrpSim) -> String {
-    format!(
-        r#"store = "ghost-test"
-state-dir = "{dir}/state"
-control-socket = "{dir}/control.sock"
-
-[presence]
-arrive-reads = 2
-arrive-window = "30s"
-depart-after = "10m"
-
-[[zone]]
-name = "floor"
-
-[[zone]]
-name = "backroom"
-
-[[reader]]
-name = "flooder"
-kind = "llrp"
-address = "{flooder}"
-antennas = {{ 1 = "floor" }}
-keepalive = "2s"
-
-[[reader]]
-name = "quiet"
-kind = "llrp"
-address = "{quiet}"
-antennas = {{ 1 = "backroom" }}
-keepalive = "2s"
-
-[mqtt]
-url = "mqtt://127.0.0.1:9"
-flush-interval = "250ms"
-"#,
-        dir = dir.display(),
-        flooder = flooder.addr(),
-        quiet = quiet.addr(),
-    )
+    ConfigText::new("ghost-test", dir, &dir.join("state"))
+        .presence("arrive-reads = 2\narrive-window = \"30s\"\ndepart-after = \"10m\"")
+        .zone("floor")
+        .zone("backroom")
+        .llrp("flooder", flooder.addr(), "1 = \"floor\"")
+        .llrp("quiet", quiet.addr(), "1 = \"backroom\"")
+        .mqtt("mqtt://127.0.0.1:9", "flush-interval = \"250ms\"")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@
 mod run_support;
 mod uplink_support;
 
+use run_support::config_text::ConfigText;
 use run_support::{poll, Daemon, WAIT};
 use tagtally_reader_drivers::sim::llrp::LlrpSim;
 use tagtally_reader_drivers::sim::scenario::Scenario;
@@ -44,27 +45,11 @@ async fn reader_text_reaches_the_log_and_the_terminal_escaped() {
     let reader = LlrpSim::start("127.0.0.1:0", Scenario::parse(SCENARIO).expect("scenario"))
         .await
         .expect("start the emulator");
-    let config = format!(
-        r#"store = "text-test"
-state-dir = "{dir}/state"
-control-socket = "{dir}/control.sock"
-log-level = "info"
-
-[[zone]]
-name = "floor"
-
-[[reader]]
-name = "hostile"
-kind = "llrp"
-address = "{addr}"
-antennas = {{ 1 = "floor" }}
-
-[mqtt]
-url = "mqtt://127.0.0.1:9"
-"#,
-        dir = dir.path().display(),
-        addr = reader.addr(),
-    );
+    let config = ConfigText::new("text-test", dir.path(), &dir.path().join("state"))
+        .top("log-level = \"info\"")
+        .zone("floor")
+        .llrp("hostile", reader.addr(), "1 = \"floor\"")
+        .mqtt("mqtt://127.0.0.1:9", "");
     let daemon = Daemon::start(dir.path(), &config, "text.log");
     let escaped_firmware =
         "8.1\\n2026-12-03T00:00:00.000000Z ERROR tagtally: forged\\u{1b}[2J\\u{202e}";

@@ -5,36 +5,11 @@ mod run_support;
 mod uplink_support;
 
 use std::os::unix::fs::MetadataExt;
-use std::path::Path;
 use std::process::Stdio;
 
+use run_support::config_text::unreachable_config as config;
 use run_support::{poll, Daemon, Spawn, WAIT};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// A valid config; the broker and reader are never reached (nothing listens on port 9).
-fn config(dir: &Path, state_dir: &Path, extra: &str) -> String {
-    format!(
-        r#"store = "s1"
-state-dir = "{}"
-control-socket = "{}/control.sock"
-{extra}
-
-[[zone]]
-name = "floor"
-
-[[reader]]
-name = "r1"
-kind = "llrp"
-address = "127.0.0.1:9"
-antennas = {{ 1 = "floor" }}
-
-[mqtt]
-url = "mqtt://127.0.0.1:9"
-"#,
-        state_dir.display(),
-        dir.display()
-    )
-}
 
 /// What journald does: stderr is a stream whose device and inode are in `JOURNAL_STREAM`. Here the
 /// stream is a file, so the test reads back exactly the bytes journald would parse.

@@ -2,10 +2,13 @@
 //! each exits 65 with the way out and leaves the file as it was. A database of the layout before store
 //! names were recorded is adopted, once, with a log line.
 
+mod run_support;
+mod uplink_support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use redb::{ReadableDatabase, TableDefinition};
+use run_support::config_text::{run_to_exit as run, unreachable_config};
 use tagtally::store::{Store, StoreError, StoreOptions, DATABASE_FILE};
 
 /// The store's metadata strings (`store/tables.rs`), as an older build or another tool sees them.
@@ -21,45 +24,11 @@ fn setup() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let state = dir.path().join("state");
     std::fs::create_dir_all(&state).unwrap();
     let config = dir.path().join("tagtally.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"store = "s1"
-state-dir = "{}"
-control-socket = "{}/control.sock"
-
-[[zone]]
-name = "floor"
-
-[[reader]]
-name = "r1"
-kind = "llrp"
-address = "127.0.0.1:9"
-antennas = {{ 1 = "floor" }}
-
-[mqtt]
-url = "mqtt://127.0.0.1:9"
-"#,
-            state.display(),
-            dir.path().display()
-        ),
-    )
-    .unwrap();
+    std::fs::write(&config, unreachable_config(dir.path(), &state, "")).unwrap();
     let db = state.join(DATABASE_FILE);
     (dir, config, db)
 }
 
-fn run(config: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tagtally"))
-        .args(["run", "-c"])
-        .arg(config)
-        .env_remove("NOTIFY_SOCKET")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("run tagtally")
-}
-
-/// Runs the daemon on a database it must refuse: exit 65 with the way out in the message.
 fn assert_refused(config: &Path, way_out: &str) -> String {
     let out = run(config);
     let text = String::from_utf8_lossy(&out.stderr).into_owned();

@@ -131,13 +131,17 @@ async fn link_cut_resends_unacked_byte_identical() {
     assert_eq!(up.handle.status().borrow().connections, 2);
 }
 
-/// The broker dies mid-stream (every link cut at once, its memory gone) and a fresh broker takes
-/// its address. The subscriber reconnects first; then the uplink re-sends what was never
+/// The broker dies mid-stream (every link cut, its memory gone) and a fresh broker takes its
+/// address. The subscriber reconnects first; then the uplink re-sends what was never
 /// acknowledged, and the subscriber has every seq, byte-identical.
 ///
-/// Before the cut, PUBACKs are held back and the subscriber is allowed to catch up with what the
-/// uplink saw acknowledged: a broker that acks and then dies before forwarding loses that message
-/// for *its* subscribers, which is broker durability (HQ.md says so), not the uplink's to fix.
+/// Before the kill, PUBACKs are held back. The uplink's link dies first; only once the uplink has
+/// reported the link down (so no further PUBACK can reach it) does the subscriber catch up with
+/// exactly what the uplink saw acknowledged, and then the broker dies for it too. A broker that
+/// acks and then dies before forwarding loses that message for *its* subscribers, which is broker
+/// durability (HQ.md says so), not the uplink's to fix. (The test used to take the ack count from
+/// the events consumed so far while the uplink could still be reading PUBACKs: under load, acks
+/// still queued in the event channel named seqs the subscriber was never given the time to get.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn broker_killed_midstream_and_restarted_no_gap() {
     let first = start_rumqttd(None).await;
@@ -157,19 +161,23 @@ async fn broker_killed_midstream_and_restarted_no_gap() {
     events.acked_through(30).await;
     uplink_gate.hold_downstream(true);
     commit(&outbox, &up.handle, &mut committed, store, 101..=150);
-    let mut seen = BTreeMap::new();
-    // Caught up with every ack the uplink may have seen (its window keeps publishing meanwhile).
+
+    // Kill, the uplink's side first: its link cut, nothing gets through until the new broker.
+    uplink_gate.close();
+    uplink_gate.sever();
+    uplink_gate.hold_downstream(false);
+    events
+        .until(|e| matches!(e, UplinkEvent::Link(LinkState::Down { .. })))
+        .await;
+    // Every ack the uplink will ever get from the first broker is now in `events.acked`.
     let acked = events.acked.last().copied().unwrap_or(0);
-    collect_deltas(&mut sub, &topic, &committed, &mut seen, acked).await;
     let unacked_at_kill = outbox.len();
     assert!(unacked_at_kill > 0, "nothing in flight at the kill");
-
-    // Kill: all links cut, nobody gets through until the new broker is up.
-    uplink_gate.close();
+    let mut seen = BTreeMap::new();
+    collect_deltas(&mut sub, &topic, &committed, &mut seen, acked).await;
     sub_gate.close();
-    uplink_gate.sever();
     sub_gate.sever();
-    uplink_gate.hold_downstream(false);
+
     let second = start_rumqttd(None).await;
     sub_gate.open(second.v311);
     sub.wait_subscribed(2).await;

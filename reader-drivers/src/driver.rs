@@ -108,7 +108,9 @@ where
     let mut io: Option<C::Io> = None;
     let mut timer: Option<Instant> = None;
     let mut shutdown_requested = false;
-    let mut buf = vec![0u8; READ_CHUNK];
+    // Allocated while a transport is open only: a reader that is down costs no read buffer (a
+    // config of thousands of unreachable readers would otherwise hold 64 KiB each).
+    let mut buf: Vec<u8> = Vec::new();
     session.start(now());
     loop {
         while let Some(action) = session.poll_action() {
@@ -117,6 +119,7 @@ where
                     match tokio::time::timeout(connect_timeout, connector.connect()).await {
                         Ok(Ok(transport)) => {
                             io = Some(transport);
+                            buf = vec![0u8; READ_CHUNK];
                             session.on_connected(now());
                         }
                         Ok(Err(e)) => session.on_connect_failed(
@@ -148,6 +151,7 @@ where
                     }
                 }
                 SessionAction::Close => {
+                    buf = Vec::new();
                     if let Some(mut transport) = io.take() {
                         // Best effort FIN; a half-open peer must not hold us up.
                         let _ = tokio::time::timeout(Duration::from_secs(1), transport.shutdown())

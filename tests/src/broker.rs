@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
 use crate::wait;
@@ -21,9 +22,7 @@ pub struct Broker {
 impl Broker {
     /// Starts rumqttd on a free loopback port and waits until it accepts connections.
     pub async fn start() -> Broker {
-        let addr = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("pick a free port");
+        let addr = crate::free_addr();
         let server = rumqttd::ServerSettings {
             name: "scenario".to_owned(),
             listen: addr,
@@ -68,12 +67,25 @@ impl Broker {
 }
 
 /// A TCP proxy in front of the broker: `down` cuts every link and refuses new ones (to the daemon
-/// the broker is gone, as when the store's internet line fails), `up` lets them through again.
+/// the broker is gone, as when the store's internet line fails), `up` lets them through again, and
+/// `fail_over` moves the daemon to another broker the way a load balancer in front of a cluster
+/// does when a path dies: the daemon's side of each link closes, the old broker's side stays open
+/// and silent (a half-open connection whose last will fires only when its keep-alive runs out).
 #[derive(Debug, Clone)]
 pub struct Gate {
     pub addr: SocketAddr,
     open: Arc<Mutex<bool>>,
-    links: Arc<Mutex<Vec<AbortHandle>>>,
+    target: Arc<Mutex<SocketAddr>>,
+    links: Arc<Mutex<Vec<Link>>>,
+    /// Broker-side halves of links cut by `fail_over`, kept open until the gate is dropped.
+    half_open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+#[derive(Debug)]
+struct Link {
+    task: AbortHandle,
+    /// Cuts the client side only; the task hands the broker side to `half_open`.
+    cut: Option<oneshot::Sender<()>>,
 }
 
 impl Gate {
@@ -82,7 +94,9 @@ impl Gate {
         let gate = Gate {
             addr: listener.local_addr().expect("gate addr"),
             open: Arc::new(Mutex::new(true)),
+            target: Arc::new(Mutex::new(broker.addr)),
             links: Arc::default(),
+            half_open: Arc::default(),
         };
         let g = gate.clone();
         tokio::spawn(async move {
@@ -90,12 +104,26 @@ impl Gate {
                 if !*g.open.lock().unwrap() {
                     continue; // dropped: the connection closes at once
                 }
-                let link = tokio::spawn(async move {
-                    if let Ok(mut server) = TcpStream::connect(broker.addr).await {
-                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                let target = *g.target.lock().unwrap();
+                let (cut, mut cut_rx) = oneshot::channel::<()>();
+                let half_open = Arc::clone(&g.half_open);
+                let task = tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let cut = tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => false,
+                        signal = &mut cut_rx => signal.is_ok(),
+                    };
+                    if cut {
+                        drop(client);
+                        half_open.lock().unwrap().push(server);
                     }
                 });
-                g.links.lock().unwrap().push(link.abort_handle());
+                g.links.lock().unwrap().push(Link {
+                    task: task.abort_handle(),
+                    cut: Some(cut),
+                });
             }
         });
         gate
@@ -105,13 +133,24 @@ impl Gate {
     pub fn down(&self) {
         *self.open.lock().unwrap() = false;
         for link in self.links.lock().unwrap().drain(..) {
-            link.abort();
+            link.task.abort();
         }
     }
 
     /// The broker is reachable again.
     pub fn up(&self) {
         *self.open.lock().unwrap() = true;
+    }
+
+    /// New links go to `broker`; every open link loses its client side at once while its broker
+    /// side stays open and silent, so the old broker notices nothing until the keep-alive expires.
+    pub fn fail_over(&self, broker: Broker) {
+        *self.target.lock().unwrap() = broker.addr;
+        for mut link in self.links.lock().unwrap().drain(..) {
+            if let Some(cut) = link.cut.take() {
+                let _ = cut.send(());
+            }
+        }
     }
 
     /// The url the daemon is configured with.

@@ -12,6 +12,7 @@
 //! | `binary` | the `tagtally` executable under test (built on first use) |
 //! | `wait` | bounded polling of conditions |
 //! | `broker` | an embedded rumqttd and a gate to take it "down" |
+//! | `mosquitto` | Debian's mosquitto (skipped loudly when missing, required in CI), bridges |
 //! | `recorder` | the HQ subscriber recording every message |
 //! | `replay` | checks a recording: chain, dedup, replay to counts |
 //! | `schemas` | every recorded payload against the published JSON Schemas |
@@ -25,6 +26,7 @@ pub mod binary;
 pub mod broker;
 pub mod daemon;
 pub mod gs1;
+pub mod mosquitto;
 pub mod recorder;
 pub mod replay;
 pub mod schemas;
@@ -32,6 +34,13 @@ pub mod store;
 pub mod stores;
 pub mod verdict;
 pub mod wait;
+
+/// A free loopback address (a port bound and released at once), for a server started later.
+pub fn free_addr() -> std::net::SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("pick a free port")
+}
 
 /// (zone, sku) → count: the shape of every stock comparison.
 pub type Counts = std::collections::BTreeMap<(String, String), u64>;

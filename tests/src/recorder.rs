@@ -24,6 +24,8 @@ pub struct Message {
 #[derive(Debug)]
 pub struct Recorder {
     messages: Arc<Mutex<Vec<Message>>>,
+    client: AsyncClient,
+    prefix: String,
     task: AbortHandle,
 }
 
@@ -51,6 +53,8 @@ impl Recorder {
         let (subscribed_tx, mut subscribed) = watch::channel(false);
         let sink = Arc::clone(&messages);
         let filter = format!("{prefix}#");
+        let publisher = client.clone();
+        let topics = prefix.clone();
         let task = tokio::spawn(async move {
             loop {
                 match events.poll().await {
@@ -61,7 +65,7 @@ impl Recorder {
                         subscribed_tx.send_replace(true);
                     }
                     Ok(Event::Incoming(Packet::Publish(p))) => {
-                        let topic = p.topic.strip_prefix(&prefix).unwrap_or(&p.topic);
+                        let topic = p.topic.strip_prefix(&topics).unwrap_or(&p.topic);
                         sink.lock().unwrap().push(Message {
                             topic: topic.to_owned(),
                             payload: p.payload.to_vec(),
@@ -80,8 +84,24 @@ impl Recorder {
             .expect("recorder task alive");
         Recorder {
             messages,
+            client: publisher,
+            prefix,
             task: task.abort_handle(),
         }
+    }
+
+    /// Publishes `payload` (QoS 1, not retained) on `topic` below `tagtally/v1/{store}/`, as an
+    /// HQ consumer sends `cmd/snapshot` or `cmd/replay`; returns once the client queued it.
+    pub async fn publish(&self, topic: &str, payload: &[u8]) {
+        self.client
+            .publish(
+                format!("{}{topic}", self.prefix),
+                QoS::AtLeastOnce,
+                false,
+                payload.to_vec(),
+            )
+            .await
+            .expect("the recorder's client queues a publish");
     }
 
     /// Writes the recording as JSON lines (`{"topic","retain","payload"}`) to `path`.
@@ -101,5 +121,16 @@ impl Recorder {
     /// Everything recorded so far, in arrival order.
     pub fn messages(&self) -> Vec<Message> {
         self.messages.lock().unwrap().clone()
+    }
+
+    /// The JSON payloads recorded on `topic` (below the store), in arrival order; empty payloads
+    /// (retained values cleared) left out. On `snapshot` that is part 1 of every snapshot, which
+    /// carries its `reason`, `seq` and `stale_zones`.
+    pub fn payloads(&self, topic: &str) -> Vec<serde_json::Value> {
+        self.messages()
+            .iter()
+            .filter(|m| m.topic == topic && !m.payload.is_empty())
+            .map(|m| serde_json::from_slice(&m.payload).expect("a json payload"))
+            .collect()
     }
 }

@@ -212,6 +212,10 @@ pub struct ReaderStatus {
     /// Reads from antenna ports the config maps to no zone (dropped), since start.
     #[serde(default)]
     pub unmapped_reads: u64,
+    /// Messages of a type the driver does not know (vendor extensions, newer protocol versions),
+    /// ignored, since start.
+    #[serde(default)]
+    pub unknown_messages: u64,
     /// Tags this reader saw once that were evicted at the candidate cap (a flood of ghost EPCs).
     #[serde(default)]
     pub candidates_evicted: u64,

@@ -8,13 +8,16 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write;
 
 use serde::Deserialize;
+use tagtally_contract::StoreState;
+
+use crate::uplink::consumer::{ChainTracker, Observation};
 
 /// Deltas shown on the screen.
 const RECENT: usize = 8;
 
+/// What the screen shows of a delta (the chain itself is the tracker's).
 #[derive(Deserialize)]
 struct DeltaMsg {
-    epoch: String,
     seq: u64,
     time: String,
     changes: Vec<Change>,
@@ -23,25 +26,14 @@ struct DeltaMsg {
 #[derive(Deserialize)]
 struct Change {
     zone: String,
-    sku: String,
     delta: i64,
-    count: u64,
 }
 
+/// What the screen shows of a snapshot's first part (the counts are the tracker's).
 #[derive(Deserialize)]
-struct SnapshotMsg {
-    epoch: String,
-    seq: u64,
-    counts: Vec<Count>,
+struct SnapshotHead {
     #[serde(default)]
     stale_zones: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct Count {
-    zone: String,
-    sku: String,
-    count: u64,
 }
 
 #[derive(Deserialize)]
@@ -57,11 +49,6 @@ struct ReaderMsg {
 #[derive(Deserialize)]
 struct AntennaMsg {
     zone: String,
-}
-
-#[derive(Deserialize)]
-struct StatusMsg {
-    state: String,
 }
 
 /// One delta as the screen lists it.
@@ -97,33 +84,34 @@ pub enum Update {
     Delta(DeltaLine),
     /// A delta seen before (normal after a reconnect); ignored.
     Duplicate(u64),
-    /// A snapshot replaced the counts.
+    /// A whole snapshot (every part of it) replaced the counts up to its seq.
     Snapshot { seq: u64, items: u64 },
     /// A reader's health changed its link state.
     ReaderLink { reader: String, link: String },
-    /// The store's status (`online`/`offline`).
+    /// The store's status (`online`/`offline`/`disk_full`), when newer than the one held.
     Status(String),
     /// Nothing worth a line.
     Quiet,
 }
 
-/// The HQ view of one store.
-#[derive(Debug, Clone, Default)]
+/// The HQ view of one store: the chain (dedup, gaps, snapshot parts, status order) is the
+/// contract's reference consumer, [`ChainTracker`]; this adds what the screen shows.
+#[derive(Debug, Default)]
 pub struct HqView {
     store: String,
     zones: Vec<String>,
-    epoch: Option<String>,
-    counts: BTreeMap<(String, String), u64>,
-    /// Highest seq applied, and seqs seen above a gap.
-    applied: Option<u64>,
+    tracker: ChainTracker,
     deltas: u64,
     duplicates: u64,
+    /// Seqs found missing (each gap's length).
     gaps: u64,
     snapshots: u64,
     recent: VecDeque<DeltaLine>,
     readers: BTreeMap<String, ReaderLine>,
     status: Option<String>,
+    /// `stale_zones` of the last snapshot applied, and of the one being assembled.
     stale_zones: Vec<String>,
+    assembling_stale: Vec<String>,
 }
 
 impl HqView {
@@ -142,49 +130,54 @@ impl HqView {
             return Update::Quiet;
         };
         match kind {
-            "delta" => serde_json::from_slice(payload).map_or(Update::Quiet, |d| self.delta(d)),
+            "delta" => self.delta(payload),
             "snapshot" => {
-                serde_json::from_slice(payload).map_or(Update::Quiet, |s| self.snapshot(s))
+                if let Ok(head) = serde_json::from_slice::<SnapshotHead>(payload) {
+                    self.assembling_stale = head.stale_zones;
+                }
+                self.snapshot_part(payload)
             }
-            "status" => serde_json::from_slice::<StatusMsg>(payload).map_or(Update::Quiet, |s| {
-                self.status = Some(s.state.clone());
-                Update::Status(s.state)
-            }),
-            _ => match kind.strip_prefix("readers/") {
-                Some(reader) => serde_json::from_slice::<ReaderMsg>(payload)
+            "status" => self.status(payload),
+            _ => match (
+                kind.strip_prefix("snapshot/"),
+                kind.strip_prefix("readers/"),
+            ) {
+                (Some(_), _) => self.snapshot_part(payload),
+                (_, Some(reader)) => serde_json::from_slice::<ReaderMsg>(payload)
                     .map_or(Update::Quiet, |r| self.reader(reader, r)),
-                None => Update::Quiet,
+                _ => Update::Quiet,
             },
         }
     }
 
-    fn new_epoch(&mut self, epoch: &str) {
-        if self.epoch.as_deref() != Some(epoch) {
-            self.epoch = Some(epoch.to_owned());
-            self.counts.clear();
-            self.applied = None;
+    fn delta(&mut self, payload: &[u8]) -> Update {
+        let mut update = Update::Quiet;
+        for observation in self.tracker.on_delta(payload) {
+            match observation {
+                Observation::Gap { from, to, .. } => self.gaps += to - from + 1,
+                Observation::Duplicate { seq, .. } => {
+                    self.duplicates += 1;
+                    update = Update::Duplicate(seq);
+                }
+                Observation::Applied { .. } => {
+                    self.deltas += 1;
+                    if let Ok(d) = serde_json::from_slice::<DeltaMsg>(payload) {
+                        let line = self.delta_line(d);
+                        self.recent.push_front(line.clone());
+                        self.recent.truncate(RECENT);
+                        update = Update::Delta(line);
+                    }
+                }
+                _ => {}
+            }
         }
+        update
     }
 
-    fn delta(&mut self, d: DeltaMsg) -> Update {
-        self.new_epoch(&d.epoch);
-        if self.applied.is_some_and(|a| d.seq <= a) {
-            self.duplicates += 1;
-            return Update::Duplicate(d.seq);
-        }
-        if let Some(a) = self.applied {
-            self.gaps += d.seq - a - 1;
-        }
-        self.applied = Some(d.seq);
-        self.deltas += 1;
+    fn delta_line(&self, d: DeltaMsg) -> DeltaLine {
         let mut per_zone: BTreeMap<&str, i64> = BTreeMap::new();
         for c in &d.changes {
             *per_zone.entry(c.zone.as_str()).or_insert(0) += c.delta;
-            if c.count == 0 {
-                self.counts.remove(&(c.zone.clone(), c.sku.clone()));
-            } else {
-                self.counts.insert((c.zone.clone(), c.sku.clone()), c.count);
-            }
         }
         let per_zone = self
             .zones
@@ -192,36 +185,50 @@ impl HqView {
             .filter_map(|z| per_zone.get(z.as_str()).map(|n| (z.clone(), *n)))
             .filter(|(_, n)| *n != 0)
             .collect();
-        let line = DeltaLine {
+        DeltaLine {
             seq: d.seq,
             clock: d.time.get(11..19).unwrap_or(&d.time).to_owned(),
             changes: d.changes.len(),
             per_zone,
-        };
-        self.recent.push_front(line.clone());
-        self.recent.truncate(RECENT);
-        Update::Delta(line)
+        }
     }
 
-    fn snapshot(&mut self, s: SnapshotMsg) -> Update {
-        self.new_epoch(&s.epoch);
-        self.snapshots += 1;
-        self.stale_zones = s.stale_zones;
-        // Only a snapshot at least as new as what was applied replaces the counts (HQ.md §3).
-        if self.applied.is_some_and(|a| s.seq < a) {
-            return Update::Quiet;
+    /// One part of a snapshot: nothing changes until every part of it is in.
+    fn snapshot_part(&mut self, payload: &[u8]) -> Update {
+        let mut update = Update::Quiet;
+        for observation in self.tracker.on_snapshot(payload) {
+            if let Observation::Resynced { seq, .. } = observation {
+                self.snapshots += 1;
+                self.stale_zones = std::mem::take(&mut self.assembling_stale);
+                update = Update::Snapshot {
+                    seq,
+                    items: self.items(),
+                };
+            }
         }
-        self.counts = s
-            .counts
-            .into_iter()
-            .filter(|c| c.count > 0)
-            .map(|c| ((c.zone, c.sku), c.count))
-            .collect();
-        self.applied = Some(s.seq);
-        Update::Snapshot {
-            seq: s.seq,
-            items: self.counts.values().sum(),
+        update
+    }
+
+    /// A status newer than the one held by status/2's order; an older one (a late will) is
+    /// ignored.
+    fn status(&mut self, payload: &[u8]) -> Update {
+        let mut update = Update::Quiet;
+        for observation in self.tracker.on_status(payload) {
+            if let Observation::Status { state, .. } = observation {
+                let state = match state {
+                    StoreState::Online => "online",
+                    StoreState::Offline => "offline",
+                    StoreState::DiskFull => "disk_full",
+                };
+                self.status = Some(state.to_owned());
+                update = Update::Status(state.to_owned());
+            }
         }
+        update
+    }
+
+    fn items(&self) -> u64 {
+        self.tracker.counts(&self.store).values().sum()
     }
 
     fn reader(&mut self, name: &str, r: ReaderMsg) -> Update {
@@ -251,9 +258,10 @@ impl HqView {
 
     /// Items and SKUs per zone, in zone order (zones never seen are listed with zero).
     pub fn zone_totals(&self) -> Vec<(String, u64, usize)> {
+        let counts = self.tracker.counts(&self.store);
         let mut items: BTreeMap<&str, u64> = BTreeMap::new();
         let mut skus: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        for ((zone, sku), n) in &self.counts {
+        for ((zone, sku), n) in &counts {
             *items.entry(zone).or_insert(0) += n;
             skus.entry(zone).or_default().insert(sku);
         }
@@ -295,16 +303,13 @@ impl HqView {
     /// The compact screen.
     pub fn render(&self) -> String {
         let mut s = String::new();
-        let epoch = self
-            .epoch
-            .as_deref()
-            .map_or("-", |e| e.get(..8).unwrap_or(e));
+        let position = self.tracker.position(&self.store);
+        let epoch = position.map_or("-", |(e, _)| e.get(..8).unwrap_or(e));
         let _ = writeln!(
             s,
             "tagtally demo - what HQ receives from store {} (epoch {epoch}, seq {})   store {}",
             self.store,
-            self.applied
-                .map_or_else(|| "-".to_owned(), |a| a.to_string()),
+            position.map_or_else(|| "-".to_owned(), |(_, seq)| seq.to_string()),
             self.status.as_deref().unwrap_or("?"),
         );
         s.push('\n');
@@ -440,12 +445,28 @@ mod tests {
         assert!(screen.contains("delta #4"), "{screen}");
     }
 
+    fn part(k: u32, parts: u32, counts: &str) -> Vec<u8> {
+        format!(
+            r#"{{"schema":"tagtally.snapshot/2","store":"demo","epoch":"e1","seq":7,"time":"2026-01-01T10:15:02.000Z","snapshot_id":"i","part":{k},"parts":{parts},"reason":"startup","counts":[{counts}],"stale_zones":["floor"]}}"#
+        )
+        .into_bytes()
+    }
+
+    fn status(connection: u64, state: &str) -> Vec<u8> {
+        format!(
+            r#"{{"schema":"tagtally.status/2","store":"demo","epoch":"e1","boot":1,"connection":{connection},"time":"2026-01-01T10:15:02.000Z","state":"{state}","version":"0.1.0","seq":7}}"#
+        )
+        .into_bytes()
+    }
+
     #[test]
     fn snapshots_readers_status_and_garbage() {
         let mut v = HqView::new("demo", &["floor"]);
-        let snap = br#"{"schema":"tagtally.snapshot/2","store":"demo","epoch":"e1","seq":7,"time":"t","snapshot_id":"i","part":1,"parts":1,"reason":"startup","counts":[{"zone":"floor","sku":"a","count":4}],"stale_zones":["floor"]}"#;
         assert_eq!(
-            v.on_message(&format!("{P}/snapshot"), snap),
+            v.on_message(
+                &format!("{P}/snapshot"),
+                &part(1, 1, r#"{"zone":"floor","sku":"a","count":4}"#)
+            ),
             Update::Snapshot { seq: 7, items: 4 }
         );
         assert!(v.render().contains("stale"));
@@ -464,18 +485,64 @@ mod tests {
         v.on_message(&format!("{P}/readers/r1"), up);
         assert!(!v.is_stale("floor"), "fresher than the snapshot");
         assert_eq!(
-            v.on_message(&format!("{P}/status"), br#"{"state":"online"}"#),
-            Update::Status("online".into())
-        );
-        assert_eq!(
             v.on_message(&format!("{P}/delta"), b"not json"),
             Update::Quiet
+        );
+        assert_eq!(
+            v.on_message(&format!("{P}/status"), br#"{"state":"online"}"#),
+            Update::Quiet,
+            "not a status/2 payload"
         );
         assert_eq!(v.on_message("elsewhere/x", b"{}"), Update::Quiet);
         // An older delta than the snapshot is a duplicate; a newer one applies on top.
         assert_eq!(
-            v.on_message(&format!("{P}/delta"), &delta(6, "")),
+            v.on_message(
+                &format!("{P}/delta"),
+                &delta(6, r#"{"zone":"floor","sku":"a","delta":1,"count":5}"#)
+            ),
             Update::Duplicate(6)
+        );
+    }
+
+    #[test]
+    fn a_snapshot_in_parts_applies_only_whole() {
+        let mut v = HqView::new("demo", &["floor", "backroom"]);
+        let first = part(1, 2, r#"{"zone":"floor","sku":"a","count":4}"#);
+        let second = part(2, 2, r#"{"zone":"backroom","sku":"b","count":3}"#);
+        assert_eq!(
+            v.on_message(&format!("{P}/snapshot"), &first),
+            Update::Quiet
+        );
+        assert_eq!(v.tallies().3, 0, "half a snapshot is no snapshot");
+        assert_eq!(
+            v.on_message(&format!("{P}/snapshot/2"), &second),
+            Update::Snapshot { seq: 7, items: 7 }
+        );
+        assert_eq!(
+            v.zone_totals(),
+            [("floor".to_owned(), 4, 1), ("backroom".to_owned(), 3, 1)]
+        );
+        // A cleared stale part changes nothing.
+        assert_eq!(v.on_message(&format!("{P}/snapshot/3"), b""), Update::Quiet);
+        assert_eq!(v.tallies().3, 1);
+    }
+
+    #[test]
+    fn a_late_will_does_not_hide_a_live_store() {
+        let mut v = HqView::new("demo", &["floor"]);
+        assert_eq!(
+            v.on_message(&format!("{P}/status"), &status(2, "online")),
+            Update::Status("online".into())
+        );
+        // The will of connection 1, fired late by another broker: older, ignored.
+        assert_eq!(
+            v.on_message(&format!("{P}/status"), &status(1, "offline")),
+            Update::Quiet
+        );
+        assert!(v.render().contains("store online"), "{}", v.render());
+        assert_eq!(
+            v.on_message(&format!("{P}/status"), &status(2, "offline")),
+            Update::Status("offline".into())
         );
     }
 }

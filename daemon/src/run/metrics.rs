@@ -220,7 +220,7 @@ fn readers(e: &mut Exposition, h: &Health) {
             f64::from(u8::from(up)),
         );
     }
-    let counters: [(&str, &str, TotalOf); 5] = [
+    let counters: [(&str, &str, TotalOf); 7] = [
         (
             "tagtally_reader_reads_total",
             "Tag reads taken from the reader.",
@@ -245,6 +245,16 @@ fn readers(e: &mut Exposition, h: &Health) {
             "tagtally_reader_reconnects_total",
             "Connections to the reader after the first.",
             |t| t.reconnects,
+        ),
+        (
+            "tagtally_reader_failed_connects_total",
+            "Attempts to reach the reader that failed (refused, unreachable, setup rejected).",
+            |t| t.failed_connects,
+        ),
+        (
+            "tagtally_reader_unknown_messages_total",
+            "Messages from the reader of a type the driver does not know, ignored.",
+            |t| t.unknown_messages,
         ),
     ];
     for (name, help, value) in counters {
@@ -399,6 +409,7 @@ mod tests {
                 failed_reconnects: 0,
                 candidates_evicted: 0,
                 unmapped_reads: 0,
+                unknown_messages: 4,
                 model: None,
                 firmware: None,
                 antennas: vec![
@@ -428,6 +439,8 @@ mod tests {
                 bytes_discarded: 0,
                 reader_errors: 1,
                 reconnects: 1,
+                failed_connects: 5,
+                unknown_messages: 4,
                 antenna_reads: vec![40_000, 10_000],
             }],
             commit_latency,
@@ -470,6 +483,8 @@ mod tests {
             "tagtally_antenna_up{reader=\"ceiling-1\",antenna=\"3\",zone=\"backroom\"} 0",
             "tagtally_reader_reads_per_second{reader=\"ceiling-1\"} 1200.5",
             "tagtally_reader_frames_dropped_total{reader=\"ceiling-1\"} 2",
+            "tagtally_reader_failed_connects_total{reader=\"ceiling-1\"} 5",
+            "tagtally_reader_unknown_messages_total{reader=\"ceiling-1\"} 4",
             "tagtally_reads_dropped_total{cause=\"stray\"} 17",
             "tagtally_tag_changes_total{kind=\"arrival\"} 2500",
             "tagtally_tags_present 2412",

@@ -62,6 +62,7 @@ mod clock;
 pub mod clock_sync;
 mod engine_task;
 mod error;
+mod failure_log;
 mod held;
 pub mod logging;
 pub mod metrics;

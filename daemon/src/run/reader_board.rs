@@ -113,6 +113,10 @@ pub struct ReaderTotals {
     pub reader_errors: u64,
     /// Connections after the first.
     pub reconnects: u64,
+    /// Attempts to reach the reader that failed.
+    pub failed_connects: u64,
+    /// Messages of a type the driver does not know, ignored.
+    pub unknown_messages: u64,
     /// Reads per configured antenna, in the order of [`ReaderStatus::antennas`].
     pub antenna_reads: Vec<u64>,
 }
@@ -162,6 +166,7 @@ fn add(a: DriverCounters, b: DriverCounters) -> DriverCounters {
         connects: a.connects + b.connects,
         disconnects: a.disconnects + b.disconnects,
         failed_connects: a.failed_connects + b.failed_connects,
+        unknown_messages: a.unknown_messages + b.unknown_messages,
     }
 }
 
@@ -390,6 +395,8 @@ impl ReaderBoard {
                     bytes_discarded: total.bytes_discarded,
                     reader_errors: e.reader_errors,
                     reconnects: total.connects.saturating_sub(1),
+                    failed_connects: total.failed_connects,
+                    unknown_messages: total.unknown_messages,
                     antenna_reads: e.antennas.iter().map(|a| a.reads).collect(),
                 }
             })
@@ -509,6 +516,7 @@ fn status(e: &Entry) -> ReaderStatus {
         reconnects: total.connects.saturating_sub(1),
         failed_reconnects: total.failed_connects,
         unmapped_reads: e.unmapped_reads,
+        unknown_messages: total.unknown_messages,
         candidates_evicted: e.candidates_evicted,
         model: e.model.clone(),
         firmware: e.firmware.clone(),
@@ -599,6 +607,7 @@ url = "mqtt://127.0.0.1"
             counters: DriverCounters {
                 reads,
                 connects,
+                unknown_messages: connects,
                 ..DriverCounters::default()
             },
         };
@@ -612,6 +621,12 @@ url = "mqtt://127.0.0.1"
         );
         b.event(&c(5, 1), Micros(3));
         assert_eq!(b.statuses()[0].reconnects, 3);
+        assert_eq!(
+            b.statuses()[0].unknown_messages,
+            4,
+            "both instances' counts"
+        );
+        assert_eq!(b.totals()[0].unknown_messages, 4);
         assert_eq!(
             b.statuses()[0].link.reason.as_deref(),
             Some("reader task ended")

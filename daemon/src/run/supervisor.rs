@@ -5,6 +5,7 @@
 //! The loop sends straight into the engine's bounded channel, so back-pressure reaches the reader
 //! unchanged; driver events are logged on their way (inside the reader's span).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tagtally_core::{Backoff, BackoffPolicy};
@@ -17,6 +18,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tracing::{error, info, info_span, warn, Instrument};
 
+use super::failure_log::{FailureBudget, FailureLog};
 use crate::plan::{DriverSettings, PlannedReader};
 
 /// A restarted reader task that then ran this long is healthy again: the restart delay starts over.
@@ -29,9 +31,11 @@ pub fn spawn(
     shutdown: watch::Receiver<bool>,
 ) -> JoinSet<()> {
     let mut set = JoinSet::new();
+    let budget = FailureBudget::shared();
     for plan in plans {
         let span = info_span!("reader", reader = %plan.name, kind = plan.kind);
-        set.spawn(supervise(plan, out.clone(), shutdown.clone()).instrument(span));
+        let supervised = supervise(plan, out.clone(), shutdown.clone(), Arc::clone(&budget));
+        set.spawn(supervised.instrument(span));
     }
     set
 }
@@ -40,11 +44,12 @@ async fn supervise(
     plan: PlannedReader,
     out: mpsc::Sender<DriverOutput>,
     shutdown: watch::Receiver<bool>,
+    budget: Arc<FailureBudget>,
 ) {
     let mut backoff = Backoff::new(BackoffPolicy::STANDARD, fastrand::u64(..));
     loop {
         let started = Instant::now();
-        let mut failures = FailureLog::default();
+        let mut failures = FailureLog::new(Arc::clone(&budget));
         let observe = |output: &DriverOutput| log_output(output, &mut failures);
         let stop = stop_signal(shutdown.clone());
         // A session is consumed by its run: each (re)start gets a fresh one.
@@ -101,36 +106,6 @@ async fn supervise(
 /// Resolves once `shutdown` turns true (or its sender is gone, which also means stop).
 pub async fn stop_signal(mut shutdown: watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|s| *s).await;
-}
-
-/// Failed attempts to reach a reader are logged at most once per this period.
-const FAILURE_LOG_PERIOD: Duration = Duration::from_secs(60);
-
-/// What was last said about a reader's failed connection attempts.
-#[derive(Debug, Default)]
-struct FailureLog {
-    logged: u64,
-    at: Option<Instant>,
-}
-
-impl FailureLog {
-    /// Logs failed attempts (counted by the driver) since the last line, at most once a period.
-    fn counters(&mut self, failed: u64) {
-        // A restarted driver counts from zero again.
-        if failed < self.logged {
-            self.logged = 0;
-        }
-        let due = self.at.is_none_or(|at| at.elapsed() >= FAILURE_LOG_PERIOD);
-        if failed > self.logged && due {
-            warn!(
-                failed = failed - self.logged,
-                total = failed,
-                "attempts to reach the reader failed"
-            );
-            self.logged = failed;
-            self.at = Some(Instant::now());
-        }
-    }
 }
 
 /// Logs what a technician should see in the journal; reads are not logged, counters only as

@@ -375,6 +375,25 @@ impl ChainTracker {
         totals
     }
 
+    /// The counts of `store` rebuilt so far, (zone, sku) → count; zero pairs left out.
+    pub fn counts(&self, store: &str) -> BTreeMap<(String, String), u64> {
+        self.stores.get(store).map_or_else(BTreeMap::new, |state| {
+            state
+                .counts
+                .iter()
+                .filter(|(_, (count, _))| *count > 0)
+                .map(|(pair, (count, _))| (pair.clone(), *count))
+                .collect()
+        })
+    }
+
+    /// The epoch of `store` and the seq up to which its chain is complete.
+    pub fn position(&self, store: &str) -> Option<(&str, u64)> {
+        self.stores
+            .get(store)
+            .map(|state| (state.epoch.as_str(), state.applied))
+    }
+
     /// Stores seen.
     pub fn stores(&self) -> usize {
         self.stores.len()

@@ -214,16 +214,26 @@ impl LinkClient {
 
 impl LinkLoop {
     /// Next event; an error ends this connection (the caller drops the loop and backs off).
-    /// Cancel-safe as rumqttc's `poll` is: a cancelled call loses no event.
-    pub async fn poll(&mut self, settings: &UplinkSettings) -> Result<LinkEvent, DownReason> {
+    /// `established` says whether this connection got its CONNACK: a broker hanging up on a link
+    /// that never got one may be a TLS listener, one that worked is not, and the reason says so
+    /// only when it can apply. Cancel-safe as rumqttc's `poll` is: a cancelled call loses no event.
+    pub async fn poll(
+        &mut self,
+        settings: &UplinkSettings,
+        established: bool,
+    ) -> Result<LinkEvent, DownReason> {
+        let why = Why {
+            s: settings,
+            established,
+        };
         match self {
             LinkLoop::V311(l) => match l.poll().await {
                 Ok(event) => Ok(v311_event(event)),
-                Err(e) => Err(v311_error(e, settings)),
+                Err(e) => Err(v311_error(e, &why)),
             },
             LinkLoop::V5(l) => match l.poll().await {
                 Ok(event) => Ok(v5_event(event)),
-                Err(e) => Err(v5_error(e, settings)),
+                Err(e) => Err(v5_error(e, &why)),
             },
         }
     }
@@ -274,11 +284,12 @@ fn v5_event(event: mqtt5::Event) -> LinkEvent {
     }
 }
 
-fn v311_error(e: rumqttc::ConnectionError, s: &UplinkSettings) -> DownReason {
+fn v311_error(e: rumqttc::ConnectionError, why: &Why<'_>) -> DownReason {
+    let s = why.s;
     use rumqttc::{ConnectReturnCode as C, ConnectionError as E, StateError};
     match e {
-        E::Io(io) => io_reason(&io, s),
-        E::Tls(tls) => tls_reason(&tls, s),
+        E::Io(io) => io_reason(&io, why),
+        E::Tls(tls) => tls_reason(&tls, why),
         E::NetworkTimeout | E::FlushTimeout => DownReason::Timeout,
         E::ConnectionRefused(code) => DownReason::Refused(match code {
             C::BadUserNamePassword => refused_credentials(s, "bad username or password"),
@@ -290,24 +301,25 @@ fn v311_error(e: rumqttc::ConnectionError, s: &UplinkSettings) -> DownReason {
             other => format!("{other:?}"),
         }),
         E::MqttState(StateError::AwaitPingResp) => DownReason::KeepAlive,
-        E::MqttState(StateError::Io(io)) => io_reason(&io, s),
+        E::MqttState(StateError::Io(io)) => io_reason(&io, why),
         E::MqttState(StateError::ConnectionAborted) => {
-            io_reason(&std::io::ErrorKind::UnexpectedEof.into(), s)
+            io_reason(&std::io::ErrorKind::UnexpectedEof.into(), why)
         }
         // TLS 1.3 reports a refused client certificate after the handshake, on the first read.
-        E::MqttState(StateError::Deserialization(rumqttc::Error::Io(io))) => io_reason(&io, s),
-        E::MqttState(state) => protocol_reason(&state.to_string(), s),
-        E::NotConnAck(packet) => protocol_reason(&format!("expected connack, got {packet:?}"), s),
+        E::MqttState(StateError::Deserialization(rumqttc::Error::Io(io))) => io_reason(&io, why),
+        E::MqttState(state) => protocol_reason(&state.to_string(), why),
+        E::NotConnAck(packet) => protocol_reason(&format!("expected connack, got {packet:?}"), why),
         E::RequestsDone => DownReason::Protocol("request channel closed".to_owned()),
     }
 }
 
-fn v5_error(e: mqtt5::ConnectionError, s: &UplinkSettings) -> DownReason {
+fn v5_error(e: mqtt5::ConnectionError, why: &Why<'_>) -> DownReason {
+    let s = why.s;
     use mqtt5::mqttbytes::v5::ConnectReturnCode as C;
     use mqtt5::{ConnectionError as E, StateError};
     match e {
-        E::Io(io) => io_reason(&io, s),
-        E::Tls(tls) => tls_reason(&tls, s),
+        E::Io(io) => io_reason(&io, why),
+        E::Tls(tls) => tls_reason(&tls, why),
         E::Timeout(_) => DownReason::Timeout,
         E::ConnectionRefused(code) => DownReason::Refused(match code {
             C::BadUserNamePassword => refused_credentials(s, "bad username or password"),
@@ -321,15 +333,15 @@ fn v5_error(e: mqtt5::ConnectionError, s: &UplinkSettings) -> DownReason {
             other => format!("{other:?}"),
         }),
         E::MqttState(StateError::AwaitPingResp) => DownReason::KeepAlive,
-        E::MqttState(StateError::Io(io)) => io_reason(&io, s),
+        E::MqttState(StateError::Io(io)) => io_reason(&io, why),
         E::MqttState(StateError::ConnectionAborted) => {
-            io_reason(&std::io::ErrorKind::UnexpectedEof.into(), s)
+            io_reason(&std::io::ErrorKind::UnexpectedEof.into(), why)
         }
         E::MqttState(StateError::Deserialization(mqtt5::mqttbytes::Error::Io(io))) => {
-            io_reason(&io, s)
+            io_reason(&io, why)
         }
-        E::MqttState(state) => protocol_reason(&state.to_string(), s),
-        E::NotConnAck(packet) => protocol_reason(&format!("expected connack, got {packet:?}"), s),
+        E::MqttState(state) => protocol_reason(&state.to_string(), why),
+        E::NotConnAck(packet) => protocol_reason(&format!("expected connack, got {packet:?}"), why),
         E::RequestsDone => DownReason::Protocol("request channel closed".to_owned()),
     }
 }
@@ -344,17 +356,31 @@ fn refused_credentials(s: &UplinkSettings, what: &str) -> String {
     }
 }
 
-/// A garbled answer right after connecting usually means the URL scheme does not match the port.
-fn protocol_reason(detail: &str, s: &UplinkSettings) -> DownReason {
-    let hint = if s.broker.tls {
-        ""
-    } else {
-        " (if this port speaks tls, use an mqtts:// url)"
-    };
-    DownReason::Protocol(format!("{}{hint}", lower_first(detail)))
+/// What a link-down reason is worded from: the settings, and whether the connection had worked.
+struct Why<'a> {
+    s: &'a UplinkSettings,
+    established: bool,
 }
 
-fn io_reason(io: &std::io::Error, s: &UplinkSettings) -> DownReason {
+impl Why<'_> {
+    /// A plain connection that a broker hangs up on or answers with garbage before CONNACK may
+    /// have reached a TLS listener; after a CONNACK the scheme was right, so no hint.
+    fn scheme_hint(&self) -> &'static str {
+        if self.s.broker.tls || self.established {
+            ""
+        } else {
+            " (if this port speaks tls, use an mqtts:// url)"
+        }
+    }
+}
+
+/// A garbled answer right after connecting usually means the URL scheme does not match the port.
+fn protocol_reason(detail: &str, why: &Why<'_>) -> DownReason {
+    DownReason::Protocol(format!("{}{}", lower_first(detail), why.scheme_hint()))
+}
+
+fn io_reason(io: &std::io::Error, why: &Why<'_>) -> DownReason {
+    let s = why.s;
     // tokio-rustls reports handshake failures as io errors wrapping the rustls error.
     if let Some(tls) = io
         .get_ref()
@@ -368,11 +394,7 @@ fn io_reason(io: &std::io::Error, s: &UplinkSettings) -> DownReason {
         | std::io::ErrorKind::UnexpectedEof
         | std::io::ErrorKind::ConnectionAborted => {
             // A TLS listener hangs up on a plaintext CONNECT: say which scheme would fit.
-            let hint = if s.broker.tls {
-                ""
-            } else {
-                " (if this port speaks tls, use an mqtts:// url)"
-            };
+            let hint = why.scheme_hint();
             let how = if io.kind() == std::io::ErrorKind::ConnectionReset {
                 "reset"
             } else {
@@ -385,7 +407,8 @@ fn io_reason(io: &std::io::Error, s: &UplinkSettings) -> DownReason {
     DownReason::Network(format!("{}: {what}", s.broker))
 }
 
-fn tls_reason(e: &rumqttc::TlsError, s: &UplinkSettings) -> DownReason {
+fn tls_reason(e: &rumqttc::TlsError, why: &Why<'_>) -> DownReason {
+    let s = why.s;
     match e {
         rumqttc::TlsError::Io(io) => match io.kind() {
             // A peer that hangs up on a ClientHello is almost always a plaintext listener.
@@ -395,7 +418,7 @@ fn tls_reason(e: &rumqttc::TlsError, s: &UplinkSettings) -> DownReason {
                     s.broker.address.host, s.broker.address.port
                 ))
             }
-            _ => io_reason(io, s),
+            _ => io_reason(io, why),
         },
         rumqttc::TlsError::TLS(tls) => DownReason::Tls(rustls_reason(tls, s)),
         rumqttc::TlsError::DNSName(_) | rumqttc::TlsError::Addr(_) => DownReason::Tls(format!(
@@ -466,7 +489,11 @@ mod tests {
         let plain = rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType);
         assert!(rustls_reason(&plain, &s).contains("plaintext port"));
         let io = std::io::Error::new(std::io::ErrorKind::InvalidData, unknown);
-        assert!(matches!(io_reason(&io, &s), DownReason::Tls(_)));
+        let why = Why {
+            s: &s,
+            established: false,
+        };
+        assert!(matches!(io_reason(&io, &why), DownReason::Tls(_)));
     }
 
     #[test]
@@ -480,7 +507,10 @@ mod tests {
             rumqttc::ConnectionError::ConnectionRefused(
                 rumqttc::ConnectReturnCode::BadUserNamePassword,
             ),
-            &s,
+            &Why {
+                s: &s,
+                established: false,
+            },
         );
         assert_eq!(
             r.to_string(),
@@ -489,11 +519,29 @@ mod tests {
     }
 
     #[test]
-    fn plaintext_to_tls_port_hints_at_the_scheme() {
-        let s = settings("mqtt://b:8883");
-        let eof = std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
-        assert!(io_reason(&eof, &s)
-            .to_string()
-            .contains("use an mqtts:// url"));
+    fn the_tls_hint_comes_only_where_it_can_apply() {
+        let eof = || std::io::Error::from(std::io::ErrorKind::UnexpectedEof);
+        let reason = |url: &str, established: bool| {
+            let s = settings(url);
+            let why = Why { s: &s, established };
+            (
+                io_reason(&eof(), &why).to_string(),
+                protocol_reason("malformed packet", &why).to_string(),
+            )
+        };
+        // A plain connection closed before its CONNACK: maybe a TLS listener.
+        let (closed, garbled) = reason("mqtt://b:8883", false);
+        assert!(closed.contains("use an mqtts:// url"), "{closed}");
+        assert!(garbled.contains("use an mqtts:// url"), "{garbled}");
+        // A link that worked and was lost later (broker restart, network cut): the scheme was right.
+        let (closed, garbled) = reason("mqtt://b:1883", true);
+        assert!(
+            closed.ends_with("connection closed by the broker"),
+            "{closed}"
+        );
+        assert!(!garbled.contains("tls"), "{garbled}");
+        // Already TLS: never.
+        let (closed, _) = reason("mqtts://b:8883", false);
+        assert!(!closed.contains("use an mqtts"), "{closed}");
     }
 }

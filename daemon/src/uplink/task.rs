@@ -26,7 +26,7 @@ use tokio::time::{sleep_until, Instant};
 use tracing::{debug, error, info, warn};
 
 use tagtally_contract::size::publish_packet_len;
-use tagtally_contract::{ReplayCommand, SnapshotCommand, StoreState, Topics, MAX_COMMAND_BYTES};
+use tagtally_contract::{parse_inbound, Inbound, InboundRefusal, StoreState, MAX_COMMAND_BYTES};
 use tagtally_core::{Backoff, RepeatLimiter};
 
 use crate::uplink::commands::{Command, CommandGate};
@@ -311,8 +311,10 @@ impl<S: DeltaSource> Task<S> {
         let (tx, mut rx) = mpsc::channel(POLL_CAPACITY);
         let settings = Arc::clone(&self.settings);
         let _poller = AbortOnDrop(tokio::spawn(async move {
+            let mut established = false;
             loop {
-                let event = link.poll(&settings).await;
+                let event = link.poll(&settings, established).await;
+                established |= matches!(event, Ok(LinkEvent::Connected { .. }));
                 let failed = event.is_err();
                 if tx.send(event).await.is_err() || failed {
                     break;
@@ -728,59 +730,43 @@ impl<S: DeltaSource> Task<S> {
 
     /// A message on a command topic: bounded, never retained, parsed, then through the gate.
     async fn on_inbound(&mut self, topic: &[u8], payload: &[u8], retain: bool) {
-        let topics = &self.settings.topics;
-        let kind = std::str::from_utf8(topic)
-            .ok()
-            .and_then(|t| Topics::classify(topics.prefix(), t))
-            .filter(|(store, _)| store == topics.store())
-            .map(|(_, kind)| kind);
         // Outside text reaches the log only through the one escaping rule.
         let shown = || -> String {
             let text: String = String::from_utf8_lossy(topic).chars().take(200).collect();
             tagtally_protocol::text::Escaped(&text).to_string()
         };
-        let Some(
-            kind @ (tagtally_contract::StoreTopic::CmdSnapshot
-            | tagtally_contract::StoreTopic::CmdReplay),
-        ) = kind
-        else {
-            warn!(topic = %shown(), bytes = payload.len(), "ignored inbound message on an unexpected topic");
-            self.status.send_modify(|s| s.inbound.malformed += 1);
-            return;
-        };
-        if retain {
-            // A retained command would fire again at every reconnect.
-            warn!(topic = %shown(), bytes = payload.len(), "ignored a retained command (commands must not be retained)");
-            self.status.send_modify(|s| s.inbound.retained_ignored += 1);
-            return;
-        }
-        let command = match kind {
-            tagtally_contract::StoreTopic::CmdSnapshot => {
-                SnapshotCommand::parse(payload).map(|c| Command::Snapshot {
-                    request_id: c.request_id.map(|r| r.into_owned()),
-                })
-            }
-            _ => ReplayCommand::parse(payload).map(|c| Command::Replay {
+        let command = match parse_inbound(&self.settings.topics, topic, payload, retain) {
+            Ok(Inbound::Snapshot(c)) => Command::Snapshot {
+                request_id: c.request_id.map(|r| r.into_owned()),
+            },
+            Ok(Inbound::Replay(c)) => Command::Replay {
                 from_seq: c.from_seq,
                 to_seq: c.to_seq,
                 request_id: c.request_id.map(|r| r.into_owned()),
-            }),
-        };
-        match command {
-            Ok(command) => {
-                self.status.send_modify(|s| match command {
-                    Command::Snapshot { .. } => s.inbound.snapshot_requests += 1,
-                    Command::Replay { .. } => s.inbound.replay_requests += 1,
-                });
-                self.gate.offer(command);
-                self.serve_commands().await;
+            },
+            Err(InboundRefusal::UnexpectedTopic) => {
+                warn!(topic = %shown(), bytes = payload.len(), "ignored inbound message on an unexpected topic");
+                self.status.send_modify(|s| s.inbound.malformed += 1);
+                return;
             }
-            Err(e) => {
+            Err(InboundRefusal::Retained) => {
+                warn!(topic = %shown(), bytes = payload.len(), "ignored a retained command (commands must not be retained)");
+                self.status.send_modify(|s| s.inbound.retained_ignored += 1);
+                return;
+            }
+            Err(InboundRefusal::Malformed(e)) => {
                 let bytes = payload.len().min(MAX_COMMAND_BYTES + 1);
                 warn!(topic = %shown(), bytes, error = %e, "dropped a malformed command");
                 self.status.send_modify(|s| s.inbound.malformed += 1);
+                return;
             }
-        }
+        };
+        self.status.send_modify(|s| match command {
+            Command::Snapshot { .. } => s.inbound.snapshot_requests += 1,
+            Command::Replay { .. } => s.inbound.replay_requests += 1,
+        });
+        self.gate.offer(command);
+        self.serve_commands().await;
     }
 
     /// Hands the daemon the commands the gate lets through now.

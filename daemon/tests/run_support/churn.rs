@@ -16,6 +16,7 @@ use tagtally_reader_drivers::sim::llrp::LlrpSim;
 use tagtally_reader_drivers::sim::scenario::{PresenceSpec, Scenario, TagSpec};
 use tagtally_reader_drivers::Epc;
 
+use super::config_text::ConfigText;
 use super::{counts, poll, Daemon, COMPANY};
 use crate::uplink_support::Subscriber;
 
@@ -89,64 +90,30 @@ impl Rig {
 
     /// The daemon's config; `with_door` false retires the entrance zone and its reader.
     pub fn config(&self, dir: &Path, broker: &str, with_door: bool) -> String {
-        let mut text = format!(
-            r#"store = "{STORE}"
-state-dir = "{dir}/state"
-control-socket = "{dir}/control.sock"
-log-level = "debug"
-
-[presence]
-arrive-reads = 2
-arrive-window = "2s"
-depart-after = "10m"
-
-[[zone]]
-name = "floor"
-
-[[zone]]
-name = "backroom"
-
-[[reader]]
-name = "shelves"
-kind = "llrp"
-address = "{shelves}"
-antennas = {{ 1 = "floor", 2 = "backroom" }}
-keepalive = "2s"
-"#,
-            dir = dir.display(),
-            shelves = self.shelves.addr(),
-        );
+        let mut config = ConfigText::new(STORE, dir, &dir.join("state"))
+            .top("log-level = \"debug\"")
+            .presence("arrive-reads = 2\narrive-window = \"2s\"\ndepart-after = \"10m\"")
+            .zone("floor")
+            .zone("backroom")
+            .llrp(
+                "shelves",
+                self.shelves.addr(),
+                "1 = \"floor\", 2 = \"backroom\"",
+            );
         if with_door {
             // A short depart-after only here, so the door churns while the shelves stay put.
-            text.push_str(&format!(
-                r#"
-[[zone]]
-name = "entrance"
-arrive-window = "1s"
-depart-after = "400ms"
-
-[[reader]]
-name = "door"
-kind = "llrp"
-address = "{}"
-antennas = {{ 1 = "entrance" }}
-keepalive = "2s"
-"#,
-                self.door.addr()
-            ));
+            config = config
+                .table(
+                    "[[zone]]\nname = \"entrance\"\narrive-window = \"1s\"\ndepart-after = \"400ms\"",
+                )
+                .llrp("door", self.door.addr(), "1 = \"entrance\"");
         }
         // The shortest intervals the config allows that still let a loaded machine keep up.
-        text.push_str(&format!(
-            r#"
-[mqtt]
-url = "{broker}"
-flush-interval = "100ms"
-snapshot-interval = "10m"
-keep-alive = "5s"
-reconnect-backoff-max = "300ms"
-"#
-        ));
-        text
+        config.mqtt(
+            broker,
+            "flush-interval = \"100ms\"\nsnapshot-interval = \"10m\"\nkeep-alive = \"5s\"\n\
+             reconnect-backoff-max = \"300ms\"",
+        )
     }
 }
 

@@ -7,6 +7,7 @@
 #![allow(dead_code)] // each suite uses a different part of the rig
 
 pub mod churn;
+pub mod config_text;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
+use config_text::ConfigText;
 use serde_json::Value;
 use tagtally::demo::sgtin::{gtin_of, sgtin96};
 use tagtally_reader_drivers::sim::llrp::LlrpSim;
@@ -170,59 +172,28 @@ pub fn store_config(
     broker: SocketAddr,
     with_fitting: bool,
 ) -> String {
-    let mut text = format!(
-        r#"store = "test-store"
-state-dir = "{dir}/state"
-control-socket = "{dir}/control.sock"
-log-level = "debug"
-
-[presence]
-arrive-reads = 2
-arrive-window = "5s"
-depart-after = "10m"
-
-[[zone]]
-name = "floor"
-
-[[zone]]
-name = "backroom"
-
-[[reader]]
-name = "ceiling"
-kind = "llrp"
-address = "{llrp}"
-antennas = {{ 1 = "floor", 2 = "backroom" }}
-keepalive = "2s"
-"#,
-        dir = dir.display(),
-        llrp = store.llrp.addr(),
-    );
+    let mut config = ConfigText::new("test-store", dir, &dir.join("state"))
+        .top("log-level = \"debug\"")
+        .presence("arrive-reads = 2\narrive-window = \"5s\"\ndepart-after = \"10m\"")
+        .zone("floor")
+        .zone("backroom")
+        .llrp(
+            "ceiling",
+            store.llrp.addr(),
+            "1 = \"floor\", 2 = \"backroom\"",
+        );
     if with_fitting {
-        text.push_str(&format!(
-            r#"
-[[zone]]
-name = "fitting-rooms"
-
-[[reader]]
-name = "fitting-tm"
-kind = "thingmagic"
-address = "{}"
-antennas = {{ 1 = "fitting-rooms" }}
-"#,
+        config = config.zone("fitting-rooms").table(&format!(
+            "[[reader]]\nname = \"fitting-tm\"\nkind = \"thingmagic\"\naddress = \"{}\"\n\
+             antennas = {{ 1 = \"fitting-rooms\" }}",
             store.serial_addr()
         ));
     }
-    text.push_str(&format!(
-        r#"
-[mqtt]
-url = "mqtt://{broker}"
-flush-interval = "250ms"
-snapshot-interval = "10m"
-keep-alive = "5s"
-reconnect-backoff-max = "1s"
-"#
-    ));
-    text
+    config.mqtt(
+        &format!("mqtt://{broker}"),
+        "flush-interval = \"250ms\"\nsnapshot-interval = \"10m\"\nkeep-alive = \"5s\"\n\
+         reconnect-backoff-max = \"1s\"",
+    )
 }
 
 /// `tagtally run` as a child process, its stderr in a file.

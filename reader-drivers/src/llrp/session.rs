@@ -101,6 +101,14 @@ enum Phase {
 /// How often cumulative counters are sent while they change.
 const COUNTERS_EVERY: Duration = Duration::from_secs(10);
 
+/// A timer that fires this much later than it was set for means this process did not run (SIGSTOP,
+/// a paused VM, a starved host): the reader's bytes of that time may still sit unread in the socket.
+const STALL_TOLERANCE: Duration = Duration::from_secs(1);
+
+/// After such a stall, deadlines are judged only this much later, once the runtime has read what the
+/// socket buffered meanwhile (a stop and continue can make the I/O driver miss it until its next turn).
+const STALL_GRACE: Duration = Duration::from_millis(500);
+
 /// A TagReportData holds at least a TLV header and an EPC-96 TV: used to bound counting work.
 const TAG_REPORT_TLV: u16 = 240;
 
@@ -112,6 +120,12 @@ pub struct LlrpSession {
     phase: Phase,
     actions: VecDeque<SessionAction>,
     timer: Option<Instant>,
+    /// Deadlines wait until this instant: the grace after a stall (see [`STALL_GRACE`]).
+    stall_grace: Option<Instant>,
+    /// The reason of the `LinkDown` said since the last `LinkUp`: a failed reconnect attempt for
+    /// the same reason does not repeat it (it is counted in `failed_connects`), so an unreachable
+    /// reader costs no event per try; a new reason (a refusal after a drop) is said.
+    down_said: Option<String>,
     backoff: Backoff,
     counters: DriverCounters,
     counters_sent: DriverCounters,
@@ -145,6 +159,8 @@ impl LlrpSession {
             phase: Phase::Idle { retry_at: None },
             actions: VecDeque::new(),
             timer: None,
+            stall_grace: None,
+            down_said: None,
             backoff,
             counters: DriverCounters::default(),
             counters_sent: DriverCounters::default(),
@@ -212,6 +228,7 @@ impl LlrpSession {
     /// The link is gone for `error`: tell downstream, close, and back off (or finish when
     /// shutting down). `close` is false when there was no transport to close.
     fn link_lost(&mut self, now: Now, error: LinkError, close: bool) {
+        self.stall_grace = None;
         if close {
             self.actions.push_back(SessionAction::Close);
         }
@@ -231,7 +248,14 @@ impl LlrpSession {
             None if !matches!(error, LinkError::Shutdown) => self.counters.failed_connects += 1,
             None => {}
         }
-        self.emit_link_down(error);
+        let reason = error.to_string();
+        if self.down_said.as_deref() != Some(reason.as_str()) {
+            self.output(DriverEvent::LinkDown {
+                reader: self.settings.reader,
+                reason: reason.clone(),
+            });
+            self.down_said = Some(reason);
+        }
         self.emit_counters_if_changed();
         self.counters_due = None;
         if self.shutting_down {
@@ -385,6 +409,10 @@ impl LlrpSession {
                 }),
             },
             other => {
+                // A type this driver does not know, or a vendor extension it does not speak.
+                if matches!(other, Message::Unknown { .. } | Message::Custom { .. }) {
+                    self.counters.unknown_messages += 1;
+                }
                 let Some(step) = awaited else {
                     return;
                 };
@@ -547,6 +575,7 @@ impl LlrpSession {
             },
             None => ReaderInfo::default(),
         };
+        self.down_said = None;
         self.output(DriverEvent::LinkUp {
             reader: self.settings.reader,
             info,
@@ -637,6 +666,8 @@ impl LlrpSession {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        // During a stall's grace nothing is judged: the grace's end is the next deadline.
+        let deadline = self.stall_grace.or(deadline);
         if self.phase == Phase::Finished || deadline == self.timer {
             return;
         }
@@ -702,6 +733,9 @@ impl Session for LlrpSession {
             reason: reason.to_owned(),
         };
         self.link_lost(now, error, false);
+        // The retry is a timer like every other deadline: without it, a reader that could not be
+        // reached once was never tried again.
+        self.update_timer(now);
     }
 
     /// Bytes arrived.
@@ -767,7 +801,19 @@ impl Session for LlrpSession {
     /// The timer set by the last `Timer` expired (early or late calls are harmless).
     fn on_timer(&mut self, now: Now) {
         // The task's timer is spent: `update_timer` below announces the next one.
-        self.timer = None;
+        let set_for = self.timer.take();
+        if let Some(grace) = self.stall_grace {
+            if now.instant < grace {
+                return self.update_timer(now);
+            }
+            self.stall_grace = None;
+        } else if self.is_connected()
+            && set_for.is_some_and(|at| now.instant.saturating_duration_since(at) > STALL_TOLERANCE)
+        {
+            // Far too late: read what the reader sent during the stall before judging anything.
+            self.stall_grace = Some(now.instant + STALL_GRACE);
+            return self.update_timer(now);
+        }
         match self.phase {
             Phase::Idle { retry_at: Some(at) } if now.instant >= at => self.connect(),
             Phase::AwaitingConnectionEvent { deadline } if now.instant >= deadline => {

@@ -375,6 +375,40 @@ fn silence_for_three_keepalive_periods_is_a_dead_link() {
 }
 
 #[test]
+fn a_stalled_process_reads_what_was_buffered_before_judging_the_link() {
+    let mut s = settings();
+    s.keepalive = Duration::from_secs(10);
+    s.report_every = Duration::from_secs(3600);
+    let mut rig = Rig::new(s);
+    rig.bring_up(false);
+    // The process was stopped for a minute: its timer fires half a minute late.
+    rig.advance(Duration::from_secs(60));
+    let now = rig.now();
+    rig.session.on_timer(now);
+    let actions = rig.drain();
+    assert_eq!(link_down_reason(&actions), None, "judged before reading");
+    assert!(actions.contains(&SessionAction::Timer(Some(now.instant + STALL_GRACE))));
+    // The reader's keepalives of that minute were in the socket: read, the link lives.
+    rig.advance(Duration::from_millis(10));
+    rig.feed(Message::Keepalive, 77);
+    rig.advance(STALL_GRACE);
+    let now = rig.now();
+    rig.session.on_timer(now);
+    assert_eq!(link_down_reason(&rig.drain()), None);
+    assert!(rig.session.is_streaming());
+    // Another stall with nothing sent meanwhile: dead once the grace has passed.
+    rig.advance(Duration::from_secs(60));
+    let now = rig.now();
+    rig.session.on_timer(now);
+    assert_eq!(link_down_reason(&rig.drain()), None);
+    rig.advance(STALL_GRACE);
+    let now = rig.now();
+    rig.session.on_timer(now);
+    let reason = link_down_reason(&rig.drain()).expect("dead link");
+    assert!(reason.starts_with("no keepalive or data for"), "{reason}");
+}
+
+#[test]
 fn bytes_that_never_make_a_message_do_not_keep_a_link_alive() {
     let mut s = settings();
     s.keepalive = Duration::from_secs(10);
@@ -415,6 +449,66 @@ fn junk_cannot_be_resynchronised_so_the_link_is_dropped_and_counted() {
     let reason = link_down_reason(&actions).expect("link down");
     assert!(reason.contains("unreadable byte stream"), "{reason}");
     assert_eq!(rig.session.counters().frames_dropped, 1);
+}
+
+#[test]
+fn a_reader_that_cannot_be_reached_is_tried_again_and_again() {
+    let mut rig = Rig::new(settings());
+    let now = rig.now();
+    rig.session.start(now);
+    assert!(rig.drain().contains(&SessionAction::Connect));
+    let mut downs = 0;
+    for attempt in 1..=4u64 {
+        let now = rig.now();
+        rig.session.on_connect_failed(now, "connection refused");
+        let actions = rig.drain();
+        downs += usize::from(link_down_reason(&actions).is_some());
+        let retry_at = actions
+            .iter()
+            .find_map(|a| match a {
+                SessionAction::Timer(Some(at)) => Some(*at),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("attempt {attempt}: no retry timer in {actions:?}"));
+        assert!(retry_at > now.instant);
+        rig.advance(retry_at - now.instant);
+        let now = rig.now();
+        rig.session.on_timer(now);
+        assert!(
+            rig.drain().contains(&SessionAction::Connect),
+            "attempt {attempt}: no new connect at its retry time"
+        );
+    }
+    assert_eq!(rig.session.counters().failed_connects, 4);
+    assert_eq!(
+        downs, 1,
+        "the link went down once; later failures are only counted"
+    );
+}
+
+#[test]
+fn unknown_message_types_are_counted_and_never_fatal() {
+    let mut rig = Rig::new(settings());
+    rig.bring_up(false);
+    let unknown = Message::Unknown {
+        msg_type: 500,
+        body: vec![1, 2, 3],
+    };
+    let actions = rig.feed(unknown, 90);
+    assert_eq!(link_down_reason(&actions), None);
+    let extension = Message::Custom {
+        vendor: 4242,
+        subtype: 9,
+        data: vec![0xFF; 8],
+    };
+    let actions = rig.feed(extension, 91);
+    assert_eq!(link_down_reason(&actions), None);
+    assert_eq!(rig.session.counters().unknown_messages, 2);
+    assert!(rig.session.is_streaming());
+    let now = rig.now();
+    rig.session.on_bytes(now, &GOLDEN_REPORT);
+    assert_eq!(reads(&rig.drain()).len(), 1, "reports still arrive");
+    assert_eq!(rig.session.counters().frames_dropped, 0);
 }
 
 #[test]

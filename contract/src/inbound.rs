@@ -1,0 +1,105 @@
+//! What arrives on a store's command subscriptions, sorted once: a command to act on, or the reason it is ignored (wrong topic, retained, malformed).
+//!
+//! The store's uplink hands every inbound PUBLISH to [`parse_inbound`] and acts only on what it
+//! returns; the fuzz target `inbound_command` drives the same function with arbitrary topics,
+//! payloads and retain flags.
+
+use crate::command::{ReplayCommand, SnapshotCommand};
+use crate::error::ContractError;
+use crate::topics::{StoreTopic, Topics};
+
+/// A command from HQ that passed every check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inbound<'a> {
+    /// `cmd/snapshot`.
+    Snapshot(SnapshotCommand<'a>),
+    /// `cmd/replay`.
+    Replay(ReplayCommand<'a>),
+}
+
+/// Why an inbound message is not acted on; the store counts each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InboundRefusal {
+    /// Not `cmd/snapshot` or `cmd/replay` of this store (or not UTF-8).
+    UnexpectedTopic,
+    /// A retained command: it would fire again at every reconnect.
+    Retained,
+    /// The payload breaks the command's rules (size, JSON shape, range, request id).
+    Malformed(ContractError),
+}
+
+/// Sorts one inbound message on `topic` (raw bytes, as the broker sent them) for the store of
+/// `topics`.
+pub fn parse_inbound<'a>(
+    topics: &Topics,
+    topic: &[u8],
+    payload: &'a [u8],
+    retain: bool,
+) -> Result<Inbound<'a>, InboundRefusal> {
+    let kind = std::str::from_utf8(topic)
+        .ok()
+        .and_then(|t| Topics::classify(topics.prefix(), t))
+        .filter(|(store, _)| store == topics.store())
+        .map(|(_, kind)| kind);
+    let kind = match kind {
+        Some(kind @ (StoreTopic::CmdSnapshot | StoreTopic::CmdReplay)) => kind,
+        _ => return Err(InboundRefusal::UnexpectedTopic),
+    };
+    if retain {
+        return Err(InboundRefusal::Retained);
+    }
+    let parsed = match kind {
+        StoreTopic::CmdSnapshot => SnapshotCommand::parse(payload).map(Inbound::Snapshot),
+        _ => ReplayCommand::parse(payload).map(Inbound::Replay),
+    };
+    parsed.map_err(InboundRefusal::Malformed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn topics() -> Topics {
+        Topics::new("tagtally/v1", "store-1").unwrap()
+    }
+
+    #[test]
+    fn only_this_stores_commands_unretained_and_well_formed_pass() {
+        let t = topics();
+        let snapshot = b"tagtally/v1/store-1/cmd/snapshot";
+        let replay = b"tagtally/v1/store-1/cmd/replay";
+        assert_eq!(
+            parse_inbound(&t, snapshot, b"", false),
+            Ok(Inbound::Snapshot(SnapshotCommand::default()))
+        );
+        assert!(matches!(
+            parse_inbound(&t, replay, br#"{"from_seq":2,"to_seq":5}"#, false),
+            Ok(Inbound::Replay(ReplayCommand {
+                from_seq: 2,
+                to_seq: 5,
+                ..
+            }))
+        ));
+        assert_eq!(
+            parse_inbound(&t, snapshot, b"", true),
+            Err(InboundRefusal::Retained)
+        );
+        for other in [
+            &b"tagtally/v1/store-2/cmd/snapshot"[..],
+            b"tagtally/v1/store-1/delta",
+            b"tagtally/v1/store-1/cmd/snapshot/x",
+            b"tagtally/v1/store-1/cmd/\xFF",
+            b"",
+        ] {
+            assert_eq!(
+                parse_inbound(&t, other, b"", false),
+                Err(InboundRefusal::UnexpectedTopic),
+                "{other:?}"
+            );
+        }
+        assert!(matches!(
+            parse_inbound(&t, replay, br#"{"from_seq":5,"to_seq":2}"#, false),
+            Err(InboundRefusal::Malformed(ContractError::Invalid(_)))
+        ));
+    }
+}
