@@ -242,6 +242,15 @@ async fn replay_requests_reach_the_daemon_and_replayed_deltas_go_out_byte_identi
     events
         .until(|e| *e == UplinkEvent::Link(tagtally::uplink::LinkState::Online))
         .await;
+    // Online comes at CONNACK; a command published before the SUBACK would reach nobody.
+    let mut status = up.handle.status();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        status.wait_for(|s| s.commands_subscribed),
+    )
+    .await
+    .expect("the broker acknowledges the command subscriptions")
+    .expect("uplink alive");
     hq.publish(
         &format!("{base}/cmd/replay"),
         br#"{"from_seq":4,"to_seq":5,"request_id":"g1"}"#,

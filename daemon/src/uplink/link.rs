@@ -42,6 +42,12 @@ pub enum LinkEvent {
         /// The retain flag: a retained command is never carried out.
         retain: bool,
     },
+    /// SUBACK for our command subscriptions: how many filters the broker refused (an ACL, or a
+    /// broker without wildcard support).
+    SubAck {
+        /// Filters refused.
+        refused: usize,
+    },
     /// Our DISCONNECT went out (graceful shutdown).
     Disconnected,
     /// Anything else (pings, suback, our own outgoing acks).
@@ -252,6 +258,13 @@ fn v311_event(event: rumqttc::Event) -> LinkEvent {
             payload: p.payload,
             retain: p.retain,
         },
+        Event::Incoming(Packet::SubAck(ack)) => LinkEvent::SubAck {
+            refused: ack
+                .return_codes
+                .iter()
+                .filter(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure))
+                .count(),
+        },
         Event::Outgoing(Outgoing::Publish(pkid)) => LinkEvent::Published(pkid),
         Event::Outgoing(Outgoing::Disconnect) => LinkEvent::Disconnected,
         _ => LinkEvent::Other,
@@ -277,6 +290,13 @@ fn v5_event(event: mqtt5::Event) -> LinkEvent {
             topic: p.topic,
             payload: p.payload,
             retain: p.retain,
+        },
+        Event::Incoming(Packet::SubAck(ack)) => LinkEvent::SubAck {
+            refused: ack
+                .return_codes
+                .iter()
+                .filter(|c| !matches!(c, mqtt5::mqttbytes::v5::SubscribeReasonCode::Success(_)))
+                .count(),
         },
         Event::Outgoing(Outgoing::Publish(pkid)) => LinkEvent::Published(pkid),
         Event::Outgoing(Outgoing::Disconnect) => LinkEvent::Disconnected,

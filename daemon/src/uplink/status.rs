@@ -203,6 +203,9 @@ pub struct UplinkStatus {
     pub refused: u64,
     /// Commands from HQ.
     pub inbound: InboundCounters,
+    /// The broker acknowledged this connection's command subscriptions (`cmd/...`): HQ's
+    /// requests reach the store from now on. False while offline, and when it refused them.
+    pub commands_subscribed: bool,
 }
 
 impl Default for UplinkStatus {
@@ -219,6 +222,7 @@ impl Default for UplinkStatus {
             last_refused: None,
             refused: 0,
             inbound: InboundCounters::default(),
+            commands_subscribed: false,
         }
     }
 }

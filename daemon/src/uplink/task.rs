@@ -236,12 +236,22 @@ impl PendingSnapshot {
     }
 
     /// The next (part number, payload) to publish; an empty payload clears a stale part.
-    fn next(&mut self) -> Option<(u32, Bytes)> {
+    fn peek(&self) -> Option<(u32, Bytes)> {
         if let Some(part) = self.parts.get(self.next) {
-            self.next += 1;
-            return Some((self.next as u32, part.clone()));
+            return Some((self.next as u32 + 1, part.clone()));
         }
-        self.clear.next().map(|k| (k, Bytes::new()))
+        let k = *self.clear.start() + (self.next - self.parts.len()) as u32;
+        (k <= *self.clear.end()).then(|| (k, Bytes::new()))
+    }
+
+    /// The part [`PendingSnapshot::peek`] named is on its way.
+    fn advance(&mut self) {
+        self.next += 1;
+    }
+
+    /// The part last advanced past was not taken after all.
+    fn retreat(&mut self) {
+        self.next = self.next.saturating_sub(1);
     }
 }
 
@@ -475,6 +485,16 @@ impl<S: DeltaSource> Task<S> {
                 payload,
                 retain,
             } => self.on_inbound(&topic, &payload, retain).await,
+            LinkEvent::SubAck { refused } => {
+                if refused > 0 {
+                    error!(
+                        refused,
+                        "the broker refused the command subscriptions: cmd/snapshot and cmd/replay from HQ cannot reach this store (check the broker's ACL)"
+                    );
+                }
+                self.status
+                    .send_modify(|s| s.commands_subscribed = refused == 0);
+            }
             LinkEvent::Disconnected => return Ok(true),
             LinkEvent::Other => {}
         }
@@ -587,15 +607,24 @@ impl<S: DeltaSource> Task<S> {
                         "outbox seq jumps; the records between are gone from the outbox"
                     );
                 }
-                self.cursor = Some(delta.seq);
                 let payload = delta.payload;
                 let bytes = self.packet_len(&self.delta_topic, &payload);
                 if bytes > self.packet_limit {
+                    self.cursor = Some(delta.seq);
                     self.refuse(self.delta_topic.clone(), bytes, Some(delta.seq));
                     self.refused_deltas.push((delta.seq, bytes));
                     continue;
                 }
-                client.publish(&self.delta_topic, &payload, false)?;
+                // The cursor passes a delta only once the client took it: a refused hand-over
+                // (the link dying under us) leaves it to be read again after the reconnect. (It
+                // used to move first, so that delta was never sent, and the ack of the next one
+                // deleted it from the outbox unsent.)
+                if let Err(e) = client.publish(&self.delta_topic, &payload, false) {
+                    // Read again (from the cursor) once the link is back.
+                    self.source_dirty = true;
+                    return Err(e);
+                }
+                self.cursor = Some(delta.seq);
                 self.inflight.push(Message::Delta {
                     seq: delta.seq,
                     payload,
@@ -622,7 +651,10 @@ impl<S: DeltaSource> Task<S> {
                 self.refuse(topic, bytes, None);
                 continue;
             }
-            client.publish(&topic, &payload, true)?;
+            if let Err(e) = client.publish(&topic, &payload, true) {
+                self.retained.push_front((topic, payload));
+                return Err(e);
+            }
             self.inflight.push(Message::Retained { topic, payload });
         }
         Ok(())
@@ -635,10 +667,11 @@ impl<S: DeltaSource> Task<S> {
             let Some(pending) = self.snapshot.as_mut() else {
                 break;
             };
-            let Some((part, payload)) = pending.next() else {
+            let Some((part, payload)) = pending.peek() else {
                 self.snapshot = None;
                 break;
             };
+            pending.advance();
             let topic = self.settings.topics.snapshot_part(part);
             let bytes = self.packet_len(&topic, &payload);
             if bytes > self.packet_limit {
@@ -647,7 +680,13 @@ impl<S: DeltaSource> Task<S> {
                 self.refuse(topic, bytes, None);
                 continue;
             }
-            client.publish(&topic, &payload, true)?;
+            if let Err(e) = client.publish(&topic, &payload, true) {
+                // Not taken: the part goes out first after the reconnect.
+                if let Some(pending) = self.snapshot.as_mut() {
+                    pending.retreat();
+                }
+                return Err(e);
+            }
             self.inflight.push(Message::Retained { topic, payload });
         }
         Ok(())
@@ -664,7 +703,10 @@ impl<S: DeltaSource> Task<S> {
                 self.refuse(self.delta_topic.clone(), bytes, Some(seq));
                 continue;
             }
-            client.publish(&self.delta_topic, &payload, false)?;
+            if let Err(e) = client.publish(&self.delta_topic, &payload, false) {
+                self.replays.push_front((seq, payload));
+                return Err(e);
+            }
             self.inflight.push(Message::Replay { seq, payload });
         }
         Ok(())
@@ -870,6 +912,9 @@ impl<S: DeltaSource> Task<S> {
     async fn set_state(&mut self, state: LinkState) {
         let changed = self.status.send_if_modified(|s| {
             let changed = s.state != state;
+            if state != LinkState::Online {
+                s.commands_subscribed = false;
+            }
             s.state = state.clone();
             changed
         });
