@@ -164,9 +164,17 @@ pub async fn run(
     let dir = tempfile::Builder::new()
         .prefix("tagtally-bench-hq-")
         .tempdir()?;
-    let apis = Instances::write_configs(dir.path(), setup.instances, &database, broker.address())?;
+    // Kept from the start, so a run that fails leaves its instances' logs too.
+    let (dir_path, dir) = if setup.keep_dir {
+        let path = dir.keep();
+        progress(&format!("run directory (kept): {}", path.display()));
+        (path, None)
+    } else {
+        (dir.path().to_path_buf(), Some(dir))
+    };
+    let apis = Instances::write_configs(&dir_path, setup.instances, &database, broker.address())?;
     let mut instances = Instances {
-        dir: dir.path().to_path_buf(),
+        dir: dir_path.clone(),
         program: setup.program.clone(),
         running: Vec::new(),
         apis,
@@ -287,11 +295,7 @@ pub async fn run(
         + instances.sum("tagtally_hq_database_refusals_total").await;
     let batch_failures = instances.sum("tagtally_hq_batch_failures_total").await;
     instances.stop().await?;
-    let kept_dir = if setup.keep_dir {
-        Some(dir.keep().display().to_string())
-    } else {
-        None
-    };
+    let kept_dir = dir.is_none().then(|| dir_path.display().to_string());
     Ok(HqBenchReport {
         stores: setup.stores,
         rate: setup.rate,
@@ -419,8 +423,19 @@ async fn steady_report(
             break;
         }
         if Instant::now() > deadline {
+            let missing: u64 = wanted
+                .iter()
+                .map(|(store, (epoch, seq))| match held.get(store) {
+                    Some((held_epoch, held_seq)) if held_epoch == epoch => {
+                        seq.saturating_sub(*held_seq)
+                    }
+                    _ => *seq,
+                })
+                .sum();
             return Err(HqBenchError::NotSettled(format!(
-                "{behind} stores never applied the steady window's deltas"
+                "{behind} stores never applied the steady window's deltas ({missing} deltas \
+                 missing after {})",
+                humantime::format_duration(SETTLE_LIMIT)
             )));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
