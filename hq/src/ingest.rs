@@ -79,7 +79,8 @@ pub fn connect(mqtt: &HqMqtt, in_flight: u16) -> (AsyncClient, EventLoop) {
             mqtt.password.as_ref().map_or("", Secret::expose),
         );
     }
-    AsyncClient::new(options, usize::from(in_flight) * 2 + 64)
+    // Room for every acknowledgement of several batches, so queueing one never fails in practice.
+    AsyncClient::new(options, usize::from(in_flight) * 8 + 64)
 }
 
 /// The subscription filters: `$share/{group}/...` with a group, plain otherwise.
@@ -139,6 +140,9 @@ pub async fn poll_connection(
                         session,
                         at: Instant::now(),
                     };
+                    // Waiting here holds back reading from the broker (TCP flow control) while
+                    // the applier is behind; the applier never waits for this loop (its acks
+                    // are queued without waiting), so the two cannot wait for each other.
                     if to_applier.send(received).await.is_err() {
                         return;
                     }
@@ -237,8 +241,12 @@ pub async fn apply_loop(
             if received.session != current.session {
                 continue;
             }
-            if current.client.ack(&received.publish).await.is_ok() {
-                metrics.acked();
+            // Queued without waiting: the event loop may be waiting for this task to take the
+            // next message. An ack that finds the queue full is not sent; the broker then
+            // delivers that message again after a reconnect, which applies as a duplicate.
+            match current.client.try_ack(&received.publish) {
+                Ok(()) => metrics.acked(),
+                Err(error) => tracing::debug!(%error, "acknowledgement not queued"),
             }
         }
     }
