@@ -38,24 +38,40 @@ impl FileChecks {
     }
 }
 
+/// The passwords read while checking, each with the path that named it.
+#[derive(Debug, Default)]
+pub(crate) struct ReadSecrets(Vec<(PathBuf, Secret)>);
+
+impl ReadSecrets {
+    /// The password read from `path`, if it was read and usable.
+    pub(crate) fn take(&self, path: Option<&Path>) -> Option<Secret> {
+        let path = path?;
+        self.0
+            .iter()
+            .find(|(read, _)| read == path)
+            .map(|(_, secret)| secret.clone())
+    }
+}
+
 /// Checks every named file, reporting each problem at the key that names the file, and
-/// returns the password read from `password-file` (when there is one and it is usable).
+/// returns the passwords read from the `password-file`s (those that are usable).
 pub(crate) fn check_named_files(
     files: &[FileRef],
     checks: &FileChecks,
     sink: &mut ErrorSink,
-) -> Option<Secret> {
-    let mut password = None;
+) -> ReadSecrets {
+    let mut secrets = ReadSecrets::default();
     for file in files {
         let Some(on_disk) = checks.locate(&file.path) else {
             continue;
         };
         match named_file(file, &on_disk) {
-            Ok(secret) => password = password.or(secret),
+            Ok(Some(secret)) => secrets.0.push((file.path.clone(), secret)),
+            Ok(None) => {}
             Err(problem) => sink.at(file.span.clone(), problem),
         }
     }
-    password
+    secrets
 }
 
 /// Checks one named file; a `password-file` yields its password.

@@ -43,6 +43,7 @@ use crate::file_checks::{check_named_files, config_file_problem, FileChecks};
 use crate::log_level::LogLevel;
 use crate::mqtt::{client_id_problem, topic_prefix_problem, BrokerUrl, KeepAlive};
 use crate::paths::{base_dir, resolve, FileRef, FileRole};
+use crate::secret::Secret;
 use crate::DEFAULT_TOPIC_PREFIX;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -84,6 +85,9 @@ pub struct HqDatabase {
     pub url: String,
     /// File holding the password, if the server wants one.
     pub password_file: Option<PathBuf>,
+    /// The password, read from `password-file` by the loader's file checks (once); `None`
+    /// without a password file, or when the file checks were skipped.
+    pub password: Option<Secret>,
     /// Most connections open at once.
     pub pool_size: usize,
 }
@@ -99,6 +103,9 @@ pub struct HqMqtt {
     pub username: Option<String>,
     /// Password file.
     pub password_file: Option<PathBuf>,
+    /// The password, read from `password-file` by the loader's file checks (once); `None`
+    /// without a password file, or when the file checks were skipped.
+    pub password: Option<Secret>,
     /// Shared subscription group (`$share/{group}/...`), MQTT 5 only.
     pub group: Option<String>,
     /// The stores' topic prefix.
@@ -229,9 +236,13 @@ impl HqConfig {
         }
         let mut files = Vec::new();
         let config = build(&text, path, &mut files, &mut sink);
-        check_named_files(&files, checks, &mut sink);
+        let secrets = check_named_files(&files, checks, &mut sink);
         match config {
-            Some(config) if sink.len() == 0 => Ok(config),
+            Some(mut config) if sink.len() == 0 => {
+                config.database.password = secrets.take(config.database.password_file.as_deref());
+                config.mqtt.password = secrets.take(config.mqtt.password_file.as_deref());
+                Ok(config)
+            }
             _ => Err(ConfigErrors(sink.into_errors())),
         }
     }
@@ -405,6 +416,7 @@ impl DatabaseSpec {
         Some(HqDatabase {
             url: url.clone(),
             password_file: secret_file(base, self.password_file.as_ref(), files),
+            password: None,
             pool_size,
         })
     }
@@ -514,6 +526,7 @@ impl HqMqttSpec {
             client_id: self.client_id.get_ref().clone(),
             username: self.username.as_ref().map(|name| name.get_ref().clone()),
             password_file,
+            password: None,
             group,
             topic_prefix,
             keep_alive: self
@@ -603,6 +616,39 @@ mod tests {
             "{:?}",
             problems(&text)
         );
+    }
+
+    #[test]
+    fn both_password_files_are_read_once_into_their_sections() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, secret: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, secret).unwrap();
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .unwrap();
+        };
+        write("db.password", "db-s3cret\n");
+        write("mqtt.password", "mqtt-s3cret\n");
+        let text = MINIMAL
+            .replace(
+                "[mqtt]\n",
+                "password-file = \"db.password\"\n\n[mqtt]\nusername = \"hq\"\npassword-file = \"mqtt.password\"\n",
+            );
+        let path = dir.path().join("hq.toml");
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        let config = HqConfig::load(&path).unwrap();
+        assert_eq!(
+            config.database.password.as_ref().map(Secret::expose),
+            Some("db-s3cret")
+        );
+        assert_eq!(
+            config.mqtt.password.as_ref().map(Secret::expose),
+            Some("mqtt-s3cret")
+        );
+        let skipped = HqConfig::load_with(&path, &FileChecks::Skip).unwrap();
+        assert_eq!(skipped.database.password, None);
     }
 
     #[test]

@@ -70,9 +70,9 @@ fn parse(
     }
     let sections = read_sections(text, &mut sink);
     let (mut config, named_files) = build(sections, origin, &mut sink);
-    let password = check_named_files(&named_files, checks, &mut sink);
+    let secrets = check_named_files(&named_files, checks, &mut sink);
     if let Some(config) = &mut config {
-        config.mqtt.password = password;
+        config.mqtt.password = secrets.take(config.mqtt.password_file.as_deref());
     }
     debug_assert!(
         config.is_some() || sink.len() > 0,

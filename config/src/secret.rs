@@ -1,8 +1,8 @@
 //! Secrets named by the config (`password-file`): the one rule for what a secret file may hold,
 //! and [`Secret`], which keeps the value out of `Debug` output and logs.
 //!
-//! The loader reads `password-file` once, with this rule, and hands the password to the daemon
-//! inside the config; `hq-tail` reads its `--password-file` with the same function.
+//! The loaders read each `password-file` once, with this rule, and hand the password to the
+//! daemon and to `tagtally hq` inside their config; `hq-tail` reads its `--password-file` with the same function.
 
 use crate::file_read::{read_regular_file, FileReadError};
 use std::fmt;

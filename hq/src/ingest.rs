@@ -16,7 +16,7 @@ use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::{AsyncClient, Event, EventLoop, Incoming, MqttOptions};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tagtally_config::HqMqtt;
+use tagtally_config::{HqMqtt, Secret};
 use tokio::sync::{mpsc, watch};
 
 /// Longest wait between reconnection attempts.
@@ -47,21 +47,15 @@ pub struct Link {
 /// What a connection attempt needs: settings, password and flow-control window.
 #[derive(Debug, Clone)]
 pub struct ConnectionSettings {
-    /// `[mqtt]`.
+    /// `[mqtt]`, its password included.
     pub mqtt: HqMqtt,
-    /// The broker password, if any.
-    pub password: Option<String>,
     /// The receive maximum.
     pub in_flight: u16,
 }
 
 /// Builds the client and its event loop. The broker may hold up to `in_flight` messages
 /// unacknowledged with us (MQTT 5 receive maximum), which bounds a batch's memory.
-pub fn connect(
-    mqtt: &HqMqtt,
-    password: Option<String>,
-    in_flight: u16,
-) -> (AsyncClient, EventLoop) {
+pub fn connect(mqtt: &HqMqtt, in_flight: u16) -> (AsyncClient, EventLoop) {
     let mut options = MqttOptions::new(
         mqtt.client_id.clone(),
         mqtt.broker.address.host.clone(),
@@ -80,9 +74,13 @@ pub fn connect(
             u32::try_from(mqtt.max_message_bytes + 65_536).unwrap_or(u32::MAX),
         ));
     if let Some(username) = &mqtt.username {
-        options.set_credentials(username.clone(), password.unwrap_or_default());
+        options.set_credentials(
+            username.clone(),
+            mqtt.password.as_ref().map_or("", Secret::expose),
+        );
     }
-    AsyncClient::new(options, usize::from(in_flight) * 2 + 64)
+    // Room for every acknowledgement of several batches, so queueing one never fails in practice.
+    AsyncClient::new(options, usize::from(in_flight) * 8 + 64)
 }
 
 /// The subscription filters: `$share/{group}/...` with a group, plain otherwise.
@@ -113,11 +111,7 @@ pub async fn poll_connection(
     let mut wait = Duration::from_millis(100);
     let mut session = 0;
     loop {
-        let (client, mut event_loop) = connect(
-            &settings.mqtt,
-            settings.password.clone(),
-            settings.in_flight,
-        );
+        let (client, mut event_loop) = connect(&settings.mqtt, settings.in_flight);
         loop {
             match event_loop.poll().await {
                 Ok(Event::Incoming(Incoming::ConnAck(ack))) => {
@@ -146,6 +140,9 @@ pub async fn poll_connection(
                         session,
                         at: Instant::now(),
                     };
+                    // Waiting here holds back reading from the broker (TCP flow control) while
+                    // the applier is behind; the applier never waits for this loop (its acks
+                    // are queued without waiting), so the two cannot wait for each other.
                     if to_applier.send(received).await.is_err() {
                         return;
                     }
@@ -244,8 +241,12 @@ pub async fn apply_loop(
             if received.session != current.session {
                 continue;
             }
-            if current.client.ack(&received.publish).await.is_ok() {
-                metrics.acked();
+            // Queued without waiting: the event loop may be waiting for this task to take the
+            // next message. An ack that finds the queue full is not sent; the broker then
+            // delivers that message again after a reconnect, which applies as a duplicate.
+            match current.client.try_ack(&received.publish) {
+                Ok(()) => metrics.acked(),
+                Err(error) => tracing::debug!(%error, "acknowledgement not queued"),
             }
         }
     }

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod apply;
+pub mod bench;
 pub mod client;
 pub mod db;
 pub mod fleet;

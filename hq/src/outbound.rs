@@ -9,6 +9,7 @@ use rumqttc::v5::mqttbytes::QoS;
 use rumqttc::v5::{AsyncClient, Event, MqttOptions};
 use std::net::SocketAddr;
 use std::time::Duration;
+use tagtally_config::Secret;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -35,7 +36,7 @@ impl Outbound {
         host: String,
         port: u16,
         client_id: String,
-        credentials: Option<(String, String)>,
+        credentials: Option<(String, Option<Secret>)>,
     ) -> (Outbound, JoinHandle<()>) {
         let (queue, mut pending) = mpsc::unbounded_channel::<Outgoing>();
         let task = tokio::spawn(async move {
@@ -44,7 +45,10 @@ impl Outbound {
                 let mut options = MqttOptions::new(client_id.clone(), host.clone(), port);
                 options.set_keep_alive(Duration::from_secs(10));
                 if let Some((user, password)) = &credentials {
-                    options.set_credentials(user.clone(), password.clone());
+                    options.set_credentials(
+                        user.clone(),
+                        password.as_ref().map_or("", Secret::expose),
+                    );
                 }
                 let (client, mut event_loop) = AsyncClient::new(options, 1024);
                 loop {

@@ -1,6 +1,7 @@
 //! Asking stores for what a gap lacks (SPEC §11): a gap open past `gap-timeout` gets
 //! `cmd/replay`, later attempts `cmd/snapshot`, with exponential backoff. Gaps are claimed in
-//! the database (`FOR UPDATE SKIP LOCKED`), so of several instances exactly one asks.
+//! the database (the store's row `FOR UPDATE SKIP LOCKED`, then its gap row: the order every
+//! apply takes them in), so of several instances exactly one asks.
 
 use deadpool_postgres::Pool;
 use std::time::Duration;
@@ -65,11 +66,26 @@ pub async fn claim_due_gaps(
 ) -> Result<Vec<Ask>, crate::db::BatchError> {
     let mut client = pool.get().await?;
     let transaction = client.transaction().await?;
+    // The store's row first, as every apply locks it before writing the store's gap row: in
+    // the other order a claim and an apply deadlock. Stores an apply holds are skipped (their
+    // gap may be closing); once a store is ours its gap row is free, and read afresh.
+    let stores: Vec<String> = transaction
+        .query(
+            "SELECT store FROM hq_stores
+             WHERE store IN (SELECT store FROM hq_gaps WHERE next_ask <= now()
+                             ORDER BY next_ask LIMIT $1)
+             ORDER BY store FOR UPDATE SKIP LOCKED",
+            &[&CLAIM_LIMIT],
+        )
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
     let due = transaction
         .query(
             "SELECT store, epoch, from_seq, to_seq, attempts FROM hq_gaps
-             WHERE next_ask <= now() ORDER BY next_ask LIMIT $1 FOR UPDATE SKIP LOCKED",
-            &[&CLAIM_LIMIT],
+             WHERE store = ANY($1) AND next_ask <= now() ORDER BY next_ask FOR UPDATE",
+            &[&stores],
         )
         .await?;
     let mut asks = Vec::with_capacity(due.len());

@@ -10,7 +10,7 @@ use crate::requests::{claim_due_gaps, prune};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tagtally_config::{read_secret_file, HqConfig, SecretFileError};
+use tagtally_config::HqConfig;
 use tokio::task::JoinSet;
 
 /// How often due gaps are looked for.
@@ -21,9 +21,6 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    /// A password file could not be read.
-    #[error("{0}")]
-    Secret(#[from] SecretFileError),
     /// The database is unreachable or could not be migrated.
     #[error("{0}")]
     Database(#[from] ConnectError),
@@ -57,16 +54,9 @@ impl RunningService {
 /// Connects and migrates the database, binds the HTTP API, connects to the broker and starts
 /// every task. Returns once the service runs.
 pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
-    let database_password = config
-        .database
-        .password_file
-        .as_deref()
-        .map(read_secret_file)
-        .transpose()?
-        .map(|secret| secret.expose().to_owned());
     let pool = connect(
         &config.database.url,
-        database_password.as_deref(),
+        config.database.password.as_ref(),
         config.database.pool_size,
     )
     .await?;
@@ -83,17 +73,9 @@ pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
             address: config.listen,
             source,
         })?;
-    let mqtt_password = config
-        .mqtt
-        .password_file
-        .as_deref()
-        .map(read_secret_file)
-        .transpose()?
-        .map(|secret| secret.expose().to_owned());
     let batch_max = config.apply.batch_max;
     // Room for several batches in flight, so acknowledging one never waits for the next.
     let in_flight = u16::try_from(batch_max * 4).unwrap_or(u16::MAX);
-    let commands_password = mqtt_password.clone();
     let (link, link_watch) = tokio::sync::watch::channel(None);
     let (to_applier, from_broker) = tokio::sync::mpsc::channel(usize::from(in_flight) * 2);
     let mut tasks = JoinSet::new();
@@ -101,7 +83,6 @@ pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
     tasks.spawn(ingest::poll_connection(
         ingest::ConnectionSettings {
             mqtt: config.mqtt.clone(),
-            password: mqtt_password,
             in_flight,
         },
         to_applier,
@@ -127,7 +108,7 @@ pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
             .mqtt
             .username
             .clone()
-            .map(|user| (user, commands_password.unwrap_or_default()));
+            .map(|user| (user, config.mqtt.password.clone()));
         let (outbound, sender) = Outbound::start(
             config.mqtt.broker.address.host.clone(),
             config.mqtt.broker.address.port,

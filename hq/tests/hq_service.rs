@@ -7,14 +7,13 @@
 //! Skips with a notice when PostgreSQL or mosquitto is missing; `.ci/run` sets
 //! `TAGTALLY_REQUIRE_POSTGRES` and `TAGTALLY_REQUIRE_MOSQUITTO` so that it fails there instead.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tagtally_config::HqConfig;
 use tagtally_contract::SnapshotReason;
-use tagtally_hq::fleet::{Fleet, TempMosquitto, TempPostgres};
+use tagtally_hq::fleet::{database_view, fleet_truth, Fleet, TempMosquitto, TempPostgres};
 use tagtally_hq::metrics::Metrics;
 use tagtally_hq::service::{start, RunningService};
 
@@ -79,50 +78,6 @@ async fn connected(service: &RunningService) {
         async || metrics.mqtt_connected(),
     )
     .await;
-}
-
-type Stock = BTreeMap<(String, String), u64>;
-
-async fn database_view(client: &tokio_postgres::Client) -> BTreeMap<String, (String, u64, Stock)> {
-    let mut view: BTreeMap<String, (String, u64, Stock)> = BTreeMap::new();
-    for row in client
-        .query("SELECT store, epoch, applied_seq FROM hq_stores", &[])
-        .await
-        .unwrap()
-    {
-        let applied: i64 = row.get(2);
-        view.insert(row.get(0), (row.get(1), applied as u64, Stock::new()));
-    }
-    for row in client
-        .query(
-            "SELECT store, zone, sku, count FROM hq_stock WHERE count > 0",
-            &[],
-        )
-        .await
-        .unwrap()
-    {
-        let store: String = row.get(0);
-        let count: i64 = row.get(3);
-        if let Some(entry) = view.get_mut(&store) {
-            entry.2.insert((row.get(1), row.get(2)), count as u64);
-        }
-    }
-    view
-}
-
-fn truth(fleet: &Fleet) -> BTreeMap<String, (String, u64, Stock)> {
-    fleet
-        .stores()
-        .into_iter()
-        .map(|(name, store)| {
-            let stock = store
-                .counts()
-                .iter()
-                .map(|(pair, count)| (pair.clone(), u64::from(*count)))
-                .collect();
-            (name, (store.epoch().to_owned(), store.seq(), stock))
-        })
-        .collect()
 }
 
 fn refused(metrics: &[Arc<Metrics>], reason: &str) -> u64 {
@@ -276,7 +231,7 @@ async fn two_instances_keep_every_store_true_through_faults() {
         .await
         .unwrap();
     tokio::spawn(connection);
-    let expected = truth(&fleet);
+    let expected = fleet_truth(&fleet);
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut heartbeat = tokio::time::interval(Duration::from_secs(1));
     let last_view = loop {
@@ -285,7 +240,7 @@ async fn two_instances_keep_every_store_true_through_faults() {
         for name in &names {
             fleet.act(name, |store, _| vec![store.status(true)]).await;
         }
-        let view = database_view(&client).await;
+        let view = database_view(&client).await.unwrap();
         if view == expected {
             break view;
         }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use tagtally_contract::SnapshotReason;
 use tagtally_hq::db::{connect, Applied, BatchApplier};
 use tagtally_hq::fleet::{EmulatedStore, Publication, TempPostgres};
+use tagtally_hq::requests::claim_due_gaps;
 use tagtally_hq::wire::decode;
 
 macro_rules! require_postgres {
@@ -238,4 +239,57 @@ async fn instances_starting_together_migrate_once() {
         .unwrap()
         .get(0);
     assert_eq!(rows as usize, tagtally_hq::db::MIGRATIONS.len());
+}
+
+/// Gap claims and applies lock a store's row before its gap row, both of them: a batch that
+/// extends the gaps of many stores racing an instance that claims those gaps never deadlocks
+/// (PostgreSQL would cancel one of them after `deadlock_timeout`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gap_claims_racing_applies_never_deadlock() {
+    require_postgres!();
+    let server = TempPostgres::start_with(false, &["deadlock_timeout=20ms"])
+        .await
+        .expect("postgres starts");
+    let url = server.create_database("claims").await.unwrap();
+    let pool = connect(&url, None, 4).await.unwrap();
+    let applier = BatchApplier::new(pool.clone(), Duration::ZERO);
+    let mut rng = fastrand::Rng::with_seed(11);
+    let mut stores: Vec<EmulatedStore> = (0..16)
+        .map(|index| EmulatedStore::new(&format!("store-{index:02}")))
+        .collect();
+    // Seq 1 of every store is lost: everything after it waits, and its gap grows.
+    for store in &mut stores {
+        store.churn(&mut rng, 2, 6, 2);
+    }
+    let mut batches = Vec::new();
+    for _ in 0..40 {
+        let batch: Vec<_> = stores
+            .iter_mut()
+            .map(|store| {
+                let delta = store.churn(&mut rng, 2, 6, 2);
+                let topic = format!("tagtally/v1/{}/delta", store.name());
+                decode("tagtally/v1", topic.as_bytes(), &delta.payload, 1 << 20).unwrap()
+            })
+            .collect();
+        batches.push(batch);
+    }
+    let claims = {
+        let pool = pool.clone();
+        tokio::spawn(async move {
+            let mut asks = 0;
+            for _ in 0..200 {
+                let claimed = claim_due_gaps(&pool, "tagtally/v1", Duration::ZERO, Duration::ZERO)
+                    .await
+                    .expect("a claim never fails against applies");
+                asks += claimed.len();
+                tokio::task::yield_now().await;
+            }
+            asks
+        })
+    };
+    for batch in &batches {
+        applier.apply(batch).await.expect("batch applies");
+    }
+    let asks = claims.await.unwrap();
+    assert!(asks > 0, "the gaps were claimed");
 }

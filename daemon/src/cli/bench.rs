@@ -1,6 +1,7 @@
 //! `tagtally bench ingest`: times the daemon's ingest path on a capture or a synthetic store and prints the rates (SPEC §5, §8).
 //!
-//! `tagtally bench store` (the full-load run) is registered here too; it lives in `bench_store.rs`.
+//! `tagtally bench store` (the full-load run) and `tagtally bench hq` (the HQ service) are
+//! registered here too; they live in `bench_store.rs` and `bench_hq.rs`.
 //!
 //! Exit codes: 65 when the input file is not a usable LLRP stream (or makes the session drop the
 //! link), 74 when it cannot be read, 78 for a bad `-c` config, 69 when the LLRP session cannot be
@@ -44,6 +45,10 @@ pub enum BenchCommand {
     Ingest(IngestArgs),
     /// A store at full load against the real daemon: CPU, memory, read → broker latency, seq chain.
     Store(super::bench_store::StoreArgs),
+    /// The HQ service (SPEC §8, §11): a fleet of emulated stores against `tagtally hq run`
+    /// instances, PostgreSQL and mosquitto; publish → commit latency, throughput, catch-up.
+    #[cfg(feature = "hq")]
+    Hq(super::bench_hq::HqBenchArgs),
 }
 
 /// Arguments of `tagtally bench ingest`.
@@ -79,6 +84,8 @@ pub fn run(command: &BenchCommand) -> ExitCode {
             Ok(code) | Err(code) => code,
         },
         BenchCommand::Store(args) => super::bench_store::run(args),
+        #[cfg(feature = "hq")]
+        BenchCommand::Hq(args) => super::bench_hq::run(args),
     }
 }
 

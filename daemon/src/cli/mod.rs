@@ -1,6 +1,8 @@
 //! Command-line grammar (clap) and dispatch to each command's module.
 
 mod bench;
+#[cfg(feature = "hq")]
+mod bench_hq;
 mod bench_store;
 mod check_config;
 mod daemon;

@@ -3,6 +3,7 @@
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use std::str::FromStr;
+use tagtally_config::Secret;
 use tokio_postgres::NoTls;
 
 /// Why the database could not be reached or prepared.
@@ -24,10 +25,14 @@ pub enum ConnectError {
 
 /// Connects a pool of at most `size` connections to `url` (with `password` when given),
 /// checks one connection and applies the migrations the database lacks.
-pub async fn connect(url: &str, password: Option<&str>, size: usize) -> Result<Pool, ConnectError> {
+pub async fn connect(
+    url: &str,
+    password: Option<&Secret>,
+    size: usize,
+) -> Result<Pool, ConnectError> {
     let mut config = tokio_postgres::Config::from_str(url).map_err(ConnectError::Url)?;
     if let Some(password) = password {
-        config.password(password);
+        config.password(password.expose());
     }
     if config.get_application_name().is_none() {
         config.application_name("tagtally-hq");

@@ -72,6 +72,15 @@ impl TempPostgres {
     /// Creates a cluster and starts it. `durable = false` turns fsync off (tests); the bench
     /// keeps PostgreSQL's durable defaults.
     pub async fn start(durable: bool) -> Result<TempPostgres, TempPostgresError> {
+        TempPostgres::start_with(durable, &[]).await
+    }
+
+    /// [`TempPostgres::start`] with extra `name=value` server settings (the bench turns on
+    /// `track_commit_timestamp` to time each commit).
+    pub async fn start_with(
+        durable: bool,
+        extra: &[&str],
+    ) -> Result<TempPostgres, TempPostgresError> {
         let bin = bin_dir().ok_or(TempPostgresError::NotInstalled)?;
         let start_error = |what: &str, error: &dyn std::fmt::Display| {
             TempPostgresError::Start(format!("{what}: {error}"))
@@ -133,6 +142,9 @@ impl TempPostgres {
                 ]
             },
         };
+        server
+            .settings
+            .extend(extra.iter().map(|setting| (*setting).to_owned()));
         server.run().await?;
         Ok(server)
     }

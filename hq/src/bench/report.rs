@@ -1,0 +1,131 @@
+//! What `tagtally bench hq` measured: latencies as percentiles, rates, and the final check.
+
+use serde::Serialize;
+use std::time::Duration;
+
+/// Percentiles of a set of durations, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Percentiles {
+    /// Samples.
+    pub samples: usize,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// Largest.
+    pub max_ms: f64,
+}
+
+impl Percentiles {
+    /// Nearest-rank percentiles of `samples` (empty: all zero).
+    pub fn of(mut samples: Vec<Duration>) -> Percentiles {
+        if samples.is_empty() {
+            return Percentiles::default();
+        }
+        samples.sort_unstable();
+        let rank = |p: f64| {
+            let index = ((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len()) - 1;
+            round(samples[index].as_secs_f64() * 1000.0)
+        };
+        Percentiles {
+            samples: samples.len(),
+            p50_ms: rank(0.50),
+            p90_ms: rank(0.90),
+            p99_ms: rank(0.99),
+            max_ms: rank(1.0),
+        }
+    }
+}
+
+fn round(value: f64) -> f64 {
+    (value * 10.0).round() / 10.0
+}
+
+/// The steady window.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SteadyReport {
+    /// Its length in seconds.
+    pub seconds: f64,
+    /// Deltas published in it.
+    pub deltas_published: u64,
+    /// Deltas committed per second in it (counted by commit time).
+    pub deltas_committed_per_sec: f64,
+    /// Publish → commit of every delta published in it, as PostgreSQL timed the commit.
+    pub delta_latency: Percentiles,
+    /// Deltas published in it that were never committed as deltas (a wipe superseded them,
+    /// or a snapshot covered them).
+    pub deltas_not_committed: usize,
+    /// Publish → applied (transaction start) of the periodic snapshots published in it.
+    pub snapshot_latency: Percentiles,
+    /// Faults injected: lost deltas, duplicates, restarts, wipes.
+    pub lost: u64,
+    /// Duplicated deltas.
+    pub duplicated: u64,
+    /// Restarts with a late `offline`.
+    pub restarts: u64,
+    /// Wipes.
+    pub wipes: u64,
+}
+
+/// The outage and its catch-up.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OutageReport {
+    /// How long every instance was down, seconds.
+    pub seconds: f64,
+    /// Deltas the stores published meanwhile.
+    pub backlog_deltas: u64,
+    /// From starting the instances again until every store's applied seq reached its seq of
+    /// that moment, seconds.
+    pub catch_up_seconds: f64,
+    /// Deltas committed in that time (the backlog and the live load together), per second.
+    pub catch_up_deltas_per_sec: f64,
+    /// Deltas committed in that time.
+    pub catch_up_deltas: u64,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HqBenchReport {
+    /// Stores.
+    pub stores: usize,
+    /// Deltas per second per store.
+    pub rate: f64,
+    /// Service instances.
+    pub instances: usize,
+    /// Snapshot interval per store, seconds.
+    pub snapshot_interval_seconds: f64,
+    /// Pairs each store starts with.
+    pub initial_pairs: u32,
+    /// The steady window.
+    pub steady: SteadyReport,
+    /// The outage, if one was run.
+    pub outage: Option<OutageReport>,
+    /// Stores whose database epoch, seq and stock equal the truth at the end.
+    pub stores_equal: usize,
+    /// What differed (empty when every store agrees).
+    pub differences: Vec<String>,
+    /// Messages the instances refused or the database refused (summed over `/metrics`).
+    pub refusals: u64,
+    /// Transactions that failed and were retried (summed over `/metrics`).
+    pub batch_failures: u64,
+    /// Where the run's files (configs, logs) are, when kept.
+    pub kept_dir: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        let p = Percentiles::of(samples);
+        assert_eq!(p.samples, 100);
+        assert_eq!(p.p50_ms, 50.0);
+        assert_eq!(p.p99_ms, 99.0);
+        assert_eq!(p.max_ms, 100.0);
+        assert_eq!(Percentiles::of(Vec::new()), Percentiles::default());
+    }
+}
