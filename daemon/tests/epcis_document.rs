@@ -44,7 +44,7 @@ fn sample() -> Value {
         time: Micros(t0 + dt),
         change,
         epcs: epcs.iter().map(|e| hex(e)).collect(),
-        read_point: locations.antenna(reader, 2).expect("antenna"),
+        read_point: Some(locations.antenna(reader, 2).expect("antenna")),
         biz_location: locations.zone(zone).expect("zone"),
     };
     let events = vec![
