@@ -1,8 +1,8 @@
 //! `[epcis]`: GS1 EPCIS 2.0 events of the store's stock changes (SPEC §12).
 //!
 //! The table's presence turns the event history on (the state database keeps each committed
-//! arrival, move and departure for `tagtally epcis`, within the `history-max-*` bounds);
-//! `publish = true` also sends each flush's events on the `epcis` topic; `sgln` names the store's
+//! arrival, move and departure for `tagtally epcis`, within the `history-max-*` bounds); `sgln`
+//! names the store's
 //! Global Location Number, under which zones become SGLNs (`urn:epc:id:sgln:0614141.00777.floor`).
 //! An SGLN extension holds at most 20 characters of GS1's character set, so with `sgln` every zone
 //! name must fit one; that is checked here, at the zone.
@@ -18,7 +18,6 @@ use toml::Spanned;
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct EpcisSpec {
     pub sgln: Option<Spanned<StoreGln>>,
-    pub publish: Option<bool>,
 }
 
 /// `[epcis]`, checked.
@@ -26,15 +25,12 @@ pub(crate) struct EpcisSpec {
 pub struct Epcis {
     /// The store's GLN (`sgln`); `None` names locations `urn:tagtally:<store>:zone:<zone>`.
     pub gln: Option<StoreGln>,
-    /// `publish`: each flush's events also go out on the `epcis` topic.
-    pub publish: bool,
 }
 
 impl EpcisSpec {
     pub(crate) fn build(&self) -> Epcis {
         Epcis {
             gln: self.sgln.as_ref().map(|gln| gln.get_ref().clone()),
-            publish: self.publish.unwrap_or(false),
         }
     }
 }

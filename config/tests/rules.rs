@@ -765,19 +765,12 @@ fn epcis_is_off_unless_its_table_is_written() {
         .epcis
         .is_none());
     let config = valid(&format!(
-        "{STORE}{ZONES}{READER}{MQTT}[epcis]\nsgln = \"0614141.00777\"\npublish = true\n"
+        "{STORE}{ZONES}{READER}{MQTT}[epcis]\nsgln = \"0614141.00777\"\n"
     ));
     let epcis = config.epcis.expect("[epcis]");
-    assert!(epcis.publish);
     assert_eq!(epcis.gln.expect("gln").to_string(), "0614141.00777");
     let bare = valid(&format!("{STORE}{ZONES}{READER}{MQTT}[epcis]\n"));
-    assert_eq!(
-        bare.epcis,
-        Some(tagtally_config::Epcis {
-            gln: None,
-            publish: false
-        })
-    );
+    assert_eq!(bare.epcis, Some(tagtally_config::Epcis { gln: None }));
 }
 
 #[test]
@@ -794,9 +787,9 @@ fn a_bad_sgln_and_unknown_epcis_keys_are_located() {
         "is not <company prefix>.<location reference>",
     );
     check_one(
-        &format!("{STORE}{ZONES}{READER}{MQTT}[epcis]\npublsh = true\n"),
+        &format!("{STORE}{ZONES}{READER}{MQTT}[epcis]\npublish = true\n"),
         "15:1",
-        "unknown field `publsh`",
+        "unknown field `publish`",
     );
 }
 

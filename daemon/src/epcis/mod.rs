@@ -10,7 +10,7 @@
 //!   pre-hash string of CBV 2.0 §8.9 with identifiers in GS1 Digital Link form.
 //! * [`document`] — the EPCISDocument around a list of events.
 //! * [`stock_events`] — the state database's committed events ([`crate::store::StockEvent`]) as
-//!   ObjectEvents, and documents of them packed under a byte bound for the `epcis` topic.
+//!   ObjectEvents, and the document of a time range.
 //!
 //! Every document validates against GS1's EPCIS 2.0 JSON Schema and every event hash equals the
 //! reference implementation's (`daemon/tests/epcis_document.rs`, golden data in
@@ -18,11 +18,11 @@
 //!
 //! Events come from committed state only: the store classifies each flush's tag changes in the
 //! flush's own transaction and keeps them while `[epcis]` is configured (`store/events.rs`);
-//! `tagtally epcis --since T [--until U]` prints them as one document (over the control socket),
-//! `[epcis] publish = true` sends each flush's on `{prefix}/{store}/epcis`.
+//! `tagtally epcis --since T [--until U]` prints them as one document (over the control socket).
 //!
-//! Not here: count results (the engine has no count sessions yet, SPEC §10) and departure reasons
-//! (`sale`, `count`); see [`cbv`] for what maps to what today.
+//! Not here: `[epcis] publish` (the `epcis` MQTT topic of SPEC §12), count results (the engine
+//! has no count sessions yet, SPEC §10) and departure reasons (`sale`, `count`); see [`cbv`] for
+//! what maps to what today.
 
 pub mod cbv;
 pub mod document;

@@ -1,5 +1,5 @@
-//! The store's committed events as EPCIS: one ObjectEvent per stored event row, and documents
-//! of them, whole (`tagtally epcis`) or packed under a byte bound (`[epcis] publish`).
+//! The store's committed events as EPCIS: one ObjectEvent per stored event row, and the document
+//! of a time range that `tagtally epcis` prints.
 //!
 //! No `readPoint`: the engine decides an arrival or a move from several reads over a window, which
 //! may come from several antennas and readers, and a departure from the *absence* of reads; no one
@@ -66,58 +66,10 @@ pub fn object_events(
         .collect()
 }
 
-/// EPCISDocuments created at `created` holding `events` in order, each at most `max_bytes` of
-/// JSON: as many events per document as fit, and an event too large for a document of its own
-/// split into events of fewer EPCs (each a valid event with its own hash). `None` when even one
-/// EPC does not fit `max_bytes`.
-pub fn packed_documents(
-    created: Micros,
-    events: Vec<ObjectEvent>,
-    max_bytes: usize,
-) -> Option<Vec<Vec<u8>>> {
-    let mut out = Vec::new();
-    let mut batch: Vec<ObjectEvent> = Vec::new();
-    let mut pending: Vec<ObjectEvent> = events.into_iter().rev().collect();
-    while let Some(event) = pending.pop() {
-        batch.push(event);
-        let bytes = encode(created, &batch);
-        if bytes.len() <= max_bytes {
-            continue;
-        }
-        let event = batch.pop()?;
-        if !batch.is_empty() {
-            // It may fit a document of its own.
-            out.push(encode(created, &batch));
-            batch.clear();
-            pending.push(event);
-        } else if event.epcs.len() > 1 {
-            let mut first = event.clone();
-            let second_epcs = first.epcs.split_off(first.epcs.len() / 2);
-            pending.push(ObjectEvent {
-                epcs: second_epcs,
-                ..event
-            });
-            pending.push(first);
-        } else {
-            return None;
-        }
-    }
-    if !batch.is_empty() {
-        out.push(encode(created, &batch));
-    }
-    Some(out)
-}
-
-fn encode(created: Micros, events: &[ObjectEvent]) -> Vec<u8> {
-    // A `Value` of strings and objects always serialises.
-    serde_json::to_vec(&epcis_document(created, events)).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::epcis::cbv::StockChange;
-    use serde_json::Value;
     use std::sync::Arc;
 
     fn events(epcs: usize) -> Vec<StockEvent> {
@@ -142,21 +94,6 @@ mod tests {
         ]
     }
 
-    fn epcs_in(documents: &[Vec<u8>]) -> usize {
-        documents
-            .iter()
-            .map(|d| {
-                let v: Value = serde_json::from_slice(d).expect("json");
-                v["epcisBody"]["eventList"]
-                    .as_array()
-                    .expect("events")
-                    .iter()
-                    .map(|e| e["epcList"].as_array().expect("epcs").len())
-                    .sum::<usize>()
-            })
-            .sum()
-    }
-
     #[test]
     fn events_have_a_biz_location_and_no_read_point() {
         let locations = Locations::Urn {
@@ -171,20 +108,5 @@ mod tests {
         );
         assert_eq!(json["bizStep"], "departing");
         assert!(json.get("readPoint").is_none());
-    }
-
-    #[test]
-    fn documents_stay_under_the_bound_and_keep_every_epc() {
-        let locations = Locations::Gln("0614141.00777".parse().expect("gln"));
-        let all = object_events(&events(500), &locations).expect("events");
-        let whole = packed_documents(Micros(0), all.clone(), usize::MAX).expect("fits");
-        assert_eq!(whole.len(), 1);
-        for bound in [4_096, 10_000, 30_000] {
-            let documents = packed_documents(Micros(0), all.clone(), bound).expect("fits");
-            assert!(documents.len() > 1, "{bound}");
-            assert!(documents.iter().all(|d| d.len() <= bound), "{bound}");
-            assert_eq!(epcs_in(&documents), 501, "{bound}");
-        }
-        assert!(packed_documents(Micros(0), all, 300).is_none());
     }
 }

@@ -305,7 +305,7 @@ impl Store {
     }
 
     /// [`Store::commit`], also returning the flush's events when the store keeps them (empty
-    /// otherwise): what `[epcis] publish` sends.
+    /// otherwise).
     pub fn commit_with_events(
         &self,
         delta: &Delta,
