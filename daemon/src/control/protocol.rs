@@ -356,11 +356,11 @@ mod tests {
         );
         check(
             r#"{"version":1}"#,
-            Err("missing `command` (one of status, readers, stock, tail, metrics)"),
+            Err("missing `command` (one of status, readers, stock, tail, metrics, epcis)"),
         );
         check(
             r#"{"version":1,"command":"reboot"}"#,
-            Err("unknown command `reboot` (one of status, readers, stock, tail, metrics)"),
+            Err("unknown command `reboot` (one of status, readers, stock, tail, metrics, epcis)"),
         );
         check(
             r#"{"version":1,"command":"status","verbose":true}"#,
