@@ -1,5 +1,6 @@
 //! The root of the configuration: what `tagtally run` and every tool that reads the config get.
 
+use crate::epcis::Epcis;
 use crate::log_format::LogFormat;
 use crate::log_level::LogLevel;
 use crate::mqtt::Mqtt;
@@ -52,6 +53,8 @@ pub struct Config {
     pub sku_map: Vec<SkuMapping>,
     /// `[mqtt]`.
     pub mqtt: Mqtt,
+    /// `[epcis]`; none when absent (no event history kept).
+    pub epcis: Option<Epcis>,
     /// Where the values of top-level keys and `[mqtt]` keys are written, for problems found
     /// after loading (TLS files that do not parse, a reload asking for a restart).
     pub locations: KeyLocations,

@@ -352,6 +352,14 @@ pub enum ConfigProblem {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// With `[epcis] sgln`, a zone name that cannot be an SGLN extension.
+    #[error("zone `{zone}` cannot be named under [epcis] sgln {reason} (an SGLN extension is at most 20 characters)")]
+    ZoneNotSgln {
+        /// The zone.
+        zone: String,
+        /// The store's GLN and the SGLN rule the name breaks.
+        reason: String,
+    },
 }
 
 /// One problem in one config file, at a line and column when it has one.

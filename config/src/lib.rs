@@ -23,12 +23,13 @@
 //! a config are resolved against the config file's directory.
 //!
 //! Keys beyond SPEC §4 (documented in `tagtally.example.toml`): `state-cache-bytes`, `log-format`,
-//! `metrics-listen`; `[presence] rssi-margin-db` and
+//! `metrics-listen`, `[epcis]` (SPEC §12 names its keys only in prose); `[presence] rssi-margin-db` and
 //! its per-zone override; `[mqtt] protocol`, `keep-alive`, `outbox-max-bytes`,
 //! `reconnect-backoff-max`; `baud` and `region` defaults for serial readers.
 
 mod config;
 mod duration;
+mod epcis;
 mod error;
 mod file_checks;
 mod file_read;
@@ -57,6 +58,7 @@ pub use config::{
     MAX_SOCKET_PATH_BYTES,
 };
 pub use duration::{parse_positive_duration, DurationError, MAX_DURATION};
+pub use epcis::{BadGln, Epcis, StoreGln};
 pub use error::{ConfigError, ConfigErrors, ConfigProblem};
 pub use file_checks::{FileChecks, MAX_CERTIFICATE_BYTES};
 pub use file_read::{read_regular_file, FileReadError};

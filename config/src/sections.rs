@@ -4,6 +4,7 @@
 //! serde stops at the first error of a value, so within one table only its first problem is
 //! reported; across tables, all are.
 
+use crate::epcis::EpcisSpec;
 use crate::error::{ConfigProblem, ErrorSink};
 use crate::limits::MaxCandidates;
 use crate::log_format::LogFormat;
@@ -23,7 +24,7 @@ use std::path::PathBuf;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
-const TOP_LEVEL_KEYS: &str = "`store`, `state-dir`, `state-cache-bytes`, `control-socket`, `log-level`, `log-format`, `metrics-listen`, `max-candidates`, [presence], [[zone]], [[reader]], [[sku-map]], [mqtt]";
+const TOP_LEVEL_KEYS: &str = "`store`, `state-dir`, `state-cache-bytes`, `control-socket`, `log-level`, `log-format`, `metrics-listen`, `max-candidates`, [presence], [[zone]], [[reader]], [[sku-map]], [mqtt], [epcis]";
 
 /// The document's sections as written; `None` or missing entries are absent or invalid ones
 /// (invalid ones have been reported).
@@ -42,6 +43,7 @@ pub(crate) struct Sections {
     pub readers: Vec<ReaderSpec>,
     pub sku_map: Vec<SkuMapSpec>,
     pub mqtt: Option<MqttSpec>,
+    pub epcis: Option<EpcisSpec>,
     /// Top-level keys written, valid or not, so an invalid key is not also reported missing.
     pub written: HashSet<String>,
     /// Names of `[[zone]]` tables that failed to deserialize: antennas naming them are not
@@ -87,6 +89,7 @@ pub(crate) fn read_sections(text: &str, sink: &mut ErrorSink) -> Sections {
             "max-candidates" => sections.max_candidates = deserialize(value, sink),
             "presence" => sections.presence = table(&name, &key, value, sink),
             "mqtt" => sections.mqtt = table(&name, &key, value, sink),
+            "epcis" => sections.epcis = table(&name, &key, value, sink),
             "zone" => {
                 let (zones, names_of_invalid) = tables(&name, &key, value, sink);
                 sections.zones = zones;

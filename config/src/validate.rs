@@ -5,6 +5,7 @@
 use crate::config::{
     Config, KeyLocations, DEFAULT_CONTROL_SOCKET, DEFAULT_STATE_DIR, MAX_SOCKET_PATH_BYTES,
 };
+use crate::epcis::{EpcisSpec, StoreGln};
 use crate::error::{ConfigProblem, ErrorSink};
 use crate::paths::{base_dir, resolve, FileRef, FileRole};
 use crate::presence::Presence;
@@ -82,6 +83,10 @@ pub(crate) fn build(
     );
 
     let sku_map = build_sku_map(&sections, sink);
+    let epcis = sections.epcis.as_ref().map(EpcisSpec::build);
+    if let Some(gln) = epcis.as_ref().and_then(|e| e.gln.as_ref()) {
+        check_zones_fit_sgln(gln, &sections, sink);
+    }
 
     let mqtt = match &sections.mqtt {
         Some(spec) => spec.build(store.as_deref(), &base, &mut files, sink),
@@ -141,6 +146,7 @@ pub(crate) fn build(
             readers,
             sku_map,
             mqtt: mqtt?,
+            epcis,
             locations: KeyLocations(sections.locations),
         })
     })();
@@ -164,6 +170,22 @@ fn check_count<T>(
     if count > max {
         let at = tables.get(max).map_or(0..0, span);
         sink.at(at, ConfigProblem::TooMany { what, count, max });
+    }
+}
+
+/// With `sgln`, each zone is an SGLN extension: its name must be one.
+fn check_zones_fit_sgln(gln: &StoreGln, sections: &Sections, sink: &mut ErrorSink) {
+    for zone in &sections.zones {
+        let name = &zone.name.get_ref().0;
+        if let Err(reason) = gln.sgln(name) {
+            sink.at(
+                zone.name.span(),
+                ConfigProblem::ZoneNotSgln {
+                    zone: name.clone(),
+                    reason: format!("{gln}: {reason}"),
+                },
+            );
+        }
     }
 }
 

@@ -44,6 +44,11 @@ fn the_full_example_is_valid_with_its_files_in_place() {
     assert_eq!(config.zones.len(), 3);
     assert_eq!(config.readers.len(), 3);
     assert_eq!(config.mqtt.protocol, MqttProtocol::V3_1_1);
+    let epcis = config.epcis.as_ref().expect("[epcis]");
+    assert_eq!(
+        epcis.gln.as_ref().map(ToString::to_string).as_deref(),
+        Some("0614141.00777")
+    );
 }
 
 #[test]

@@ -756,3 +756,55 @@ mod files {
         assert!(Config::from_str_with(&text, "t.toml", &FileChecks::Real).is_err());
     }
 }
+
+// ---- [epcis] ---------------------------------------------------------------------------------
+
+#[test]
+fn epcis_is_off_unless_its_table_is_written() {
+    assert!(valid(&format!("{STORE}{ZONES}{READER}{MQTT}"))
+        .epcis
+        .is_none());
+    let config = valid(&format!(
+        "{STORE}{ZONES}{READER}{MQTT}[epcis]\nsgln = \"0614141.00777\"\n"
+    ));
+    let epcis = config.epcis.expect("[epcis]");
+    assert_eq!(epcis.gln.expect("gln").to_string(), "0614141.00777");
+    let bare = valid(&format!("{STORE}{ZONES}{READER}{MQTT}[epcis]\n"));
+    assert_eq!(bare.epcis, Some(tagtally_config::Epcis { gln: None }));
+}
+
+#[test]
+fn a_bad_sgln_and_unknown_epcis_keys_are_located() {
+    // Lines: 1 store, 2-6 zones, 7-11 reader, 12-13 mqtt, 14 [epcis], 15 sgln.
+    check_one(
+        &format!("{STORE}{ZONES}{READER}{MQTT}[epcis]\nsgln = \"0614141.0077\"\n"),
+        "15:8",
+        "sgln \"0614141.0077\"",
+    );
+    check_one(
+        &format!("{STORE}{ZONES}{READER}{MQTT}[epcis]\nsgln = \"0614141\"\n"),
+        "15:8",
+        "is not <company prefix>.<location reference>",
+    );
+    check_one(
+        &format!("{STORE}{ZONES}{READER}{MQTT}[epcis]\npublish = true\n"),
+        "15:1",
+        "unknown field `publish`",
+    );
+}
+
+#[test]
+fn with_an_sgln_every_zone_must_fit_an_sgln_extension() {
+    let text = format!(
+        "{STORE}[[zone]]\nname = \"a-zone-name-of-21-chr\"\n{ZONES}{READER}{MQTT}[epcis]\nsgln = \"0614141.00777\"\n"
+    );
+    check_one(
+        &text,
+        "3:8",
+        "zone `a-zone-name-of-21-chr` cannot be named under [epcis] sgln 0614141.00777",
+    );
+    // Without an SGLN the same zone is fine (its location is a urn:tagtally: URN).
+    valid(&format!(
+        "{STORE}[[zone]]\nname = \"a-zone-name-of-21-chr\"\n{ZONES}{READER}{MQTT}[epcis]\n"
+    ));
+}

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use tagtally::control::{
-    BackendError, ControlBackend, FixedBackend, ReaderStatus, ServerLimits, Status, Stock,
-    StockFilter, TailEvent, TailSubscription,
+    BackendError, ControlBackend, EpcisRange, FixedBackend, ReaderStatus, ServerLimits, Status,
+    Stock, StockFilter, TailEvent, TailSubscription,
 };
 
 fn tagtally(args: &[&str]) -> Output {
@@ -295,6 +295,10 @@ impl ControlBackend for Notifying {
 
     async fn metrics(&self) -> Result<String, BackendError> {
         self.inner.metrics().await
+    }
+
+    async fn epcis(&self, range: &EpcisRange) -> Result<serde_json::Value, BackendError> {
+        self.inner.epcis(range).await
     }
 
     fn tail(&self) -> Result<TailSubscription, BackendError> {

@@ -2,14 +2,15 @@
 //! JSON Schema (vendored in `golden/epcis/`), and every `eventID` equals the CBV 2.0 event hash of
 //! the reference implementation (epcis-event-hash-generator, `golden/epcis/sample_hashes.txt`).
 
+mod epcis_support;
+
+use epcis_support::{assert_valid, schema, GOLDEN};
 use serde_json::Value;
 use tagtally::epcis::cbv::StockChange;
 use tagtally::epcis::document::epcis_document;
 use tagtally::epcis::location::{Locations, StoreGln};
 use tagtally::epcis::object_event::ObjectEvent;
 use tagtally_reader_drivers::Micros;
-
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/epcis");
 
 fn hex(text: &str) -> Vec<u8> {
     (0..text.len())
@@ -18,22 +19,8 @@ fn hex(text: &str) -> Vec<u8> {
         .collect()
 }
 
-fn schema() -> jsonschema::Validator {
-    let text = std::fs::read_to_string(format!("{GOLDEN}/EPCIS-JSON-Schema.json")).expect("schema");
-    let schema: Value = serde_json::from_str(&text).expect("schema json");
-    jsonschema::validator_for(&schema).expect("schema compiles")
-}
-
-fn assert_valid(validator: &jsonschema::Validator, document: &Value) {
-    let errors: Vec<String> = validator
-        .iter_errors(document)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{errors:#?}\n{document:#}");
-}
-
 /// The acceptance scenario: arrivals of several schemes, a move, a departure and a count result,
-/// under a store GLN and under the store's name.
+/// under a store GLN and under the store's name, and a departure without a readPoint.
 fn sample() -> Value {
     let t0 = 1_796_328_000_123_000; // 2026-12-03T20:00:00.123Z
     let gln = Locations::Gln("0614141.00777".parse::<StoreGln>().expect("gln"));
@@ -44,7 +31,7 @@ fn sample() -> Value {
         time: Micros(t0 + dt),
         change,
         epcs: epcs.iter().map(|e| hex(e)).collect(),
-        read_point: locations.antenna(reader, 2).expect("antenna"),
+        read_point: Some(locations.antenna(reader, 2).expect("antenna")),
         biz_location: locations.zone(zone).expect("zone"),
     };
     let events = vec![
@@ -106,6 +93,19 @@ fn sample() -> Value {
             "floor",
         ),
     ];
+    // What the daemon writes: no readPoint (no one antenna observed a presence decision).
+    let mut events = events;
+    events.push(ObjectEvent {
+        read_point: None,
+        ..event(
+            &gln,
+            180_000_000,
+            StockChange::Departure,
+            &["3074257BF7194E4000001A85"],
+            "till",
+            "backroom",
+        )
+    });
     epcis_document(Micros(t0 + 200_000_000), &events)
 }
 

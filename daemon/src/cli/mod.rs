@@ -8,6 +8,7 @@ mod check_config;
 mod daemon;
 mod demo;
 mod epc_decode;
+mod epcis;
 mod generate;
 #[cfg(feature = "hq")]
 mod hq;
@@ -55,6 +56,8 @@ enum Command {
     Tail(TailArgs),
     /// The daemon's Prometheus metrics, printed or written as a node_exporter textfile.
     Metrics(metrics::MetricsArgs),
+    /// Committed arrivals, moves and departures of a time range as a GS1 EPCIS 2.0 document.
+    Epcis(EpcisArgs),
     /// GS1 EPC tools.
     Epc {
         #[command(subcommand)]
@@ -212,6 +215,19 @@ pub struct StockArgs {
     pub sku: Option<String>,
 }
 
+/// Arguments of `tagtally epcis`.
+#[derive(Debug, Args)]
+pub struct EpcisArgs {
+    #[command(flatten)]
+    pub control: ControlArgs,
+    /// Events of flushes from this time on: RFC 3339 (2026-12-03T20:00:00Z) or a duration ago (2h).
+    #[arg(long, value_name = "TIME", value_parser = epcis::parse_instant)]
+    pub since: epcis::Instant,
+    /// Events of flushes before this time (default: now); same forms as --since.
+    #[arg(long, value_name = "TIME", value_parser = epcis::parse_instant)]
+    pub until: Option<epcis::Instant>,
+}
+
 /// Arguments of `tagtally tail`.
 #[derive(Debug, Args)]
 pub struct TailArgs {
@@ -251,6 +267,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Stock(args) => stock::run(&args),
         Command::Tail(args) => tail::run(&args),
         Command::Metrics(args) => metrics::run(&args),
+        Command::Epcis(args) => epcis::run(&args),
         Command::Epc {
             command: EpcCommand::Decode(args),
         } => epc_decode::run(&args),

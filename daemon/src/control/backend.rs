@@ -1,6 +1,6 @@
 //! The narrow interface between the control server and the rest of the daemon.
 
-use super::filter::StockFilter;
+use super::filter::{EpcisRange, StockFilter};
 use super::model::{ReaderStatus, Status, Stock};
 use super::tail::TailSubscription;
 use std::future::Future;
@@ -32,6 +32,13 @@ pub trait ControlBackend: Send + Sync + 'static {
     /// The daemon's metrics in the Prometheus text exposition format (from published values too).
     fn metrics(&self) -> impl Future<Output = Result<String, BackendError>> + Send;
 
+    /// The committed EPCIS events of `range` as one EPCISDocument (read from the state database,
+    /// off the runtime's workers: not budgeted like `stock`).
+    fn epcis(
+        &self,
+        range: &EpcisRange,
+    ) -> impl Future<Output = Result<serde_json::Value, BackendError>> + Send;
+
     /// A subscription to live events (usually [`super::TailHub::subscribe`]).
     fn tail(&self) -> Result<TailSubscription, BackendError>;
 }
@@ -48,4 +55,10 @@ pub enum BackendError {
     /// The daemon is shutting down.
     #[error("the daemon is shutting down")]
     ShuttingDown,
+    /// The request cannot be answered as asked; the text says why and what to do.
+    #[error("{reason}")]
+    Refused {
+        /// Why.
+        reason: String,
+    },
 }

@@ -1,6 +1,6 @@
 //! The blocking client the CLI uses: one connection, requests and replies, or a tail stream.
 
-use super::filter::{StockFilter, TailFilter};
+use super::filter::{EpcisRange, StockFilter, TailFilter};
 use super::model::{ReaderStatus, Status, Stock, TailEvent};
 use super::protocol::{encode_line, Envelope, Reply, Request, MAX_REPLY_BYTES, PROTOCOL_VERSION};
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -119,6 +119,14 @@ impl ControlClient {
         }
     }
 
+    /// The committed EPCIS events of `range`, as one EPCISDocument.
+    pub fn epcis(&mut self, range: &EpcisRange) -> Result<serde_json::Value, ClientError> {
+        match self.request(&Request::Epcis(range.clone()))? {
+            Reply::Epcis(document) => Ok(document),
+            other => Err(self.unexpected("epcis", &other)),
+        }
+    }
+
     /// Current counts passing `filter`.
     pub fn stock(&mut self, filter: &StockFilter) -> Result<Stock, ClientError> {
         match self.request(&Request::Stock(filter.clone()))? {
@@ -216,6 +224,7 @@ impl ControlClient {
             Reply::Readers(_) => "readers",
             Reply::Stock(_) => "stock",
             Reply::Metrics(_) => "metrics",
+            Reply::Epcis(_) => "epcis",
             Reply::Subscribed(_) => "subscribed",
             Reply::Event(_) => "event",
             Reply::Dropped(_) => "dropped",

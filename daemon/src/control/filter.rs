@@ -1,7 +1,20 @@
 //! Request filters: which counts `stock` returns and which events `tail` streams.
 
 use super::model::{Stock, StockCount, TailEvent, TailKind};
+use super::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
+
+/// The arguments of `epcis`: events of flushes from `since` (inclusive) to `until` (exclusive;
+/// the daemon's now when absent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpcisRange {
+    /// The earliest flush time included.
+    pub since: Timestamp,
+    /// The first flush time no longer included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Timestamp>,
+}
 
 /// The optional filters of `stock`: both given means that one (zone, SKU) pair.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! control socket without a daemon behind it.
 
 use super::backend::{BackendError, ControlBackend};
-use super::filter::StockFilter;
+use super::filter::{EpcisRange, StockFilter};
 use super::model::{ReaderStatus, Status, Stock};
 use super::snapshot::StockSnapshot;
 use super::tail::{TailHub, TailSubscription};
@@ -37,6 +37,12 @@ impl ControlBackend for FixedBackend {
 
     async fn metrics(&self) -> Result<String, BackendError> {
         Ok(self.metrics.clone())
+    }
+
+    async fn epcis(&self, _range: &EpcisRange) -> Result<serde_json::Value, BackendError> {
+        Err(BackendError::Refused {
+            reason: "a fixed backend keeps no event history".into(),
+        })
     }
 
     fn tail(&self) -> Result<TailSubscription, BackendError> {

@@ -51,7 +51,7 @@ mod timestamp;
 
 pub use backend::{BackendError, ControlBackend};
 pub use client::{ClientError, ControlClient, TailLine, TailStream, DEFAULT_REPLY_TIMEOUT};
-pub use filter::{StockFilter, TailFilter};
+pub use filter::{EpcisRange, StockFilter, TailFilter};
 pub use fixed::FixedBackend;
 pub use model::{
     AntennaStatus, Build, ClockSync, DatabaseState, Link, Mqtt, MqttState, Outbox, ReaderLinkState,

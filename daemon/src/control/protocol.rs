@@ -1,16 +1,18 @@
 //! The control socket's wire format: JSON lines, each carrying `"version": 1`.
 //!
 //! A request is one line of at most [`MAX_REQUEST_BYTES`] bytes:
-//! `{"version":1,"command":"status"|"readers"|"stock"|"tail"|"metrics", ...arguments}`; `stock` takes
+//! `{"version":1,"command":"status"|"readers"|"stock"|"tail"|"metrics"|"epcis", ...arguments}`;
+//! `epcis` takes `since` and optionally `until` (RFC 3339, [`EpcisRange`]); `stock` takes
 //! `zone` and `sku`, `tail` takes `kinds`, `zone`, `reader`, `sku` and `epc` (see
 //! [`super::filter`]). Unknown arguments are errors, so a typo never silently widens a filter.
 //!
 //! A reply is one line `{"version":1,"<name>":<payload>}` where `<name>` is `status`,
-//! `readers`, `stock`, `metrics` (the Prometheus text as one string), `error` (a text), or, on a `tail` connection, first `subscribed` (the
+//! `readers`, `stock`, `metrics` (the Prometheus text as one string), `epcis` (an EPCIS 2.0
+//! EPCISDocument), `error` (a text), or, on a `tail` connection, first `subscribed` (the
 //! filter in force) and then `event` (a [`TailEvent`]) or `dropped` (how many events this
 //! client missed because it read too slowly) lines until either side closes.
 
-use super::filter::{StockFilter, TailFilter};
+use super::filter::{EpcisRange, StockFilter, TailFilter};
 use super::model::{ReaderStatus, Status, Stock, TailEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -30,7 +32,7 @@ pub const MAX_REQUEST_READ: usize = MAX_REQUEST_BYTES + 2;
 /// (zone, SKU) pairs) is a few MiB, so this only stops a runaway peer.
 pub const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 
-const COMMANDS: &str = "status, readers, stock, tail, metrics";
+const COMMANDS: &str = "status, readers, stock, tail, metrics, epcis";
 
 /// A request, as the client sends it and the server understands it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,6 +48,8 @@ pub enum Request {
     Tail(TailFilter),
     /// The Prometheus exposition of the daemon's metrics.
     Metrics,
+    /// The committed EPCIS events of a time range, as one EPCISDocument.
+    Epcis(EpcisRange),
 }
 
 /// A reply line's payload.
@@ -60,6 +64,8 @@ pub enum Reply {
     Stock(Stock),
     /// The answer to `metrics`: Prometheus text exposition format 0.0.4.
     Metrics(String),
+    /// The answer to `epcis`: an EPCIS 2.0 EPCISDocument.
+    Epcis(Value),
     /// The first line of a `tail` stream: the filter in force.
     Subscribed(TailFilter),
     /// One event of a `tail` stream.
@@ -208,6 +214,7 @@ pub fn parse_request(line: &[u8]) -> Result<Request, RequestError> {
         "readers" => no_arguments("readers", fields).map(|()| Request::Readers),
         "metrics" => no_arguments("metrics", fields).map(|()| Request::Metrics),
         "stock" => arguments::<StockFilter>("stock", fields).map(Request::Stock),
+        "epcis" => arguments::<EpcisRange>("epcis", fields).map(Request::Epcis),
         "tail" => arguments::<TailFilter>("tail", fields)
             .and_then(normalise_tail_filter)
             .map(Request::Tail),
@@ -303,6 +310,12 @@ mod tests {
             Request::Readers,
             Request::Metrics,
             Request::Stock(StockFilter::default()),
+            Request::Epcis(EpcisRange {
+                since: crate::control::Timestamp(
+                    std::time::UNIX_EPOCH + std::time::Duration::from_millis(1_796_328_000_250),
+                ),
+                until: None,
+            }),
             Request::Stock(StockFilter {
                 zone: Some("floor".into()),
                 sku: Some("80614141123458".into()),
@@ -343,11 +356,11 @@ mod tests {
         );
         check(
             r#"{"version":1}"#,
-            Err("missing `command` (one of status, readers, stock, tail, metrics)"),
+            Err("missing `command` (one of status, readers, stock, tail, metrics, epcis)"),
         );
         check(
             r#"{"version":1,"command":"reboot"}"#,
-            Err("unknown command `reboot` (one of status, readers, stock, tail, metrics)"),
+            Err("unknown command `reboot` (one of status, readers, stock, tail, metrics, epcis)"),
         );
         check(
             r#"{"version":1,"command":"status","verbose":true}"#,

@@ -355,6 +355,9 @@ async fn session<B: ControlBackend>(
             Received::Request(Ok(Request::Metrics)) => {
                 until_stopped(&mut stop, reply(backend.metrics(), Reply::Metrics)).await
             }
+            Received::Request(Ok(Request::Epcis(range))) => {
+                until_stopped(&mut stop, reply(backend.epcis(&range), Reply::Epcis)).await
+            }
         };
         let Some(reply) = answered else { return };
         encode_line(&reply, &mut out);

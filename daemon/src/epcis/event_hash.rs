@@ -4,7 +4,7 @@
 //! For the ObjectEvents tagtally writes the pre-hash string is, with no separators:
 //! `eventType=ObjectEvent` `eventTime=<UTC, milliseconds>` `eventTimeZoneOffset=<±hh:mm>`
 //! `epcList` + each `epc=<id>` sorted, `action=OBSERVE`, `bizStep=<CBV URI>`,
-//! `disposition=<CBV URI>`, `readPointid=<id>`, `bizLocationid=<id>`, where every identifier with
+//! `disposition=<CBV URI>`, `readPointid=<id>` (when the event has a readPoint), `bizLocationid=<id>`, where every identifier with
 //! a GS1 key is in its canonical GS1 Digital Link form and CBV words are full CBV 2.0 URIs.
 //! The golden test checks it against the reference implementation (epcis-event-hash-generator).
 
@@ -27,8 +27,8 @@ pub struct CanonicalObjectEvent<'a> {
     pub biz_step: String,
     /// `disposition`, a full CBV URI.
     pub disposition: String,
-    /// `readPoint.id`, canonical.
-    pub read_point: &'a str,
+    /// `readPoint.id`, canonical; absent from the event and from its hash when `None`.
+    pub read_point: Option<&'a str>,
     /// `bizLocation.id`, canonical.
     pub biz_location: &'a str,
 }
@@ -50,9 +50,13 @@ impl CanonicalObjectEvent<'_> {
         }
         let _ = write!(
             out,
-            "action={}bizStep={}disposition={}readPointid={}bizLocationid={}",
-            self.action, self.biz_step, self.disposition, self.read_point, self.biz_location
+            "action={}bizStep={}disposition={}",
+            self.action, self.biz_step, self.disposition
         );
+        if let Some(read_point) = self.read_point {
+            let _ = write!(out, "readPointid={read_point}");
+        }
+        let _ = write!(out, "bizLocationid={}", self.biz_location);
         out
     }
 

@@ -7,26 +7,16 @@
 //! longer zone or reader name is an error here (and a configuration error before it gets here).
 //! Without one: `urn:tagtally:<store>:zone:<zone>` and `urn:tagtally:<store>:reader:<reader>:<antenna>`.
 
-use std::fmt;
-use std::str::FromStr;
-use tagtally_protocol::epc::{FieldError, Gs1Epc, Scheme};
+use tagtally_protocol::epc::FieldError;
 use thiserror::Error;
 
-/// The store's Global Location Number as an SGLN without extension: company prefix and location
-/// reference, 12 digits together (`0614141.00777`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreGln {
-    company_prefix: String,
-    location_ref: String,
-}
+pub use tagtally_config::StoreGln;
 
-/// A location that cannot be written as an identifier.
+/// A location that cannot be written as an identifier (a configuration the loader accepted
+/// cannot produce one: it checks every zone against the store's GLN).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum LocationError {
-    /// Not `<company prefix>.<location reference>`.
-    #[error("gln {0:?} is not <company prefix>.<location reference>")]
-    GlnForm(String),
-    /// The digits break an SGLN rule, or a zone or antenna does not fit an SGLN extension.
+    /// A zone or antenna does not fit an SGLN extension.
     #[error("{what}: {source}")]
     Sgln {
         /// What was being written.
@@ -35,44 +25,6 @@ pub enum LocationError {
         #[source]
         source: FieldError,
     },
-}
-
-impl FromStr for StoreGln {
-    type Err = LocationError;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let (company_prefix, location_ref) = text
-            .split_once('.')
-            .ok_or_else(|| LocationError::GlnForm(text.to_owned()))?;
-        let gln = StoreGln {
-            company_prefix: company_prefix.to_owned(),
-            location_ref: location_ref.to_owned(),
-        };
-        // The same rules as every SGLN: 6-12 digit prefix, 12 digits in all.
-        gln.sgln("0", text)?;
-        Ok(gln)
-    }
-}
-
-impl StoreGln {
-    fn sgln(&self, extension: &str, what: &str) -> Result<Gs1Epc, LocationError> {
-        let fields = vec![
-            self.company_prefix.clone(),
-            self.location_ref.clone(),
-            extension.to_owned(),
-        ];
-        // SGLN-195 carries a text extension of up to 20 characters of GS1 set 82.
-        Gs1Epc::new(Scheme::SGLN_195, Some(0), fields).map_err(|source| LocationError::Sgln {
-            what: what.to_owned(),
-            source,
-        })
-    }
-}
-
-impl fmt::Display for StoreGln {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.company_prefix, self.location_ref)
-    }
 }
 
 /// An EPCIS location identifier: the URI events carry, and the form event hashes compare.
@@ -97,6 +49,16 @@ pub enum Locations {
 }
 
 impl Locations {
+    /// The locations of store `store`, under `gln` when it has one (`[epcis] sgln`).
+    pub fn of(store: &str, gln: Option<&StoreGln>) -> Locations {
+        match gln {
+            Some(gln) => Locations::Gln(gln.clone()),
+            None => Locations::Urn {
+                store: store.to_owned(),
+            },
+        }
+    }
+
     /// `bizLocation` of a zone.
     pub fn zone(&self, zone: &str) -> Result<Location, LocationError> {
         match self {
@@ -121,7 +83,10 @@ impl Locations {
 }
 
 fn sgln_location(gln: &StoreGln, extension: &str, what: &str) -> Result<Location, LocationError> {
-    let sgln = gln.sgln(extension, what)?;
+    let sgln = gln.sgln(extension).map_err(|source| LocationError::Sgln {
+        what: what.to_owned(),
+        source,
+    })?;
     let uri = sgln.pure_identity();
     let canonical = sgln.digital_link().unwrap_or_else(|| uri.clone());
     Ok(Location { uri, canonical })
@@ -155,19 +120,6 @@ mod tests {
             "https://id.gs1.org/414/0614141007776/254/ceiling-1%3A2"
         );
         assert!(locations.zone("a-zone-name-longer-than-20").is_err());
-    }
-
-    #[test]
-    fn bad_glns_are_refused() {
-        for bad in [
-            "0614141",
-            "0614141.0077",
-            "06141.4100777",
-            "0614141.0077a",
-            "",
-        ] {
-            assert!(bad.parse::<StoreGln>().is_err(), "{bad}");
-        }
     }
 
     #[test]

@@ -9,17 +9,24 @@
 //! * [`event_hash`] — the CBV 2.0 event hash (`ni:///sha-256;…?ver=CBV2.0`): the canonical
 //!   pre-hash string of CBV 2.0 §8.9 with identifiers in GS1 Digital Link form.
 //! * [`document`] — the EPCISDocument around a list of events.
+//! * [`stock_events`] — the state database's committed events ([`crate::store::StockEvent`]) as
+//!   ObjectEvents, and the document of a time range.
 //!
 //! Every document validates against GS1's EPCIS 2.0 JSON Schema and every event hash equals the
 //! reference implementation's (`daemon/tests/epcis_document.rs`, golden data in
 //! `daemon/tests/golden/epcis/`).
 //!
-//! Not here yet: the events of committed state (`tagtally epcis --since`, `[epcis] publish`) need the
-//! state database's event history, and departure reasons (`sale`, `count`) and zone roles (SPEC §10)
-//! that the engine does not have yet; see [`cbv`] for what maps to what today.
+//! Events come from committed state only: the store classifies each flush's tag changes in the
+//! flush's own transaction and keeps them while `[epcis]` is configured (`store/events.rs`);
+//! `tagtally epcis --since T [--until U]` prints them as one document (over the control socket).
+//!
+//! Not here: `[epcis] publish` (the `epcis` MQTT topic of SPEC §12), count results (the engine
+//! has no count sessions yet, SPEC §10) and departure reasons (`sale`, `count`); see [`cbv`] for
+//! what maps to what today.
 
 pub mod cbv;
 pub mod document;
 pub mod event_hash;
 pub mod location;
 pub mod object_event;
+pub mod stock_events;

@@ -20,8 +20,9 @@ pub struct ObjectEvent {
     pub change: StockChange,
     /// The EPCs, as bytes.
     pub epcs: Vec<Vec<u8>>,
-    /// The reader antenna that saw it (`readPoint`).
-    pub read_point: Location,
+    /// The reader antenna that saw it (`readPoint`), when one antenna did: the daemon's events
+    /// have none (see [`super::stock_events`]).
+    pub read_point: Option<Location>,
     /// The zone it happened in (`bizLocation`; for a move, the zone it moved to).
     pub biz_location: Location,
 }
@@ -54,10 +55,10 @@ impl ObjectEvent {
             action: "OBSERVE",
             biz_step: biz_step.uri(),
             disposition: disposition.uri(),
-            read_point: &self.read_point.canonical,
+            read_point: self.read_point.as_ref().map(|l| l.canonical.as_str()),
             biz_location: &self.biz_location.canonical,
         };
-        json!({
+        let mut event = json!({
             "type": "ObjectEvent",
             "eventID": hashed.event_id(),
             "eventTime": event_time,
@@ -66,8 +67,11 @@ impl ObjectEvent {
             "action": "OBSERVE",
             "bizStep": biz_step.word(),
             "disposition": disposition.word(),
-            "readPoint": { "id": self.read_point.uri },
             "bizLocation": { "id": self.biz_location.uri },
-        })
+        });
+        if let Some(read_point) = &self.read_point {
+            event["readPoint"] = json!({ "id": read_point.uri });
+        }
+        event
     }
 }

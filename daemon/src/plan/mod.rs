@@ -82,6 +82,7 @@ impl DaemonPlan {
                     max_bytes: config.mqtt.history_max_bytes,
                     max_age: config.mqtt.history_max_age,
                 },
+                keep_events: config.epcis.is_some(),
             },
             config,
         })

@@ -3,17 +3,20 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use tokio::sync::watch;
 
 use crate::control::{
-    BackendError, Build, ControlBackend, DatabaseState, Mqtt, MqttState, Outbox, ReaderStatus,
-    StateDatabase, Status, Stock, StockFilter, SystemClock, TailHub, TailSubscription, Timestamp,
+    BackendError, Build, ControlBackend, DatabaseState, EpcisRange, Mqtt, MqttState, Outbox,
+    ReaderStatus, StateDatabase, Status, Stock, StockFilter, SystemClock, TailHub,
+    TailSubscription, Timestamp,
 };
+use crate::epcis::stock_events::EventHistory;
 use crate::metrics::MetricsSource;
 use crate::uplink::{LinkState, UplinkStatus};
 
-use super::clock::DaemonClock;
+use super::clock::{wall_micros, DaemonClock};
 use super::clock_sync::clock_sync;
 use super::published::{Health, Published};
 
@@ -30,6 +33,8 @@ pub struct DaemonBackend {
     pub uplink: watch::Receiver<UplinkStatus>,
     pub tail: TailHub,
     pub stopping: watch::Receiver<bool>,
+    /// The event history, when `[epcis]` is configured.
+    pub events: Option<EventHistory>,
 }
 
 impl DaemonBackend {
@@ -158,6 +163,23 @@ impl ControlBackend for DaemonBackend {
     async fn metrics(&self) -> Result<String, BackendError> {
         self.check_running()?;
         Ok(self.render_metrics())
+    }
+
+    async fn epcis(&self, range: &EpcisRange) -> Result<serde_json::Value, BackendError> {
+        self.check_running()?;
+        let Some(history) = self.events.clone() else {
+            return Err(BackendError::Refused {
+                reason: "this store keeps no event history: add an [epcis] table to the config"
+                    .into(),
+            });
+        };
+        let now = wall_micros(SystemTime::now());
+        let since = wall_micros(range.since.0);
+        let until = range.until.map_or(now, |t| wall_micros(t.0));
+        tokio::task::spawn_blocking(move || history.document(since, until, now))
+            .await
+            .map_err(|_| BackendError::ShuttingDown)?
+            .map_err(|reason| BackendError::Refused { reason })
     }
 
     fn tail(&self) -> Result<TailSubscription, BackendError> {

@@ -85,6 +85,8 @@ use tracing::{error, info, warn};
 
 use crate::control::{ControlServer, ServerLimits, Stock, StockSnapshot, TailHub};
 use crate::engine::Engine;
+use crate::epcis::location::Locations;
+use crate::epcis::stock_events::EventHistory;
 use crate::notify;
 use crate::plan::DaemonPlan;
 use crate::store::{Opener, Store, DATABASE_FILE};
@@ -323,6 +325,10 @@ pub async fn run(
         uplink: uplink_status.clone(),
         tail,
         stopping: shutdown_rx.clone(),
+        events: config.epcis.as_ref().map(|epcis| EventHistory {
+            store: Arc::clone(&store),
+            locations: Locations::of(&config.store, epcis.gln.as_ref()),
+        }),
     });
     // 7b. The metrics endpoint, when configured (loopback only; the config loader checked that).
     let metrics = match config.metrics_listen {

@@ -10,7 +10,8 @@
 //! | `counts` | (zone, sku) → u32 | every non-zero count; always the recount of `tags` |
 //! | `outbox` | seq → bytes | the exact delta message (SPEC §6 JSON) of every unacknowledged seq |
 //! | `history` | seq → (acked at, bytes) | acknowledged delta messages kept for `cmd/replay` ([`history`]) |
-//! | `meta` | name → u64 | `schema_version`, `next_seq`, `outbox_bytes`, `folded_deltas`, `resync_first_seq`/`resync_last_seq`, `boot`, `history_bytes`, `snapshot_parts` |
+//! | `meta` | name → u64 | `schema_version`, `next_seq`, `outbox_bytes`, `folded_deltas`, `resync_first_seq`/`resync_last_seq`, `boot`, `history_bytes`, `snapshot_parts`, `next_event`, `event_bytes` |
+//! | `events` | (flush time µs, ordinal) → postcard row | committed arrivals, moves and departures of tags, with `[epcis]` only ([`events`]) |
 //! | `meta_text` | name → str | `epoch`, `store` (the config's store name, recorded at creation) |
 //!
 //! Records are postcard; the layout version is `meta.schema_version` (2). A layout 1 database (no
@@ -29,6 +30,8 @@
 //!   serialises the delta message once with the next seq (several messages with consecutive seqs when
 //!   one would exceed the size bound, [`Store::set_max_delta_payload`]), appends them to `outbox` and
 //!   advances `next_seq`.
+//!   With `keep_events` ([`StoreOptions`]), the same transaction classifies each tag change against
+//!   the tag's stored zone (arrival, move, departure) and appends those events ([`events`]).
 //!   Only after that transaction committed can the uplink see the message: it pulls committed deltas
 //!   from `outbox` (`run/outbox_source.rs`), nothing is handed to it. A flush
 //!   whose counts did not change (tags swapped places) writes tag state and uses no seq.
@@ -88,6 +91,7 @@
 //! Every other write error leaves the store as it is and the caller stops.
 
 mod error;
+mod events;
 mod history;
 mod outbox;
 pub mod payload;
@@ -104,8 +108,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use crate::engine::{Delta, RestoredTag};
+use tagtally_reader_drivers::Micros;
 
 pub use error::StoreError;
+pub use events::{EventRangeError, StockEvent, EPCS_PER_ROW};
 pub use history::HistoryBounds;
 pub use outbox::{OutboxItem, OutboxStats, Unacked};
 pub use restore::StoredTag;
@@ -131,8 +137,10 @@ pub struct StoreOptions {
     pub max_outbox_bytes: u64,
     /// The largest delta payload: a flush that would be larger is committed as several seqs.
     pub max_delta_payload: usize,
-    /// How much acknowledged history to keep for `cmd/replay`.
+    /// How much acknowledged history to keep for `cmd/replay`; also the bounds of the event history.
     pub history: HistoryBounds,
+    /// Keep the event history (`[epcis]` configured).
+    pub keep_events: bool,
 }
 
 impl StoreOptions {
@@ -146,6 +154,7 @@ impl StoreOptions {
                 max_bytes: 64 * 1024 * 1024,
                 max_age: std::time::Duration::from_secs(7 * 86_400),
             },
+            keep_events: false,
         }
     }
 }
@@ -199,6 +208,8 @@ struct Accounting {
     outbox: OutboxStats,
     history_bytes: u64,
     snapshot_parts: u64,
+    /// The event history's next ordinal and bytes.
+    events: (u64, u64),
 }
 
 /// The durable store (see the module doc). Shareable between the engine task and the uplink task.
@@ -214,6 +225,7 @@ pub struct Store {
     boot: u64,
     max_delta_payload: AtomicUsize,
     history: HistoryBounds,
+    keep_events: bool,
     accounting: Mutex<Accounting>,
 }
 
@@ -237,10 +249,17 @@ impl Store {
         let init = restore::initialise(&db, path, &options.store)?;
         let (meta, tags) = restore::load(&db, path)?;
         let adopted_store_name = restore::claim(&db, path, &options.store)?;
-        let deltas = {
+        let (deltas, events) = {
             let txn = db.begin_read().at(path)?;
             let outbox = txn.open_table(OUTBOX).at(path)?;
-            outbox.len().at(path)?
+            let meta = txn.open_table(META).at(path)?;
+            let number = |key| -> Result<u64, StoreError> {
+                Ok(meta.get(key).at(path)?.map_or(0, |v| v.value()))
+            };
+            (
+                outbox.len().at(path)?,
+                (number(META_NEXT_EVENT)?, number(META_EVENT_BYTES)?),
+            )
         };
         let store = Store {
             db: RwLock::new(Some(db)),
@@ -251,7 +270,9 @@ impl Store {
             boot: init.boot,
             max_delta_payload: AtomicUsize::new(options.max_delta_payload),
             history: options.history,
+            keep_events: options.keep_events,
             accounting: Mutex::new(Accounting {
+                events,
                 history_bytes: meta.history_bytes,
                 snapshot_parts: meta.snapshot_parts,
                 next_seq: meta.next_seq,
@@ -282,18 +303,32 @@ impl Store {
     ///
     /// Returns the message to publish, `None` when the flush changed no count.
     pub fn commit(&self, delta: &Delta) -> Result<Option<Committed>, StoreError> {
+        Ok(self.commit_with_events(delta)?.0)
+    }
+
+    /// [`Store::commit`], also returning the flush's events when the store keeps them (empty
+    /// otherwise).
+    pub fn commit_with_events(
+        &self,
+        delta: &Delta,
+    ) -> Result<(Option<Committed>, Vec<StockEvent>), StoreError> {
         self.write(|db| self.commit_in(db, delta))
     }
 
-    fn commit_in(&self, db: &Database, delta: &Delta) -> Result<Option<Committed>, StoreError> {
+    fn commit_in(
+        &self,
+        db: &Database,
+        delta: &Delta,
+    ) -> Result<(Option<Committed>, Vec<StockEvent>), StoreError> {
         let path = self.path.as_path();
         let mut accounting = self.accounting();
         let txn = db.begin_write().at(path)?;
+        let mut flush_events = events::FlushEvents::default();
         {
             let mut tags = txn.open_table(TAGS).at(path)?;
             for change in &delta.tag_changes {
                 let epc = change.epc.as_bytes();
-                match &change.placement {
+                let before = match &change.placement {
                     Some(p) => {
                         let record = TagRecord {
                             zone: &p.zone,
@@ -304,11 +339,24 @@ impl Store {
                             path: path.to_owned(),
                             detail: format!("cannot encode the record of tag {}: {e}", change.epc),
                         })?;
-                        tags.insert(epc, record.as_slice()).at(path)?;
+                        tags.insert(epc, record.as_slice()).at(path)?
                     }
-                    None => {
-                        tags.remove(epc).at(path)?;
-                    }
+                    None => tags.remove(epc).at(path)?,
+                };
+                if self.keep_events {
+                    let before = before
+                        .as_ref()
+                        .map(|old| TagRecord::decode(old.value()))
+                        .transpose()
+                        .map_err(|e| StoreError::Corrupt {
+                            path: path.to_owned(),
+                            detail: format!("the record of tag {}: {e}", change.epc),
+                        })?;
+                    flush_events.tag(
+                        epc,
+                        before.as_ref().map(|r| r.zone),
+                        change.placement.as_ref().map(|p| &p.zone),
+                    );
                 }
             }
             let mut counts = txn.open_table(COUNTS).at(path)?;
@@ -361,12 +409,43 @@ impl Store {
                 outbox,
             })
         };
+        let stock_events = flush_events.into_events(delta.time);
+        let event_accounting = if self.keep_events {
+            events::append(
+                &txn,
+                path,
+                self.history,
+                accounting.events,
+                &stock_events,
+                delta.time,
+            )?
+        } else {
+            accounting.events
+        };
         txn.commit().at(path)?;
         if let Some(c) = &committed {
             accounting.next_seq = c.seq + 1;
             accounting.outbox = c.outbox;
         }
-        Ok(committed)
+        accounting.events = event_accounting;
+        Ok((committed, stock_events))
+    }
+
+    /// The committed events with flush times in `since..until`, oldest first, refused when they
+    /// hold more than `max_epcs` EPCs: what `tagtally epcis` prints.
+    pub fn events(
+        &self,
+        since: Micros,
+        until: Micros,
+        max_epcs: usize,
+    ) -> Result<Vec<StockEvent>, EventRangeError> {
+        let path = self.path.as_path();
+        let guard = self.database();
+        let db = guard
+            .as_ref()
+            .ok_or_else(|| EventRangeError::Store(self.closed()))?;
+        let txn = db.begin_read().at(path).map_err(EventRangeError::Store)?;
+        events::read_range(&txn, path, since, until, max_epcs)
     }
 
     /// The broker acknowledged `seq`: it leaves the outbox. Returns false when it was not there

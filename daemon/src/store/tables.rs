@@ -15,6 +15,11 @@ pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// `cmd/replay`, bounded by `history-max-bytes` and `history-max-age` (layout 2).
 pub const HISTORY: TableDefinition<u64, (u64, &[u8])> = TableDefinition::new("history");
 
+/// (flush time µs, ordinal) → postcard event row: committed arrivals, moves and departures of
+/// tags, kept while `[epcis]` is configured ([`super::events`]; created on first use, so a layout
+/// 2 database without it is still layout 2).
+pub const EVENTS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("events");
+
 /// Numeric metadata, by the `META_*` keys below.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
@@ -41,6 +46,11 @@ pub const META_HISTORY_BYTES: &str = "history_bytes";
 /// Parts of the last snapshot handed to the uplink, so retained parts beyond a smaller later
 /// snapshot are cleared even after a restart (layout 2).
 pub const META_SNAPSHOT_PARTS: &str = "snapshot_parts";
+
+/// The ordinal the next `EVENTS` row gets (absent: 0).
+pub const META_NEXT_EVENT: &str = "next_event";
+/// Sum of the row lengths in `EVENTS` (absent: 0).
+pub const META_EVENT_BYTES: &str = "event_bytes";
 
 /// The epoch string (SPEC §6), created once with the database.
 pub const TEXT_EPOCH: &str = "epoch";
