@@ -193,6 +193,9 @@ pub struct ReaderStatus {
     pub name: String,
     /// `llrp`, `thingmagic` or `r2000`.
     pub kind: String,
+    /// `fixed` or `handheld` (a handheld's reads count only in count sessions).
+    #[serde(default = "fixed_role")]
+    pub role: String,
     /// Where it is reached: `host:port` or a device path.
     pub endpoint: String,
     /// The reader link.
@@ -223,6 +226,10 @@ pub struct ReaderStatus {
     pub firmware: Option<String>,
     /// Its configured antennas, by port.
     pub antennas: Vec<AntennaStatus>,
+}
+
+fn fixed_role() -> String {
+    "fixed".to_owned()
 }
 
 /// One antenna of a reader.

@@ -125,6 +125,11 @@ impl SkuInterner {
         self.names.get(id as usize).unwrap_or(fallback)
     }
 
+    /// The index of `unknown`: the SKU of an EPC no GS1 scheme decodes and no prefix maps.
+    pub fn unknown(&self) -> u32 {
+        self.unknown
+    }
+
     /// The index of a SKU string, if it was ever interned.
     pub fn lookup(&self, name: &str) -> Option<u32> {
         self.by_name.get(name).copied()

@@ -181,10 +181,16 @@ impl EngineTask {
         let now = self.clock.now();
         match output {
             DriverOutput::Reads(batch) => {
-                self.engine.observe_batch(&batch, now);
-                // A batch comes from one driver, so from one reader: it was heard, once per batch.
-                if let Some(read) = batch.first() {
-                    self.engine.heard(read.reader, now);
+                // A batch comes from one driver, so from one reader.
+                let handheld = batch
+                    .first()
+                    .is_some_and(|read| self.board.is_handheld(read.reader));
+                if !handheld {
+                    self.engine.observe_batch(&batch, now);
+                    // It was heard, once per batch.
+                    if let Some(read) = batch.first() {
+                        self.engine.heard(read.reader, now);
+                    }
                 }
                 self.board.reads(&batch, now);
                 if self.tail.is_watched() {

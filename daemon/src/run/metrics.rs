@@ -390,6 +390,7 @@ mod tests {
             readers: vec![ReaderStatus {
                 name: "ceiling-1".into(),
                 kind: "llrp".into(),
+                role: "fixed".into(),
                 endpoint: "10.0.0.21:5084".into(),
                 link: link(ControlLink::Up),
                 reads_per_sec: 1200.5,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
-use tagtally_config::{Config, ReaderLink, SerialPort};
+use tagtally_config::{Config, ReaderLink, ReaderRole, SerialPort};
 use tagtally_reader_drivers::{DriverCounters, DriverEvent, Micros, ReaderId, TagRead};
 
 use crate::control::{AntennaStatus, Link, LinkState, ReaderStatus, Timestamp};
@@ -73,6 +73,8 @@ struct Antenna {
 struct Entry {
     name: Arc<str>,
     kind: &'static str,
+    /// A handheld's reads go to count sessions, never to the engine.
+    role: ReaderRole,
     endpoint: String,
     link: LinkView,
     reason: Option<String>,
@@ -200,6 +202,7 @@ impl ReaderBoard {
                 Entry {
                     name: r.name.as_str().into(),
                     kind: r.kind().as_str(),
+                    role: r.role,
                     endpoint,
                     link: LinkView::Connecting,
                     reason: None,
@@ -230,6 +233,13 @@ impl ReaderBoard {
     /// The reader's name, if it is configured.
     pub fn name(&self, reader: ReaderId) -> Option<&Arc<str>> {
         self.readers.get(usize::from(reader.0)).map(|e| &e.name)
+    }
+
+    /// Is the reader a handheld (its reads count only in count sessions)?
+    pub fn is_handheld(&self, reader: ReaderId) -> bool {
+        self.readers
+            .get(usize::from(reader.0))
+            .is_some_and(|e| e.role == ReaderRole::Handheld)
     }
 
     /// The zone an antenna covers, if configured.
@@ -501,6 +511,7 @@ fn status(e: &Entry) -> ReaderStatus {
     ReaderStatus {
         name: e.name.to_string(),
         kind: e.kind.to_owned(),
+        role: e.role.as_str().to_owned(),
         endpoint: e.endpoint.clone(),
         link: reader_link,
         reads_per_sec: e.rate.per_sec,
