@@ -13,6 +13,8 @@
 //! | `readers/{reader}` | [`ReaderHealthMessage`] | `tagtally.reader/1` |
 //! | `cmd/snapshot` (inbound) | [`SnapshotCommand`] | — |
 //! | `cmd/replay` (inbound) | [`ReplayCommand`] | — |
+//! | `count` | [`CountMessage`] | `tagtally.count/1` |
+//! | `cmd/sale` (inbound) | [`SaleCommand`] | — |
 //!
 //! The JSON Schemas in `docs/schemas/` are the published truth; the daemon's test suites validate
 //! every payload they see it emit against them.
@@ -26,9 +28,11 @@
 //! over consecutive seqs ([`encode_delta_split`]) and a snapshot over parts ([`encode_snapshot_parts`]).
 
 mod command;
+mod count;
 mod delta;
 mod error;
 mod reader;
+mod sale;
 mod schema_name;
 pub mod size;
 mod snapshot;
@@ -37,10 +41,12 @@ pub mod time;
 mod topics;
 
 pub use command::{ReplayCommand, SnapshotCommand, MAX_COMMAND_BYTES, MAX_REQUEST_ID_LEN};
+pub use count::CountMessage;
 pub use delta::{encode_delta_split, DeltaChange, DeltaMessage};
 pub use error::ContractError;
 pub use reader::{ReaderAntenna, ReaderHealthMessage};
-pub use schema_name::{DeltaSchema, ReaderSchema, SnapshotSchema, StatusSchema};
+pub use sale::{epc_from_hex, SaleCommand, MAX_EPC_HEX, MAX_SALE_BYTES, MAX_SALE_EPCS};
+pub use schema_name::{CountSchema, DeltaSchema, ReaderSchema, SnapshotSchema, StatusSchema};
 pub use snapshot::{
     encode_snapshot_parts, Resync, SnapshotCount, SnapshotHeader, SnapshotPart, SnapshotReason,
 };

@@ -302,6 +302,13 @@ impl ControlBackend for Notifying {
         let _ = self.subscribed.send(());
         subscription
     }
+
+    async fn operate(
+        &self,
+        request: tagtally::control::protocol::Request,
+    ) -> Result<tagtally::control::protocol::Reply, BackendError> {
+        self.inner.operate(request).await
+    }
 }
 
 fn tail_daemon() -> (TestDaemon, mpsc::Receiver<()>) {
@@ -352,6 +359,7 @@ fn tail_json_prints_one_event_per_line_in_order() {
         epc: "3074257bf7194e4000001a85".into(),
         zone: "floor".into(),
         sku: "80614141123458".into(),
+        reason: "sale".into(),
     };
     daemon.tail.publish(departure); // filtered out by --kind
     let moved = TailEvent::Move {

@@ -228,6 +228,10 @@ pub struct ReaderStatus {
     pub antennas: Vec<AntennaStatus>,
 }
 
+fn unseen() -> String {
+    "unseen".to_owned()
+}
+
 fn fixed_role() -> String {
     "fixed".to_owned()
 }
@@ -308,7 +312,7 @@ pub enum TailEvent {
         /// Its SKU.
         sku: String,
     },
-    /// A tag stopped counting (not seen for `depart-after`).
+    /// A tag stopped counting.
     Departure {
         /// When the engine decided it.
         time: Timestamp,
@@ -318,6 +322,9 @@ pub enum TailEvent {
         zone: String,
         /// Its SKU.
         sku: String,
+        /// Why: `unseen` (not seen for `depart-after`), `sale` or `count` (SPEC §10).
+        #[serde(default = "unseen")]
+        reason: String,
     },
     /// A tag moved from one zone to another.
     Move {

@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::control::protocol::{Reply, Request};
 use crate::control::{
     BackendError, Build, ControlBackend, DatabaseState, Mqtt, MqttState, Outbox, ReaderStatus,
     StateDatabase, Status, Stock, StockFilter, SystemClock, TailHub, TailSubscription, Timestamp,
@@ -15,6 +16,7 @@ use crate::uplink::{LinkState, UplinkStatus};
 
 use super::clock::DaemonClock;
 use super::clock_sync::clock_sync;
+use super::operations::OperationCall;
 use super::published::{Health, Published};
 
 /// Implements [`ControlBackend`] over the published stock table, health and uplink status.
@@ -30,7 +32,13 @@ pub struct DaemonBackend {
     pub uplink: watch::Receiver<UplinkStatus>,
     pub tail: TailHub,
     pub stopping: watch::Receiver<bool>,
+    /// Store operations, to the engine task.
+    pub operations: mpsc::Sender<OperationCall>,
 }
+
+/// How long a client's store operation waits for the engine's answer: below the CLI's reply
+/// timeout, above what applying a whole store's count and committing it takes.
+const OPERATION_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(8);
 
 impl DaemonBackend {
     fn check_running(&self) -> Result<(), BackendError> {
@@ -163,5 +171,26 @@ impl ControlBackend for DaemonBackend {
     fn tail(&self) -> Result<TailSubscription, BackendError> {
         self.check_running()?;
         Ok(self.tail.subscribe())
+    }
+
+    async fn operate(&self, request: Request) -> Result<Reply, BackendError> {
+        self.check_running()?;
+        let (reply, answer) = oneshot::channel();
+        // Never queue behind a full channel: the client is told to try again instead.
+        self.operations
+            .try_send(OperationCall { request, reply })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => BackendError::Busy {
+                    what: "too many store operations waiting",
+                },
+                mpsc::error::TrySendError::Closed(_) => BackendError::ShuttingDown,
+            })?;
+        match tokio::time::timeout(OPERATION_ANSWER_WAIT, answer).await {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(_)) => Err(BackendError::ShuttingDown),
+            Err(_) => Err(BackendError::Busy {
+                what: "the engine did not answer in time (the operation may still apply: check `tagtally count status`)",
+            }),
+        }
     }
 }

@@ -54,6 +54,7 @@ use tagtally_contract::{Resync, SnapshotReason};
 use super::clock::{wall_micros, DaemonClock, WallAnchor};
 use super::error::RunError;
 use super::held::{DiskFull, Held};
+use super::operations::Operations;
 use super::published::{Health, Progress};
 use super::reader_board::ReaderBoard;
 use super::reload::Reconfigure;
@@ -102,12 +103,15 @@ pub struct EngineTask {
     pub commit_latency: LatencyHistogram,
     /// Reloaded config plans to apply (see `reload.rs`).
     pub reconfigure: mpsc::Receiver<Reconfigure>,
+    /// Count sessions, sales and departures by reason (see `operations.rs`).
+    pub operations: Operations,
 }
 
 impl EngineTask {
     /// Start-up work before READY: commit what restoring changed (reclassified SKUs, retired zones),
     /// publish the first stock table and health, and hand the uplink the start-up snapshot.
     pub async fn prime(&mut self) -> Result<(), RunError> {
+        self.cancel_counts_of_last_run().await;
         self.flush_commit().await?;
         if self.held.has_delta() {
             // The engine is ahead of the disk: the stock table must show what is committed.
@@ -152,9 +156,11 @@ impl EngineTask {
                     None => return Err(RunError::TaskEnded { task: "mqtt uplink" }),
                 },
                 Some(request) = self.reconfigure.recv() => self.reconfigure(request).await?,
+                Some(call) = self.operations.calls.recv() => self.operate(call).await?,
                 _ = flush.tick() => {
                     self.flush_commit().await?;
                     self.tick();
+                    self.expire_counts().await;
                 }
                 _ = snapshot.tick() => {
                     self.flush_commit().await?;
@@ -185,7 +191,9 @@ impl EngineTask {
                 let handheld = batch
                     .first()
                     .is_some_and(|read| self.board.is_handheld(read.reader));
-                if !handheld {
+                if handheld {
+                    self.handheld_reads(&batch);
+                } else {
                     self.engine.observe_batch(&batch, now);
                     // It was heard, once per batch.
                     if let Some(read) = batch.first() {
@@ -249,6 +257,10 @@ impl EngineTask {
                 to_seq,
                 request_id,
             } => self.replay(from_seq, to_seq, request_id).await?,
+            UplinkEvent::SaleRequested { epcs, request_ids } => {
+                info!(?request_ids, epcs = epcs.len(), "sale from hq's cmd/sale");
+                self.sell(&epcs, "cmd/sale");
+            }
             UplinkEvent::Refused { seq, bytes, limit } => {
                 let store = Arc::clone(&self.store);
                 match on_blocking_pool(move || store.fold_refused(seq)).await? {
@@ -347,7 +359,11 @@ impl EngineTask {
         let now = self.clock.now();
         let record = self.tail.is_watched();
         self.engine.set_record_origins(record);
-        if let Some(mut delta) = self.engine.flush(now) {
+        let flushed = self.engine.flush(now);
+        self.operations
+            .ledger
+            .record(now, self.engine.last_flush_departures());
+        if let Some(mut delta) = flushed {
             delta.time = self.published_time(now);
             if record {
                 self.tail_changes(&delta, delta.time);
@@ -592,7 +608,7 @@ impl EngineTask {
     }
 
     /// The time to publish for `timeline` (the engine's `now`): the wall clock's, logging a step once.
-    fn published_time(&mut self, timeline: Micros) -> Micros {
+    pub(super) fn published_time(&mut self, timeline: Micros) -> Micros {
         let (time, step) = self.wall.at(timeline, wall_micros(SystemTime::now()));
         if let Some(step) = step {
             warn!(
@@ -676,6 +692,12 @@ impl EngineTask {
     fn tail_changes(&self, delta: &Delta, now: Micros) {
         let time = Timestamp(DaemonClock::system_time(now));
         let origins = self.engine.last_flush_origins();
+        let reasons: std::collections::HashMap<&[u8], &'static str> = self
+            .engine
+            .last_flush_departures()
+            .iter()
+            .map(|d| (d.epc.as_bytes(), d.reason.as_str()))
+            .collect();
         for (i, change) in delta.tag_changes.iter().enumerate() {
             let epc = lower_hex(change.epc.as_bytes());
             let before = origins.get(i).cloned().flatten();
@@ -688,6 +710,11 @@ impl EngineTask {
                 },
                 (Some(before), None) => TailEvent::Departure {
                     time,
+                    reason: reasons
+                        .get(change.epc.as_bytes())
+                        .copied()
+                        .unwrap_or("unseen")
+                        .to_owned(),
                     epc,
                     zone: before.zone.to_string(),
                     sku: before.sku.to_string(),

@@ -242,6 +242,14 @@ impl ReaderBoard {
             .is_some_and(|e| e.role == ReaderRole::Handheld)
     }
 
+    /// The reader with this name, if configured, and whether it is a handheld.
+    pub fn find(&self, name: &str) -> Option<(ReaderId, bool)> {
+        let i = self.readers.iter().position(|e| *e.name == *name)?;
+        // At most `MAX_READERS` (u16) readers are configured.
+        let id = ReaderId(i as u16);
+        Some((id, self.is_handheld(id)))
+    }
+
     /// The zone an antenna covers, if configured.
     pub fn zone(&self, reader: ReaderId, antenna: u16) -> Option<&Arc<str>> {
         let e = self.readers.get(usize::from(reader.0))?;
