@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use hashbrown::HashSet;
+use std::collections::HashSet;
 use tagtally_reader_drivers::{Micros, ReaderId, TagRead};
 use thiserror::Error;
 

@@ -1,6 +1,6 @@
 //! One open count session: the zone it counts, what feeds it, and the distinct EPCs seen so far.
 
-use hashbrown::HashSet;
+use std::collections::HashSet;
 use tagtally_reader_drivers::{Micros, ReaderId};
 
 /// What feeds a session.

@@ -11,8 +11,8 @@
 //!   in `not_decoded` and never creates stock (a present one is still taken as seen, so it stays).
 //! * A sale: the tag departs with reason `sale`; read again later, it arrives again by the normal rule.
 
+use crate::{Micros, MAX_EPC_BYTES};
 use hashbrown::HashSet;
-use tagtally_reader_drivers::{Micros, MAX_EPC_BYTES};
 use thiserror::Error;
 
 use super::departure::DepartureReason;

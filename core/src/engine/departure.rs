@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tagtally_reader_drivers::Epc;
+use crate::Epc;
 
 /// Why a tag departed. Only `Unseen` is unexplained: the shrink signal of `stock --departures`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
