@@ -75,6 +75,8 @@ pub enum DeskError {
 #[derive(Debug)]
 pub struct CountDesk {
     max_duration: u64,
+    /// [`MAX_SEEN_EPCS`], smaller in tests.
+    max_epcs: usize,
     open: Vec<CountSession>,
     cancelled: VecDeque<CancelledCount>,
     reads_outside_sessions: u64,
@@ -84,8 +86,14 @@ pub struct CountDesk {
 impl CountDesk {
     /// A desk whose sessions are cancelled after `max_duration` (`count-max-duration`).
     pub fn new(max_duration: Duration) -> Self {
+        CountDesk::with_epc_limit(max_duration, MAX_SEEN_EPCS)
+    }
+
+    /// [`CountDesk::new`] holding at most `max_epcs` distinct EPCs over all sessions.
+    pub fn with_epc_limit(max_duration: Duration, max_epcs: usize) -> Self {
         CountDesk {
             max_duration: u64::try_from(max_duration.as_micros()).unwrap_or(u64::MAX),
+            max_epcs,
             open: Vec::new(),
             cancelled: VecDeque::new(),
             reads_outside_sessions: 0,
@@ -215,7 +223,7 @@ impl CountDesk {
         if session.overflowed {
             return Err(DeskError::TooManyEpcs {
                 zone: zone.to_owned(),
-                max: MAX_SEEN_EPCS,
+                max: self.max_epcs,
             });
         }
         Ok(session)
@@ -242,7 +250,7 @@ impl CountDesk {
         if session.seen.contains(epc) {
             return;
         }
-        if self.held_epcs >= MAX_SEEN_EPCS {
+        if self.held_epcs >= self.max_epcs {
             session.overflowed = true;
             return;
         }
@@ -338,5 +346,35 @@ mod tests {
         let expired = desk.take_expired(Micros(10_000_001));
         assert_eq!(expired.len(), 1);
         assert!(desk.open().is_empty());
+    }
+
+    #[test]
+    fn distinct_epcs_are_bounded_over_all_sessions_and_duplicates_cost_nothing() {
+        let mut desk = CountDesk::with_epc_limit(Duration::from_secs(3600), 3);
+        desk.start("backroom", SessionSource::Import, Micros(1))
+            .unwrap();
+        let epcs: Vec<[u8; 2]> = (0..3u8).map(|n| [0x30, n]).collect();
+        for _ in 0..1000 {
+            desk.add("backroom", epcs.iter().map(|e| &e[..])).unwrap();
+        }
+        assert_eq!(desk.find(None).unwrap().seen.len(), 3);
+        desk.start("floor", SessionSource::Import, Micros(1))
+            .unwrap();
+        assert_eq!(
+            desk.add("floor", [&[0x30, 9][..]]).map(|s| s.seen.len()),
+            Err(DeskError::TooManyEpcs {
+                zone: "floor".into(),
+                max: 3
+            })
+        );
+        assert!(
+            desk.find(Some("floor")).unwrap().overflowed,
+            "finish refuses it"
+        );
+        // Cancelling the first gives its room back.
+        desk.take(Some("backroom")).unwrap();
+        desk.start("window", SessionSource::Import, Micros(2))
+            .unwrap();
+        assert!(desk.add("window", [&[0x30, 9][..]]).is_ok());
     }
 }
