@@ -7,8 +7,10 @@
 //! * the flush tick (`flush-interval`): engine flush → one store transaction → `committed(seq)` to the
 //!   uplink → the new stock table for the control socket; then rates, health payloads, heartbeat;
 //! * a reloaded config plan (`reload.rs`): commit, then rebuild the engine from what is committed;
+//! * a store operation from the control socket (`operations.rs`: counts, sales, departures);
 //! * the snapshot tick (`snapshot-interval`): flush, then a retained snapshot;
-//! * reader outputs (bounded channel; while this task is busy, drivers wait and readers buffer). Reads,
+//! * reader outputs (bounded channel; while this task is busy, drivers wait and readers buffer); a
+//!   handheld's reads go to its count session, never to the engine. Reads,
 //!   link changes and `Heard` all take the daemon clock as they are taken from the channel: a read batch
 //!   and a `Heard` tell the engine its reader was heard then (the evidence departures wait for).
 //!
