@@ -9,6 +9,7 @@ mod uplink_support;
 
 use std::collections::BTreeMap;
 use std::process::Output;
+use std::time::Duration;
 
 use run_support::*;
 use serde_json::Value;
@@ -392,4 +393,170 @@ async fn a_handheld_count_sales_and_an_import_move_stock_only_as_said() {
     assert_eq!(hq.rebuilt(), truth);
     daemon.terminate();
     daemon.exit_status(WAIT).await;
+}
+
+/// Sold-item timeline of the till test's emulated floor reader, from the emulator's start.
+const SOLD_LEAVE: Duration = Duration::from_secs(3);
+const RETURNS_APPEAR: Duration = Duration::from_secs(7);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_sales_over_mqtt_depart_at_once_and_twenty_returns_arrive_again() {
+    use tagtally_reader_drivers::sim::llrp::LlrpSim;
+    use tagtally_reader_drivers::sim::scenario::{PresenceSpec, Scenario, TagSpec};
+    use tagtally_reader_drivers::Epc;
+
+    const SOLD_ITEM: u32 = 200_001;
+    const KEPT_ITEM: u32 = 200_002;
+    let broker = start_rumqttd(None).await;
+    let epc = |item, serial| Epc::from_slice(&sgtin96(COMPANY, item, serial)).unwrap();
+    // 200 items the till sells, which leave the reader's field at SOLD_LEAVE; 20 of them come back
+    // into it at RETURNS_APPEAR (returns); 40 items that stay all along.
+    let mut tags: Vec<TagSpec> = (1..=200)
+        .map(|serial| TagSpec {
+            epc: epc(SOLD_ITEM, serial),
+            presence: PresenceSpec {
+                antennas: vec![1],
+                leave: Some(SOLD_LEAVE),
+                ..PresenceSpec::default()
+            },
+        })
+        .collect();
+    tags.extend((1..=20).map(|serial| TagSpec {
+        epc: epc(SOLD_ITEM, serial),
+        presence: PresenceSpec {
+            antennas: vec![1],
+            appear: RETURNS_APPEAR,
+            ..PresenceSpec::default()
+        },
+    }));
+    tags.extend((1..=40).map(|serial| TagSpec::fixed(epc(KEPT_ITEM, serial), &[1], -55.0)));
+    let mut scenario = Scenario::with_tags(tags);
+    scenario.inventory.read_rate = 10.0;
+    let emulator_start = tokio::time::Instant::now();
+    let floor = LlrpSim::start("127.0.0.1:0", scenario)
+        .await
+        .expect("floor emulator");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        r#"store = "test-store"
+state-dir = "{dir}/state"
+control-socket = "{dir}/control.sock"
+
+[presence]
+arrive-reads = 2
+arrive-window = "5s"
+depart-after = "10m"
+
+[[zone]]
+name = "floor"
+
+[[reader]]
+name = "ceiling"
+kind = "llrp"
+address = "{llrp}"
+antennas = {{ 1 = "floor" }}
+keepalive = "2s"
+
+[mqtt]
+url = "mqtt://{broker}"
+flush-interval = "250ms"
+keep-alive = "5s"
+"#,
+        dir = dir.path().display(),
+        llrp = floor.addr(),
+        broker = broker.v311,
+    );
+    let mut sub = Subscriber::connect(broker.v311, "hq-till", &[&format!("{TOPICS}/#")]).await;
+    let mut hq = Hq::default();
+    // A retained sale waiting on the broker (a misconfigured till): the daemon gets it flagged
+    // retained when it subscribes, and ignores it.
+    let topic = format!("{TOPICS}/cmd/sale");
+    let kept_hex = hex_of(KEPT_ITEM, 1);
+    sub.publish_retained(&topic, format!(r#"{{"epcs":["{kept_hex}"]}}"#).as_bytes())
+        .await;
+    let daemon = Daemon::start(dir.path(), &text, "till.log");
+    let sold = ("floor".to_owned(), gtin_of(COMPANY, SOLD_ITEM));
+    let kept = ("floor".to_owned(), gtin_of(COMPANY, KEPT_ITEM));
+    let everything = BTreeMap::from([(sold.clone(), 200), (kept.clone(), 40)]);
+    poll("every item to arrive", WAIT, || async {
+        (daemon.json("stock", &[]).await.map(|s| counts(&s)) == Some(everything.clone()))
+            .then_some(())
+    })
+    .await;
+    // The scripted event, not a guess: after SOLD_LEAVE the sold items are out of the field (and
+    // stay in stock for depart-after, 10 min).
+    tokio::time::sleep_until(emulator_start + SOLD_LEAVE + Duration::from_millis(500)).await;
+    assert!(
+        tokio::time::Instant::now() < emulator_start + RETURNS_APPEAR,
+        "the machine was too slow for the script"
+    );
+    let before = cli_json(&daemon, &["stock"]).await["seq"].as_u64().unwrap();
+    assert_eq!(stock(&daemon).await, everything);
+
+    // 200 sales, one message each, as a till sends them.
+    for serial in 1..=200 {
+        let sale = format!(
+            r#"{{"request_id":"till-{serial}","epcs":["{}"]}}"#,
+            hex_of(SOLD_ITEM, serial)
+        );
+        sub.publish(&topic, sale.as_bytes()).await;
+    }
+    let published = tokio::time::Instant::now();
+    let mut after_sales = everything.clone();
+    after_sales.remove(&sold);
+    poll("the sales to depart", WAIT, || async {
+        (stock(&daemon).await == after_sales).then_some(())
+    })
+    .await;
+    // Sales wait at most the 250 ms sale interval, then the next flush (250 ms) commits them.
+    let took = published.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "sales took {took:?} to depart"
+    );
+    let last = cli_json(&daemon, &["stock"]).await["seq"].as_u64().unwrap();
+    hq_has(&mut hq, &mut sub, "the sales' deltas", |hq| {
+        hq.deltas.contains_key(&last)
+    })
+    .await;
+    let mut departed = 0;
+    for seq in before + 1..=last {
+        for (pair, delta) in hq.changes(seq) {
+            assert_eq!(pair, sold, "seq {seq}: only sold items change");
+            assert!(delta < 0, "seq {seq}: {delta}");
+            departed -= delta;
+        }
+    }
+    assert_eq!(departed, 200);
+
+    // Returns: the 20 items back in the field arrive again by the normal rule.
+    let mut returned = after_sales.clone();
+    returned.insert(sold.clone(), 20);
+    poll("the returns to arrive", WAIT, || async {
+        (stock(&daemon).await == returned).then_some(())
+    })
+    .await;
+    let departures = cli_json(&daemon, &["stock", "--departures"]).await;
+    let skus = departures["skus"].as_array().unwrap();
+    assert_eq!(skus.len(), 1, "{departures}");
+    assert_eq!(
+        (
+            skus[0]["sale"].as_u64(),
+            skus[0]["unseen"].as_u64(),
+            skus[0]["count"].as_u64()
+        ),
+        (Some(200), Some(0), Some(0))
+    );
+    let seq = cli_json(&daemon, &["stock"]).await["seq"].as_u64().unwrap();
+    hq_has(&mut hq, &mut sub, "every delta", |hq| {
+        hq.deltas.len() as u64 == seq
+    })
+    .await;
+    assert_eq!(hq.rebuilt(), returned);
+    let log = daemon.log();
+    assert!(
+        log.contains("retained command"),
+        "the retained sale was not reported"
+    );
+    daemon.terminate();
 }
