@@ -234,7 +234,7 @@ mod tests {
         }
         assert_eq!(
             (tally.lines, tally.epcs, tally.junk),
-            (10_000_000, 10_000_000, 0)
+            (1_000_000, 1_000_000, 0)
         );
         assert!(lines.line.capacity() <= 2 * MAX_LINE_BYTES);
     }
