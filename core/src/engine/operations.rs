@@ -85,7 +85,6 @@ impl Engine {
         }
         let now = self.advance(now);
         let hysteresis = self.state.zones[usize::from(z)].move_hysteresis;
-        let unknown = self.skus.unknown();
         let mut outcome = CountOutcome {
             seen: seen.len() as u64,
             ..CountOutcome::default()
@@ -93,7 +92,7 @@ impl Engine {
         let mut found: HashSet<TagKey> = HashSet::with_capacity(seen.len());
         for epc in &seen {
             let key = TagKey::new(epc);
-            let decoded = self.skus.classify(epc) != unknown;
+            let decoded = self.skus.decodes(epc);
             if !decoded {
                 outcome.not_decoded += 1;
             }
