@@ -397,12 +397,14 @@ async fn a_handheld_count_sales_and_an_import_move_stock_only_as_said() {
 
 /// Sold-item timeline of the till test's emulated floor reader, from the emulator's start.
 const SOLD_LEAVE: Duration = Duration::from_secs(3);
-const RETURNS_APPEAR: Duration = Duration::from_secs(7);
+const RETURNS_APPEAR: Duration = Duration::from_secs(10);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_hundred_sales_over_mqtt_depart_at_once_and_twenty_returns_arrive_again() {
     use tagtally_reader_drivers::sim::llrp::LlrpSim;
     use tagtally_reader_drivers::sim::scenario::{PresenceSpec, Scenario, TagSpec};
+    use tagtally_reader_drivers::sim::thingmagic::ThingMagicModule;
+    use tagtally_reader_drivers::sim::{SerialListen, SerialSim, SerialSimOptions};
     use tagtally_reader_drivers::Epc;
 
     const SOLD_ITEM: u32 = 200_001;
@@ -436,6 +438,20 @@ async fn two_hundred_sales_over_mqtt_depart_at_once_and_twenty_returns_arrive_ag
     let floor = LlrpSim::start("127.0.0.1:0", scenario)
         .await
         .expect("floor emulator");
+    // A handheld carried across the floor: it reads 10 of the items the ceiling reader also sees.
+    let walk = Scenario::with_tags(
+        (1..=10)
+            .map(|serial| TagSpec::fixed(epc(KEPT_ITEM, serial), &[1], -40.0))
+            .collect(),
+    );
+    let sled = SerialSim::start(
+        ThingMagicModule::new(&walk),
+        &walk,
+        SerialListen::Tcp("127.0.0.1:0".parse().unwrap()),
+        SerialSimOptions::default(),
+    )
+    .await
+    .expect("handheld emulator");
     let dir = tempfile::tempdir().expect("tempdir");
     let text = format!(
         r#"store = "test-store"
@@ -450,12 +466,22 @@ depart-after = "10m"
 [[zone]]
 name = "floor"
 
+[[zone]]
+name = "stockroom"
+
 [[reader]]
 name = "ceiling"
 kind = "llrp"
 address = "{llrp}"
 antennas = {{ 1 = "floor" }}
 keepalive = "2s"
+
+[[reader]]
+name = "sled"
+kind = "thingmagic"
+address = "{sled}"
+role = "handheld"
+antennas = {{ 1 = "stockroom" }}
 
 [mqtt]
 url = "mqtt://{broker}"
@@ -464,6 +490,7 @@ keep-alive = "5s"
 "#,
         dir = dir.path().display(),
         llrp = floor.addr(),
+        sled = sled.endpoint().tcp.expect("tcp endpoint"),
         broker = broker.v311,
     );
     let mut sub = Subscriber::connect(broker.v311, "hq-till", &[&format!("{TOPICS}/#")]).await;
@@ -490,8 +517,38 @@ keep-alive = "5s"
         tokio::time::Instant::now() < emulator_start + RETURNS_APPEAR,
         "the machine was too slow for the script"
     );
-    let before = cli_json(&daemon, &["stock"]).await["seq"].as_u64().unwrap();
     assert_eq!(stock(&daemon).await, everything);
+
+    // The handheld reading floor items steals none: not outside a count, and not in a count of
+    // the stockroom either, since the ceiling reader read them on the floor just now.
+    poll("the handheld's reads", WAIT, || async {
+        let status = cli_json(&daemon, &["count", "status"]).await;
+        (status["status"]["reads_outside_sessions"].as_u64() > Some(0)).then_some(())
+    })
+    .await;
+    cli_json(
+        &daemon,
+        &["count", "start", "--zone", "stockroom", "--reader", "sled"],
+    )
+    .await;
+    poll("the handheld to see its 10 tags", WAIT, || async {
+        let status = cli_json(&daemon, &["count", "status"]).await;
+        (status["status"]["open"][0]["seen"] == 10).then_some(())
+    })
+    .await;
+    let finished = cli_json(&daemon, &["count", "finish", "--zone", "stockroom"]).await;
+    let result = &finished["finished"];
+    assert_eq!(
+        (
+            result["kept_elsewhere"].as_u64(),
+            result["moved_in"].as_u64(),
+            result["seq"].as_u64()
+        ),
+        (Some(10), Some(0), Some(0)),
+        "{finished}"
+    );
+    assert_eq!(stock(&daemon).await, everything);
+    let before = cli_json(&daemon, &["stock"]).await["seq"].as_u64().unwrap();
 
     // 200 sales, one message each, as a till sends them.
     for serial in 1..=200 {
