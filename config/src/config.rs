@@ -19,6 +19,9 @@ pub const DEFAULT_CONFIG_PATH: &str = "/etc/tagtally/tagtally.toml";
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/tagtally";
 /// `control-socket` when not given (under systemd's `RuntimeDirectory=tagtally`).
 pub const DEFAULT_CONTROL_SOCKET: &str = "/run/tagtally/control.sock";
+/// `count-max-duration` when not given (SPEC §10): a count session open longer is cancelled.
+pub const DEFAULT_COUNT_MAX_DURATION: std::time::Duration =
+    std::time::Duration::from_secs(2 * 3600);
 /// Longest unix socket path Linux accepts (`sockaddr_un.sun_path` less its terminating NUL).
 pub const MAX_SOCKET_PATH_BYTES: usize = 107;
 
@@ -43,6 +46,8 @@ pub struct Config {
     /// `max-candidates`: the most tags seen but not yet counted held at once; `None` lets the
     /// daemon size it from the tags present.
     pub max_candidates: Option<usize>,
+    /// `count-max-duration`: a count session open longer is cancelled (SPEC §10).
+    pub count_max_duration: std::time::Duration,
     /// `[presence]` with defaults applied: the rules of a zone without overrides.
     pub presence: Presence,
     /// `[[zone]]`, in file order, each with its effective presence rules.

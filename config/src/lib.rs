@@ -23,7 +23,7 @@
 //! a config are resolved against the config file's directory.
 //!
 //! Keys beyond SPEC §4 (documented in `tagtally.example.toml`): `state-cache-bytes`, `log-format`,
-//! `metrics-listen`, `[epcis]` (SPEC §12 names its keys only in prose); `[presence] rssi-margin-db` and
+//! `metrics-listen`, `count-max-duration`, `[epcis]` (SPEC §12 names its keys only in prose); `[presence] rssi-margin-db` and
 //! its per-zone override; `[mqtt] protocol`, `keep-alive`, `outbox-max-bytes`,
 //! `reconnect-backoff-max`; `baud` and `region` defaults for serial readers.
 
@@ -45,6 +45,7 @@ mod name;
 mod paths;
 mod presence;
 mod reader;
+mod reader_role;
 mod secret;
 mod sections;
 mod sku_map;
@@ -54,8 +55,8 @@ mod validate;
 mod zone;
 
 pub use config::{
-    Config, KeyLocations, DEFAULT_CONFIG_PATH, DEFAULT_CONTROL_SOCKET, DEFAULT_STATE_DIR,
-    MAX_SOCKET_PATH_BYTES,
+    Config, KeyLocations, DEFAULT_CONFIG_PATH, DEFAULT_CONTROL_SOCKET, DEFAULT_COUNT_MAX_DURATION,
+    DEFAULT_STATE_DIR, MAX_SOCKET_PATH_BYTES,
 };
 pub use duration::{parse_positive_duration, DurationError, MAX_DURATION};
 pub use epcis::{BadGln, Epcis, StoreGln};
@@ -81,6 +82,7 @@ pub use reader::{
     SerialPort, BAUD_RATES, DEFAULT_BAUD, DEFAULT_KEEPALIVE, DEFAULT_LLRP_PORT,
     R2000_MAX_SINGLE_ANTENNA, R2000_MAX_SWITCHED_ANTENNA, THINGMAGIC_MAX_ANTENNA,
 };
+pub use reader_role::ReaderRole;
 pub use secret::{
     read_secret_file, secret_from_bytes, Secret, SecretContentError, SecretFileError,
     MAX_SECRET_BYTES,

@@ -4,6 +4,7 @@ use crate::duration::Interval;
 use crate::error::{ConfigProblem, ErrorSink};
 use crate::host_port::HostPort;
 use crate::name::Name;
+use crate::reader_role::ReaderRole;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -43,6 +44,8 @@ pub struct Reader {
     pub tx_power_dbm: Option<f64>,
     /// Gen2 session 0..=3, when set (`session`); otherwise the reader's own.
     pub session: Option<u8>,
+    /// Fixed (its reads make stock) or handheld (its reads count only in a count session).
+    pub role: ReaderRole,
     /// How to reach it.
     pub link: ReaderLink,
 }
@@ -224,6 +227,8 @@ pub(crate) struct ReaderSpec {
     pub tx_power_dbm: Option<TxPowerDbm>,
     #[serde(default)]
     pub session: Option<Session>,
+    #[serde(default)]
+    pub role: ReaderRole,
     /// Zone names stay plain strings here: a name breaking the naming rule cannot be a declared
     /// zone, and "no [[zone]] declares it" says more than the naming rule would.
     pub antennas: Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
@@ -246,6 +251,7 @@ impl ReaderSpec {
             antennas: antennas?,
             tx_power_dbm: self.tx_power_dbm.map(|power| power.0),
             session: self.session.map(|session| session.0),
+            role: self.role,
             link: link?,
         })
     }

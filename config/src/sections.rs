@@ -5,6 +5,7 @@
 //! reported; across tables, all are.
 
 use crate::epcis::EpcisSpec;
+use crate::duration::Interval;
 use crate::error::{ConfigProblem, ErrorSink};
 use crate::limits::MaxCandidates;
 use crate::log_format::LogFormat;
@@ -24,7 +25,7 @@ use std::path::PathBuf;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
-const TOP_LEVEL_KEYS: &str = "`store`, `state-dir`, `state-cache-bytes`, `control-socket`, `log-level`, `log-format`, `metrics-listen`, `max-candidates`, [presence], [[zone]], [[reader]], [[sku-map]], [mqtt], [epcis]";
+const TOP_LEVEL_KEYS: &str = "`store`, `state-dir`, `state-cache-bytes`, `control-socket`, `log-level`, `log-format`, `metrics-listen`, `max-candidates`, `count-max-duration`, [presence], [[zone]], [[reader]], [[sku-map]], [mqtt], [epcis]";
 
 /// The document's sections as written; `None` or missing entries are absent or invalid ones
 /// (invalid ones have been reported).
@@ -38,6 +39,7 @@ pub(crate) struct Sections {
     pub state_cache_bytes: Option<StateCacheBytes>,
     pub metrics_listen: Option<MetricsListen>,
     pub max_candidates: Option<MaxCandidates>,
+    pub count_max_duration: Option<Interval>,
     pub presence: Option<PresenceSpec>,
     pub zones: Vec<ZoneSpec>,
     pub readers: Vec<ReaderSpec>,
@@ -87,6 +89,7 @@ pub(crate) fn read_sections(text: &str, sink: &mut ErrorSink) -> Sections {
             "state-cache-bytes" => sections.state_cache_bytes = deserialize(value, sink),
             "metrics-listen" => sections.metrics_listen = deserialize(value, sink),
             "max-candidates" => sections.max_candidates = deserialize(value, sink),
+            "count-max-duration" => sections.count_max_duration = deserialize(value, sink),
             "presence" => sections.presence = table(&name, &key, value, sink),
             "mqtt" => sections.mqtt = table(&name, &key, value, sink),
             "epcis" => sections.epcis = table(&name, &key, value, sink),

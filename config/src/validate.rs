@@ -141,6 +141,9 @@ pub(crate) fn build(
                 .map_or(DEFAULT_STATE_CACHE_BYTES, |b| b.0),
             metrics_listen: sections.metrics_listen.map(|m| m.0),
             max_candidates: sections.max_candidates.map(|n| n.0),
+            count_max_duration: sections
+                .count_max_duration
+                .map_or(crate::config::DEFAULT_COUNT_MAX_DURATION, |d| d.0),
             presence,
             zones,
             readers,

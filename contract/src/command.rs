@@ -42,7 +42,7 @@ fn bounded(payload: &[u8]) -> Result<(), ContractError> {
     Ok(())
 }
 
-fn check_request_id(id: Option<&str>) -> Result<(), ContractError> {
+pub(crate) fn check_request_id(id: Option<&str>) -> Result<(), ContractError> {
     match id {
         Some(id) if id.is_empty() || id.len() > MAX_REQUEST_ID_LEN => {
             Err(ContractError::Invalid(format!(

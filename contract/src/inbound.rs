@@ -5,6 +5,7 @@
 //! payloads and retain flags.
 
 use crate::command::{ReplayCommand, SnapshotCommand};
+use crate::sale::SaleCommand;
 use crate::error::ContractError;
 use crate::topics::{StoreTopic, Topics};
 
@@ -15,12 +16,14 @@ pub enum Inbound<'a> {
     Snapshot(SnapshotCommand<'a>),
     /// `cmd/replay`.
     Replay(ReplayCommand<'a>),
+    /// `cmd/sale`.
+    Sale(SaleCommand<'a>),
 }
 
 /// Why an inbound message is not acted on; the store counts each.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InboundRefusal {
-    /// Not `cmd/snapshot` or `cmd/replay` of this store (or not UTF-8).
+    /// Not `cmd/snapshot`, `cmd/replay` or `cmd/sale` of this store (or not UTF-8).
     UnexpectedTopic,
     /// A retained command: it would fire again at every reconnect.
     Retained,
@@ -42,7 +45,7 @@ pub fn parse_inbound<'a>(
         .filter(|(store, _)| store == topics.store())
         .map(|(_, kind)| kind);
     let kind = match kind {
-        Some(kind @ (StoreTopic::CmdSnapshot | StoreTopic::CmdReplay)) => kind,
+        Some(kind @ (StoreTopic::CmdSnapshot | StoreTopic::CmdReplay | StoreTopic::CmdSale)) => kind,
         _ => return Err(InboundRefusal::UnexpectedTopic),
     };
     if retain {
@@ -50,6 +53,7 @@ pub fn parse_inbound<'a>(
     }
     let parsed = match kind {
         StoreTopic::CmdSnapshot => SnapshotCommand::parse(payload).map(Inbound::Snapshot),
+        StoreTopic::CmdSale => SaleCommand::parse(payload).map(Inbound::Sale),
         _ => ReplayCommand::parse(payload).map(Inbound::Replay),
     };
     parsed.map_err(InboundRefusal::Malformed)

@@ -13,6 +13,8 @@
 //! | `readers/{reader}` | [`ReaderHealthMessage`] | `tagtally.reader/1` |
 //! | `cmd/snapshot` (inbound) | [`SnapshotCommand`] | — |
 //! | `cmd/replay` (inbound) | [`ReplayCommand`] | — |
+//! | `count` | [`CountMessage`] | `tagtally.count/1` |
+//! | `cmd/sale` (inbound) | [`SaleCommand`] | — |
 //!
 //! Whatever arrives on the command subscriptions goes through [`parse_inbound`] first: a command,
 //! or the reason it is ignored.
@@ -29,10 +31,12 @@
 //! over consecutive seqs ([`encode_delta_split`]) and a snapshot over parts ([`encode_snapshot_parts`]).
 
 mod command;
+mod count;
 mod delta;
 mod error;
 mod inbound;
 mod reader;
+mod sale;
 mod schema_name;
 pub mod size;
 mod snapshot;
@@ -41,11 +45,13 @@ pub mod time;
 mod topics;
 
 pub use command::{ReplayCommand, SnapshotCommand, MAX_COMMAND_BYTES, MAX_REQUEST_ID_LEN};
+pub use count::CountMessage;
 pub use delta::{encode_delta_split, DeltaChange, DeltaMessage};
 pub use error::ContractError;
 pub use inbound::{parse_inbound, Inbound, InboundRefusal};
 pub use reader::{ReaderAntenna, ReaderHealthMessage};
-pub use schema_name::{DeltaSchema, ReaderSchema, SnapshotSchema, StatusSchema};
+pub use sale::{epc_from_hex, SaleCommand, MAX_EPC_HEX, MAX_SALE_BYTES, MAX_SALE_EPCS};
+pub use schema_name::{CountSchema, DeltaSchema, ReaderSchema, SnapshotSchema, StatusSchema};
 pub use snapshot::{
     encode_snapshot_parts, Resync, SnapshotCount, SnapshotHeader, SnapshotPart, SnapshotReason,
 };

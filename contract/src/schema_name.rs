@@ -54,6 +54,10 @@ schema_name!(
     /// `tagtally.reader/1`.
     ReaderSchema = "tagtally.reader/1"
 );
+schema_name!(
+    /// `tagtally.count/1`.
+    CountSchema = "tagtally.count/1"
+);
 
 #[cfg(test)]
 mod tests {

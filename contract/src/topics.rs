@@ -61,6 +61,10 @@ pub enum StoreTopic {
     CmdSnapshot,
     /// `cmd/replay`.
     CmdReplay,
+    /// `count` (SPEC §10).
+    Count,
+    /// `cmd/sale` (SPEC §10).
+    CmdSale,
 }
 
 impl Topics {
@@ -143,6 +147,16 @@ impl Topics {
         format!("{}/cmd/replay", self.base)
     }
 
+    /// `{prefix}/{store}/count`: the last count's result (retained).
+    pub fn count(&self) -> String {
+        format!("{}/count", self.base)
+    }
+
+    /// `{prefix}/{store}/cmd/sale` (inbound).
+    pub fn cmd_sale(&self) -> String {
+        format!("{}/cmd/sale", self.base)
+    }
+
     /// `{prefix}/+/delta`: what an HQ consumer subscribes to for every store.
     pub fn all_stores_delta(prefix: &str) -> String {
         format!("{prefix}/+/delta")
@@ -180,6 +194,8 @@ impl Topics {
             }
             ["cmd", "snapshot"] => StoreTopic::CmdSnapshot,
             ["cmd", "replay"] => StoreTopic::CmdReplay,
+            ["count"] => StoreTopic::Count,
+            ["cmd", "sale"] => StoreTopic::CmdSale,
             _ => return None,
         };
         Some((store.to_owned(), kind))
@@ -234,6 +250,8 @@ mod tests {
             (t.reader("r1").unwrap(), StoreTopic::Reader("r1".into())),
             (t.cmd_snapshot(), StoreTopic::CmdSnapshot),
             (t.cmd_replay(), StoreTopic::CmdReplay),
+            (t.count(), StoreTopic::Count),
+            (t.cmd_sale(), StoreTopic::CmdSale),
         ] {
             assert_eq!(
                 Topics::classify("tagtally/v1", &topic),

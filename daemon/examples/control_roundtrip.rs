@@ -181,6 +181,7 @@ fn backend() -> FixedBackend {
         readers: vec![ReaderStatus {
             name: "ceiling-1".to_owned(),
             kind: "llrp".to_owned(),
+            role: "fixed".to_owned(),
             endpoint: "10.0.0.21:5084".to_owned(),
             link: up.clone(),
             reads_per_sec: 0.0,

@@ -8,6 +8,7 @@ pub mod epcis;
 pub mod exit;
 pub mod metrics;
 pub mod notify;
+pub mod operations;
 pub mod plan;
 pub mod run;
 pub mod store;

@@ -265,8 +265,8 @@ fn readers_prints_json_or_an_aligned_table() {
     let text = stdout(&output);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1 + 3 + 2, "{text}");
-    assert!(lines[0].starts_with("READER         KIND        ENDPOINT        ANT  ZONE"));
-    assert!(lines[1].starts_with("ceiling-1      llrp        10.0.0.21:5084"));
+    assert!(lines[0].starts_with("READER         KIND        ROLE   ENDPOINT        ANT  ZONE"));
+    assert!(lines[1].starts_with("ceiling-1      llrp        fixed  10.0.0.21:5084"));
     assert!(lines[1].ends_with("Impinj R700  8.1.0"), "{:?}", lines[1]);
     assert!(lines[4].contains("down: no keepalive for 30s"));
     assert!(lines[4].contains(" never "));
@@ -305,6 +305,13 @@ impl ControlBackend for Notifying {
         let subscription = self.inner.tail();
         let _ = self.subscribed.send(());
         subscription
+    }
+
+    async fn operate(
+        &self,
+        request: tagtally::control::protocol::Request,
+    ) -> Result<tagtally::control::protocol::Reply, BackendError> {
+        self.inner.operate(request).await
     }
 }
 
@@ -356,6 +363,7 @@ fn tail_json_prints_one_event_per_line_in_order() {
         epc: "3074257bf7194e4000001a85".into(),
         zone: "floor".into(),
         sku: "80614141123458".into(),
+        reason: "sale".into(),
     };
     daemon.tail.publish(departure); // filtered out by --kind
     let moved = TailEvent::Move {

@@ -157,7 +157,7 @@ fn wrong_version_and_unknown_commands_are_refused() {
         ),
         (
             r#"{"version":1,"command":"reboot"}"#,
-            "unknown command `reboot` (one of status, readers, stock, tail, metrics, epcis)",
+            "unknown command `reboot` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures)",
         ),
         (
             r#"{"version":1,"command":"stock","zne":"floor"}"#,

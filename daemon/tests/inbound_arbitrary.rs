@@ -7,21 +7,23 @@
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
-use tagtally::uplink::{Command, CommandGate};
+use tagtally::uplink::{Command, CommandGate, SALE_MIN_INTERVAL};
 use tagtally_contract::{
-    parse_inbound, Inbound, InboundRefusal, ReplayCommand, SnapshotCommand, Topics,
-    MAX_COMMAND_BYTES, MAX_REQUEST_ID_LEN,
+    parse_inbound, Inbound, InboundRefusal, ReplayCommand, SaleCommand, SnapshotCommand, Topics,
+    MAX_COMMAND_BYTES, MAX_REQUEST_ID_LEN, MAX_SALE_BYTES,
 };
 
 const SNAPSHOT_TOPIC: &str = "tagtally/v1/store-1/cmd/snapshot";
 const REPLAY_TOPIC: &str = "tagtally/v1/store-1/cmd/replay";
+const SALE_TOPIC: &str = "tagtally/v1/store-1/cmd/sale";
 const MIN_INTERVAL: Duration = Duration::from_secs(5);
 
-/// Topics: the two command topics, near misses, and arbitrary bytes.
+/// Topics: the three command topics, near misses, and arbitrary bytes.
 fn topic() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         Just(SNAPSHOT_TOPIC.as_bytes().to_vec()),
         Just(REPLAY_TOPIC.as_bytes().to_vec()),
+        Just(SALE_TOPIC.as_bytes().to_vec()),
         Just(b"tagtally/v1/store-2/cmd/replay".to_vec()),
         Just(b"tagtally/v1/store-1/cmd/replay/1".to_vec()),
         proptest::collection::vec(any::<u8>(), 0..80),
@@ -43,8 +45,12 @@ fn payload() -> impl Strategy<Value = Vec<u8>> {
                 format!(r#"{{"from_seq":{from},"to_seq":{to}{id}}}"#).into_bytes()
             }),
         "[ {}\":a-z0-9,_\\\\\\u{1b}]{0,60}".prop_map(String::into_bytes),
+        proptest::collection::vec("[0-9a-fA-F]{0,30}", 0..6).prop_map(|epcs| {
+            serde_json::json!({ "epcs": epcs }).to_string().into_bytes()
+        }),
         proptest::collection::vec(any::<u8>(), 0..200),
         (MAX_COMMAND_BYTES - 2..MAX_COMMAND_BYTES + 3).prop_map(|n| vec![b' '; n]),
+        (MAX_SALE_BYTES - 2..MAX_SALE_BYTES + 3).prop_map(|n| vec![b' '; n]),
     ]
 }
 
@@ -70,11 +76,13 @@ proptest! {
         let mut gate = CommandGate::new(MIN_INTERVAL);
         let t0 = Instant::now();
         let mut at = t0;
-        let mut served: Vec<(Instant, bool)> = Vec::new();
+        // (when, kind): 0 snapshot, 1 replay, 2 sale.
+        let mut served: Vec<(Instant, u8)> = Vec::new();
         for (topic, payload, retain, step) in &messages {
             at += Duration::from_millis(100 * step);
+            let is_sale = topic == SALE_TOPIC.as_bytes();
             let is_command_topic =
-                topic == SNAPSHOT_TOPIC.as_bytes() || topic == REPLAY_TOPIC.as_bytes();
+                topic == SNAPSHOT_TOPIC.as_bytes() || topic == REPLAY_TOPIC.as_bytes() || is_sale;
             let command = match parse_inbound(&topics, topic, payload, *retain) {
                 Err(InboundRefusal::UnexpectedTopic) => {
                     prop_assert!(!is_command_topic);
@@ -92,7 +100,8 @@ proptest! {
                 Ok(inbound) => inbound,
             };
             prop_assert!(is_command_topic && !*retain);
-            prop_assert!(payload.len() <= MAX_COMMAND_BYTES);
+            let bound = if is_sale { MAX_SALE_BYTES } else { MAX_COMMAND_BYTES };
+            prop_assert!(payload.len() <= bound);
             let command = match command {
                 Inbound::Snapshot(c) => {
                     prop_assert_eq!(topic.as_slice(), SNAPSHOT_TOPIC.as_bytes());
@@ -115,17 +124,35 @@ proptest! {
                         request_id: c.request_id.map(|r| r.into_owned()),
                     }
                 }
+                Inbound::Sale(c) => {
+                    prop_assert!(is_sale);
+                    check_request_id(c.request_id.as_deref());
+                    // A basket passes whole or not at all: every EPC is valid hex.
+                    prop_assert_eq!(c.epc_bytes().len(), c.epcs.len());
+                    let bytes = c.encode();
+                    let back = SaleCommand::parse(&bytes);
+                    prop_assert_eq!(back.as_ref(), Ok(&c));
+                    Command::Sale {
+                        epcs: c.epc_bytes(),
+                        request_ids: c.request_id.map(|r| r.into_owned()).into_iter().collect(),
+                    }
+                }
             };
             gate.offer(command);
             for c in gate.due(at) {
-                served.push((at, matches!(c, Command::Snapshot { .. })));
+                let kind = match c {
+                    Command::Snapshot { .. } => 0,
+                    Command::Replay { .. } => 1,
+                    Command::Sale { .. } => 2,
+                };
+                served.push((at, kind));
             }
         }
-        for kind in [true, false] {
+        for (kind, interval) in [(0, MIN_INTERVAL), (1, MIN_INTERVAL), (2, SALE_MIN_INTERVAL)] {
             let times: Vec<Instant> =
                 served.iter().filter(|(_, k)| *k == kind).map(|(t, _)| *t).collect();
             for pair in times.windows(2) {
-                prop_assert!(pair[1] - pair[0] >= MIN_INTERVAL, "served twice within the interval");
+                prop_assert!(pair[1] - pair[0] >= interval, "served twice within the interval");
             }
         }
     }

@@ -7,7 +7,10 @@ use std::time::SystemTime;
 
 use tagtally::uplink::consumer::{ChainTracker, Observation};
 use tagtally::uplink::{status_payload, Refusal, StatusIdentity, STATUS_SCHEMA};
-use tagtally_contract::{DeltaSchema, ReaderSchema, SnapshotSchema, StatusSchema, StoreState};
+use tagtally_contract::{
+    CountMessage, CountSchema, DeltaSchema, ReaderSchema, SaleCommand, SnapshotSchema,
+    StatusSchema, StoreState,
+};
 use tagtally_tests::schemas::assert_payload_valid;
 
 fn schema(name: &str) -> serde_json::Value {
@@ -29,6 +32,7 @@ fn every_schema_names_itself_as_the_contract_does() {
         ("snapshot.json", SnapshotSchema::NAME),
         ("status.json", StatusSchema::NAME),
         ("readers.json", ReaderSchema::NAME),
+        ("count.json", CountSchema::NAME),
     ] {
         let s = schema(file);
         assert_eq!(s["$id"], id, "{file}");
@@ -93,4 +97,19 @@ fn consumer_accepts_documented_examples() {
         matches!(obs.last(), Some(Observation::Status { seq: 4812, .. })),
         "{obs:?}"
     );
+}
+
+#[test]
+fn the_count_and_cmd_sale_examples_are_what_the_contract_reads() {
+    for example in examples(&schema("count.json")) {
+        let bytes = serde_json::to_vec(&example).unwrap();
+        assert_payload_valid("tagtally/v1/paris-01/count", &bytes);
+        let parsed = CountMessage::parse(&bytes).expect("the contract reads the example");
+        assert_payload_valid("tagtally/v1/paris-01/count", &parsed.encode());
+    }
+    for example in examples(&schema("cmd_sale.json")) {
+        let bytes = serde_json::to_vec(&example).unwrap();
+        assert_payload_valid("tagtally/v1/paris-01/cmd/sale", &bytes);
+        SaleCommand::parse(&bytes).expect("the contract reads the example");
+    }
 }

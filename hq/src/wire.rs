@@ -141,7 +141,11 @@ pub fn decode(
         StoreTopic::Reader(reader) => {
             StoreMessage::Reader(reader_health(&schema, payload, &store, reader)?)
         }
-        StoreTopic::CmdSnapshot | StoreTopic::CmdReplay => {
+        // `count` is not part of the stock of record (SPEC §11); commands are not a store's.
+        StoreTopic::CmdSnapshot
+        | StoreTopic::CmdReplay
+        | StoreTopic::CmdSale
+        | StoreTopic::Count => {
             return Err(Refusal::BadTopic {
                 topic: String::from_utf8_lossy(topic).into_owned(),
             })
@@ -163,7 +167,7 @@ fn parse_topic(prefix: &str, topic: &[u8]) -> Result<(String, StoreTopic), Refus
     let topic = std::str::from_utf8(topic).map_err(|_| bad())?;
     match Topics::classify(prefix, topic) {
         Some((store, kind)) => match kind {
-            StoreTopic::CmdSnapshot | StoreTopic::CmdReplay => Err(bad()),
+            StoreTopic::CmdSnapshot | StoreTopic::CmdReplay | StoreTopic::CmdSale => Err(bad()),
             kind => Ok((store, kind)),
         },
         None => {

@@ -84,6 +84,7 @@ mod tests {
                 .collect::<BTreeMap<_, _>>(),
             tx_power_dbm: Some(27.5),
             session: Some(1),
+            role: tagtally_config::ReaderRole::Fixed,
             link: tagtally_config::ReaderLink::Serial(link.clone()),
         };
         (reader, link)

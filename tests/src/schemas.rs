@@ -14,6 +14,8 @@ struct Schemas {
     reader: jsonschema::Validator,
     cmd_snapshot: jsonschema::Validator,
     cmd_replay: jsonschema::Validator,
+    count: jsonschema::Validator,
+    cmd_sale: jsonschema::Validator,
 }
 
 fn load(file: &str) -> jsonschema::Validator {
@@ -38,6 +40,8 @@ fn schemas() -> &'static Schemas {
         reader: load("readers.json"),
         cmd_snapshot: load("cmd_snapshot.json"),
         cmd_replay: load("cmd_replay.json"),
+        count: load("count.json"),
+        cmd_sale: load("cmd_sale.json"),
     })
 }
 
@@ -50,6 +54,8 @@ pub fn check_payload(topic: &str, payload: &[u8]) -> Result<(), String> {
     let validator = match levels.as_slice() {
         [.., "cmd", "snapshot"] => &s.cmd_snapshot,
         [.., "cmd", "replay"] => &s.cmd_replay,
+        [.., "cmd", "sale"] => &s.cmd_sale,
+        [.., "count"] => &s.count,
         [.., "delta"] => &s.delta,
         [.., "snapshot"] => &s.snapshot,
         [.., "snapshot", k] if k.parse::<u32>().is_ok() => &s.snapshot,

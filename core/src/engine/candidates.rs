@@ -155,6 +155,14 @@ impl Candidates {
         CandidateRead::Waiting
     }
 
+    /// Forgets a tag that became present by other means than its reads (a count found it); its
+    /// reads are not stray, so they are not counted as such.
+    pub fn forget(&mut self, key: &TagKey) {
+        if let Some(c) = self.map.remove(key) {
+            release(&mut self.held, c.reader);
+        }
+    }
+
     /// Drops candidates none of whose reads can still fall in an arrival window; returns their reads.
     pub fn forget_stale(&mut self, now: u64, longest_arrive_window: u64) -> u64 {
         let held = &mut self.held;

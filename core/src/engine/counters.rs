@@ -12,8 +12,12 @@ pub struct EngineCounters {
     pub stray_reads: u64,
     /// Tags that started counting in a zone.
     pub arrivals: u64,
-    /// Tags that left the count.
+    /// Tags that left the count, for any reason.
     pub departures: u64,
+    /// Of those, tags sold at the till (`cmd/sale`, `tagtally sale`).
+    pub departures_sale: u64,
+    /// Of those, tags a count did not find in their zone.
+    pub departures_count: u64,
     /// Tags that moved from one zone to another.
     pub moves: u64,
     /// Gauge: tags seen but not (yet) counted.

@@ -41,6 +41,8 @@ mod counters;
 mod counts;
 mod coverage;
 mod delta;
+mod departure;
+mod operations;
 mod presence;
 mod sku_intern;
 mod tag_table;
@@ -59,6 +61,8 @@ pub use config::{
 };
 pub use counters::EngineCounters;
 pub use delta::{CountCell, CountChange, Delta, Placement, Snapshot, TagChange};
+pub use departure::{Departure, DepartureReason};
+pub use operations::{CountError, CountOutcome};
 pub use sku_intern::UNKNOWN_SKU;
 pub use zone_choice::{LeadRule, CLEAR_RSSI_MARGIN_CDBM, MIN_SLOT_MICROS};
 
@@ -109,6 +113,10 @@ struct State {
     record_origins: bool,
     /// The origins of the last flush's tag changes, aligned with its `tag_changes`.
     origins: Vec<Option<Placement>>,
+    /// Tags that departed since the last flush, with zone, SKU and reason.
+    departed: Vec<(TagKey, u16, u32, DepartureReason)>,
+    /// The departures of the last flush, by name.
+    last_departures: Vec<Departure>,
 }
 
 /// The stock engine (see the module doc).
@@ -249,6 +257,8 @@ impl Engine {
                 counters: EngineCounters::default(),
                 record_origins: false,
                 origins: Vec::new(),
+                departed: Vec::new(),
+                last_departures: Vec::new(),
             },
             candidates: Candidates::new(antenna_zones.len(), config.max_candidates),
             skus,
@@ -419,6 +429,12 @@ impl Engine {
         &self.state.origins
     }
 
+    /// Every tag that departed in the interval the last flush closed, with its reason (also tags that
+    /// arrived and left within it, which make no tag change).
+    pub fn last_flush_departures(&self) -> &[Departure] {
+        &self.state.last_departures
+    }
+
     /// Decides departures at `now` and returns the net change since the previous flush, if any.
     pub fn flush(&mut self, now: Micros) -> Option<Delta> {
         let now = self.advance(now);
@@ -464,6 +480,19 @@ impl Engine {
         shrink_if_sparse(&mut self.state.placement_at_last_flush);
         let (tag_changes, origins) = out.into_sorted();
         self.state.origins = origins;
+        let departed = std::mem::take(&mut self.state.departed);
+        self.state.last_departures = departed
+            .into_iter()
+            .filter_map(|(key, zone, sku, reason)| {
+                let p = placement(zones, skus, (zone, sku));
+                Some(Departure {
+                    epc: key.to_epc()?,
+                    zone: p.zone,
+                    sku: p.sku,
+                    reason,
+                })
+            })
+            .collect();
         if changes.is_empty() && tag_changes.is_empty() {
             return None;
         }
@@ -518,6 +547,9 @@ impl Engine {
         for (key, zone, sku, arrived) in departed {
             state.counts.decrement((zone, sku));
             state.counters.departures += 1;
+            state
+                .departed
+                .push((key.clone(), zone, sku, DepartureReason::Unseen));
             state.bleed.remove(&key);
             // A tag that arrived and left within the interval was absent at both flushes: no change.
             if !arrived {

@@ -88,6 +88,15 @@ impl SkuInterner {
         }
     }
 
+    /// Does the EPC have a SKU other than `unknown` (a GS1 identity, or a `[[sku-map]]` prefix)?
+    /// Interns nothing: a count asks it of every EPC it saw, and only arrivals may grow the table.
+    pub fn decodes(&self, epc: &[u8]) -> bool {
+        match tagtally_protocol::epc::sku(epc) {
+            Sku::Gtin(_) | Sku::Class(_) => true,
+            Sku::Unresolved => self.unresolved(epc) != self.unknown,
+        }
+    }
+
     /// The SKU of an EPC that decodes as no GS1 identity: the prefix map, else `unknown`.
     fn unresolved(&self, epc: &[u8]) -> u32 {
         self.prefixes

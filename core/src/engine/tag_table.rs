@@ -299,6 +299,22 @@ impl TagTable {
         }
     }
 
+    /// Removes a present tag; its (zone, SKU, `FLAG_*` bits), or `None` when it is not present.
+    pub fn remove(&mut self, key: &TagKey) -> Option<(u16, u32, u8)> {
+        match key {
+            TagKey::Short(k) => {
+                let hash = self.hash_short(k);
+                let (r, _) = self.short.find_entry(hash, |r| r.key == *k).ok()?.remove();
+                Some((r.zone, r.sku, r.flags))
+            }
+            TagKey::Long(k) => {
+                let hash = self.hash_long(k);
+                let (r, _) = self.long.find_entry(hash, |r| *r.key == **k).ok()?.remove();
+                Some((r.zone, r.sku, r.flags))
+            }
+        }
+    }
+
     /// Reserves room for `additional` more short-EPC tags (restore knows how many are coming).
     pub fn reserve_short(&mut self, additional: usize) {
         let hasher = &self.hasher;
@@ -365,6 +381,38 @@ impl ResidentMut<'_> {
         match self {
             Self::Short(r) => &mut r.flags,
             Self::Long(r) => &mut r.flags,
+        }
+    }
+
+    /// The shared zone field.
+    pub fn zone_mut(&mut self) -> &mut u16 {
+        match self {
+            Self::Short(r) => &mut r.zone,
+            Self::Long(r) => &mut r.zone,
+        }
+    }
+
+    /// The shared recent-reads field.
+    pub fn stat_mut(&mut self) -> &mut WindowStat {
+        match self {
+            Self::Short(r) => &mut r.stat,
+            Self::Long(r) => &mut r.stat,
+        }
+    }
+
+    /// When any reader last saw the tag.
+    pub fn last_seen(&self) -> u64 {
+        match self {
+            Self::Short(r) => r.last_seen,
+            Self::Long(r) => r.last_seen,
+        }
+    }
+
+    /// The shared last-seen field.
+    pub fn last_seen_mut(&mut self) -> &mut u64 {
+        match self {
+            Self::Short(r) => &mut r.last_seen,
+            Self::Long(r) => &mut r.last_seen,
         }
     }
 

@@ -5,8 +5,10 @@ mod bench;
 mod bench_hq;
 mod bench_store;
 mod check_config;
+mod count;
 mod daemon;
 mod demo;
+mod departures;
 mod epc_decode;
 mod epcis;
 mod generate;
@@ -17,8 +19,10 @@ mod human;
 mod llrp_probe;
 mod malloc_tunables;
 mod metrics;
+mod operation;
 mod readers;
 mod run;
+mod sale;
 mod sim_llrp;
 mod sim_serial;
 mod status;
@@ -54,6 +58,13 @@ enum Command {
     Stock(StockArgs),
     /// Live stream of reads, arrivals, departures and moves (until Ctrl-C).
     Tail(TailArgs),
+    /// Cycle counts of a zone: with a handheld reader, or from a handheld app's export (SPEC §10).
+    Count {
+        #[command(subcommand)]
+        command: CountCommand,
+    },
+    /// Tags sold at the till: each present one leaves the stock at the next flush (SPEC §10).
+    Sale(SaleArgs),
     /// The daemon's Prometheus metrics, printed or written as a node_exporter textfile.
     Metrics(metrics::MetricsArgs),
     /// Committed arrivals, moves and departures of a time range as a GS1 EPCIS 2.0 document.
@@ -213,6 +224,12 @@ pub struct StockArgs {
     /// Only this SKU.
     #[arg(long)]
     pub sku: Option<String>,
+    /// Departures per SKU and reason instead (unseen = unexplained: the shrink signal).
+    #[arg(long, conflicts_with_all = ["zone", "sku"])]
+    pub departures: bool,
+    /// The window of --departures.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = humantime::parse_duration)]
+    pub window: std::time::Duration,
 }
 
 /// Arguments of `tagtally epcis`.
@@ -251,6 +268,64 @@ pub struct TailArgs {
 }
 
 /// `--version`: `tagtally 0.1.0 (commit 2db8d49a1b2c, features: demo-broker, x86_64-unknown-linux-gnu)`.
+/// `tagtally count ...`.
+#[derive(Debug, Subcommand)]
+pub enum CountCommand {
+    /// Opens a count of a zone fed by a handheld reader (a reader with role = "handheld").
+    Start {
+        #[command(flatten)]
+        control: ControlArgs,
+        /// The zone counted.
+        #[arg(long)]
+        zone: String,
+        /// The handheld reader.
+        #[arg(long)]
+        reader: String,
+    },
+    /// Open counts, and counts that ended without being applied.
+    Status {
+        #[command(flatten)]
+        control: ControlArgs,
+    },
+    /// Applies a count: what it saw is in the zone, what it did not see there departs.
+    Finish {
+        #[command(flatten)]
+        control: ControlArgs,
+        /// Which count (needed when several are open).
+        #[arg(long)]
+        zone: Option<String>,
+    },
+    /// Discards a count; nothing is applied.
+    Cancel {
+        #[command(flatten)]
+        control: ControlArgs,
+        /// Which count (needed when several are open).
+        #[arg(long)]
+        zone: Option<String>,
+    },
+    /// Applies a file of EPCs (hex, one per line) as a count of the zone, whole or not at all.
+    Import {
+        #[command(flatten)]
+        control: ControlArgs,
+        /// The zone counted.
+        #[arg(long)]
+        zone: String,
+        /// The file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+}
+
+/// `tagtally sale EPC...`.
+#[derive(Debug, Args)]
+pub struct SaleArgs {
+    #[command(flatten)]
+    pub control: ControlArgs,
+    /// The sold tags' EPCs, hex.
+    #[arg(value_name = "EPC", required = true)]
+    pub epcs: Vec<String>,
+}
+
 fn long_version() -> &'static str {
     static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     VERSION.get_or_init(|| tagtally::build_info::build_info().long_version())
@@ -266,6 +341,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Readers(args) => readers::run(&args),
         Command::Stock(args) => stock::run(&args),
         Command::Tail(args) => tail::run(&args),
+        Command::Count { command } => count::run(&command),
+        Command::Sale(args) => sale::run(&args),
         Command::Metrics(args) => metrics::run(&args),
         Command::Epcis(args) => epcis::run(&args),
         Command::Epc {

@@ -35,6 +35,7 @@ pub fn render(readers: &[ReaderStatus], now: SystemTime, colour: bool) -> String
     let mut table = Table::new(&[
         ("READER", Align::Left),
         ("KIND", Align::Left),
+        ("ROLE", Align::Left),
         ("ENDPOINT", Align::Left),
         ("ANT", Align::Right),
         ("ZONE", Align::Left),
@@ -54,6 +55,7 @@ pub fn render(readers: &[ReaderStatus], now: SystemTime, colour: bool) -> String
         table.row(vec![
             reader.name.as_str().into(),
             reader.kind.as_str().into(),
+            reader.role.as_str().into(),
             reader.endpoint.as_str().into(),
             "".into(),
             "".into(),
@@ -76,13 +78,16 @@ pub fn render(readers: &[ReaderStatus], now: SystemTime, colour: bool) -> String
             reader.model.as_deref().unwrap_or("-").into(),
             reader.firmware.as_deref().unwrap_or("-").into(),
         ]);
+        // A handheld's antennas count into the zone of its count session, not their own.
+        let handheld = reader.role == "handheld";
         for antenna in &reader.antennas {
             table.row(vec![
                 "".into(),
                 "".into(),
                 "".into(),
+                "".into(),
                 antenna.antenna.to_string().into(),
-                antenna.zone.as_str().into(),
+                if handheld { "-" } else { antenna.zone.as_str() }.into(),
                 link(&antenna.link),
                 format!("{:.1}", antenna.reads_per_sec).into(),
                 ago(antenna.last_read, now).into(),

@@ -11,6 +11,9 @@ use tagtally::exit;
 
 /// Runs `stock`.
 pub fn run(args: &StockArgs) -> ExitCode {
+    if args.departures {
+        return super::departures::run(&args.control, args.window);
+    }
     let filter = StockFilter {
         zone: args.zone.clone(),
         sku: args.sku.clone(),

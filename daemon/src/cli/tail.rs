@@ -84,7 +84,10 @@ pub fn render(event: &TailEvent) -> String {
             format!("{reader}/{antenna} {zone}"),
             rssi.map(|rssi| format!("{rssi:.1} dBm")),
         ),
-        TailEvent::Arrival { zone, .. } | TailEvent::Departure { zone, .. } => (zone.clone(), None),
+        TailEvent::Arrival { zone, .. } => (zone.clone(), None),
+        TailEvent::Departure { zone, reason, .. } => {
+            (zone.clone(), Some(format!("reason {reason}")))
+        }
         TailEvent::Move { from, to, .. } => (format!("{from} -> {to}"), None),
     };
     let mut line = format!(

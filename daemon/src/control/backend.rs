@@ -2,6 +2,7 @@
 
 use super::filter::{EpcisRange, StockFilter};
 use super::model::{ReaderStatus, Status, Stock};
+use super::protocol::{Reply, Request};
 use super::tail::TailSubscription;
 use std::future::Future;
 
@@ -41,6 +42,12 @@ pub trait ControlBackend: Send + Sync + 'static {
 
     /// A subscription to live events (usually [`super::TailHub::subscribe`]).
     fn tail(&self) -> Result<TailSubscription, BackendError>;
+
+    /// A store operation (`count`, `sale`, `departures`; see [`super::operations`]): the one kind of
+    /// request the daemon's engine answers itself. The client's task waits for that answer (bounded);
+    /// the engine never waits for the client. Any other request is answered with an error.
+    fn operate(&self, request: Request)
+        -> impl Future<Output = Result<Reply, BackendError>> + Send;
 }
 
 /// Why the backend cannot answer right now; the client gets the text as an error reply.
@@ -61,4 +68,13 @@ pub enum BackendError {
         /// Why.
         reason: String,
     },
+    /// The engine did not take or answer the request in time (it is committing a large change).
+    #[error("the daemon is busy: {what}; try again")]
+    Busy {
+        /// What did not happen in time.
+        what: &'static str,
+    },
+    /// This backend has no engine to carry out store operations.
+    #[error("store operations need the running daemon")]
+    NoOperations,
 }

@@ -147,6 +147,12 @@ impl ControlClient {
         }
     }
 
+    /// A store operation (`count`, `sale`, `departures`): the daemon's answer, a
+    /// [`Reply::Refused`] included (an error reply is an `Err`, as for every request).
+    pub fn operate(&mut self, request: &Request) -> Result<Reply, ClientError> {
+        self.request(request)
+    }
+
     fn request(&mut self, request: &Request) -> Result<Reply, ClientError> {
         let mut out = Vec::with_capacity(128);
         encode_line(request, &mut out);
@@ -228,6 +234,10 @@ impl ControlClient {
             Reply::Subscribed(_) => "subscribed",
             Reply::Event(_) => "event",
             Reply::Dropped(_) => "dropped",
+            Reply::Count(_) => "count",
+            Reply::Sale(_) => "sale",
+            Reply::Departures(_) => "departures",
+            Reply::Refused(_) => "refused",
             Reply::Error(_) => "error",
         };
         self.bad_reply(format!("expected `{wanted}`, got `{got}`"))

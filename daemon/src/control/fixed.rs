@@ -4,10 +4,12 @@
 use super::backend::{BackendError, ControlBackend};
 use super::filter::{EpcisRange, StockFilter};
 use super::model::{ReaderStatus, Status, Stock};
+use super::protocol::{Reply, Request};
 use super::snapshot::StockSnapshot;
 use super::tail::{TailHub, TailSubscription};
 
-/// Answers `status`, `readers`, `stock` and `metrics` with the values given, and `tail` from its hub.
+/// Answers `status`, `readers`, `stock` and `metrics` with the values given, and `tail` from its
+/// hub; store operations are refused (no engine).
 #[derive(Debug, Clone)]
 pub struct FixedBackend {
     /// The `status` answer.
@@ -47,5 +49,10 @@ impl ControlBackend for FixedBackend {
 
     fn tail(&self) -> Result<TailSubscription, BackendError> {
         Ok(self.tail.subscribe())
+    }
+
+    async fn operate(&self, _request: Request) -> Result<Reply, BackendError> {
+        // Fixed data has no engine behind it to count or sell.
+        Err(BackendError::NoOperations)
     }
 }

@@ -43,6 +43,7 @@ mod client;
 mod filter;
 mod fixed;
 pub mod model;
+pub mod operations;
 pub mod protocol;
 mod server;
 mod snapshot;

@@ -193,6 +193,9 @@ pub struct ReaderStatus {
     pub name: String,
     /// `llrp`, `thingmagic` or `r2000`.
     pub kind: String,
+    /// `fixed` or `handheld` (a handheld's reads count only in count sessions).
+    #[serde(default = "fixed_role")]
+    pub role: String,
     /// Where it is reached: `host:port` or a device path.
     pub endpoint: String,
     /// The reader link.
@@ -227,6 +230,14 @@ pub struct ReaderStatus {
     pub firmware: Option<String>,
     /// Its configured antennas, by port.
     pub antennas: Vec<AntennaStatus>,
+}
+
+fn unseen() -> String {
+    "unseen".to_owned()
+}
+
+fn fixed_role() -> String {
+    "fixed".to_owned()
 }
 
 /// One antenna of a reader.
@@ -305,7 +316,7 @@ pub enum TailEvent {
         /// Its SKU.
         sku: String,
     },
-    /// A tag stopped counting (not seen for `depart-after`).
+    /// A tag stopped counting.
     Departure {
         /// When the engine decided it.
         time: Timestamp,
@@ -315,6 +326,9 @@ pub enum TailEvent {
         zone: String,
         /// Its SKU.
         sku: String,
+        /// Why: `unseen` (not seen for `depart-after`), `sale` or `count` (SPEC §10).
+        #[serde(default = "unseen")]
+        reason: String,
     },
     /// A tag moved from one zone to another.
     Move {

@@ -14,6 +14,9 @@
 
 use super::filter::{EpcisRange, StockFilter, TailFilter};
 use super::model::{ReaderStatus, Status, Stock, TailEvent};
+use super::operations::{
+    CountReply, CountRequest, DeparturesReply, DeparturesRequest, SaleReply, SaleRequest,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -32,7 +35,7 @@ pub const MAX_REQUEST_READ: usize = MAX_REQUEST_BYTES + 2;
 /// (zone, SKU) pairs) is a few MiB, so this only stops a runaway peer.
 pub const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 
-const COMMANDS: &str = "status, readers, stock, tail, metrics, epcis";
+const COMMANDS: &str = "status, readers, stock, tail, metrics, epcis, count, sale, departures";
 
 /// A request, as the client sends it and the server understands it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -50,6 +53,12 @@ pub enum Request {
     Metrics,
     /// The committed EPCIS events of a time range, as one EPCISDocument.
     Epcis(EpcisRange),
+    /// A count session operation (SPEC §10; see [`super::operations`]).
+    Count(CountRequest),
+    /// Till sales.
+    Sale(SaleRequest),
+    /// Departures per SKU and reason over a window.
+    Departures(DeparturesRequest),
 }
 
 /// A reply line's payload.
@@ -72,6 +81,14 @@ pub enum Reply {
     Event(TailEvent),
     /// This many events were not sent to this client because it read too slowly.
     Dropped(u64),
+    /// The answer to `count`.
+    Count(CountReply),
+    /// The answer to `sale`.
+    Sale(SaleReply),
+    /// The answer to `departures`.
+    Departures(DeparturesReply),
+    /// A store operation the daemon understood and refused (no session, unknown zone, bad EPC).
+    Refused(String),
     /// The request failed; the text says why.
     Error(String),
 }
@@ -218,6 +235,11 @@ pub fn parse_request(line: &[u8]) -> Result<Request, RequestError> {
         "tail" => arguments::<TailFilter>("tail", fields)
             .and_then(normalise_tail_filter)
             .map(Request::Tail),
+        "count" => arguments::<CountRequest>("count", fields).map(Request::Count),
+        "sale" => arguments::<SaleRequest>("sale", fields).map(Request::Sale),
+        "departures" => {
+            arguments::<DeparturesRequest>("departures", fields).map(Request::Departures)
+        }
         _ => Err(RequestError::UnknownCommand { command }),
     }
 }
@@ -327,6 +349,19 @@ mod tests {
                 sku: None,
                 epc: Some("30f4".into()),
             }),
+            Request::Count(CountRequest::Start {
+                zone: "backroom".into(),
+                reader: "sled".into(),
+            }),
+            Request::Count(CountRequest::Finish { zone: None }),
+            Request::Count(CountRequest::Add {
+                zone: "backroom".into(),
+                epcs: vec!["3074".into()],
+            }),
+            Request::Sale(SaleRequest {
+                epcs: vec!["3074257bf7194e4000001a85".into()],
+            }),
+            Request::Departures(DeparturesRequest { window_secs: 86400 }),
         ];
         for request in requests {
             let line = encode(&request);
@@ -356,11 +391,11 @@ mod tests {
         );
         check(
             r#"{"version":1}"#,
-            Err("missing `command` (one of status, readers, stock, tail, metrics, epcis)"),
+            Err("missing `command` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures)"),
         );
         check(
             r#"{"version":1,"command":"reboot"}"#,
-            Err("unknown command `reboot` (one of status, readers, stock, tail, metrics, epcis)"),
+            Err("unknown command `reboot` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures)"),
         );
         check(
             r#"{"version":1,"command":"status","verbose":true}"#,

@@ -358,6 +358,9 @@ async fn session<B: ControlBackend>(
             Received::Request(Ok(Request::Epcis(range))) => {
                 until_stopped(&mut stop, reply(backend.epcis(&range), Reply::Epcis)).await
             }
+            Received::Request(Ok(
+                request @ (Request::Count(_) | Request::Sale(_) | Request::Departures(_)),
+            )) => until_stopped(&mut stop, reply(backend.operate(request), |r| r)).await,
         };
         let Some(reply) = answered else { return };
         encode_line(&reply, &mut out);

@@ -1,7 +1,7 @@
 //! The engine's view of the store layout, from a checked config: zones with their presence
 //! parameters, the antenna → zone map by reader index, the SKU prefix map.
 
-use tagtally_config::Config;
+use tagtally_config::{Config, ReaderRole};
 use tagtally_reader_drivers::ReaderId;
 
 use crate::engine::{AntennaZone, EngineConfig, SkuPrefix, ZoneConfig};
@@ -10,6 +10,9 @@ use super::presence::presence_params;
 
 /// The engine's view of the store layout; `ReaderId` is the reader's index in the config (the
 /// config bounds the number of readers to what a `ReaderId` numbers, `MAX_READERS`).
+///
+/// A handheld's antennas are left out: its reads never reach the engine (the engine task hands
+/// them to count sessions), so it covers no zone and its silence or presence drains nothing.
 pub fn engine_config(config: &Config) -> EngineConfig {
     let zones = config
         .zones
@@ -21,6 +24,9 @@ pub fn engine_config(config: &Config) -> EngineConfig {
         .collect();
     let mut antennas = Vec::new();
     for (id, reader) in (0..=u16::MAX).map(ReaderId).zip(&config.readers) {
+        if reader.role == ReaderRole::Handheld {
+            continue;
+        }
         for (&antenna, zone) in &reader.antennas {
             antennas.push(AntennaZone {
                 reader: id,
@@ -69,6 +75,12 @@ name = "till"
 kind = "thingmagic"
 address = "127.0.0.1:7000"
 antennas = { 1 = "floor" }
+[[reader]]
+name = "sled"
+kind = "r2000"
+address = "127.0.0.1:7001"
+role = "handheld"
+antennas = { 1 = "backroom" }
 [[sku-map]]
 epc-prefix = "E280"
 sku = "legacy"
@@ -90,7 +102,8 @@ url = "mqtt://127.0.0.1:1883"
             .collect();
         assert_eq!(
             pairs,
-            [(0, 1, "floor"), (0, 3, "backroom"), (1, 1, "floor")]
+            [(0, 1, "floor"), (0, 3, "backroom"), (1, 1, "floor")],
+            "the handheld (reader 2) covers no zone"
         );
         assert_eq!(e.sku_map[0].sku, "legacy");
     }

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::control::protocol::{Reply, Request};
 use crate::control::{
     BackendError, Build, ControlBackend, DatabaseState, EpcisRange, Mqtt, MqttState, Outbox,
     ReaderStatus, StateDatabase, Status, Stock, StockFilter, SystemClock, TailHub,
@@ -18,6 +19,7 @@ use crate::uplink::{LinkState, UplinkStatus};
 
 use super::clock::{wall_micros, DaemonClock};
 use super::clock_sync::clock_sync;
+use super::operations::OperationCall;
 use super::published::{Health, Published};
 
 /// Implements [`ControlBackend`] over the published stock table, health and uplink status.
@@ -35,7 +37,13 @@ pub struct DaemonBackend {
     pub stopping: watch::Receiver<bool>,
     /// The event history, when `[epcis]` is configured.
     pub events: Option<EventHistory>,
+    /// Store operations, to the engine task.
+    pub operations: mpsc::Sender<OperationCall>,
 }
+
+/// How long a client's store operation waits for the engine's answer: below the CLI's reply
+/// timeout, above what applying a whole store's count and committing it takes.
+const OPERATION_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(8);
 
 impl DaemonBackend {
     fn check_running(&self) -> Result<(), BackendError> {
@@ -185,5 +193,26 @@ impl ControlBackend for DaemonBackend {
     fn tail(&self) -> Result<TailSubscription, BackendError> {
         self.check_running()?;
         Ok(self.tail.subscribe())
+    }
+
+    async fn operate(&self, request: Request) -> Result<Reply, BackendError> {
+        self.check_running()?;
+        let (reply, answer) = oneshot::channel();
+        // Never queue behind a full channel: the client is told to try again instead.
+        self.operations
+            .try_send(OperationCall { request, reply })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => BackendError::Busy {
+                    what: "too many store operations waiting",
+                },
+                mpsc::error::TrySendError::Closed(_) => BackendError::ShuttingDown,
+            })?;
+        match tokio::time::timeout(OPERATION_ANSWER_WAIT, answer).await {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(_)) => Err(BackendError::ShuttingDown),
+            Err(_) => Err(BackendError::Busy {
+                what: "the engine did not answer in time (the operation may still apply: check `tagtally count status`)",
+            }),
+        }
     }
 }

@@ -7,8 +7,10 @@
 //! * the flush tick (`flush-interval`): engine flush → one store transaction → `committed(seq)` to the
 //!   uplink → the new stock table for the control socket; then rates, health payloads, heartbeat;
 //! * a reloaded config plan (`reload.rs`): commit, then rebuild the engine from what is committed;
+//! * a store operation from the control socket (`operations.rs`: counts, sales, departures);
 //! * the snapshot tick (`snapshot-interval`): flush, then a retained snapshot;
-//! * reader outputs (bounded channel; while this task is busy, drivers wait and readers buffer). Reads,
+//! * reader outputs (bounded channel; while this task is busy, drivers wait and readers buffer); a
+//!   handheld's reads go to its count session, never to the engine. Reads,
 //!   link changes and `Heard` all take the daemon clock as they are taken from the channel: a read batch
 //!   and a `Heard` tell the engine its reader was heard then (the evidence departures wait for).
 //!
@@ -55,6 +57,7 @@ use tagtally_contract::{Resync, SnapshotReason};
 use super::clock::{wall_micros, DaemonClock, WallAnchor};
 use super::error::RunError;
 use super::held::{DiskFull, Held};
+use super::operations::Operations;
 use super::published::{Health, Progress};
 use super::reader_board::ReaderBoard;
 use super::reload::Reconfigure;
@@ -103,12 +106,15 @@ pub struct EngineTask {
     pub commit_latency: LatencyHistogram,
     /// Reloaded config plans to apply (see `reload.rs`).
     pub reconfigure: mpsc::Receiver<Reconfigure>,
+    /// Count sessions, sales and departures by reason (see `operations.rs`).
+    pub operations: Operations,
 }
 
 impl EngineTask {
     /// Start-up work before READY: commit what restoring changed (reclassified SKUs, retired zones),
     /// publish the first stock table and health, and hand the uplink the start-up snapshot.
     pub async fn prime(&mut self) -> Result<(), RunError> {
+        self.cancel_counts_of_last_run().await;
         self.flush_commit().await?;
         if self.held.has_delta() {
             // The engine is ahead of the disk: the stock table must show what is committed.
@@ -153,9 +159,11 @@ impl EngineTask {
                     None => return Err(RunError::TaskEnded { task: "mqtt uplink" }),
                 },
                 Some(request) = self.reconfigure.recv() => self.reconfigure(request).await?,
+                Some(call) = self.operations.calls.recv() => self.operate(call).await?,
                 _ = flush.tick() => {
                     self.flush_commit().await?;
                     self.tick();
+                    self.expire_counts().await;
                 }
                 _ = snapshot.tick() => {
                     self.flush_commit().await?;
@@ -182,10 +190,18 @@ impl EngineTask {
         let now = self.clock.now();
         match output {
             DriverOutput::Reads(batch) => {
-                self.engine.observe_batch(&batch, now);
-                // A batch comes from one driver, so from one reader: it was heard, once per batch.
-                if let Some(read) = batch.first() {
-                    self.engine.heard(read.reader, now);
+                // A batch comes from one driver, so from one reader.
+                let handheld = batch
+                    .first()
+                    .is_some_and(|read| self.board.is_handheld(read.reader));
+                if handheld {
+                    self.handheld_reads(&batch);
+                } else {
+                    self.engine.observe_batch(&batch, now);
+                    // It was heard, once per batch.
+                    if let Some(read) = batch.first() {
+                        self.engine.heard(read.reader, now);
+                    }
                 }
                 self.board.reads(&batch, now);
                 if self.tail.is_watched() {
@@ -244,6 +260,10 @@ impl EngineTask {
                 to_seq,
                 request_id,
             } => self.replay(from_seq, to_seq, request_id).await?,
+            UplinkEvent::SaleRequested { epcs, request_ids } => {
+                info!(?request_ids, epcs = epcs.len(), "sale from hq's cmd/sale");
+                self.sell(&epcs, "cmd/sale");
+            }
             UplinkEvent::Refused { seq, bytes, limit } => {
                 let store = Arc::clone(&self.store);
                 match on_blocking_pool(move || store.fold_refused(seq)).await? {
@@ -342,7 +362,11 @@ impl EngineTask {
         let now = self.clock.now();
         let record = self.tail.is_watched();
         self.engine.set_record_origins(record);
-        if let Some(mut delta) = self.engine.flush(now) {
+        let flushed = self.engine.flush(now);
+        self.operations
+            .ledger
+            .record(now, self.engine.last_flush_departures());
+        if let Some(mut delta) = flushed {
             delta.time = self.published_time(now);
             if record {
                 self.tail_changes(&delta, delta.time);
@@ -587,7 +611,7 @@ impl EngineTask {
     }
 
     /// The time to publish for `timeline` (the engine's `now`): the wall clock's, logging a step once.
-    fn published_time(&mut self, timeline: Micros) -> Micros {
+    pub(super) fn published_time(&mut self, timeline: Micros) -> Micros {
         let (time, step) = self.wall.at(timeline, wall_micros(SystemTime::now()));
         if let Some(step) = step {
             warn!(
@@ -671,6 +695,12 @@ impl EngineTask {
     fn tail_changes(&self, delta: &Delta, now: Micros) {
         let time = Timestamp(DaemonClock::system_time(now));
         let origins = self.engine.last_flush_origins();
+        let reasons: std::collections::HashMap<&[u8], &'static str> = self
+            .engine
+            .last_flush_departures()
+            .iter()
+            .map(|d| (d.epc.as_bytes(), d.reason.as_str()))
+            .collect();
         for (i, change) in delta.tag_changes.iter().enumerate() {
             let epc = format!("{:x}", Hex(change.epc.as_bytes()));
             let before = origins.get(i).cloned().flatten();
@@ -683,6 +713,11 @@ impl EngineTask {
                 },
                 (Some(before), None) => TailEvent::Departure {
                     time,
+                    reason: reasons
+                        .get(change.epc.as_bytes())
+                        .copied()
+                        .unwrap_or("unseen")
+                        .to_owned(),
                     epc,
                     zone: before.zone.to_string(),
                     sku: before.sku.to_string(),

@@ -102,6 +102,22 @@ pub fn render(m: &MetricsInput<'_>) -> String {
     ] {
         e.sample("tagtally_tag_changes_total", &[("kind", kind)], n as f64);
     }
+    e.family(
+        "tagtally_departures_total",
+        Kind::Counter,
+        "Departures by reason: unseen (not read for depart-after: unexplained), sale, count.",
+    );
+    for (reason, n) in [
+        (
+            "unseen",
+            c.departures
+                .saturating_sub(c.departures_sale + c.departures_count),
+        ),
+        ("sale", c.departures_sale),
+        ("count", c.departures_count),
+    ] {
+        e.sample("tagtally_departures_total", &[("reason", reason)], n as f64);
+    }
     e.single(
         "tagtally_tags_present",
         Kind::Gauge,
@@ -400,6 +416,7 @@ mod tests {
             readers: vec![ReaderStatus {
                 name: "ceiling-1".into(),
                 kind: "llrp".into(),
+                role: "fixed".into(),
                 endpoint: "10.0.0.21:5084".into(),
                 link: link(ReaderLinkState::Up),
                 reads_per_sec: 1200.5,

@@ -66,6 +66,7 @@ mod failure_log;
 mod held;
 pub mod logging;
 pub mod metrics;
+mod operations;
 mod outbox_source;
 mod published;
 mod reader_board;
@@ -257,6 +258,7 @@ pub async fn run(
     let (health_tx, health_rx) = watch::channel(Arc::new(Health::default()));
     let progress = Arc::new(Progress::default());
     let (reconfigure_tx, reconfigure_rx) = mpsc::channel(1);
+    let (operations_tx, operations_rx) = mpsc::channel(operations::OPERATION_QUEUE);
     let mut engine_task = EngineTask {
         engine,
         store: Arc::clone(&store),
@@ -285,6 +287,11 @@ pub async fn run(
         deferred_snapshot: None,
         commit_latency: crate::metrics::LatencyHistogram::default(),
         reconfigure: reconfigure_rx,
+        operations: operations::Operations::new(
+            operations_rx,
+            config.count_max_duration,
+            clock.now(),
+        ),
     };
     engine_task.prime().await?;
     let published = Published {
@@ -329,6 +336,7 @@ pub async fn run(
             store: Arc::clone(&store),
             locations: Locations::of(&config.store, epcis.gln.as_ref()),
         }),
+        operations: operations_tx,
     });
     // 7b. The metrics endpoint, when configured (loopback only; the config loader checked that).
     let metrics = match config.metrics_listen {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
-use tagtally_config::{Config, ReaderLink, SerialPort};
+use tagtally_config::{Config, ReaderLink, ReaderRole, SerialPort};
 use tagtally_reader_drivers::{DriverCounters, DriverEvent, Micros, ReaderId, TagRead};
 
 use crate::control::{AntennaStatus, Link, ReaderLinkState, ReaderStatus, Timestamp};
@@ -73,6 +73,8 @@ struct Antenna {
 struct Entry {
     name: Arc<str>,
     kind: &'static str,
+    /// A handheld's reads go to count sessions, never to the engine.
+    role: ReaderRole,
     endpoint: String,
     link: LinkView,
     reason: Option<String>,
@@ -205,6 +207,7 @@ impl ReaderBoard {
                 Entry {
                     name: r.name.as_str().into(),
                     kind: r.kind().as_str(),
+                    role: r.role,
                     endpoint,
                     link: LinkView::Connecting,
                     reason: None,
@@ -235,6 +238,21 @@ impl ReaderBoard {
     /// The reader's name, if it is configured.
     pub fn name(&self, reader: ReaderId) -> Option<&Arc<str>> {
         self.readers.get(usize::from(reader.0)).map(|e| &e.name)
+    }
+
+    /// Is the reader a handheld (its reads count only in count sessions)?
+    pub fn is_handheld(&self, reader: ReaderId) -> bool {
+        self.readers
+            .get(usize::from(reader.0))
+            .is_some_and(|e| e.role == ReaderRole::Handheld)
+    }
+
+    /// The reader with this name, if configured, and whether it is a handheld.
+    pub fn find(&self, name: &str) -> Option<(ReaderId, bool)> {
+        let i = self.readers.iter().position(|e| *e.name == *name)?;
+        // At most `MAX_READERS` (u16) readers are configured.
+        let id = ReaderId(i as u16);
+        Some((id, self.is_handheld(id)))
     }
 
     /// The zone an antenna covers, if configured.
@@ -508,6 +526,7 @@ fn status(e: &Entry) -> ReaderStatus {
     ReaderStatus {
         name: e.name.to_string(),
         kind: e.kind.to_owned(),
+        role: e.role.as_str().to_owned(),
         endpoint: e.endpoint.clone(),
         link: reader_link,
         reads_per_sec: e.rate.per_sec,

@@ -13,6 +13,7 @@
 //! | `meta` | name → u64 | `schema_version`, `next_seq`, `outbox_bytes`, `folded_deltas`, `resync_first_seq`/`resync_last_seq`, `boot`, `history_bytes`, `snapshot_parts`, `next_event`, `event_bytes` |
 //! | `events` | (flush time µs, ordinal) → postcard row | committed arrivals, moves and departures of tags, with `[epcis]` only ([`events`]) |
 //! | `meta_text` | name → str | `epoch`, `store` (the config's store name, recorded at creation) |
+//! | `count_sessions` | zone → str | count sessions open when last written, so a restart can say it cancelled them ([`count_sessions`]; optional, not in the layout version) |
 //!
 //! Records are postcard; the layout version is `meta.schema_version` (2). A layout 1 database (no
 //! `history`, `boot`, `history_bytes`) is upgraded in place at open, in the same transaction that
@@ -90,6 +91,7 @@
 //! write that failed (hold it, retry it) is the caller's business: see `run/engine_task.rs`.
 //! Every other write error leaves the store as it is and the caller stops.
 
+mod count_sessions;
 mod error;
 mod events;
 mod history;

@@ -3,6 +3,12 @@
 //! The first request after a quiet interval is served at once; requests inside the interval are
 //! merged into one served when it ends (the newest `request_id` is echoed; replay ranges are
 //! united). Pure state with the time passed in.
+//!
+//! Sales (`cmd/sale`, SPEC §10) go through the same gate on their own, shorter interval,
+//! [`SALE_MIN_INTERVAL`]: a sale must depart at the next flush, so sales are never held for
+//! `command-min-interval`, but a storm of them reaches the engine at most four times a second,
+//! merged without loss (the EPCs of every message, up to [`MAX_PENDING_SALE_EPCS`] waiting at
+//! once; beyond, EPCs are dropped and counted).
 
 use std::time::{Duration, Instant};
 
@@ -23,7 +29,21 @@ pub enum Command {
         /// Echoed in a resync snapshot it causes.
         request_id: Option<String>,
     },
+    /// Depart these sold tags.
+    Sale {
+        /// The EPCs, each valid.
+        epcs: Vec<Vec<u8>>,
+        /// The `request_id`s of the merged messages.
+        request_ids: Vec<String>,
+    },
 }
+
+/// Sales reach the engine at most this often; the ones in between are merged.
+pub const SALE_MIN_INTERVAL: Duration = Duration::from_millis(250);
+/// Most sold EPCs waiting in the gate at once (20 full `cmd/sale` messages).
+pub const MAX_PENDING_SALE_EPCS: usize = 20_000;
+/// Most request ids kept for the log of one merged sale.
+const MAX_PENDING_SALE_IDS: usize = 64;
 
 #[derive(Debug, Default)]
 struct Slot {
@@ -47,7 +67,9 @@ pub struct CommandGate {
     min_interval: Duration,
     snapshot: Slot,
     replay: Slot,
+    sale: Slot,
     coalesced: u64,
+    sale_epcs_dropped: u64,
 }
 
 impl CommandGate {
@@ -57,7 +79,9 @@ impl CommandGate {
             min_interval,
             snapshot: Slot::default(),
             replay: Slot::default(),
+            sale: Slot::default(),
             coalesced: 0,
+            sale_epcs_dropped: 0,
         }
     }
 
@@ -66,8 +90,27 @@ impl CommandGate {
         let slot = match command {
             Command::Snapshot { .. } => &mut self.snapshot,
             Command::Replay { .. } => &mut self.replay,
+            Command::Sale { .. } => &mut self.sale,
         };
         let merged = match (slot.pending.take(), command) {
+            (
+                Some(Command::Sale {
+                    mut epcs,
+                    mut request_ids,
+                }),
+                Command::Sale {
+                    epcs: more,
+                    request_ids: more_ids,
+                },
+            ) => {
+                self.coalesced += 1;
+                let room = MAX_PENDING_SALE_EPCS.saturating_sub(epcs.len());
+                self.sale_epcs_dropped += more.len().saturating_sub(room) as u64;
+                epcs.extend(more.into_iter().take(room));
+                let room = MAX_PENDING_SALE_IDS.saturating_sub(request_ids.len());
+                request_ids.extend(more_ids.into_iter().take(room));
+                Command::Sale { epcs, request_ids }
+            }
             (
                 Some(Command::Replay {
                     from_seq: f0,
@@ -99,10 +142,14 @@ impl CommandGate {
     /// The commands to carry out at `now` (marked served).
     pub fn due(&mut self, now: Instant) -> Vec<Command> {
         let mut out = Vec::new();
-        for slot in [&mut self.snapshot, &mut self.replay] {
+        for (slot, min_interval) in [
+            (&mut self.snapshot, self.min_interval),
+            (&mut self.replay, self.min_interval),
+            (&mut self.sale, SALE_MIN_INTERVAL),
+        ] {
             let ready = slot
                 .last_served
-                .is_none_or(|t| now.saturating_duration_since(t) >= self.min_interval);
+                .is_none_or(|t| now.saturating_duration_since(t) >= min_interval);
             if ready {
                 if let Some(command) = slot.pending.take() {
                     slot.last_served = Some(now);
@@ -118,6 +165,7 @@ impl CommandGate {
         [
             self.snapshot.due_at(self.min_interval),
             self.replay.due_at(self.min_interval),
+            self.sale.due_at(SALE_MIN_INTERVAL),
         ]
         .into_iter()
         .flatten()
@@ -127,6 +175,11 @@ impl CommandGate {
     /// Requests merged into another one so far.
     pub fn coalesced(&self) -> u64 {
         self.coalesced
+    }
+
+    /// Sold EPCs dropped because [`MAX_PENDING_SALE_EPCS`] were already waiting.
+    pub fn sale_epcs_dropped(&self) -> u64 {
+        self.sale_epcs_dropped
     }
 }
 
@@ -174,5 +227,49 @@ mod tests {
         g.offer(replay(3, 4));
         assert!(g.due(t0 + Duration::from_secs(1)).is_empty());
         assert_eq!(g.due(t0 + Duration::from_secs(5)), [replay(3, 25)]);
+    }
+
+    #[test]
+    fn sales_merge_without_loss_and_wait_only_the_sale_interval() {
+        let t0 = Instant::now();
+        let mut g = CommandGate::new(Duration::from_secs(5));
+        let sale = |epcs: &[u8], id: &str| Command::Sale {
+            epcs: epcs.iter().map(|&e| vec![0x30, e]).collect(),
+            request_ids: vec![id.to_owned()],
+        };
+        g.offer(sale(&[1], "a"));
+        assert_eq!(g.due(t0), [sale(&[1], "a")]);
+        g.offer(sale(&[2, 3], "b"));
+        g.offer(sale(&[4], "c"));
+        assert!(g.due(t0 + Duration::from_millis(100)).is_empty());
+        assert_eq!(g.next_due(), Some(t0 + SALE_MIN_INTERVAL));
+        assert_eq!(
+            g.due(t0 + SALE_MIN_INTERVAL),
+            [Command::Sale {
+                epcs: vec![vec![0x30, 2], vec![0x30, 3], vec![0x30, 4]],
+                request_ids: vec!["b".into(), "c".into()],
+            }]
+        );
+        assert_eq!(g.sale_epcs_dropped(), 0);
+    }
+
+    #[test]
+    fn waiting_sales_are_bounded_and_the_overflow_counted() {
+        let t0 = Instant::now();
+        let mut g = CommandGate::new(Duration::from_secs(5));
+        let sale = |n: usize| Command::Sale {
+            epcs: vec![vec![0x30]; n],
+            request_ids: Vec::new(),
+        };
+        g.offer(sale(1));
+        assert_eq!(g.due(t0).len(), 1);
+        for _ in 0..25 {
+            g.offer(sale(1000));
+        }
+        assert_eq!(g.sale_epcs_dropped(), 5000);
+        match g.due(t0 + SALE_MIN_INTERVAL).as_slice() {
+            [Command::Sale { epcs, .. }] => assert_eq!(epcs.len(), MAX_PENDING_SALE_EPCS),
+            other => panic!("{other:?}"),
+        }
     }
 }

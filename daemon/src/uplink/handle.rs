@@ -25,6 +25,8 @@ pub(crate) struct Inputs {
     pub disk_full: bool,
     /// Reader health updates not yet taken by the task, in arrival order.
     pub readers: Vec<(String, Bytes)>,
+    /// The newest count result (`count`, retained) not yet taken by the task.
+    pub count: Option<Bytes>,
     /// Graceful shutdown requested.
     pub shutdown: bool,
 }
@@ -107,6 +109,12 @@ impl UplinkHandle {
         drop(inputs);
         self.shared.wake.notify_one();
         Ok(())
+    }
+
+    /// Publishes a count result (retained on `count`); only the newest matters if several queue up.
+    pub fn publish_count(&self, payload: Bytes) {
+        self.shared.lock().count = Some(payload);
+        self.shared.wake.notify_one();
     }
 
     /// Asks for a graceful stop: in-flight messages get a short grace period, `offline` is

@@ -41,7 +41,7 @@ mod status;
 mod task;
 mod tls;
 
-pub use commands::{Command, CommandGate};
+pub use commands::{Command, CommandGate, SALE_MIN_INTERVAL};
 pub use handle::{SnapshotOut, UplinkHandle};
 pub use settings::{
     inbound_packet_limit, Credentials, Protocol, TlsFiles, TlsSetup, UplinkSettings, MAX_WINDOW,

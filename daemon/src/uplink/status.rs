@@ -117,7 +117,11 @@ pub struct InboundCounters {
     pub snapshot_requests: u64,
     /// `cmd/replay` requests accepted (before coalescing).
     pub replay_requests: u64,
-    /// Requests merged into another one by `command-min-interval`.
+    /// `cmd/sale` messages accepted (before coalescing).
+    pub sale_requests: u64,
+    /// EPCs of accepted sales dropped because too many waited at once (see `uplink/commands.rs`).
+    pub sale_epcs_dropped: u64,
+    /// Requests merged into another one by `command-min-interval` (sales: by the sale interval).
     pub coalesced: u64,
     /// Retained commands ignored (a retained command would fire at every reconnect).
     pub retained_ignored: u64,

@@ -26,7 +26,9 @@ use tokio::time::{sleep_until, Instant};
 use tracing::{debug, error, info, warn};
 
 use tagtally_contract::size::publish_packet_len;
-use tagtally_contract::{parse_inbound, Inbound, InboundRefusal, StoreState, MAX_COMMAND_BYTES};
+use tagtally_contract::{
+    parse_inbound, Inbound, InboundRefusal, StoreState, MAX_COMMAND_BYTES, MAX_SALE_BYTES,
+};
 use tagtally_core::{Backoff, RepeatLimiter};
 
 use crate::uplink::commands::{Command, CommandGate};
@@ -80,6 +82,13 @@ pub enum UplinkEvent {
         /// Echo it in a resync snapshot this causes.
         request_id: Option<String>,
     },
+    /// The till sold these tags (`cmd/sale`), merged over at most [`SALE_MIN_INTERVAL`](super::commands::SALE_MIN_INTERVAL).
+    SaleRequested {
+        /// The sold EPCs, each valid (1 to 62 bytes).
+        epcs: Vec<Vec<u8>>,
+        /// The request ids of the merged messages, for the log.
+        request_ids: Vec<String>,
+    },
     /// The delta `seq` cannot be published: larger than the packet limit, or refused by the
     /// broker. Fold it into a resync snapshot; it is never sent again by this uplink.
     Refused {
@@ -131,6 +140,7 @@ pub fn spawn<S: DeltaSource>(mut settings: UplinkSettings, source: S) -> Uplink 
         snapshot: None,
         replays: VecDeque::new(),
         retained: VecDeque::new(),
+        count_result: None,
         shutdown: false,
         down_log: RepeatLimiter::new(LOG_REMINDER),
         gate: CommandGate::new(settings_gate),
@@ -199,6 +209,8 @@ struct Task<S> {
     backoff: Backoff,
     /// Retained messages waiting for window room (one per topic, newest payload).
     retained: VecDeque<(String, Bytes)>,
+    /// The last count result, published again on every connection.
+    count_result: Option<Bytes>,
     shutdown: bool,
     /// The link-down reason last logged at warn; repeats go to debug until `LOG_REMINDER` passed.
     down_log: RepeatLimiter,
@@ -529,7 +541,11 @@ impl<S: DeltaSource> Task<S> {
         // Clean session: subscriptions do not survive a disconnect, so renew them every time.
         let topics = &self.settings.topics;
         client
-            .subscribe_commands(&[topics.cmd_snapshot(), topics.cmd_replay()])
+            .subscribe_commands(&[
+                topics.cmd_snapshot(),
+                topics.cmd_replay(),
+                topics.cmd_sale(),
+            ])
             .map_err(request_err)?;
         self.status_due = Some(Instant::now() + self.settings.status_interval);
         self.enqueue_status();
@@ -537,6 +553,10 @@ impl<S: DeltaSource> Task<S> {
             if let Ok(topic) = self.settings.topics.reader(&reader) {
                 self.enqueue_retained(topic, payload);
             }
+        }
+        if let Some(count) = self.count_result.clone() {
+            // Restores it on a broker without persistence.
+            self.enqueue_retained(self.settings.topics.count(), count);
         }
         self.publish_retained(client).map_err(request_err)?;
         for message in self.inflight.resend() {
@@ -786,6 +806,10 @@ impl<S: DeltaSource> Task<S> {
                 to_seq: c.to_seq,
                 request_id: c.request_id.map(|r| r.into_owned()),
             },
+            Ok(Inbound::Sale(c)) => Command::Sale {
+                epcs: c.epc_bytes(),
+                request_ids: c.request_id.map(|r| r.into_owned()).into_iter().collect(),
+            },
             Err(InboundRefusal::UnexpectedTopic) => {
                 warn!(topic = %shown(), bytes = payload.len(), "ignored inbound message on an unexpected topic");
                 self.status.send_modify(|s| s.inbound.malformed += 1);
@@ -797,7 +821,7 @@ impl<S: DeltaSource> Task<S> {
                 return;
             }
             Err(InboundRefusal::Malformed(e)) => {
-                let bytes = payload.len().min(MAX_COMMAND_BYTES + 1);
+                let bytes = payload.len().min(MAX_COMMAND_BYTES.max(MAX_SALE_BYTES) + 1);
                 warn!(topic = %shown(), bytes, error = %e, "dropped a malformed command");
                 self.status.send_modify(|s| s.inbound.malformed += 1);
                 return;
@@ -806,6 +830,7 @@ impl<S: DeltaSource> Task<S> {
         self.status.send_modify(|s| match command {
             Command::Snapshot { .. } => s.inbound.snapshot_requests += 1,
             Command::Replay { .. } => s.inbound.replay_requests += 1,
+            Command::Sale { .. } => s.inbound.sale_requests += 1,
         });
         self.gate.offer(command);
         self.serve_commands().await;
@@ -814,7 +839,11 @@ impl<S: DeltaSource> Task<S> {
     /// Hands the daemon the commands the gate lets through now.
     async fn serve_commands(&mut self) {
         let coalesced = self.gate.coalesced();
-        self.status.send_modify(|s| s.inbound.coalesced = coalesced);
+        let sale_epcs_dropped = self.gate.sale_epcs_dropped();
+        self.status.send_modify(|s| {
+            s.inbound.coalesced = coalesced;
+            s.inbound.sale_epcs_dropped = sale_epcs_dropped;
+        });
         for command in self.gate.due(std::time::Instant::now()) {
             let event = match command {
                 Command::Snapshot { request_id } => {
@@ -832,6 +861,9 @@ impl<S: DeltaSource> Task<S> {
                         to_seq,
                         request_id,
                     }
+                }
+                Command::Sale { epcs, request_ids } => {
+                    UplinkEvent::SaleRequested { epcs, request_ids }
                 }
             };
             let _ = self.events.send(event).await;
@@ -858,6 +890,7 @@ impl<S: DeltaSource> Task<S> {
         let snapshot = inputs.snapshot.take();
         let readers = std::mem::take(&mut inputs.readers);
         let replays = std::mem::take(&mut inputs.replays);
+        let count = inputs.count.take();
         let disk_full = inputs.disk_full;
         self.shutdown |= inputs.shutdown;
         drop(inputs);
@@ -871,6 +904,10 @@ impl<S: DeltaSource> Task<S> {
         }
         for (reader, payload) in readers {
             self.health.update(&reader, payload);
+        }
+        if let Some(count) = count {
+            self.enqueue_retained(self.settings.topics.count(), count.clone());
+            self.count_result = Some(count);
         }
     }
 

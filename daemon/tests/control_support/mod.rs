@@ -90,6 +90,7 @@ pub fn sample_readers() -> Vec<ReaderStatus> {
         ReaderStatus {
             name: "ceiling-1".into(),
             kind: "llrp".into(),
+            role: "fixed".into(),
             endpoint: "10.0.0.21:5084".into(),
             link: up.clone(),
             reads_per_sec: 1187.5,
@@ -122,6 +123,7 @@ pub fn sample_readers() -> Vec<ReaderStatus> {
         ReaderStatus {
             name: "backroom-till".into(),
             kind: "thingmagic".into(),
+            role: "fixed".into(),
             endpoint: "/dev/ttyUSB0".into(),
             link: down.clone(),
             reads_per_sec: 0.0,

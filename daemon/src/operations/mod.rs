@@ -1,0 +1,17 @@
+//! Store operations (SPEC §10) as the engine task carries them out: count sessions, the departures
+//! ledger behind `stock --departures`, and reading a handheld app's export for `count import`.
+//!
+//! The engine applies a count or a sale ([`crate::engine::Engine::apply_count`],
+//! [`crate::engine::Engine::sell`]); what lives here is what surrounds that: which sessions are
+//! open and what they have seen ([`CountDesk`]), how long departures are remembered
+//! ([`DepartureLedger`]), and the bounded, line-by-line reading of an import file ([`import_file`]).
+//! The engine task (`run/operations.rs`) ties them to the control socket, the store and the uplink.
+
+mod count_desk;
+mod count_session;
+mod departures;
+pub mod import_file;
+
+pub use count_desk::{CountDesk, DeskError, MAX_CANCELLED_KEPT, MAX_SEEN_EPCS};
+pub use count_session::{CountSession, SessionSource};
+pub use departures::{DepartureLedger, MAX_DEPARTURES_KEPT};
