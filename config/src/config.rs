@@ -8,6 +8,7 @@ use crate::reader::Reader;
 use crate::sku_map::SkuMapping;
 use crate::span::Location;
 use crate::zone::Zone;
+use crate::zone_trust::ZoneTrust;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -50,6 +51,8 @@ pub struct Config {
     pub readers: Vec<Reader>,
     /// `[[sku-map]]`, in file order.
     pub sku_map: Vec<SkuMapping>,
+    /// `[zone-trust]` with its default resolved.
+    pub zone_trust: ZoneTrust,
     /// `[mqtt]`.
     pub mqtt: Mqtt,
     /// Where the values of top-level keys and `[mqtt]` keys are written, for problems found

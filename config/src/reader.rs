@@ -45,6 +45,8 @@ pub struct Reader {
     pub session: Option<u8>,
     /// How to reach it.
     pub link: ReaderLink,
+    /// Antenna → the EPCs of its sentinel tags (`sentinels`; SPEC §10 zone trust), never stock.
+    pub sentinels: BTreeMap<u16, Vec<Vec<u8>>>,
 }
 
 impl Reader {
@@ -227,6 +229,8 @@ pub(crate) struct ReaderSpec {
     /// Zone names stay plain strings here: a name breaking the naming rule cannot be a declared
     /// zone, and "no [[zone]] declares it" says more than the naming rule would.
     pub antennas: Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
+    #[serde(default)]
+    pub sentinels: Option<crate::zone_trust::SentinelsSpec>,
 }
 
 impl ReaderSpec {
@@ -235,6 +239,15 @@ impl ReaderSpec {
     pub(crate) fn build(&self, zones: &HashSet<String>, sink: &mut ErrorSink) -> Option<Reader> {
         let name = self.name.get_ref().0.clone();
         let antennas = self.antennas(&name, zones, sink);
+        let sentinels = match (&self.sentinels, &antennas) {
+            (None, _) => Some(BTreeMap::new()),
+            (Some(spec), Some(antennas)) => {
+                let ports: Vec<u16> = antennas.keys().copied().collect();
+                crate::zone_trust::build_sentinels(spec, &name, &ports, sink)
+            }
+            // Which antennas exist is unknown: their own problem is reported.
+            (Some(_), None) => None,
+        };
         let link = match *self.kind.get_ref() {
             ReaderKind::Llrp => self.llrp_link(&name, sink).map(ReaderLink::Llrp),
             ReaderKind::Thingmagic | ReaderKind::R2000 => {
@@ -247,6 +260,7 @@ impl ReaderSpec {
             tx_power_dbm: self.tx_power_dbm.map(|power| power.0),
             session: self.session.map(|session| session.0),
             link: link?,
+            sentinels: sentinels?,
         })
     }
 

@@ -4,7 +4,7 @@
 use tagtally_config::Config;
 use tagtally_reader_drivers::ReaderId;
 
-use crate::engine::{AntennaZone, EngineConfig, SkuPrefix, ZoneConfig};
+use crate::engine::{AntennaZone, EngineConfig, SentinelTag, SkuPrefix, ZoneConfig};
 
 use super::presence::presence_params;
 
@@ -20,7 +20,15 @@ pub fn engine_config(config: &Config) -> EngineConfig {
         })
         .collect();
     let mut antennas = Vec::new();
+    let mut sentinels = Vec::new();
     for (id, reader) in (0..=u16::MAX).map(ReaderId).zip(&config.readers) {
+        for (&antenna, epcs) in &reader.sentinels {
+            sentinels.extend(epcs.iter().map(|epc| SentinelTag {
+                reader: id,
+                antenna,
+                epc: epc.clone(),
+            }));
+        }
         for (&antenna, zone) in &reader.antennas {
             antennas.push(AntennaZone {
                 reader: id,
@@ -42,6 +50,8 @@ pub fn engine_config(config: &Config) -> EngineConfig {
         antennas,
         sku_map,
         max_candidates: config.max_candidates,
+        suspect_after: Some(config.zone_trust.suspect_after),
+        sentinels,
     }
 }
 
