@@ -35,6 +35,7 @@ mod snapshot;
 mod status;
 pub mod time;
 mod topics;
+mod zone_trust;
 
 pub use command::{ReplayCommand, SnapshotCommand, MAX_COMMAND_BYTES, MAX_REQUEST_ID_LEN};
 pub use delta::{encode_delta_split, DeltaChange, DeltaMessage};
@@ -46,3 +47,4 @@ pub use snapshot::{
 };
 pub use status::{StatusMessage, StatusRefusal, StoreState};
 pub use topics::{check_reader, StoreTopic, TopicError, Topics};
+pub use zone_trust::{coarse_rate, AntennaTrustEntry, ZoneTrustEntry};

@@ -77,6 +77,7 @@ mod tests {
             tx_power_dbm: Some(27.5),
             session: Some(1),
             link: tagtally_config::ReaderLink::Serial(link.clone()),
+            sentinels: BTreeMap::new(),
         };
         (reader, link)
     }

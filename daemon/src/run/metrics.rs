@@ -408,6 +408,7 @@ mod tests {
                         link: link(ControlLink::Up),
                         reads_per_sec: 1000.0,
                         last_read: None,
+                        trust: None,
                     },
                     AntennaStatus {
                         antenna: 3,
@@ -415,6 +416,7 @@ mod tests {
                         link: link(ControlLink::Down),
                         reads_per_sec: 200.5,
                         last_read: None,
+                        trust: None,
                     },
                 ],
             }],

@@ -68,6 +68,7 @@ pub fn sample_status() -> Status {
             last_acked_seq: Some(1231),
         },
         stale_zones: vec!["backroom".into()],
+        zone_trust: Vec::new(),
         // As from a daemon that predates the field: the CLI must still show everything else.
         database: None,
         build: None,
@@ -108,6 +109,7 @@ pub fn sample_readers() -> Vec<ReaderStatus> {
                     link: up.clone(),
                     reads_per_sec: 800.0,
                     last_read: Some(at(3_723_000)),
+                    trust: None,
                 },
                 AntennaStatus {
                     antenna: 3,
@@ -115,6 +117,7 @@ pub fn sample_readers() -> Vec<ReaderStatus> {
                     link: up,
                     reads_per_sec: 387.5,
                     last_read: Some(at(3_722_900)),
+                    trust: None,
                 },
             ],
         },
@@ -138,6 +141,7 @@ pub fn sample_readers() -> Vec<ReaderStatus> {
                 link: down,
                 reads_per_sec: 0.0,
                 last_read: None,
+                trust: None,
             }],
         },
     ]
