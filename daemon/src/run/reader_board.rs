@@ -147,7 +147,7 @@ struct HealthAntenna<'a> {
     state: &'static str,
     reads_per_sec: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    trust: Option<&'a AntennaTrustEntry>,
+    trust: Option<AntennaTrustEntry>,
 }
 
 fn add(a: DriverCounters, b: DriverCounters) -> DriverCounters {
@@ -453,7 +453,12 @@ fn health<'a>(store: &'a str, e: &'a Entry, time: Option<String>) -> HealthPaylo
                     _ => "unknown",
                 },
                 reads_per_sec: coarse_rate(a.rate.per_sec),
-                trust: a.trust.as_ref(),
+                // Without the sentinel read time, which moves at every read: the retained payload
+                // changes when the trust does (`readers` shows the time).
+                trust: a.trust.clone().map(|t| AntennaTrustEntry {
+                    last_sentinel_read: None,
+                    ..t
+                }),
             })
             .collect(),
         last_error: e.last_error.as_deref(),
