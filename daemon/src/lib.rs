@@ -4,7 +4,6 @@ pub mod bench;
 pub mod build_info;
 pub mod control;
 pub mod demo;
-pub mod engine;
 pub mod epcis;
 pub mod exit;
 pub mod metrics;
@@ -14,3 +13,6 @@ pub mod run;
 pub mod store;
 pub mod time_ordered_id;
 pub mod uplink;
+
+// The stock engine lives in the tokio-free core; the daemon's modules and suites reach it here.
+pub use tagtally_core::engine;

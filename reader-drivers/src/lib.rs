@@ -2,10 +2,8 @@
 
 pub mod backoff;
 pub mod connect;
-mod event;
 mod link_report;
 pub mod llrp;
-mod now;
 pub mod r2000;
 mod repeat_limiter;
 pub mod serial_driver;
@@ -14,10 +12,11 @@ pub mod serial_port;
 pub mod serial_reader;
 pub mod serial_session;
 pub mod sim;
-mod tag_read;
 pub mod thingmagic;
 
-pub use event::{DriverCounters, DriverEvent, DriverOutput, ReaderInfo};
 pub use link_report::{COUNTERS_PERIOD, HEARD_PERIOD};
-pub use now::Now;
-pub use tag_read::{Epc, Micros, ReaderId, TagRead, MAX_EPC_BYTES};
+// What sessions produce is defined by the core, which the engine shares; drivers hand it on as it is.
+pub use tagtally_core::{
+    DriverCounters, DriverEvent, DriverOutput, Epc, Micros, Now, ReaderId, ReaderInfo, TagRead,
+    MAX_EPC_BYTES,
+};

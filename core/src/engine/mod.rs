@@ -50,7 +50,7 @@ mod zone_trust;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tagtally_reader_drivers::{Micros, ReaderId, TagRead};
+use crate::{Micros, ReaderId, TagRead};
 use thiserror::Error;
 
 pub use candidates::DEFAULT_MIN_CANDIDATES;
@@ -591,7 +591,7 @@ impl Engine {
         let mut reclassify: Vec<(TagKey, u16, u32, u32)> = Vec::new();
         let mut sentinels: Vec<(TagKey, u16, u32)> = Vec::new();
         for t in tags {
-            if t.epc.len() > tagtally_reader_drivers::MAX_EPC_BYTES {
+            if t.epc.len() > crate::MAX_EPC_BYTES {
                 return Err(EngineRestoreError::EpcTooLong {
                     epc: hex(t.epc),
                     bytes: t.epc.len(),

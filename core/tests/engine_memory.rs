@@ -1,7 +1,7 @@
 //! The engine gives back what a burst of first sightings took: after the flush that follows a cold start, its side tables are small again and the tag table holds the store.
 
-use tagtally::engine::{AntennaZone, Engine, EngineConfig, PresenceParams, ZoneConfig};
-use tagtally_reader_drivers::{Epc, Micros, ReaderId, TagRead};
+use tagtally_core::engine::{AntennaZone, Engine, EngineConfig, PresenceParams, ZoneConfig};
+use tagtally_core::{Epc, Micros, ReaderId, TagRead};
 
 const T0: u64 = 1_776_939_300_000_000;
 const TAGS: u32 = 50_000;

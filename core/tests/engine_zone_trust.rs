@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use tagtally::engine::{
+use tagtally_core::engine::{
     AntennaTrustState, AntennaZone, Engine, EngineConfig, PresenceParams, RestoredTag, SentinelTag,
     ZoneConfig,
 };
-use tagtally_reader_drivers::{Epc, Micros, ReaderId, TagRead};
+use tagtally_core::{Epc, Micros, ReaderId, TagRead};
 
 const T0: u64 = 1_700_000_000_000_000;
 const READER: ReaderId = ReaderId(0);

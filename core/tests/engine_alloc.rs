@@ -6,8 +6,8 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use tagtally::engine::{AntennaZone, Engine, EngineConfig, PresenceParams, ZoneConfig};
-use tagtally_reader_drivers::{Epc, Micros, ReaderId, TagRead};
+use tagtally_core::engine::{AntennaZone, Engine, EngineConfig, PresenceParams, ZoneConfig};
+use tagtally_core::{Epc, Micros, ReaderId, TagRead};
 
 thread_local! {
     // Only this thread's allocations while counting is on: the test harness allocates elsewhere.

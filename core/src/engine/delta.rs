@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tagtally_reader_drivers::{Epc, Micros};
+use crate::{Epc, Micros};
 
 /// The net change of one flush interval: what the store commits in one transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]

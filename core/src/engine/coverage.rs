@@ -11,7 +11,7 @@
 //! the latest of those among its up readers ([`Coverage::watched_until`]). A tag departs only once that
 //! evidence reaches past its departure time: silence proves nothing about the tags.
 
-use tagtally_reader_drivers::ReaderId;
+use crate::ReaderId;
 
 /// Reader link states and per-zone coverage.
 #[derive(Clone, Debug, Default)]

@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use tagtally::engine::{
+use tagtally_core::engine::{
     AntennaZone, CountChange, Engine, EngineConfig, PresenceParams, RestoredTag, SkuPrefix,
     ZoneConfig,
 };
-use tagtally_reader_drivers::{Epc, Micros, ReaderId, TagRead};
+use tagtally_core::{Epc, Micros, ReaderId, TagRead};
 
 const T0: u64 = 1_700_000_000_000_000;
 const FLOOR: ReaderId = ReaderId(0);

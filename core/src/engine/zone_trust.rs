@@ -26,7 +26,7 @@
 
 use std::sync::Arc;
 
-use tagtally_reader_drivers::ReaderId;
+use crate::ReaderId;
 
 /// Buckets per `suspect-after`.
 const BUCKETS_PER_WINDOW: u64 = 4;

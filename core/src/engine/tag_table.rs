@@ -13,7 +13,7 @@ use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
-use tagtally_reader_drivers::Epc;
+use crate::Epc;
 
 use super::zone_choice::WindowStat;
 

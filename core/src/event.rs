@@ -36,7 +36,7 @@ pub enum DriverEvent {
     /// The reader was heard: a valid frame or message came from it (a tag report, a KEEPALIVE, a status or
     /// keep-alive frame, a round summary, any response) while the link is up. The daemon stamps it with its own
     /// receive time: it is the evidence that the reader's zones were really watched, without which nothing
-    /// departs (SPEC §3). Sent at most once per [`HEARD_PERIOD`](crate::HEARD_PERIOD) per reader; a `Reads`
+    /// departs (SPEC §3). Sent at most once per `HEARD_PERIOD` (250 ms, `tagtally-reader-drivers`) per reader; a `Reads`
     /// batch is evidence of its own and needs no `Heard` beside it.
     Heard { reader: ReaderId },
     /// Cumulative counters, sent periodically and on change.

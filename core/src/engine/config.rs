@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use tagtally_reader_drivers::ReaderId;
+use crate::ReaderId;
 use thiserror::Error;
 
 /// The SPEC §3 presence parameters of one zone (the `[presence]` defaults with the zone's overrides applied).
