@@ -444,10 +444,13 @@ impl Engine {
     pub fn flush(&mut self, now: Micros) -> Option<Delta> {
         let now = self.advance(now);
         // Before departures: an antenna silent for `suspect-after` must stop its zone draining first.
+        let per_zone = self.state.counts.per_zone();
         let coverage = &mut self.state.coverage;
-        self.trust.evaluate(now, |zone, suspect| {
-            coverage.set_suspect(zone, suspect, now)
-        });
+        self.trust.evaluate(
+            now,
+            |zone| per_zone.get(usize::from(zone)).copied().unwrap_or(0),
+            |zone, suspect| coverage.set_suspect(zone, suspect, now),
+        );
         let record_origins = self.state.record_origins;
         let mut out = TagChanges::with_capacity(
             self.state.arrived_since_flush + self.state.placement_at_last_flush.len(),

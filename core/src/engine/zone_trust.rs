@@ -11,9 +11,11 @@
 //!   a quarter of `suspect-after`; a slow moving average of the bucket rates is the antenna's baseline. An
 //!   antenna is suspect once it has read nothing for `suspect-after` while another antenna of its reader did
 //!   read in that time, *and* its rate just before the silence (the better of its last two buckets with
-//!   reads) was still at least half its baseline: the rate collapsed to nothing. A field that empties
-//!   gradually (items leaving one by one) winds its rate down first, so its last reads come at a fraction
-//!   of the baseline and it drains normally. Any read of the antenna makes it trusted again.
+//!   reads) was still at least half its baseline: the rate collapsed to nothing; and only while its zone
+//!   still counts at least [`MIN_TAGS_FOR_COLLAPSE`] tags — a couple of items going at once is as likely
+//!   as a cut cable, so a small field is taken at its word (sentinels watch such antennas). A field that
+//!   empties gradually (items leaving one by one) winds its rate down first, so its last reads come at a
+//!   fraction of the baseline and it drains normally. Any read of the antenna makes it trusted again.
 //!
 //! A suspect antenna makes its zone stale exactly like a reader that is down ([`super::coverage`]): nothing
 //! departs from it or moves out of it for lack of reads, and its departure clocks restart when it is
@@ -34,6 +36,8 @@ const BUCKETS_PER_WINDOW: u64 = 4;
 const BASELINE_WEIGHT: f64 = 1.0 / 32.0;
 /// The rate before a silence, as a share of the baseline, from which the silence is a collapse.
 const COLLAPSE_SHARE: f64 = 0.5;
+/// Fewest tags counted in a zone for a collapse of an antenna's rate to make it suspect.
+pub const MIN_TAGS_FOR_COLLAPSE: u32 = 4;
 /// Most whole buckets one evaluation rolls (a longer gap only adds empty buckets).
 const MAX_ROLLED_BUCKETS: u64 = 64;
 /// Marks a (reader, antenna) no configured antenna occupies.
@@ -269,9 +273,14 @@ impl ZoneTrust {
         }
     }
 
-    /// Decides every antenna's trust at `now`; calls `zone_changed(zone, suspect)` for each zone whose
-    /// having a suspect antenna changed.
-    pub fn evaluate(&mut self, now: u64, mut zone_changed: impl FnMut(u16, bool)) {
+    /// Decides every antenna's trust at `now` (`present(zone)`: tags counted there); calls
+    /// `zone_changed(zone, suspect)` for each zone whose having a suspect antenna changed.
+    pub fn evaluate(
+        &mut self,
+        now: u64,
+        present: impl Fn(u16) -> u32,
+        mut zone_changed: impl FnMut(u16, bool),
+    ) {
         let window_start = now.saturating_sub(self.suspect_after);
         for i in 0..self.antennas.len() {
             let reader = self.antennas[i].reader;
@@ -283,7 +292,8 @@ impl ZoneTrust {
             let w = &mut self.antennas[i];
             let was_suspect = w.suspect_since.is_some();
             w.roll(now, bucket);
-            let suspect = w.decide(now, suspect_after, others_read);
+            let many_tags = present(w.zone) >= MIN_TAGS_FOR_COLLAPSE;
+            let suspect = w.decide(now, suspect_after, others_read && many_tags);
             if suspect != was_suspect {
                 w.suspect_since = suspect.then_some(now);
                 let zone = usize::from(w.zone);
@@ -404,8 +414,9 @@ impl Watch {
         }
     }
 
-    /// Is the antenna suspect at `now`.
-    fn decide(&self, now: u64, suspect_after: u64, others_read: bool) -> bool {
+    /// Is the antenna suspect at `now`; `collapse_possible`: its reader reads on other antennas and
+    /// its zone counts enough tags for the rate rule.
+    fn decide(&self, now: u64, suspect_after: u64, collapse_possible: bool) -> bool {
         let Some(watched_since) = self.watched_since else {
             return false;
         };
@@ -425,7 +436,7 @@ impl Watch {
         if self.sentinels > 0 {
             return true;
         }
-        others_read
+        collapse_possible
             && self.baseline_before_silence > 0.0
             && self.rate_before_silence >= COLLAPSE_SHARE * self.baseline_before_silence
     }
@@ -478,7 +489,11 @@ mod tests {
             for _ in 0..per_step(now) {
                 t.read(ReaderId(0), 2, now);
             }
-            t.evaluate(now, |zone, suspect| changes.push((now, zone, suspect)));
+            t.evaluate(
+                now,
+                |_| 20,
+                |zone, suspect| changes.push((now, zone, suspect)),
+            );
             now += SEC / 10;
         }
         changes
@@ -520,7 +535,7 @@ mod tests {
         let mut changes = Vec::new();
         let mut now = 60 * SEC;
         while now < 80 * SEC {
-            t.evaluate(now, |zone, suspect| changes.push((zone, suspect)));
+            t.evaluate(now, |_| 20, |zone, suspect| changes.push((zone, suspect)));
             now += SEC / 10;
         }
         assert!(changes.is_empty(), "{changes:?}");
@@ -535,20 +550,20 @@ mod tests {
         for step in 0..100u64 {
             let now = step * SEC / 10;
             assert!(t.sentinel_read(&sentinel, ReaderId(0), 2, now));
-            t.evaluate(now, |z, s| changes.push((now, z, s)));
+            t.evaluate(now, |_| 20, |z, s| changes.push((now, z, s)));
         }
         assert!(changes.is_empty());
         // Read by antenna 1 only (bleed): still not stock, but no evidence for antenna 2.
         for step in 100..200u64 {
             let now = step * SEC / 10;
             assert!(t.sentinel_read(&sentinel, ReaderId(0), 1, now));
-            t.evaluate(now, |z, s| changes.push((now, z, s)));
+            t.evaluate(now, |_| 20, |z, s| changes.push((now, z, s)));
         }
         assert_eq!(changes.len(), 1);
         assert_eq!((changes[0].1, changes[0].2), (1, true));
         assert!(changes[0].0 >= 99 * SEC / 10 + WINDOW);
         assert!(t.sentinel_read(&sentinel, ReaderId(0), 2, 20 * SEC));
-        t.evaluate(20 * SEC, |z, s| changes.push((20 * SEC, z, s)));
+        t.evaluate(20 * SEC, |_| 20, |z, s| changes.push((20 * SEC, z, s)));
         assert_eq!(changes.last(), Some(&(20 * SEC, 1, false)));
         assert!(!t.sentinel_read(&[0xAB; 12], ReaderId(0), 2, 21 * SEC));
     }
@@ -558,18 +573,36 @@ mod tests {
         let sentinel = vec![0xAA; 12];
         let mut t = two_antennas(vec![sentinel]);
         let mut changes = Vec::new();
-        t.evaluate(5 * SEC, |z, s| changes.push((z, s)));
+        t.evaluate(5 * SEC, |_| 20, |z, s| changes.push((z, s)));
         assert_eq!(changes, vec![(1, true)]);
         t.reader_down(ReaderId(0));
-        t.evaluate(6 * SEC, |z, s| changes.push((z, s)));
+        t.evaluate(6 * SEC, |_| 20, |z, s| changes.push((z, s)));
         assert_eq!(changes, vec![(1, true), (1, false)], "down is not suspect");
         let states: Vec<_> = t.antennas(|_| "z".into()).map(|a| a.state).collect();
         assert_eq!(states, vec![AntennaTrustState::Unwatched; 2]);
         t.reader_up(ReaderId(0), 10 * SEC);
-        t.evaluate(13 * SEC, |z, s| changes.push((z, s)));
+        t.evaluate(13 * SEC, |_| 20, |z, s| changes.push((z, s)));
         assert_eq!(changes.len(), 2, "a whole window from coming up");
-        t.evaluate(14 * SEC, |z, s| changes.push((z, s)));
+        t.evaluate(14 * SEC, |_| 20, |z, s| changes.push((z, s)));
         assert_eq!(changes.len(), 3);
+    }
+
+    #[test]
+    fn a_small_field_going_quiet_is_taken_as_items_leaving() {
+        let mut t = two_antennas(Vec::new());
+        run(&mut t, 0, 60 * SEC, |_| 20);
+        let mut changes = Vec::new();
+        let mut now = 60 * SEC;
+        while now < 70 * SEC {
+            t.read(ReaderId(0), 1, now);
+            t.evaluate(
+                now,
+                |_| MIN_TAGS_FOR_COLLAPSE - 1,
+                |z, s| changes.push((z, s)),
+            );
+            now += SEC / 10;
+        }
+        assert!(changes.is_empty(), "{changes:?}");
     }
 
     #[test]
