@@ -9,6 +9,7 @@ use crate::reader::Reader;
 use crate::sku_map::SkuMapping;
 use crate::span::Location;
 use crate::zone::Zone;
+use crate::zone_trust::ZoneTrust;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -56,6 +57,8 @@ pub struct Config {
     pub readers: Vec<Reader>,
     /// `[[sku-map]]`, in file order.
     pub sku_map: Vec<SkuMapping>,
+    /// `[zone-trust]` with its default resolved.
+    pub zone_trust: ZoneTrust,
     /// `[mqtt]`.
     pub mqtt: Mqtt,
     /// `[epcis]`; none when absent (no event history kept).

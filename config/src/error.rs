@@ -105,6 +105,40 @@ pub enum ConfigProblem {
         /// The least accepted.
         min: std::time::Duration,
     },
+    /// `suspect-after` as long as a zone's `depart-after`: tags would depart before the silence is seen.
+    #[error("suspect-after ({suspect_after:?}) must be shorter than every zone's depart-after, and zone `{zone}` departs after {depart_after:?}: tags of a silent antenna would depart before it is suspect")]
+    SuspectAfterNotBelowDepartAfter {
+        /// The value given.
+        suspect_after: std::time::Duration,
+        /// The zone with the shortest `depart-after`.
+        zone: String,
+        /// Its `depart-after`.
+        depart_after: std::time::Duration,
+    },
+    /// `sentinels` on a handheld reader.
+    #[error("reader `{reader}` is a handheld (`role = \"handheld\"`): sentinels watch fixed antennas only; remove `sentinels`")]
+    SentinelsOnHandheld {
+        /// The reader.
+        reader: String,
+    },
+    /// A `sentinels` key that is not one of the reader's antennas.
+    #[error(
+        "reader `{reader}` has sentinels for antenna `{antenna}`, which is not in its `antennas`"
+    )]
+    SentinelAntennaUnknown {
+        /// The reader.
+        reader: String,
+        /// The antenna key as written.
+        antenna: String,
+    },
+    /// A sentinel EPC that is not whole bytes of hex.
+    #[error("sentinel epc `{epc}` is not usable: {reason}")]
+    BadSentinelEpc {
+        /// The EPC as written.
+        epc: String,
+        /// Why.
+        reason: &'static str,
+    },
     /// A reader that feeds no zone.
     #[error("reader `{reader}` maps no antenna to a zone")]
     NoAntennas {

@@ -53,6 +53,7 @@ mod span;
 mod state_cache;
 mod validate;
 mod zone;
+mod zone_trust;
 
 pub use config::{
     Config, KeyLocations, DEFAULT_CONFIG_PATH, DEFAULT_CONTROL_SOCKET, DEFAULT_COUNT_MAX_DURATION,
@@ -94,3 +95,6 @@ pub use state_cache::{
 };
 pub use validate::{MAX_READERS, MAX_ZONES};
 pub use zone::Zone;
+pub use zone_trust::{
+    ZoneTrust, DEFAULT_SUSPECT_AFTER, MAX_SENTINELS_PER_ANTENNA, MIN_SUSPECT_AFTER,
+};

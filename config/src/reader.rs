@@ -48,6 +48,8 @@ pub struct Reader {
     pub role: ReaderRole,
     /// How to reach it.
     pub link: ReaderLink,
+    /// Antenna → the EPCs of its sentinel tags (`sentinels`; SPEC §10 zone trust), never stock.
+    pub sentinels: BTreeMap<u16, Vec<Vec<u8>>>,
 }
 
 impl Reader {
@@ -232,6 +234,8 @@ pub(crate) struct ReaderSpec {
     /// Zone names stay plain strings here: a name breaking the naming rule cannot be a declared
     /// zone, and "no [[zone]] declares it" says more than the naming rule would.
     pub antennas: Spanned<BTreeMap<Spanned<String>, Spanned<String>>>,
+    #[serde(default)]
+    pub sentinels: Option<crate::zone_trust::SentinelsSpec>,
 }
 
 impl ReaderSpec {
@@ -240,6 +244,25 @@ impl ReaderSpec {
     pub(crate) fn build(&self, zones: &HashSet<String>, sink: &mut ErrorSink) -> Option<Reader> {
         let name = self.name.get_ref().0.clone();
         let antennas = self.antennas(&name, zones, sink);
+        let sentinels = match (&self.sentinels, &antennas) {
+            (None, _) => Some(BTreeMap::new()),
+            // A handheld's antennas cover no zone: nothing for a sentinel to vouch for.
+            (Some(spec), _) if self.role == ReaderRole::Handheld => {
+                sink.at(
+                    spec.span(),
+                    ConfigProblem::SentinelsOnHandheld {
+                        reader: name.clone(),
+                    },
+                );
+                None
+            }
+            (Some(spec), Some(antennas)) => {
+                let ports: Vec<u16> = antennas.keys().copied().collect();
+                crate::zone_trust::build_sentinels(spec, &name, &ports, sink)
+            }
+            // Which antennas exist is unknown: their own problem is reported.
+            (Some(_), None) => None,
+        };
         let link = match *self.kind.get_ref() {
             ReaderKind::Llrp => self.llrp_link(&name, sink).map(ReaderLink::Llrp),
             ReaderKind::Thingmagic | ReaderKind::R2000 => {
@@ -253,6 +276,7 @@ impl ReaderSpec {
             session: self.session.map(|session| session.0),
             role: self.role,
             link: link?,
+            sentinels: sentinels?,
         })
     }
 

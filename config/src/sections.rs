@@ -4,8 +4,8 @@
 //! serde stops at the first error of a value, so within one table only its first problem is
 //! reported; across tables, all are.
 
-use crate::epcis::EpcisSpec;
 use crate::duration::Interval;
+use crate::epcis::EpcisSpec;
 use crate::error::{ConfigProblem, ErrorSink};
 use crate::limits::MaxCandidates;
 use crate::log_format::LogFormat;
@@ -19,13 +19,14 @@ use crate::sku_map::SkuMapSpec;
 use crate::span::Location;
 use crate::state_cache::StateCacheBytes;
 use crate::zone::ZoneSpec;
+use crate::zone_trust::ZoneTrustSpec;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
-const TOP_LEVEL_KEYS: &str = "`store`, `state-dir`, `state-cache-bytes`, `control-socket`, `log-level`, `log-format`, `metrics-listen`, `max-candidates`, `count-max-duration`, [presence], [[zone]], [[reader]], [[sku-map]], [mqtt], [epcis]";
+const TOP_LEVEL_KEYS: &str = "`store`, `state-dir`, `state-cache-bytes`, `control-socket`, `log-level`, `log-format`, `metrics-listen`, `max-candidates`, `count-max-duration`, [presence], [[zone]], [[reader]], [[sku-map]], [zone-trust], [mqtt], [epcis]";
 
 /// The document's sections as written; `None` or missing entries are absent or invalid ones
 /// (invalid ones have been reported).
@@ -46,6 +47,7 @@ pub(crate) struct Sections {
     pub sku_map: Vec<SkuMapSpec>,
     pub mqtt: Option<MqttSpec>,
     pub epcis: Option<EpcisSpec>,
+    pub zone_trust: Option<ZoneTrustSpec>,
     /// Top-level keys written, valid or not, so an invalid key is not also reported missing.
     pub written: HashSet<String>,
     /// Names of `[[zone]]` tables that failed to deserialize: antennas naming them are not
@@ -93,6 +95,7 @@ pub(crate) fn read_sections(text: &str, sink: &mut ErrorSink) -> Sections {
             "presence" => sections.presence = table(&name, &key, value, sink),
             "mqtt" => sections.mqtt = table(&name, &key, value, sink),
             "epcis" => sections.epcis = table(&name, &key, value, sink),
+            "zone-trust" => sections.zone_trust = table(&name, &key, value, sink),
             "zone" => {
                 let (zones, names_of_invalid) = tables(&name, &key, value, sink);
                 sections.zones = zones;

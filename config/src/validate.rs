@@ -87,6 +87,18 @@ pub(crate) fn build(
     if let Some(gln) = epcis.as_ref().and_then(|e| e.gln.as_ref()) {
         check_zones_fit_sgln(gln, &sections, sink);
     }
+    let mut first_sentinel = FirstSeen::new("sentinel epc");
+    for written in sections.readers.iter().filter_map(|r| r.sentinels.as_ref()) {
+        // Sentinels are never stock, wherever they are read: one tag vouches for one antenna.
+        for epc in written.get_ref().values().flatten() {
+            first_sentinel.is_new(&epc.get_ref().to_ascii_uppercase(), epc.span(), sink);
+        }
+    }
+    let zone_trust = sections
+        .zone_trust
+        .clone()
+        .unwrap_or_default()
+        .build(&zones, sink);
 
     let mqtt = match &sections.mqtt {
         Some(spec) => spec.build(store.as_deref(), &base, &mut files, sink),
@@ -148,6 +160,7 @@ pub(crate) fn build(
             zones,
             readers,
             sku_map,
+            zone_trust: zone_trust?,
             mqtt: mqtt?,
             epcis,
             locations: KeyLocations(sections.locations),

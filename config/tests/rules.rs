@@ -808,3 +808,98 @@ fn with_an_sgln_every_zone_must_fit_an_sgln_extension() {
         "{STORE}[[zone]]\nname = \"a-zone-name-of-21-chr\"\n{ZONES}{READER}{MQTT}[epcis]\n"
     ));
 }
+
+// ---- zone trust (SPEC §10) ------------------------------------------------------------------
+
+#[test]
+fn suspect_after_defaults_to_a_minute_or_half_the_shortest_depart_after() {
+    let config = valid(&format!("{STORE}{ZONES}{READER}{MQTT}"));
+    assert_eq!(config.zone_trust.suspect_after, Duration::from_secs(60));
+    let short =
+        "[[zone]]\nname = \"floor\"\ndepart-after = \"30s\"\n\n[[zone]]\nname = \"backroom\"\n";
+    let config = valid(&format!("{STORE}{short}{READER}{MQTT}"));
+    assert_eq!(config.zone_trust.suspect_after, Duration::from_secs(15));
+    let set = "[zone-trust]\nsuspect-after = \"20s\"\n";
+    let config = valid(&format!("{STORE}{short}{READER}{set}{MQTT}"));
+    assert_eq!(config.zone_trust.suspect_after, Duration::from_secs(20));
+}
+
+#[test]
+fn suspect_after_must_be_shorter_than_every_depart_after() {
+    let short =
+        "[[zone]]\nname = \"floor\"\n\n[[zone]]\nname = \"backroom\"\ndepart-after = \"30s\"\n";
+    check_one(
+        &format!("{STORE}{short}{READER}[zone-trust]\nsuspect-after = \"30s\"\n{MQTT}"),
+        "14:17",
+        "zone `backroom` departs after 30s",
+    );
+    check_one(
+        &format!("{STORE}{ZONES}{READER}[zone-trust]\nsuspect-after = \"500ms\"\n{MQTT}"),
+        "13:17",
+        "suspect-after",
+    );
+    check_one(
+        &format!("{STORE}{ZONES}{READER}[zone-trust]\nwindow = \"5s\"\n{MQTT}"),
+        "13:1",
+        "unknown field `window`",
+    );
+}
+
+#[test]
+fn sentinels_are_per_configured_antenna_in_hex_and_unique() {
+    let reader = |sentinels: &str, name: &str| {
+        format!("[[reader]]\nname = \"{name}\"\nkind = \"llrp\"\naddress = \"10.0.0.1\"\nantennas = {{ 1 = \"floor\", 2 = \"backroom\" }}\nsentinels = {sentinels}\n")
+    };
+    let config = valid(&format!(
+        "{STORE}{ZONES}{}{MQTT}",
+        reader(
+            "{ 2 = [\"e2801160600002000000a0f1\", \"E2801160600002000000A0F2\"] }",
+            "r1"
+        )
+    ));
+    assert_eq!(
+        config.readers[0].sentinels[&2],
+        vec![
+            vec![0xE2, 0x80, 0x11, 0x60, 0x60, 0x00, 0x02, 0x00, 0x00, 0x00, 0xA0, 0xF1],
+            vec![0xE2, 0x80, 0x11, 0x60, 0x60, 0x00, 0x02, 0x00, 0x00, 0x00, 0xA0, 0xF2],
+        ]
+    );
+    check_one(
+        &format!("{STORE}{ZONES}{}{MQTT}", reader("{ 3 = [\"E280\"] }", "r1")),
+        "12:15",
+        "sentinels for antenna `3`, which is not in its `antennas`",
+    );
+    check_one(
+        &format!("{STORE}{ZONES}{}{MQTT}", reader("{ 1 = [\"E28\"] }", "r1")),
+        "12:20",
+        "sentinel epc `E28` is not usable: it has an odd number of hex digits",
+    );
+    check_one(
+        &format!(
+            "{STORE}{ZONES}{}{}{MQTT}",
+            reader("{ 1 = [\"E280\"] }", "r1"),
+            reader("{ 2 = [\"e280\"] }", "r2")
+        ),
+        "18:20",
+        "sentinel epc",
+    );
+    let many: Vec<String> = (0..17).map(|i| format!("\"E2{i:02X}\"")).collect();
+    check_one(
+        &format!(
+            "{STORE}{ZONES}{}{MQTT}",
+            reader(&format!("{{ 1 = [{}] }}", many.join(", ")), "r1")
+        ),
+        "12:148",
+        "17 sentinels on one antenna configured, at most 16",
+    );
+}
+
+#[test]
+fn a_handheld_has_no_sentinels() {
+    let reader = "[[reader]]\nname = \"sled\"\nkind = \"llrp\"\naddress = \"10.0.0.1\"\nrole = \"handheld\"\nantennas = { 1 = \"floor\" }\nsentinels = { 1 = [\"E280\"] }\n";
+    check_one(
+        &format!("{STORE}{ZONES}{reader}{MQTT}"),
+        "13:13",
+        "is a handheld",
+    );
+}

@@ -5,8 +5,8 @@
 //! payloads and retain flags.
 
 use crate::command::{ReplayCommand, SnapshotCommand};
-use crate::sale::SaleCommand;
 use crate::error::ContractError;
+use crate::sale::SaleCommand;
 use crate::topics::{StoreTopic, Topics};
 
 /// A command from HQ that passed every check.
@@ -45,7 +45,9 @@ pub fn parse_inbound<'a>(
         .filter(|(store, _)| store == topics.store())
         .map(|(_, kind)| kind);
     let kind = match kind {
-        Some(kind @ (StoreTopic::CmdSnapshot | StoreTopic::CmdReplay | StoreTopic::CmdSale)) => kind,
+        Some(kind @ (StoreTopic::CmdSnapshot | StoreTopic::CmdReplay | StoreTopic::CmdSale)) => {
+            kind
+        }
         _ => return Err(InboundRefusal::UnexpectedTopic),
     };
     if retain {

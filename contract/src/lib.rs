@@ -43,6 +43,7 @@ mod snapshot;
 mod status;
 pub mod time;
 mod topics;
+mod zone_trust;
 
 pub use command::{ReplayCommand, SnapshotCommand, MAX_COMMAND_BYTES, MAX_REQUEST_ID_LEN};
 pub use count::CountMessage;
@@ -57,3 +58,4 @@ pub use snapshot::{
 };
 pub use status::{StatusMessage, StatusRefusal, StoreState};
 pub use topics::{check_reader, StoreTopic, TopicError, Topics};
+pub use zone_trust::{coarse_rate, AntennaTrustEntry, ZoneTrustEntry};

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ContractError;
 use crate::schema_name::ReaderSchema;
+use crate::zone_trust::AntennaTrustEntry;
 
 /// A reader's health payload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -47,6 +48,9 @@ pub struct ReaderAntenna<'a> {
     pub state: Cow<'a, str>,
     /// Reads per second.
     pub reads_per_sec: f64,
+    /// Zone trust: is a silence of this antenna believed (SPEC §10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust: Option<AntennaTrustEntry>,
 }
 
 impl<'a> ReaderHealthMessage<'a> {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ContractError;
 use crate::schema_name::SnapshotSchema;
 use crate::size::pack;
+use crate::zone_trust::ZoneTrustEntry;
 
 /// Why a snapshot was published (SPEC §6.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -63,7 +64,7 @@ pub struct SnapshotCount<'a> {
 }
 
 /// One part of a snapshot (topic `snapshot` for part 1, `snapshot/{k}` for part k; retained).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SnapshotPart<'a> {
     /// Always `tagtally.snapshot/2`.
     pub schema: SnapshotSchema,
@@ -99,10 +100,13 @@ pub struct SnapshotPart<'a> {
     /// The delta seqs this snapshot stands in for, when it repairs a fold or a replay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resync: Option<Resync>,
+    /// Per zone with antennas: how far its counts can be trusted (SPEC §10); the same in every part.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zone_trust: Vec<ZoneTrustEntry>,
 }
 
 /// Everything of a snapshot but its counts and part numbers.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SnapshotHeader<'a> {
     /// The store name.
     pub store: &'a str,
@@ -122,6 +126,8 @@ pub struct SnapshotHeader<'a> {
     pub stale_zones: &'a [&'a str],
     /// Covered seqs, if a resync.
     pub resync: Option<Resync>,
+    /// Zone trust.
+    pub zone_trust: &'a [ZoneTrustEntry],
 }
 
 impl<'a> SnapshotPart<'a> {
@@ -177,6 +183,7 @@ pub fn encode_snapshot_parts(
                 .map(|z| Cow::Borrowed(*z))
                 .collect(),
             resync: header.resync,
+            zone_trust: header.zone_trust.to_vec(),
         }
         .encode()
     };
@@ -212,6 +219,7 @@ mod tests {
             request_id: Some("r-1"),
             stale_zones: stale,
             resync: None,
+            zone_trust: &[],
         }
     }
 

@@ -65,6 +65,8 @@ fn reads_of_present_tags_allocate_nothing() {
         }],
         sku_map: vec![],
         max_candidates: None,
+        suspect_after: None,
+        sentinels: Vec::new(),
     })
     .unwrap();
     let t0 = 1_776_939_300_000_000;

@@ -19,6 +19,8 @@ fn engine() -> Engine {
         }],
         sku_map: vec![],
         max_candidates: None,
+        suspect_after: None,
+        sentinels: Vec::new(),
     })
     .unwrap();
     engine.reader_up(ReaderId(0), Micros(T0));

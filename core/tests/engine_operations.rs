@@ -44,6 +44,8 @@ fn engine() -> Engine {
         }],
         sku_map: vec![],
         max_candidates: None,
+        sentinels: vec![],
+        suspect_after: None,
     })
     .unwrap();
     e.reader_up(FLOOR, secs(0.0));

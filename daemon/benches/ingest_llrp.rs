@@ -57,6 +57,8 @@ fn config() -> EngineConfig {
             .collect(),
         sku_map: vec![],
         max_candidates: None,
+        suspect_after: None,
+        sentinels: Vec::new(),
     }
 }
 

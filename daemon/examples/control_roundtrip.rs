@@ -174,6 +174,7 @@ fn backend() -> FixedBackend {
                 last_acked_seq: Some(1),
             },
             stale_zones: Vec::new(),
+            zone_trust: Vec::new(),
             database: None,
             build: None,
             clock: None,
@@ -200,6 +201,7 @@ fn backend() -> FixedBackend {
                 link: up,
                 reads_per_sec: 0.0,
                 last_read: Some(now),
+                trust: None,
             }],
         }],
         stock: StockSnapshot::new(Stock {

@@ -31,6 +31,8 @@ fn engine_config() -> EngineConfig {
         }],
         sku_map: vec![],
         max_candidates: None,
+        suspect_after: None,
+        sentinels: Vec::new(),
     }
 }
 

@@ -65,6 +65,8 @@ fn config(arrive_reads: u16) -> EngineConfig {
             sku: "legacy".into(),
         }],
         max_candidates: None,
+        suspect_after: None,
+        sentinels: Vec::new(),
     }
 }
 

@@ -45,9 +45,8 @@ fn payload() -> impl Strategy<Value = Vec<u8>> {
                 format!(r#"{{"from_seq":{from},"to_seq":{to}{id}}}"#).into_bytes()
             }),
         "[ {}\":a-z0-9,_\\\\\\u{1b}]{0,60}".prop_map(String::into_bytes),
-        proptest::collection::vec("[0-9a-fA-F]{0,30}", 0..6).prop_map(|epcs| {
-            serde_json::json!({ "epcs": epcs }).to_string().into_bytes()
-        }),
+        proptest::collection::vec("[0-9a-fA-F]{0,30}", 0..6)
+            .prop_map(|epcs| { serde_json::json!({ "epcs": epcs }).to_string().into_bytes() }),
         proptest::collection::vec(any::<u8>(), 0..200),
         (MAX_COMMAND_BYTES - 2..MAX_COMMAND_BYTES + 3).prop_map(|n| vec![b' '; n]),
         (MAX_SALE_BYTES - 2..MAX_SALE_BYTES + 3).prop_map(|n| vec![b' '; n]),

@@ -673,6 +673,7 @@ async fn a_4096_byte_broker_carries_a_400_pair_store_and_a_300_arrival_burst() {
             request_id: None,
             stale_zones: &stale,
             resync: None,
+            zone_trust: &[],
         };
         let cells: Vec<SnapshotCount<'_>> = counts
             .iter()

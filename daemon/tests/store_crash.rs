@@ -58,6 +58,8 @@ fn config() -> EngineConfig {
         ],
         sku_map: vec![],
         max_candidates: None,
+        suspect_after: None,
+        sentinels: Vec::new(),
     }
 }
 

@@ -86,6 +86,7 @@ mod tests {
             session: Some(1),
             role: tagtally_config::ReaderRole::Fixed,
             link: tagtally_config::ReaderLink::Serial(link.clone()),
+            sentinels: BTreeMap::new(),
         };
         (reader, link)
     }

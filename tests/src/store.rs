@@ -48,6 +48,8 @@ pub struct ReaderPlan {
     pub scenario: Scenario,
     /// How long an unplugged serial module stays away (serial kinds).
     pub replug_after: Duration,
+    /// antenna → EPCs (hex) of its sentinel tags: configured as such, never in the truth.
+    pub sentinels: BTreeMap<u16, Vec<String>>,
 }
 
 impl ReaderPlan {
@@ -61,6 +63,7 @@ impl ReaderPlan {
                 .collect(),
             scenario,
             replug_after: Duration::from_secs(1),
+            sentinels: BTreeMap::new(),
         }
     }
 }
@@ -112,9 +115,19 @@ impl StorePlan {
     pub fn truth_where(&self, keep: impl Fn(&str) -> bool) -> Counts {
         // epc → [(zone, rssi)] where it is finally read.
         let mut seen: BTreeMap<Vec<u8>, Vec<(String, f64)>> = BTreeMap::new();
+        let sentinels: Vec<String> = self
+            .readers
+            .iter()
+            .flat_map(|r| r.sentinels.values().flatten())
+            .map(|epc| epc.to_ascii_uppercase())
+            .collect();
         for reader in &self.readers {
             for (epc, presence) in reader.scenario.expanded_tags() {
                 if presence.read_probability <= 0.0 {
+                    continue;
+                }
+                let hex: String = epc.as_bytes().iter().map(|b| format!("{b:02X}")).collect();
+                if sentinels.contains(&hex) {
                     continue;
                 }
                 let Some((antennas, rssi)) = presence.at(THE_END) else {
@@ -267,11 +280,20 @@ impl RunningStore {
                 ),
             };
             text.push_str(&format!(
-                "[[reader]]\nname = \"{}\"\nkind = \"{}\"\n{endpoint}\nantennas = {{ {} }}\n\n",
+                "[[reader]]\nname = \"{}\"\nkind = \"{}\"\n{endpoint}\nantennas = {{ {} }}\n",
                 reader.name,
                 reader.kind.config_name(),
                 antennas.join(", ")
             ));
+            let sentinels: Vec<String> = reader
+                .sentinels
+                .iter()
+                .map(|(a, epcs)| format!("{a} = [\"{}\"]", epcs.join("\", \"")))
+                .collect();
+            if !sentinels.is_empty() {
+                text.push_str(&format!("sentinels = {{ {} }}\n", sentinels.join(", ")));
+            }
+            text.push('\n');
         }
         for (prefix, sku) in &plan.sku_map {
             text.push_str(&format!(

@@ -75,6 +75,22 @@ pub struct EngineConfig {
     /// The most candidates held at once (config `max-candidates`); `None` sizes the cap from the
     /// tag table (see [`super::DEFAULT_MIN_CANDIDATES`]).
     pub max_candidates: Option<usize>,
+    /// Zone trust ([`super::zone_trust`]): how long an antenna may be silent before it is suspect
+    /// (config `[zone-trust] suspect-after`); `None` watches no antenna.
+    pub suspect_after: Option<Duration>,
+    /// Sentinel tags: fixed in one antenna's field, never stock.
+    pub sentinels: Vec<SentinelTag>,
+}
+
+/// One sentinel tag of one antenna (config `sentinels` on a reader).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentinelTag {
+    /// The reader.
+    pub reader: ReaderId,
+    /// The antenna port whose field holds it.
+    pub antenna: u16,
+    /// Its EPC.
+    pub epc: Vec<u8>,
 }
 
 /// Why an [`EngineConfig`] cannot be used.

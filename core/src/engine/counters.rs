@@ -10,6 +10,8 @@ pub struct EngineCounters {
     /// Reads of tags that never arrived: ghosts, corrupted EPCs, tags passing by (counted when dropped
     /// or evicted).
     pub stray_reads: u64,
+    /// Reads of sentinel tags (never stock; they prove an antenna reads).
+    pub sentinel_reads: u64,
     /// Tags that started counting in a zone.
     pub arrivals: u64,
     /// Tags that left the count, for any reason.

@@ -26,6 +26,9 @@ pub struct Coverage {
     covered_since: Vec<Option<u64>>,
     /// Per zone index: the latest `heard_at` of its up readers, `None` while it is not covered.
     watched_until: Vec<Option<u64>>,
+    /// Per zone index: an antenna of it is suspect ([`super::zone_trust`]); the zone then counts as not
+    /// covered, exactly as if its readers were down.
+    suspect: Vec<bool>,
 }
 
 impl Coverage {
@@ -37,6 +40,7 @@ impl Coverage {
             reader_zones,
             covered_since: vec![None; zone_count],
             watched_until: vec![None; zone_count],
+            suspect: vec![false; zone_count],
         }
     }
 
@@ -44,6 +48,22 @@ impl Coverage {
     pub fn add_uncovered_zone(&mut self) {
         self.covered_since.push(None);
         self.watched_until.push(None);
+        self.suspect.push(false);
+    }
+
+    /// An antenna of `zone` became suspect (or trusted again) at `now`. While suspect the zone is not
+    /// covered; once trusted, its coverage clock restarts at `now`, as after a reader came back up.
+    pub fn set_suspect(&mut self, zone: u16, suspect: bool, now: u64) {
+        let z = usize::from(zone);
+        let Some(flag) = self.suspect.get_mut(z) else {
+            return;
+        };
+        *flag = suspect;
+        if !suspect {
+            if let Some(since) = &mut self.covered_since[z] {
+                *since = (*since).max(now);
+            }
+        }
     }
 
     /// Marks a reader up at `now` (which counts as hearing it); zones it newly covers start their coverage clock.
@@ -105,12 +125,27 @@ impl Coverage {
     /// until then. `None` while it is not covered.
     #[inline]
     pub fn watched_until(&self, zone: u16) -> Option<u64> {
+        if self.is_suspect(zone) {
+            return None;
+        }
         self.watched_until.get(usize::from(zone)).copied().flatten()
+    }
+
+    /// Does an antenna of `zone` look silent where it should read.
+    #[inline]
+    fn is_suspect(&self, zone: u16) -> bool {
+        self.suspect
+            .get(usize::from(zone))
+            .copied()
+            .unwrap_or(false)
     }
 
     /// Since when `zone` has been covered, if it is.
     #[inline]
     pub fn covered_since(&self, zone: u16) -> Option<u64> {
+        if self.is_suspect(zone) {
+            return None;
+        }
         self.covered_since.get(usize::from(zone)).copied().flatten()
     }
 
@@ -188,6 +223,23 @@ mod tests {
         assert_eq!(c.watched_until(0), None);
         c.reader_up(ReaderId(0), 40);
         assert_eq!(c.watched_until(0), Some(40), "the old heard time is gone");
+    }
+
+    #[test]
+    fn a_suspect_zone_is_stale_like_an_uncovered_one_and_restarts_its_clock() {
+        let mut c = Coverage::new(2, vec![vec![0, 1]]);
+        c.reader_up(ReaderId(0), 10);
+        c.heard(ReaderId(0), 20);
+        c.set_suspect(1, true, 25);
+        assert_eq!((c.covered_since(1), c.watched_until(1)), (None, None));
+        assert_eq!(
+            (c.covered_since(0), c.watched_until(0)),
+            (Some(10), Some(20))
+        );
+        c.heard(ReaderId(0), 30);
+        c.set_suspect(1, false, 40);
+        assert_eq!(c.covered_since(1), Some(40), "the clock restarts");
+        assert_eq!(c.watched_until(1), Some(30));
     }
 
     #[test]

@@ -47,6 +47,7 @@ mod presence;
 mod sku_intern;
 mod tag_table;
 mod zone_choice;
+mod zone_trust;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,7 +58,8 @@ use thiserror::Error;
 
 pub use candidates::DEFAULT_MIN_CANDIDATES;
 pub use config::{
-    AntennaZone, EngineConfig, EngineConfigError, PresenceParams, SkuPrefix, ZoneConfig,
+    AntennaZone, EngineConfig, EngineConfigError, PresenceParams, SentinelTag, SkuPrefix,
+    ZoneConfig,
 };
 pub use counters::EngineCounters;
 pub use delta::{CountCell, CountChange, Delta, Placement, Snapshot, TagChange};
@@ -65,6 +67,7 @@ pub use departure::{Departure, DepartureReason};
 pub use operations::{CountError, CountOutcome};
 pub use sku_intern::UNKNOWN_SKU;
 pub use zone_choice::{LeadRule, CLEAR_RSSI_MARGIN_CDBM, MIN_SLOT_MICROS};
+pub use zone_trust::{AntennaTrust, AntennaTrustState, ZoneTrustReport};
 
 use candidates::{CandidateRead, Candidates};
 use counts::Counts;
@@ -74,6 +77,7 @@ use tag_table::{
     is_sparse, Resident, ResidentKey, ShortEpc, TagKey, TagTable, FLAG_ARRIVED, FLAG_BLEED,
 };
 use zone_choice::{slot_of, Bleed, WindowStat};
+use zone_trust::{WatchedAntenna, ZoneTrust};
 
 /// Reads probed ahead in [`Engine::observe_batch`] (measured: 8-16 is best with 200 000 tags).
 const PROBE_AHEAD: usize = 16;
@@ -126,6 +130,8 @@ pub struct Engine {
     state: State,
     candidates: Candidates,
     skus: SkuInterner,
+    /// Which antennas can be believed when silent; sentinel tags.
+    trust: ZoneTrust,
     /// `[reader][antenna]` → zone index or `NO_ZONE`.
     antenna_zones: Vec<Vec<u16>>,
     slot_micros: u64,
@@ -155,6 +161,8 @@ pub struct RestoreSummary {
     pub reclassified: u64,
     /// Tags in zones no longer configured (they leave at the next flush).
     pub in_retired_zones: u64,
+    /// Tags now configured as sentinels (they leave the stock at the next flush).
+    pub sentinels: u64,
 }
 
 /// Why restored state cannot be loaded.
@@ -244,6 +252,7 @@ impl Engine {
             }
         }
         let skus = SkuInterner::new(&config.sku_map)?;
+        let trust = zone_trust(config, &antenna_zones, zones.len());
         let longest_arrive_window = zones.iter().map(|z| z.arrive_window).max().unwrap_or(0);
         Ok(Self {
             tags: TagTable::default(),
@@ -262,6 +271,7 @@ impl Engine {
             },
             candidates: Candidates::new(antenna_zones.len(), config.max_candidates),
             skus,
+            trust,
             antenna_zones,
             slot_micros: longest_arrive_window.max(MIN_SLOT_MICROS),
             longest_arrive_window,
@@ -334,6 +344,7 @@ impl Engine {
             self.state.counters.unmapped_reads += 1;
             return;
         }
+        self.trust.read(reader, antenna, now);
         let slot = self.slot;
         if let Some(key) = ShortEpc::new(epc) {
             if let Some(tag) = self.tags.short_mut(&key) {
@@ -342,6 +353,11 @@ impl Engine {
             }
         } else if let Some(tag) = self.tags.long_mut(epc) {
             present_read(&mut self.state, tag, zone, slot, rssi_cdbm, now);
+            return;
+        }
+        if self.trust.sentinel_read(epc, reader, antenna, now) {
+            // Fixed in an antenna's field to prove it reads: never stock.
+            self.state.counters.sentinel_reads += 1;
             return;
         }
         self.candidate_read(epc, reader.0, zone, slot, rssi_cdbm, now);
@@ -397,6 +413,7 @@ impl Engine {
     pub fn reader_up(&mut self, reader: ReaderId, now: Micros) {
         let now = self.advance(now);
         self.state.coverage.reader_up(reader, now);
+        self.trust.reader_up(reader, now);
     }
 
     /// A reader was heard at `now` (the daemon received a read batch or any valid frame from it): its zones
@@ -412,6 +429,7 @@ impl Engine {
     pub fn reader_down(&mut self, reader: ReaderId, now: Micros) {
         self.advance(now);
         self.state.coverage.reader_down(reader);
+        self.trust.reader_down(reader);
     }
 
     /// Makes each following flush also keep where every changed tag counted before (see
@@ -438,6 +456,14 @@ impl Engine {
     /// Decides departures at `now` and returns the net change since the previous flush, if any.
     pub fn flush(&mut self, now: Micros) -> Option<Delta> {
         let now = self.advance(now);
+        // Before departures: an antenna silent for `suspect-after` must stop its zone draining first.
+        let per_zone = self.state.counts.per_zone();
+        let coverage = &mut self.state.coverage;
+        self.trust.evaluate(
+            now,
+            |zone| per_zone.get(usize::from(zone)).copied().unwrap_or(0),
+            |zone, suspect| coverage.set_suspect(zone, suspect, now),
+        );
         let record_origins = self.state.record_origins;
         let mut out = TagChanges::with_capacity(
             self.state.arrived_since_flush + self.state.placement_at_last_flush.len(),
@@ -595,6 +621,7 @@ impl Engine {
         self.tags.reserve_short(tags.size_hint().0);
         let mut summary = RestoreSummary::default();
         let mut reclassify: Vec<(TagKey, u16, u32, u32)> = Vec::new();
+        let mut sentinels: Vec<(TagKey, u16, u32)> = Vec::new();
         for t in tags {
             if t.epc.len() > crate::MAX_EPC_BYTES {
                 return Err(EngineRestoreError::EpcTooLong {
@@ -618,11 +645,23 @@ impl Engine {
                 summary.in_retired_zones += 1;
             }
             self.state.counts.increment((zone, sku));
+            if self.trust.is_sentinel(t.epc) {
+                // Counted before it was configured as a sentinel: it leaves at the next flush.
+                sentinels.push((key, zone, sku));
+                continue;
+            }
             self.tags.insert(key, zone, sku, WindowStat::EMPTY, 0, 0);
             summary.tags += 1;
         }
         self.state.counts.mark_flushed();
         self.state.placement_at_last_flush.clear();
+        for (key, zone, sku) in sentinels {
+            self.state.counts.decrement((zone, sku));
+            self.state
+                .placement_at_last_flush
+                .insert(key, Some((zone, sku)));
+            summary.sentinels += 1;
+        }
         for (key, zone, old, new) in reclassify {
             if let Some(mut r) = self.tags.get_mut(&key) {
                 *r.sku_mut() = new;
@@ -659,6 +698,7 @@ impl Engine {
             retired: true,
         });
         self.state.coverage.add_uncovered_zone();
+        self.trust.add_uncovered_zone();
         self.state.counts.add_zone();
         Ok((self.state.zones.len() - 1) as u16)
     }
@@ -682,7 +722,21 @@ impl Engine {
         }
     }
 
-    /// Configured zones that no running reader covers, in config order.
+    /// Every watched antenna's trust, in config order (times on the engine's timeline).
+    pub fn antenna_trust(&self) -> Vec<AntennaTrust> {
+        let zones = &self.state.zones;
+        self.trust
+            .antennas(|z| zones[usize::from(z)].name.clone())
+            .collect()
+    }
+
+    /// Each covered zone's trust: antennas, healthy ones, last read, rate against baseline.
+    pub fn zone_trust(&self) -> Vec<ZoneTrustReport> {
+        let zones = &self.state.zones;
+        self.trust.zones(|z| zones[usize::from(z)].name.clone())
+    }
+
+    /// Configured zones that no running reader covers, or with a suspect antenna, in config order.
     pub fn stale_zones(&self) -> Vec<Arc<str>> {
         self.state
             .zones
@@ -932,4 +986,33 @@ impl TagChanges {
             }
         }
     }
+}
+
+/// The zone-trust watch of every mapped antenna, with its sentinels (none when trust is off).
+fn zone_trust(config: &EngineConfig, antenna_zones: &[Vec<u16>], zone_count: usize) -> ZoneTrust {
+    let Some(suspect_after) = config.suspect_after else {
+        return ZoneTrust::default();
+    };
+    let mut watched = Vec::new();
+    for (r, ports) in antenna_zones.iter().enumerate() {
+        for (port, &zone) in ports.iter().enumerate() {
+            if zone == NO_ZONE {
+                continue;
+            }
+            // Both fit: readers are numbered by u16 ids and ports are u16.
+            let (reader, antenna) = (ReaderId(r as u16), port as u16);
+            watched.push(WatchedAntenna {
+                reader,
+                antenna,
+                zone,
+                sentinels: config
+                    .sentinels
+                    .iter()
+                    .filter(|s| s.reader == reader && s.antenna == antenna)
+                    .map(|s| s.epc.clone())
+                    .collect(),
+            });
+        }
+    }
+    ZoneTrust::new(zone_count, watched, micros(suspect_after))
 }

@@ -254,6 +254,8 @@ pub fn engine_config(presence: PresenceParams, max_antenna: u16) -> EngineConfig
             .collect(),
         sku_map: Vec::new(),
         max_candidates: None,
+        suspect_after: None,
+        sentinels: Vec::new(),
     }
 }
 

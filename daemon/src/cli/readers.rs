@@ -50,6 +50,7 @@ pub fn render(readers: &[ReaderStatus], now: SystemTime, colour: bool) -> String
         ("EVICTED", Align::Right),
         ("MODEL", Align::Left),
         ("FIRMWARE", Align::Left),
+        ("TRUST", Align::Left),
     ]);
     for reader in readers {
         table.row(vec![
@@ -77,6 +78,7 @@ pub fn render(readers: &[ReaderStatus], now: SystemTime, colour: bool) -> String
             warn_if_any(reader.candidates_evicted),
             reader.model.as_deref().unwrap_or("-").into(),
             reader.firmware.as_deref().unwrap_or("-").into(),
+            "".into(),
         ]);
         // A handheld's antennas count into the zone of its count session, not their own.
         let handheld = reader.role == "handheld";
@@ -91,10 +93,38 @@ pub fn render(readers: &[ReaderStatus], now: SystemTime, colour: bool) -> String
                 link(&antenna.link),
                 format!("{:.1}", antenna.reads_per_sec).into(),
                 ago(antenna.last_read, now).into(),
+                "".into(),
+                "".into(),
+                "".into(),
+                "".into(),
+                "".into(),
+                "".into(),
+                "".into(),
+                trust(antenna.trust.as_ref()),
             ]);
         }
     }
     table.render(colour)
+}
+
+/// `trusted (2 sentinels)`, `SUSPECT (baseline 120/s)`, `unwatched`, or `-` from a daemon that predates it.
+fn trust(trust: Option<&tagtally_contract::AntennaTrustEntry>) -> Cell {
+    let Some(trust) = trust else {
+        return "-".into();
+    };
+    let detail = if trust.sentinels > 0 {
+        format!("{} sentinels", trust.sentinels)
+    } else {
+        trust.baseline_per_sec.map_or_else(
+            || "no baseline yet".to_owned(),
+            |b| format!("baseline {b}/s"),
+        )
+    };
+    match trust.state.as_str() {
+        "suspect" => Cell::toned(format!("SUSPECT ({detail})"), Tone::Bad),
+        "trusted" => Cell::toned(format!("trusted ({detail})"), Tone::Good),
+        other => Cell::toned(format!("{other} ({detail})"), Tone::Plain),
+    }
 }
 
 fn warn_if_any(count: u64) -> Cell {

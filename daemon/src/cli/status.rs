@@ -100,7 +100,31 @@ pub fn render(status: &Status, now: SystemTime, colour: bool) -> String {
         Cell::toned(status.stale_zones.join(", "), Tone::Warn)
     };
     line("stale zones", stale);
+    for zone in &status.zone_trust {
+        line(&format!("zone {}", zone.zone), zone_trust_cell(zone));
+    }
     table.render(colour)
+}
+
+/// `2/2 antennas healthy, 120 reads/s (baseline 118), last read 2026-...`; warned when one is not.
+fn zone_trust_cell(zone: &tagtally_contract::ZoneTrustEntry) -> Cell {
+    let mut text = format!(
+        "{}/{} antennas healthy, {} reads/s",
+        zone.healthy, zone.antennas, zone.reads_per_sec
+    );
+    if let Some(baseline) = zone.baseline_per_sec {
+        text.push_str(&format!(" (baseline {baseline})"));
+    }
+    text.push_str(&format!(
+        ", last read {}",
+        zone.last_read.as_deref().unwrap_or("never")
+    ));
+    let tone = if zone.healthy < zone.antennas {
+        Tone::Warn
+    } else {
+        Tone::Good
+    };
+    Cell::toned(text, tone)
 }
 
 /// `synchronised`, or a warning that published times may be off, plus the steps seen.

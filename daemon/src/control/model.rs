@@ -35,6 +35,10 @@ pub struct Status {
     pub mqtt: Mqtt,
     /// Zones whose every covering reader is down: their counts are frozen, not drained (SPEC §3).
     pub stale_zones: Vec<String>,
+    /// Per zone with antennas: covering antennas, healthy ones, last read, rate against baseline
+    /// (SPEC §10 zone trust). Absent from daemons that predate it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zone_trust: Vec<tagtally_contract::ZoneTrustEntry>,
     /// The state database (SPEC §7). Absent from daemons that predate it. Boxed: rarely read, and it
     /// would make every control reply as large as a status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -254,6 +258,9 @@ pub struct AntennaStatus {
     /// When it last reported a tag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_read: Option<Timestamp>,
+    /// Zone trust: is a silence of this antenna believed (SPEC §10). Absent from daemons that predate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust: Option<tagtally_contract::AntennaTrustEntry>,
 }
 
 /// The answer to `stock`: exactly the document of SPEC §5.

@@ -4,7 +4,7 @@
 use tagtally_config::{Config, ReaderRole};
 use tagtally_reader_drivers::ReaderId;
 
-use crate::engine::{AntennaZone, EngineConfig, SkuPrefix, ZoneConfig};
+use crate::engine::{AntennaZone, EngineConfig, SentinelTag, SkuPrefix, ZoneConfig};
 
 use super::presence::presence_params;
 
@@ -23,9 +23,17 @@ pub fn engine_config(config: &Config) -> EngineConfig {
         })
         .collect();
     let mut antennas = Vec::new();
+    let mut sentinels = Vec::new();
     for (id, reader) in (0..=u16::MAX).map(ReaderId).zip(&config.readers) {
         if reader.role == ReaderRole::Handheld {
             continue;
+        }
+        for (&antenna, epcs) in &reader.sentinels {
+            sentinels.extend(epcs.iter().map(|epc| SentinelTag {
+                reader: id,
+                antenna,
+                epc: epc.clone(),
+            }));
         }
         for (&antenna, zone) in &reader.antennas {
             antennas.push(AntennaZone {
@@ -48,6 +56,8 @@ pub fn engine_config(config: &Config) -> EngineConfig {
         antennas,
         sku_map,
         max_candidates: config.max_candidates,
+        suspect_after: Some(config.zone_trust.suspect_after),
+        sentinels,
     }
 }
 

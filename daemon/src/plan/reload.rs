@@ -88,6 +88,9 @@ fn beyond_in_place(config: &Config) -> Config {
         readers: Vec::new(),
         sku_map: Vec::new(),
         max_candidates: None,
+        zone_trust: tagtally_config::ZoneTrust {
+            suspect_after: tagtally_config::DEFAULT_SUSPECT_AFTER,
+        },
         locations: KeyLocations::default(),
         ..config.clone()
     }

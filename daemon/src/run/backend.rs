@@ -139,6 +139,7 @@ impl ControlBackend for DaemonBackend {
             },
             mqtt: mqtt(&uplink),
             stale_zones: health.stale_zones.clone(),
+            zone_trust: health.zone_trust.clone(),
             database: Some(Box::new(database(&self.database, &health))),
             build: Some(Box::new(Build {
                 version: build.version.to_owned(),

@@ -62,6 +62,7 @@ use super::published::{Health, Progress};
 use super::reader_board::ReaderBoard;
 use super::reload::Reconfigure;
 use super::snapshots::{snapshot_parts, SnapshotLayout, SnapshotRequest};
+use super::zone_trust::{antenna_entries, zone_entries, TrustClock};
 
 /// How long the engine waits for the uplink to end after asking it to stop (its own grace is shorter).
 const UPLINK_STOP_WAIT: Duration = Duration::from_secs(8);
@@ -582,13 +583,22 @@ impl EngineTask {
         let seq = self.store.last_seq();
         let resync = self.store.outbox_stats().resync;
         let budget = self.layout.part_budget(self.packet_limit());
-        let time = self.published_time(self.clock.now());
+        let timeline = self.clock.now();
+        let time = self.published_time(timeline);
+        let trust = zone_entries(
+            &self.engine,
+            TrustClock {
+                timeline,
+                published: time,
+            },
+        );
         let parts = snapshot_parts(
             self.store.store_name(),
             self.store.epoch(),
             seq,
             time,
             &self.engine.snapshot(),
+            &trust,
             &request,
             resync,
             budget,
@@ -633,6 +643,11 @@ impl EngineTask {
         let engine = &self.engine;
         self.board
             .take_candidates_evicted(|reader| engine.candidates_evicted(reader));
+        let clock = TrustClock {
+            timeline: now,
+            published,
+        };
+        self.board.set_trust(antenna_entries(&self.engine, clock));
         self.publish_health();
         for (reader, payload) in self.board.changed_health(published) {
             if let Err(e) = self.uplink.reader_health(&reader, Bytes::from(payload)) {
@@ -645,6 +660,11 @@ impl EngineTask {
 
     pub(super) fn publish_health(&mut self) {
         self.uplink.disk_full(self.held.status().is_some());
+        let timeline = self.clock.now();
+        let clock = TrustClock {
+            timeline,
+            published: self.published_time(timeline),
+        };
         let (readers_up, readers_down) = self.board.up_down();
         let health = Health {
             readers: self.board.statuses(),
@@ -658,6 +678,7 @@ impl EngineTask {
                 .iter()
                 .map(|z| z.to_string())
                 .collect(),
+            zone_trust: zone_entries(&self.engine, clock),
             outbox: self.store.outbox_stats(),
             last_seq: self.store.last_seq(),
             disk_full: self.held.status(),

@@ -436,6 +436,7 @@ mod tests {
                         link: link(ReaderLinkState::Up),
                         reads_per_sec: 1000.0,
                         last_read: None,
+                        trust: None,
                     },
                     AntennaStatus {
                         antenna: 3,
@@ -443,6 +444,7 @@ mod tests {
                         link: link(ReaderLinkState::Down),
                         reads_per_sec: 200.5,
                         last_read: None,
+                        trust: None,
                     },
                 ],
             }],

@@ -75,6 +75,7 @@ mod signals;
 mod snapshots;
 mod supervisor;
 mod watchdog;
+mod zone_trust;
 
 use std::future::Future;
 use std::path::PathBuf;

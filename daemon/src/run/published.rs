@@ -31,8 +31,10 @@ pub struct Health {
     pub reads_per_sec: f64,
     /// Tags counted in some zone.
     pub tags_present: u64,
-    /// Zones no running reader covers.
+    /// Zones no running reader covers, or with a suspect antenna.
     pub stale_zones: Vec<String>,
+    /// Per zone with antennas: its trust (SPEC §10).
+    pub zone_trust: Vec<tagtally_contract::ZoneTrustEntry>,
     /// The outbox after the last commit or ack.
     pub outbox: OutboxStats,
     /// The last committed seq.

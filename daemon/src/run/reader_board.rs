@@ -13,6 +13,7 @@ use tagtally_reader_drivers::{DriverCounters, DriverEvent, Micros, ReaderId, Tag
 
 use crate::control::{AntennaStatus, Link, ReaderLinkState, ReaderStatus, Timestamp};
 use tagtally_contract::time::rfc3339_from_micros;
+use tagtally_contract::{coarse_rate, AntennaTrustEntry};
 
 use super::clock::DaemonClock;
 
@@ -67,6 +68,8 @@ struct Antenna {
     reads: u64,
     last_read: Option<Micros>,
     rate: Rate,
+    /// Zone trust, from the engine at each tick.
+    trust: Option<AntennaTrustEntry>,
 }
 
 #[derive(Debug, Clone)]
@@ -149,15 +152,8 @@ struct HealthAntenna<'a> {
     zone: &'a str,
     state: &'static str,
     reads_per_sec: f64,
-}
-
-/// Two significant digits: enough for a dashboard, and keeps a jittering rate from counting as a change.
-fn coarse(rate: f64) -> f64 {
-    if rate < 0.05 {
-        return 0.0;
-    }
-    let magnitude = 10f64.powf(rate.log10().floor() - 1.0);
-    (rate / magnitude).round() * magnitude
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trust: Option<AntennaTrustEntry>,
 }
 
 fn add(a: DriverCounters, b: DriverCounters) -> DriverCounters {
@@ -196,6 +192,7 @@ impl ReaderBoard {
                         reads: 0,
                         last_read: None,
                         rate: Rate::default(),
+                        trust: None,
                     })
                     .collect();
                 let top = antennas.iter().map(|a| usize::from(a.port)).max();
@@ -391,6 +388,19 @@ impl ReaderBoard {
         (up, self.readers.len() as u32 - up)
     }
 
+    /// The engine's zone trust per antenna, shown in `readers` and the health payloads.
+    pub fn set_trust(&mut self, trust: Vec<(ReaderId, u16, AntennaTrustEntry)>) {
+        for (reader, port, entry) in trust {
+            let Some(e) = self.readers.get_mut(usize::from(reader.0)) else {
+                continue;
+            };
+            let slot = e.port_index.get(usize::from(port)).copied();
+            if let Some(a) = slot.and_then(|i| e.antennas.get_mut(usize::from(i))) {
+                a.trust = Some(entry);
+            }
+        }
+    }
+
     /// All readers' read rate.
     pub fn reads_per_sec(&self) -> f64 {
         self.readers.iter().map(|e| e.rate.per_sec).sum()
@@ -455,7 +465,7 @@ fn health<'a>(store: &'a str, e: &'a Entry, time: Option<String>) -> HealthPaylo
         reader: &e.name,
         time,
         link: link_name(e.link),
-        reads_per_sec: coarse(e.rate.per_sec),
+        reads_per_sec: coarse_rate(e.rate.per_sec),
         antennas: e
             .antennas
             .iter()
@@ -467,7 +477,13 @@ fn health<'a>(store: &'a str, e: &'a Entry, time: Option<String>) -> HealthPaylo
                     (LinkView::Up, _) => "ok",
                     _ => "unknown",
                 },
-                reads_per_sec: coarse(a.rate.per_sec),
+                reads_per_sec: coarse_rate(a.rate.per_sec),
+                // Without the sentinel read time, which moves at every read: the retained payload
+                // changes when the trust does (`readers` shows the time).
+                trust: a.trust.clone().map(|t| AntennaTrustEntry {
+                    last_sentinel_read: None,
+                    ..t
+                }),
             })
             .collect(),
         last_error: e.last_error.as_deref(),
@@ -520,6 +536,7 @@ fn status(e: &Entry) -> ReaderStatus {
                 link,
                 reads_per_sec: a.rate.per_sec,
                 last_read: a.last_read.map(|t| Timestamp(DaemonClock::system_time(t))),
+                trust: a.trust.clone(),
             }
         })
         .collect();
@@ -665,8 +682,8 @@ url = "mqtt://127.0.0.1"
 
     #[test]
     fn coarse_keeps_two_digits() {
-        assert_eq!(coarse(0.0), 0.0);
-        assert_eq!(coarse(1184.5), 1200.0);
-        assert_eq!(coarse(9.87), 9.9);
+        assert_eq!(coarse_rate(0.0), 0.0);
+        assert_eq!(coarse_rate(1184.5), 1200.0);
+        assert_eq!(coarse_rate(9.87), 9.9);
     }
 }

@@ -8,6 +8,7 @@ use tagtally_contract::size::max_payload;
 use tagtally_contract::time::rfc3339_from_micros;
 use tagtally_contract::{
     encode_snapshot_parts, Resync, SnapshotCount, SnapshotHeader, SnapshotReason, Topics,
+    ZoneTrustEntry,
 };
 use tagtally_reader_drivers::Micros;
 
@@ -71,6 +72,7 @@ pub fn snapshot_parts(
     seq: u64,
     now: Micros,
     snapshot: &Snapshot,
+    zone_trust: &[ZoneTrustEntry],
     request: &SnapshotRequest,
     pending: Option<Resync>,
     budget: usize,
@@ -102,6 +104,7 @@ pub fn snapshot_parts(
         request_id: request.request_id.as_deref(),
         stale_zones: &stale,
         resync,
+        zone_trust,
     };
     let counts: Vec<SnapshotCount<'_>> = snapshot
         .counts

@@ -68,6 +68,7 @@ pub fn sample_status() -> Status {
             last_acked_seq: Some(1231),
         },
         stale_zones: vec!["backroom".into()],
+        zone_trust: Vec::new(),
         // As from a daemon that predates the field: the CLI must still show everything else.
         database: None,
         build: None,
@@ -110,6 +111,7 @@ pub fn sample_readers() -> Vec<ReaderStatus> {
                     link: up.clone(),
                     reads_per_sec: 800.0,
                     last_read: Some(at(3_723_000)),
+                    trust: None,
                 },
                 AntennaStatus {
                     antenna: 3,
@@ -117,6 +119,7 @@ pub fn sample_readers() -> Vec<ReaderStatus> {
                     link: up,
                     reads_per_sec: 387.5,
                     last_read: Some(at(3_722_900)),
+                    trust: None,
                 },
             ],
         },
@@ -142,6 +145,7 @@ pub fn sample_readers() -> Vec<ReaderStatus> {
                 link: down,
                 reads_per_sec: 0.0,
                 last_read: None,
+                trust: None,
             }],
         },
     ]

@@ -178,6 +178,7 @@ impl EmulatedStore {
             request_id: None,
             stale_zones: &[],
             resync: None,
+            zone_trust: &[],
         };
         let counts: Vec<SnapshotCount<'_>> = self
             .counts

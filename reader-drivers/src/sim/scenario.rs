@@ -65,6 +65,8 @@
 //! * `junk-bytes` (`bytes`, default 16): that many junk bytes are spliced between two frames.
 //! * `antenna-event` (`antenna`, `connected`): an antenna is reported (dis)connected; a
 //!   disconnected antenna reads nothing until reconnected.
+//! * `antenna-silence` (`antenna`, `silent`): the antenna reads nothing (`silent = false`: reads
+//!   again) and nothing is reported: a cut cable. LLRP emulator only.
 //! * `reader-exception` (`message`): the reader reports a fault without dropping the link.
 //!
 //! `[ghosts]` adds never-repeated EPCs to every round (a flooding peer; see `ghosts.rs`).
@@ -340,6 +342,11 @@ pub enum Fault {
     AntennaEvent {
         antenna: u16,
         connected: bool,
+    },
+    /// The antenna reads nothing (or reads again) and the reader says nothing about it: a cut cable.
+    AntennaSilence {
+        antenna: u16,
+        silent: bool,
     },
     ReaderException {
         message: String,
@@ -684,6 +691,7 @@ struct RawFault {
     bytes: Option<usize>,
     antenna: Option<u16>,
     connected: Option<bool>,
+    silent: Option<bool>,
     message: Option<String>,
 }
 
@@ -697,6 +705,7 @@ enum FaultKind {
     LineNoise,
     JunkBytes,
     AntennaEvent,
+    AntennaSilence,
     ReaderException,
 }
 
@@ -754,6 +763,14 @@ impl<'de> Deserialize<'de> for FaultSpec {
                 connected: raw
                     .connected
                     .ok_or_else(|| missing("connected", "antenna-event"))?,
+            },
+            FaultKind::AntennaSilence => Fault::AntennaSilence {
+                antenna: raw
+                    .antenna
+                    .ok_or_else(|| missing("antenna", "antenna-silence"))?,
+                silent: raw
+                    .silent
+                    .ok_or_else(|| missing("silent", "antenna-silence"))?,
             },
             FaultKind::ReaderException => Fault::ReaderException {
                 message: raw

@@ -379,8 +379,9 @@ impl<M: EmulatedModule> Server<M> {
             other @ (Fault::AntennaEvent { .. } | Fault::ReaderException { .. }) => {
                 self.module.inject(&other);
             }
-            // LLRP-only faults mean nothing on a serial line.
-            Fault::RejectAddRospec { .. } => {}
+            // LLRP-only faults mean nothing on a serial line (antenna silence is emulated by the
+            // LLRP reader only).
+            Fault::RejectAddRospec { .. } | Fault::AntennaSilence { .. } => {}
         }
     }
 

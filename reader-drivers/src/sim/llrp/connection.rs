@@ -439,7 +439,7 @@ impl Connection {
                     round_at.saturating_duration_since(started),
                     |antenna| {
                         (antennas.is_empty() || antennas.contains(&antenna))
-                            && state.antenna_connected(antenna)
+                            && state.antenna_reads(antenna)
                     },
                     &mut self.round_reads,
                 );
@@ -588,7 +588,7 @@ impl Connection {
                     self.event(ReaderEvent::ReaderException { message })
                 }
                 // Handled by the emulator's state, not the connection.
-                Fault::RejectAddRospec { .. } => {}
+                Fault::RejectAddRospec { .. } | Fault::AntennaSilence { .. } => {}
                 // A serial-line fault: TCP's own checksums keep LLRP frames whole.
                 Fault::LineNoise { .. } => {}
             },

@@ -141,6 +141,10 @@ fn inject(shared: &Shared, fault: Fault) -> bool {
         {
             return false;
         }
+        // No event and nothing for the connection: the antenna's reads just stop (or resume).
+        Fault::AntennaSilence { antenna, silent } => {
+            return lock(&shared.state).set_antenna_silent(*antenna, *silent);
+        }
         _ => {}
     }
     match lock(&shared.client).as_ref() {

@@ -31,6 +31,8 @@ pub struct ReaderState {
     antenna_configurations: Vec<AntennaConfiguration>,
     events: Vec<EventNotificationState>,
     antenna_connected: Vec<bool>,
+    /// Per port: reads nothing, says nothing (`antenna-silence`).
+    antenna_silent: Vec<bool>,
     pub rejection: Option<Rejection>,
 }
 
@@ -87,6 +89,7 @@ impl ReaderState {
             antenna_configurations: Vec::new(),
             events: Vec::new(),
             antenna_connected: vec![true; usize::from(scenario.reader.antennas)],
+            antenna_silent: vec![false; usize::from(scenario.reader.antennas)],
             rejection: None,
         }
     }
@@ -126,6 +129,30 @@ impl ReaderState {
             .and_then(|i| self.antenna_connected.get(usize::from(i)))
             .copied()
             .unwrap_or(false)
+    }
+
+    /// Whether `antenna` reads tags: connected and not silenced.
+    pub fn antenna_reads(&self, antenna: u16) -> bool {
+        self.antenna_connected(antenna)
+            && !antenna
+                .checked_sub(1)
+                .and_then(|i| self.antenna_silent.get(usize::from(i)))
+                .copied()
+                .unwrap_or(true)
+    }
+
+    /// Silences an antenna (or lets it read again) without any event; false when the port does not exist.
+    pub fn set_antenna_silent(&mut self, antenna: u16, silent: bool) -> bool {
+        match antenna
+            .checked_sub(1)
+            .and_then(|i| self.antenna_silent.get_mut(usize::from(i)))
+        {
+            Some(slot) => {
+                *slot = silent;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Marks an antenna (dis)connected; false when the port does not exist.
