@@ -187,7 +187,8 @@ async fn thirty_snapshot_requests_in_200_ms_give_two_snapshots_and_retained_ones
     .await;
     let outbox = MemOutbox::default();
     let mut settings = test_settings(store, &format!("mqtt://{}", broker.v311), Protocol::V311);
-    settings.command_min_interval = Duration::from_millis(800);
+    // Long enough that the 30 requests (≈ 200 ms, seconds on a loaded machine) all fall in one interval.
+    settings.command_min_interval = Duration::from_secs(4);
     let up = uplink::spawn(settings, outbox.clone());
     let mut events = EventLog::new(up.events, outbox.clone());
     events
