@@ -198,7 +198,7 @@ async fn run_bounds_glibc_malloc_unless_the_environment_chose_otherwise() {
         (
             None,
             &[
-                "GLIBC_TUNABLES=glibc.malloc.arena_max=2",
+                "GLIBC_TUNABLES=glibc.malloc.arena_max=1",
                 "glibc.malloc.mmap_threshold=131072",
                 "glibc.malloc.trim_threshold=131072",
             ][..],

@@ -20,9 +20,22 @@
 //! each purge frees a share of the table, which keeps the cost per read constant (one pass over the
 //! table buys many insertions). Evicted candidates count as stray reads, and per reader as
 //! evictions, shown in `tagtally readers`.
+//!
+//! # Shards
+//!
+//! The table is spread over [`SHARDS`] hash tables like the tag table, for the same reason: a cold
+//! start fills it with most of the store and empties it again within a minute, and a table that grows
+//! or shrinks holds its old and new arrays at once. One table of 2^17 buckets shrinking held 8.5 MB
+//! and 4.3 MB together next to the full tag table (the peak of the whole cold start, measured by
+//! `tests/engine_cold_start_peak.rs`); a shard does it with 1/16 of that.
+
+use std::hash::BuildHasher;
+
+use hashbrown::hash_table::Entry;
+use hashbrown::HashTable;
 
 use super::presence::Candidate;
-use super::tag_table::TagKey;
+use super::tag_table::{shard_is_sparse, shard_of, TagKey, SHARDS};
 
 /// The cap when `max-candidates` is not set and few tags are present: 7/8 of 2^18, the most a
 /// hash table of 2^18 buckets holds (≈ 17 MiB at 65 bytes a bucket), room for the cold start of the
@@ -44,7 +57,11 @@ pub enum CandidateRead {
 /// Candidates keyed by EPC, with the cap and per-reader accounting.
 #[derive(Debug)]
 pub struct Candidates {
-    map: hashbrown::HashMap<TagKey, Candidate>,
+    hasher: hashbrown::DefaultHashBuilder,
+    /// Candidates by [`shard_of`] the hash of their key.
+    shards: [HashTable<(TagKey, Candidate)>; SHARDS],
+    /// Candidates held in all shards.
+    len: usize,
     /// `max-candidates`, when configured.
     configured_cap: Option<usize>,
     /// The cap in force.
@@ -60,7 +77,9 @@ impl Candidates {
     /// or sized from the tag table.
     pub fn new(readers: usize, configured_cap: Option<usize>) -> Self {
         let mut table = Candidates {
-            map: hashbrown::HashMap::default(),
+            hasher: hashbrown::DefaultHashBuilder::default(),
+            shards: Default::default(),
+            len: 0,
             configured_cap,
             cap: 0,
             held: vec![0; readers],
@@ -72,12 +91,12 @@ impl Candidates {
 
     /// Candidates held.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
     }
 
     /// No candidates held.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len == 0
     }
 
     /// The cap in force.
@@ -87,7 +106,7 @@ impl Candidates {
 
     /// Heap bytes of the table.
     pub fn allocation_size(&self) -> usize {
-        self.map.allocation_size()
+        self.shards.iter().map(HashTable::allocation_size).sum()
     }
 
     /// Candidates of `reader` evicted at the cap since start.
@@ -123,34 +142,42 @@ impl Candidates {
         stray: &mut u64,
     ) -> CandidateRead {
         // One hash and probe whether the tag is new, waiting or arriving; a second only at the cap.
-        let full = self.map.len() >= self.cap;
-        let (key, c) = match self.map.entry(key) {
-            hashbrown::hash_map::Entry::Occupied(mut waiting) => {
+        let full = self.len >= self.cap;
+        let hasher = &self.hasher;
+        let hash = hasher.hash_one(&key);
+        let shard = &mut self.shards[shard_of(hash)];
+        let c = match shard.entry(hash, |(k, _)| *k == key, |(k, _)| hasher.hash_one(k)) {
+            Entry::Occupied(mut waiting) => {
                 if !waiting
                     .get_mut()
+                    .1
                     .record(zone, now, arrive_reads, arrive_window)
                 {
                     return CandidateRead::Waiting;
                 }
-                let (key, c) = waiting.remove_entry();
+                let ((key, c), _) = waiting.remove();
+                self.len -= 1;
                 release(&mut self.held, c.reader);
                 return CandidateRead::Arrived(key, classify());
             }
-            hashbrown::hash_map::Entry::Vacant(new) => {
+            Entry::Vacant(new) => {
                 let mut c = Candidate::new(reader);
                 if c.record(zone, now, arrive_reads, arrive_window) {
-                    return CandidateRead::Arrived(new.into_key(), classify());
+                    return CandidateRead::Arrived(key, classify());
                 }
                 if !full {
-                    new.insert(c);
+                    new.insert((key, c));
+                    self.len += 1;
                     hold(&mut self.held, reader);
                     return CandidateRead::Waiting;
                 }
-                (new.into_key(), c)
+                c
             }
         };
         *stray += self.make_room();
-        self.map.insert(key, c);
+        let hasher = &self.hasher;
+        self.shards[shard_of(hash)].insert_unique(hash, (key, c), |(k, _)| hasher.hash_one(k));
+        self.len += 1;
         hold(&mut self.held, reader);
         CandidateRead::Waiting
     }
@@ -158,7 +185,10 @@ impl Candidates {
     /// Forgets a tag that became present by other means than its reads (a count found it); its
     /// reads are not stray, so they are not counted as such.
     pub fn forget(&mut self, key: &TagKey) {
-        if let Some(c) = self.map.remove(key) {
+        let hash = self.hasher.hash_one(key);
+        if let Ok(found) = self.shards[shard_of(hash)].find_entry(hash, |(k, _)| k == key) {
+            let ((_, c), _) = found.remove();
+            self.len -= 1;
             release(&mut self.held, c.reader);
         }
     }
@@ -167,7 +197,7 @@ impl Candidates {
     pub fn forget_stale(&mut self, now: u64, longest_arrive_window: u64) -> u64 {
         let held = &mut self.held;
         let mut reads = 0u64;
-        self.map.retain(|_, c| {
+        retain(&mut self.shards, &mut self.len, |c| {
             let stale = c.is_stale(now, longest_arrive_window);
             if stale {
                 reads += u64::from(c.reads);
@@ -178,9 +208,15 @@ impl Candidates {
         reads
     }
 
-    /// Gives the table's memory back once it is mostly empty.
+    /// Gives memory back once it is mostly empty: each shard less than a quarter full is shrunk to
+    /// twice what it holds.
     pub fn shrink_if_sparse(&mut self) {
-        super::shrink_if_sparse(&mut self.map);
+        let hasher = &self.hasher;
+        for shard in &mut self.shards {
+            if shard_is_sparse(shard.len(), shard.capacity()) {
+                shard.shrink_to(shard.len() * 2, |(k, _)| hasher.hash_one(k));
+            }
+        }
     }
 
     /// Evicts as the module doc says, leaving room for at least one more; returns the evicted reads.
@@ -196,13 +232,13 @@ impl Candidates {
         };
         let enough = self.cap - self.cap / PURGE_SHARE;
         let mut reads = self.purge(|c| c.reader == victim && c.reads == 1);
-        if self.map.len() > enough {
+        if self.len > enough {
             reads += self.purge(|c| c.reader == victim);
         }
-        if self.map.len() > enough {
+        if self.len > enough {
             reads += self.purge(|c| c.reads == 1);
         }
-        if self.map.len() >= self.cap {
+        if self.len >= self.cap {
             // Unreachable while every candidate is held by some reader (the victim held at least
             // one and lost all in step 2); kept so the cap holds whatever the accounting says.
             reads += self.purge(|_| true);
@@ -214,7 +250,7 @@ impl Candidates {
     fn purge(&mut self, doomed: impl Fn(&Candidate) -> bool) -> u64 {
         let (held, evicted) = (&mut self.held, &mut self.evicted);
         let mut reads = 0u64;
-        self.map.retain(|_, c| {
+        retain(&mut self.shards, &mut self.len, |c| {
             if !doomed(c) {
                 return true;
             }
@@ -227,6 +263,18 @@ impl Candidates {
         });
         reads
     }
+}
+
+/// Keeps the candidates `keep` says true for, in every shard, and counts them into `len`.
+fn retain(
+    shards: &mut [HashTable<(TagKey, Candidate)>; SHARDS],
+    len: &mut usize,
+    mut keep: impl FnMut(&Candidate) -> bool,
+) {
+    for shard in shards.iter_mut() {
+        shard.retain(|(_, c)| keep(c));
+    }
+    *len = shards.iter().map(HashTable::len).sum();
 }
 
 fn hold(held: &mut [u32], reader: u16) {

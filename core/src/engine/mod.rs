@@ -567,7 +567,7 @@ impl Engine {
             departed: Vec::new(),
             out,
         };
-        self.tags.short.retain(|r| pass.keep(r));
+        self.tags.retain_short(|r| pass.keep(r));
         self.tags.long.retain(|r| pass.keep(r));
         let departed = pass.departed;
         for (key, zone, sku, arrived) in departed {

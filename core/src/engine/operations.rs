@@ -123,8 +123,7 @@ impl Engine {
         }
         let missing: Vec<TagKey> = self
             .tags
-            .short
-            .iter()
+            .iter_short()
             .filter(|r| r.zone == z)
             .map(|r| TagKey::Short(r.key))
             .chain(

@@ -5,6 +5,12 @@
 //! bytes: the key, the zone, the SKU index, the zone's [`WindowStat`] and the last-seen time. Everything
 //! rarer (the other zones that bleed onto a tag) is kept outside the table, behind a flag.
 //!
+//! Short-EPC tags are spread over [`SHARDS`] tables by bits of the hash that neither the bucket index nor
+//! hashbrown's control byte uses. A hash table grows by moving into an array twice its size, old and new
+//! alive together until the move is done; one table of 200 000 tags would hold 6.4 MB and 12.8 MB at once
+//! in the middle of a cold start (measured: the peak RSS of `bench store`). A shard grows alone, so the
+//! moment costs 1/16 of that, and the hot path pays one shift and mask for it.
+//!
 //! The hash is foldhash (hashbrown's default, randomly seeded per process so EPCs written by an attacker cannot
 //! aim at one bucket chain) over the key as two 64-bit words: measured faster than hashing the bytes and
 //! about as fast as an unseeded multiply (see `benches/engine_ingest.rs`).
@@ -188,13 +194,23 @@ impl ResidentKey for Box<[u8]> {
     }
 }
 
+/// Tables the short-EPC tags are spread over (see the module doc).
+pub const SHARDS: usize = 16;
+
+/// The shard of a short key's hash: bits 32..36, which a table below 2^32 buckets never uses for its
+/// bucket index and hashbrown's control byte (the top 7 bits) never sees.
+#[inline(always)]
+pub fn shard_of(hash: u64) -> usize {
+    (hash >> 32) as usize % SHARDS
+}
+
 /// All present tags.
 #[derive(Debug, Default)]
 pub struct TagTable {
     hasher: hashbrown::DefaultHashBuilder,
-    /// Tags with EPCs of up to 128 bits.
-    pub short: HashTable<Resident<ShortEpc>>,
-    /// Tags with longer EPCs.
+    /// Tags with EPCs of up to 128 bits, by [`shard_of`] their hash.
+    short: [HashTable<Resident<ShortEpc>>; SHARDS],
+    /// Tags with longer EPCs (rare: one table).
     pub long: HashTable<Resident<Box<[u8]>>>,
 }
 
@@ -215,14 +231,16 @@ impl TagTable {
     #[inline]
     pub fn short_mut(&mut self, key: &ShortEpc) -> Option<&mut Resident<ShortEpc>> {
         let hash = self.hash_short(key);
-        self.short.find_mut(hash, |r| r.key == *key)
+        self.short[shard_of(hash)].find_mut(hash, |r| r.key == *key)
     }
 
     /// Is a short-EPC tag present (read-only probe).
     #[inline]
     pub fn contains_short(&self, key: &ShortEpc) -> bool {
         let hash = self.hash_short(key);
-        self.short.find(hash, |r| r.key == *key).is_some()
+        self.short[shard_of(hash)]
+            .find(hash, |r| r.key == *key)
+            .is_some()
     }
 
     /// The entry of a long-EPC tag.
@@ -242,10 +260,12 @@ impl TagTable {
     /// The (zone, SKU) of a present tag.
     pub fn placement(&self, key: &TagKey) -> Option<(u16, u32)> {
         match key {
-            TagKey::Short(k) => self
-                .short
-                .find(self.hash_short(k), |r| r.key == *k)
-                .map(|r| (r.zone, r.sku)),
+            TagKey::Short(k) => {
+                let hash = self.hash_short(k);
+                self.short[shard_of(hash)]
+                    .find(hash, |r| r.key == *k)
+                    .map(|r| (r.zone, r.sku))
+            }
             TagKey::Long(k) => self
                 .long
                 .find(self.hash_long(k), |r| *r.key == **k)
@@ -267,7 +287,7 @@ impl TagTable {
             TagKey::Short(key) => {
                 let hasher = &self.hasher;
                 let hash = hasher.hash_one(key.hash_words());
-                self.short.insert_unique(
+                self.short[shard_of(hash)].insert_unique(
                     hash,
                     Resident {
                         key,
@@ -304,7 +324,10 @@ impl TagTable {
         match key {
             TagKey::Short(k) => {
                 let hash = self.hash_short(k);
-                let (r, _) = self.short.find_entry(hash, |r| r.key == *k).ok()?.remove();
+                let (r, _) = self.short[shard_of(hash)]
+                    .find_entry(hash, |r| r.key == *k)
+                    .ok()?
+                    .remove();
                 Some((r.zone, r.sku, r.flags))
             }
             TagKey::Long(k) => {
@@ -315,21 +338,37 @@ impl TagTable {
         }
     }
 
-    /// Reserves room for `additional` more short-EPC tags (restore knows how many are coming).
+    /// Reserves room for `additional` more short-EPC tags (restore knows how many are coming): each
+    /// shard for its share. A shard that gets more than its share grows alone.
     pub fn reserve_short(&mut self, additional: usize) {
         let hasher = &self.hasher;
-        self.short
-            .reserve(additional, |r| hasher.hash_one(r.key.hash_words()));
+        let share = additional.div_ceil(SHARDS);
+        for shard in &mut self.short {
+            shard.reserve(share, |r| hasher.hash_one(r.key.hash_words()));
+        }
     }
 
-    /// Gives memory back after many tags left: each table is shrunk to twice its tags when they
-    /// fill less than a quarter of it (see [`is_sparse`]).
+    /// Keeps the short-EPC tags `keep` says true for (it may change them), one shard after another.
+    pub fn retain_short(&mut self, mut keep: impl FnMut(&mut Resident<ShortEpc>) -> bool) {
+        for shard in &mut self.short {
+            shard.retain(&mut keep);
+        }
+    }
+
+    /// Every short-EPC tag, in no particular order.
+    pub fn iter_short(&self) -> impl Iterator<Item = &Resident<ShortEpc>> {
+        self.short.iter().flat_map(|shard| shard.iter())
+    }
+
+    /// Gives memory back after many tags left: each shard, and the long-EPC table, is shrunk to twice
+    /// its tags when they fill less than a quarter of it (see [`is_sparse`]; a shard's floor is
+    /// [`shard_is_sparse`]).
     pub fn shrink_if_sparse(&mut self) {
         let hasher = &self.hasher;
-        if is_sparse(self.short.len(), self.short.capacity()) {
-            self.short.shrink_to(self.short.len() * 2, |r| {
-                hasher.hash_one(r.key.hash_words())
-            });
+        for shard in &mut self.short {
+            if shard_is_sparse(shard.len(), shard.capacity()) {
+                shard.shrink_to(shard.len() * 2, |r| hasher.hash_one(r.key.hash_words()));
+            }
         }
         if is_sparse(self.long.len(), self.long.capacity()) {
             self.long
@@ -339,7 +378,7 @@ impl TagTable {
 
     /// Number of present tags.
     pub fn len(&self) -> usize {
-        self.short.len() + self.long.len()
+        self.short.iter().map(HashTable::len).sum::<usize>() + self.long.len()
     }
 
     /// True when no tag is present.
@@ -349,7 +388,10 @@ impl TagTable {
 
     /// Heap bytes held by the tables themselves.
     pub fn allocation_bytes(&self) -> usize {
-        self.short.allocation_size()
+        self.short
+            .iter()
+            .map(HashTable::allocation_size)
+            .sum::<usize>()
             + self.long.allocation_size()
             + self.long.iter().map(|r| r.key.len()).sum::<usize>()
     }
@@ -363,7 +405,16 @@ pub const SHRINK_FLOOR: usize = 4096;
 /// double again before the next growth, so a table whose size swings by less than 4x never
 /// alternates between growing and shrinking.
 pub fn is_sparse(len: usize, capacity: usize) -> bool {
-    capacity > SHRINK_FLOOR && len < capacity / 4
+    is_sparse_above(len, capacity, SHRINK_FLOOR)
+}
+
+/// [`is_sparse`] for one of [`SHARDS`] tables: the floor is shared out over the shards.
+pub fn shard_is_sparse(len: usize, capacity: usize) -> bool {
+    is_sparse_above(len, capacity, SHRINK_FLOOR / SHARDS)
+}
+
+fn is_sparse_above(len: usize, capacity: usize, floor: usize) -> bool {
+    capacity > floor && len < capacity / 4
 }
 
 /// A mutable view of a tag of either key length.
@@ -467,7 +518,7 @@ mod tests {
             t.insert(TagKey::new(&i.to_be_bytes()), 0, i, stat, 0, 0);
         }
         let full = t.allocation_bytes();
-        t.short.retain(|r| r.sku < 100);
+        t.retain_short(|r| r.sku < 100);
         t.shrink_if_sparse();
         assert!(
             t.allocation_bytes() < full / 16,

@@ -6,13 +6,15 @@
 //! file descriptors, so systemd's notify and watchdog bookkeeping is unaffected) is the safe way.
 //! The unit sets the same value in `Environment=` (a test keeps the two equal), so under systemd no
 //! re-exec happens, and an operator who writes other values there gets those. Measured effect at
-//! full load (docs/PERFORMANCE.md): steady RSS 47 → 34 MB, peak 58 → 48 MB.
+//! full load (docs/PERFORMANCE.md): steady RSS 47 → 34 MB, peak 58 → 48 MB; one arena instead of
+//! two then took away the runs whose steady RSS settled ≈ 4 MB higher (the second arena's heap).
 
-/// At most 2 arenas (not one per thread); a fixed mmap threshold, so large tables (a cold start's
-/// candidates, a growing tag table) are returned to the system when freed; the heap top trimmed
-/// past 128 KiB.
+/// One arena (not one per thread: the daemon's few threads allocate little outside the engine, and
+/// a second arena kept ≈ 4 MB of its own in about half the full-load runs); a fixed mmap threshold,
+/// so large tables (a cold start's candidate and tag table shards) are returned to the system when
+/// freed; the heap top trimmed past 128 KiB.
 pub const MALLOC_TUNABLES: &str =
-    "glibc.malloc.arena_max=2:glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072";
+    "glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=131072:glibc.malloc.trim_threshold=131072";
 
 /// Re-executes this process with [`MALLOC_TUNABLES`] unless malloc settings are already in the
 /// environment. Returns only when no re-exec was needed or it failed (then memory use is higher,
