@@ -9,6 +9,7 @@
 pub mod api;
 pub mod apply;
 pub mod bench;
+pub mod broker;
 pub mod client;
 pub mod db;
 pub mod fleet;
