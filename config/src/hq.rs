@@ -45,8 +45,8 @@ use crate::error::{ConfigError, ConfigErrors, ConfigProblem, ErrorSink};
 use crate::file_checks::{check_named_files, config_file_problem, FileChecks};
 use crate::log_level::LogLevel;
 use crate::mqtt::{
-    client_id_problem, topic_prefix_problem, BrokerUrl, ClientCert, KeepAlive, MqttProtocol,
-    TlsKeys,
+    check_keep_alive, client_id_problem, topic_prefix_problem, BrokerUrl, ClientCert, KeepAlive,
+    MqttProtocol, TlsKeys,
 };
 use crate::paths::{base_dir, resolve, FileRef, FileRole};
 use crate::secret::Secret;
@@ -196,7 +196,7 @@ struct HqMqttSpec {
     #[serde(default)]
     topic_prefix: Option<Spanned<String>>,
     #[serde(default)]
-    keep_alive: Option<KeepAlive>,
+    keep_alive: Option<Spanned<KeepAlive>>,
     #[serde(default)]
     session_expiry: Option<Interval>,
     #[serde(default)]
@@ -480,6 +480,7 @@ impl HqMqttSpec {
         let client_cert = tls.client_cert(base, sink);
         // Shared subscriptions are MQTT 5's; on 3.1.1 every instance gets every message.
         let protocol = self.protocol.unwrap_or(MqttProtocol::V5);
+        check_keep_alive(self.keep_alive.as_ref(), protocol, sink);
         let group = self.group.as_ref().map(|group| {
             let text = group.get_ref();
             if protocol == MqttProtocol::V3_1_1 {
@@ -551,7 +552,8 @@ impl HqMqttSpec {
             topic_prefix,
             keep_alive: self
                 .keep_alive
-                .map_or(Duration::from_secs(30), |keep| keep.0),
+                .as_ref()
+                .map_or(Duration::from_secs(30), |keep| keep.get_ref().0),
             session_expiry: self
                 .session_expiry
                 .map_or(Duration::from_secs(7 * 24 * 3600), |expiry| expiry.0),
@@ -703,6 +705,12 @@ mod tests {
             + "client-cert = \"hq.pem\"\n";
         assert!(
             problems(&text)[0].starts_with("hq.toml:7:15: `client-cert`"),
+            "{:?}",
+            problems(&text)
+        );
+        let text = format!("{MINIMAL}keep-alive = \"4s\"\n");
+        assert!(
+            problems(&text)[0].starts_with("hq.toml:7:14: keep-alive must be at least 5s"),
             "{:?}",
             problems(&text)
         );

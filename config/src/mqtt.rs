@@ -241,6 +241,28 @@ pub(crate) struct KeepAlive(pub Duration);
 #[error("keep-alive must be whole seconds from 1s to 65535s, not {0:?}")]
 pub struct BadKeepAlive(pub Duration);
 
+/// Least keep-alive on MQTT 5: rumqttc's MQTT 5 client asserts it (a shorter one would abort).
+pub const MIN_MQTT5_KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// Why `keep-alive` does not suit `protocol`, located at the keep-alive.
+pub(crate) fn check_keep_alive(
+    keep_alive: Option<&Spanned<KeepAlive>>,
+    protocol: MqttProtocol,
+    sink: &mut ErrorSink,
+) {
+    if let Some(keep_alive) = keep_alive {
+        if protocol == MqttProtocol::V5 && keep_alive.get_ref().0 < MIN_MQTT5_KEEP_ALIVE {
+            sink.at(
+                keep_alive.span(),
+                ConfigProblem::Toml(format!(
+                    "keep-alive must be at least 5s on protocol \"5\", not {}s",
+                    keep_alive.get_ref().0.as_secs()
+                )),
+            );
+        }
+    }
+}
+
 impl TryFrom<Interval> for KeepAlive {
     type Error = BadKeepAlive;
 
@@ -369,7 +391,7 @@ pub(crate) struct MqttSpec {
     #[serde(default)]
     pub protocol: Option<MqttProtocol>,
     #[serde(default)]
-    pub keep_alive: Option<KeepAlive>,
+    pub keep_alive: Option<Spanned<KeepAlive>>,
     #[serde(default)]
     pub outbox_max_bytes: Option<OutboxMaxBytes>,
     #[serde(default)]
@@ -436,6 +458,11 @@ impl MqttSpec {
         let client_cert = tls.client_cert(base, sink);
         let client_id = self.client_id(store, sink);
         let topic_prefix = self.topic_prefix(sink);
+        check_keep_alive(
+            self.keep_alive.as_ref(),
+            self.protocol.unwrap_or_default(),
+            sink,
+        );
 
         let mut file = |key, path: &Option<Spanned<PathBuf>>, role| {
             path.as_ref().map(|path| {
@@ -474,7 +501,10 @@ impl MqttSpec {
                 .snapshot_interval
                 .map_or(DEFAULT_SNAPSHOT_INTERVAL, |d| d.0),
             protocol: self.protocol.unwrap_or_default(),
-            keep_alive: self.keep_alive.map_or(DEFAULT_KEEP_ALIVE, |k| k.0),
+            keep_alive: self
+                .keep_alive
+                .as_ref()
+                .map_or(DEFAULT_KEEP_ALIVE, |k| k.get_ref().0),
             outbox_max_bytes: self
                 .outbox_max_bytes
                 .map_or(DEFAULT_OUTBOX_MAX_BYTES, |b| b.0),

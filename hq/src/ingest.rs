@@ -11,6 +11,7 @@
 
 use crate::broker::{open, BrokerOptions, Delivery, LinkClient, LinkEvent, LinkLoop, SessionKind};
 use crate::db::{Applied, BatchApplier};
+use crate::handover::Handover;
 use crate::metrics::Metrics;
 use crate::wire::{decode, topic_filters};
 use std::sync::Arc;
@@ -20,6 +21,11 @@ use tokio::sync::{mpsc, watch};
 
 /// Longest wait between reconnection attempts.
 const RECONNECT_MAX: Duration = Duration::from_secs(10);
+/// Messages that may wait for the applier, per message of the receive maximum: room for a
+/// broker that delivers beyond it (mosquitto does, resuming a session with a backlog).
+const HANDOVER_MESSAGES_PER_IN_FLIGHT: usize = 64;
+/// Payload bytes that may wait for the applier.
+const HANDOVER_MAX_BYTES: usize = 64 * 1024 * 1024;
 /// Longest wait between retries of a batch the database could not take.
 const RETRY_MAX: Duration = Duration::from_secs(5);
 
@@ -91,10 +97,27 @@ pub async fn poll_connection(
     let subscriptions = filters(&settings.mqtt);
     let mut wait = Duration::from_millis(100);
     let mut session = 0;
+    // Kept across reconnects: if the session resumed, what waits here can still be applied and
+    // acknowledged; if not, applying it again is a duplicate.
+    let mut handover = Handover::new(
+        usize::from(settings.in_flight).max(1) * HANDOVER_MESSAGES_PER_IN_FLIGHT,
+        HANDOVER_MAX_BYTES,
+    );
     loop {
         let (client, mut event_loop) = connect(&settings);
         loop {
-            match event_loop.poll().await {
+            let event = tokio::select! {
+                // Hand over first, so what waits goes before anything newer.
+                permit = to_applier.reserve(), if !handover.is_empty() => {
+                    let Ok(permit) = permit else { return };
+                    if let Some(received) = handover.pop() {
+                        permit.send(received);
+                    }
+                    continue;
+                }
+                event = event_loop.poll(), if handover.has_room() => event,
+            };
+            match event {
                 Ok(LinkEvent::Connected { session_present }) => {
                     if !session_present {
                         session += 1;
@@ -112,22 +135,34 @@ pub async fn poll_connection(
                     }
                 }
                 Ok(LinkEvent::Message(delivery)) => {
+                    let bytes = delivery.payload().len() + delivery.topic().len();
                     let received = Received {
                         delivery,
                         session,
                         at: Instant::now(),
                     };
-                    // Waiting here holds back reading from the broker (TCP flow control) while
-                    // the applier is behind; the applier never waits for this loop (its acks
-                    // are queued without waiting), so the two cannot wait for each other.
-                    if to_applier.send(received).await.is_err() {
-                        return;
+                    // Never waits: a full applier queue leaves the message in the handover,
+                    // and reading (and so the keep-alive) goes on.
+                    if handover.is_empty() {
+                        match to_applier.try_send(received) {
+                            Ok(()) => {}
+                            Err(mpsc::error::TrySendError::Full(received)) => {
+                                handover.push(received, bytes);
+                            }
+                            Err(mpsc::error::TrySendError::Closed(_)) => return,
+                        }
+                    } else {
+                        handover.push(received, bytes);
                     }
                 }
                 Ok(_) => {}
                 Err(error) => {
                     if metrics.mqtt_connected() {
-                        tracing::warn!(%error, "broker connection lost; reconnecting");
+                        tracing::warn!(
+                            %error,
+                            handover_peak = handover.peak(),
+                            "broker connection lost; reconnecting"
+                        );
                     }
                     metrics.set_mqtt_connected(false);
                     link.send_replace(None);

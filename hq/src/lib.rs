@@ -13,6 +13,7 @@ pub mod broker;
 pub mod client;
 pub mod db;
 pub mod fleet;
+pub mod handover;
 pub mod ingest;
 pub mod ledger;
 pub mod message;

@@ -29,6 +29,7 @@ pub struct Metrics {
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
     mqtt_connected: AtomicBool,
+    mqtt_connections: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64) {
@@ -100,6 +101,9 @@ impl Metrics {
 
     /// The MQTT connection came up or went down.
     pub fn set_mqtt_connected(&self, connected: bool) {
+        if connected {
+            bump(&self.mqtt_connections);
+        }
         self.mqtt_connected.store(connected, Ordering::Relaxed);
     }
 
@@ -142,6 +146,11 @@ impl Metrics {
             "tagtally_hq_database_refusals_total",
             "Messages the database refused on their own.",
             get(&self.db_refused),
+        );
+        counter(
+            "tagtally_hq_mqtt_connections_total",
+            "Broker connections established (more than one: the connection was lost).",
+            get(&self.mqtt_connections),
         );
         counter(
             "tagtally_hq_replays_asked_total",

@@ -3,7 +3,8 @@
 //! acknowledgement. Each connection attempt gets a fresh client: rumqttc's in-memory
 //! retransmission state would otherwise outlive a broker that forgot the session, and stall.
 //! What was in flight when a connection died is lost; the callers repair that (gap requests
-//! are asked again by backoff, a store's heartbeat exposes a lost delta).
+//! are asked again by backoff, a store's heartbeat exposes a lost delta). A burst larger than
+//! rumqttc's request queue waits in this connection's own queue instead.
 
 use crate::broker::{open, BrokerOptions, LinkEvent, SessionKind};
 use std::net::SocketAddr;
@@ -34,22 +35,33 @@ impl Outbound {
         let (queue, mut pending) = mpsc::unbounded_channel::<Outgoing>();
         let task = tokio::spawn(async move {
             let mut wait = Duration::from_millis(100);
+            // A message rumqttc's request queue had no room for (its in-flight window is full
+            // until the broker acknowledges): offered again after each event, and nothing more
+            // is taken from `pending` meanwhile, so a burst waits instead of being dropped.
+            let mut held: Option<Outgoing> = None;
             loop {
                 let (client, mut event_loop) =
                     open(&options, &client_id, SessionKind::Publisher, 1024);
+                let offer = |message: Outgoing| {
+                    let sent = client.try_publish(
+                        message.topic.clone(),
+                        message.payload.clone(),
+                        message.retain,
+                    );
+                    sent.is_err().then_some(message)
+                };
                 loop {
+                    if let Some(message) = held.take() {
+                        held = offer(message);
+                    }
                     tokio::select! {
                         event = event_loop.poll() => match event {
                             Ok(LinkEvent::Connected { .. }) => wait = Duration::from_millis(100),
                             Ok(_) => {}
                             Err(_) => break,
                         },
-                        next = pending.recv() => match next {
-                            Some(message) => {
-                                // Full only when the broker stopped answering: that connection
-                                // is about to fail, and the message goes with it.
-                                let _ = client.try_publish(message.topic, message.payload, message.retain);
-                            }
+                        next = pending.recv(), if held.is_none() => match next {
+                            Some(message) => held = offer(message),
                             None => return,
                         },
                     }
