@@ -4,9 +4,9 @@
 //! and reads the PINGRESP only after every message the broker sent before it. Holding back reads
 //! while the applier works through a backlog therefore made the keep-alive fail ("last pingreq
 //! isn't acked") and dropped the connection. So reading goes on, and what the applier cannot
-//! take yet waits here, in order. Bounded in messages and payload bytes: at the bound reading is
-//! held back after all (the broker over-delivering far beyond our receive maximum), which is
-//! the old behaviour as a last resort instead of unbounded memory.
+//! take yet waits here, in order. Bounded in messages and bytes: at the bound reading is held
+//! back after all, which is the old behaviour as a last resort instead of unbounded memory (what
+//! is then still ahead of the PINGRESP is only what the socket buffers hold).
 
 use std::collections::VecDeque;
 
@@ -36,6 +36,11 @@ impl<T> Handover<T> {
     /// may take it past `max_bytes`).
     pub fn has_room(&self) -> bool {
         self.queue.len() < self.max_messages && self.bytes < self.max_bytes
+    }
+
+    /// Entries waiting.
+    pub fn len(&self) -> usize {
+        self.queue.len()
     }
 
     /// Whether nothing waits.

@@ -21,11 +21,12 @@ use tokio::sync::{mpsc, watch};
 
 /// Longest wait between reconnection attempts.
 const RECONNECT_MAX: Duration = Duration::from_secs(10);
-/// Messages that may wait for the applier, per message of the receive maximum: room for a
-/// broker that delivers beyond it (mosquitto does, resuming a session with a backlog).
-const HANDOVER_MESSAGES_PER_IN_FLIGHT: usize = 64;
-/// Payload bytes that may wait for the applier.
+/// Bytes that may wait for the applier (payload, topic and [`HANDOVER_ENTRY_BYTES`] each). Not
+/// a multiple of the receive maximum: mosquitto 2.0 resuming a session with a backlog delivers
+/// far beyond it (measured: 1 024 waiting with a receive maximum of 16).
 const HANDOVER_MAX_BYTES: usize = 64 * 1024 * 1024;
+/// What one waiting message costs besides its topic and payload.
+const HANDOVER_ENTRY_BYTES: usize = 256;
 /// Longest wait between retries of a batch the database could not take.
 const RETRY_MAX: Duration = Duration::from_secs(5);
 
@@ -100,7 +101,7 @@ pub async fn poll_connection(
     // Kept across reconnects: if the session resumed, what waits here can still be applied and
     // acknowledged; if not, applying it again is a duplicate.
     let mut handover = Handover::new(
-        usize::from(settings.in_flight).max(1) * HANDOVER_MESSAGES_PER_IN_FLIGHT,
+        HANDOVER_MAX_BYTES / HANDOVER_ENTRY_BYTES,
         HANDOVER_MAX_BYTES,
     );
     loop {
@@ -135,7 +136,8 @@ pub async fn poll_connection(
                     }
                 }
                 Ok(LinkEvent::Message(delivery)) => {
-                    let bytes = delivery.payload().len() + delivery.topic().len();
+                    let bytes =
+                        delivery.payload().len() + delivery.topic().len() + HANDOVER_ENTRY_BYTES;
                     let received = Received {
                         delivery,
                         session,
@@ -148,11 +150,13 @@ pub async fn poll_connection(
                             Ok(()) => {}
                             Err(mpsc::error::TrySendError::Full(received)) => {
                                 handover.push(received, bytes);
+                                metrics.handover(handover.len());
                             }
                             Err(mpsc::error::TrySendError::Closed(_)) => return,
                         }
                     } else {
                         handover.push(received, bytes);
+                        metrics.handover(handover.len());
                     }
                 }
                 Ok(_) => {}

@@ -30,6 +30,7 @@ pub struct Metrics {
     latency_sum_micros: AtomicU64,
     mqtt_connected: AtomicBool,
     mqtt_connections: AtomicU64,
+    handover_peak: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64) {
@@ -105,6 +106,14 @@ impl Metrics {
             bump(&self.mqtt_connections);
         }
         self.mqtt_connected.store(connected, Ordering::Relaxed);
+    }
+
+    /// `waiting` messages wait for the applier right now (read, not yet handed over).
+    pub fn handover(&self, waiting: usize) {
+        self.handover_peak.fetch_max(
+            u64::try_from(waiting).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
     }
 
     /// Whether the MQTT connection is up.
@@ -206,6 +215,11 @@ impl Metrics {
             get(&self.latency_sum_micros) as f64 / 1e6
         );
         let _ = writeln!(text, "tagtally_hq_commit_latency_seconds_count {count}");
+        let _ = writeln!(
+            text,
+            "# HELP tagtally_hq_handover_peak_messages Most messages read from the broker that waited for the applier at once.\n# TYPE tagtally_hq_handover_peak_messages gauge\ntagtally_hq_handover_peak_messages {}",
+            get(&self.handover_peak)
+        );
         let _ = writeln!(
             text,
             "# HELP tagtally_hq_mqtt_connected Whether the broker connection is up.\n# TYPE tagtally_hq_mqtt_connected gauge\ntagtally_hq_mqtt_connected {}",
