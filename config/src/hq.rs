@@ -11,11 +11,14 @@
 //! pool-size = 8
 //!
 //! [mqtt]
-//! url = "mqtt://broker.hq.example:1883"
+//! url = "mqtts://broker.hq.example:8883"  # or mqtt:// (plain)
 //! client-id = "tagtally-hq-1"            # required: one per instance (its persistent session)
 //! username = "hq"
 //! password-file = "/etc/tagtally/hq-mqtt.password"
-//! protocol = "5"                         # MQTT 5 (the only one tagtally hq speaks)
+//! ca-file = "/etc/tagtally/hq-ca.pem"     # mqtts only; system roots without it
+//! client-cert = "/etc/tagtally/hq.pem"   # mqtts only, with client-key: mutual TLS
+//! client-key = "/etc/tagtally/hq.key"
+//! protocol = "5"                         # "5" (default) or "3.1.1"
 //! group = "tagtally-hq"                  # MQTT 5 shared subscription group (optional)
 //! topic-prefix = "tagtally/v1"
 //! keep-alive = "30s"
@@ -41,7 +44,10 @@ use crate::duration::Interval;
 use crate::error::{ConfigError, ConfigErrors, ConfigProblem, ErrorSink};
 use crate::file_checks::{check_named_files, config_file_problem, FileChecks};
 use crate::log_level::LogLevel;
-use crate::mqtt::{client_id_problem, topic_prefix_problem, BrokerUrl, KeepAlive};
+use crate::mqtt::{
+    check_keep_alive, client_id_problem, topic_prefix_problem, BrokerUrl, ClientCert, KeepAlive,
+    MqttProtocol, TlsKeys,
+};
 use crate::paths::{base_dir, resolve, FileRef, FileRole};
 use crate::secret::Secret;
 use crate::DEFAULT_TOPIC_PREFIX;
@@ -95,8 +101,14 @@ pub struct HqDatabase {
 /// `[mqtt]` of the HQ service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HqMqtt {
-    /// The broker (plain `mqtt://` only, see [`HqConfig`] docs).
+    /// The broker, `mqtt://` or `mqtts://`.
     pub broker: BrokerUrl,
+    /// MQTT 5 (default) or 3.1.1 (no shared subscription, no session expiry).
+    pub protocol: MqttProtocol,
+    /// CA certificates to trust instead of the system roots (`ca-file`, PEM; mqtts only).
+    pub ca_file: Option<PathBuf>,
+    /// Certificate and key for mutual TLS (`client-cert` and `client-key`, PEM; mqtts only).
+    pub client_cert: Option<ClientCert>,
     /// This instance's client id (its persistent session).
     pub client_id: String,
     /// User name.
@@ -172,13 +184,19 @@ struct HqMqttSpec {
     #[serde(default)]
     password: Option<Spanned<IgnoredAny>>,
     #[serde(default)]
-    protocol: Option<Spanned<String>>,
+    ca_file: Option<Spanned<PathBuf>>,
+    #[serde(default)]
+    client_cert: Option<Spanned<PathBuf>>,
+    #[serde(default)]
+    client_key: Option<Spanned<PathBuf>>,
+    #[serde(default)]
+    protocol: Option<MqttProtocol>,
     #[serde(default)]
     group: Option<Spanned<String>>,
     #[serde(default)]
     topic_prefix: Option<Spanned<String>>,
     #[serde(default)]
-    keep_alive: Option<KeepAlive>,
+    keep_alive: Option<Spanned<KeepAlive>>,
     #[serde(default)]
     session_expiry: Option<Interval>,
     #[serde(default)]
@@ -426,19 +444,16 @@ impl HqMqttSpec {
     fn build(&self, base: &Path, files: &mut Vec<FileRef>, sink: &mut ErrorSink) -> Option<HqMqtt> {
         let errors_before = sink.len();
         refuse_inline_password(self.password.as_ref(), "mqtt password", sink);
+        let tls = TlsKeys {
+            ca_file: self.ca_file.as_ref(),
+            client_cert: self.client_cert.as_ref(),
+            client_key: self.client_key.as_ref(),
+        };
         let broker = match BrokerUrl::parse(self.url.get_ref()) {
-            Ok(broker) if broker.tls => {
-                sink.at(
-                    self.url.span(),
-                    ConfigProblem::Toml(
-                        "tagtally hq connects to its broker with plain mqtt:// only (no TLS yet): \
-                         run it next to the broker or through a local TLS tunnel"
-                            .to_owned(),
-                    ),
-                );
-                None
+            Ok(broker) => {
+                tls.check_need_tls(&broker, sink);
+                Some(broker)
             }
-            Ok(broker) => Some(broker),
             Err(reason) => {
                 sink.at(
                     self.url.span(),
@@ -462,20 +477,22 @@ impl HqMqttSpec {
         if let (Some(password_file), None) = (&self.password_file, &self.username) {
             sink.at(password_file.span(), ConfigProblem::PasswordWithoutUsername);
         }
-        // Manual acks after commit, shared subscriptions and session expiry are MQTT 5's.
-        if let Some(protocol) = &self.protocol {
-            if protocol.get_ref() != "5" {
-                sink.at(
-                    protocol.span(),
-                    ConfigProblem::Toml(format!(
-                        "protocol `{}`: tagtally hq speaks MQTT 5 only (every broker retailers use has it)",
-                        protocol.get_ref()
-                    )),
-                );
-            }
-        }
+        let client_cert = tls.client_cert(base, sink);
+        // Shared subscriptions are MQTT 5's; on 3.1.1 every instance gets every message.
+        let protocol = self.protocol.unwrap_or(MqttProtocol::V5);
+        check_keep_alive(self.keep_alive.as_ref(), protocol, sink);
         let group = self.group.as_ref().map(|group| {
             let text = group.get_ref();
+            if protocol == MqttProtocol::V3_1_1 {
+                sink.at(
+                    group.span(),
+                    ConfigProblem::Toml(
+                        "group needs protocol \"5\": MQTT 3.1.1 has no shared subscriptions \
+                         (without a group every instance gets every message)"
+                            .to_owned(),
+                    ),
+                );
+            }
             if text.is_empty() || text.len() > 64 || text.contains(['/', '+', '#']) || text.chars().any(char::is_control) {
                 sink.at(
                     group.span(),
@@ -518,11 +535,15 @@ impl HqMqttSpec {
             None => 1024 * 1024,
         };
         let password_file = secret_file(base, self.password_file.as_ref(), files);
+        let ca_file = tls.list_files(base, files);
         if sink.len() > errors_before {
             return None;
         }
         Some(HqMqtt {
             broker: broker?,
+            protocol,
+            ca_file,
+            client_cert,
             client_id: self.client_id.get_ref().clone(),
             username: self.username.as_ref().map(|name| name.get_ref().clone()),
             password_file,
@@ -531,7 +552,8 @@ impl HqMqttSpec {
             topic_prefix,
             keep_alive: self
                 .keep_alive
-                .map_or(Duration::from_secs(30), |keep| keep.0),
+                .as_ref()
+                .map_or(Duration::from_secs(30), |keep| keep.get_ref().0),
             session_expiry: self
                 .session_expiry
                 .map_or(Duration::from_secs(7 * 24 * 3600), |expiry| expiry.0),
@@ -589,6 +611,26 @@ mod tests {
         assert_eq!(config.mqtt.topic_prefix, "tagtally/v1");
         assert_eq!(config.apply.gap_timeout, Duration::from_secs(5));
         assert_eq!(config.database.pool_size, 8);
+    }
+
+    #[test]
+    fn tls_and_mqtt_3_1_1_are_accepted() {
+        let text = MINIMAL.replace("mqtt://127.0.0.1:1883", "mqtts://broker.hq.example")
+            + "ca-file = \"ca.pem\"\nclient-cert = \"hq.pem\"\nclient-key = \"hq.key\"\nprotocol = \"3.1.1\"\n";
+        let config = HqConfig::from_str(&text, "/etc/tagtally/hq.toml").unwrap();
+        assert!(config.mqtt.broker.tls);
+        assert_eq!(config.mqtt.broker.address.port, 8883);
+        assert_eq!(config.mqtt.protocol, MqttProtocol::V3_1_1);
+        assert_eq!(
+            config.mqtt.ca_file.as_deref(),
+            Some(Path::new("/etc/tagtally/ca.pem"))
+        );
+        assert_eq!(
+            config.mqtt.client_cert.map(|pair| pair.key_file),
+            Some(PathBuf::from("/etc/tagtally/hq.key"))
+        );
+        let five = HqConfig::from_str(MINIMAL, "hq.toml").unwrap();
+        assert_eq!(five.mqtt.protocol, MqttProtocol::V5);
     }
 
     #[test]
@@ -653,9 +695,28 @@ mod tests {
 
     #[test]
     fn bad_values_are_located() {
-        let text = MINIMAL.replace("mqtt://127.0.0.1:1883", "mqtts://broker");
+        let text = MINIMAL.replace("client-id", "ca-file = \"ca.pem\"\nclient-id");
         assert!(
-            problems(&text)[0].starts_with("hq.toml:5:7: tagtally hq connects"),
+            problems(&text)[0].starts_with("hq.toml:6:11: `ca-file` needs an mqtts://"),
+            "{:?}",
+            problems(&text)
+        );
+        let text = MINIMAL.replace("mqtt://127.0.0.1:1883", "mqtts://broker")
+            + "client-cert = \"hq.pem\"\n";
+        assert!(
+            problems(&text)[0].starts_with("hq.toml:7:15: `client-cert`"),
+            "{:?}",
+            problems(&text)
+        );
+        let text = format!("{MINIMAL}keep-alive = \"4s\"\n");
+        assert!(
+            problems(&text)[0].starts_with("hq.toml:7:14: keep-alive must be at least 5s"),
+            "{:?}",
+            problems(&text)
+        );
+        let text = format!("{MINIMAL}protocol = \"3.1.1\"\ngroup = \"hq\"\n");
+        assert!(
+            problems(&text)[0].starts_with("hq.toml:8:9: group needs protocol"),
             "{:?}",
             problems(&text)
         );

@@ -241,6 +241,28 @@ pub(crate) struct KeepAlive(pub Duration);
 #[error("keep-alive must be whole seconds from 1s to 65535s, not {0:?}")]
 pub struct BadKeepAlive(pub Duration);
 
+/// Least keep-alive on MQTT 5: rumqttc's MQTT 5 client asserts it (a shorter one would abort).
+pub const MIN_MQTT5_KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// Why `keep-alive` does not suit `protocol`, located at the keep-alive.
+pub(crate) fn check_keep_alive(
+    keep_alive: Option<&Spanned<KeepAlive>>,
+    protocol: MqttProtocol,
+    sink: &mut ErrorSink,
+) {
+    if let Some(keep_alive) = keep_alive {
+        if protocol == MqttProtocol::V5 && keep_alive.get_ref().0 < MIN_MQTT5_KEEP_ALIVE {
+            sink.at(
+                keep_alive.span(),
+                ConfigProblem::Toml(format!(
+                    "keep-alive must be at least 5s on protocol \"5\", not {}s",
+                    keep_alive.get_ref().0.as_secs()
+                )),
+            );
+        }
+    }
+}
+
 impl TryFrom<Interval> for KeepAlive {
     type Error = BadKeepAlive;
 
@@ -369,7 +391,7 @@ pub(crate) struct MqttSpec {
     #[serde(default)]
     pub protocol: Option<MqttProtocol>,
     #[serde(default)]
-    pub keep_alive: Option<KeepAlive>,
+    pub keep_alive: Option<Spanned<KeepAlive>>,
     #[serde(default)]
     pub outbox_max_bytes: Option<OutboxMaxBytes>,
     #[serde(default)]
@@ -387,6 +409,14 @@ pub(crate) struct MqttSpec {
 }
 
 impl MqttSpec {
+    fn tls_keys(&self) -> TlsKeys<'_> {
+        TlsKeys {
+            ca_file: self.ca_file.as_ref(),
+            client_cert: self.client_cert.as_ref(),
+            client_key: self.client_key.as_ref(),
+        }
+    }
+
     /// Checks the keys against each other, resolves paths against `base` and lists the files
     /// named in `files` for the file-system checks. `store` is `None` when it was invalid,
     /// which has been reported already.
@@ -418,15 +448,21 @@ impl MqttSpec {
                 )
             })
             .ok();
+        let tls = self.tls_keys();
         if let Some(broker) = &broker {
-            self.check_tls_files_need_tls(broker, sink);
+            tls.check_need_tls(broker, sink);
         }
         if let (Some(password_file), None) = (&self.password_file, &self.username) {
             sink.at(password_file.span(), ConfigProblem::PasswordWithoutUsername);
         }
-        let client_cert = self.client_cert(base, sink);
+        let client_cert = tls.client_cert(base, sink);
         let client_id = self.client_id(store, sink);
         let topic_prefix = self.topic_prefix(sink);
+        check_keep_alive(
+            self.keep_alive.as_ref(),
+            self.protocol.unwrap_or_default(),
+            sink,
+        );
 
         let mut file = |key, path: &Option<Spanned<PathBuf>>, role| {
             path.as_ref().map(|path| {
@@ -441,9 +477,7 @@ impl MqttSpec {
             })
         };
         let password_file = file("password-file", &self.password_file, FileRole::Password);
-        let ca_file = file("ca-file", &self.ca_file, FileRole::Certificate);
-        file("client-cert", &self.client_cert, FileRole::Certificate);
-        file("client-key", &self.client_key, FileRole::PrivateKey);
+        let ca_file = tls.list_files(base, files);
         if let Some(username) = &self.username {
             if let Some(reason) = username_problem(username.get_ref()) {
                 sink.at(username.span(), ConfigProblem::BadUsername { reason });
@@ -467,7 +501,10 @@ impl MqttSpec {
                 .snapshot_interval
                 .map_or(DEFAULT_SNAPSHOT_INTERVAL, |d| d.0),
             protocol: self.protocol.unwrap_or_default(),
-            keep_alive: self.keep_alive.map_or(DEFAULT_KEEP_ALIVE, |k| k.0),
+            keep_alive: self
+                .keep_alive
+                .as_ref()
+                .map_or(DEFAULT_KEEP_ALIVE, |k| k.get_ref().0),
             outbox_max_bytes: self
                 .outbox_max_bytes
                 .map_or(DEFAULT_OUTBOX_MAX_BYTES, |b| b.0),
@@ -490,52 +527,6 @@ impl MqttSpec {
                 .command_min_interval
                 .map_or(DEFAULT_COMMAND_MIN_INTERVAL, |d| d.0),
         })
-    }
-
-    fn check_tls_files_need_tls(&self, broker: &BrokerUrl, sink: &mut ErrorSink) {
-        if broker.tls {
-            return;
-        }
-        let tls_keys = [
-            ("ca-file", &self.ca_file),
-            ("client-cert", &self.client_cert),
-            ("client-key", &self.client_key),
-        ];
-        for (key, path) in tls_keys {
-            if let Some(path) = path {
-                sink.at(path.span(), ConfigProblem::TlsFileWithoutTls { key });
-            }
-        }
-    }
-
-    fn client_cert(&self, base: &Path, sink: &mut ErrorSink) -> Option<ClientCert> {
-        match (&self.client_cert, &self.client_key) {
-            (Some(cert), Some(key)) => Some(ClientCert {
-                cert_file: resolve(base, cert.get_ref()),
-                key_file: resolve(base, key.get_ref()),
-            }),
-            (Some(cert), None) => {
-                sink.at(
-                    cert.span(),
-                    ConfigProblem::UnpairedClientCert {
-                        present: "client-cert",
-                        missing: "client-key",
-                    },
-                );
-                None
-            }
-            (None, Some(key)) => {
-                sink.at(
-                    key.span(),
-                    ConfigProblem::UnpairedClientCert {
-                        present: "client-key",
-                        missing: "client-cert",
-                    },
-                );
-                None
-            }
-            (None, None) => None,
-        }
     }
 
     fn client_id(&self, store: Option<&str>, sink: &mut ErrorSink) -> Option<String> {
@@ -618,6 +609,85 @@ pub(crate) fn topic_prefix_problem(prefix: &str) -> Option<&'static str> {
         Some("it contains control characters")
     } else {
         None
+    }
+}
+
+/// `ca-file`, `client-cert` and `client-key` as written: the one set of rules for them, shared
+/// by the store's `[mqtt]` and `tagtally hq`'s.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TlsKeys<'a> {
+    pub ca_file: Option<&'a Spanned<PathBuf>>,
+    pub client_cert: Option<&'a Spanned<PathBuf>>,
+    pub client_key: Option<&'a Spanned<PathBuf>>,
+}
+
+impl TlsKeys<'_> {
+    /// Refuses each TLS file key on a plain `mqtt://` broker.
+    pub(crate) fn check_need_tls(&self, broker: &BrokerUrl, sink: &mut ErrorSink) {
+        if broker.tls {
+            return;
+        }
+        let tls_keys = [
+            ("ca-file", self.ca_file),
+            ("client-cert", self.client_cert),
+            ("client-key", self.client_key),
+        ];
+        for (key, path) in tls_keys {
+            if let Some(path) = path {
+                sink.at(path.span(), ConfigProblem::TlsFileWithoutTls { key });
+            }
+        }
+    }
+
+    /// The client identity: both files or neither.
+    pub(crate) fn client_cert(&self, base: &Path, sink: &mut ErrorSink) -> Option<ClientCert> {
+        match (self.client_cert, self.client_key) {
+            (Some(cert), Some(key)) => Some(ClientCert {
+                cert_file: resolve(base, cert.get_ref()),
+                key_file: resolve(base, key.get_ref()),
+            }),
+            (Some(cert), None) => {
+                sink.at(
+                    cert.span(),
+                    ConfigProblem::UnpairedClientCert {
+                        present: "client-cert",
+                        missing: "client-key",
+                    },
+                );
+                None
+            }
+            (None, Some(key)) => {
+                sink.at(
+                    key.span(),
+                    ConfigProblem::UnpairedClientCert {
+                        present: "client-key",
+                        missing: "client-cert",
+                    },
+                );
+                None
+            }
+            (None, None) => None,
+        }
+    }
+
+    /// Lists the files for the file-system checks; returns the resolved `ca-file`.
+    pub(crate) fn list_files(&self, base: &Path, files: &mut Vec<FileRef>) -> Option<PathBuf> {
+        let mut file = |key, path: Option<&Spanned<PathBuf>>, role| {
+            path.map(|path| {
+                let resolved = resolve(base, path.get_ref());
+                files.push(FileRef {
+                    key,
+                    path: resolved.clone(),
+                    span: path.span(),
+                    role,
+                });
+                resolved
+            })
+        };
+        let ca_file = file("ca-file", self.ca_file, FileRole::Certificate);
+        file("client-cert", self.client_cert, FileRole::Certificate);
+        file("client-key", self.client_key, FileRole::PrivateKey);
+        ca_file
     }
 }
 

@@ -127,7 +127,13 @@ fn the_hq_example_is_valid_with_its_files_in_place() {
     let root = tempfile::tempdir().unwrap();
     let etc = root.path().join("etc/tagtally");
     fs::create_dir_all(&etc).unwrap();
-    for name in ["hq-db.password", "hq-mqtt.password"] {
+    for name in [
+        "hq-db.password",
+        "hq-mqtt.password",
+        "hq-ca.pem",
+        "hq-client.pem",
+        "hq-client.key",
+    ] {
         let path = etc.join(name);
         fs::write(&path, "example-password\n").unwrap();
         #[cfg(unix)]
@@ -142,6 +148,7 @@ fn the_hq_example_is_valid_with_its_files_in_place() {
     )
     .unwrap_or_else(|errors| panic!("{errors}"));
     assert_eq!(config.mqtt.group.as_deref(), Some("tagtally-hq"));
+    assert!(config.mqtt.broker.tls && config.mqtt.client_cert.is_some());
     assert_eq!(config.apply.gap_timeout, Duration::from_secs(5));
     assert_eq!(config.zone_roles["floor"], "sales-floor");
 }

@@ -1,6 +1,7 @@
-//! From the broker to the database: one MQTT 5 connection with a persistent session (a shared
-//! subscription when a group is configured), messages batched, applied in one transaction,
-//! and acknowledged only after that transaction committed (rumqttc manual acks).
+//! From the broker to the database: one MQTT connection (5, or 3.1.1) with a persistent
+//! session (an MQTT 5 shared subscription when a group is configured), messages batched, applied
+//! in one transaction, and acknowledged only after that transaction committed (rumqttc manual
+//! acks).
 //!
 //! What is never acknowledged is redelivered by the broker: after a crash of this instance
 //! (to this client id's session, or to another member of the group). Across a reconnect that
@@ -8,26 +9,31 @@
 //! acknowledged on the new connection; after a reconnect to a new session nothing old is
 //! acknowledged. Applying a message twice is a duplicate, which the apply rules ignore.
 
+use crate::broker::{open, BrokerOptions, Delivery, LinkClient, LinkEvent, LinkLoop, SessionKind};
 use crate::db::{Applied, BatchApplier};
+use crate::handover::Handover;
 use crate::metrics::Metrics;
 use crate::wire::{decode, topic_filters};
-use rumqttc::v5::mqttbytes::v5::{Filter, Publish};
-use rumqttc::v5::mqttbytes::QoS;
-use rumqttc::v5::{AsyncClient, Event, EventLoop, Incoming, MqttOptions};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tagtally_config::{HqMqtt, Secret};
+use tagtally_config::HqMqtt;
 use tokio::sync::{mpsc, watch};
 
 /// Longest wait between reconnection attempts.
 const RECONNECT_MAX: Duration = Duration::from_secs(10);
+/// Bytes that may wait for the applier (payload, topic and [`HANDOVER_ENTRY_BYTES`] each). Not
+/// a multiple of the receive maximum: mosquitto 2.0 resuming a session with a backlog delivers
+/// far beyond it (measured: 1 024 waiting with a receive maximum of 16).
+const HANDOVER_MAX_BYTES: usize = 64 * 1024 * 1024;
+/// What one waiting message costs besides its topic and payload.
+const HANDOVER_ENTRY_BYTES: usize = 256;
 /// Longest wait between retries of a batch the database could not take.
 const RETRY_MAX: Duration = Duration::from_secs(5);
 
 /// A message as received, with the broker session it belongs to.
 #[derive(Debug)]
 pub struct Received {
-    publish: Publish,
+    delivery: Delivery,
     session: u64,
     at: Instant,
 }
@@ -41,58 +47,40 @@ pub struct Link {
     /// Counts sessions: a new one whenever the broker answered `session_present = false`.
     pub session: u64,
     /// The current connection's client.
-    pub client: AsyncClient,
+    pub client: LinkClient,
 }
 
-/// What a connection attempt needs: settings, password and flow-control window.
+/// What a connection attempt needs: broker, session and flow-control window.
 #[derive(Debug, Clone)]
 pub struct ConnectionSettings {
-    /// `[mqtt]`, its password included.
+    /// Where and how to connect.
+    pub broker: BrokerOptions,
+    /// `[mqtt]` (client id, group, prefix, session expiry, message bound).
     pub mqtt: HqMqtt,
-    /// The receive maximum.
+    /// The receive maximum (MQTT 5).
     pub in_flight: u16,
 }
 
 /// Builds the client and its event loop. The broker may hold up to `in_flight` messages
 /// unacknowledged with us (MQTT 5 receive maximum), which bounds a batch's memory.
-pub fn connect(mqtt: &HqMqtt, in_flight: u16) -> (AsyncClient, EventLoop) {
-    let mut options = MqttOptions::new(
-        mqtt.client_id.clone(),
-        mqtt.broker.address.host.clone(),
-        mqtt.broker.address.port,
-    );
-    options
-        .set_keep_alive(mqtt.keep_alive)
-        .set_clean_start(false)
-        .set_session_expiry_interval(Some(
-            u32::try_from(mqtt.session_expiry.as_secs()).unwrap_or(u32::MAX),
-        ))
-        .set_manual_acks(true)
-        .set_receive_maximum(Some(in_flight.max(1)))
-        // The broker drops anything larger for us instead of breaking the connection with it.
-        .set_max_packet_size(Some(
-            u32::try_from(mqtt.max_message_bytes + 65_536).unwrap_or(u32::MAX),
-        ));
-    if let Some(username) = &mqtt.username {
-        options.set_credentials(
-            username.clone(),
-            mqtt.password.as_ref().map_or("", Secret::expose),
-        );
-    }
+pub fn connect(settings: &ConnectionSettings) -> (LinkClient, LinkLoop) {
+    let kind = SessionKind::Subscriber {
+        session_expiry: settings.mqtt.session_expiry,
+        receive_maximum: settings.in_flight,
+        max_packet: settings.mqtt.max_message_bytes + 65_536,
+    };
     // Room for every acknowledgement of several batches, so queueing one never fails in practice.
-    AsyncClient::new(options, usize::from(in_flight) * 8 + 64)
+    let capacity = usize::from(settings.in_flight) * 8 + 64;
+    open(&settings.broker, &settings.mqtt.client_id, kind, capacity)
 }
 
 /// The subscription filters: `$share/{group}/...` with a group, plain otherwise.
-pub fn filters(mqtt: &HqMqtt) -> Vec<Filter> {
+pub fn filters(mqtt: &HqMqtt) -> Vec<String> {
     topic_filters(&mqtt.topic_prefix)
         .into_iter()
-        .map(|filter| {
-            let filter = match &mqtt.group {
-                Some(group) => format!("$share/{group}/{filter}"),
-                None => filter,
-            };
-            Filter::new(filter, QoS::AtLeastOnce)
+        .map(|filter| match &mqtt.group {
+            Some(group) => format!("$share/{group}/{filter}"),
+            None => filter,
         })
         .collect()
 }
@@ -110,19 +98,32 @@ pub async fn poll_connection(
     let subscriptions = filters(&settings.mqtt);
     let mut wait = Duration::from_millis(100);
     let mut session = 0;
+    // Kept across reconnects: if the session resumed, what waits here can still be applied and
+    // acknowledged; if not, applying it again is a duplicate.
+    let mut handover = Handover::new(
+        HANDOVER_MAX_BYTES / HANDOVER_ENTRY_BYTES,
+        HANDOVER_MAX_BYTES,
+    );
     loop {
-        let (client, mut event_loop) = connect(&settings.mqtt, settings.in_flight);
+        let (client, mut event_loop) = connect(&settings);
         loop {
-            match event_loop.poll().await {
-                Ok(Event::Incoming(Incoming::ConnAck(ack))) => {
-                    if !ack.session_present {
+            let event = tokio::select! {
+                // Hand over first, so what waits goes before anything newer.
+                permit = to_applier.reserve(), if !handover.is_empty() => {
+                    let Ok(permit) = permit else { return };
+                    if let Some(received) = handover.pop() {
+                        permit.send(received);
+                    }
+                    continue;
+                }
+                event = event_loop.poll(), if handover.has_room() => event,
+            };
+            match event {
+                Ok(LinkEvent::Connected { session_present }) => {
+                    if !session_present {
                         session += 1;
                     }
-                    tracing::info!(
-                        session_present = ack.session_present,
-                        session,
-                        "connected to the broker"
-                    );
+                    tracing::info!(session_present, session, "connected to the broker");
                     link.send_replace(Some(Link {
                         session,
                         client: client.clone(),
@@ -130,27 +131,42 @@ pub async fn poll_connection(
                     metrics.set_mqtt_connected(true);
                     wait = Duration::from_millis(100);
                     // Queued, not awaited: the event loop must keep running to send it.
-                    if let Err(error) = client.try_subscribe_many(subscriptions.clone()) {
+                    if let Err(error) = client.try_subscribe(&subscriptions) {
                         tracing::warn!(%error, "cannot subscribe");
                     }
                 }
-                Ok(Event::Incoming(Incoming::Publish(publish))) => {
+                Ok(LinkEvent::Message(delivery)) => {
+                    let bytes =
+                        delivery.payload().len() + delivery.topic().len() + HANDOVER_ENTRY_BYTES;
                     let received = Received {
-                        publish,
+                        delivery,
                         session,
                         at: Instant::now(),
                     };
-                    // Waiting here holds back reading from the broker (TCP flow control) while
-                    // the applier is behind; the applier never waits for this loop (its acks
-                    // are queued without waiting), so the two cannot wait for each other.
-                    if to_applier.send(received).await.is_err() {
-                        return;
+                    // Never waits: a full applier queue leaves the message in the handover,
+                    // and reading (and so the keep-alive) goes on.
+                    if handover.is_empty() {
+                        match to_applier.try_send(received) {
+                            Ok(()) => {}
+                            Err(mpsc::error::TrySendError::Full(received)) => {
+                                handover.push(received, bytes);
+                                metrics.handover(handover.len());
+                            }
+                            Err(mpsc::error::TrySendError::Closed(_)) => return,
+                        }
+                    } else {
+                        handover.push(received, bytes);
+                        metrics.handover(handover.len());
                     }
                 }
                 Ok(_) => {}
                 Err(error) => {
                     if metrics.mqtt_connected() {
-                        tracing::warn!(%error, "broker connection lost; reconnecting");
+                        tracing::warn!(
+                            %error,
+                            handover_peak = handover.peak(),
+                            "broker connection lost; reconnecting"
+                        );
                     }
                     metrics.set_mqtt_connected(false);
                     link.send_replace(None);
@@ -192,8 +208,8 @@ pub async fn apply_loop(
             metrics.received();
             match decode(
                 &prefix,
-                &received.publish.topic,
-                &received.publish.payload,
+                received.delivery.topic(),
+                received.delivery.payload(),
                 max_message_bytes,
             ) {
                 Ok(message) => messages.push(message),
@@ -244,7 +260,7 @@ pub async fn apply_loop(
             // Queued without waiting: the event loop may be waiting for this task to take the
             // next message. An ack that finds the queue full is not sent; the broker then
             // delivers that message again after a reconnect, which applies as a duplicate.
-            match current.client.try_ack(&received.publish) {
+            match current.client.try_ack(&received.delivery) {
                 Ok(()) => metrics.acked(),
                 Err(error) => tracing::debug!(%error, "acknowledgement not queued"),
             }

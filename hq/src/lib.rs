@@ -9,9 +9,11 @@
 pub mod api;
 pub mod apply;
 pub mod bench;
+pub mod broker;
 pub mod client;
 pub mod db;
 pub mod fleet;
+pub mod handover;
 pub mod ingest;
 pub mod ledger;
 pub mod message;

@@ -29,6 +29,8 @@ pub struct Metrics {
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
     mqtt_connected: AtomicBool,
+    mqtt_connections: AtomicU64,
+    handover_peak: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64) {
@@ -100,7 +102,18 @@ impl Metrics {
 
     /// The MQTT connection came up or went down.
     pub fn set_mqtt_connected(&self, connected: bool) {
+        if connected {
+            bump(&self.mqtt_connections);
+        }
         self.mqtt_connected.store(connected, Ordering::Relaxed);
+    }
+
+    /// `waiting` messages wait for the applier right now (read, not yet handed over).
+    pub fn handover(&self, waiting: usize) {
+        self.handover_peak.fetch_max(
+            u64::try_from(waiting).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
     }
 
     /// Whether the MQTT connection is up.
@@ -142,6 +155,11 @@ impl Metrics {
             "tagtally_hq_database_refusals_total",
             "Messages the database refused on their own.",
             get(&self.db_refused),
+        );
+        counter(
+            "tagtally_hq_mqtt_connections_total",
+            "Broker connections established (more than one: the connection was lost).",
+            get(&self.mqtt_connections),
         );
         counter(
             "tagtally_hq_replays_asked_total",
@@ -197,6 +215,11 @@ impl Metrics {
             get(&self.latency_sum_micros) as f64 / 1e6
         );
         let _ = writeln!(text, "tagtally_hq_commit_latency_seconds_count {count}");
+        let _ = writeln!(
+            text,
+            "# HELP tagtally_hq_handover_peak_messages Most messages read from the broker that waited for the applier at once.\n# TYPE tagtally_hq_handover_peak_messages gauge\ntagtally_hq_handover_peak_messages {}",
+            get(&self.handover_peak)
+        );
         let _ = writeln!(
             text,
             "# HELP tagtally_hq_mqtt_connected Whether the broker connection is up.\n# TYPE tagtally_hq_mqtt_connected gauge\ntagtally_hq_mqtt_connected {}",

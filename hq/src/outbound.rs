@@ -3,13 +3,12 @@
 //! acknowledgement. Each connection attempt gets a fresh client: rumqttc's in-memory
 //! retransmission state would otherwise outlive a broker that forgot the session, and stall.
 //! What was in flight when a connection died is lost; the callers repair that (gap requests
-//! are asked again by backoff, a store's heartbeat exposes a lost delta).
+//! are asked again by backoff, a store's heartbeat exposes a lost delta). A burst larger than
+//! rumqttc's request queue waits in this connection's own queue instead.
 
-use rumqttc::v5::mqttbytes::QoS;
-use rumqttc::v5::{AsyncClient, Event, MqttOptions};
+use crate::broker::{open, BrokerOptions, LinkEvent, SessionKind};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tagtally_config::Secret;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -31,39 +30,38 @@ pub struct Outbound {
 }
 
 impl Outbound {
-    /// Starts the connection task for `client_id` (clean start) to the broker at `host:port`.
-    pub fn start(
-        host: String,
-        port: u16,
-        client_id: String,
-        credentials: Option<(String, Option<Secret>)>,
-    ) -> (Outbound, JoinHandle<()>) {
+    /// Starts the connection task for `client_id` (clean start) to the broker of `options`.
+    pub fn start(options: BrokerOptions, client_id: String) -> (Outbound, JoinHandle<()>) {
         let (queue, mut pending) = mpsc::unbounded_channel::<Outgoing>();
         let task = tokio::spawn(async move {
             let mut wait = Duration::from_millis(100);
+            // A message rumqttc's request queue had no room for (its in-flight window is full
+            // until the broker acknowledges): offered again after each event, and nothing more
+            // is taken from `pending` meanwhile, so a burst waits instead of being dropped.
+            let mut held: Option<Outgoing> = None;
             loop {
-                let mut options = MqttOptions::new(client_id.clone(), host.clone(), port);
-                options.set_keep_alive(Duration::from_secs(10));
-                if let Some((user, password)) = &credentials {
-                    options.set_credentials(
-                        user.clone(),
-                        password.as_ref().map_or("", Secret::expose),
+                let (client, mut event_loop) =
+                    open(&options, &client_id, SessionKind::Publisher, 1024);
+                let offer = |message: Outgoing| {
+                    let sent = client.try_publish(
+                        message.topic.clone(),
+                        message.payload.clone(),
+                        message.retain,
                     );
-                }
-                let (client, mut event_loop) = AsyncClient::new(options, 1024);
+                    sent.is_err().then_some(message)
+                };
                 loop {
+                    if let Some(message) = held.take() {
+                        held = offer(message);
+                    }
                     tokio::select! {
                         event = event_loop.poll() => match event {
-                            Ok(Event::Incoming(_)) => wait = Duration::from_millis(100),
-                            Ok(Event::Outgoing(_)) => {}
+                            Ok(LinkEvent::Connected { .. }) => wait = Duration::from_millis(100),
+                            Ok(_) => {}
                             Err(_) => break,
                         },
-                        next = pending.recv() => match next {
-                            Some(message) => {
-                                // Full only when the broker stopped answering: that connection
-                                // is about to fail, and the message goes with it.
-                                let _ = client.try_publish(message.topic, QoS::AtLeastOnce, message.retain, message.payload);
-                            }
+                        next = pending.recv(), if held.is_none() => match next {
+                            Some(message) => held = offer(message),
                             None => return,
                         },
                     }
@@ -77,12 +75,7 @@ impl Outbound {
 
     /// Starts one to a broker at `address`, without credentials.
     pub fn start_to(address: SocketAddr, client_id: &str) -> (Outbound, JoinHandle<()>) {
-        Outbound::start(
-            address.ip().to_string(),
-            address.port(),
-            client_id.to_owned(),
-            None,
-        )
+        Outbound::start(BrokerOptions::plain(address), client_id.to_owned())
     }
 
     /// Queues a message (never blocks).

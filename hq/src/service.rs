@@ -2,6 +2,7 @@
 //! housekeeping and the HTTP API, started together and stopped together.
 
 use crate::api::{router, ApiState};
+use crate::broker::BrokerOptions;
 use crate::db::{connect, BatchApplier, ConnectError};
 use crate::ingest;
 use crate::metrics::Metrics;
@@ -24,6 +25,9 @@ pub enum ServiceError {
     /// The database is unreachable or could not be migrated.
     #[error("{0}")]
     Database(#[from] ConnectError),
+    /// A TLS file of `[mqtt]` is unusable.
+    #[error("mqtt tls: {0}")]
+    Tls(#[from] tagtally_tls::TlsError),
     /// The HTTP listen address could not be bound.
     #[error("cannot listen on {address}: {source}")]
     Listen {
@@ -54,6 +58,25 @@ impl RunningService {
 /// Connects and migrates the database, binds the HTTP API, connects to the broker and starts
 /// every task. Returns once the service runs.
 pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
+    // Before anything connects: a bad certificate is a start-up error naming its file.
+    let tls = if config.mqtt.broker.tls {
+        Some(tagtally_tls::client_config(&tagtally_tls::TlsFiles {
+            ca_file: config.mqtt.ca_file.clone(),
+            client_cert: config
+                .mqtt
+                .client_cert
+                .as_ref()
+                .map(|pair| pair.cert_file.clone()),
+            client_key: config
+                .mqtt
+                .client_cert
+                .as_ref()
+                .map(|pair| pair.key_file.clone()),
+        })?)
+    } else {
+        None
+    };
+    let broker = BrokerOptions::from_config(&config.mqtt, tls);
     let pool = connect(
         &config.database.url,
         config.database.password.as_ref(),
@@ -82,6 +105,7 @@ pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
 
     tasks.spawn(ingest::poll_connection(
         ingest::ConnectionSettings {
+            broker: broker.clone(),
             mqtt: config.mqtt.clone(),
             in_flight,
         },
@@ -104,17 +128,8 @@ pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
         let prefix = config.mqtt.topic_prefix.clone();
         let apply = config.apply;
         let metrics = Arc::clone(&metrics);
-        let credentials = config
-            .mqtt
-            .username
-            .clone()
-            .map(|user| (user, config.mqtt.password.clone()));
-        let (outbound, sender) = Outbound::start(
-            config.mqtt.broker.address.host.clone(),
-            config.mqtt.broker.address.port,
-            format!("{}-commands", config.mqtt.client_id),
-            credentials,
-        );
+        let (outbound, sender) =
+            Outbound::start(broker, format!("{}-commands", config.mqtt.client_id));
         tasks.spawn(async move {
             let _ = sender.await;
         });

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use tagtally_config::HqConfig;
 use tagtally_contract::SnapshotReason;
-use tagtally_hq::fleet::{database_view, fleet_truth, Fleet, TempMosquitto, TempPostgres};
+use tagtally_hq::fleet::{
+    database_view, fleet_truth, Fleet, TempMosquitto, TempPostgres, TlsListener,
+};
 use tagtally_hq::metrics::Metrics;
 use tagtally_hq::service::{start, RunningService};
 
@@ -359,4 +361,234 @@ async fn two_instances_keep_every_store_true_through_faults() {
     assert!(refused(&all_metrics, "not_json") >= 1);
     assert!(refused(&all_metrics, "unknown_schema") >= 1);
     assert!(refused(&all_metrics, "bad_store_name") >= 1);
+}
+
+/// MQTT 3.1.1 over mutual TLS (a test CA, mosquitto demanding a client certificate): two
+/// instances without a group (3.1.1 has no shared subscription), so each gets every message;
+/// the per-store row lock keeps every delta applied once, and the database equals the truth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_mqtt_3_1_1_over_mutual_tls_apply_each_delta_once() {
+    require!(
+        TempPostgres::installed(),
+        "TAGTALLY_REQUIRE_POSTGRES",
+        "PostgreSQL"
+    );
+    require!(
+        TempMosquitto::installed(),
+        "TAGTALLY_REQUIRE_MOSQUITTO",
+        "mosquitto"
+    );
+    let pki = tagtally_tls::test_pki::Pki::generate("hq-tls");
+    let postgres = TempPostgres::start(false).await.expect("postgres starts");
+    let database = postgres.create_database("hq").await.unwrap();
+    let broker = TempMosquitto::start_with_tls(&TlsListener {
+        ca_file: pki.ca.clone(),
+        cert_file: pki.server_cert.clone(),
+        key_file: pki.server_key.clone(),
+    })
+    .await
+    .expect("mosquitto starts");
+    let tls_port = broker.tls_address().expect("a tls listener").port();
+    let instance = |client_id: &str| {
+        let text = format!(
+            r#"
+[database]
+url = "{database}"
+pool-size = 2
+
+[mqtt]
+url = "mqtts://localhost:{tls_port}"
+client-id = "{client_id}"
+protocol = "3.1.1"
+ca-file = "{ca}"
+client-cert = "{cert}"
+client-key = "{key}"
+keep-alive = "5s"
+
+[http]
+listen = "127.0.0.1:0"
+"#,
+            ca = pki.ca.display(),
+            cert = pki.client_cert.display(),
+            key = pki.client_key.display(),
+        );
+        HqConfig::from_str(&text, "hq.toml").expect("test config is valid")
+    };
+    let first = start(&instance("hq-tls-1")).await.expect("hq-tls-1 starts");
+    let second = start(&instance("hq-tls-2")).await.expect("hq-tls-2 starts");
+    connected(&first).await;
+    connected(&second).await;
+
+    let fleet = Fleet::connect(broker.address(), PREFIX, "fleet-tls", 4096);
+    let names: Vec<String> = (0..3).map(|index| format!("tls-{index}")).collect();
+    let mut published = 0;
+    for name in &names {
+        fleet.add_store(name);
+        fleet
+            .act(name, |store, max| {
+                let mut out = vec![store.status(true)];
+                out.extend(store.snapshot(max, SnapshotReason::Startup));
+                out
+            })
+            .await;
+    }
+    let mut rng = fastrand::Rng::with_seed(7);
+    for _ in 0..30 {
+        for name in &names {
+            let mut store_rng = fastrand::Rng::with_seed(rng.u64(..));
+            fleet
+                .act(name, |store, _| vec![store.churn(&mut store_rng, 3, 12, 3)])
+                .await;
+            published += 1;
+        }
+    }
+    let (client, connection) = tokio_postgres::connect(&database, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let expected = fleet_truth(&fleet);
+    until(
+        "the database to equal the stores' truth",
+        Duration::from_secs(30),
+        async || database_view(&client).await.unwrap() == expected,
+    )
+    .await;
+    // Every instance sees every message (no shared subscription on 3.1.1)...
+    for service in [&first, &second] {
+        let metrics = Arc::clone(&service.metrics);
+        until(
+            "each instance to receive every delta",
+            Duration::from_secs(30),
+            async || counter(&metrics, "tagtally_hq_messages_received_total") >= published,
+        )
+        .await;
+    }
+    // ... and the row lock let exactly one apply each delta: the other finds it a duplicate.
+    let both = [Arc::clone(&first.metrics), Arc::clone(&second.metrics)];
+    let seen = |outcome: &str| both.iter().map(|m| outcomes(m, outcome)).sum::<u64>();
+    until(
+        "each instance to apply or find applied every delta",
+        Duration::from_secs(30),
+        async || seen("applied") + seen("duplicate") >= 2 * published,
+    )
+    .await;
+    assert_eq!(seen("applied"), published, "every delta applied once");
+    assert_eq!(
+        seen("duplicate"),
+        published,
+        "and found applied by the other"
+    );
+    let deltas: i64 = client
+        .query_one("SELECT count(*) FROM hq_applied", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(deltas, published as i64, "one hq_applied row a delta");
+}
+
+fn counter(metrics: &Metrics, name: &str) -> u64 {
+    metrics
+        .render()
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn outcomes(metrics: &Metrics, outcome: &str) -> u64 {
+    let needle = format!("tagtally_hq_messages_applied_total{{outcome=\"{outcome}\"}} ");
+    metrics
+        .render()
+        .lines()
+        .find_map(|line| line.strip_prefix(needle.as_str())?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A backlog of 20 000 deltas queued in an instance's session while it was down, taken with a
+/// 5 s keep-alive (MQTT 5's least) and small batches: reading from the broker goes on while the
+/// applier works through it, so the PINGRESP behind the backlog is read in time and the
+/// connection is never dropped (with reads held back instead, this test does not finish in
+/// 120 s: the connection drops again and again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_backlog_is_caught_up_on_one_connection() {
+    require!(
+        TempPostgres::installed(),
+        "TAGTALLY_REQUIRE_POSTGRES",
+        "PostgreSQL"
+    );
+    require!(
+        TempMosquitto::installed(),
+        "TAGTALLY_REQUIRE_MOSQUITTO",
+        "mosquitto"
+    );
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    const STORES: usize = 40;
+    const DELTAS: usize = 500;
+    let postgres = TempPostgres::start(false).await.expect("postgres starts");
+    let database = postgres.create_database("hq").await.unwrap();
+    let broker = TempMosquitto::start().await.expect("mosquitto starts");
+    let config = {
+        let mut config = config(&database, broker.address(), "hq-backlog");
+        config.mqtt.keep_alive = Duration::from_secs(5);
+        config.mqtt.group = None;
+        // One message a transaction: an applier much slower than the broker (as a loaded
+        // database is), so the backlog takes several keep-alive periods to work off.
+        config.apply.batch_max = 4;
+        config
+    };
+    // The session is created, then the instance goes away (its session stays on the broker).
+    let first = start(&config).await.expect("hq starts");
+    connected(&first).await;
+    drop(first);
+
+    let fleet = Fleet::connect(broker.address(), PREFIX, "fleet-backlog", 4096);
+    let names: Vec<String> = (0..STORES).map(|index| format!("b-{index:02}")).collect();
+    let mut rng = fastrand::Rng::with_seed(11);
+    for name in &names {
+        fleet.add_store(name);
+        fleet
+            .act(name, |store, max| {
+                let mut out = vec![store.status(true)];
+                out.extend(store.snapshot(max, SnapshotReason::Startup));
+                out
+            })
+            .await;
+    }
+    for _ in 0..DELTAS {
+        for name in &names {
+            let mut store_rng = fastrand::Rng::with_seed(rng.u64(..));
+            fleet
+                .act(name, |store, _| vec![store.churn(&mut store_rng, 3, 12, 3)])
+                .await;
+        }
+    }
+    // Most of it is queued in the session by now; whatever is still on its way joins the backlog.
+    let second = start(&config).await.expect("hq starts again");
+    let (client, connection) = tokio_postgres::connect(&database, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let expected = fleet_truth(&fleet);
+    let clock = Instant::now();
+    while database_view(&client).await.unwrap() != expected {
+        assert!(
+            clock.elapsed() < Duration::from_secs(120),
+            "the backlog was not applied:\n{}",
+            second.metrics.render()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let connections = counter(&second.metrics, "tagtally_hq_mqtt_connections_total");
+    eprintln!(
+        "backlog of {} deltas applied in {:.1} s on {connections} connection(s), handover peak {}",
+        STORES * DELTAS,
+        clock.elapsed().as_secs_f64(),
+        counter(&second.metrics, "tagtally_hq_handover_peak_messages")
+    );
+    assert_eq!(
+        connections, 1,
+        "the connection was dropped while the backlog was applied"
+    );
 }

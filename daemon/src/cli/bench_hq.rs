@@ -3,8 +3,9 @@
 //! `tagtally_hq::bench` for what it does and how it times.
 //!
 //! Progress goes to stderr, the report to stdout (one JSON document with `--json`). Exit codes:
-//! 2 for bad settings, 69 when PostgreSQL, mosquitto or an instance is unavailable or the
-//! database never caught up, 65 when a store's database content differs from its truth.
+//! 2 for bad settings, 69 when PostgreSQL, mosquitto or an instance is unavailable, the
+//! database never caught up, or a SPEC §8 budget was missed (each named on stderr and in the
+//! report), 65 when a store's database content differs from its truth (that before a budget).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -103,9 +104,15 @@ fn hq_command(args: &HqBenchArgs) -> Result<ExitCode, ExitCode> {
         exit::code(exit::UNAVAILABLE)
     })?;
     let machine = Machine::read();
+    let missed = report.budgets_missed();
     let text = if args.json {
         json_line(&json!({
             "report": report,
+            "budgets": {
+                "p99_ms": bench::BUDGET_P99_MS,
+                "catch_up_deltas_per_sec": bench::BUDGET_CATCH_UP_PER_SEC,
+                "missed": missed,
+            },
             "load": bench::load_description(&setup),
             "machine": machine,
             "load_average": [load_before, load_after],
@@ -114,10 +121,15 @@ fn hq_command(args: &HqBenchArgs) -> Result<ExitCode, ExitCode> {
         human_report(&setup, &report, &machine, [load_before, load_after])
     };
     print(&text)?;
-    Ok(exit::code(if report.differences.is_empty() {
-        exit::OK
-    } else {
+    for budget in &missed {
+        eprintln!("tagtally bench hq: budget missed: {budget}");
+    }
+    Ok(exit::code(if !report.differences.is_empty() {
         exit::DATA_ERR
+    } else if !missed.is_empty() {
+        exit::UNAVAILABLE
+    } else {
+        exit::OK
     }))
 }
 
@@ -182,6 +194,13 @@ fn human_report(
     ));
     for line in &report.differences {
         out.push_str(&format!("  {line}\n"));
+    }
+    let missed = report.budgets_missed();
+    if missed.is_empty() {
+        out.push_str("budgets (SPEC §8): met\n");
+    }
+    for budget in missed {
+        out.push_str(&format!("budget MISSED (SPEC §8): {budget}\n"));
     }
     if let Some(dir) = &report.kept_dir {
         out.push_str(&format!("run directory kept: {dir}\n"));

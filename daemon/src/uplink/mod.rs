@@ -39,12 +39,11 @@ mod settings;
 mod source;
 mod status;
 mod task;
-mod tls;
 
 pub use commands::{Command, CommandGate, SALE_MIN_INTERVAL};
 pub use handle::{SnapshotOut, UplinkHandle};
 pub use settings::{
-    inbound_packet_limit, Credentials, Protocol, TlsFiles, TlsSetup, UplinkSettings, MAX_WINDOW,
+    inbound_packet_limit, Credentials, Protocol, TlsSetup, UplinkSettings, MAX_WINDOW,
 };
 pub use source::{DeltaSource, OutboxDelta};
 pub use status::{
@@ -52,5 +51,5 @@ pub use status::{
     STATUS_SCHEMA,
 };
 pub use tagtally_contract::{check_reader, TopicError, Topics};
+pub use tagtally_tls::{client_config, TlsError, TlsFiles};
 pub use task::{spawn, Uplink, UplinkEvent};
-pub use tls::{client_config, TlsError};

@@ -6,16 +6,15 @@
 //! is refused by those rules, before an option ever reaches rumqttc.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tagtally_config::{BrokerUrl, Secret};
 
 use crate::uplink::status::StatusIdentity;
-use crate::uplink::tls::{client_config, TlsError};
 use tagtally_contract::Topics;
 use tagtally_core::BackoffPolicy;
+use tagtally_tls::{client_config, TlsError, TlsFiles};
 
 /// MQTT's largest encodable packet (remaining length of 268 435 455 bytes plus the fixed header).
 pub const MQTT_MAX_PACKET: usize = 268_435_460;
@@ -51,17 +50,6 @@ pub struct Credentials {
     /// Password; read from `password-file`, never inline (SPEC §4); empty when the broker
     /// authenticates by user name alone.
     pub password: Secret,
-}
-
-/// PEM files for TLS. All optional: without a CA file the system roots are trusted.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TlsFiles {
-    /// CA certificates (PEM) that sign the broker's certificate.
-    pub ca_file: Option<PathBuf>,
-    /// Client certificate chain (PEM) for mutual TLS.
-    pub client_cert: Option<PathBuf>,
-    /// Client private key (PEM: PKCS#8, PKCS#1 or SEC1) for mutual TLS.
-    pub client_key: Option<PathBuf>,
 }
 
 /// TLS for an `mqtts://` broker: the files it came from (named in link-down reasons) and the

@@ -15,7 +15,9 @@
 mod driver;
 mod report;
 
-pub use report::{HqBenchReport, OutageReport, Percentiles, SteadyReport};
+pub use report::{
+    HqBenchReport, OutageReport, Percentiles, SteadyReport, BUDGET_CATCH_UP_PER_SEC, BUDGET_P99_MS,
+};
 
 use crate::fleet::{
     database_view, differences, fleet_truth, free_loopback, Fleet, HqProcess, HqProcessError,

@@ -121,9 +121,14 @@ impl BatchApplier {
         let mut outcomes = vec![Outcome::Duplicate; messages.len()];
         {
             let mut ledger = PgLedger::new(&transaction, self.gap_timeout);
+            let mut stores: Vec<&str> =
+                order.iter().map(|&index| messages[index].store()).collect();
+            stores.dedup();
+            ledger.lock_stores(&stores).await?;
             for &index in order {
                 outcomes[index] = apply(&mut ledger, &messages[index]).await?;
             }
+            ledger.finish().await?;
         }
         transaction.commit().await?;
         Ok(outcomes)

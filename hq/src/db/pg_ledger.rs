@@ -1,27 +1,41 @@
 //! [`Ledger`] on a PostgreSQL transaction: the apply rules' storage in production.
 //!
-//! Statements are prepared once per connection (deadpool's statement cache). Per applied delta
-//! the common path is three round trips: lock the store row, upsert the pairs (with the
-//! `hq_applied` row in the same statement), write the head back.
+//! Statements are prepared once per connection (deadpool's statement cache). Round trips are
+//! what a batch costs, so they are per batch, not per message: every store of the batch is
+//! locked by one statement ([`PgLedger::lock_stores`]) and its head kept here; the writes of the
+//! common path (the `hq_applied` rows, the stock upserts, the heads) are collected and written
+//! by [`PgLedger::finish`] in three pipelined statements before the commit. A snapshot or a new
+//! epoch writes at once (rare), after dropping what it supersedes from the collected writes.
 
 use crate::ledger::{Ledger, PartsState, StoreHead, MAX_PARTS_KEPT, MAX_PENDING};
 use crate::message::{PairCount, SnapshotPart, StatusOrder, StoreDelta};
 use deadpool_postgres::Transaction;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tokio_postgres::Error;
 
 /// What this transaction knows of a store it locked.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Locked {
-    /// The head as it was in the database (to see whether the gap row needs writing).
+    /// Whether the row was read (and locked) in this transaction.
+    loaded: bool,
+    /// The head as it is in the database (to see whether the gap row needs writing).
+    stored: StoreHead,
+    /// The head as the rules left it.
     head: StoreHead,
+    /// `head` differs from `stored` and is written by [`PgLedger::finish`].
+    dirty: bool,
+    /// The gap closed at some point of this transaction: a gap open at its end is a new one.
+    gap_closed: bool,
     /// The epoch changes are applied in right now.
     epoch_in_use: String,
     /// Whether the store may have pending deltas or snapshot parts.
     may_have_pending: bool,
 }
+
+/// A stock row to upsert: (store, zone, sku) -> (count, seq).
+type StockWrites = BTreeMap<(String, String, String), (i64, i64)>;
 
 /// The apply rules' storage inside one transaction.
 #[derive(Debug)]
@@ -29,7 +43,18 @@ pub struct PgLedger<'t, 'c> {
     transaction: &'t Transaction<'c>,
     gap_timeout: Duration,
     locked: HashMap<String, Locked>,
+    /// `hq_applied` rows to insert: (store, epoch, seq).
+    applied: Vec<(String, String, i64)>,
+    /// Stock upserts, the last write of a pair winning (one statement cannot upsert a row twice).
+    stock: StockWrites,
 }
+
+/// Locks stores (in name order: several instances never deadlock) and reads their heads.
+const LOCK_STORES: &str = "SELECT store, epoch, applied_seq, known_seq, status_epoch, status_boot,
+            status_connection, status_time, online, disk_full,
+            EXISTS (SELECT 1 FROM hq_pending WHERE hq_pending.store = hq_stores.store)
+            OR EXISTS (SELECT 1 FROM hq_snapshot_parts p WHERE p.store = hq_stores.store)
+     FROM hq_stores WHERE store = ANY($1) ORDER BY store FOR UPDATE";
 
 impl<'t, 'c> PgLedger<'t, 'c> {
     /// A ledger on `transaction`; a gap opened in it is first asked for after `gap_timeout`.
@@ -38,7 +63,236 @@ impl<'t, 'c> PgLedger<'t, 'c> {
             transaction,
             gap_timeout,
             locked: HashMap::new(),
+            applied: Vec::new(),
+            stock: BTreeMap::new(),
         }
+    }
+
+    /// Locks every store in `stores` (sorted, without repeats) with one statement, creating
+    /// the rows of stores never seen, and keeps their heads for [`Ledger::lock_store`].
+    pub async fn lock_stores(&mut self, stores: &[&str]) -> Result<(), Error> {
+        let wanted: Vec<&str> = stores
+            .iter()
+            .copied()
+            .filter(|store| !self.locked.get(*store).is_some_and(|locked| locked.loaded))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let rows = self.query(LOCK_STORES, &[&wanted]).await?;
+        self.keep_heads(&rows);
+        let missing: Vec<&str> = wanted
+            .into_iter()
+            .filter(|store| !self.locked.get(*store).is_some_and(|locked| locked.loaded))
+            .collect();
+        if !missing.is_empty() {
+            self.execute(
+                "INSERT INTO hq_stores (store) SELECT unnest($1::text[]) ON CONFLICT (store) DO NOTHING",
+                &[&missing],
+            )
+            .await?;
+            let rows = self.query(LOCK_STORES, &[&missing]).await?;
+            self.keep_heads(&rows);
+        }
+        Ok(())
+    }
+
+    fn keep_heads(&mut self, rows: &[tokio_postgres::Row]) {
+        for row in rows {
+            let store: String = row.get(0);
+            let head = head_from_row(row);
+            // The transaction sees its own earlier writes, so this is exact.
+            let may_have_pending: bool = row.get(10);
+            let locked = self.locked(&store);
+            locked.loaded = true;
+            locked.stored = head.clone();
+            locked.epoch_in_use = head.epoch.clone();
+            locked.head = head;
+            locked.may_have_pending = may_have_pending;
+        }
+    }
+
+    /// Writes what the batch collected: the `hq_applied` rows, the stock, the heads (and the
+    /// gap rows whose gap changed). Called once, before the commit.
+    pub async fn finish(&mut self) -> Result<(), Error> {
+        let applied = std::mem::take(&mut self.applied);
+        let stock = std::mem::take(&mut self.stock);
+        let mut dirty: Vec<(String, Locked)> = self
+            .locked
+            .iter_mut()
+            .filter(|(_, locked)| locked.dirty)
+            .map(|(store, locked)| {
+                locked.dirty = false;
+                (store.clone(), locked.clone())
+            })
+            .collect();
+        dirty.sort_by(|a, b| a.0.cmp(&b.0));
+        // Pipelined: tokio-postgres sends all three before reading an answer.
+        tokio::try_join!(
+            self.insert_applied(&applied),
+            self.upsert_stock(&stock),
+            self.update_heads(&dirty),
+        )?;
+        for (store, locked) in &dirty {
+            self.write_gap(store, locked).await?;
+            if let Some(kept) = self.locked.get_mut(store) {
+                kept.stored = locked.head.clone();
+                kept.gap_closed = false;
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert_applied(&self, applied: &[(String, String, i64)]) -> Result<(), Error> {
+        if applied.is_empty() {
+            return Ok(());
+        }
+        let stores: Vec<&str> = applied.iter().map(|row| row.0.as_str()).collect();
+        let epochs: Vec<&str> = applied.iter().map(|row| row.1.as_str()).collect();
+        let seqs: Vec<i64> = applied.iter().map(|row| row.2).collect();
+        // The primary key fails the transaction if one of these seqs was applied before.
+        self.execute(
+            "INSERT INTO hq_applied (store, epoch, seq)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])",
+            &[&stores, &epochs, &seqs],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn upsert_stock(&self, stock: &StockWrites) -> Result<(), Error> {
+        if stock.is_empty() {
+            return Ok(());
+        }
+        let mut stores = Vec::with_capacity(stock.len());
+        let mut zones = Vec::with_capacity(stock.len());
+        let mut skus = Vec::with_capacity(stock.len());
+        let mut counts = Vec::with_capacity(stock.len());
+        let mut seqs = Vec::with_capacity(stock.len());
+        for ((store, zone, sku), (count, seq)) in stock {
+            stores.push(store.as_str());
+            zones.push(zone.as_str());
+            skus.push(sku.as_str());
+            counts.push(*count);
+            seqs.push(*seq);
+        }
+        self.execute(
+            "INSERT INTO hq_stock (store, zone, sku, count, seq, updated)
+             SELECT store, zone, sku, count, seq, now()
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
+                  AS pair(store, zone, sku, count, seq)
+             ON CONFLICT (store, zone, sku) DO UPDATE
+             SET count = EXCLUDED.count, seq = EXCLUDED.seq, updated = EXCLUDED.updated",
+            &[&stores, &zones, &skus, &counts, &seqs],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn update_heads(&self, dirty: &[(String, Locked)]) -> Result<(), Error> {
+        if dirty.is_empty() {
+            return Ok(());
+        }
+        let heads = dirty.iter().map(|(_, locked)| &locked.head);
+        let stores: Vec<&str> = dirty.iter().map(|(store, _)| store.as_str()).collect();
+        let epochs: Vec<&str> = heads.clone().map(|head| head.epoch.as_str()).collect();
+        let applied: Vec<i64> = heads.clone().map(|head| as_i64(head.applied)).collect();
+        let known: Vec<i64> = heads.clone().map(|head| as_i64(head.known)).collect();
+        let status = |head: &StoreHead| head.status.clone();
+        let status_epochs: Vec<Option<String>> = heads
+            .clone()
+            .map(|head| status(head).map(|status| status.epoch))
+            .collect();
+        let boots: Vec<Option<i64>> = heads
+            .clone()
+            .map(|head| status(head).map(|status| as_i64(status.boot)))
+            .collect();
+        let connections: Vec<Option<i64>> = heads
+            .clone()
+            .map(|head| status(head).map(|status| as_i64(status.connection)))
+            .collect();
+        let times: Vec<Option<String>> = heads
+            .clone()
+            .map(|head| status(head).map(|status| status.time))
+            .collect();
+        let online: Vec<bool> = heads.clone().map(|head| head.online).collect();
+        let disk_full: Vec<bool> = heads.map(|head| head.disk_full).collect();
+        self.execute(
+            "UPDATE hq_stores SET epoch = h.epoch, applied_seq = h.applied, known_seq = h.known,
+                 status_epoch = h.status_epoch, status_boot = h.boot,
+                 status_connection = h.connection, status_time = h.time, online = h.online,
+                 disk_full = h.disk_full, last_heard = now()
+             FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[],
+                         $6::bigint[], $7::bigint[], $8::text[], $9::bool[], $10::bool[])
+                  AS h(store, epoch, applied, known, status_epoch, boot, connection, time,
+                       online, disk_full)
+             WHERE hq_stores.store = h.store",
+            &[
+                &stores,
+                &epochs,
+                &applied,
+                &known,
+                &status_epochs,
+                &boots,
+                &connections,
+                &times,
+                &online,
+                &disk_full,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Brings the store's `hq_gaps` row in line with its head: a gap that closed during the
+    /// transaction is deleted, an open one (re)written.
+    async fn write_gap(&self, store: &str, locked: &Locked) -> Result<(), Error> {
+        let before = locked.stored.gap();
+        let now = locked.head.gap();
+        if before.is_some() && (now.is_none() || locked.gap_closed) {
+            self.execute("DELETE FROM hq_gaps WHERE store = $1", &[&store])
+                .await?;
+        }
+        if let Some((from, to)) = now {
+            // A new epoch's gap is a new gap: attempts and opening time start again.
+            self.execute(
+                "INSERT INTO hq_gaps (store, epoch, from_seq, to_seq, opened, attempts, next_ask)
+                 VALUES ($1, $2, $3, $4, now(), 0, now() + make_interval(secs => $5))
+                 ON CONFLICT (store) DO UPDATE SET
+                     from_seq = EXCLUDED.from_seq, to_seq = EXCLUDED.to_seq,
+                     epoch = EXCLUDED.epoch,
+                     opened = CASE WHEN hq_gaps.epoch = EXCLUDED.epoch
+                              THEN hq_gaps.opened ELSE EXCLUDED.opened END,
+                     attempts = CASE WHEN hq_gaps.epoch = EXCLUDED.epoch
+                                THEN hq_gaps.attempts ELSE 0 END,
+                     next_ask = CASE WHEN hq_gaps.epoch = EXCLUDED.epoch
+                                THEN hq_gaps.next_ask ELSE EXCLUDED.next_ask END",
+                &[
+                    &store,
+                    &locked.head.epoch,
+                    &as_i64(from),
+                    &as_i64(to),
+                    &self.gap_timeout.as_secs_f64(),
+                ],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Collects the stock writes of `pairs` at `seq`.
+    fn collect_pairs(&mut self, store: &str, seq: u64, pairs: &[PairCount]) {
+        for pair in pairs {
+            self.stock.insert(
+                (store.to_owned(), pair.zone.clone(), pair.sku.clone()),
+                (as_i64(pair.count), as_i64(seq)),
+            );
+        }
+    }
+
+    /// Drops the collected stock writes of `store` (superseded by a snapshot or a new epoch).
+    fn drop_collected_stock(&mut self, store: &str) {
+        self.stock.retain(|(owner, _, _), _| owner != store);
     }
 
     async fn execute(
@@ -63,37 +317,41 @@ impl<'t, 'c> PgLedger<'t, 'c> {
         self.locked
             .entry(store.to_owned())
             .or_insert_with(|| Locked {
-                head: StoreHead::default(),
-                epoch_in_use: String::new(),
                 may_have_pending: true,
+                ..Locked::default()
             })
     }
+}
 
-    async fn upsert_pairs(&self, store: &str, seq: u64, pairs: &[PairCount]) -> Result<(), Error> {
-        let (zones, skus, counts) = columns(pairs);
-        self.execute(
-            "INSERT INTO hq_stock (store, zone, sku, count, seq, updated)
-             SELECT $1, zone, sku, count, $5, now()
-             FROM unnest($2::text[], $3::text[], $4::bigint[]) AS pair(zone, sku, count)
-             ON CONFLICT (store, zone, sku) DO UPDATE
-             SET count = EXCLUDED.count, seq = EXCLUDED.seq, updated = EXCLUDED.updated",
-            &[&store, &zones, &skus, &counts, &as_i64(seq)],
-        )
-        .await?;
-        Ok(())
+fn head_from_row(row: &tokio_postgres::Row) -> StoreHead {
+    let status_epoch: Option<String> = row.get(4);
+    let status_boot: Option<i64> = row.get(5);
+    let status_connection: Option<i64> = row.get(6);
+    let status_time: Option<String> = row.get(7);
+    let online: bool = row.get(8);
+    let status = match (status_epoch, status_boot, status_connection, status_time) {
+        (Some(epoch), Some(boot), Some(connection), Some(time)) => Some(StatusOrder {
+            epoch,
+            boot: u64::try_from(boot).unwrap_or(0),
+            connection: u64::try_from(connection).unwrap_or(0),
+            offline: !online,
+            time,
+        }),
+        _ => None,
+    };
+    StoreHead {
+        epoch: row.get(1),
+        applied: u64::try_from(row.get::<_, i64>(2)).unwrap_or(0),
+        known: u64::try_from(row.get::<_, i64>(3)).unwrap_or(0),
+        status,
+        online,
+        disk_full: row.get(9),
     }
 }
 
 /// Seqs and counts are checked to fit a `bigint` when decoded ([`crate::wire::MAX_NUMBER`]).
 fn as_i64(number: u64) -> i64 {
     i64::try_from(number).unwrap_or(i64::MAX)
-}
-
-fn columns(pairs: &[PairCount]) -> (Vec<&str>, Vec<&str>, Vec<i64>) {
-    let zones = pairs.iter().map(|pair| pair.zone.as_str()).collect();
-    let skus = pairs.iter().map(|pair| pair.sku.as_str()).collect();
-    let counts = pairs.iter().map(|pair| as_i64(pair.count)).collect();
-    (zones, skus, counts)
 }
 
 fn pairs_to_json(pairs: &[PairCount]) -> Value {
@@ -130,117 +388,23 @@ impl Ledger for PgLedger<'_, '_> {
     type Error = Error;
 
     async fn lock_store(&mut self, store: &str) -> Result<StoreHead, Error> {
-        const LOCK: &str = "SELECT epoch, applied_seq, known_seq, status_epoch, status_boot,
-                    status_connection, status_time, online, disk_full,
-                    EXISTS (SELECT 1 FROM hq_pending WHERE hq_pending.store = hq_stores.store)
-                    OR EXISTS (SELECT 1 FROM hq_snapshot_parts p WHERE p.store = hq_stores.store)
-             FROM hq_stores WHERE store = $1 FOR UPDATE";
-        let mut rows = self.query(LOCK, &[&store]).await?;
-        if rows.is_empty() {
-            self.execute(
-                "INSERT INTO hq_stores (store) VALUES ($1) ON CONFLICT (store) DO NOTHING",
-                &[&store],
-            )
-            .await?;
-            rows = self.query(LOCK, &[&store]).await?;
-        }
-        let Some(row) = rows.first() else {
-            // Inserted just above and locked in this transaction: always there.
-            return Ok(StoreHead::default());
-        };
-        let status_epoch: Option<String> = row.get(3);
-        let status_boot: Option<i64> = row.get(4);
-        let status_connection: Option<i64> = row.get(5);
-        let status_time: Option<String> = row.get(6);
-        let online: bool = row.get(7);
-        let status = match (status_epoch, status_boot, status_connection, status_time) {
-            (Some(epoch), Some(boot), Some(connection), Some(time)) => Some(StatusOrder {
-                epoch,
-                boot: u64::try_from(boot).unwrap_or(0),
-                connection: u64::try_from(connection).unwrap_or(0),
-                offline: !online,
-                time,
-            }),
-            _ => None,
-        };
-        let head = StoreHead {
-            epoch: row.get(0),
-            applied: u64::try_from(row.get::<_, i64>(1)).unwrap_or(0),
-            known: u64::try_from(row.get::<_, i64>(2)).unwrap_or(0),
-            status,
-            online,
-            disk_full: row.get(8),
-        };
-        // The transaction sees its own earlier writes, so this is exact.
-        let may_have_pending: bool = row.get(9);
-        let locked = self.locked(store);
-        locked.head = head.clone();
-        locked.epoch_in_use = head.epoch.clone();
-        locked.may_have_pending = may_have_pending;
-        Ok(head)
+        // Batches lock all their stores up front; this locks one the batch did not name.
+        self.lock_stores(&[store]).await?;
+        Ok(self.locked(store).head.clone())
     }
 
     async fn save_head(&mut self, store: &str, head: &StoreHead) -> Result<(), Error> {
-        let status = head.status.as_ref();
-        let status_boot = status.map(|status| as_i64(status.boot));
-        let status_connection = status.map(|status| as_i64(status.connection));
-        self.execute(
-            "UPDATE hq_stores SET epoch = $2, applied_seq = $3, known_seq = $4, status_epoch = $5,
-                 status_boot = $6, status_connection = $7, status_time = $8, online = $9,
-                 disk_full = $10, last_heard = now()
-             WHERE store = $1",
-            &[
-                &store,
-                &head.epoch,
-                &as_i64(head.applied),
-                &as_i64(head.known),
-                &status.map(|status| status.epoch.as_str()),
-                &status_boot,
-                &status_connection,
-                &status.map(|status| status.time.as_str()),
-                &head.online,
-                &head.disk_full,
-            ],
-        )
-        .await?;
-        let before = self.locked(store).head.gap();
-        let now = head.gap();
-        match now {
-            Some((from, to)) => {
-                // A new epoch's gap is a new gap: attempts and opening time start again.
-                self.execute(
-                    "INSERT INTO hq_gaps (store, epoch, from_seq, to_seq, opened, attempts, next_ask)
-                     VALUES ($1, $2, $3, $4, now(), 0, now() + make_interval(secs => $5))
-                     ON CONFLICT (store) DO UPDATE SET
-                         from_seq = EXCLUDED.from_seq, to_seq = EXCLUDED.to_seq,
-                         epoch = EXCLUDED.epoch,
-                         opened = CASE WHEN hq_gaps.epoch = EXCLUDED.epoch
-                                  THEN hq_gaps.opened ELSE EXCLUDED.opened END,
-                         attempts = CASE WHEN hq_gaps.epoch = EXCLUDED.epoch
-                                    THEN hq_gaps.attempts ELSE 0 END,
-                         next_ask = CASE WHEN hq_gaps.epoch = EXCLUDED.epoch
-                                    THEN hq_gaps.next_ask ELSE EXCLUDED.next_ask END",
-                    &[
-                        &store,
-                        &head.epoch,
-                        &as_i64(from),
-                        &as_i64(to),
-                        &self.gap_timeout.as_secs_f64(),
-                    ],
-                )
-                .await?;
-            }
-            None if before.is_some() => {
-                self.execute("DELETE FROM hq_gaps WHERE store = $1", &[&store])
-                    .await?;
-            }
-            None => {}
+        let locked = self.locked(store);
+        if locked.head.gap().is_some() && head.gap().is_none() {
+            locked.gap_closed = true;
         }
-        self.locked(store).head = head.clone();
+        locked.head = head.clone();
+        locked.dirty = true;
         Ok(())
     }
 
     async fn forget_epoch(&mut self, store: &str, new_epoch: &str) -> Result<(), Error> {
+        self.drop_collected_stock(store);
         self.execute("DELETE FROM hq_stock WHERE store = $1", &[&store])
             .await?;
         self.execute(
@@ -266,13 +430,9 @@ impl Ledger for PgLedger<'_, '_> {
 
     async fn set_pairs(&mut self, store: &str, seq: u64, pairs: &[PairCount]) -> Result<(), Error> {
         let epoch = self.locked(store).epoch_in_use.clone();
-        // The primary key of hq_applied fails the transaction if this seq was applied before.
-        self.execute(
-            "INSERT INTO hq_applied (store, epoch, seq) VALUES ($1, $2, $3)",
-            &[&store, &epoch, &as_i64(seq)],
-        )
-        .await?;
-        self.upsert_pairs(store, seq, pairs).await
+        self.applied.push((store.to_owned(), epoch, as_i64(seq)));
+        self.collect_pairs(store, seq, pairs);
+        Ok(())
     }
 
     async fn replace_stock(
@@ -281,13 +441,16 @@ impl Ledger for PgLedger<'_, '_> {
         seq: u64,
         pairs: &[PairCount],
     ) -> Result<(), Error> {
+        // Everything this batch collected for the store is older than the snapshot.
+        self.drop_collected_stock(store);
         self.execute(
             "UPDATE hq_stock SET count = 0, seq = $2, updated = now()
              WHERE store = $1 AND count <> 0",
             &[&store, &as_i64(seq)],
         )
         .await?;
-        self.upsert_pairs(store, seq, pairs).await
+        self.collect_pairs(store, seq, pairs);
+        Ok(())
     }
 
     async fn park(&mut self, delta: &StoreDelta) -> Result<bool, Error> {

@@ -9,7 +9,7 @@ mod store;
 mod verdict;
 
 pub use hq_process::{free_loopback, metric, HqProcess, HqProcessError};
-pub use mosquitto::{TempMosquitto, TempMosquittoError};
+pub use mosquitto::{TempMosquitto, TempMosquittoError, TlsListener};
 pub use postgres::{TempPostgres, TempPostgresError};
 pub use publisher::Fleet;
 pub use store::{EmulatedStore, Publication};

@@ -1,6 +1,7 @@
 //! A throw-away mosquitto broker for tests and `tagtally bench hq`: Debian's `mosquitto` on a
 //! free loopback port, persistence in a temporary directory (so a restart keeps sessions and
-//! their queues, as a production broker does), unlimited queues for offline sessions.
+//! their queues, as a production broker does), unlimited queues for offline sessions; with
+//! [`TempMosquitto::start_with_tls`] a second listener that demands TLS and a client certificate.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -19,13 +20,32 @@ pub enum TempMosquittoError {
     Start(String),
 }
 
+/// The PEM files of a TLS listener: its certificate and key, and the CA its clients' certificates
+/// must be signed by (every client must present one).
+#[derive(Debug, Clone)]
+pub struct TlsListener {
+    /// CA of the client certificates.
+    pub ca_file: PathBuf,
+    /// The broker's certificate.
+    pub cert_file: PathBuf,
+    /// Its key.
+    pub key_file: PathBuf,
+}
+
 /// A running broker; killed and deleted on drop.
 #[derive(Debug)]
 pub struct TempMosquitto {
     bin: PathBuf,
     dir: tempfile::TempDir,
     address: SocketAddr,
+    tls_address: Option<SocketAddr>,
     child: Option<Child>,
+}
+
+fn free_port() -> Result<SocketAddr, TempMosquittoError> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map_err(|error| TempMosquittoError::Start(error.to_string()))
 }
 
 fn mosquitto_bin() -> Option<PathBuf> {
@@ -46,28 +66,48 @@ impl TempMosquitto {
 
     /// Writes a config and starts the broker.
     pub async fn start() -> Result<TempMosquitto, TempMosquittoError> {
+        TempMosquitto::start_with(None).await
+    }
+
+    /// Starts the broker with a mutual-TLS listener besides the plain one.
+    pub async fn start_with_tls(tls: &TlsListener) -> Result<TempMosquitto, TempMosquittoError> {
+        TempMosquitto::start_with(Some(tls)).await
+    }
+
+    async fn start_with(tls: Option<&TlsListener>) -> Result<TempMosquitto, TempMosquittoError> {
         let bin = mosquitto_bin().ok_or(TempMosquittoError::NotInstalled)?;
         let dir = tempfile::Builder::new()
             .prefix("tagtally-mosquitto-")
             .tempdir()
             .map_err(|error| TempMosquittoError::Start(error.to_string()))?;
-        let address = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map_err(|error| TempMosquittoError::Start(error.to_string()))?;
+        let address = free_port()?;
+        let tls_address = tls.map(|_| free_port()).transpose()?;
         // `user root` keeps a root-started broker from switching to a user that could not
         // write the persistence file into the temporary directory (ignored when not root).
-        let config = format!(
+        // `allow_anonymous` covers both listeners (`per_listener_settings` is off by default);
+        // the TLS one still demands a client certificate signed by its CA.
+        let mut config = format!(
             "user root\npersistence true\npersistence_location {dir}/\nlog_dest file {dir}/mosquitto.log\n\
              max_queued_messages 0\nmax_inflight_messages 0\nlistener {port} 127.0.0.1\nallow_anonymous true\n",
             dir = dir.path().display(),
             port = address.port(),
         );
+        if let (Some(tls), Some(tls_address)) = (tls, tls_address) {
+            config += &format!(
+                "listener {port} 127.0.0.1\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\nrequire_certificate true\n",
+                port = tls_address.port(),
+                ca = tls.ca_file.display(),
+                cert = tls.cert_file.display(),
+                key = tls.key_file.display(),
+            );
+        }
         std::fs::write(dir.path().join("mosquitto.conf"), config)
             .map_err(|error| TempMosquittoError::Start(error.to_string()))?;
         let mut broker = TempMosquitto {
             bin,
             dir,
             address,
+            tls_address,
             child: None,
         };
         broker.run().await?;
@@ -87,7 +127,10 @@ impl TempMosquitto {
             .map_err(|error| TempMosquittoError::Start(error.to_string()))?;
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while tokio::net::TcpStream::connect(self.address).await.is_err() {
+        while tokio::net::TcpStream::connect(self.tls_address.unwrap_or(self.address))
+            .await
+            .is_err()
+        {
             if Instant::now() > deadline {
                 return Err(TempMosquittoError::Start(
                     "mosquitto did not listen within 10 s".into(),
@@ -118,8 +161,13 @@ impl TempMosquitto {
         }
     }
 
-    /// The listener.
+    /// The plain listener.
     pub fn address(&self) -> SocketAddr {
         self.address
+    }
+
+    /// The TLS listener, if started with one.
+    pub fn tls_address(&self) -> Option<SocketAddr> {
+        self.tls_address
     }
 }

@@ -12,7 +12,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::{ClientConfig, RootCertStore};
 use tagtally_config::{read_regular_file, FileReadError, MAX_CERTIFICATE_BYTES, MAX_SECRET_BYTES};
 
-use crate::uplink::settings::TlsFiles;
+use crate::files::TlsFiles;
 
 /// Why the TLS configuration could not be built.
 #[derive(Debug, thiserror::Error)]
