@@ -219,7 +219,9 @@ async fn a_handheld_count_after_churn_ends_at_the_ground_truth_and_survives_a_ki
     assert_eq!(truth.get(&cell("backroom", HATS)), None);
     assert_eq!(truth.len(), 5);
 
-    let config = store.config(&format!("mqtt://{}", broker.addr), &store.reader_names());
+    // With `[epcis]`: what the count did not find comes back as `cycle_counting` events.
+    let config =
+        store.config(&format!("mqtt://{}", broker.addr), &store.reader_names()) + "\n[epcis]\n";
     let mut daemon = Daemon::start(dir.path(), &config);
     daemon.ready().await;
 
@@ -342,6 +344,21 @@ async fn a_handheld_count_after_churn_ends_at_the_ground_truth_and_survives_a_ki
         (&Value::from("backroom"), &Value::from(20), &Value::from(25)),
         "{message}"
     );
+    let epcis = daemon
+        .cli("epcis", &["--since", "1h"])
+        .await
+        .expect("tagtally epcis");
+    let missing: usize = epcis["epcisBody"]["eventList"]
+        .as_array()
+        .expect("eventList")
+        .iter()
+        .filter(|e| e["bizStep"] == "cycle_counting")
+        .map(|e| {
+            assert_eq!(e["disposition"], "unknown", "{e}");
+            e["epcList"].as_array().map_or(0, Vec::len)
+        })
+        .sum();
+    assert_eq!(missing, 25, "the count's departures in EPCIS: {epcis}");
     let shrink = daemon
         .cli("stock", &["--departures", "--window", "1h"])
         .await

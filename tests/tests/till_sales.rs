@@ -2,7 +2,8 @@
 //! till's system publishes it) after they left the ceiling reader's field. With `depart-after` at
 //! ten minutes only the sale can make them depart, and it does in the very next delta; the same
 //! `cmd/sale` delivered a second time changes nothing; three sold items brought back (returns) are
-//! read again and arrive by the normal rule. The end is the emulator's ground truth, and HQ's replay
+//! read again and arrive by the normal rule; `tagtally epcis` shows the sale as CBV's
+//! `retail_selling`/`retail_sold`. The end is the emulator's ground truth, and HQ's replay
 //! of what it received (every payload, the `cmd/sale` messages included, checked against
 //! docs/schemas) agrees with the daemon.
 
@@ -140,10 +141,10 @@ async fn a_sale_over_mqtt_departs_in_the_next_delta_once_and_a_return_arrives_ag
         truth,
         BTreeMap::from([(kept.clone(), 40), (sold.clone(), RETURNED_TAGS)])
     );
-    let mut daemon = Daemon::start(
-        dir.path(),
-        &store.config(&format!("mqtt://{}", broker.addr), &store.reader_names()),
-    );
+    // With `[epcis]` the store keeps its events: the sale must come back as one.
+    let config =
+        store.config(&format!("mqtt://{}", broker.addr), &store.reader_names()) + "\n[epcis]\n";
+    let mut daemon = Daemon::start(dir.path(), &config);
     daemon.ready().await;
     let everything = BTreeMap::from([(kept.clone(), 40), (sold.clone(), SOLD_TAGS)]);
     stock_reaches(&daemon, &everything, WAIT).await;
@@ -172,6 +173,28 @@ async fn a_sale_over_mqtt_departs_in_the_next_delta_once_and_a_return_arrives_ag
     assert_eq!(
         hq_delta(&recorder, sale_seq).await,
         BTreeMap::from([(sold.clone(), -(SOLD_TAGS as i64))]),
+    );
+
+    // EPCIS: the sold tags' departure is a sale in CBV words, not a departure for lack of reads.
+    let epcis = daemon
+        .cli("epcis", &["--since", "1h"])
+        .await
+        .expect("tagtally epcis");
+    let sales: Vec<&serde_json::Value> = epcis["epcisBody"]["eventList"]
+        .as_array()
+        .expect("eventList")
+        .iter()
+        .filter(|e| e["bizStep"] == "retail_selling")
+        .collect();
+    assert_eq!(sales.len(), 1, "{epcis}");
+    assert_eq!(sales[0]["disposition"], "retail_sold");
+    assert_eq!(
+        sales[0]["epcList"].as_array().map(Vec::len),
+        Some(SOLD_TAGS as usize)
+    );
+    assert!(
+        !epcis.to_string().contains("\"departing\""),
+        "nothing departed for lack of reads: {epcis}"
     );
 
     // The same message again (a till retrying): the daemon takes it, finds none of the tags in
