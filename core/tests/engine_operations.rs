@@ -211,6 +211,11 @@ fn a_sold_tag_departs_at_the_next_flush_and_arrives_again_when_read_again() {
         )
     );
     assert_eq!(e.counters().departures_sale, 1);
+    assert_eq!(
+        e.counters().sales_not_present,
+        2,
+        "sold twice and never present are counted"
+    );
 
     // A return: read again by the normal rule (arrive-reads = 2), it counts again.
     floor_read(&mut e, sgtin(1), 10.0);

@@ -96,6 +96,24 @@ impl Daemon {
         serde_json::from_slice(&out.stdout).map_err(|e| format!("`{shown} --json`: {e}"))
     }
 
+    /// The value of the unlabelled metric `name` in `tagtally metrics` (Prometheus text).
+    pub async fn metric(&self, name: &str) -> Result<f64, String> {
+        let out = Command::new(tagtally())
+            .arg("metrics")
+            .arg("--socket")
+            .arg(&self.socket)
+            .output()
+            .await
+            .expect("run the tagtally cli");
+        if !out.status.success() {
+            return Err(format!("`tagtally metrics` exited {}", out.status));
+        }
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .ok_or_else(|| format!("no metric {name}"))
+    }
+
     /// `stock --json`: (seq, counts without zero cells).
     pub async fn stock(&self) -> Result<(u64, Counts), String> {
         let v = self.cli("stock", &[]).await?;
