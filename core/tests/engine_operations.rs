@@ -211,6 +211,11 @@ fn a_sold_tag_departs_at_the_next_flush_and_arrives_again_when_read_again() {
         )
     );
     assert_eq!(e.counters().departures_sale, 1);
+    assert_eq!(
+        e.counters().sales_not_present,
+        2,
+        "sold twice and never present are counted"
+    );
 
     // A return: read again by the normal rule (arrive-reads = 2), it counts again.
     floor_read(&mut e, sgtin(1), 10.0);
@@ -249,5 +254,74 @@ fn a_sale_and_a_count_within_one_interval_make_one_delta() {
             vec![("backroom".into(), 1, 1)],
             vec![(2, DepartureReason::Sale)]
         )
+    );
+}
+
+/// The tag changes of a flush as (epc serial, counts somewhere, departure reason).
+fn tag_changes(e: &mut Engine, at: f64) -> Vec<(u8, bool, Option<DepartureReason>)> {
+    let mut out: Vec<_> = e
+        .flush(secs(at))
+        .map(|d| d.tag_changes)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| {
+            (
+                *c.epc.as_bytes().last().unwrap(),
+                c.placement.is_some(),
+                c.departure,
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn each_departed_tags_change_carries_its_reason_for_the_event_history() {
+    let mut e = engine();
+    for at in [0.0, 1.0] {
+        for serial in 1..=3 {
+            floor_read(&mut e, sgtin(serial), at);
+        }
+    }
+    assert_eq!(
+        tag_changes(&mut e, 1.5),
+        vec![(1, true, None), (2, true, None), (3, true, None)]
+    );
+
+    // Sold, then a count of the floor that finds only tag 3.
+    assert!(e.sell(sgtin(1).as_bytes(), secs(2.0)));
+    count(&mut e, "floor", &[sgtin(3)], 2.2).unwrap();
+    assert_eq!(
+        tag_changes(&mut e, 2.5),
+        vec![
+            (1, false, Some(DepartureReason::Sale)),
+            (2, false, Some(DepartureReason::Count))
+        ]
+    );
+
+    // Unread for depart-after while the floor reader is heard.
+    e.heard(FLOOR, secs(70.0));
+    assert_eq!(
+        tag_changes(&mut e, 70.0),
+        vec![(3, false, Some(DepartureReason::Unseen))]
+    );
+}
+
+#[test]
+fn a_tag_sold_read_back_and_sold_again_within_one_interval_leaves_as_sold() {
+    let mut e = engine();
+    for at in [0.0, 1.0] {
+        floor_read(&mut e, sgtin(1), at);
+    }
+    assert_eq!(tag_changes(&mut e, 1.5), vec![(1, true, None)]);
+    // Sold, read back twice (it arrives again), sold again: one departure, for the sale.
+    assert!(e.sell(sgtin(1).as_bytes(), secs(2.0)));
+    floor_read(&mut e, sgtin(1), 2.1);
+    floor_read(&mut e, sgtin(1), 2.2);
+    assert!(e.sell(sgtin(1).as_bytes(), secs(2.3)));
+    assert_eq!(
+        tag_changes(&mut e, 2.5),
+        vec![(1, false, Some(DepartureReason::Sale))]
     );
 }

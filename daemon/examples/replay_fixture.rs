@@ -61,6 +61,7 @@ fn main() {
                     zone: Arc::clone(&zone),
                     sku,
                 }),
+                departure: None,
             });
         }
         changes.sort_by(|a, b| a.sku.cmp(&b.sku));

@@ -1,5 +1,5 @@
 //! Black-box test of `tagtally demo`: the README's first command runs with nothing installed, shows
-//! HQ receiving deltas, and ends cleanly after `--duration`.
+//! HQ receiving deltas and the handheld count of the stockroom, and ends cleanly after `--duration`.
 
 #![cfg_attr(not(feature = "demo-broker"), allow(unused_imports))]
 
@@ -11,7 +11,7 @@ use std::time::Instant;
 fn demo_runs_for_its_duration_prints_deltas_and_exits_0() {
     let started = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_tagtally"))
-        .args(["demo", "--duration", "5s"])
+        .args(["demo", "--duration", "9s"])
         .env_remove("RUST_LOG")
         .output()
         .expect("run tagtally demo");
@@ -26,6 +26,15 @@ fn demo_runs_for_its_duration_prints_deltas_and_exits_0() {
     assert!(stdout.contains("delta #1 "), "{stdout}");
     assert!(stdout.contains("reader ceiling-floor up"), "{stdout}");
     assert!(stdout.contains("store online"), "{stdout}");
+    // The scripted handheld count (3 s in, 3 s long) finds the stockroom's 42 overflow items, and HQ
+    // sees its retained `count` message.
+    assert!(stdout.contains("reader sled up"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "count of the stockroom: 42 seen, 42 arrived, 0 moved in, 0 departed (delta #"
+        ),
+        "{stdout}"
+    );
     let summary = stdout
         .lines()
         .find(|l| l.starts_with("demo over: HQ applied "))
@@ -39,7 +48,7 @@ fn demo_runs_for_its_duration_prints_deltas_and_exits_0() {
     let elapsed = started.elapsed().as_secs_f64();
     assert!(
         elapsed < 60.0,
-        "the demo took {elapsed:.1}s for a 5s duration"
+        "the demo took {elapsed:.1}s for a 9s duration"
     );
     // Its temporary state is gone.
     let dir = stdout

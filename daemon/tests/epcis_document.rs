@@ -110,6 +110,37 @@ fn sample() -> Value {
 }
 
 #[test]
+fn sales_and_count_departures_use_cbv_words_the_epcis_2_schema_knows() {
+    let urn = Locations::Urn {
+        store: "paris-01".into(),
+    };
+    let departure = |change| ObjectEvent {
+        time: Micros(1_796_328_000_000_000),
+        change,
+        epcs: vec![hex("3074257BF7194E4000001A85")],
+        read_point: None,
+        biz_location: urn.zone("floor").expect("zone"),
+    };
+    let document = epcis_document(
+        Micros(1_796_328_001_000_000),
+        &[
+            departure(StockChange::Sale),
+            departure(StockChange::MissingAtCount),
+        ],
+    );
+    // The schema's enums hold every CBV 2.0 word: a misspelt one would not validate.
+    assert_valid(&schema(), &document);
+    let events = &document["epcisBody"]["eventList"];
+    assert_eq!(events[0]["bizStep"], "retail_selling");
+    assert_eq!(events[0]["disposition"], "retail_sold");
+    assert_eq!(events[1]["bizStep"], "cycle_counting");
+    assert_eq!(events[1]["disposition"], "unknown");
+    let mut misspelt = document.clone();
+    misspelt["epcisBody"]["eventList"][0]["disposition"] = "sold".into();
+    assert!(!schema().is_valid(&misspelt), "the schema checks the words");
+}
+
+#[test]
 fn documents_validate_against_the_epcis_2_schema() {
     let validator = schema();
     let document = sample();

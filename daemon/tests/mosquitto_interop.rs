@@ -588,6 +588,7 @@ fn burst(first: u32, n: u32, zone: &str) -> tagtally::engine::Delta {
                     zone: Arc::from(zone),
                     sku: sku(i),
                 }),
+                departure: None,
             })
             .collect(),
     }

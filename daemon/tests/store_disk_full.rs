@@ -177,6 +177,7 @@ fn arrivals(first: u32, n: u32) -> Delta {
                     zone: zone.clone(),
                     sku: sku.clone(),
                 }),
+                departure: None,
             })
             .collect(),
     }

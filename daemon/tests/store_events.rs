@@ -1,13 +1,15 @@
 //! The event history behind EPCIS (SPEC §12): each flush's tag changes classified against the
-//! committed tag table in the flush's own transaction (arrival, move, departure), kept across a
-//! restart, bounded like the delta history, and not kept at all without `[epcis]`.
+//! committed tag table in the flush's own transaction (arrival, move, departure by its reason),
+//! kept across a restart, bounded like the delta history, and not kept at all without `[epcis]`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tagtally::engine::{CountChange, Delta, Placement, TagChange};
+use tagtally::engine::{CountChange, Delta, DepartureReason, Placement, TagChange};
 use tagtally::epcis::cbv::StockChange;
+use tagtally::epcis::location::Locations;
+use tagtally::epcis::stock_events::object_events;
 use tagtally::store::{
     EventRangeError, HistoryBounds, StockEvent, Store, StoreOptions, DATABASE_FILE, EPCS_PER_ROW,
 };
@@ -71,6 +73,7 @@ impl Flushes {
                         zone: Arc::from(zone),
                         sku: Arc::from(SKU),
                     }),
+                    departure: None,
                 })
                 .collect(),
         }
@@ -151,6 +154,76 @@ fn arrivals_moves_and_departures_are_classified_against_committed_state_and_surv
         .unwrap_or_else(|e| panic!("{e:?}"))
         .iter()
         .all(|e| e.change == StockChange::Arrival));
+}
+
+#[test]
+fn a_sale_and_a_count_departure_are_stored_with_their_reason_and_map_to_their_cbv_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DATABASE_FILE);
+    let mut flushes = Flushes::default();
+    {
+        let store = Store::open(&path, options(true)).unwrap().store;
+        store
+            .commit_with_events(&flushes.flush(
+                0,
+                &[
+                    (1, Some("floor")),
+                    (2, Some("floor")),
+                    (3, Some("backroom")),
+                ],
+            ))
+            .unwrap();
+        // Tag 1 sold at the till, tag 2 unseen for depart-after, tag 3 missing at a backroom count.
+        let mut delta = flushes.flush(5, &[(1, None), (2, None), (3, None)]);
+        for (change, reason) in delta.tag_changes.iter_mut().zip([
+            DepartureReason::Sale,
+            DepartureReason::Unseen,
+            DepartureReason::Count,
+        ]) {
+            change.departure = Some(reason);
+        }
+        store.commit_with_events(&delta).unwrap();
+    }
+    // Read back after a restart: the reason was committed with the event.
+    let store = Store::open(&path, options(true)).unwrap().store;
+    let events = store
+        .events(Micros(T0 + 5_000_000), Micros(u64::MAX), 10)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(
+        summary(&events),
+        [
+            (5, StockChange::Departure, "floor".into(), 1),
+            (5, StockChange::Sale, "floor".into(), 1),
+            (5, StockChange::MissingAtCount, "backroom".into(), 1),
+        ]
+    );
+    let sold = events
+        .iter()
+        .find(|e| e.change == StockChange::Sale)
+        .expect("the sale");
+    assert_eq!(sold.epcs, [epc(1).as_bytes().to_vec()]);
+    let locations = Locations::Urn {
+        store: "paris-01".into(),
+    };
+    let words: Vec<(String, String)> = object_events(&events, &locations)
+        .expect("object events")
+        .iter()
+        .map(|e| {
+            let json = e.to_json();
+            (
+                json["bizStep"].as_str().unwrap().to_owned(),
+                json["disposition"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        words,
+        [
+            ("departing".to_owned(), "unknown".to_owned()),
+            ("retail_selling".to_owned(), "retail_sold".to_owned()),
+            ("cycle_counting".to_owned(), "unknown".to_owned()),
+        ]
+    );
 }
 
 #[test]

@@ -38,6 +38,7 @@ fn arrivals(first: u16, n: u16) -> Delta {
                     zone: Arc::from("floor"),
                     sku: sku(i),
                 }),
+                departure: None,
             })
             .collect(),
     }

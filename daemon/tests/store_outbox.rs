@@ -32,6 +32,7 @@ fn arrival(n: u8, zone: &str, sku: &str, count: u32) -> Delta {
                 zone: Arc::from(zone),
                 sku: Arc::from(sku),
             }),
+            departure: None,
         }],
     }
 }
@@ -48,6 +49,7 @@ fn departure(n: u8, zone: &str, sku: &str, count: u32) -> Delta {
         tag_changes: vec![TagChange {
             epc: epc(n),
             placement: None,
+            departure: None,
         }],
     }
 }
@@ -190,6 +192,7 @@ fn a_flush_that_changes_no_count_uses_no_seq() {
                 zone: Arc::from("floor"),
                 sku: Arc::from("A"),
             }),
+            departure: None,
         }],
     };
     assert_eq!(store.commit(&swap).unwrap(), None);

@@ -69,23 +69,49 @@ impl Daemon {
 
     /// `tagtally <command> --json --socket S [extra]`: the document, or why there is none.
     pub async fn cli(&self, command: &str, extra: &[&str]) -> Result<Value, String> {
+        let mut args = vec![command];
+        args.extend_from_slice(extra);
+        self.cli_args(&args).await
+    }
+
+    /// `tagtally ARGS --json --socket S`, for commands with subcommands (`count start --zone Z`):
+    /// the document, or why there is none (the exit status and stderr of a refusal).
+    pub async fn cli_args(&self, args: &[&str]) -> Result<Value, String> {
         let out = Command::new(tagtally())
-            .arg(command)
+            .args(args)
             .arg("--json")
             .arg("--socket")
             .arg(&self.socket)
-            .args(extra)
             .output()
             .await
             .expect("run the tagtally cli");
+        let shown = args.join(" ");
         if !out.status.success() {
             return Err(format!(
-                "`tagtally {command}` exited {}: {}",
+                "`tagtally {shown}` exited {}: {}",
                 out.status,
                 String::from_utf8_lossy(&out.stderr).trim()
             ));
         }
-        serde_json::from_slice(&out.stdout).map_err(|e| format!("`{command} --json`: {e}"))
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("`{shown} --json`: {e}"))
+    }
+
+    /// The value of the unlabelled metric `name` in `tagtally metrics` (Prometheus text).
+    pub async fn metric(&self, name: &str) -> Result<f64, String> {
+        let out = Command::new(tagtally())
+            .arg("metrics")
+            .arg("--socket")
+            .arg(&self.socket)
+            .output()
+            .await
+            .expect("run the tagtally cli");
+        if !out.status.success() {
+            return Err(format!("`tagtally metrics` exited {}", out.status));
+        }
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .ok_or_else(|| format!("no metric {name}"))
     }
 
     /// `stock --json`: (seq, counts without zero cells).

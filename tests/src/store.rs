@@ -50,6 +50,10 @@ pub struct ReaderPlan {
     pub replug_after: Duration,
     /// antenna → EPCs (hex) of its sentinel tags: configured as such, never in the truth.
     pub sentinels: BTreeMap<u16, Vec<String>>,
+    /// A handheld (`role = "handheld"`): its reads count only in a count session, and its scenario
+    /// is what a count of its zone finds. Its zone has no fixed reader's truth unless another
+    /// reader covers it too.
+    pub handheld: bool,
 }
 
 impl ReaderPlan {
@@ -64,6 +68,15 @@ impl ReaderPlan {
             scenario,
             replug_after: Duration::from_secs(1),
             sentinels: BTreeMap::new(),
+            handheld: false,
+        }
+    }
+
+    /// The same reader carried by hand: `role = "handheld"`.
+    pub fn handheld(self) -> Self {
+        Self {
+            handheld: true,
+            ..self
         }
     }
 }
@@ -292,6 +305,9 @@ impl RunningStore {
                 .collect();
             if !sentinels.is_empty() {
                 text.push_str(&format!("sentinels = {{ {} }}\n", sentinels.join(", ")));
+            }
+            if reader.handheld {
+                text.push_str("role = \"handheld\"\n");
             }
             text.push('\n');
         }

@@ -20,6 +20,8 @@ pub struct EngineCounters {
     pub departures_sale: u64,
     /// Of those, tags a count did not find in their zone.
     pub departures_count: u64,
+    /// Sold EPCs that were not in stock (sold twice, never arrived, unknown): nothing changed.
+    pub sales_not_present: u64,
     /// Tags that moved from one zone to another.
     pub moves: u64,
     /// Gauge: tags seen but not (yet) counted.

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use super::departure::DepartureReason;
 use crate::{Epc, Micros};
 
 /// The net change of one flush interval: what the store commits in one transaction.
@@ -35,6 +36,9 @@ pub struct TagChange {
     pub epc: Epc,
     /// Where it counts now; `None` when it left.
     pub placement: Option<Placement>,
+    /// Why it left, when it left (`placement` is `None`): the reason of its last departure in the
+    /// interval. `None` for a tag that counts somewhere.
+    pub departure: Option<DepartureReason>,
 }
 
 /// Where a present tag counts.

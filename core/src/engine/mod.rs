@@ -485,6 +485,14 @@ impl Engine {
         changes.sort_unstable_by(|a, b| (&a.zone, &a.sku).cmp(&(&b.zone, &b.sku)));
         let zones = &self.state.zones;
         let skus = &self.skus;
+        // Why each tag that left did: a tag that departed twice in the interval (sold, read again,
+        // sold again) left for the last reason.
+        let reasons: hashbrown::HashMap<&TagKey, DepartureReason> = self
+            .state
+            .departed
+            .iter()
+            .map(|(key, _, _, reason)| (key, *reason))
+            .collect();
         out.reserve(self.state.placement_at_last_flush.len());
         for (key, before) in self.state.placement_at_last_flush.drain() {
             let after = self.tags.placement(&key);
@@ -495,14 +503,20 @@ impl Engine {
             let Some(epc) = key.to_epc() else {
                 continue;
             };
+            let departure = match after {
+                Some(_) => None,
+                None => reasons.get(&key).copied(),
+            };
             out.push(
                 TagChange {
                     epc,
                     placement: after.map(|p| placement(zones, skus, p)),
+                    departure,
                 },
                 || before.map(|p| placement(zones, skus, p)),
             );
         }
+        drop(reasons);
         shrink_if_sparse(&mut self.state.placement_at_last_flush);
         let (tag_changes, origins) = out.into_sorted();
         self.state.origins = origins;
@@ -927,6 +941,7 @@ impl<D: Fn(u16, u64) -> bool> SweepPass<'_, D> {
                     TagChange {
                         epc,
                         placement: Some(placement(self.zones, self.skus, (r.zone, r.sku))),
+                        departure: None,
                     },
                     || None,
                 );

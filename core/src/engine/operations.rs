@@ -143,10 +143,15 @@ impl Engine {
         Ok(outcome)
     }
 
-    /// Sells a tag at `now`: it departs with reason `sale` if present. False when it was not present.
+    /// Sells a tag at `now`: it departs with reason `sale` if present. False when it was not present
+    /// (counted in `sales_not_present`).
     pub fn sell(&mut self, epc: &[u8], now: Micros) -> bool {
         self.advance(now);
-        self.depart_now(&TagKey::new(epc), DepartureReason::Sale)
+        let sold = self.depart_now(&TagKey::new(epc), DepartureReason::Sale);
+        if !sold {
+            self.state.counters.sales_not_present += 1;
+        }
+        sold
     }
 
     /// Did a fixed reader read the tag within `hysteresis` before `now`?

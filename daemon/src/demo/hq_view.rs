@@ -1,6 +1,7 @@
 //! What HQ sees of the demo store, built only from the MQTT messages (as an HQ consumer would): counts
 //! rebuilt from snapshots and deltas (deduplicated on seq, gaps counted), per-zone totals, reader health,
-//! and the latest deltas — rendered as a compact screen on a terminal or as plain lines otherwise.
+//! the latest deltas, the till's sales (`cmd/sale`) and the last cycle count (`count`) — rendered as a
+//! compact screen on a terminal or as plain lines otherwise.
 //!
 //! Pure: messages in, text out; the demo's runner does the MQTT and the terminal.
 
@@ -8,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write;
 
 use serde::Deserialize;
-use tagtally_contract::StoreState;
+use tagtally_contract::{CountMessage, SaleCommand, StoreState};
 
 use crate::uplink::consumer::{ChainTracker, Observation};
 
@@ -77,6 +78,23 @@ pub struct ReaderLine {
     pub zones: Vec<String>,
 }
 
+/// A cycle count's result as the screen shows it (from the retained `count` message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountLine {
+    /// The counted zone.
+    pub zone: String,
+    /// The delta that applied it (0: it changed nothing).
+    pub seq: u64,
+    /// Distinct tags seen.
+    pub seen: u64,
+    /// Seen tags that were not in stock.
+    pub arrived: u64,
+    /// Seen tags that moved in from another zone.
+    pub moved_in: u64,
+    /// Tags of the zone the count did not find.
+    pub departed: u64,
+}
+
 /// What one message changed, for the plain-line output.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
@@ -90,6 +108,10 @@ pub enum Update {
     ReaderLink { reader: String, link: String },
     /// The store's status (`online`/`offline`/`disk_full`), when newer than the one held.
     Status(String),
+    /// The till sold this many items (`cmd/sale`).
+    Sale(usize),
+    /// A cycle count was applied.
+    Count(CountLine),
     /// Nothing worth a line.
     Quiet,
 }
@@ -112,6 +134,10 @@ pub struct HqView {
     /// `stale_zones` of the last snapshot applied, and of the one being assembled.
     stale_zones: Vec<String>,
     assembling_stale: Vec<String>,
+    /// `cmd/sale` messages seen, and the items they sold.
+    receipts: u64,
+    sold: u64,
+    last_count: Option<CountLine>,
 }
 
 impl HqView {
@@ -138,6 +164,23 @@ impl HqView {
                 self.snapshot_part(payload)
             }
             "status" => self.status(payload),
+            "cmd/sale" => SaleCommand::parse(payload).map_or(Update::Quiet, |sale| {
+                self.receipts += 1;
+                self.sold += sale.epcs.len() as u64;
+                Update::Sale(sale.epcs.len())
+            }),
+            "count" => serde_json::from_slice::<CountMessage>(payload).map_or(Update::Quiet, |c| {
+                let line = CountLine {
+                    zone: c.zone.into_owned(),
+                    seq: c.seq,
+                    seen: c.seen,
+                    arrived: c.arrived,
+                    moved_in: c.moved_in,
+                    departed: c.departed,
+                };
+                self.last_count = Some(line.clone());
+                Update::Count(line)
+            }),
             _ => match (
                 kind.strip_prefix("snapshot/"),
                 kind.strip_prefix("readers/"),
@@ -335,6 +378,19 @@ impl HqView {
             let _ = writeln!(s, "{name:<16}{:<12}{:>8.0}{error}", r.link, r.reads_per_sec);
         }
         s.push('\n');
+        let _ = writeln!(
+            s,
+            "TILL  {} items sold on {} receipts (cmd/sale)",
+            self.sold, self.receipts
+        );
+        let _ = writeln!(
+            s,
+            "COUNT {}",
+            self.last_count
+                .as_ref()
+                .map_or_else(|| "none yet".to_owned(), count_text)
+        );
+        s.push('\n');
         let (deltas, duplicates, gaps, snapshots) = self.tallies();
         let _ = writeln!(
             s,
@@ -356,6 +412,11 @@ impl HqView {
             }
             Update::ReaderLink { reader, link } => Some(format!("reader {reader} {link}")),
             Update::Status(state) => Some(format!("store {state}")),
+            Update::Sale(items) => Some(format!(
+                "till: {items} item{} sold (cmd/sale)",
+                if *items == 1 { "" } else { "s" }
+            )),
+            Update::Count(c) => Some(format!("count {}", count_text(c))),
             Update::Quiet => None,
         }
     }
@@ -369,6 +430,22 @@ impl HqView {
             .collect();
         format!("stock: {}", parts.join(", "))
     }
+}
+
+fn count_text(c: &CountLine) -> String {
+    format!(
+        "of the {}: {} seen, {} arrived, {} moved in, {} departed ({})",
+        c.zone,
+        c.seen,
+        c.arrived,
+        c.moved_in,
+        c.departed,
+        if c.seq == 0 {
+            "nothing changed".to_owned()
+        } else {
+            format!("delta #{}", c.seq)
+        }
+    )
 }
 
 fn delta_text(d: &DeltaLine) -> String {
@@ -543,6 +620,39 @@ mod tests {
         assert_eq!(
             v.on_message(&format!("{P}/status"), &status(2, "offline")),
             Update::Status("offline".into())
+        );
+    }
+
+    #[test]
+    fn the_tills_sales_and_a_count_show_on_the_screen() {
+        let mut v = HqView::new("demo", &["floor", "stockroom"]);
+        assert!(v.render().contains("COUNT none yet"));
+        let sale = br#"{"request_id":"till-1-1","epcs":["3074257BF7194E4000001A85","3074257BF7194E4000001A86"]}"#;
+        let update = v.on_message(&format!("{P}/cmd/sale"), sale);
+        assert_eq!(update, Update::Sale(2));
+        assert_eq!(
+            HqView::line(&update).as_deref(),
+            Some("till: 2 items sold (cmd/sale)")
+        );
+        assert_eq!(
+            v.on_message(&format!("{P}/cmd/sale"), br#"{"epcs":[]}"#),
+            Update::Quiet,
+            "a refused sale sold nothing"
+        );
+        let count = br#"{"schema":"tagtally.count/1","store":"demo","epoch":"e1","seq":7,"zone":"stockroom","started":"2026-01-01T10:15:02.000Z","finished":"2026-01-01T10:15:05.000Z","seen":42,"arrived":42,"moved_in":0,"departed":0,"not_decoded":0}"#;
+        let update = v.on_message(&format!("{P}/count"), count);
+        assert_eq!(
+            HqView::line(&update).as_deref(),
+            Some("count of the stockroom: 42 seen, 42 arrived, 0 moved in, 0 departed (delta #7)")
+        );
+        let screen = v.render();
+        assert!(
+            screen.contains("TILL  2 items sold on 1 receipts"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("COUNT of the stockroom: 42 seen"),
+            "{screen}"
         );
     }
 }

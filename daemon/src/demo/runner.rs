@@ -1,6 +1,7 @@
-//! Runs the demo: embedded broker, three emulated readers playing the generated store, the real daemon
-//! (the same `run` as `tagtally run`, with a generated config and a temporary state directory), and an
-//! HQ subscriber feeding the view until the duration ends or Ctrl-C.
+//! Runs the demo: embedded broker, three emulated readers playing the generated store and a handheld
+//! sled, the real daemon (the same `run` as `tagtally run`, with a generated config and a temporary
+//! state directory), the till sending the day's sales, a scripted handheld count of the stockroom,
+//! and an HQ subscriber feeding the view until the duration ends or Ctrl-C.
 
 use std::future::Future;
 use std::io::Write;
@@ -15,8 +16,10 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
 use super::broker::{self, BrokerError};
+use super::handheld_count::{self, STOCKROOM};
 use super::hq_view::HqView;
 use super::store_model::{self, StoreSpec, ZONES};
+use super::till;
 use crate::exit;
 use crate::plan::DaemonPlan;
 use crate::run::{self, RunError, RunOptions};
@@ -227,6 +230,27 @@ async fn subscribe(
     }
 }
 
+/// The till's MQTT client (its own session, as a till system is not HQ), its event loop polled in
+/// the background until the demo ends.
+fn till_client(broker: SocketAddr) -> (rumqttc::AsyncClient, tokio::task::JoinHandle<()>) {
+    let mut options = rumqttc::MqttOptions::new(
+        format!("tagtally-demo-till-{}", std::process::id()),
+        broker.ip().to_string(),
+        broker.port(),
+    );
+    options.set_keep_alive(Duration::from_secs(10));
+    let (client, mut eventloop) = rumqttc::AsyncClient::new(options, 64);
+    let events = tokio::spawn(async move {
+        loop {
+            if let Err(e) = eventloop.poll().await {
+                tracing::debug!(error = %e, "demo till reconnecting");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    });
+    (client, events)
+}
+
 /// Runs the demo until `stop` completes; the daemon then stops cleanly.
 pub async fn run(
     options: DemoOptions,
@@ -247,9 +271,19 @@ pub async fn run(
         store.trading.restocked,
     ));
 
+    say(&format!(
+        "the till sends each sale on cmd/sale {}s after the items leave the readers' reach; \
+         a handheld counts the {STOCKROOM} ({} overflow items no fixed reader sees) {}s in",
+        till::AT_THE_TILL.as_secs(),
+        handheld_count::overflow_units(),
+        handheld_count::COUNT_OPENS.as_secs(),
+    ));
+
     let broker = tokio::task::spawn_blocking(broker::start)
         .await
         .map_err(|e| DemoError::Subscriber(e.to_string()))??;
+    // The emulators' clock, which the till and the count follow.
+    let start = tokio::time::Instant::now();
     let llrp = LlrpSim::start("127.0.0.1:0", store.llrp.clone())
         .await
         .map_err(|source| DemoError::Emulator {
@@ -279,11 +313,25 @@ pub async fn run(
         reader: "r2000",
         source,
     })?;
+    let walk = handheld_count::stockroom_walk();
+    let sled = SerialSim::start(
+        ThingMagicModule::new(&walk),
+        &walk,
+        SerialListen::Tcp(loopback),
+        SerialSimOptions::default(),
+    )
+    .await
+    .map_err(|source| DemoError::Emulator {
+        reader: "handheld",
+        source,
+    })?;
     let tcp = |sim: &SerialSim| sim.endpoint().tcp.unwrap_or(loopback);
 
     let dir = DemoDir::create()?;
     let config_path = dir.0.join("tagtally.toml");
-    let text = demo_config(&dir.0, broker, llrp.addr(), tcp(&tm), tcp(&r2k));
+    let text = demo_config(&dir.0, broker, llrp.addr(), tcp(&tm), tcp(&r2k))
+        + "\n"
+        + &handheld_count::config(tcp(&sled));
     std::fs::write(&config_path, text).map_err(|source| DemoError::Dir {
         path: config_path.clone(),
         source,
@@ -291,13 +339,14 @@ pub async fn run(
     let plan = DaemonPlan::load(&config_path).map_err(|e| DemoError::Config(e.to_string()))?;
     let socket = plan.config.control_socket.clone();
     say(&format!(
-        "broker mqtt://{broker}; readers: LLRP {} (floor), ThingMagic bridge {} (backroom), R2000 bridge {} (fitting rooms)",
+        "broker mqtt://{broker}; readers: LLRP {} (floor), ThingMagic bridge {} (backroom), R2000 bridge {} (fitting rooms), handheld sled {} (counts the {STOCKROOM})",
         llrp.addr(),
         tcp(&tm),
-        tcp(&r2k)
+        tcp(&r2k),
+        tcp(&sled)
     ));
     say(&format!(
-        "in another terminal: tagtally status --socket {}   (also readers, stock, tail)",
+        "in another terminal: tagtally status --socket {}   (also readers, stock, tail, count status, stock --departures)",
         socket.display()
     ));
 
@@ -317,7 +366,18 @@ pub async fn run(
         |_| {},
     ));
 
-    let mut view = HqView::new(STORE, &ZONES);
+    let (till_client, till_events) = till_client(broker);
+    let till = tokio::spawn(till::run(
+        till_client,
+        format!("{PREFIX}/{STORE}/cmd/sale"),
+        till::receipts(&store),
+        store.cycle,
+        start,
+    ));
+    let count = tokio::spawn(handheld_count::run(socket.clone(), start, say));
+
+    let zones: Vec<&str> = ZONES.iter().copied().chain([STOCKROOM]).collect();
+    let mut view = HqView::new(STORE, &zones);
     let mut redraw = tokio::time::interval(REDRAW);
     redraw.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut totals = tokio::time::interval(TOTALS_EVERY);
@@ -344,6 +404,9 @@ pub async fn run(
             _ = totals.tick(), if !options.screen => say(&view.totals_line()),
         }
     };
+    till.abort();
+    till_events.abort();
+    count.abort();
     let result = match early {
         Some(result) => result,
         None => {
@@ -374,6 +437,6 @@ pub async fn run(
     say(&format!(
         "demo over: HQ applied {deltas} deltas ({duplicates} duplicates dropped, {gaps} missing seqs) and {snapshots} snapshots"
     ));
-    drop((llrp, tm, r2k));
+    drop((llrp, tm, r2k, sled));
     result.map_err(DemoError::from)
 }

@@ -20,9 +20,11 @@
 //! flush's own transaction and keeps them while `[epcis]` is configured (`store/events.rs`);
 //! `tagtally epcis --since T [--until U]` prints them as one document (over the control socket).
 //!
-//! Not here: `[epcis] publish` (the `epcis` MQTT topic of SPEC §12), count results (the engine
-//! has no count sessions yet, SPEC §10) and departure reasons (`sale`, `count`); see [`cbv`] for
-//! what maps to what today.
+//! A departure carries its reason (SPEC §10) from the engine's tag change into the stored event:
+//! a sale is `retail_selling`/`retail_sold`, a tag a count did not find `cycle_counting`/`unknown`
+//! (see [`cbv`]). Not here: `[epcis] publish` (the `epcis` MQTT topic of SPEC §12), and a count's
+//! result as one event of every tag it saw (its arrivals and moves are stored as arrivals and
+//! moves).
 
 pub mod cbv;
 pub mod document;

@@ -716,12 +716,6 @@ impl EngineTask {
     fn tail_changes(&self, delta: &Delta, now: Micros) {
         let time = Timestamp(DaemonClock::system_time(now));
         let origins = self.engine.last_flush_origins();
-        let reasons: std::collections::HashMap<&[u8], &'static str> = self
-            .engine
-            .last_flush_departures()
-            .iter()
-            .map(|d| (d.epc.as_bytes(), d.reason.as_str()))
-            .collect();
         for (i, change) in delta.tag_changes.iter().enumerate() {
             let epc = format!("{:x}", Hex(change.epc.as_bytes()));
             let before = origins.get(i).cloned().flatten();
@@ -734,10 +728,9 @@ impl EngineTask {
                 },
                 (Some(before), None) => TailEvent::Departure {
                     time,
-                    reason: reasons
-                        .get(change.epc.as_bytes())
-                        .copied()
-                        .unwrap_or("unseen")
+                    reason: change
+                        .departure
+                        .map_or("unseen", |reason| reason.as_str())
                         .to_owned(),
                     epc,
                     zone: before.zone.to_string(),

@@ -322,6 +322,7 @@ mod tests {
                 zone: Arc::from(z),
                 sku: Arc::from("s"),
             }),
+            departure: None,
         }
     }
 

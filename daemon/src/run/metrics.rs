@@ -119,6 +119,12 @@ pub fn render(m: &MetricsInput<'_>) -> String {
         e.sample("tagtally_departures_total", &[("reason", reason)], n as f64);
     }
     e.single(
+        "tagtally_sale_epcs_not_present_total",
+        Kind::Counter,
+        "Sold EPCs (cmd/sale, tagtally sale) that were not in stock: sold twice, never arrived, or unknown; nothing changed.",
+        c.sales_not_present as f64,
+    );
+    e.single(
         "tagtally_tags_present",
         Kind::Gauge,
         "Tags counted in some zone.",

@@ -54,8 +54,6 @@ pub struct Operations {
     pub desk: CountDesk,
     /// Departures by SKU and reason.
     pub ledger: DepartureLedger,
-    /// Sold EPCs that were not present (counted, nothing changes).
-    pub sales_not_present: u64,
 }
 
 impl Operations {
@@ -69,7 +67,6 @@ impl Operations {
             calls,
             desk: CountDesk::new(count_max_duration),
             ledger: DepartureLedger::new(start),
-            sales_not_present: 0,
         }
     }
 }
@@ -133,7 +130,6 @@ impl EngineTask {
                 reply.not_present += 1;
             }
         }
-        self.operations.sales_not_present += reply.not_present;
         info!(
             from,
             sold = reply.sold,

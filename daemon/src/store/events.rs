@@ -1,5 +1,6 @@
-//! The event history: each committed arrival, move and departure of a tag, for EPCIS (SPEC §12),
-//! written in the flush's own transaction and bounded like the delta history.
+//! The event history: each committed arrival, move and departure (with its reason: unseen, sale,
+//! count) of a tag, for EPCIS (SPEC §12), written in the flush's own transaction and bounded like
+//! the delta history.
 //!
 //! Why not the delta history: a delta says how a (zone, SKU) *count* changed, and is kept only once
 //! acknowledged; an EPCIS ObjectEvent names the *tags* (EPCs) and what happened to each, which the
@@ -24,6 +25,7 @@ use tagtally_reader_drivers::Micros;
 use super::error::{AtPath, StoreError};
 use super::history::HistoryBounds;
 use super::tables::*;
+use crate::engine::DepartureReason;
 use crate::epcis::cbv::StockChange;
 
 /// Most EPCs in one stored row (and so in one ObjectEvent as stored): a cold start's 200 000
@@ -35,7 +37,7 @@ pub const EPCS_PER_ROW: usize = 512;
 pub struct StockEvent {
     /// The flush time (published time, follows the wall clock).
     pub time: Micros,
-    /// Arrival, move (into `zone`) or departure (from `zone`).
+    /// Arrival, move (into `zone`) or departure (from `zone`, by its reason).
     pub change: StockChange,
     /// The zone the tags are in afterwards, or left.
     pub zone: Arc<str>,
@@ -57,6 +59,8 @@ fn change_code(change: StockChange) -> u8 {
         StockChange::Move => 1,
         StockChange::Departure => 2,
         StockChange::CountResult => 3,
+        StockChange::Sale => 4,
+        StockChange::MissingAtCount => 5,
     }
 }
 
@@ -66,6 +70,8 @@ fn change_of(code: u8) -> Option<StockChange> {
         1 => StockChange::Move,
         2 => StockChange::Departure,
         3 => StockChange::CountResult,
+        4 => StockChange::Sale,
+        5 => StockChange::MissingAtCount,
         _ => return None,
     })
 }
@@ -77,12 +83,19 @@ pub(super) struct FlushEvents {
 }
 
 impl FlushEvents {
-    /// A tag went from `before` (its zone before the flush) to `after`.
-    pub(super) fn tag(&mut self, epc: &[u8], before: Option<&str>, after: Option<&Arc<str>>) {
+    /// A tag went from `before` (its zone before the flush) to `after`; `departure` is why it
+    /// left, when it left.
+    pub(super) fn tag(
+        &mut self,
+        epc: &[u8],
+        before: Option<&str>,
+        after: Option<&Arc<str>>,
+        departure: Option<DepartureReason>,
+    ) {
         let (change, zone) = match (before, after) {
             (None, Some(zone)) => (StockChange::Arrival, Arc::clone(zone)),
             (Some(old), Some(zone)) if old != &**zone => (StockChange::Move, Arc::clone(zone)),
-            (Some(old), None) => (StockChange::Departure, Arc::from(old)),
+            (Some(old), None) => (StockChange::departure(departure), Arc::from(old)),
             // Same zone (its SKU was reclassified), or a removal of a tag never stored.
             _ => return,
         };

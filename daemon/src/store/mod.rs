@@ -358,6 +358,7 @@ impl Store {
                         epc,
                         before.as_ref().map(|r| r.zone),
                         change.placement.as_ref().map(|p| &p.zone),
+                        change.departure,
                     );
                 }
             }
