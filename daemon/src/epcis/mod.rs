@@ -9,6 +9,7 @@
 //! * [`event_hash`] — the CBV 2.0 event hash (`ni:///sha-256;…?ver=CBV2.0`): the canonical
 //!   pre-hash string of CBV 2.0 §8.9 with identifiers in GS1 Digital Link form.
 //! * [`document`] — the EPCISDocument around a list of events.
+//! * [`message`] — one flush's events as the size-bounded documents of the `epcis` topic.
 //! * [`stock_events`] — the state database's committed events ([`crate::store::StockEvent`]) as
 //!   ObjectEvents, and the document of a time range.
 //!
@@ -20,13 +21,17 @@
 //! flush's own transaction and keeps them while `[epcis]` is configured (`store/events.rs`);
 //! `tagtally epcis --since T [--until U]` prints them as one document (over the control socket).
 //!
-//! Not here: `[epcis] publish` (the `epcis` MQTT topic of SPEC §12), count results (the engine
-//! has no count sessions yet, SPEC §10) and departure reasons (`sale`, `count`); see [`cbv`] for
-//! what maps to what today.
+//! With `[epcis] publish = true` the same transaction also serialises the flush's events as the
+//! messages of the `epcis` topic ([`message`]) into their own outbox, which the uplink drains like
+//! the deltas' (`store/epcis_outbox.rs`).
+//!
+//! Not here: count results and departure reasons (`sale`, `count`); see [`cbv`] for what maps to
+//! what today.
 
 pub mod cbv;
 pub mod document;
 pub mod event_hash;
 pub mod location;
+pub mod message;
 pub mod object_event;
 pub mod stock_events;
