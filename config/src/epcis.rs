@@ -3,7 +3,8 @@
 //! The table's presence turns the event history on (the state database keeps each committed
 //! arrival, move and departure for `tagtally epcis`, within the `history-max-*` bounds); `sgln`
 //! names the store's
-//! Global Location Number, under which zones become SGLNs (`urn:epc:id:sgln:0614141.00777.floor`).
+//! Global Location Number, under which zones become SGLNs (`urn:epc:id:sgln:0614141.00777.floor`);
+//! `publish = true` also sends each flush's events as EPCIS documents on the `epcis` topic.
 //! An SGLN extension holds at most 20 characters of GS1's character set, so with `sgln` every zone
 //! name must fit one; that is checked here, at the zone.
 
@@ -18,6 +19,7 @@ use toml::Spanned;
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct EpcisSpec {
     pub sgln: Option<Spanned<StoreGln>>,
+    pub publish: Option<bool>,
 }
 
 /// `[epcis]`, checked.
@@ -25,12 +27,15 @@ pub(crate) struct EpcisSpec {
 pub struct Epcis {
     /// The store's GLN (`sgln`); `None` names locations `urn:tagtally:<store>:zone:<zone>`.
     pub gln: Option<StoreGln>,
+    /// `publish`: each flush's events also go out on the `epcis` topic (default false).
+    pub publish: bool,
 }
 
 impl EpcisSpec {
     pub(crate) fn build(&self) -> Epcis {
         Epcis {
             gln: self.sgln.as_ref().map(|gln| gln.get_ref().clone()),
+            publish: self.publish.unwrap_or(false),
         }
     }
 }

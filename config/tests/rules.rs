@@ -770,7 +770,17 @@ fn epcis_is_off_unless_its_table_is_written() {
     let epcis = config.epcis.expect("[epcis]");
     assert_eq!(epcis.gln.expect("gln").to_string(), "0614141.00777");
     let bare = valid(&format!("{STORE}{ZONES}{READER}{MQTT}[epcis]\n"));
-    assert_eq!(bare.epcis, Some(tagtally_config::Epcis { gln: None }));
+    assert_eq!(
+        bare.epcis,
+        Some(tagtally_config::Epcis {
+            gln: None,
+            publish: false
+        })
+    );
+    let published = valid(&format!(
+        "{STORE}{ZONES}{READER}{MQTT}[epcis]\npublish = true\n"
+    ));
+    assert!(published.epcis.expect("[epcis]").publish);
 }
 
 #[test]
@@ -787,9 +797,14 @@ fn a_bad_sgln_and_unknown_epcis_keys_are_located() {
         "is not <company prefix>.<location reference>",
     );
     check_one(
-        &format!("{STORE}{ZONES}{READER}{MQTT}[epcis]\npublish = true\n"),
+        &format!("{STORE}{ZONES}{READER}{MQTT}[epcis]\npublish = \"yes\"\n"),
+        "15:11",
+        "expected a boolean",
+    );
+    check_one(
+        &format!("{STORE}{ZONES}{READER}{MQTT}[epcis]\npublished = true\n"),
         "15:1",
-        "unknown field `publish`",
+        "unknown field `published`",
     );
 }
 

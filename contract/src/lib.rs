@@ -15,6 +15,7 @@
 //! | `cmd/replay` (inbound) | [`ReplayCommand`] | — |
 //! | `count` | [`CountMessage`] | `tagtally.count/1` |
 //! | `cmd/sale` (inbound) | [`SaleCommand`] | — |
+//! | `epcis` | an EPCIS 2.0 EPCISDocument ([`EpcisHeader`]) | `tagtally.epcis/1` |
 //!
 //! Whatever arrives on the command subscriptions goes through [`parse_inbound`] first: a command,
 //! or the reason it is ignored.
@@ -28,11 +29,13 @@
 //! # Size bound
 //!
 //! [`size`] holds the MQTT PUBLISH packet arithmetic and the greedy packing that splits a delta
-//! over consecutive seqs ([`encode_delta_split`]) and a snapshot over parts ([`encode_snapshot_parts`]).
+//! over consecutive seqs ([`encode_delta_split`]), a snapshot over parts ([`encode_snapshot_parts`])
+//! and a flush's EPCIS events over several documents ([`EpcisHeader::messages`]).
 
 mod command;
 mod count;
 mod delta;
+mod epcis;
 mod error;
 mod inbound;
 mod reader;
@@ -48,11 +51,14 @@ mod zone_trust;
 pub use command::{ReplayCommand, SnapshotCommand, MAX_COMMAND_BYTES, MAX_REQUEST_ID_LEN};
 pub use count::CountMessage;
 pub use delta::{encode_delta_split, DeltaChange, DeltaMessage};
+pub use epcis::{EpcisHeader, EPCIS_CONTEXT, TAGTALLY_TERMS};
 pub use error::ContractError;
 pub use inbound::{parse_inbound, Inbound, InboundRefusal};
 pub use reader::{ReaderAntenna, ReaderHealthMessage};
 pub use sale::{epc_from_hex, SaleCommand, MAX_EPC_HEX, MAX_SALE_BYTES, MAX_SALE_EPCS};
-pub use schema_name::{CountSchema, DeltaSchema, ReaderSchema, SnapshotSchema, StatusSchema};
+pub use schema_name::{
+    CountSchema, DeltaSchema, EpcisSchema, ReaderSchema, SnapshotSchema, StatusSchema,
+};
 pub use snapshot::{
     encode_snapshot_parts, Resync, SnapshotCount, SnapshotHeader, SnapshotPart, SnapshotReason,
 };

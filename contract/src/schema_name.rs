@@ -58,6 +58,10 @@ schema_name!(
     /// `tagtally.count/1`.
     CountSchema = "tagtally.count/1"
 );
+schema_name!(
+    /// `tagtally.epcis/1`: an EPCIS 2.0 EPCISDocument, the name in its `tagtally:schema` term.
+    EpcisSchema = "tagtally.epcis/1"
+);
 
 #[cfg(test)]
 mod tests {

@@ -65,6 +65,8 @@ pub enum StoreTopic {
     Count,
     /// `cmd/sale` (SPEC §10).
     CmdSale,
+    /// `epcis` (SPEC §12).
+    Epcis,
 }
 
 impl Topics {
@@ -157,6 +159,11 @@ impl Topics {
         format!("{}/cmd/sale", self.base)
     }
 
+    /// `{prefix}/{store}/epcis`: EPCIS 2.0 documents of committed events (SPEC §12).
+    pub fn epcis(&self) -> String {
+        format!("{}/epcis", self.base)
+    }
+
     /// `{prefix}/+/delta`: what an HQ consumer subscribes to for every store.
     pub fn all_stores_delta(prefix: &str) -> String {
         format!("{prefix}/+/delta")
@@ -196,6 +203,7 @@ impl Topics {
             ["cmd", "replay"] => StoreTopic::CmdReplay,
             ["count"] => StoreTopic::Count,
             ["cmd", "sale"] => StoreTopic::CmdSale,
+            ["epcis"] => StoreTopic::Epcis,
             _ => return None,
         };
         Some((store.to_owned(), kind))
@@ -231,6 +239,7 @@ mod tests {
         assert_eq!(t.status(), "tagtally/v1/paris-01/status");
         assert_eq!(t.cmd_snapshot(), "tagtally/v1/paris-01/cmd/snapshot");
         assert_eq!(t.cmd_replay(), "tagtally/v1/paris-01/cmd/replay");
+        assert_eq!(t.epcis(), "tagtally/v1/paris-01/epcis");
         assert_eq!(
             t.reader("ceiling-1").unwrap(),
             "tagtally/v1/paris-01/readers/ceiling-1"
@@ -252,6 +261,7 @@ mod tests {
             (t.cmd_replay(), StoreTopic::CmdReplay),
             (t.count(), StoreTopic::Count),
             (t.cmd_sale(), StoreTopic::CmdSale),
+            (t.epcis(), StoreTopic::Epcis),
         ] {
             assert_eq!(
                 Topics::classify("tagtally/v1", &topic),

@@ -16,6 +16,7 @@ struct Schemas {
     cmd_replay: jsonschema::Validator,
     count: jsonschema::Validator,
     cmd_sale: jsonschema::Validator,
+    epcis: jsonschema::Validator,
 }
 
 fn load(file: &str) -> jsonschema::Validator {
@@ -42,6 +43,7 @@ fn schemas() -> &'static Schemas {
         cmd_replay: load("cmd_replay.json"),
         count: load("count.json"),
         cmd_sale: load("cmd_sale.json"),
+        epcis: load("epcis.json"),
     })
 }
 
@@ -56,6 +58,7 @@ pub fn check_payload(topic: &str, payload: &[u8]) -> Result<(), String> {
         [.., "cmd", "replay"] => &s.cmd_replay,
         [.., "cmd", "sale"] => &s.cmd_sale,
         [.., "count"] => &s.count,
+        [.., "epcis"] => &s.epcis,
         [.., "delta"] => &s.delta,
         [.., "snapshot"] => &s.snapshot,
         [.., "snapshot", k] if k.parse::<u32>().is_ok() => &s.snapshot,
@@ -103,6 +106,7 @@ mod tests {
             ("readers.json", "p/s/readers/r1"),
             ("cmd_snapshot.json", "p/s/cmd/snapshot"),
             ("cmd_replay.json", "p/s/cmd/replay"),
+            ("epcis.json", "p/s/epcis"),
         ] {
             let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("../docs/schemas")
@@ -121,6 +125,11 @@ mod tests {
         )
         .is_err());
         assert!(check_payload("p/s/snapshot/3", b"").is_ok());
+        assert!(check_payload(
+            "p/s/epcis",
+            br#"{"type":"EPCISDocument","schemaVersion":"2.0","tagtally:schema":"tagtally.epcis/1"}"#
+        )
+        .is_err());
         assert!(check_payload("p/s/other", b"{}").is_err());
     }
 }

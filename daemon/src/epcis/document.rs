@@ -5,8 +5,7 @@ use serde_json::{json, Value};
 use tagtally_contract::time::rfc3339_from_micros;
 use tagtally_reader_drivers::Micros;
 
-/// The EPCIS 2.0 JSON-LD context every document names.
-pub const EPCIS_CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
+pub use tagtally_contract::EPCIS_CONTEXT;
 
 /// An EPCISDocument created at `created` holding `events` in order.
 pub fn epcis_document(created: Micros, events: &[ObjectEvent]) -> Value {

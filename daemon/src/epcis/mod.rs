@@ -9,6 +9,7 @@
 //! * [`event_hash`] — the CBV 2.0 event hash (`ni:///sha-256;…?ver=CBV2.0`): the canonical
 //!   pre-hash string of CBV 2.0 §8.9 with identifiers in GS1 Digital Link form.
 //! * [`document`] — the EPCISDocument around a list of events.
+//! * [`message`] — one flush's events as the size-bounded documents of the `epcis` topic.
 //! * [`stock_events`] — the state database's committed events ([`crate::store::StockEvent`]) as
 //!   ObjectEvents, and the document of a time range.
 //!
@@ -22,13 +23,19 @@
 //!
 //! A departure carries its reason (SPEC §10) from the engine's tag change into the stored event:
 //! a sale is `retail_selling`/`retail_sold`, a tag a count did not find `cycle_counting`/`unknown`
-//! (see [`cbv`]). Not here: `[epcis] publish` (the `epcis` MQTT topic of SPEC §12), and a count's
-//! result as one event of every tag it saw (its arrivals and moves are stored as arrivals and
-//! moves).
+//! (see [`cbv`]).
+//!
+//! With `[epcis] publish = true` the same transaction also serialises the flush's events as the
+//! messages of the `epcis` topic ([`message`]) into their own outbox, which the uplink drains like
+//! the deltas' (`store/epcis_outbox.rs`).
+//!
+//! Not here: a count's result as one event of every tag it saw (its arrivals and moves are stored
+//! as arrivals and moves).
 
 pub mod cbv;
 pub mod document;
 pub mod event_hash;
 pub mod location;
+pub mod message;
 pub mod object_event;
 pub mod stock_events;

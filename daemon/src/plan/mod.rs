@@ -28,6 +28,7 @@ use std::path::Path;
 use tagtally_config::{Config, ConfigErrors, FileChecks};
 
 use crate::engine::EngineConfig;
+use crate::epcis::location::Locations;
 use crate::store::{HistoryBounds, StoreOptions};
 use crate::uplink::UplinkSettings;
 
@@ -83,6 +84,11 @@ impl DaemonPlan {
                     max_age: config.mqtt.history_max_age,
                 },
                 keep_events: config.epcis.is_some(),
+                publish_events: config
+                    .epcis
+                    .as_ref()
+                    .filter(|e| e.publish)
+                    .map(|e| Locations::of(&config.store, e.gln.as_ref())),
             },
             config,
         })

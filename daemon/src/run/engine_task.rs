@@ -50,7 +50,7 @@ use tracing::{debug, error, info, warn};
 use crate::control::{Stock, StockCount, StockSnapshot, TailEvent, TailHub, Timestamp};
 use crate::engine::{Delta, Engine};
 use crate::metrics::LatencyHistogram;
-use crate::store::{Committed, Store, StoreError};
+use crate::store::{Committed, EpcisCommitted, Store, StoreError};
 use crate::uplink::{LinkState, SnapshotOut, UplinkEvent, UplinkHandle};
 use tagtally_contract::{Resync, SnapshotReason};
 
@@ -233,20 +233,38 @@ impl EngineTask {
 
     async fn on_uplink(&mut self, event: UplinkEvent) -> Result<(), RunError> {
         match event {
-            UplinkEvent::Acked(seq) => {
+            UplinkEvent::Acked(_) | UplinkEvent::EpcisAcked(_) => {
                 // Acks come in bursts after a reconnect: take every one already waiting in one go.
-                let mut seqs = vec![seq];
-                while seqs.len() < 4096 {
-                    match self.uplink_events.try_recv() {
-                        Ok(UplinkEvent::Acked(s)) => seqs.push(s),
-                        Ok(other) => {
+                let mut seqs = Vec::new();
+                let mut next = Some(event);
+                while let Some(event) = next.take() {
+                    match event {
+                        UplinkEvent::Acked(s) => seqs.push(s),
+                        UplinkEvent::EpcisAcked(s) => self.held.hold_epcis_ack(s),
+                        other => {
                             self.ack(seqs).await?;
                             return Box::pin(self.on_uplink(other)).await;
                         }
-                        Err(_) => break,
                     }
+                    if seqs.len() >= 4096 {
+                        break;
+                    }
+                    next = self.uplink_events.try_recv().ok();
                 }
                 self.ack(seqs).await?;
+            }
+            UplinkEvent::EpcisRefused { seq, bytes, limit } => {
+                let store = Arc::clone(&self.store);
+                match on_blocking_pool(move || store.drop_epcis(seq)).await? {
+                    Ok(true) => error!(
+                        epcis_seq = seq,
+                        bytes,
+                        limit,
+                        "epcis message refused for its size: dropped (its events stay in the history for tagtally epcis)"
+                    ),
+                    Ok(false) => {}
+                    Err(e) => self.write_failed(e)?,
+                }
             }
             UplinkEvent::SnapshotRequested { request_id } => {
                 self.flush_commit().await?;
@@ -287,6 +305,8 @@ impl EngineTask {
                     let limit = self.packet_limit();
                     self.store
                         .set_max_delta_payload(self.layout.delta_budget(limit));
+                    self.store
+                        .set_max_epcis_payload(self.layout.epcis_budget(limit));
                     if self.was_online {
                         // A fresh snapshot, never a cached one (SPEC §6.2).
                         self.flush_commit().await?;
@@ -301,6 +321,7 @@ impl EngineTask {
 
     /// Deletes acknowledged deltas from the outbox (held while the disk is full).
     async fn ack(&mut self, seqs: Vec<u64>) -> Result<(), RunError> {
+        // (An `epcis` acknowledgement is already held by the caller.)
         self.held.hold_acks(seqs);
         if self.held.is_full() {
             // Written at the next retry; the uplink does not publish them again meanwhile.
@@ -312,13 +333,17 @@ impl EngineTask {
     /// Writes the held acks, and clears the resync range once a later delta was acked.
     async fn write_acks(&mut self) -> Result<(), RunError> {
         let seqs = self.held.take_acks();
-        let Some(&last) = seqs.last() else {
-            return Ok(());
+        let epcis = self.held.take_epcis_ack();
+        let last = match (seqs.last(), epcis) {
+            (Some(&last), _) => last,
+            // Only `epcis` messages: no delta seq to clear a resync range with.
+            (None, Some(_)) => 0,
+            (None, None) => return Ok(()),
         };
         let store = Arc::clone(&self.store);
         let resync = self.resync_snapshot;
         let (seqs, result) = on_blocking_pool(move || {
-            let result = store.ack_all(&seqs).and_then(|_| {
+            let result = store.ack_published(&seqs, epcis).and_then(|_| {
                 // The snapshot was published before any delta committed after it (retained messages go
                 // first on the one connection), so a later delta's PUBACK means the broker has it too.
                 match resync {
@@ -343,6 +368,9 @@ impl EngineTask {
             Err(e) => {
                 // Deleting them again later is harmless: `ack_all` skips seqs already gone.
                 self.held.hold_acks(seqs);
+                if let Some(epcis) = epcis {
+                    self.held.hold_epcis_ack(epcis);
+                }
                 self.write_failed(e)
             }
         }
@@ -384,14 +412,20 @@ impl EngineTask {
             let store = Arc::clone(&self.store);
             let (delta, result, took) = on_blocking_pool(move || {
                 let started = std::time::Instant::now();
-                let result = store.commit(&delta);
+                let result = store.commit_flush(&delta);
                 (delta, result, started.elapsed())
             })
             .await?;
             self.commit_latency.observe(took);
             match result {
-                Ok(Some(c)) => self.committed(c),
-                Ok(None) => {}
+                Ok(flush) => {
+                    if let Some(epcis) = flush.epcis {
+                        self.epcis_committed(&epcis);
+                    }
+                    if let Some(c) = flush.deltas {
+                        self.committed(c);
+                    }
+                }
                 Err(e) => {
                     self.held.hold_delta(delta);
                     return self.write_failed(e);
@@ -534,6 +568,20 @@ impl EngineTask {
         self.stock_tx
             .send_replace(Arc::new(StockSnapshot::new(stock)));
         Ok(())
+    }
+
+    fn epcis_committed(&mut self, e: &EpcisCommitted) {
+        if e.seq >= e.first_seq {
+            self.uplink.epcis_committed(e.seq);
+        }
+        if e.dropped_now > 0 {
+            warn!(
+                dropped = e.dropped_now,
+                dropped_total = e.outbox.dropped,
+                epcis_outbox_bytes = e.outbox.bytes,
+                "epcis outbox full: oldest epcis messages dropped unsent (their events stay in the history for tagtally epcis)"
+            );
+        }
     }
 
     fn committed(&mut self, c: Committed) {
@@ -755,9 +803,10 @@ impl EngineTask {
         let status = self.uplink.status();
         loop {
             let outbox = self.store.outbox_stats();
+            let epcis = self.store.epcis_outbox_stats().messages;
             let online = matches!(status.borrow().state, LinkState::Online);
             // With no room to record acks, waiting for more of them is pointless.
-            if outbox.deltas == 0 || !online || self.held.is_full() {
+            if (outbox.deltas == 0 && epcis == 0) || !online || self.held.is_full() {
                 if outbox.deltas > 0 && !self.held.is_full() {
                     warn!(
                         deltas = outbox.deltas,
@@ -787,6 +836,10 @@ impl EngineTask {
         loop {
             match tokio::time::timeout_at(deadline, self.uplink_events.recv()).await {
                 Ok(Some(UplinkEvent::Acked(seq))) => self.ack(vec![seq]).await?,
+                Ok(Some(UplinkEvent::EpcisAcked(seq))) => {
+                    self.held.hold_epcis_ack(seq);
+                    self.ack(Vec::new()).await?;
+                }
                 Ok(Some(_)) => {}
                 // The uplink task ended: every ack it had is applied.
                 Ok(None) => break,

@@ -23,6 +23,8 @@ const REMINDER_EVERY: Duration = Duration::from_secs(300);
 pub struct Held {
     delta: Option<Delta>,
     acks: Vec<u64>,
+    /// The newest EPCIS seq the broker acknowledged that could not be recorded yet.
+    epcis_acked: Option<u64>,
     /// A snapshot fell due while a delta was held; it goes out after the next commit.
     snapshot_due: bool,
     outage: Option<Outage>,
@@ -105,9 +107,20 @@ impl Held {
         }
     }
 
+    /// Adds the acknowledgement of every `epcis` message up to EPCIS seq `seq`.
+    pub fn hold_epcis_ack(&mut self, seq: u64) {
+        self.epcis_acked = Some(self.epcis_acked.map_or(seq, |held| held.max(seq)));
+    }
+
+    /// The held `epcis` acknowledgement, to record; give it back with
+    /// [`Held::hold_epcis_ack`] if that fails.
+    pub fn take_epcis_ack(&mut self) -> Option<u64> {
+        self.epcis_acked.take()
+    }
+
     /// True while acknowledgements wait to be written.
     pub fn has_acks(&self) -> bool {
-        !self.acks.is_empty()
+        !self.acks.is_empty() || self.epcis_acked.is_some()
     }
 
     /// The held acknowledgements, to delete; give them back with [`Held::hold_acks`] if that fails.

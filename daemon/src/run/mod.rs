@@ -221,6 +221,7 @@ pub async fn run(
         v5: uplink_settings.protocol == crate::uplink::Protocol::V5,
     };
     store.set_max_delta_payload(layout.delta_budget(uplink_settings.max_message_bytes));
+    store.set_max_epcis_payload(layout.epcis_budget(uplink_settings.max_message_bytes));
     let max_message_bytes = uplink_settings.max_message_bytes;
     if opened.adopted_store_name {
         info!(database = %path.display(), store = %store.store_name(), "the state database had no store name recorded (older layout); recorded this store's");

@@ -61,6 +61,11 @@ impl SnapshotLayout {
     pub fn delta_budget(&self, packet_limit: usize) -> usize {
         max_payload(packet_limit, self.topics.delta().len(), self.v5)
     }
+
+    /// The largest `epcis` payload under `packet_limit`.
+    pub fn epcis_budget(&self, packet_limit: usize) -> usize {
+        max_payload(packet_limit, self.topics.epcis().len(), self.v5)
+    }
 }
 
 /// The parts of one snapshot. `pending` is the store's own resync range (folded or refused

@@ -10,8 +10,9 @@
 //! | `counts` | (zone, sku) → u32 | every non-zero count; always the recount of `tags` |
 //! | `outbox` | seq → bytes | the exact delta message (SPEC §6 JSON) of every unacknowledged seq |
 //! | `history` | seq → (acked at, bytes) | acknowledged delta messages kept for `cmd/replay` ([`history`]) |
-//! | `meta` | name → u64 | `schema_version`, `next_seq`, `outbox_bytes`, `folded_deltas`, `resync_first_seq`/`resync_last_seq`, `boot`, `history_bytes`, `snapshot_parts`, `next_event`, `event_bytes` |
+//! | `meta` | name → u64 | `schema_version`, `next_seq`, `outbox_bytes`, `folded_deltas`, `resync_first_seq`/`resync_last_seq`, `boot`, `history_bytes`, `snapshot_parts`, `next_event`, `event_bytes`, `next_epcis_seq`, `epcis_outbox_bytes`, `epcis_dropped` |
 //! | `events` | (flush time µs, ordinal) → postcard row | committed arrivals, moves and departures of tags, with `[epcis]` only ([`events`]) |
+//! | `epcis_outbox` | EPCIS seq → bytes | the exact `epcis` message of every unacknowledged EPCIS seq, with `[epcis] publish` only ([`epcis_outbox`]) |
 //! | `meta_text` | name → str | `epoch`, `store` (the config's store name, recorded at creation) |
 //! | `count_sessions` | zone → str | count sessions open when last written, so a restart can say it cancelled them ([`count_sessions`]; optional, not in the layout version) |
 //!
@@ -32,7 +33,9 @@
 //!   one would exceed the size bound, [`Store::set_max_delta_payload`]), appends them to `outbox` and
 //!   advances `next_seq`.
 //!   With `keep_events` ([`StoreOptions`]), the same transaction classifies each tag change against
-//!   the tag's stored zone (arrival, move, departure) and appends those events ([`events`]).
+//!   the tag's stored zone (arrival, move, departure) and appends those events ([`events`]); with
+//!   `publish_events` too, it serialises them as `epcis` messages with the next EPCIS seqs into
+//!   `epcis_outbox` ([`epcis_outbox`]), which the uplink drains like the outbox.
 //!   Only after that transaction committed can the uplink see the message: it pulls committed deltas
 //!   from `outbox` (`run/outbox_source.rs`), nothing is handed to it. A flush
 //!   whose counts did not change (tags swapped places) writes tag state and uses no seq.
@@ -92,6 +95,7 @@
 //! Every other write error leaves the store as it is and the caller stops.
 
 mod count_sessions;
+mod epcis_outbox;
 mod error;
 mod events;
 mod history;
@@ -110,8 +114,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use crate::engine::{Delta, RestoredTag};
+use crate::epcis::location::Locations;
+use crate::epcis::message::epcis_payloads;
+use crate::epcis::stock_events::object_events;
+use tagtally_contract::time::rfc3339_from_micros;
+use tagtally_contract::EpcisHeader;
 use tagtally_reader_drivers::Micros;
 
+pub use epcis_outbox::EpcisOutboxStats;
 pub use error::StoreError;
 pub use events::{EventRangeError, StockEvent, EPCS_PER_ROW};
 pub use history::HistoryBounds;
@@ -143,6 +153,10 @@ pub struct StoreOptions {
     pub history: HistoryBounds,
     /// Keep the event history (`[epcis]` configured).
     pub keep_events: bool,
+    /// Also commit each flush's events as `epcis` messages (`[epcis] publish = true`), with
+    /// locations named this way; only with `keep_events`. The EPCIS outbox is bounded by
+    /// `max_outbox_bytes` too (its own bytes).
+    pub publish_events: Option<Locations>,
 }
 
 impl StoreOptions {
@@ -157,6 +171,7 @@ impl StoreOptions {
                 max_age: std::time::Duration::from_secs(7 * 86_400),
             },
             keep_events: false,
+            publish_events: None,
         }
     }
 }
@@ -188,6 +203,32 @@ impl StoredTag {
     }
 }
 
+/// What one flush committed: its deltas (none when no count changed) and its `epcis` messages
+/// (none when it had no event or the store does not publish them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlushCommitted {
+    /// The deltas.
+    pub deltas: Option<Committed>,
+    /// The `epcis` messages.
+    pub epcis: Option<EpcisCommitted>,
+    /// The flush's events when the store keeps them (empty otherwise).
+    pub events: Vec<StockEvent>,
+}
+
+/// `epcis` messages that are now durable: EPCIS seqs `first_seq..=seq`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EpcisCommitted {
+    /// The first EPCIS seq of this flush.
+    pub first_seq: u64,
+    /// The last.
+    pub seq: u64,
+    /// Messages this commit dropped unsent (the oldest, for the bound; or events whose location
+    /// cannot be written): log it.
+    pub dropped_now: u64,
+    /// The EPCIS outbox after this commit.
+    pub outbox: EpcisOutboxStats,
+}
+
 /// Deltas that are now durable: seqs `first_seq..=seq`, one flush (several seqs only when it did
 /// not fit the size bound in one message).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -212,6 +253,8 @@ struct Accounting {
     snapshot_parts: u64,
     /// The event history's next ordinal and bytes.
     events: (u64, u64),
+    /// The EPCIS outbox.
+    epcis: EpcisOutboxStats,
 }
 
 /// The durable store (see the module doc). Shareable between the engine task and the uplink task.
@@ -228,6 +271,9 @@ pub struct Store {
     max_delta_payload: AtomicUsize,
     history: HistoryBounds,
     keep_events: bool,
+    publish_events: Option<Locations>,
+    max_epcis_payload: AtomicUsize,
+    max_outbox_bytes: u64,
     accounting: Mutex<Accounting>,
 }
 
@@ -251,8 +297,9 @@ impl Store {
         let init = restore::initialise(&db, path, &options.store)?;
         let (meta, tags) = restore::load(&db, path)?;
         let adopted_store_name = restore::claim(&db, path, &options.store)?;
-        let (deltas, events) = {
+        let (deltas, events, epcis) = {
             let txn = db.begin_read().at(path)?;
+            let epcis = epcis_outbox::stats(&txn, path)?;
             let outbox = txn.open_table(OUTBOX).at(path)?;
             let meta = txn.open_table(META).at(path)?;
             let number = |key| -> Result<u64, StoreError> {
@@ -261,6 +308,7 @@ impl Store {
             (
                 outbox.len().at(path)?,
                 (number(META_NEXT_EVENT)?, number(META_EVENT_BYTES)?),
+                epcis,
             )
         };
         let store = Store {
@@ -273,8 +321,12 @@ impl Store {
             max_delta_payload: AtomicUsize::new(options.max_delta_payload),
             history: options.history,
             keep_events: options.keep_events,
+            publish_events: options.publish_events.filter(|_| options.keep_events),
+            max_epcis_payload: AtomicUsize::new(options.max_delta_payload),
+            max_outbox_bytes: options.max_outbox_bytes,
             accounting: Mutex::new(Accounting {
                 events,
+                epcis,
                 history_bytes: meta.history_bytes,
                 snapshot_parts: meta.snapshot_parts,
                 next_seq: meta.next_seq,
@@ -305,7 +357,13 @@ impl Store {
     ///
     /// Returns the message to publish, `None` when the flush changed no count.
     pub fn commit(&self, delta: &Delta) -> Result<Option<Committed>, StoreError> {
-        Ok(self.commit_with_events(delta)?.0)
+        Ok(self.commit_flush(delta)?.deltas)
+    }
+
+    /// [`Store::commit`], also returning the flush's `epcis` messages when the store publishes
+    /// events.
+    pub fn commit_flush(&self, delta: &Delta) -> Result<FlushCommitted, StoreError> {
+        self.write(|db| self.commit_in(db, delta))
     }
 
     /// [`Store::commit`], also returning the flush's events when the store keeps them (empty
@@ -314,14 +372,11 @@ impl Store {
         &self,
         delta: &Delta,
     ) -> Result<(Option<Committed>, Vec<StockEvent>), StoreError> {
-        self.write(|db| self.commit_in(db, delta))
+        let flush = self.commit_flush(delta)?;
+        Ok((flush.deltas, flush.events))
     }
 
-    fn commit_in(
-        &self,
-        db: &Database,
-        delta: &Delta,
-    ) -> Result<(Option<Committed>, Vec<StockEvent>), StoreError> {
+    fn commit_in(&self, db: &Database, delta: &Delta) -> Result<FlushCommitted, StoreError> {
         let path = self.path.as_path();
         let mut accounting = self.accounting();
         let txn = db.begin_write().at(path)?;
@@ -425,13 +480,72 @@ impl Store {
         } else {
             accounting.events
         };
+        let epcis = match &self.publish_events {
+            Some(locations) if !stock_events.is_empty() => {
+                Some(self.append_epcis(&txn, accounting.epcis, locations, &stock_events, delta)?)
+            }
+            _ => None,
+        };
         txn.commit().at(path)?;
         if let Some(c) = &committed {
             accounting.next_seq = c.seq + 1;
             accounting.outbox = c.outbox;
         }
         accounting.events = event_accounting;
-        Ok((committed, stock_events))
+        if let Some(e) = &epcis {
+            accounting.epcis = e.outbox;
+        }
+        Ok(FlushCommitted {
+            deltas: committed,
+            epcis,
+            events: stock_events,
+        })
+    }
+
+    /// Serialises a flush's events as `epcis` messages into the EPCIS outbox. An event whose
+    /// location cannot be written (a zone retired from an older config, too long for an SGLN
+    /// extension) is left out of them and counted as dropped: it stays in the event history.
+    fn append_epcis(
+        &self,
+        txn: &redb::WriteTransaction,
+        stats: EpcisOutboxStats,
+        locations: &Locations,
+        stock_events: &[StockEvent],
+        delta: &Delta,
+    ) -> Result<EpcisCommitted, StoreError> {
+        let mut writable = Vec::with_capacity(stock_events.len());
+        for event in stock_events {
+            if let Ok(mut one) = object_events(std::slice::from_ref(event), locations) {
+                writable.append(&mut one);
+            }
+        }
+        let unwritten = (stock_events.len() - writable.len()) as u64;
+        let time = rfc3339_from_micros(delta.time.0);
+        let header = EpcisHeader {
+            store: &self.store,
+            epoch: &self.epoch,
+            time: &time,
+        };
+        let payloads = epcis_payloads(
+            &header,
+            stats.next_seq,
+            &writable,
+            self.max_epcis_payload.load(Ordering::Relaxed),
+        );
+        let outbox = epcis_outbox::append(
+            txn,
+            &self.path,
+            stats,
+            self.max_outbox_bytes,
+            &payloads,
+            unwritten,
+        )?;
+        Ok(EpcisCommitted {
+            first_seq: stats.next_seq,
+            seq: outbox.next_seq.saturating_sub(1),
+            dropped_now: outbox.dropped - stats.dropped,
+            outbox,
+        })
     }
 
     /// The committed events with flush times in `since..until`, oldest first, refused when they
@@ -462,13 +576,37 @@ impl Store {
     /// draining after an outage); one commit per burst instead of one fsync per seq keeps a drain on
     /// a slow gateway disk from being disk-bound. Returns how many were still there.
     pub fn ack_all(&self, seqs: &[u64]) -> Result<usize, StoreError> {
-        self.write(|db| self.ack_in(db, seqs))
+        self.write(|db| self.ack_in(db, seqs, None))
     }
 
-    fn ack_in(&self, db: &Database, seqs: &[u64]) -> Result<usize, StoreError> {
+    /// [`Store::ack_all`], and in the same transaction every `epcis` message up to EPCIS seq
+    /// `epcis_through` leaves the EPCIS outbox (the broker acknowledged them, in order).
+    pub fn ack_published(
+        &self,
+        seqs: &[u64],
+        epcis_through: Option<u64>,
+    ) -> Result<usize, StoreError> {
+        self.write(|db| self.ack_in(db, seqs, epcis_through))
+    }
+
+    fn ack_in(
+        &self,
+        db: &Database,
+        seqs: &[u64],
+        epcis_through: Option<u64>,
+    ) -> Result<usize, StoreError> {
         let path = self.path.as_path();
         let mut accounting = self.accounting();
         let txn = db.begin_write().at(path)?;
+        let epcis = match epcis_through {
+            Some(through) if accounting.epcis.messages > 0 => Some(epcis_outbox::ack_through(
+                &txn,
+                path,
+                accounting.epcis,
+                through,
+            )?),
+            _ => None,
+        };
         let mut bytes = accounting.outbox.bytes;
         let mut acked = Vec::new();
         for &seq in seqs {
@@ -478,7 +616,12 @@ impl Store {
             }
         }
         if acked.is_empty() {
-            txn.abort().at(path)?;
+            if let Some(epcis) = epcis {
+                txn.commit().at(path)?;
+                accounting.epcis = epcis;
+            } else {
+                txn.abort().at(path)?;
+            }
             return Ok(0);
         }
         let history_bytes = history::keep(
@@ -494,7 +637,48 @@ impl Store {
         accounting.outbox.bytes = bytes;
         accounting.outbox.deltas = accounting.outbox.deltas.saturating_sub(removed as u64);
         accounting.history_bytes = history_bytes;
+        if let Some(epcis) = epcis {
+            accounting.epcis = epcis;
+        }
         Ok(removed)
+    }
+
+    /// The `epcis` message `seq` can never be published (larger than the broker takes): it
+    /// leaves the EPCIS outbox, counted as dropped. Returns false when it was not there.
+    pub fn drop_epcis(&self, seq: u64) -> Result<bool, StoreError> {
+        self.write(|db| {
+            let path = self.path.as_path();
+            let mut accounting = self.accounting();
+            let txn = db.begin_write().at(path)?;
+            let (epcis, found) = epcis_outbox::drop_one(&txn, path, accounting.epcis, seq)?;
+            if !found {
+                txn.abort().at(path)?;
+                return Ok(false);
+            }
+            txn.commit().at(path)?;
+            accounting.epcis = epcis;
+            Ok(true)
+        })
+    }
+
+    /// Up to `max` unacknowledged `epcis` messages from EPCIS seq `from` on, as (seq, payload):
+    /// the uplink's window.
+    pub fn read_epcis(&self, from: u64, max: usize) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let path = self.path.as_path();
+        let guard = self.database();
+        let db = guard.as_ref().ok_or_else(|| self.closed())?;
+        let txn = db.begin_read().at(path)?;
+        epcis_outbox::read_from(&txn, path, from, max)
+    }
+
+    /// The EPCIS outbox accounting.
+    pub fn epcis_outbox_stats(&self) -> EpcisOutboxStats {
+        self.accounting().epcis
+    }
+
+    /// Lowers (or raises) the largest `epcis` payload for later commits.
+    pub fn set_max_epcis_payload(&self, bytes: usize) {
+        self.max_epcis_payload.store(bytes, Ordering::Relaxed);
     }
 
     /// The broker refused the delta `seq` (too large for it): it leaves the outbox without

@@ -20,6 +20,11 @@ pub const HISTORY: TableDefinition<u64, (u64, &[u8])> = TableDefinition::new("hi
 /// 2 database without it is still layout 2).
 pub const EVENTS: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("events");
 
+/// EPCIS seq → the exact bytes of an `epcis` message to publish (`[epcis] publish`): written in
+/// the flush's transaction, removed once the broker acknowledged it ([`super::epcis_outbox`];
+/// created on first use, like `EVENTS`).
+pub const EPCIS_OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("epcis_outbox");
+
 /// Numeric metadata, by the `META_*` keys below.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
@@ -51,6 +56,14 @@ pub const META_SNAPSHOT_PARTS: &str = "snapshot_parts";
 pub const META_NEXT_EVENT: &str = "next_event";
 /// Sum of the row lengths in `EVENTS` (absent: 0).
 pub const META_EVENT_BYTES: &str = "event_bytes";
+
+/// The EPCIS seq the next `epcis` message gets (absent: 1).
+pub const META_NEXT_EPCIS_SEQ: &str = "next_epcis_seq";
+/// Sum of the payload lengths in `EPCIS_OUTBOX` (absent: 0).
+pub const META_EPCIS_OUTBOX_BYTES: &str = "epcis_outbox_bytes";
+/// `epcis` messages dropped unsent since the database was created: the oldest, when the EPCIS
+/// outbox was full, and those no broker would take (absent: 0).
+pub const META_EPCIS_DROPPED: &str = "epcis_dropped";
 
 /// The epoch string (SPEC §6), created once with the database.
 pub const TEXT_EPOCH: &str = "epoch";

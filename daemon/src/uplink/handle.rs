@@ -17,6 +17,8 @@ use tagtally_contract::{check_reader, TopicError};
 pub(crate) struct Inputs {
     /// Highest committed seq announced.
     pub committed: Option<u64>,
+    /// Highest committed EPCIS seq announced.
+    pub epcis_committed: Option<u64>,
     /// Newest snapshot not yet taken by the task.
     pub snapshot: Option<SnapshotOut>,
     /// Kept deltas to re-publish for `cmd/replay`, in seq order, not yet taken by the task.
@@ -68,6 +70,14 @@ impl UplinkHandle {
     pub fn committed(&self, seq: u64) {
         let mut inputs = self.shared.lock();
         inputs.committed = Some(inputs.committed.map_or(seq, |c| c.max(seq)));
+        drop(inputs);
+        self.shared.wake.notify_one();
+    }
+
+    /// Announces that `epcis` messages up to EPCIS seq `seq` are committed to the EPCIS outbox.
+    pub fn epcis_committed(&self, seq: u64) {
+        let mut inputs = self.shared.lock();
+        inputs.epcis_committed = Some(inputs.epcis_committed.map_or(seq, |c| c.max(seq)));
         drop(inputs);
         self.shared.wake.notify_one();
     }

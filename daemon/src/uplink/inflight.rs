@@ -36,6 +36,14 @@ pub enum Message {
         /// Payload.
         payload: Bytes,
     },
+    /// A committed `epcis` message (SPEC §12); like a delta, re-sent byte-identical until
+    /// acknowledged.
+    Epcis {
+        /// Its EPCIS seq.
+        seq: u64,
+        /// The exact committed JSON.
+        payload: Bytes,
+    },
     /// A kept delta re-published for `cmd/replay`: not an outbox record, so its PUBACK reports
     /// nothing and a disconnect drops it (HQ asks again).
     Replay {
@@ -92,6 +100,10 @@ pub struct Retired {
     pub retained: usize,
     /// Delta seqs the broker refused (to be folded into a resync snapshot), ascending.
     pub refused: Vec<u64>,
+    /// The newest EPCIS seq now acknowledged: every `epcis` message up to it is retired.
+    pub epcis: Option<u64>,
+    /// EPCIS seqs the broker refused (to be dropped), ascending.
+    pub epcis_refused: Vec<u64>,
 }
 
 /// The window of messages between hand-over and retirement.
@@ -207,6 +219,8 @@ impl InFlight {
                 (State::Acked, Message::Delta { seq, .. }) => retired.deltas.push(seq),
                 (State::Refused, Message::Delta { seq, .. }) => retired.refused.push(seq),
                 (State::Acked, Message::Retained { .. }) => retired.retained += 1,
+                (State::Acked, Message::Epcis { seq, .. }) => retired.epcis = Some(seq),
+                (State::Refused, Message::Epcis { seq, .. }) => retired.epcis_refused.push(seq),
                 _ => {}
             }
         }
@@ -224,7 +238,7 @@ impl InFlight {
         for entry in &mut self.entries {
             if matches!(entry.state, State::Handed | State::Sent(_)) {
                 entry.state = match entry.message {
-                    Message::Delta { .. } => State::Unsent,
+                    Message::Delta { .. } | Message::Epcis { .. } => State::Unsent,
                     Message::Retained { .. } | Message::Replay { .. } => State::Dropped,
                 };
             }
@@ -236,13 +250,14 @@ impl InFlight {
                 State::Acked => match front.message {
                     Message::Delta { seq, .. } => retired.deltas.push(seq),
                     Message::Retained { .. } => retired.retained += 1,
+                    Message::Epcis { seq, .. } => retired.epcis = Some(seq),
                     Message::Replay { .. } => {}
                 },
-                State::Refused => {
-                    if let Message::Delta { seq, .. } = front.message {
-                        retired.refused.push(seq);
-                    }
-                }
+                State::Refused => match front.message {
+                    Message::Delta { seq, .. } => retired.refused.push(seq),
+                    Message::Epcis { seq, .. } => retired.epcis_refused.push(seq),
+                    Message::Retained { .. } | Message::Replay { .. } => {}
+                },
                 _ => break,
             }
             self.entries.pop_front();
@@ -251,7 +266,7 @@ impl InFlight {
         retired
     }
 
-    /// Marks every unsent delta as handed over again and returns them, oldest first, for the
+    /// Marks every unsent delta and `epcis` message as handed over again and returns them, oldest first, for the
     /// caller to publish in exactly this order.
     pub fn resend(&mut self) -> Vec<Message> {
         let mut out = Vec::new();
@@ -276,6 +291,7 @@ impl InFlight {
             Some(Message::Delta { seq, .. }) => format!("delta seq {seq}"),
             Some(Message::Retained { topic, .. }) => topic.clone(),
             Some(Message::Replay { seq, .. }) => format!("replayed delta seq {seq}"),
+            Some(Message::Epcis { seq, .. }) => format!("epcis seq {seq}"),
             None => format!("packet id {pkid}"),
         }
     }
@@ -303,6 +319,42 @@ mod tests {
             topic: topic.to_owned(),
             payload: Bytes::from_static(b"{}"),
         }
+    }
+
+    fn epcis(seq: u64) -> Message {
+        Message::Epcis {
+            seq,
+            payload: Bytes::from(format!("{{\"tagtally:seq\":{seq}}}")),
+        }
+    }
+
+    #[test]
+    fn epcis_messages_retire_in_order_with_deltas_and_survive_a_disconnect() {
+        let mut w = InFlight::new(8);
+        for m in [delta(1), epcis(1), epcis(2), delta(2)] {
+            assert!(w.push(m));
+        }
+        for pkid in 1..=4 {
+            w.on_outgoing(pkid).unwrap();
+        }
+        // epcis 2 is acknowledged first: held back until epcis 1 (and delta 1) are.
+        let r = w.on_puback(3).unwrap();
+        assert_eq!((r.deltas.len(), r.epcis), (0, None));
+        assert_eq!(w.on_puback(1).unwrap().deltas, [1]);
+        let r = w.on_puback_refused(2).unwrap();
+        assert_eq!((r.epcis_refused, r.epcis), (vec![1], Some(2)));
+        // The link dies with delta 2 unacknowledged; an epcis message after it goes out again.
+        assert!(w.push(epcis(3)));
+        w.on_outgoing(5).unwrap();
+        let retired = w.on_disconnect();
+        assert!(retired.deltas.is_empty() && retired.epcis.is_none());
+        assert_eq!(w.resend(), vec![delta(2), epcis(3)]);
+        w.on_outgoing(1).unwrap();
+        w.on_outgoing(2).unwrap();
+        assert_eq!(w.on_puback(2).unwrap().epcis, None);
+        let r = w.on_puback(1).unwrap();
+        assert_eq!((r.deltas, r.epcis), (vec![2], Some(3)));
+        assert!(w.is_empty());
     }
 
     #[test]

@@ -11,7 +11,10 @@
 //!   order (see `inflight.rs`); each one implies every earlier delta is acknowledged.
 //! * Inputs ([`UplinkHandle`]) never block; events go through a bounded channel (1024) that the
 //!   daemon must keep draining — the task waits for room rather than drop an ack.
-//! * After any reconnect the unacknowledged deltas go out again, same seq, byte-identical, before
+//! * Committed `epcis` messages (`[epcis] publish`, SPEC §12) are pulled the same way from their
+//!   own outbox, after the deltas and within the same window; [`UplinkEvent::EpcisAcked`] names
+//!   the newest one acknowledged, in order, and everything before it is acknowledged too.
+//! * After any reconnect the unacknowledged deltas and `epcis` messages go out again, same seq, byte-identical, before
 //!   any newer one. After a process restart a fresh uplink reads the outbox from its oldest record.
 //!
 //! # Session semantics
@@ -45,7 +48,7 @@ pub use handle::{SnapshotOut, UplinkHandle};
 pub use settings::{
     inbound_packet_limit, Credentials, Protocol, TlsSetup, UplinkSettings, MAX_WINDOW,
 };
-pub use source::{DeltaSource, OutboxDelta};
+pub use source::{DeltaSource, OutboxDelta, OutboxEpcis};
 pub use status::{
     status_payload, DownReason, InboundCounters, LinkState, Refusal, StatusIdentity, UplinkStatus,
     STATUS_SCHEMA,

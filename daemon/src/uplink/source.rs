@@ -16,7 +16,16 @@ pub struct OutboxDelta {
     pub payload: Bytes,
 }
 
-/// Read access to the outbox of unacknowledged deltas.
+/// One committed `epcis` message as the EPCIS outbox holds it (`[epcis] publish`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEpcis {
+    /// Its EPCIS seq (`tagtally:seq`): its own sequence, from 1 per epoch.
+    pub seq: u64,
+    /// The committed payload; published byte-identical every time.
+    pub payload: Bytes,
+}
+
+/// Read access to the outbox of unacknowledged deltas (and of `epcis` messages).
 ///
 /// The daemon deletes records when the uplink reports [`Acked`](crate::uplink::UplinkEvent::Acked);
 /// the uplink never writes. Reads must be quick (a redb read transaction): they run on the uplink
@@ -32,4 +41,17 @@ pub trait DeltaSource: Send + 'static {
         after: Option<u64>,
         max: usize,
     ) -> Result<Vec<OutboxDelta>, Self::Error>;
+
+    /// Up to `max` committed `epcis` messages with an EPCIS seq above `after` (from the oldest
+    /// when `None`), ascending. The daemon deletes them on
+    /// [`EpcisAcked`](crate::uplink::UplinkEvent::EpcisAcked). A store that does not publish
+    /// events has none, which is what a source without an EPCIS outbox says.
+    fn read_epcis_after(
+        &mut self,
+        after: Option<u64>,
+        max: usize,
+    ) -> Result<Vec<OutboxEpcis>, Self::Error> {
+        let _ = (after, max);
+        Ok(Vec::new())
+    }
 }

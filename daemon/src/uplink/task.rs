@@ -89,6 +89,20 @@ pub enum UplinkEvent {
         /// The request ids of the merged messages, for the log.
         request_ids: Vec<String>,
     },
+    /// The broker acknowledged the `epcis` message with this EPCIS seq and every earlier one this
+    /// uplink published (or reported refused); in ascending order, once per acknowledgement that
+    /// retired any. The daemon may delete them all from the EPCIS outbox.
+    EpcisAcked(u64),
+    /// The `epcis` message `seq` cannot be published (larger than the packet limit, or refused by
+    /// the broker): drop it (counted); it is never sent again by this uplink.
+    EpcisRefused {
+        /// Its EPCIS seq.
+        seq: u64,
+        /// Its PUBLISH packet size (0 when the broker refused it).
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The delta `seq` cannot be published: larger than the packet limit, or refused by the
     /// broker. Fold it into a resync snapshot; it is never sent again by this uplink.
     Refused {
@@ -127,6 +141,10 @@ pub fn spawn<S: DeltaSource>(mut settings: UplinkSettings, source: S) -> Uplink 
         health: ReaderHealth::new(settings.reader_min_interval),
         backoff: Backoff::new(settings.backoff, fastrand::u64(..)),
         delta_topic: settings.topics.delta(),
+        epcis_topic: settings.topics.epcis(),
+        epcis_cursor: None,
+        epcis_dirty: true,
+        refused_epcis: Vec::new(),
         settings: Arc::new(settings),
         tls,
         source,
@@ -196,6 +214,13 @@ struct Task<S> {
     events: mpsc::Sender<UplinkEvent>,
     inflight: InFlight,
     delta_topic: String,
+    epcis_topic: String,
+    /// EPCIS seq of the newest `epcis` message read from the source by this uplink.
+    epcis_cursor: Option<u64>,
+    /// The source may hold `epcis` messages beyond `epcis_cursor`.
+    epcis_dirty: bool,
+    /// `epcis` messages not sent for their size, to report with the next acks.
+    refused_epcis: Vec<(u64, usize)>,
     /// Seq of the newest delta read from the source by this uplink.
     cursor: Option<u64>,
     /// The source may hold deltas beyond `cursor`.
@@ -426,7 +451,7 @@ impl<S: DeltaSource> Task<S> {
                 if let Err(e) = self.pump(&client, stopping) {
                     return (End::Down(DownReason::Protocol(e.to_string())), online_since);
                 }
-                if !self.refused_deltas.is_empty() {
+                if !self.refused_deltas.is_empty() || !self.refused_epcis.is_empty() {
                     self.report(Retired::default()).await;
                 }
                 if matches!(stop, Some(Stop::Draining(_))) && self.inflight.is_empty() {
@@ -562,10 +587,14 @@ impl<S: DeltaSource> Task<S> {
         for message in self.inflight.resend() {
             // Re-sent deltas fitted the limit of the connection they were first sent on; a
             // smaller limit now is found again by the next size check after a restart at worst.
-            if let Message::Delta { payload, .. } = &message {
-                client
+            match &message {
+                Message::Delta { payload, .. } => client
                     .publish(&self.delta_topic, payload, false)
-                    .map_err(request_err)?;
+                    .map_err(request_err)?,
+                Message::Epcis { payload, .. } => client
+                    .publish(&self.epcis_topic, payload, false)
+                    .map_err(request_err)?,
+                Message::Retained { .. } | Message::Replay { .. } => {}
             }
         }
         Ok(())
@@ -651,12 +680,57 @@ impl<S: DeltaSource> Task<S> {
                 });
             }
         }
+        self.publish_epcis(client)?;
         let outstanding = self.inflight.outstanding();
         self.status.send_if_modified(|s| {
             let changed = s.in_flight != outstanding;
             s.in_flight = outstanding;
             changed
         });
+        Ok(())
+    }
+
+    /// Committed `epcis` messages in EPCIS seq order, with the window room the deltas left.
+    fn publish_epcis(&mut self, client: &LinkClient) -> Result<(), RequestError> {
+        let window = self.settings.window;
+        while self.epcis_dirty && self.source_retry_at.is_none() && self.inflight.has_room(window) {
+            let room = window - self.inflight.len();
+            let batch = match self.source.read_epcis_after(self.epcis_cursor, room) {
+                Ok(batch) => batch,
+                Err(e) => {
+                    let reason = DownReason::Outbox(e.to_string());
+                    error!(%reason, "reading the epcis outbox failed; retrying");
+                    self.status.send_modify(|s| s.last_error = Some(reason));
+                    self.source_retry_at = Some(Instant::now() + SOURCE_RETRY);
+                    break;
+                }
+            };
+            if batch.len() < room {
+                self.epcis_dirty = false;
+            }
+            for message in batch {
+                if self.epcis_cursor.is_some_and(|c| message.seq <= c) {
+                    continue;
+                }
+                let bytes = self.packet_len(&self.epcis_topic, &message.payload);
+                if bytes > self.packet_limit {
+                    self.epcis_cursor = Some(message.seq);
+                    self.refuse(self.epcis_topic.clone(), bytes, None);
+                    self.refused_epcis.push((message.seq, bytes));
+                    continue;
+                }
+                // As for deltas: the cursor passes a message only once the client took it.
+                if let Err(e) = client.publish(&self.epcis_topic, &message.payload, false) {
+                    self.epcis_dirty = true;
+                    return Err(e);
+                }
+                self.epcis_cursor = Some(message.seq);
+                self.inflight.push(Message::Epcis {
+                    seq: message.seq,
+                    payload: message.payload,
+                });
+            }
+        }
         Ok(())
     }
 
@@ -887,6 +961,11 @@ impl<S: DeltaSource> Task<S> {
         if let Some(c) = inputs.committed {
             self.committed_seq = self.committed_seq.max(c);
         }
+        if let Some(c) = inputs.epcis_committed {
+            if self.epcis_cursor.is_none_or(|k| c > k) {
+                self.epcis_dirty = true;
+            }
+        }
         let snapshot = inputs.snapshot.take();
         let readers = std::mem::take(&mut inputs.readers);
         let replays = std::mem::take(&mut inputs.replays);
@@ -943,6 +1022,22 @@ impl<S: DeltaSource> Task<S> {
                 .events
                 .send(UplinkEvent::Refused { seq, bytes, limit })
                 .await;
+        }
+        // Refusals first: an ack through a later seq would otherwise delete a refused message
+        // before it is counted as dropped.
+        let refused_epcis = retired
+            .epcis_refused
+            .into_iter()
+            .map(|seq| (seq, 0))
+            .chain(std::mem::take(&mut self.refused_epcis));
+        for (seq, bytes) in refused_epcis {
+            let _ = self
+                .events
+                .send(UplinkEvent::EpcisRefused { seq, bytes, limit })
+                .await;
+        }
+        if let Some(seq) = retired.epcis {
+            let _ = self.events.send(UplinkEvent::EpcisAcked(seq)).await;
         }
     }
 
