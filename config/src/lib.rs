@@ -53,6 +53,7 @@ mod span;
 mod state_cache;
 mod validate;
 mod zone;
+mod zone_role;
 mod zone_trust;
 
 pub use config::{
@@ -95,6 +96,7 @@ pub use state_cache::{
 };
 pub use validate::{MAX_READERS, MAX_ZONES};
 pub use zone::Zone;
+pub use zone_role::ZoneRole;
 pub use zone_trust::{
     ZoneTrust, DEFAULT_SUSPECT_AFTER, MAX_SENTINELS_PER_ANTENNA, MIN_SUSPECT_AFTER,
 };

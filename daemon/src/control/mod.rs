@@ -56,7 +56,8 @@ pub use filter::{EpcisRange, StockFilter, TailFilter};
 pub use fixed::FixedBackend;
 pub use model::{
     AntennaStatus, Build, ClockSync, DatabaseState, Link, Mqtt, MqttState, Outbox, ReaderLinkState,
-    ReaderStatus, StateDatabase, Status, Stock, StockCount, SystemClock, TailEvent, TailKind,
+    ReaderStatus, StateDatabase, Status, Stock, StockCount, StockZone, SystemClock, TailEvent,
+    TailKind,
 };
 pub use server::{BindError, ControlServer, ServerLimits, SOCKET_MODE};
 pub use snapshot::StockSnapshot;

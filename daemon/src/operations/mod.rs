@@ -11,7 +11,9 @@ mod count_desk;
 mod count_session;
 mod departures;
 pub mod import_file;
+mod zone_roles;
 
 pub use count_desk::{CountDesk, DeskError, MAX_CANCELLED_KEPT, MAX_SEEN_EPCS};
 pub use count_session::{CountSession, SessionSource};
 pub use departures::{DepartureLedger, MAX_DEPARTURES_KEPT};
+pub use zone_roles::ZoneRoles;

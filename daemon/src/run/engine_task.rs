@@ -50,6 +50,7 @@ use tracing::{debug, error, info, warn};
 use crate::control::{Stock, StockCount, StockSnapshot, TailEvent, TailHub, Timestamp};
 use crate::engine::{Delta, Engine};
 use crate::metrics::LatencyHistogram;
+use crate::operations::ZoneRoles;
 use crate::store::{Committed, Store, StoreError};
 use crate::uplink::{LinkState, SnapshotOut, UplinkEvent, UplinkHandle};
 use tagtally_contract::{Resync, SnapshotReason};
@@ -107,6 +108,8 @@ pub struct EngineTask {
     pub commit_latency: LatencyHistogram,
     /// Reloaded config plans to apply (see `reload.rs`).
     pub reconfigure: mpsc::Receiver<Reconfigure>,
+    /// The configured zones' roles (SPEC §4), for the stock table, book stock and replenishment.
+    pub roles: ZoneRoles,
     /// Count sessions, sales and departures by reason (see `operations.rs`).
     pub operations: Operations,
 }
@@ -530,6 +533,7 @@ impl EngineTask {
                     count: u64::from(count),
                 })
                 .collect(),
+            zones: self.roles.views(),
         };
         self.stock_tx
             .send_replace(Arc::new(StockSnapshot::new(stock)));
@@ -567,6 +571,7 @@ impl EngineTask {
                     count: u64::from(c.count),
                 })
                 .collect(),
+            zones: self.roles.views(),
         };
         self.stock_tx
             .send_replace(Arc::new(StockSnapshot::new(stock)));

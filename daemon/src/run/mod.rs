@@ -90,6 +90,7 @@ use crate::engine::Engine;
 use crate::epcis::location::Locations;
 use crate::epcis::stock_events::EventHistory;
 use crate::notify;
+use crate::operations::ZoneRoles;
 use crate::plan::DaemonPlan;
 use crate::store::{Opener, Store, DATABASE_FILE};
 
@@ -254,6 +255,7 @@ pub async fn run(
         epoch: store.epoch().to_owned(),
         seq: store.last_seq(),
         counts: Vec::new(),
+        zones: ZoneRoles::from_config(&config).views(),
     };
     let (stock_tx, stock_rx) = watch::channel(Arc::new(StockSnapshot::new(empty)));
     let (health_tx, health_rx) = watch::channel(Arc::new(Health::default()));
@@ -288,6 +290,7 @@ pub async fn run(
         deferred_snapshot: None,
         commit_latency: crate::metrics::LatencyHistogram::default(),
         reconfigure: reconfigure_rx,
+        roles: ZoneRoles::from_config(&config),
         operations: operations::Operations::new(
             operations_rx,
             config.count_max_duration,
