@@ -15,6 +15,7 @@
 //! | `cmd/replay` (inbound) | [`ReplayCommand`] | — |
 //! | `count` | [`CountMessage`] | `tagtally.count/1` |
 //! | `cmd/sale` (inbound) | [`SaleCommand`] | — |
+//! | `discrepancies`, `discrepancies/{k}` | [`DiscrepanciesPart`] | `tagtally.discrepancies/1` |
 //!
 //! Whatever arrives on the command subscriptions goes through [`parse_inbound`] first: a command,
 //! or the reason it is ignored.
@@ -30,9 +31,11 @@
 //! [`size`] holds the MQTT PUBLISH packet arithmetic and the greedy packing that splits a delta
 //! over consecutive seqs ([`encode_delta_split`]) and a snapshot over parts ([`encode_snapshot_parts`]).
 
+mod book_item;
 mod command;
 mod count;
 mod delta;
+mod discrepancies;
 mod error;
 mod inbound;
 mod reader;
@@ -45,14 +48,22 @@ pub mod time;
 mod topics;
 mod zone_trust;
 
+pub use book_item::{
+    check_book_item, BookItem, BookItemError, MAX_BOOK_COUNT, MAX_BOOK_SKUS, MAX_BOOK_SKU_CHARS,
+};
 pub use command::{ReplayCommand, SnapshotCommand, MAX_COMMAND_BYTES, MAX_REQUEST_ID_LEN};
 pub use count::CountMessage;
 pub use delta::{encode_delta_split, DeltaChange, DeltaMessage};
+pub use discrepancies::{
+    encode_discrepancies_parts, DiscrepanciesHeader, DiscrepanciesPart, Discrepancy,
+};
 pub use error::ContractError;
 pub use inbound::{parse_inbound, Inbound, InboundRefusal};
 pub use reader::{ReaderAntenna, ReaderHealthMessage};
 pub use sale::{epc_from_hex, SaleCommand, MAX_EPC_HEX, MAX_SALE_BYTES, MAX_SALE_EPCS};
-pub use schema_name::{CountSchema, DeltaSchema, ReaderSchema, SnapshotSchema, StatusSchema};
+pub use schema_name::{
+    CountSchema, DeltaSchema, DiscrepanciesSchema, ReaderSchema, SnapshotSchema, StatusSchema,
+};
 pub use snapshot::{
     encode_snapshot_parts, Resync, SnapshotCount, SnapshotHeader, SnapshotPart, SnapshotReason,
 };

@@ -58,6 +58,10 @@ schema_name!(
     /// `tagtally.count/1`.
     CountSchema = "tagtally.count/1"
 );
+schema_name!(
+    /// `tagtally.discrepancies/1`.
+    DiscrepanciesSchema = "tagtally.discrepancies/1"
+);
 
 #[cfg(test)]
 mod tests {

@@ -65,6 +65,11 @@ pub enum StoreTopic {
     Count,
     /// `cmd/sale` (SPEC §10).
     CmdSale,
+    /// `discrepancies` (part 1) or `discrepancies/{k}` (part k ≥ 2) (SPEC §10).
+    Discrepancies {
+        /// The part number the topic carries.
+        part: u32,
+    },
 }
 
 impl Topics {
@@ -157,6 +162,20 @@ impl Topics {
         format!("{}/cmd/sale", self.base)
     }
 
+    /// `{prefix}/{store}/discrepancies`: part 1 of the book-versus-count comparison (retained).
+    pub fn discrepancies(&self) -> String {
+        format!("{}/discrepancies", self.base)
+    }
+
+    /// The topic of discrepancies part `part`: `discrepancies` for part 1, `discrepancies/{part}` after it.
+    pub fn discrepancies_part(&self, part: u32) -> String {
+        if part <= 1 {
+            self.discrepancies()
+        } else {
+            format!("{}/discrepancies/{part}", self.base)
+        }
+    }
+
     /// `{prefix}/+/delta`: what an HQ consumer subscribes to for every store.
     pub fn all_stores_delta(prefix: &str) -> String {
         format!("{prefix}/+/delta")
@@ -184,9 +203,8 @@ impl Topics {
         let kind = match rest.split('/').collect::<Vec<_>>().as_slice() {
             ["delta"] => StoreTopic::Delta,
             ["snapshot"] => StoreTopic::Snapshot { part: 1 },
-            ["snapshot", k] => match k.parse::<u32>() {
-                Ok(part) if part >= 2 && !k.starts_with('0') => StoreTopic::Snapshot { part },
-                _ => return None,
+            ["snapshot", k] => StoreTopic::Snapshot {
+                part: later_part(k)?,
             },
             ["status"] => StoreTopic::Status,
             ["readers", reader] if check_reader(reader).is_ok() => {
@@ -196,9 +214,21 @@ impl Topics {
             ["cmd", "replay"] => StoreTopic::CmdReplay,
             ["count"] => StoreTopic::Count,
             ["cmd", "sale"] => StoreTopic::CmdSale,
+            ["discrepancies"] => StoreTopic::Discrepancies { part: 1 },
+            ["discrepancies", k] => StoreTopic::Discrepancies {
+                part: later_part(k)?,
+            },
             _ => return None,
         };
         Some((store.to_owned(), kind))
+    }
+}
+
+/// The part number of a `.../{k}` topic level: 2 or more, written without leading zeros.
+fn later_part(level: &str) -> Option<u32> {
+    match level.parse::<u32>() {
+        Ok(part) if part >= 2 && !level.starts_with('0') => Some(part),
+        _ => None,
     }
 }
 
@@ -252,6 +282,14 @@ mod tests {
             (t.cmd_replay(), StoreTopic::CmdReplay),
             (t.count(), StoreTopic::Count),
             (t.cmd_sale(), StoreTopic::CmdSale),
+            (
+                t.discrepancies_part(1),
+                StoreTopic::Discrepancies { part: 1 },
+            ),
+            (
+                t.discrepancies_part(3),
+                StoreTopic::Discrepancies { part: 3 },
+            ),
         ] {
             assert_eq!(
                 Topics::classify("tagtally/v1", &topic),
@@ -261,6 +299,7 @@ mod tests {
         for other in [
             "tagtally/v1/paris-01/snapshot/1",
             "tagtally/v1/paris-01/snapshot/02",
+            "tagtally/v1/paris-01/discrepancies/1",
             "tagtally/v1/paris-01/deltas",
             "tagtally/v1/Paris/delta",
             "tagtally/v2/paris-01/delta",

@@ -16,6 +16,7 @@ struct Schemas {
     cmd_replay: jsonschema::Validator,
     count: jsonschema::Validator,
     cmd_sale: jsonschema::Validator,
+    discrepancies: jsonschema::Validator,
 }
 
 fn load(file: &str) -> jsonschema::Validator {
@@ -42,6 +43,7 @@ fn schemas() -> &'static Schemas {
         cmd_replay: load("cmd_replay.json"),
         count: load("count.json"),
         cmd_sale: load("cmd_sale.json"),
+        discrepancies: load("discrepancies.json"),
     })
 }
 
@@ -61,6 +63,8 @@ pub fn check_payload(topic: &str, payload: &[u8]) -> Result<(), String> {
         [.., "snapshot", k] if k.parse::<u32>().is_ok() => &s.snapshot,
         [.., "status"] => &s.status,
         [.., "readers", _] => &s.reader,
+        [.., "discrepancies"] => &s.discrepancies,
+        [.., "discrepancies", k] if k.parse::<u32>().is_ok() => &s.discrepancies,
         _ => return Err(format!("{topic}: not a topic of the contract ({n} levels)")),
     };
     if payload.is_empty() {
@@ -103,6 +107,7 @@ mod tests {
             ("readers.json", "p/s/readers/r1"),
             ("cmd_snapshot.json", "p/s/cmd/snapshot"),
             ("cmd_replay.json", "p/s/cmd/replay"),
+            ("discrepancies.json", "p/s/discrepancies"),
         ] {
             let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("../docs/schemas")
