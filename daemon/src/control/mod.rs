@@ -39,6 +39,7 @@
 //! The CLI side is [`ControlClient`] (blocking: the commands are one request each).
 
 mod backend;
+pub mod book;
 mod client;
 mod filter;
 mod fixed;

@@ -119,6 +119,7 @@ impl EngineTask {
     /// publish the first stock table and health, and hand the uplink the start-up snapshot.
     pub async fn prime(&mut self) -> Result<(), RunError> {
         self.cancel_counts_of_last_run().await;
+        self.load_book().await?;
         self.flush_commit().await?;
         if self.held.has_delta() {
             // The engine is ahead of the disk: the stock table must show what is committed.
@@ -168,6 +169,7 @@ impl EngineTask {
                     self.flush_commit().await?;
                     self.tick();
                     self.expire_counts().await;
+                    self.book_tick().await?;
                 }
                 _ = snapshot.tick() => {
                     self.flush_commit().await?;
@@ -480,7 +482,7 @@ impl EngineTask {
     }
 
     /// The packet limit in force: `max-message-bytes`, or the broker's smaller one.
-    fn packet_limit(&self) -> usize {
+    pub(super) fn packet_limit(&self) -> usize {
         let broker = self.uplink.status().borrow().packet_limit;
         if broker == 0 {
             self.max_message_bytes

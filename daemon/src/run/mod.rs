@@ -58,6 +58,7 @@
 //! the same way and exits non-zero: systemd restarts the daemon from the last commit.
 
 mod backend;
+mod book;
 mod clock;
 pub mod clock_sync;
 mod engine_task;

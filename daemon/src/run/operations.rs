@@ -29,6 +29,7 @@ use crate::operations::{CountDesk, CountSession, DepartureLedger, SessionSource}
 use tagtally_contract::time::rfc3339_from_micros;
 use tagtally_contract::{epc_from_hex, CountMessage, CountSchema};
 
+use super::book::BookDesk;
 use super::clock::DaemonClock;
 use super::engine_task::{on_blocking_pool, EngineTask};
 use super::error::RunError;
@@ -56,6 +57,8 @@ pub struct Operations {
     pub ledger: DepartureLedger,
     /// Sold EPCs that were not present (counted, nothing changes).
     pub sales_not_present: u64,
+    /// Book stock, its uploads and the discrepancies last published (see `book.rs`).
+    pub book: BookDesk,
 }
 
 impl Operations {
@@ -70,6 +73,7 @@ impl Operations {
             desk: CountDesk::new(count_max_duration),
             ledger: DepartureLedger::new(start),
             sales_not_present: 0,
+            book: BookDesk::default(),
         }
     }
 }
@@ -113,6 +117,8 @@ impl EngineTask {
             Request::Departures(DeparturesRequest { window_secs }) => {
                 Reply::Departures(self.departures(window_secs))
             }
+            Request::Expected(request) => self.expected(request).await?,
+            Request::Reconcile(_) => self.reconcile_reply(),
             _ => Reply::Error("not a store operation".to_owned()),
         };
         let _ = call.reply.send(reply);

@@ -141,6 +141,7 @@ pub fn spawn<S: DeltaSource>(mut settings: UplinkSettings, source: S) -> Uplink 
         replays: VecDeque::new(),
         retained: VecDeque::new(),
         count_result: None,
+        standing: std::collections::BTreeMap::new(),
         shutdown: false,
         down_log: RepeatLimiter::new(LOG_REMINDER),
         gate: CommandGate::new(settings_gate),
@@ -211,6 +212,9 @@ struct Task<S> {
     retained: VecDeque<(String, Bytes)>,
     /// The last count result, published again on every connection.
     count_result: Option<Bytes>,
+    /// Standing retained messages by topic (discrepancies, replenishment), published again on
+    /// every connection; an empty payload is a clear.
+    standing: std::collections::BTreeMap<String, Bytes>,
     shutdown: bool,
     /// The link-down reason last logged at warn; repeats go to debug until `LOG_REMINDER` passed.
     down_log: RepeatLimiter,
@@ -558,6 +562,9 @@ impl<S: DeltaSource> Task<S> {
             // Restores it on a broker without persistence.
             self.enqueue_retained(self.settings.topics.count(), count);
         }
+        for (topic, payload) in self.standing.clone() {
+            self.enqueue_retained(topic, payload);
+        }
         self.publish_retained(client).map_err(request_err)?;
         for message in self.inflight.resend() {
             // Re-sent deltas fitted the limit of the connection they were first sent on; a
@@ -891,6 +898,7 @@ impl<S: DeltaSource> Task<S> {
         let readers = std::mem::take(&mut inputs.readers);
         let replays = std::mem::take(&mut inputs.replays);
         let count = inputs.count.take();
+        let standing = std::mem::take(&mut inputs.standing);
         let disk_full = inputs.disk_full;
         self.shutdown |= inputs.shutdown;
         drop(inputs);
@@ -908,6 +916,15 @@ impl<S: DeltaSource> Task<S> {
         if let Some(count) = count {
             self.enqueue_retained(self.settings.topics.count(), count.clone());
             self.count_result = Some(count);
+        }
+        for (topic, payload) in standing {
+            self.enqueue_retained(topic.clone(), payload.clone());
+            if payload.is_empty() {
+                // A clear needs no repeating once the topic holds nothing.
+                self.standing.remove(&topic);
+            } else {
+                self.standing.insert(topic, payload);
+            }
         }
     }
 
