@@ -15,6 +15,7 @@
 //! | `cmd/replay` (inbound) | [`ReplayCommand`] | — |
 //! | `count` | [`CountMessage`] | `tagtally.count/1` |
 //! | `cmd/sale` (inbound) | [`SaleCommand`] | — |
+//! | `expected`, `expected/{k}` (inbound, retained) | [`ExpectedPart`] | `tagtally.expected/1` |
 //! | `discrepancies`, `discrepancies/{k}` | [`DiscrepanciesPart`] | `tagtally.discrepancies/1` |
 //!
 //! Whatever arrives on the command subscriptions goes through [`parse_inbound`] first: a command,
@@ -37,6 +38,7 @@ mod count;
 mod delta;
 mod discrepancies;
 mod error;
+mod expected;
 mod inbound;
 mod reader;
 mod sale;
@@ -58,11 +60,15 @@ pub use discrepancies::{
     encode_discrepancies_parts, DiscrepanciesHeader, DiscrepanciesPart, Discrepancy,
 };
 pub use error::ContractError;
+pub use expected::{
+    ExpectedPart, MAX_EXPECTED_LABEL_BYTES, MAX_EXPECTED_PARTS, MAX_EXPECTED_PART_BYTES,
+};
 pub use inbound::{parse_inbound, Inbound, InboundRefusal};
 pub use reader::{ReaderAntenna, ReaderHealthMessage};
 pub use sale::{epc_from_hex, SaleCommand, MAX_EPC_HEX, MAX_SALE_BYTES, MAX_SALE_EPCS};
 pub use schema_name::{
-    CountSchema, DeltaSchema, DiscrepanciesSchema, ReaderSchema, SnapshotSchema, StatusSchema,
+    CountSchema, DeltaSchema, DiscrepanciesSchema, ExpectedSchema, ReaderSchema, SnapshotSchema,
+    StatusSchema,
 };
 pub use snapshot::{
     encode_snapshot_parts, Resync, SnapshotCount, SnapshotHeader, SnapshotPart, SnapshotReason,

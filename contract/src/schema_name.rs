@@ -59,6 +59,10 @@ schema_name!(
     CountSchema = "tagtally.count/1"
 );
 schema_name!(
+    /// `tagtally.expected/1`.
+    ExpectedSchema = "tagtally.expected/1"
+);
+schema_name!(
     /// `tagtally.discrepancies/1`.
     DiscrepanciesSchema = "tagtally.discrepancies/1"
 );

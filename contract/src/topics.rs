@@ -65,6 +65,11 @@ pub enum StoreTopic {
     Count,
     /// `cmd/sale` (SPEC §10).
     CmdSale,
+    /// `expected` (part 1) or `expected/{k}` (part k ≥ 2): HQ's book stock (SPEC §10, inbound).
+    Expected {
+        /// The part number the topic carries.
+        part: u32,
+    },
     /// `discrepancies` (part 1) or `discrepancies/{k}` (part k ≥ 2) (SPEC §10).
     Discrepancies {
         /// The part number the topic carries.
@@ -162,6 +167,25 @@ impl Topics {
         format!("{}/cmd/sale", self.base)
     }
 
+    /// `{prefix}/{store}/expected`: part 1 of HQ's book stock (inbound, retained).
+    pub fn expected(&self) -> String {
+        format!("{}/expected", self.base)
+    }
+
+    /// `{prefix}/{store}/expected/+`: the later parts of HQ's book stock.
+    pub fn expected_later_parts(&self) -> String {
+        format!("{}/expected/+", self.base)
+    }
+
+    /// The topic of book stock part `part`: `expected` for part 1, `expected/{part}` after it.
+    pub fn expected_part(&self, part: u32) -> String {
+        if part <= 1 {
+            self.expected()
+        } else {
+            format!("{}/expected/{part}", self.base)
+        }
+    }
+
     /// `{prefix}/{store}/discrepancies`: part 1 of the book-versus-count comparison (retained).
     pub fn discrepancies(&self) -> String {
         format!("{}/discrepancies", self.base)
@@ -214,6 +238,10 @@ impl Topics {
             ["cmd", "replay"] => StoreTopic::CmdReplay,
             ["count"] => StoreTopic::Count,
             ["cmd", "sale"] => StoreTopic::CmdSale,
+            ["expected"] => StoreTopic::Expected { part: 1 },
+            ["expected", k] => StoreTopic::Expected {
+                part: later_part(k)?,
+            },
             ["discrepancies"] => StoreTopic::Discrepancies { part: 1 },
             ["discrepancies", k] => StoreTopic::Discrepancies {
                 part: later_part(k)?,
@@ -282,6 +310,8 @@ mod tests {
             (t.cmd_replay(), StoreTopic::CmdReplay),
             (t.count(), StoreTopic::Count),
             (t.cmd_sale(), StoreTopic::CmdSale),
+            (t.expected_part(1), StoreTopic::Expected { part: 1 }),
+            (t.expected_part(7), StoreTopic::Expected { part: 7 }),
             (
                 t.discrepancies_part(1),
                 StoreTopic::Discrepancies { part: 1 },

@@ -252,17 +252,15 @@ async fn a_book_with_planted_errors_reconciles_to_exactly_those_and_hq_sees_them
         .map(|b| format!("{b:02x}"))
         .collect();
     cli_json(&daemon, &["sale", &sold]).await;
-    poll("HQ's discrepancies after the sale", WAIT, || {
+    // (The sold tag stays in its reader's field, so it soon arrives again as a return: the
+    // message after the sale is looked for among all HQ got, not only the newest.)
+    let after_sale = poll("HQ's discrepancies after the sale", WAIT, || {
         hq.take(&mut sub);
-        let found = hq
-            .discrepancies
-            .last()
-            .filter(|d| d["total"] == 31)
-            .cloned();
+        let found = hq.discrepancies.iter().find(|d| d["total"] == 31).cloned();
         async move { found }
     })
     .await;
-    let after_sale = differences(&hq.discrepancies.last().unwrap()["items"]);
+    let after_sale = differences(&after_sale["items"]);
     assert_eq!(after_sale.get(&gtin(100_001)), Some(&-1));
 
     // The book survives a restart.
@@ -279,4 +277,56 @@ async fn a_book_with_planted_errors_reconciles_to_exactly_those_and_hq_sees_them
     .await;
     assert_eq!(shown["id"], book_id.as_str(), "{shown}");
     assert_eq!(shown["skus"], 31);
+
+    // HQ's book, retained in two parts on `expected`: it replaces the import whole, and the books
+    // and the count come to agree (the sold tag, still in its reader's field, arrives again: a
+    // return, SPEC §10).
+    let parts = [
+        (
+            format!("{TOPICS}/expected"),
+            serde_json::json!({"schema": "tagtally.expected/1", "as_of": "2026-12-05",
+                "expected_id": "hq-book-1", "part": 1, "parts": 2,
+                "items": [{"sku": gtin(100_001), "count": 32}, {"sku": gtin(100_002), "count": 9}]}),
+        ),
+        (
+            format!("{TOPICS}/expected/2"),
+            serde_json::json!({"schema": "tagtally.expected/1", "as_of": "2026-12-05",
+                "expected_id": "hq-book-1", "part": 2, "parts": 2,
+                "items": [{"sku": gtin(100_003), "count": 5}, {"sku": gtin(100_004), "count": 7}]}),
+        ),
+    ];
+    for (topic, payload) in &parts {
+        let bytes = serde_json::to_vec(payload).unwrap();
+        assert_payload_valid(topic, &bytes);
+        sub.publish_retained(topic, &bytes).await;
+    }
+    let shown = poll("hq's book in force", WAIT, || async {
+        let out = cli(&daemon, &["expected", "show", "--json"]).await;
+        serde_json::from_slice::<Value>(&out.stdout)
+            .ok()
+            .filter(|b| b["id"] == "hq-book-1")
+    })
+    .await;
+    assert_eq!(
+        (shown["source"].as_str(), shown["skus"].as_u64()),
+        (Some("expected"), Some(4))
+    );
+    poll("HQ's discrepancies for its own book", WAIT, || {
+        hq.take(&mut sub);
+        let found = hq
+            .discrepancies
+            .last()
+            .filter(|d| d["book_id"] == "hq-book-1" && d["total"] == 0)
+            .cloned();
+        async move { found }
+    })
+    .await;
+    assert_eq!(reconcile_total(&daemon).await, 0);
+}
+
+async fn reconcile_total(daemon: &Daemon) -> usize {
+    cli_json(daemon, &["reconcile"]).await["discrepancies"]
+        .as_array()
+        .unwrap()
+        .len()
 }

@@ -9,8 +9,8 @@ use tagtally::uplink::consumer::{ChainTracker, Observation};
 use tagtally::uplink::{status_payload, Refusal, StatusIdentity, STATUS_SCHEMA};
 use tagtally_contract::{
     encode_discrepancies_parts, CountMessage, CountSchema, DeltaSchema, DiscrepanciesHeader,
-    DiscrepanciesPart, DiscrepanciesSchema, Discrepancy, ReaderSchema, SaleCommand, SnapshotSchema,
-    StatusSchema, StoreState,
+    DiscrepanciesPart, DiscrepanciesSchema, Discrepancy, ExpectedPart, ExpectedSchema,
+    ReaderSchema, SaleCommand, SnapshotSchema, StatusSchema, StoreState,
 };
 use tagtally_tests::schemas::assert_payload_valid;
 
@@ -35,6 +35,7 @@ fn every_schema_names_itself_as_the_contract_does() {
         ("readers.json", ReaderSchema::NAME),
         ("count.json", CountSchema::NAME),
         ("discrepancies.json", DiscrepanciesSchema::NAME),
+        ("expected.json", ExpectedSchema::NAME),
     ] {
         let s = schema(file);
         assert_eq!(s["$id"], id, "{file}");
@@ -152,4 +153,14 @@ fn discrepancies_examples_parse_and_emitted_parts_validate() {
     }
     let empty = encode_discrepancies_parts(&header, &[], 4096);
     assert_payload_valid(&topics.discrepancies(), &empty[0]);
+}
+
+#[test]
+fn the_expected_examples_are_what_the_contract_reads() {
+    for example in examples(&schema("expected.json")) {
+        let bytes = serde_json::to_vec(&example).unwrap();
+        assert_payload_valid("tagtally/v1/paris-01/expected", &bytes);
+        let parsed = ExpectedPart::parse(&bytes).expect("the contract reads the example");
+        assert_payload_valid("tagtally/v1/paris-01/expected", &parsed.encode());
+    }
 }

@@ -147,7 +147,8 @@ pub fn decode(
         | StoreTopic::CmdReplay
         | StoreTopic::CmdSale
         | StoreTopic::Count
-        | StoreTopic::Discrepancies { .. } => {
+        | StoreTopic::Discrepancies { .. }
+        | StoreTopic::Expected { .. } => {
             return Err(Refusal::BadTopic {
                 topic: String::from_utf8_lossy(topic).into_owned(),
             })
@@ -169,7 +170,10 @@ fn parse_topic(prefix: &str, topic: &[u8]) -> Result<(String, StoreTopic), Refus
     let topic = std::str::from_utf8(topic).map_err(|_| bad())?;
     match Topics::classify(prefix, topic) {
         Some((store, kind)) => match kind {
-            StoreTopic::CmdSnapshot | StoreTopic::CmdReplay | StoreTopic::CmdSale => Err(bad()),
+            StoreTopic::CmdSnapshot
+            | StoreTopic::CmdReplay
+            | StoreTopic::CmdSale
+            | StoreTopic::Expected { .. } => Err(bad()),
             kind => Ok((store, kind)),
         },
         None => {

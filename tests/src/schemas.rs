@@ -17,6 +17,7 @@ struct Schemas {
     count: jsonschema::Validator,
     cmd_sale: jsonschema::Validator,
     discrepancies: jsonschema::Validator,
+    expected: jsonschema::Validator,
 }
 
 fn load(file: &str) -> jsonschema::Validator {
@@ -44,6 +45,7 @@ fn schemas() -> &'static Schemas {
         count: load("count.json"),
         cmd_sale: load("cmd_sale.json"),
         discrepancies: load("discrepancies.json"),
+        expected: load("expected.json"),
     })
 }
 
@@ -64,6 +66,8 @@ pub fn check_payload(topic: &str, payload: &[u8]) -> Result<(), String> {
         [.., "status"] => &s.status,
         [.., "readers", _] => &s.reader,
         [.., "discrepancies"] => &s.discrepancies,
+        [.., "expected"] => &s.expected,
+        [.., "expected", k] if k.parse::<u32>().is_ok() => &s.expected,
         [.., "discrepancies", k] if k.parse::<u32>().is_ok() => &s.discrepancies,
         _ => return Err(format!("{topic}: not a topic of the contract ({n} levels)")),
     };
@@ -108,6 +112,7 @@ mod tests {
             ("cmd_snapshot.json", "p/s/cmd/snapshot"),
             ("cmd_replay.json", "p/s/cmd/replay"),
             ("discrepancies.json", "p/s/discrepancies"),
+            ("expected.json", "p/s/expected"),
         ] {
             let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("../docs/schemas")

@@ -7,6 +7,7 @@
 //! ([`DepartureLedger`]), and the bounded, line-by-line reading of an import file ([`import_file`]).
 //! The engine task (`run/operations.rs`) ties them to the control socket, the store and the uplink.
 
+mod book_assembly;
 mod book_csv;
 mod book_stock;
 mod bounded_lines;
@@ -17,6 +18,7 @@ pub mod import_file;
 mod reconcile;
 mod zone_roles;
 
+pub use book_assembly::{Assembled, BookAssembly, BookPart};
 pub use book_csv::{read_book_csv, BookCsvError, MAX_BOOK_LINE_BYTES};
 pub use book_stock::{
     check_label, BookBuilder, BookError, BookSource, BookStock, MAX_BOOK_LABEL_BYTES,

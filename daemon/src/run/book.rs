@@ -24,7 +24,8 @@ use crate::control::book::{
 };
 use crate::control::protocol::Reply;
 use crate::operations::{
-    check_label, reconcile, BookBuilder, BookSource, BookStock, DiscrepancyLine,
+    check_label, reconcile, Assembled, BookAssembly, BookBuilder, BookPart, BookSource, BookStock,
+    DiscrepancyLine,
 };
 use crate::time_ordered_id::time_ordered_id;
 
@@ -43,6 +44,10 @@ pub struct BookDesk {
     upload: Option<(u64, String, BookBuilder)>,
     /// The number the next upload gets.
     next_upload: u64,
+    /// HQ's book stock being put together from its parts.
+    assembly: BookAssembly,
+    /// The id of the last book from HQ applied.
+    last_expected: Option<String>,
     /// What the last comparison was made of: (book id, stock seq, stale zones).
     compared: Option<(String, u64, Vec<String>)>,
     /// What the last published message said: (book id, lines, stale zones).
@@ -67,8 +72,15 @@ impl EngineTask {
     /// At start: the book stock the last run left in force.
     pub(super) async fn load_book(&mut self) -> Result<(), RunError> {
         let store = Arc::clone(&self.store);
-        match on_blocking_pool(move || store.book_stock()).await? {
-            Ok(book) => {
+        match on_blocking_pool(move || {
+            store
+                .book_stock()
+                .and_then(|b| Ok((b, store.last_expected_id()?)))
+        })
+        .await?
+        {
+            Ok((book, last_expected)) => {
+                self.operations.book.last_expected = last_expected;
                 if let Some(book) = &book {
                     info!(
                         id = book.id,
@@ -152,6 +164,40 @@ impl EngineTask {
                 }
             }
         })
+    }
+
+    /// A part of HQ's book stock: once its book is whole and checked, it replaces the book in force.
+    pub(super) async fn book_part(&mut self, part: BookPart) -> Result<(), RunError> {
+        let desk = &mut self.operations.book;
+        let (id, number, parts) = (part.expected_id.clone(), part.part, part.parts);
+        match desk.assembly.offer(part, desk.last_expected.as_deref()) {
+            Assembled::AlreadyApplied => {}
+            Assembled::Waiting { held, parts } => {
+                info!(
+                    expected_id = id,
+                    part = number,
+                    held,
+                    parts,
+                    "book stock part from hq"
+                );
+            }
+            Assembled::Refused { expected_id, error } => warn!(
+                expected_id,
+                part = number,
+                parts,
+                %error,
+                "book stock from hq refused; the book stock in force stays"
+            ),
+            Assembled::Complete(book) => {
+                let id = book.id.clone();
+                if let Err(why) = self.replace_book(book).await? {
+                    warn!(expected_id = id, why, "book stock from hq not applied");
+                } else {
+                    self.operations.book.last_expected = Some(id);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Puts `book` in force: written first, then used.

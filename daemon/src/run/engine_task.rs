@@ -270,6 +270,7 @@ impl EngineTask {
                 info!(?request_ids, epcs = epcs.len(), "sale from hq's cmd/sale");
                 self.sell(&epcs, "cmd/sale");
             }
+            UplinkEvent::BookPart(part) => self.book_part(part).await?,
             UplinkEvent::Refused { seq, bytes, limit } => {
                 let store = Arc::clone(&self.store);
                 match on_blocking_pool(move || store.fold_refused(seq)).await? {

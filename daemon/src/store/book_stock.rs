@@ -2,9 +2,10 @@
 //!
 //! Two tables, created by the first book stock and not part of the layout version (a build
 //! without them ignores them; a database without them has no book stock): `book_stock` (SKU →
-//! book count) and `book_stock_meta` (`id`, `as_of`, `source`, and `discrepancy_parts`, the parts
-//! of the last retained discrepancies message, so retained parts beyond a shorter later list are
-//! cleared even after a restart). A new book stock replaces the old one whole in one transaction:
+//! book count) and `book_stock_meta` (`id`, `as_of`, `source`; `last_expected_id`, the last book
+//! from HQ applied, so its retained parts are not applied again after a reconnect or over a local
+//! import; and `discrepancy_parts`, the parts of the last retained discrepancies message, so
+//! retained parts beyond a shorter later list are cleared even after a restart). A new book stock replaces the old one whole in one transaction:
 //! a crash leaves either the old or the new one, never a mix.
 
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, TableError};
@@ -34,6 +35,9 @@ impl Store {
                 meta.insert("id", book.id.as_str()).at(path)?;
                 meta.insert("as_of", book.as_of.as_str()).at(path)?;
                 meta.insert("source", book.source.as_str()).at(path)?;
+                if book.source == BookSource::Expected {
+                    meta.insert("last_expected_id", book.id.as_str()).at(path)?;
+                }
             }
             txn.commit().at(path)
         })
@@ -70,6 +74,21 @@ impl Store {
             source,
             items,
         }))
+    }
+
+    /// The id of the last book from HQ applied, if any.
+    pub fn last_expected_id(&self) -> Result<Option<String>, StoreError> {
+        let path = self.path.as_path();
+        let guard = self.database();
+        let db = guard.as_ref().ok_or_else(|| self.closed())?;
+        let txn = db.begin_read().at(path)?;
+        let meta = match txn.open_table(BOOK_META) {
+            Ok(table) => table,
+            Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(e).at(path),
+        };
+        let id = meta.get("last_expected_id").at(path)?;
+        Ok(id.map(|v| v.value().to_owned()))
     }
 
     /// Records how many parts the last retained discrepancies message had; returns the most any

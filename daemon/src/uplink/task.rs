@@ -25,9 +25,11 @@ use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, Instant};
 use tracing::{debug, error, info, warn};
 
+use crate::operations::BookPart;
 use tagtally_contract::size::publish_packet_len;
 use tagtally_contract::{
-    parse_inbound, Inbound, InboundRefusal, StoreState, MAX_COMMAND_BYTES, MAX_SALE_BYTES,
+    parse_inbound, Inbound, InboundRefusal, StoreState, MAX_COMMAND_BYTES, MAX_EXPECTED_PART_BYTES,
+    MAX_SALE_BYTES,
 };
 use tagtally_core::{Backoff, RepeatLimiter};
 
@@ -89,6 +91,8 @@ pub enum UplinkEvent {
         /// The request ids of the merged messages, for the log.
         request_ids: Vec<String>,
     },
+    /// A part of HQ's book stock (`expected`, `expected/{k}`), checked by the contract.
+    BookPart(BookPart),
     /// The delta `seq` cannot be published: larger than the packet limit, or refused by the
     /// broker. Fold it into a resync snapshot; it is never sent again by this uplink.
     Refused {
@@ -546,9 +550,11 @@ impl<S: DeltaSource> Task<S> {
         let topics = &self.settings.topics;
         client
             .subscribe_commands(&[
-                topics.cmd_snapshot(),
-                topics.cmd_replay(),
-                topics.cmd_sale(),
+                (topics.cmd_snapshot(), false),
+                (topics.cmd_replay(), false),
+                (topics.cmd_sale(), false),
+                (topics.expected(), true),
+                (topics.expected_later_parts(), true),
             ])
             .map_err(request_err)?;
         self.status_due = Some(Instant::now() + self.settings.status_interval);
@@ -817,6 +823,16 @@ impl<S: DeltaSource> Task<S> {
                 epcs: c.epc_bytes(),
                 request_ids: c.request_id.map(|r| r.into_owned()).into_iter().collect(),
             },
+            Ok(Inbound::Expected(part)) => {
+                self.status.send_modify(|s| s.inbound.book_parts += 1);
+                let _ = self
+                    .events
+                    .send(UplinkEvent::BookPart(BookPart::from(part)))
+                    .await;
+                return;
+            }
+            // HQ removed a retained part: the book in force stays until a whole new one arrives.
+            Err(InboundRefusal::Cleared) => return,
             Err(InboundRefusal::UnexpectedTopic) => {
                 warn!(topic = %shown(), bytes = payload.len(), "ignored inbound message on an unexpected topic");
                 self.status.send_modify(|s| s.inbound.malformed += 1);
@@ -828,7 +844,12 @@ impl<S: DeltaSource> Task<S> {
                 return;
             }
             Err(InboundRefusal::Malformed(e)) => {
-                let bytes = payload.len().min(MAX_COMMAND_BYTES.max(MAX_SALE_BYTES) + 1);
+                let bytes = payload.len().min(
+                    MAX_COMMAND_BYTES
+                        .max(MAX_SALE_BYTES)
+                        .max(MAX_EXPECTED_PART_BYTES)
+                        + 1,
+                );
                 warn!(topic = %shown(), bytes, error = %e, "dropped a malformed command");
                 self.status.send_modify(|s| s.inbound.malformed += 1);
                 return;
