@@ -272,6 +272,35 @@ fn an_unknown_zone_role_is_located_and_names_the_roles() {
     }
 }
 
+#[test]
+fn replenish_has_a_default_minimum_and_needs_a_floor_and_a_stockroom() {
+    let config = valid(&format!("{STORE}{ZONES}{READER}{MQTT}"));
+    assert_eq!(config.replenish.min_on_floor, 1);
+    assert_eq!(config.replenish.min_file, None);
+    let roles = "[[zone]]\nname = \"floor\"\nrole = \"sales-floor\"\n\
+                 [[zone]]\nname = \"backroom\"\nrole = \"stockroom\"\n";
+    let config = valid(&format!(
+        "{STORE}{roles}[replenish]\nmin-on-floor = 3\nmin-file = \"mins.csv\"\n{READER}{MQTT}"
+    ));
+    assert_eq!(config.replenish.min_on_floor, 3);
+    assert_eq!(
+        config.replenish.min_file.as_deref(),
+        Some(Path::new("mins.csv"))
+    );
+    check_one(
+        &format!("{STORE}{roles}[replenish]\nmin-on-floor = -1\n{READER}{MQTT}"),
+        "9:16",
+        "min-on-floor must be from 0 to 1000000, not -1",
+    );
+    check(
+        &format!("{STORE}{ZONES}[replenish]\n{READER}{MQTT}"),
+        &[
+            "t.toml:7:2: [replenish] brings items from a zone with role = \"stockroom\" to one with role = \"sales-floor\", and no [[zone]] has role = \"sales-floor\"",
+            "t.toml:7:2: [replenish] brings items from a zone with role = \"stockroom\" to one with role = \"sales-floor\", and no [[zone]] has role = \"stockroom\"",
+        ],
+    );
+}
+
 // ---- readers --------------------------------------------------------------------------------
 
 #[test]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ContractError;
 use crate::schema_name::DiscrepanciesSchema;
-use crate::size::pack;
+use crate::size::encode_in_parts;
 
 /// One SKU whose count differs from its book count.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,7 +115,7 @@ pub fn encode_discrepancies_parts(
     max_payload: usize,
 ) -> Vec<Vec<u8>> {
     let total = u64::try_from(items.len()).unwrap_or(u64::MAX);
-    let part = |part, parts, items: Vec<Discrepancy<'_>>| {
+    encode_in_parts(items, max_payload, |part, parts, items| {
         DiscrepanciesPart {
             schema: DiscrepanciesSchema,
             store: Cow::Borrowed(header.store),
@@ -129,7 +129,7 @@ pub fn encode_discrepancies_parts(
             parts,
             book_skus: header.book_skus,
             total,
-            items,
+            items: items.to_vec(),
             stale_zones: header
                 .stale_zones
                 .iter()
@@ -137,22 +137,7 @@ pub fn encode_discrepancies_parts(
                 .collect(),
         }
         .encode()
-    };
-    let whole = part(1, 1, items.to_vec());
-    if whole.len() <= max_payload || items.len() <= 1 {
-        return vec![whole];
-    }
-    let overhead = part(u32::MAX, u32::MAX, Vec::new()).len();
-    let sizes: Vec<usize> = items
-        .iter()
-        .map(|c| serde_json::to_vec(c).map_or(0, |b| b.len()))
-        .collect();
-    let runs = pack(&sizes, overhead, max_payload);
-    let parts = u32::try_from(runs.len()).unwrap_or(u32::MAX);
-    runs.into_iter()
-        .zip(1..)
-        .map(|(run, k)| part(k, parts, items[run].to_vec()))
-        .collect()
+    })
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 //! | `cmd/sale` (inbound) | [`SaleCommand`] | — |
 //! | `expected`, `expected/{k}` (inbound, retained) | [`ExpectedPart`] | `tagtally.expected/1` |
 //! | `discrepancies`, `discrepancies/{k}` | [`DiscrepanciesPart`] | `tagtally.discrepancies/1` |
+//! | `replenish`, `replenish/{k}` | [`ReplenishPart`] | `tagtally.replenish/1` |
 //!
 //! Whatever arrives on the command subscriptions goes through [`parse_inbound`] first: a command,
 //! or the reason it is ignored.
@@ -41,6 +42,7 @@ mod error;
 mod expected;
 mod inbound;
 mod reader;
+mod replenish;
 mod sale;
 mod schema_name;
 pub mod size;
@@ -65,10 +67,11 @@ pub use expected::{
 };
 pub use inbound::{parse_inbound, Inbound, InboundRefusal};
 pub use reader::{ReaderAntenna, ReaderHealthMessage};
+pub use replenish::{encode_replenish_parts, PickItem, ReplenishHeader, ReplenishPart};
 pub use sale::{epc_from_hex, SaleCommand, MAX_EPC_HEX, MAX_SALE_BYTES, MAX_SALE_EPCS};
 pub use schema_name::{
-    CountSchema, DeltaSchema, DiscrepanciesSchema, ExpectedSchema, ReaderSchema, SnapshotSchema,
-    StatusSchema,
+    CountSchema, DeltaSchema, DiscrepanciesSchema, ExpectedSchema, ReaderSchema, ReplenishSchema,
+    SnapshotSchema, StatusSchema,
 };
 pub use snapshot::{
     encode_snapshot_parts, Resync, SnapshotCount, SnapshotHeader, SnapshotPart, SnapshotReason,

@@ -59,6 +59,10 @@ schema_name!(
     CountSchema = "tagtally.count/1"
 );
 schema_name!(
+    /// `tagtally.replenish/1`.
+    ReplenishSchema = "tagtally.replenish/1"
+);
+schema_name!(
     /// `tagtally.expected/1`.
     ExpectedSchema = "tagtally.expected/1"
 );

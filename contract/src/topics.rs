@@ -75,6 +75,11 @@ pub enum StoreTopic {
         /// The part number the topic carries.
         part: u32,
     },
+    /// `replenish` (part 1) or `replenish/{k}` (part k ≥ 2) (SPEC §10).
+    Replenish {
+        /// The part number the topic carries.
+        part: u32,
+    },
 }
 
 impl Topics {
@@ -200,6 +205,15 @@ impl Topics {
         }
     }
 
+    /// The topic of pick list part `part`: `replenish` for part 1, `replenish/{part}` after it.
+    pub fn replenish_part(&self, part: u32) -> String {
+        if part <= 1 {
+            format!("{}/replenish", self.base)
+        } else {
+            format!("{}/replenish/{part}", self.base)
+        }
+    }
+
     /// `{prefix}/+/delta`: what an HQ consumer subscribes to for every store.
     pub fn all_stores_delta(prefix: &str) -> String {
         format!("{prefix}/+/delta")
@@ -240,6 +254,10 @@ impl Topics {
             ["cmd", "sale"] => StoreTopic::CmdSale,
             ["expected"] => StoreTopic::Expected { part: 1 },
             ["expected", k] => StoreTopic::Expected {
+                part: later_part(k)?,
+            },
+            ["replenish"] => StoreTopic::Replenish { part: 1 },
+            ["replenish", k] => StoreTopic::Replenish {
                 part: later_part(k)?,
             },
             ["discrepancies"] => StoreTopic::Discrepancies { part: 1 },
@@ -310,6 +328,8 @@ mod tests {
             (t.cmd_replay(), StoreTopic::CmdReplay),
             (t.count(), StoreTopic::Count),
             (t.cmd_sale(), StoreTopic::CmdSale),
+            (t.replenish_part(1), StoreTopic::Replenish { part: 1 }),
+            (t.replenish_part(2), StoreTopic::Replenish { part: 2 }),
             (t.expected_part(1), StoreTopic::Expected { part: 1 }),
             (t.expected_part(7), StoreTopic::Expected { part: 7 }),
             (

@@ -158,7 +158,7 @@ fn wrong_version_and_unknown_commands_are_refused() {
         ),
         (
             r#"{"version":1,"command":"reboot"}"#,
-            "unknown command `reboot` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures, expected, reconcile)",
+            "unknown command `reboot` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures, expected, reconcile, replenish)",
         ),
         (
             r#"{"version":1,"command":"stock","zne":"floor"}"#,

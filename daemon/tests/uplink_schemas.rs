@@ -10,7 +10,8 @@ use tagtally::uplink::{status_payload, Refusal, StatusIdentity, STATUS_SCHEMA};
 use tagtally_contract::{
     encode_discrepancies_parts, CountMessage, CountSchema, DeltaSchema, DiscrepanciesHeader,
     DiscrepanciesPart, DiscrepanciesSchema, Discrepancy, ExpectedPart, ExpectedSchema,
-    ReaderSchema, SaleCommand, SnapshotSchema, StatusSchema, StoreState,
+    ReaderSchema, ReplenishPart, ReplenishSchema, SaleCommand, SnapshotSchema, StatusSchema,
+    StoreState,
 };
 use tagtally_tests::schemas::assert_payload_valid;
 
@@ -36,6 +37,7 @@ fn every_schema_names_itself_as_the_contract_does() {
         ("count.json", CountSchema::NAME),
         ("discrepancies.json", DiscrepanciesSchema::NAME),
         ("expected.json", ExpectedSchema::NAME),
+        ("replenish.json", ReplenishSchema::NAME),
     ] {
         let s = schema(file);
         assert_eq!(s["$id"], id, "{file}");
@@ -162,5 +164,15 @@ fn the_expected_examples_are_what_the_contract_reads() {
         assert_payload_valid("tagtally/v1/paris-01/expected", &bytes);
         let parsed = ExpectedPart::parse(&bytes).expect("the contract reads the example");
         assert_payload_valid("tagtally/v1/paris-01/expected", &parsed.encode());
+    }
+}
+
+#[test]
+fn the_replenish_examples_are_what_the_contract_reads() {
+    for example in examples(&schema("replenish.json")) {
+        let bytes = serde_json::to_vec(&example).unwrap();
+        assert_payload_valid("tagtally/v1/paris-01/replenish", &bytes);
+        let parsed = ReplenishPart::parse(&bytes).expect("the contract reads the example");
+        assert_payload_valid("tagtally/v1/paris-01/replenish", &parsed.encode());
     }
 }

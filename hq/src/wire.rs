@@ -141,13 +141,14 @@ pub fn decode(
         StoreTopic::Reader(reader) => {
             StoreMessage::Reader(reader_health(&schema, payload, &store, reader)?)
         }
-        // `count` and `discrepancies` are not part of the stock of record (SPEC §11); commands
+        // `count`, `discrepancies` and `replenish` are not part of the stock of record (SPEC §11); commands
         // are not a store's.
         StoreTopic::CmdSnapshot
         | StoreTopic::CmdReplay
         | StoreTopic::CmdSale
         | StoreTopic::Count
         | StoreTopic::Discrepancies { .. }
+        | StoreTopic::Replenish { .. }
         | StoreTopic::Expected { .. } => {
             return Err(Refusal::BadTopic {
                 topic: String::from_utf8_lossy(topic).into_owned(),

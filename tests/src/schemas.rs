@@ -18,6 +18,7 @@ struct Schemas {
     cmd_sale: jsonschema::Validator,
     discrepancies: jsonschema::Validator,
     expected: jsonschema::Validator,
+    replenish: jsonschema::Validator,
 }
 
 fn load(file: &str) -> jsonschema::Validator {
@@ -46,6 +47,7 @@ fn schemas() -> &'static Schemas {
         cmd_sale: load("cmd_sale.json"),
         discrepancies: load("discrepancies.json"),
         expected: load("expected.json"),
+        replenish: load("replenish.json"),
     })
 }
 
@@ -67,6 +69,8 @@ pub fn check_payload(topic: &str, payload: &[u8]) -> Result<(), String> {
         [.., "readers", _] => &s.reader,
         [.., "discrepancies"] => &s.discrepancies,
         [.., "expected"] => &s.expected,
+        [.., "replenish"] => &s.replenish,
+        [.., "replenish", k] if k.parse::<u32>().is_ok() => &s.replenish,
         [.., "expected", k] if k.parse::<u32>().is_ok() => &s.expected,
         [.., "discrepancies", k] if k.parse::<u32>().is_ok() => &s.discrepancies,
         _ => return Err(format!("{topic}: not a topic of the contract ({n} levels)")),
@@ -113,6 +117,7 @@ mod tests {
             ("cmd_replay.json", "p/s/cmd/replay"),
             ("discrepancies.json", "p/s/discrepancies"),
             ("expected.json", "p/s/expected"),
+            ("replenish.json", "p/s/replenish"),
         ] {
             let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("../docs/schemas")

@@ -23,6 +23,7 @@ mod metrics;
 mod operation;
 mod readers;
 mod reconcile;
+mod replenish;
 mod run;
 mod sale;
 mod sim_llrp;
@@ -74,6 +75,8 @@ enum Command {
     },
     /// Book stock against the count: every SKU that differs, largest difference first.
     Reconcile(ControlArgs),
+    /// The pick list: what to bring from the stockroom to the sales floor, most first.
+    Replenish(ControlArgs),
     /// The daemon's Prometheus metrics, printed or written as a node_exporter textfile.
     Metrics(metrics::MetricsArgs),
     /// Committed arrivals, moves and departures of a time range as a GS1 EPCIS 2.0 document.
@@ -385,6 +388,7 @@ pub fn run(cli: Cli) -> ExitCode {
             command: ExpectedCommand::Show { control },
         } => expected::show(&control),
         Command::Reconcile(args) => reconcile::run(&args),
+        Command::Replenish(args) => replenish::run(&args),
         Command::Metrics(args) => metrics::run(&args),
         Command::Epcis(args) => epcis::run(&args),
         Command::Epc {

@@ -239,6 +239,7 @@ impl ControlClient {
             Reply::Departures(_) => "departures",
             Reply::Expected(_) => "expected",
             Reply::Reconcile(_) => "reconcile",
+            Reply::Replenish(_) => "replenish",
             Reply::Refused(_) => "refused",
             Reply::Error(_) => "error",
         };

@@ -46,6 +46,7 @@ mod fixed;
 pub mod model;
 pub mod operations;
 pub mod protocol;
+pub mod replenish;
 mod server;
 mod snapshot;
 mod tail;

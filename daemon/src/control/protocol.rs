@@ -18,6 +18,7 @@ use super::model::{ReaderStatus, Status, Stock, TailEvent};
 use super::operations::{
     CountReply, CountRequest, DeparturesReply, DeparturesRequest, SaleReply, SaleRequest,
 };
+use super::replenish::{ReplenishReply, ReplenishRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -37,7 +38,7 @@ pub const MAX_REQUEST_READ: usize = MAX_REQUEST_BYTES + 2;
 pub const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 
 const COMMANDS: &str =
-    "status, readers, stock, tail, metrics, epcis, count, sale, departures, expected, reconcile";
+    "status, readers, stock, tail, metrics, epcis, count, sale, departures, expected, reconcile, replenish";
 
 /// A request, as the client sends it and the server understands it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,6 +66,8 @@ pub enum Request {
     Expected(ExpectedRequest),
     /// Book stock against the count.
     Reconcile(ReconcileRequest),
+    /// The replenishment pick list.
+    Replenish(ReplenishRequest),
 }
 
 /// A reply line's payload.
@@ -97,6 +100,8 @@ pub enum Reply {
     Expected(ExpectedReply),
     /// The answer to `reconcile`.
     Reconcile(ReconcileReply),
+    /// The answer to `replenish`.
+    Replenish(ReplenishReply),
     /// A store operation the daemon understood and refused (no session, unknown zone, bad EPC).
     Refused(String),
     /// The request failed; the text says why.
@@ -252,6 +257,7 @@ pub fn parse_request(line: &[u8]) -> Result<Request, RequestError> {
         }
         "expected" => arguments::<ExpectedRequest>("expected", fields).map(Request::Expected),
         "reconcile" => arguments::<ReconcileRequest>("reconcile", fields).map(Request::Reconcile),
+        "replenish" => arguments::<ReplenishRequest>("replenish", fields).map(Request::Replenish),
         _ => Err(RequestError::UnknownCommand { command }),
     }
 }
@@ -403,11 +409,11 @@ mod tests {
         );
         check(
             r#"{"version":1}"#,
-            Err("missing `command` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures, expected, reconcile)"),
+            Err("missing `command` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures, expected, reconcile, replenish)"),
         );
         check(
             r#"{"version":1,"command":"reboot"}"#,
-            Err("unknown command `reboot` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures, expected, reconcile)"),
+            Err("unknown command `reboot` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures, expected, reconcile, replenish)"),
         );
         check(
             r#"{"version":1,"command":"status","verbose":true}"#,

@@ -363,7 +363,8 @@ async fn session<B: ControlBackend>(
                 | Request::Sale(_)
                 | Request::Departures(_)
                 | Request::Expected(_)
-                | Request::Reconcile(_)),
+                | Request::Reconcile(_)
+                | Request::Replenish(_)),
             )) => until_stopped(&mut stop, reply(backend.operate(request), |r| r)).await,
         };
         let Some(reply) = answered else { return };

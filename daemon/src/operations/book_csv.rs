@@ -1,4 +1,4 @@
-//! Reading a book stock file for `tagtally expected import FILE`: CSV `sku,count`, one SKU per line, an optional `sku,count` header, read line by line with a bound on each line and on the SKUs, so a file of any size costs bounded memory.
+//! Reading a book stock file for `tagtally expected import FILE` (and `[replenish] min-file`): CSV `sku,count`, one SKU per line, an optional `sku,count` (or `sku,min`) header, read line by line with a bound on each line and on the SKUs, so a file of any size costs bounded memory.
 //!
 //! Unlike a handheld export, a book stock is all or nothing: the first bad line (junk, a negative
 //! or non-numeric count, a SKU given twice, one SKU too many) refuses the whole file with its line
@@ -62,7 +62,8 @@ pub fn read_book_csv(reader: impl BufRead) -> Result<BookBuilder, BookCsvError> 
             return Err(junk("not sku,count (no comma)"));
         };
         let (sku, count) = (sku.trim(), count.trim());
-        if number == 1 && sku.eq_ignore_ascii_case("sku") && count.eq_ignore_ascii_case("count") {
+        let header = count.eq_ignore_ascii_case("count") || count.eq_ignore_ascii_case("min");
+        if number == 1 && sku.eq_ignore_ascii_case("sku") && header {
             continue;
         }
         if count.contains(',') {

@@ -16,6 +16,7 @@ mod count_session;
 mod departures;
 pub mod import_file;
 mod reconcile;
+mod replenish;
 mod zone_roles;
 
 pub use book_assembly::{Assembled, BookAssembly, BookPart};
@@ -27,4 +28,5 @@ pub use count_desk::{CountDesk, DeskError, MAX_CANCELLED_KEPT, MAX_SEEN_EPCS};
 pub use count_session::{CountSession, SessionSource};
 pub use departures::{DepartureLedger, MAX_DEPARTURES_KEPT};
 pub use reconcile::{reconcile, DiscrepancyLine};
+pub use replenish::{pick_list, PickLine};
 pub use zone_roles::ZoneRoles;

@@ -343,30 +343,42 @@ impl EngineTask {
             })
             .collect();
         let parts = encode_discrepancies_parts(&header, &items, budget);
+        info!(
+            book = book.id,
+            discrepancies = lines.len(),
+            parts = parts.len(),
+            seq,
+            "discrepancies published"
+        );
+        let topics = self.layout.topics.clone();
+        self.publish_parts("discrepancies", parts, |k| topics.discrepancies_part(k))
+            .await
+    }
+
+    /// Hands standing retained `parts` to the uplink, with empty messages clearing the parts an
+    /// earlier, longer message of `what` left (the count of parts is kept in the state database).
+    pub(super) async fn publish_parts(
+        &mut self,
+        what: &'static str,
+        parts: Vec<Vec<u8>>,
+        topic: impl Fn(u32) -> String,
+    ) -> Result<(), RunError> {
         let count = u32::try_from(parts.len()).unwrap_or(u32::MAX);
         let store = Arc::clone(&self.store);
-        let earlier = match on_blocking_pool(move || store.note_discrepancy_parts(count)).await? {
+        let earlier = match on_blocking_pool(move || store.note_retained_parts(what, count)).await?
+        {
             Ok(earlier) => earlier,
             Err(e) => {
                 // Only the clearing of stale parts after a later restart depends on it.
-                warn!(error = %e, "cannot record the discrepancies' part count");
+                warn!(error = %e, what, "cannot record a retained message's part count");
                 count
             }
         };
         let mut messages: Vec<(String, Bytes)> = (1..)
             .zip(parts)
-            .map(|(k, part)| (self.layout.topics.discrepancies_part(k), Bytes::from(part)))
+            .map(|(k, part)| (topic(k), Bytes::from(part)))
             .collect();
-        messages.extend(
-            (count + 1..=earlier).map(|k| (self.layout.topics.discrepancies_part(k), Bytes::new())),
-        );
-        info!(
-            book = book.id,
-            discrepancies = lines.len(),
-            parts = count,
-            seq,
-            "discrepancies published"
-        );
+        messages.extend((count + 1..=earlier).map(|k| (topic(k), Bytes::new())));
         self.uplink.publish_standing(messages);
         Ok(())
     }

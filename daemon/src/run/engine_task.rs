@@ -112,6 +112,8 @@ pub struct EngineTask {
     pub roles: ZoneRoles,
     /// Count sessions, sales and departures by reason (see `operations.rs`).
     pub operations: Operations,
+    /// Replenishment: the minimums and the pick list last published (see `replenish.rs`).
+    pub replenish: super::replenish::ReplenishDesk,
 }
 
 impl EngineTask {
@@ -170,6 +172,7 @@ impl EngineTask {
                     self.tick();
                     self.expire_counts().await;
                     self.book_tick().await?;
+                    self.replenish_tick().await?;
                 }
                 _ = snapshot.tick() => {
                     self.flush_commit().await?;

@@ -72,6 +72,7 @@ mod outbox_source;
 mod published;
 mod reader_board;
 mod reload;
+mod replenish;
 mod signals;
 mod snapshots;
 mod supervisor;
@@ -189,6 +190,7 @@ pub async fn run(
         readers: plans,
         uplink: mut uplink_settings,
         store: options_store,
+        replenish,
     } = plan;
 
     // 2. The state store.
@@ -292,6 +294,7 @@ pub async fn run(
         commit_latency: crate::metrics::LatencyHistogram::default(),
         reconfigure: reconfigure_rx,
         roles: ZoneRoles::from_config(&config),
+        replenish: replenish::ReplenishDesk::new(replenish),
         operations: operations::Operations::new(
             operations_rx,
             config.count_max_duration,

@@ -119,6 +119,7 @@ impl EngineTask {
             }
             Request::Expected(request) => self.expected(request).await?,
             Request::Reconcile(_) => self.reconcile_reply(),
+            Request::Replenish(_) => self.replenish_reply(),
             _ => Reply::Error("not a store operation".to_owned()),
         };
         let _ = call.reply.send(reply);

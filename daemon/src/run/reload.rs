@@ -53,6 +53,8 @@ pub struct Reconfigure {
     pub board: Option<ReaderBoard>,
     /// The zones' roles in the new config.
     pub roles: ZoneRoles,
+    /// The replenishment minimums in the new config.
+    pub replenish: crate::plan::ReplenishPlan,
     /// The answer: what the rebuild restored, or why it could not happen now.
     pub done: oneshot::Sender<Result<RestoreSummary, String>>,
 }
@@ -92,6 +94,7 @@ impl EngineTask {
         }
         self.engine = engine;
         self.roles = request.roles;
+        self.replenish.reconfigure(request.replenish);
         self.publish_stock();
         self.publish_health();
         let _ = request.done.send(Ok(summary));
@@ -169,6 +172,7 @@ impl Reloader {
             engine: plan.engine,
             board: readers_changed.then(|| ReaderBoard::new(&plan.config)),
             roles: ZoneRoles::from_config(&plan.config),
+            replenish: plan.replenish.clone(),
             done,
         };
         // A closed channel or a dropped answer: the engine task ended, which main notices next.

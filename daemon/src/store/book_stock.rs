@@ -4,8 +4,8 @@
 //! without them ignores them; a database without them has no book stock): `book_stock` (SKU →
 //! book count) and `book_stock_meta` (`id`, `as_of`, `source`; `last_expected_id`, the last book
 //! from HQ applied, so its retained parts are not applied again after a reconnect or over a local
-//! import; and `discrepancy_parts`, the parts of the last retained discrepancies message, so
-//! retained parts beyond a shorter later list are cleared even after a restart). A new book stock replaces the old one whole in one transaction:
+//! import; and `discrepancies_parts` and `replenish_parts`, the parts of the last retained
+//! messages, so retained parts beyond a shorter later list are cleared even after a restart). A new book stock replaces the old one whole in one transaction:
 //! a crash leaves either the old or the new one, never a mix.
 
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, TableError};
@@ -91,20 +91,21 @@ impl Store {
         Ok(id.map(|v| v.value().to_owned()))
     }
 
-    /// Records how many parts the last retained discrepancies message had; returns the most any
-    /// earlier one had (so the caller clears those beyond the new count).
-    pub fn note_discrepancy_parts(&self, parts: u32) -> Result<u32, StoreError> {
+    /// Records how many parts the last retained `what` message (`discrepancies`, `replenish`)
+    /// had; returns the most any earlier one had (so the caller clears those beyond the new count).
+    pub fn note_retained_parts(&self, what: &str, parts: u32) -> Result<u32, StoreError> {
+        let key = format!("{what}_parts");
         self.write(|db| {
             let path = self.path.as_path();
             let txn = db.begin_write().at(path)?;
             let earlier = {
                 let mut meta = txn.open_table(BOOK_META).at(path)?;
                 let earlier = meta
-                    .get("discrepancy_parts")
+                    .get(key.as_str())
                     .at(path)?
                     .and_then(|v| v.value().parse::<u32>().ok())
                     .unwrap_or(0);
-                meta.insert("discrepancy_parts", parts.to_string().as_str())
+                meta.insert(key.as_str(), parts.to_string().as_str())
                     .at(path)?;
                 earlier
             };
