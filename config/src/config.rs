@@ -6,6 +6,7 @@ use crate::log_level::LogLevel;
 use crate::mqtt::Mqtt;
 use crate::presence::Presence;
 use crate::reader::Reader;
+use crate::replenish::Replenish;
 use crate::sku_map::SkuMapping;
 use crate::span::Location;
 use crate::zone::Zone;
@@ -59,6 +60,8 @@ pub struct Config {
     pub sku_map: Vec<SkuMapping>,
     /// `[zone-trust]` with its default resolved.
     pub zone_trust: ZoneTrust,
+    /// `[replenish]` with its default applied (SPEC §10).
+    pub replenish: Replenish,
     /// `[mqtt]`.
     pub mqtt: Mqtt,
     /// `[epcis]`; none when absent (no event history kept).

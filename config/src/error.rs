@@ -394,6 +394,20 @@ pub enum ConfigProblem {
         /// The store's GLN and the SGLN rule the name breaks.
         reason: String,
     },
+    /// `[replenish] min-file` that cannot be read or has a bad line (found by the daemon's plan).
+    #[error("[replenish] min-file {}: {reason}", path.display())]
+    BadMinFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why, with the line number when it is a line.
+        reason: String,
+    },
+    /// `[replenish]` in a store without a zone of the role it needs.
+    #[error("[replenish] brings items from a zone with role = \"stockroom\" to one with role = \"sales-floor\", and no [[zone]] has role = \"{role}\"")]
+    ReplenishWithoutZone {
+        /// The missing role.
+        role: &'static str,
+    },
 }
 
 /// One problem in one config file, at a line and column when it has one.

@@ -23,7 +23,7 @@
 //! a config are resolved against the config file's directory.
 //!
 //! Keys beyond SPEC §4 (documented in `tagtally.example.toml`): `state-cache-bytes`, `log-format`,
-//! `metrics-listen`, `count-max-duration`, `[epcis]` (SPEC §12 names its keys only in prose); `[presence] rssi-margin-db` and
+//! `metrics-listen`, `count-max-duration`, `[replenish] min-file`, `[epcis]` (SPEC §12 names its keys only in prose); `[presence] rssi-margin-db` and
 //! its per-zone override; `[mqtt] protocol`, `keep-alive`, `outbox-max-bytes`,
 //! `reconnect-backoff-max`; `baud` and `region` defaults for serial readers.
 
@@ -46,6 +46,7 @@ mod paths;
 mod presence;
 mod reader;
 mod reader_role;
+mod replenish;
 mod secret;
 mod sections;
 mod sku_map;
@@ -53,6 +54,7 @@ mod span;
 mod state_cache;
 mod validate;
 mod zone;
+mod zone_role;
 mod zone_trust;
 
 pub use config::{
@@ -84,6 +86,7 @@ pub use reader::{
     R2000_MAX_SINGLE_ANTENNA, R2000_MAX_SWITCHED_ANTENNA, THINGMAGIC_MAX_ANTENNA,
 };
 pub use reader_role::ReaderRole;
+pub use replenish::{BadMinOnFloor, Replenish, DEFAULT_MIN_ON_FLOOR, MAX_MIN_ON_FLOOR};
 pub use secret::{
     read_secret_file, secret_from_bytes, Secret, SecretContentError, SecretFileError,
     MAX_SECRET_BYTES,
@@ -95,6 +98,7 @@ pub use state_cache::{
 };
 pub use validate::{MAX_READERS, MAX_ZONES};
 pub use zone::Zone;
+pub use zone_role::ZoneRole;
 pub use zone_trust::{
     ZoneTrust, DEFAULT_SUSPECT_AFTER, MAX_SENTINELS_PER_ANTENNA, MIN_SUSPECT_AFTER,
 };

@@ -15,6 +15,7 @@ use crate::mqtt::MqttSpec;
 use crate::name::Name;
 use crate::presence::PresenceSpec;
 use crate::reader::ReaderSpec;
+use crate::replenish::ReplenishSpec;
 use crate::sku_map::SkuMapSpec;
 use crate::span::Location;
 use crate::state_cache::StateCacheBytes;
@@ -26,7 +27,7 @@ use std::path::PathBuf;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 use toml::Spanned;
 
-const TOP_LEVEL_KEYS: &str = "`store`, `state-dir`, `state-cache-bytes`, `control-socket`, `log-level`, `log-format`, `metrics-listen`, `max-candidates`, `count-max-duration`, [presence], [[zone]], [[reader]], [[sku-map]], [zone-trust], [mqtt], [epcis]";
+const TOP_LEVEL_KEYS: &str = "`store`, `state-dir`, `state-cache-bytes`, `control-socket`, `log-level`, `log-format`, `metrics-listen`, `max-candidates`, `count-max-duration`, [presence], [[zone]], [[reader]], [[sku-map]], [zone-trust], [replenish], [mqtt], [epcis]";
 
 /// The document's sections as written; `None` or missing entries are absent or invalid ones
 /// (invalid ones have been reported).
@@ -48,6 +49,9 @@ pub(crate) struct Sections {
     pub mqtt: Option<MqttSpec>,
     pub epcis: Option<EpcisSpec>,
     pub zone_trust: Option<ZoneTrustSpec>,
+    pub replenish: Option<ReplenishSpec>,
+    /// Where `[replenish]` is written, for problems with the section as a whole.
+    pub replenish_span: std::ops::Range<usize>,
     /// Top-level keys written, valid or not, so an invalid key is not also reported missing.
     pub written: HashSet<String>,
     /// Names of `[[zone]]` tables that failed to deserialize: antennas naming them are not
@@ -96,6 +100,10 @@ pub(crate) fn read_sections(text: &str, sink: &mut ErrorSink) -> Sections {
             "mqtt" => sections.mqtt = table(&name, &key, value, sink),
             "epcis" => sections.epcis = table(&name, &key, value, sink),
             "zone-trust" => sections.zone_trust = table(&name, &key, value, sink),
+            "replenish" => {
+                sections.replenish_span = key.span();
+                sections.replenish = table(&name, &key, value, sink);
+            }
             "zone" => {
                 let (zones, names_of_invalid) = tables(&name, &key, value, sink);
                 sections.zones = zones;

@@ -9,10 +9,12 @@ use crate::epcis::{EpcisSpec, StoreGln};
 use crate::error::{ConfigProblem, ErrorSink};
 use crate::paths::{base_dir, resolve, FileRef, FileRole};
 use crate::presence::Presence;
+use crate::replenish::Replenish;
 use crate::sections::Sections;
 use crate::sku_map::{check_sku, normalize_epc_prefix, SkuMapping};
 use crate::state_cache::DEFAULT_STATE_CACHE_BYTES;
 use crate::zone::Zone;
+use crate::zone_role::ZoneRole;
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -100,6 +102,23 @@ pub(crate) fn build(
         .unwrap_or_default()
         .build(&zones, sink);
 
+    let replenish = sections
+        .replenish
+        .as_ref()
+        .map_or_else(Replenish::default, |spec| spec.build(&base));
+    if sections.replenish.is_some() {
+        for role in [ZoneRole::SalesFloor, ZoneRole::Stockroom] {
+            if !zones.iter().any(|zone| zone.role == role) {
+                sink.at(
+                    sections.replenish_span.clone(),
+                    ConfigProblem::ReplenishWithoutZone {
+                        role: role.as_str(),
+                    },
+                );
+            }
+        }
+    }
+
     let mqtt = match &sections.mqtt {
         Some(spec) => spec.build(store.as_deref(), &base, &mut files, sink),
         None => {
@@ -161,6 +180,7 @@ pub(crate) fn build(
             readers,
             sku_map,
             zone_trust: zone_trust?,
+            replenish,
             mqtt: mqtt?,
             epcis,
             locations: KeyLocations(sections.locations),

@@ -1,8 +1,9 @@
-//! `[[zone]]`: a named area of the store, with optional overrides of any `[presence]` key.
+//! `[[zone]]`: a named area of the store, its role, and optional overrides of any `[presence]` key.
 
 use crate::duration::Interval;
 use crate::name::Name;
 use crate::presence::{ArriveReads, Presence, PresenceSpec, RssiMarginDb};
+use crate::zone_role::ZoneRole;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -11,6 +12,8 @@ use toml::Spanned;
 pub struct Zone {
     /// The zone's name (`[a-z0-9_-]{1,64}`), as it appears in payloads.
     pub name: String,
+    /// What the zone is for (`role`, default `other`).
+    pub role: ZoneRole,
     /// `[presence]` with this zone's overrides applied.
     pub presence: Presence,
 }
@@ -21,6 +24,8 @@ pub struct Zone {
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub(crate) struct ZoneSpec {
     pub name: Spanned<Name>,
+    #[serde(default)]
+    pub role: ZoneRole,
     #[serde(default)]
     pub arrive_reads: Option<ArriveReads>,
     #[serde(default)]
@@ -45,6 +50,7 @@ impl ZoneSpec {
         };
         Zone {
             name: self.name.get_ref().0.clone(),
+            role: self.role,
             presence: overrides.apply_to(defaults),
         }
     }

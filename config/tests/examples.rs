@@ -42,6 +42,9 @@ fn the_full_example_is_valid_with_its_files_in_place() {
     .unwrap_or_else(|errors| panic!("{errors}"));
     assert_eq!(config.store, "paris-01");
     assert_eq!(config.zones.len(), 3);
+    let roles: Vec<&str> = config.zones.iter().map(|zone| zone.role.as_str()).collect();
+    assert_eq!(roles, ["sales-floor", "stockroom", "fitting-room"]);
+    assert_eq!(config.replenish.min_on_floor, 2);
     assert_eq!(config.readers.len(), 3);
     assert_eq!(config.mqtt.protocol, MqttProtocol::V3_1_1);
     let epcis = config.epcis.as_ref().expect("[epcis]");

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 use tagtally_config::{
     Config, ConfigErrors, FileChecks, MqttProtocol, R2000Region, ReaderLink, Region, SerialModule,
+    ZoneRole,
 };
 
 /// The parts of a small valid config, so each test changes only what it is about.
@@ -221,6 +222,82 @@ fn an_unknown_key_in_a_zone_is_located() {
         &format!("{STORE}[[zone]]\nname = \"floor\"\ndepart = \"1m\"\n{READER}{MQTT}"),
         "4:1",
         "unknown field `depart`",
+    );
+}
+
+#[test]
+fn a_zone_role_is_one_of_five_and_other_by_default() {
+    let text = format!(
+        "{STORE}[[zone]]\nname = \"floor\"\nrole = \"sales-floor\"\n\
+         [[zone]]\nname = \"backroom\"\nrole = \"stockroom\"\n\
+         [[zone]]\nname = \"fit\"\nrole = \"fitting-room\"\n\
+         [[zone]]\nname = \"gate\"\nrole = \"exit\"\n\
+         [[zone]]\nname = \"window\"\n{READER}{MQTT}"
+    );
+    let config = valid(&text);
+    let roles: Vec<ZoneRole> = config.zones.iter().map(|zone| zone.role).collect();
+    assert_eq!(
+        roles,
+        [
+            ZoneRole::SalesFloor,
+            ZoneRole::Stockroom,
+            ZoneRole::FittingRoom,
+            ZoneRole::Exit,
+            ZoneRole::Other
+        ]
+    );
+    let written: Vec<&str> = ZoneRole::ALL.iter().map(|role| role.as_str()).collect();
+    assert_eq!(
+        written,
+        ["sales-floor", "stockroom", "fitting-room", "exit", "other"]
+    );
+}
+
+#[test]
+fn an_unknown_zone_role_is_located_and_names_the_roles() {
+    let lines = error_lines(&format!(
+        "{STORE}[[zone]]\nname = \"floor\"\nrole = \"salesfloor\"\n{READER}{MQTT}"
+    ));
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].starts_with("t.toml:4:8: "), "{}", lines[0]);
+    for fragment in [
+        "`salesfloor`",
+        "sales-floor",
+        "stockroom",
+        "fitting-room",
+        "exit",
+        "other",
+    ] {
+        assert!(lines[0].contains(fragment), "{} lacks {fragment}", lines[0]);
+    }
+}
+
+#[test]
+fn replenish_has_a_default_minimum_and_needs_a_floor_and_a_stockroom() {
+    let config = valid(&format!("{STORE}{ZONES}{READER}{MQTT}"));
+    assert_eq!(config.replenish.min_on_floor, 1);
+    assert_eq!(config.replenish.min_file, None);
+    let roles = "[[zone]]\nname = \"floor\"\nrole = \"sales-floor\"\n\
+                 [[zone]]\nname = \"backroom\"\nrole = \"stockroom\"\n";
+    let config = valid(&format!(
+        "{STORE}{roles}[replenish]\nmin-on-floor = 3\nmin-file = \"mins.csv\"\n{READER}{MQTT}"
+    ));
+    assert_eq!(config.replenish.min_on_floor, 3);
+    assert_eq!(
+        config.replenish.min_file.as_deref(),
+        Some(Path::new("mins.csv"))
+    );
+    check_one(
+        &format!("{STORE}{roles}[replenish]\nmin-on-floor = -1\n{READER}{MQTT}"),
+        "9:16",
+        "min-on-floor must be from 0 to 1000000, not -1",
+    );
+    check(
+        &format!("{STORE}{ZONES}[replenish]\n{READER}{MQTT}"),
+        &[
+            "t.toml:7:2: [replenish] brings items from a zone with role = \"stockroom\" to one with role = \"sales-floor\", and no [[zone]] has role = \"sales-floor\"",
+            "t.toml:7:2: [replenish] brings items from a zone with role = \"stockroom\" to one with role = \"sales-floor\", and no [[zone]] has role = \"stockroom\"",
+        ],
     );
 }
 

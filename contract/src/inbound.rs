@@ -1,4 +1,4 @@
-//! What arrives on a store's command subscriptions, sorted once: a command to act on, or the reason it is ignored (wrong topic, retained, malformed).
+//! What arrives on a store's inbound subscriptions, sorted once: a command or a part of HQ's book stock to act on, or the reason it is ignored (wrong topic, a retained command, malformed, a cleared part).
 //!
 //! The store's uplink hands every inbound PUBLISH to [`parse_inbound`] and acts only on what it
 //! returns; the fuzz target `inbound_command` drives the same function with arbitrary topics,
@@ -6,6 +6,7 @@
 
 use crate::command::{ReplayCommand, SnapshotCommand};
 use crate::error::ContractError;
+use crate::expected::ExpectedPart;
 use crate::sale::SaleCommand;
 use crate::topics::{StoreTopic, Topics};
 
@@ -18,6 +19,8 @@ pub enum Inbound<'a> {
     Replay(ReplayCommand<'a>),
     /// `cmd/sale`.
     Sale(SaleCommand<'a>),
+    /// A part of HQ's book stock (`expected`, `expected/{k}`; retained, unlike commands).
+    Expected(ExpectedPart<'a>),
 }
 
 /// Why an inbound message is not acted on; the store counts each.
@@ -29,6 +32,8 @@ pub enum InboundRefusal {
     Retained,
     /// The payload breaks the command's rules (size, JSON shape, range, request id).
     Malformed(ContractError),
+    /// An empty retained message on `expected`: HQ cleared a part; nothing to apply.
+    Cleared,
 }
 
 /// Sorts one inbound message on `topic` (raw bytes, as the broker sent them) for the store of
@@ -45,6 +50,7 @@ pub fn parse_inbound<'a>(
         .filter(|(store, _)| store == topics.store())
         .map(|(_, kind)| kind);
     let kind = match kind {
+        Some(StoreTopic::Expected { part }) => return expected_part(part, payload),
         Some(kind @ (StoreTopic::CmdSnapshot | StoreTopic::CmdReplay | StoreTopic::CmdSale)) => {
             kind
         }
@@ -59,6 +65,22 @@ pub fn parse_inbound<'a>(
         _ => ReplayCommand::parse(payload).map(Inbound::Replay),
     };
     parsed.map_err(InboundRefusal::Malformed)
+}
+
+/// A book stock part on the topic of part `part`, retained or not (a fresh subscription gets it
+/// retained, a live publication does not).
+fn expected_part(part: u32, payload: &[u8]) -> Result<Inbound<'_>, InboundRefusal> {
+    if payload.is_empty() {
+        return Err(InboundRefusal::Cleared);
+    }
+    let parsed = ExpectedPart::parse(payload).map_err(InboundRefusal::Malformed)?;
+    if parsed.part != part {
+        return Err(InboundRefusal::Malformed(ContractError::Invalid(format!(
+            "part {} published on the topic of part {part}",
+            parsed.part
+        ))));
+    }
+    Ok(Inbound::Expected(parsed))
 }
 
 #[cfg(test)]
@@ -107,5 +129,27 @@ mod tests {
             parse_inbound(&t, replay, br#"{"from_seq":5,"to_seq":2}"#, false),
             Err(InboundRefusal::Malformed(ContractError::Invalid(_)))
         ));
+    }
+
+    #[test]
+    fn book_stock_parts_pass_retained_on_their_own_part_topic() {
+        let t = topics();
+        let part2 = br#"{"schema":"tagtally.expected/1","as_of":"t","expected_id":"e","part":2,"parts":2,"items":[]}"#;
+        assert!(matches!(
+            parse_inbound(&t, b"tagtally/v1/store-1/expected/2", part2, true),
+            Ok(Inbound::Expected(ExpectedPart { part: 2, .. }))
+        ));
+        assert!(matches!(
+            parse_inbound(&t, b"tagtally/v1/store-1/expected", part2, true),
+            Err(InboundRefusal::Malformed(_))
+        ));
+        assert_eq!(
+            parse_inbound(&t, b"tagtally/v1/store-1/expected/2", b"", true),
+            Err(InboundRefusal::Cleared)
+        );
+        assert_eq!(
+            parse_inbound(&t, b"tagtally/v1/store-2/expected", part2, true),
+            Err(InboundRefusal::UnexpectedTopic)
+        );
     }
 }

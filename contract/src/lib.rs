@@ -16,6 +16,9 @@
 //! | `count` | [`CountMessage`] | `tagtally.count/1` |
 //! | `cmd/sale` (inbound) | [`SaleCommand`] | — |
 //! | `epcis` | an EPCIS 2.0 EPCISDocument ([`EpcisHeader`]) | `tagtally.epcis/1` |
+//! | `expected`, `expected/{k}` (inbound, retained) | [`ExpectedPart`] | `tagtally.expected/1` |
+//! | `discrepancies`, `discrepancies/{k}` | [`DiscrepanciesPart`] | `tagtally.discrepancies/1` |
+//! | `replenish`, `replenish/{k}` | [`ReplenishPart`] | `tagtally.replenish/1` |
 //!
 //! Whatever arrives on the command subscriptions goes through [`parse_inbound`] first: a command,
 //! or the reason it is ignored.
@@ -32,13 +35,17 @@
 //! over consecutive seqs ([`encode_delta_split`]), a snapshot over parts ([`encode_snapshot_parts`])
 //! and a flush's EPCIS events over several documents ([`EpcisHeader::messages`]).
 
+mod book_item;
 mod command;
 mod count;
 mod delta;
+mod discrepancies;
 mod epcis;
 mod error;
+mod expected;
 mod inbound;
 mod reader;
+mod replenish;
 mod sale;
 mod schema_name;
 pub mod size;
@@ -48,16 +55,27 @@ pub mod time;
 mod topics;
 mod zone_trust;
 
+pub use book_item::{
+    check_book_item, BookItem, BookItemError, MAX_BOOK_COUNT, MAX_BOOK_SKUS, MAX_BOOK_SKU_CHARS,
+};
 pub use command::{ReplayCommand, SnapshotCommand, MAX_COMMAND_BYTES, MAX_REQUEST_ID_LEN};
 pub use count::CountMessage;
 pub use delta::{encode_delta_split, DeltaChange, DeltaMessage};
+pub use discrepancies::{
+    encode_discrepancies_parts, DiscrepanciesHeader, DiscrepanciesPart, Discrepancy,
+};
 pub use epcis::{EpcisHeader, EPCIS_CONTEXT, TAGTALLY_TERMS};
 pub use error::ContractError;
+pub use expected::{
+    ExpectedPart, MAX_EXPECTED_LABEL_BYTES, MAX_EXPECTED_PARTS, MAX_EXPECTED_PART_BYTES,
+};
 pub use inbound::{parse_inbound, Inbound, InboundRefusal};
 pub use reader::{ReaderAntenna, ReaderHealthMessage};
+pub use replenish::{encode_replenish_parts, PickItem, ReplenishHeader, ReplenishPart};
 pub use sale::{epc_from_hex, SaleCommand, MAX_EPC_HEX, MAX_SALE_BYTES, MAX_SALE_EPCS};
 pub use schema_name::{
-    CountSchema, DeltaSchema, EpcisSchema, ReaderSchema, SnapshotSchema, StatusSchema,
+    CountSchema, DeltaSchema, DiscrepanciesSchema, EpcisSchema, ExpectedSchema, ReaderSchema,
+    ReplenishSchema, SnapshotSchema, StatusSchema,
 };
 pub use snapshot::{
     encode_snapshot_parts, Resync, SnapshotCount, SnapshotHeader, SnapshotPart, SnapshotReason,

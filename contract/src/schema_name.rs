@@ -62,6 +62,18 @@ schema_name!(
     /// `tagtally.epcis/1`: an EPCIS 2.0 EPCISDocument, the name in its `tagtally:schema` term.
     EpcisSchema = "tagtally.epcis/1"
 );
+schema_name!(
+    /// `tagtally.replenish/1`.
+    ReplenishSchema = "tagtally.replenish/1"
+);
+schema_name!(
+    /// `tagtally.expected/1`.
+    ExpectedSchema = "tagtally.expected/1"
+);
+schema_name!(
+    /// `tagtally.discrepancies/1`.
+    DiscrepanciesSchema = "tagtally.discrepancies/1"
+);
 
 #[cfg(test)]
 mod tests {

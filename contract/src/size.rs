@@ -64,6 +64,31 @@ pub fn pack(item_sizes: &[usize], overhead: usize, budget: usize) -> Vec<Range<u
     runs
 }
 
+/// Encodes `items` as one message, or, when that is over `max_payload` bytes, as parts of at most
+/// `max_payload` each (part 1 first); `encode(part, parts, items)` makes one message. Always at
+/// least one part; an item too large to fit even alone goes in a part of its own.
+pub fn encode_in_parts<T: serde::Serialize>(
+    items: &[T],
+    max_payload: usize,
+    encode: impl Fn(u32, u32, &[T]) -> Vec<u8>,
+) -> Vec<Vec<u8>> {
+    let whole = encode(1, 1, items);
+    if whole.len() <= max_payload || items.len() <= 1 {
+        return vec![whole];
+    }
+    let overhead = encode(u32::MAX, u32::MAX, &[]).len();
+    let sizes: Vec<usize> = items
+        .iter()
+        .map(|item| serde_json::to_vec(item).map_or(0, |b| b.len()))
+        .collect();
+    let runs = pack(&sizes, overhead, max_payload);
+    let parts = u32::try_from(runs.len()).unwrap_or(u32::MAX);
+    runs.into_iter()
+        .zip(1..)
+        .map(|(run, k)| encode(k, parts, &items[run]))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

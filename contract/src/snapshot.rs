@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ContractError;
 use crate::schema_name::SnapshotSchema;
-use crate::size::pack;
+use crate::size::encode_in_parts;
 use crate::zone_trust::ZoneTrustEntry;
 
 /// Why a snapshot was published (SPEC §6.2).
@@ -164,7 +164,7 @@ pub fn encode_snapshot_parts(
     counts: &[SnapshotCount<'_>],
     max_payload: usize,
 ) -> Vec<Vec<u8>> {
-    let part = |part, parts, counts: Vec<SnapshotCount<'_>>| {
+    encode_in_parts(counts, max_payload, |part, parts, counts| {
         SnapshotPart {
             schema: SnapshotSchema,
             store: Cow::Borrowed(header.store),
@@ -176,7 +176,7 @@ pub fn encode_snapshot_parts(
             parts,
             reason: header.reason,
             request_id: header.request_id.map(Cow::Borrowed),
-            counts,
+            counts: counts.to_vec(),
             stale_zones: header
                 .stale_zones
                 .iter()
@@ -186,22 +186,7 @@ pub fn encode_snapshot_parts(
             zone_trust: header.zone_trust.to_vec(),
         }
         .encode()
-    };
-    let whole = part(1, 1, counts.to_vec());
-    if whole.len() <= max_payload || counts.len() <= 1 {
-        return vec![whole];
-    }
-    let overhead = part(u32::MAX, u32::MAX, Vec::new()).len();
-    let sizes: Vec<usize> = counts
-        .iter()
-        .map(|c| serde_json::to_vec(c).map_or(0, |b| b.len()))
-        .collect();
-    let runs = pack(&sizes, overhead, max_payload);
-    let parts = u32::try_from(runs.len()).unwrap_or(u32::MAX);
-    runs.into_iter()
-        .zip(1..)
-        .map(|(run, k)| part(k, parts, counts[run].to_vec()))
-        .collect()
+    })
 }
 
 #[cfg(test)]

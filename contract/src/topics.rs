@@ -67,6 +67,21 @@ pub enum StoreTopic {
     CmdSale,
     /// `epcis` (SPEC §12).
     Epcis,
+    /// `expected` (part 1) or `expected/{k}` (part k ≥ 2): HQ's book stock (SPEC §10, inbound).
+    Expected {
+        /// The part number the topic carries.
+        part: u32,
+    },
+    /// `discrepancies` (part 1) or `discrepancies/{k}` (part k ≥ 2) (SPEC §10).
+    Discrepancies {
+        /// The part number the topic carries.
+        part: u32,
+    },
+    /// `replenish` (part 1) or `replenish/{k}` (part k ≥ 2) (SPEC §10).
+    Replenish {
+        /// The part number the topic carries.
+        part: u32,
+    },
 }
 
 impl Topics {
@@ -164,6 +179,48 @@ impl Topics {
         format!("{}/epcis", self.base)
     }
 
+    /// `{prefix}/{store}/expected`: part 1 of HQ's book stock (inbound, retained).
+    pub fn expected(&self) -> String {
+        format!("{}/expected", self.base)
+    }
+
+    /// `{prefix}/{store}/expected/+`: the later parts of HQ's book stock.
+    pub fn expected_later_parts(&self) -> String {
+        format!("{}/expected/+", self.base)
+    }
+
+    /// The topic of book stock part `part`: `expected` for part 1, `expected/{part}` after it.
+    pub fn expected_part(&self, part: u32) -> String {
+        if part <= 1 {
+            self.expected()
+        } else {
+            format!("{}/expected/{part}", self.base)
+        }
+    }
+
+    /// `{prefix}/{store}/discrepancies`: part 1 of the book-versus-count comparison (retained).
+    pub fn discrepancies(&self) -> String {
+        format!("{}/discrepancies", self.base)
+    }
+
+    /// The topic of discrepancies part `part`: `discrepancies` for part 1, `discrepancies/{part}` after it.
+    pub fn discrepancies_part(&self, part: u32) -> String {
+        if part <= 1 {
+            self.discrepancies()
+        } else {
+            format!("{}/discrepancies/{part}", self.base)
+        }
+    }
+
+    /// The topic of pick list part `part`: `replenish` for part 1, `replenish/{part}` after it.
+    pub fn replenish_part(&self, part: u32) -> String {
+        if part <= 1 {
+            format!("{}/replenish", self.base)
+        } else {
+            format!("{}/replenish/{part}", self.base)
+        }
+    }
+
     /// `{prefix}/+/delta`: what an HQ consumer subscribes to for every store.
     pub fn all_stores_delta(prefix: &str) -> String {
         format!("{prefix}/+/delta")
@@ -191,9 +248,8 @@ impl Topics {
         let kind = match rest.split('/').collect::<Vec<_>>().as_slice() {
             ["delta"] => StoreTopic::Delta,
             ["snapshot"] => StoreTopic::Snapshot { part: 1 },
-            ["snapshot", k] => match k.parse::<u32>() {
-                Ok(part) if part >= 2 && !k.starts_with('0') => StoreTopic::Snapshot { part },
-                _ => return None,
+            ["snapshot", k] => StoreTopic::Snapshot {
+                part: later_part(k)?,
             },
             ["status"] => StoreTopic::Status,
             ["readers", reader] if check_reader(reader).is_ok() => {
@@ -204,9 +260,29 @@ impl Topics {
             ["count"] => StoreTopic::Count,
             ["cmd", "sale"] => StoreTopic::CmdSale,
             ["epcis"] => StoreTopic::Epcis,
+            ["expected"] => StoreTopic::Expected { part: 1 },
+            ["expected", k] => StoreTopic::Expected {
+                part: later_part(k)?,
+            },
+            ["replenish"] => StoreTopic::Replenish { part: 1 },
+            ["replenish", k] => StoreTopic::Replenish {
+                part: later_part(k)?,
+            },
+            ["discrepancies"] => StoreTopic::Discrepancies { part: 1 },
+            ["discrepancies", k] => StoreTopic::Discrepancies {
+                part: later_part(k)?,
+            },
             _ => return None,
         };
         Some((store.to_owned(), kind))
+    }
+}
+
+/// The part number of a `.../{k}` topic level: 2 or more, written without leading zeros.
+fn later_part(level: &str) -> Option<u32> {
+    match level.parse::<u32>() {
+        Ok(part) if part >= 2 && !level.starts_with('0') => Some(part),
+        _ => None,
     }
 }
 
@@ -262,6 +338,18 @@ mod tests {
             (t.count(), StoreTopic::Count),
             (t.cmd_sale(), StoreTopic::CmdSale),
             (t.epcis(), StoreTopic::Epcis),
+            (t.replenish_part(1), StoreTopic::Replenish { part: 1 }),
+            (t.replenish_part(2), StoreTopic::Replenish { part: 2 }),
+            (t.expected_part(1), StoreTopic::Expected { part: 1 }),
+            (t.expected_part(7), StoreTopic::Expected { part: 7 }),
+            (
+                t.discrepancies_part(1),
+                StoreTopic::Discrepancies { part: 1 },
+            ),
+            (
+                t.discrepancies_part(3),
+                StoreTopic::Discrepancies { part: 3 },
+            ),
         ] {
             assert_eq!(
                 Topics::classify("tagtally/v1", &topic),
@@ -271,6 +359,7 @@ mod tests {
         for other in [
             "tagtally/v1/paris-01/snapshot/1",
             "tagtally/v1/paris-01/snapshot/02",
+            "tagtally/v1/paris-01/discrepancies/1",
             "tagtally/v1/paris-01/deltas",
             "tagtally/v1/Paris/delta",
             "tagtally/v2/paris-01/delta",

@@ -209,6 +209,7 @@ fn backend() -> FixedBackend {
             epoch: "bench".to_owned(),
             seq: 1,
             counts,
+            zones: Vec::new(),
         }),
         tail: TailHub::default(),
         metrics: String::new(),

@@ -143,7 +143,7 @@ fn the_socket_comes_from_the_config_and_config_errors_exit_78() {
 }
 
 #[test]
-fn stock_json_is_exactly_the_spec_document() {
+fn stock_json_is_the_spec_document_followed_by_the_zone_roles() {
     let daemon = TestDaemon::start(sample_backend(64));
     let output = tagtally(&with_socket(&daemon, &["stock", "--json"]));
     assert_ok(&output);
@@ -154,7 +154,8 @@ fn stock_json_is_exactly_the_spec_document() {
             r#"{"zone":"backroom","sku":"80614141123458","count":120},"#,
             r#"{"zone":"backroom","sku":"urn:epc:idpat:grai:0614141.12345.*","count":4},"#,
             r#"{"zone":"floor","sku":"80614141123458","count":7},"#,
-            r#"{"zone":"floor","sku":"unknown","count":1}]}"#,
+            r#"{"zone":"floor","sku":"unknown","count":1}],"#,
+            r#""zones":[{"zone":"floor","role":"sales-floor"},{"zone":"backroom","role":"stockroom"}]}"#,
             "\n"
         )
     );
@@ -165,7 +166,7 @@ fn stock_json_is_exactly_the_spec_document() {
     assert_ok(&output);
     assert_eq!(
         stdout(&output),
-        r#"{"store":"paris-01","epoch":"01jnc2x4","seq":1234,"counts":[{"zone":"floor","sku":"unknown","count":1}]}"#
+        r#"{"store":"paris-01","epoch":"01jnc2x4","seq":1234,"counts":[{"zone":"floor","sku":"unknown","count":1}],"zones":[{"zone":"floor","role":"sales-floor"}]}"#
             .to_owned()
             + "\n"
     );
@@ -178,12 +179,12 @@ fn stock_prints_an_aligned_table_without_colour_when_piped() {
     assert_ok(&output);
     let expected = "\
 store paris-01  epoch 01jnc2x4  seq 1234
-ZONE      SKU                                 COUNT
-backroom  80614141123458                        120
-backroom  urn:epc:idpat:grai:0614141.12345.*      4
-floor     80614141123458                          7
-floor     unknown                                 1
-total                                           132
+ZONE      ROLE         SKU                                 COUNT
+backroom  stockroom    80614141123458                        120
+backroom  stockroom    urn:epc:idpat:grai:0614141.12345.*      4
+floor     sales-floor  80614141123458                          7
+floor     sales-floor  unknown                                 1
+total                                                        132
 ";
     assert_eq!(stdout(&output), expected);
     let table = expected.split_once('\n').unwrap().1;

@@ -41,7 +41,8 @@ fn replies_are_versioned_json_lines() {
     assert_eq!(
         reply,
         json!({"version":1,"stock":{"store":"paris-01","epoch":"01jnc2x4","seq":1234,
-               "counts":[{"zone":"floor","sku":"unknown","count":1}]}})
+               "counts":[{"zone":"floor","sku":"unknown","count":1}],
+               "zones":[{"zone":"floor","role":"sales-floor"},{"zone":"backroom","role":"stockroom"}]}})
     );
     let reply = raw.ask(r#"{"version":1,"command":"status"}"#);
     assert_eq!(reply["version"], 1);
@@ -157,7 +158,7 @@ fn wrong_version_and_unknown_commands_are_refused() {
         ),
         (
             r#"{"version":1,"command":"reboot"}"#,
-            "unknown command `reboot` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures)",
+            "unknown command `reboot` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures, expected, reconcile, replenish)",
         ),
         (
             r#"{"version":1,"command":"stock","zne":"floor"}"#,

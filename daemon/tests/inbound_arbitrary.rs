@@ -9,13 +9,15 @@ use std::time::{Duration, Instant};
 use proptest::prelude::*;
 use tagtally::uplink::{Command, CommandGate, SALE_MIN_INTERVAL};
 use tagtally_contract::{
-    parse_inbound, Inbound, InboundRefusal, ReplayCommand, SaleCommand, SnapshotCommand, Topics,
-    MAX_COMMAND_BYTES, MAX_REQUEST_ID_LEN, MAX_SALE_BYTES,
+    parse_inbound, ExpectedPart, Inbound, InboundRefusal, ReplayCommand, SaleCommand,
+    SnapshotCommand, Topics, MAX_COMMAND_BYTES, MAX_EXPECTED_PART_BYTES, MAX_REQUEST_ID_LEN,
+    MAX_SALE_BYTES,
 };
 
 const SNAPSHOT_TOPIC: &str = "tagtally/v1/store-1/cmd/snapshot";
 const REPLAY_TOPIC: &str = "tagtally/v1/store-1/cmd/replay";
 const SALE_TOPIC: &str = "tagtally/v1/store-1/cmd/sale";
+const EXPECTED_TOPIC: &str = "tagtally/v1/store-1/expected";
 const MIN_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Topics: the three command topics, near misses, and arbitrary bytes.
@@ -24,6 +26,7 @@ fn topic() -> impl Strategy<Value = Vec<u8>> {
         Just(SNAPSHOT_TOPIC.as_bytes().to_vec()),
         Just(REPLAY_TOPIC.as_bytes().to_vec()),
         Just(SALE_TOPIC.as_bytes().to_vec()),
+        Just(EXPECTED_TOPIC.as_bytes().to_vec()),
         Just(b"tagtally/v1/store-2/cmd/replay".to_vec()),
         Just(b"tagtally/v1/store-1/cmd/replay/1".to_vec()),
         proptest::collection::vec(any::<u8>(), 0..80),
@@ -47,6 +50,21 @@ fn payload() -> impl Strategy<Value = Vec<u8>> {
         "[ {}\":a-z0-9,_\\\\\\u{1b}]{0,60}".prop_map(String::into_bytes),
         proptest::collection::vec("[0-9a-fA-F]{0,30}", 0..6)
             .prop_map(|epcs| { serde_json::json!({ "epcs": epcs }).to_string().into_bytes() }),
+        (
+            proptest::collection::vec(("\\PC{0,20}", any::<i64>()), 0..5),
+            0u32..3,
+            0u32..3
+        )
+            .prop_map(|(items, part, parts)| {
+                let items: Vec<_> = items
+                    .into_iter()
+                    .map(|(sku, count)| serde_json::json!({ "sku": sku, "count": count }))
+                    .collect();
+                serde_json::json!({"schema": "tagtally.expected/1", "as_of": "t",
+                    "expected_id": "e", "part": part, "parts": parts, "items": items})
+                .to_string()
+                .into_bytes()
+            }),
         proptest::collection::vec(any::<u8>(), 0..200),
         (MAX_COMMAND_BYTES - 2..MAX_COMMAND_BYTES + 3).prop_map(|n| vec![b' '; n]),
         (MAX_SALE_BYTES - 2..MAX_SALE_BYTES + 3).prop_map(|n| vec![b' '; n]),
@@ -82,9 +100,27 @@ proptest! {
             let is_sale = topic == SALE_TOPIC.as_bytes();
             let is_command_topic =
                 topic == SNAPSHOT_TOPIC.as_bytes() || topic == REPLAY_TOPIC.as_bytes() || is_sale;
+            let is_expected = topic == EXPECTED_TOPIC.as_bytes();
             let command = match parse_inbound(&topics, topic, payload, *retain) {
                 Err(InboundRefusal::UnexpectedTopic) => {
-                    prop_assert!(!is_command_topic);
+                    prop_assert!(!is_command_topic && !is_expected);
+                    continue;
+                }
+                Err(InboundRefusal::Cleared) => {
+                    prop_assert!(is_expected && payload.is_empty());
+                    continue;
+                }
+                Err(InboundRefusal::Malformed(e)) if is_expected => {
+                    prop_assert!(!e.to_string().is_empty());
+                    continue;
+                }
+                Ok(Inbound::Expected(part)) => {
+                    // A book part passes retained or not, bounded, on its own part's topic.
+                    prop_assert!(is_expected && part.part == 1);
+                    prop_assert!(payload.len() <= MAX_EXPECTED_PART_BYTES);
+                    let bytes = part.encode();
+                    let back = ExpectedPart::parse(&bytes);
+                    prop_assert_eq!(back.as_ref(), Ok(&part));
                     continue;
                 }
                 Err(InboundRefusal::Retained) => {
@@ -123,6 +159,7 @@ proptest! {
                         request_id: c.request_id.map(|r| r.into_owned()),
                     }
                 }
+                Inbound::Expected(_) => unreachable!("sorted above"),
                 Inbound::Sale(c) => {
                     prop_assert!(is_sale);
                     check_request_id(c.request_id.as_deref());

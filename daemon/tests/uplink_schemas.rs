@@ -8,8 +8,10 @@ use std::time::SystemTime;
 use tagtally::uplink::consumer::{ChainTracker, Observation};
 use tagtally::uplink::{status_payload, Refusal, StatusIdentity, STATUS_SCHEMA};
 use tagtally_contract::{
-    CountMessage, CountSchema, DeltaSchema, ReaderSchema, SaleCommand, SnapshotSchema,
-    StatusSchema, StoreState,
+    encode_discrepancies_parts, CountMessage, CountSchema, DeltaSchema, DiscrepanciesHeader,
+    DiscrepanciesPart, DiscrepanciesSchema, Discrepancy, ExpectedPart, ExpectedSchema,
+    ReaderSchema, ReplenishPart, ReplenishSchema, SaleCommand, SnapshotSchema, StatusSchema,
+    StoreState,
 };
 use tagtally_tests::schemas::assert_payload_valid;
 
@@ -33,6 +35,9 @@ fn every_schema_names_itself_as_the_contract_does() {
         ("status.json", StatusSchema::NAME),
         ("readers.json", ReaderSchema::NAME),
         ("count.json", CountSchema::NAME),
+        ("discrepancies.json", DiscrepanciesSchema::NAME),
+        ("expected.json", ExpectedSchema::NAME),
+        ("replenish.json", ReplenishSchema::NAME),
     ] {
         let s = schema(file);
         assert_eq!(s["$id"], id, "{file}");
@@ -111,5 +116,63 @@ fn the_count_and_cmd_sale_examples_are_what_the_contract_reads() {
         let bytes = serde_json::to_vec(&example).unwrap();
         assert_payload_valid("tagtally/v1/paris-01/cmd/sale", &bytes);
         SaleCommand::parse(&bytes).expect("the contract reads the example");
+    }
+}
+
+#[test]
+fn discrepancies_examples_parse_and_emitted_parts_validate() {
+    for example in examples(&schema("discrepancies.json")) {
+        let bytes = serde_json::to_vec(&example).unwrap();
+        assert_payload_valid("tagtally/v1/paris-01/discrepancies", &bytes);
+        let parsed = DiscrepanciesPart::parse(&bytes).expect("the contract reads the example");
+        assert_payload_valid("tagtally/v1/paris-01/discrepancies", &parsed.encode());
+    }
+    let items: Vec<Discrepancy<'static>> = (0..500u32)
+        .map(|i| Discrepancy {
+            sku: format!("8061414{i:07}").into(),
+            book: u64::from(i % 3),
+            counted: u64::from(i % 3) + 1,
+            difference: 1,
+            stale: i % 7 == 0,
+        })
+        .collect();
+    let header = DiscrepanciesHeader {
+        store: "paris-01",
+        epoch: "0190a6e4-7c1d-7b52-9a3e-1f2d3c4b5a69",
+        seq: 12,
+        time: "2026-12-04T06:10:00.000Z",
+        book_id: "b",
+        book_as_of: "2026-12-04",
+        discrepancies_id: "0190a6e4-9a00-7b52-9a3e-1f2d3c4b5a69",
+        book_skus: 500,
+        stale_zones: &["backroom"],
+    };
+    let parts = encode_discrepancies_parts(&header, &items, 4096);
+    assert!(parts.len() > 1);
+    let topics = tagtally_contract::Topics::new("tagtally/v1", "paris-01").unwrap();
+    for (k, part) in (1..).zip(&parts) {
+        assert_payload_valid(&topics.discrepancies_part(k), part);
+    }
+    let empty = encode_discrepancies_parts(&header, &[], 4096);
+    assert_payload_valid(&topics.discrepancies(), &empty[0]);
+}
+
+#[test]
+fn the_expected_examples_are_what_the_contract_reads() {
+    for example in examples(&schema("expected.json")) {
+        let bytes = serde_json::to_vec(&example).unwrap();
+        assert_payload_valid("tagtally/v1/paris-01/expected", &bytes);
+        let parsed = ExpectedPart::parse(&bytes).expect("the contract reads the example");
+        assert_payload_valid("tagtally/v1/paris-01/expected", &parsed.encode());
+    }
+}
+
+#[test]
+fn the_replenish_examples_are_what_the_contract_reads() {
+    for example in examples(&schema("replenish.json")) {
+        let bytes = serde_json::to_vec(&example).unwrap();
+        assert_payload_valid("tagtally/v1/paris-01/replenish", &bytes);
+        let parsed = ReplenishPart::parse(&bytes).expect("the contract reads the example");
+        assert_payload_valid("tagtally/v1/paris-01/replenish", &parsed.encode());
     }
 }

@@ -141,13 +141,16 @@ pub fn decode(
         StoreTopic::Reader(reader) => {
             StoreMessage::Reader(reader_health(&schema, payload, &store, reader)?)
         }
-        // `count` and `epcis` are not part of the stock of record (SPEC §11); commands are not a
-        // store's.
+        // `count`, `epcis`, `discrepancies` and `replenish` are not part of the stock of record
+        // (SPEC §11); commands and `expected` are not a store's.
         StoreTopic::CmdSnapshot
         | StoreTopic::CmdReplay
         | StoreTopic::CmdSale
         | StoreTopic::Count
-        | StoreTopic::Epcis => {
+        | StoreTopic::Epcis
+        | StoreTopic::Discrepancies { .. }
+        | StoreTopic::Replenish { .. }
+        | StoreTopic::Expected { .. } => {
             return Err(Refusal::BadTopic {
                 topic: String::from_utf8_lossy(topic).into_owned(),
             })
@@ -169,7 +172,10 @@ fn parse_topic(prefix: &str, topic: &[u8]) -> Result<(String, StoreTopic), Refus
     let topic = std::str::from_utf8(topic).map_err(|_| bad())?;
     match Topics::classify(prefix, topic) {
         Some((store, kind)) => match kind {
-            StoreTopic::CmdSnapshot | StoreTopic::CmdReplay | StoreTopic::CmdSale => Err(bad()),
+            StoreTopic::CmdSnapshot
+            | StoreTopic::CmdReplay
+            | StoreTopic::CmdSale
+            | StoreTopic::Expected { .. } => Err(bad()),
             kind => Ok((store, kind)),
         },
         None => {

@@ -17,6 +17,9 @@ struct Schemas {
     count: jsonschema::Validator,
     cmd_sale: jsonschema::Validator,
     epcis: jsonschema::Validator,
+    discrepancies: jsonschema::Validator,
+    expected: jsonschema::Validator,
+    replenish: jsonschema::Validator,
 }
 
 fn load(file: &str) -> jsonschema::Validator {
@@ -44,6 +47,9 @@ fn schemas() -> &'static Schemas {
         count: load("count.json"),
         cmd_sale: load("cmd_sale.json"),
         epcis: load("epcis.json"),
+        discrepancies: load("discrepancies.json"),
+        expected: load("expected.json"),
+        replenish: load("replenish.json"),
     })
 }
 
@@ -64,6 +70,12 @@ pub fn check_payload(topic: &str, payload: &[u8]) -> Result<(), String> {
         [.., "snapshot", k] if k.parse::<u32>().is_ok() => &s.snapshot,
         [.., "status"] => &s.status,
         [.., "readers", _] => &s.reader,
+        [.., "discrepancies"] => &s.discrepancies,
+        [.., "expected"] => &s.expected,
+        [.., "replenish"] => &s.replenish,
+        [.., "replenish", k] if k.parse::<u32>().is_ok() => &s.replenish,
+        [.., "expected", k] if k.parse::<u32>().is_ok() => &s.expected,
+        [.., "discrepancies", k] if k.parse::<u32>().is_ok() => &s.discrepancies,
         _ => return Err(format!("{topic}: not a topic of the contract ({n} levels)")),
     };
     if payload.is_empty() {
@@ -107,6 +119,9 @@ mod tests {
             ("cmd_snapshot.json", "p/s/cmd/snapshot"),
             ("cmd_replay.json", "p/s/cmd/replay"),
             ("epcis.json", "p/s/epcis"),
+            ("discrepancies.json", "p/s/discrepancies"),
+            ("expected.json", "p/s/expected"),
+            ("replenish.json", "p/s/replenish"),
         ] {
             let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("../docs/schemas")

@@ -11,6 +11,7 @@ mod demo;
 mod departures;
 mod epc_decode;
 mod epcis;
+mod expected;
 mod generate;
 #[cfg(feature = "hq")]
 mod hq;
@@ -21,6 +22,8 @@ mod malloc_tunables;
 mod metrics;
 mod operation;
 mod readers;
+mod reconcile;
+mod replenish;
 mod run;
 mod sale;
 mod sim_llrp;
@@ -65,6 +68,15 @@ enum Command {
     },
     /// Tags sold at the till: each present one leaves the stock at the next flush (SPEC §10).
     Sale(SaleArgs),
+    /// Book stock: what the store's books say it holds, per SKU (SPEC §10).
+    Expected {
+        #[command(subcommand)]
+        command: ExpectedCommand,
+    },
+    /// Book stock against the count: every SKU that differs, largest difference first.
+    Reconcile(ControlArgs),
+    /// The pick list: what to bring from the stockroom to the sales floor, most first.
+    Replenish(ControlArgs),
     /// The daemon's Prometheus metrics, printed or written as a node_exporter textfile.
     Metrics(metrics::MetricsArgs),
     /// Committed arrivals, moves and departures of a time range as a GS1 EPCIS 2.0 document.
@@ -316,6 +328,27 @@ pub enum CountCommand {
     },
 }
 
+/// `tagtally expected ...`.
+#[derive(Debug, Subcommand)]
+pub enum ExpectedCommand {
+    /// Puts a CSV file of `sku,count` lines in force as the book stock, whole or not at all.
+    Import {
+        #[command(flatten)]
+        control: ControlArgs,
+        /// The book's date as the books give it (default: now).
+        #[arg(long, value_name = "TEXT")]
+        as_of: Option<String>,
+        /// The file: `sku,count` per line, an optional `sku,count` header.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// The book stock in force.
+    Show {
+        #[command(flatten)]
+        control: ControlArgs,
+    },
+}
+
 /// `tagtally sale EPC...`.
 #[derive(Debug, Args)]
 pub struct SaleArgs {
@@ -343,6 +376,19 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Tail(args) => tail::run(&args),
         Command::Count { command } => count::run(&command),
         Command::Sale(args) => sale::run(&args),
+        Command::Expected {
+            command:
+                ExpectedCommand::Import {
+                    control,
+                    as_of,
+                    file,
+                },
+        } => expected::import(&control, &file, as_of.as_deref()),
+        Command::Expected {
+            command: ExpectedCommand::Show { control },
+        } => expected::show(&control),
+        Command::Reconcile(args) => reconcile::run(&args),
+        Command::Replenish(args) => replenish::run(&args),
         Command::Metrics(args) => metrics::run(&args),
         Command::Epcis(args) => epcis::run(&args),
         Command::Epc {

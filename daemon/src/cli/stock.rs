@@ -35,7 +35,7 @@ pub fn run(args: &StockArgs) -> ExitCode {
     }
 }
 
-/// The readable form: a heading line, then ZONE / SKU / COUNT and a total.
+/// The readable form: a heading line, then ZONE / ROLE / SKU / COUNT and a total.
 pub fn render(stock: &Stock, colour: bool) -> String {
     let mut out = format!(
         "store {}  epoch {}  seq {}\n",
@@ -47,18 +47,31 @@ pub fn render(stock: &Stock, colour: bool) -> String {
     }
     let mut table = Table::new(&[
         ("ZONE", Align::Left),
+        ("ROLE", Align::Left),
         ("SKU", Align::Left),
         ("COUNT", Align::Right),
     ]);
     for count in &stock.counts {
+        // A zone no longer configured (counts restored from an older layout) has no role to show.
+        let role = stock
+            .zones
+            .iter()
+            .find(|zone| zone.zone == count.zone)
+            .map_or("-", |zone| zone.role.as_str());
         table.row(vec![
             count.zone.as_str().into(),
+            role.into(),
             count.sku.as_str().into(),
             count.count.to_string().into(),
         ]);
     }
     let total: u64 = stock.counts.iter().map(|count| count.count).sum();
-    table.row(vec!["total".into(), "".into(), total.to_string().into()]);
+    table.row(vec![
+        "total".into(),
+        "".into(),
+        "".into(),
+        total.to_string().into(),
+    ]);
     out.push_str(&table.render(colour));
     out
 }

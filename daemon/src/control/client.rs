@@ -237,6 +237,9 @@ impl ControlClient {
             Reply::Count(_) => "count",
             Reply::Sale(_) => "sale",
             Reply::Departures(_) => "departures",
+            Reply::Expected(_) => "expected",
+            Reply::Reconcile(_) => "reconcile",
+            Reply::Replenish(_) => "replenish",
             Reply::Refused(_) => "refused",
             Reply::Error(_) => "error",
         };

@@ -1,6 +1,6 @@
 //! Request filters: which counts `stock` returns and which events `tail` streams.
 
-use super::model::{Stock, StockCount, TailEvent, TailKind};
+use super::model::{Stock, StockCount, StockZone, TailEvent, TailKind};
 use super::timestamp::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +35,15 @@ impl StockFilter {
             && self.sku.as_ref().is_none_or(|sku| *sku == count.sku)
     }
 
+    /// The zones the zone filter passes.
+    pub fn zones_of(&self, zones: &[StockZone]) -> Vec<StockZone> {
+        zones
+            .iter()
+            .filter(|z| self.zone.as_ref().is_none_or(|zone| *zone == z.zone))
+            .cloned()
+            .collect()
+    }
+
     /// `stock` with only the counts that pass, for backends that hold the whole table.
     pub fn apply(&self, stock: &Stock) -> Stock {
         Stock {
@@ -47,6 +56,7 @@ impl StockFilter {
                 .filter(|count| self.matches(count))
                 .cloned()
                 .collect(),
+            zones: self.zones_of(&stock.zones),
         }
     }
 }
@@ -116,6 +126,7 @@ mod tests {
             epoch: "e".into(),
             seq: 9,
             counts: vec![count("a", "x", 1), count("a", "y", 2), count("b", "x", 3)],
+            zones: Vec::new(),
         };
         let by_sku = StockFilter {
             zone: None,

@@ -39,12 +39,14 @@
 //! The CLI side is [`ControlClient`] (blocking: the commands are one request each).
 
 mod backend;
+pub mod book;
 mod client;
 mod filter;
 mod fixed;
 pub mod model;
 pub mod operations;
 pub mod protocol;
+pub mod replenish;
 mod server;
 mod snapshot;
 mod tail;
@@ -56,7 +58,8 @@ pub use filter::{EpcisRange, StockFilter, TailFilter};
 pub use fixed::FixedBackend;
 pub use model::{
     AntennaStatus, Build, ClockSync, DatabaseState, Link, Mqtt, MqttState, Outbox, ReaderLinkState,
-    ReaderStatus, StateDatabase, Status, Stock, StockCount, SystemClock, TailEvent, TailKind,
+    ReaderStatus, StateDatabase, Status, Stock, StockCount, StockZone, SystemClock, TailEvent,
+    TailKind,
 };
 pub use server::{BindError, ControlServer, ServerLimits, SOCKET_MODE};
 pub use snapshot::StockSnapshot;

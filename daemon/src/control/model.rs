@@ -263,7 +263,7 @@ pub struct AntennaStatus {
     pub trust: Option<tagtally_contract::AntennaTrustEntry>,
 }
 
-/// The answer to `stock`: exactly the document of SPEC §5.
+/// The answer to `stock`: the document of SPEC §5, plus the configured zones with their roles.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stock {
     /// The store's name.
@@ -275,6 +275,20 @@ pub struct Stock {
     pub seq: u64,
     /// Non-zero counts, sorted by zone then SKU.
     pub counts: Vec<StockCount>,
+    /// The configured zones (those the zone filter passes) with their roles, in config order;
+    /// absent from daemons that predate zone roles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zones: Vec<StockZone>,
+}
+
+/// A configured zone and its role (SPEC §4: `sales-floor`, `stockroom`, `fitting-room`, `exit`,
+/// `other`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockZone {
+    /// The zone.
+    pub zone: String,
+    /// Its role.
+    pub role: String,
 }
 
 /// One (zone, SKU) count.
@@ -458,6 +472,7 @@ mod tests {
                 sku: "80614141123458".into(),
                 count: 3,
             }],
+            zones: Vec::new(),
         };
         assert_eq!(
             serde_json::to_string(&stock).unwrap(),

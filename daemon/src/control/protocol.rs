@@ -12,11 +12,13 @@
 //! filter in force) and then `event` (a [`TailEvent`]) or `dropped` (how many events this
 //! client missed because it read too slowly) lines until either side closes.
 
+use super::book::{ExpectedReply, ExpectedRequest, ReconcileReply, ReconcileRequest};
 use super::filter::{EpcisRange, StockFilter, TailFilter};
 use super::model::{ReaderStatus, Status, Stock, TailEvent};
 use super::operations::{
     CountReply, CountRequest, DeparturesReply, DeparturesRequest, SaleReply, SaleRequest,
 };
+use super::replenish::{ReplenishReply, ReplenishRequest};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -35,7 +37,8 @@ pub const MAX_REQUEST_READ: usize = MAX_REQUEST_BYTES + 2;
 /// (zone, SKU) pairs) is a few MiB, so this only stops a runaway peer.
 pub const MAX_REPLY_BYTES: usize = 64 * 1024 * 1024;
 
-const COMMANDS: &str = "status, readers, stock, tail, metrics, epcis, count, sale, departures";
+const COMMANDS: &str =
+    "status, readers, stock, tail, metrics, epcis, count, sale, departures, expected, reconcile, replenish";
 
 /// A request, as the client sends it and the server understands it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -59,6 +62,12 @@ pub enum Request {
     Sale(SaleRequest),
     /// Departures per SKU and reason over a window.
     Departures(DeparturesRequest),
+    /// Putting a book stock in place, or showing it (SPEC §10; see [`super::book`]).
+    Expected(ExpectedRequest),
+    /// Book stock against the count.
+    Reconcile(ReconcileRequest),
+    /// The replenishment pick list.
+    Replenish(ReplenishRequest),
 }
 
 /// A reply line's payload.
@@ -87,6 +96,12 @@ pub enum Reply {
     Sale(SaleReply),
     /// The answer to `departures`.
     Departures(DeparturesReply),
+    /// The answer to `expected`.
+    Expected(ExpectedReply),
+    /// The answer to `reconcile`.
+    Reconcile(ReconcileReply),
+    /// The answer to `replenish`.
+    Replenish(ReplenishReply),
     /// A store operation the daemon understood and refused (no session, unknown zone, bad EPC).
     Refused(String),
     /// The request failed; the text says why.
@@ -240,6 +255,9 @@ pub fn parse_request(line: &[u8]) -> Result<Request, RequestError> {
         "departures" => {
             arguments::<DeparturesRequest>("departures", fields).map(Request::Departures)
         }
+        "expected" => arguments::<ExpectedRequest>("expected", fields).map(Request::Expected),
+        "reconcile" => arguments::<ReconcileRequest>("reconcile", fields).map(Request::Reconcile),
+        "replenish" => arguments::<ReplenishRequest>("replenish", fields).map(Request::Replenish),
         _ => Err(RequestError::UnknownCommand { command }),
     }
 }
@@ -391,11 +409,11 @@ mod tests {
         );
         check(
             r#"{"version":1}"#,
-            Err("missing `command` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures)"),
+            Err("missing `command` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures, expected, reconcile, replenish)"),
         );
         check(
             r#"{"version":1,"command":"reboot"}"#,
-            Err("unknown command `reboot` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures)"),
+            Err("unknown command `reboot` (one of status, readers, stock, tail, metrics, epcis, count, sale, departures, expected, reconcile, replenish)"),
         );
         check(
             r#"{"version":1,"command":"status","verbose":true}"#,

@@ -359,7 +359,12 @@ async fn session<B: ControlBackend>(
                 until_stopped(&mut stop, reply(backend.epcis(&range), Reply::Epcis)).await
             }
             Received::Request(Ok(
-                request @ (Request::Count(_) | Request::Sale(_) | Request::Departures(_)),
+                request @ (Request::Count(_)
+                | Request::Sale(_)
+                | Request::Departures(_)
+                | Request::Expected(_)
+                | Request::Reconcile(_)
+                | Request::Replenish(_)),
             )) => until_stopped(&mut stop, reply(backend.operate(request), |r| r)).await,
         };
         let Some(reply) = answered else { return };

@@ -56,6 +56,7 @@ impl StockSnapshot {
             epoch: self.stock.epoch.clone(),
             seq: self.stock.seq,
             counts: selected,
+            zones: filter.zones_of(&self.stock.zones),
         }
     }
 }
@@ -92,6 +93,8 @@ mod tests {
         }
     }
 
+    use crate::control::StockZone;
+
     fn snapshot() -> StockSnapshot {
         StockSnapshot::new(Stock {
             store: "s".into(),
@@ -104,6 +107,12 @@ mod tests {
                 count("floor", "a", 1),
                 count("backroom", "c", 4),
             ],
+            zones: ["floor", "backroom", "window"]
+                .map(|zone| StockZone {
+                    zone: zone.into(),
+                    role: "other".into(),
+                })
+                .to_vec(),
         })
     }
 

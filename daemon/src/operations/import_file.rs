@@ -7,6 +7,8 @@
 
 use std::io::{self, BufRead};
 
+use super::bounded_lines::{BoundedLines, RawLine};
+
 /// Longest line considered: an EPC of 496 bits is 124 hex digits; the rest is room for blanks and `\r`.
 pub const MAX_LINE_BYTES: usize = 256;
 /// Junk lines kept to show (line number and why).
@@ -82,53 +84,24 @@ pub fn classify(line: &[u8]) -> ImportLine {
 /// consumed to its end and reported as junk.
 #[derive(Debug)]
 pub struct ImportLines<R> {
-    reader: R,
-    line: Vec<u8>,
+    lines: BoundedLines<R>,
 }
 
 impl<R: BufRead> ImportLines<R> {
     /// Reads lines from `reader`.
     pub fn new(reader: R) -> Self {
         ImportLines {
-            reader,
-            line: Vec::with_capacity(MAX_LINE_BYTES),
+            lines: BoundedLines::new(reader, MAX_LINE_BYTES),
         }
     }
 
     /// The next line, classified; `None` at the end of the file.
     pub fn next_line(&mut self) -> io::Result<Option<ImportLine>> {
-        self.line.clear();
-        let mut too_long = false;
-        let mut any = false;
-        loop {
-            let buf = self.reader.fill_buf()?;
-            if buf.is_empty() {
-                break;
-            }
-            any = true;
-            let (take, end) = match buf.iter().position(|&b| b == b'\n') {
-                Some(i) => (i, true),
-                None => (buf.len(), false),
-            };
-            if !too_long {
-                if self.line.len() + take > MAX_LINE_BYTES {
-                    too_long = true;
-                } else {
-                    self.line.extend_from_slice(&buf[..take]);
-                }
-            }
-            self.reader.consume(take + usize::from(end));
-            if end {
-                break;
-            }
-        }
-        if !any {
-            return Ok(None);
-        }
-        if too_long {
-            return Ok(Some(ImportLine::Junk("longer than any epc line")));
-        }
-        Ok(Some(classify(&self.line)))
+        Ok(match self.lines.next_line()? {
+            None => None,
+            Some(RawLine::TooLong) => Some(ImportLine::Junk("longer than any epc line")),
+            Some(RawLine::Fits(line)) => Some(classify(line)),
+        })
     }
 }
 
@@ -190,7 +163,7 @@ mod tests {
             lines.next_line().unwrap(),
             Some(ImportLine::Junk("longer than any epc line"))
         );
-        assert!(lines.line.capacity() <= 2 * MAX_LINE_BYTES);
+        assert!(lines.lines.buffer_capacity() <= 2 * MAX_LINE_BYTES);
         assert_eq!(lines.next_line().unwrap(), None);
     }
 
@@ -236,6 +209,6 @@ mod tests {
             (tally.lines, tally.epcs, tally.junk),
             (1_000_000, 1_000_000, 0)
         );
-        assert!(lines.line.capacity() <= 2 * MAX_LINE_BYTES);
+        assert!(lines.lines.buffer_capacity() <= 2 * MAX_LINE_BYTES);
     }
 }

@@ -11,7 +11,8 @@
 //! * `engine` — zones, antennas by reader index, SKU prefixes, for [`crate::engine::Engine`];
 //! * `readers` — each reader's driver settings (`reader-drivers` takes them as they are);
 //! * `uplink` — broker, identity, credentials, TLS, for [`crate::uplink::spawn`];
-//! * `store` — what [`crate::store::Store::open`] needs.
+//! * `store` — what [`crate::store::Store::open`] needs;
+//! * `replenish` — the minimums on the sales floor, `[replenish] min-file` read and checked.
 //!
 //! **Invariant:** a config that loads is valid as a whole; nothing downstream re-validates it.
 //! The only refusals left to `run` are about the machine at that moment (the state directory or
@@ -21,6 +22,7 @@ mod engine;
 mod presence;
 mod readers;
 mod reload;
+mod replenish;
 mod uplink;
 
 use std::path::Path;
@@ -36,6 +38,7 @@ pub use engine::engine_config;
 pub use presence::presence_params;
 pub use readers::{planned_readers, DriverSettings, PlannedReader};
 pub use reload::restart_only_changes;
+pub use replenish::{replenish_plan, ReplenishPlan, MAX_MIN_FILE_BYTES};
 
 /// A checked config and the settings made from it (see the module doc).
 #[derive(Debug, Clone)]
@@ -50,6 +53,8 @@ pub struct DaemonPlan {
     pub uplink: UplinkSettings,
     /// The state store's options.
     pub store: StoreOptions,
+    /// Replenishment minimums (SPEC §10).
+    pub replenish: ReplenishPlan,
 }
 
 impl DaemonPlan {
@@ -69,6 +74,8 @@ impl DaemonPlan {
             }
             FileChecks::Skip | FileChecks::UnderRoot(_) => None,
         };
+        let replenish = replenish_plan(&config, path, matches!(checks, FileChecks::Real))
+            .map_err(|error| ConfigErrors(vec![error]))?;
         Ok(DaemonPlan {
             engine: engine_config(&config),
             readers: planned_readers(&config),
@@ -90,6 +97,7 @@ impl DaemonPlan {
                     .filter(|e| e.publish)
                     .map(|e| Locations::of(&config.store, e.gln.as_ref())),
             },
+            replenish,
             config,
         })
     }

@@ -50,6 +50,7 @@ use tracing::{debug, error, info, warn};
 use crate::control::{Stock, StockCount, StockSnapshot, TailEvent, TailHub, Timestamp};
 use crate::engine::{Delta, Engine};
 use crate::metrics::LatencyHistogram;
+use crate::operations::ZoneRoles;
 use crate::store::{Committed, EpcisCommitted, Store, StoreError};
 use crate::uplink::{LinkState, SnapshotOut, UplinkEvent, UplinkHandle};
 use tagtally_contract::{Resync, SnapshotReason};
@@ -107,8 +108,12 @@ pub struct EngineTask {
     pub commit_latency: LatencyHistogram,
     /// Reloaded config plans to apply (see `reload.rs`).
     pub reconfigure: mpsc::Receiver<Reconfigure>,
+    /// The configured zones' roles (SPEC §4), for the stock table, book stock and replenishment.
+    pub roles: ZoneRoles,
     /// Count sessions, sales and departures by reason (see `operations.rs`).
     pub operations: Operations,
+    /// Replenishment: the minimums and the pick list last published (see `replenish.rs`).
+    pub replenish: super::replenish::ReplenishDesk,
 }
 
 impl EngineTask {
@@ -116,6 +121,7 @@ impl EngineTask {
     /// publish the first stock table and health, and hand the uplink the start-up snapshot.
     pub async fn prime(&mut self) -> Result<(), RunError> {
         self.cancel_counts_of_last_run().await;
+        self.load_book().await?;
         self.flush_commit().await?;
         if self.held.has_delta() {
             // The engine is ahead of the disk: the stock table must show what is committed.
@@ -165,6 +171,8 @@ impl EngineTask {
                     self.flush_commit().await?;
                     self.tick();
                     self.expire_counts().await;
+                    self.book_tick().await?;
+                    self.replenish_tick().await?;
                 }
                 _ = snapshot.tick() => {
                     self.flush_commit().await?;
@@ -283,6 +291,7 @@ impl EngineTask {
                 info!(?request_ids, epcs = epcs.len(), "sale from hq's cmd/sale");
                 self.sell(&epcs, "cmd/sale");
             }
+            UplinkEvent::BookPart(part) => self.book_part(part).await?,
             UplinkEvent::Refused { seq, bytes, limit } => {
                 let store = Arc::clone(&self.store);
                 match on_blocking_pool(move || store.fold_refused(seq)).await? {
@@ -511,7 +520,7 @@ impl EngineTask {
     }
 
     /// The packet limit in force: `max-message-bytes`, or the broker's smaller one.
-    fn packet_limit(&self) -> usize {
+    pub(super) fn packet_limit(&self) -> usize {
         let broker = self.uplink.status().borrow().packet_limit;
         if broker == 0 {
             self.max_message_bytes
@@ -564,6 +573,7 @@ impl EngineTask {
                     count: u64::from(count),
                 })
                 .collect(),
+            zones: self.roles.views(),
         };
         self.stock_tx
             .send_replace(Arc::new(StockSnapshot::new(stock)));
@@ -615,6 +625,7 @@ impl EngineTask {
                     count: u64::from(c.count),
                 })
                 .collect(),
+            zones: self.roles.views(),
         };
         self.stock_tx
             .send_replace(Arc::new(StockSnapshot::new(stock)));

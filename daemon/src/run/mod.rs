@@ -58,6 +58,7 @@
 //! the same way and exits non-zero: systemd restarts the daemon from the last commit.
 
 mod backend;
+mod book;
 mod clock;
 pub mod clock_sync;
 mod engine_task;
@@ -71,6 +72,7 @@ mod outbox_source;
 mod published;
 mod reader_board;
 mod reload;
+mod replenish;
 mod signals;
 mod snapshots;
 mod supervisor;
@@ -90,6 +92,7 @@ use crate::engine::Engine;
 use crate::epcis::location::Locations;
 use crate::epcis::stock_events::EventHistory;
 use crate::notify;
+use crate::operations::ZoneRoles;
 use crate::plan::DaemonPlan;
 use crate::store::{Opener, Store, DATABASE_FILE};
 
@@ -187,6 +190,7 @@ pub async fn run(
         readers: plans,
         uplink: mut uplink_settings,
         store: options_store,
+        replenish,
     } = plan;
 
     // 2. The state store.
@@ -255,6 +259,7 @@ pub async fn run(
         epoch: store.epoch().to_owned(),
         seq: store.last_seq(),
         counts: Vec::new(),
+        zones: ZoneRoles::from_config(&config).views(),
     };
     let (stock_tx, stock_rx) = watch::channel(Arc::new(StockSnapshot::new(empty)));
     let (health_tx, health_rx) = watch::channel(Arc::new(Health::default()));
@@ -289,6 +294,8 @@ pub async fn run(
         deferred_snapshot: None,
         commit_latency: crate::metrics::LatencyHistogram::default(),
         reconfigure: reconfigure_rx,
+        roles: ZoneRoles::from_config(&config),
+        replenish: replenish::ReplenishDesk::new(replenish),
         operations: operations::Operations::new(
             operations_rx,
             config.count_max_duration,

@@ -29,6 +29,7 @@ use crate::operations::{CountDesk, CountSession, DepartureLedger, SessionSource}
 use tagtally_contract::time::rfc3339_from_micros;
 use tagtally_contract::{epc_from_hex, CountMessage, CountSchema};
 
+use super::book::BookDesk;
 use super::clock::DaemonClock;
 use super::engine_task::{on_blocking_pool, EngineTask};
 use super::error::RunError;
@@ -54,6 +55,8 @@ pub struct Operations {
     pub desk: CountDesk,
     /// Departures by SKU and reason.
     pub ledger: DepartureLedger,
+    /// Book stock, its uploads and the discrepancies last published (see `book.rs`).
+    pub book: BookDesk,
 }
 
 impl Operations {
@@ -67,6 +70,7 @@ impl Operations {
             calls,
             desk: CountDesk::new(count_max_duration),
             ledger: DepartureLedger::new(start),
+            book: BookDesk::default(),
         }
     }
 }
@@ -110,6 +114,9 @@ impl EngineTask {
             Request::Departures(DeparturesRequest { window_secs }) => {
                 Reply::Departures(self.departures(window_secs))
             }
+            Request::Expected(request) => self.expected(request).await?,
+            Request::Reconcile(_) => self.reconcile_reply(),
+            Request::Replenish(_) => self.replenish_reply(),
             _ => Reply::Error("not a store operation".to_owned()),
         };
         let _ = call.reply.send(reply);

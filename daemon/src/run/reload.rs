@@ -33,6 +33,7 @@ use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
 use crate::engine::{Engine, EngineConfig, RestoreSummary};
+use crate::operations::ZoneRoles;
 use crate::plan::{restart_only_changes, DaemonPlan, PlannedReader};
 
 use super::engine_task::{on_blocking_pool, EngineTask};
@@ -50,6 +51,10 @@ pub struct Reconfigure {
     pub engine: EngineConfig,
     /// The board of the new readers, when the readers changed (their tasks are stopped).
     pub board: Option<ReaderBoard>,
+    /// The zones' roles in the new config.
+    pub roles: ZoneRoles,
+    /// The replenishment minimums in the new config.
+    pub replenish: crate::plan::ReplenishPlan,
     /// The answer: what the rebuild restored, or why it could not happen now.
     pub done: oneshot::Sender<Result<RestoreSummary, String>>,
 }
@@ -88,6 +93,8 @@ impl EngineTask {
             engine.reader_up(reader, now);
         }
         self.engine = engine;
+        self.roles = request.roles;
+        self.replenish.reconfigure(request.replenish);
         self.publish_stock();
         self.publish_health();
         let _ = request.done.send(Ok(summary));
@@ -164,6 +171,8 @@ impl Reloader {
         let request = Reconfigure {
             engine: plan.engine,
             board: readers_changed.then(|| ReaderBoard::new(&plan.config)),
+            roles: ZoneRoles::from_config(&plan.config),
+            replenish: plan.replenish.clone(),
             done,
         };
         // A closed channel or a dropped answer: the engine task ended, which main notices next.

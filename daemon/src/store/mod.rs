@@ -94,6 +94,7 @@
 //! write that failed (hold it, retry it) is the caller's business: see `run/engine_task.rs`.
 //! Every other write error leaves the store as it is and the caller stops.
 
+mod book_stock;
 mod count_sessions;
 mod epcis_outbox;
 mod error;

@@ -29,6 +29,9 @@ pub(crate) struct Inputs {
     pub readers: Vec<(String, Bytes)>,
     /// The newest count result (`count`, retained) not yet taken by the task.
     pub count: Option<Bytes>,
+    /// Standing retained messages (topic, payload; an empty payload clears a topic) not yet
+    /// taken by the task, newest last.
+    pub standing: Vec<(String, Bytes)>,
     /// Graceful shutdown requested.
     pub shutdown: bool,
 }
@@ -124,6 +127,23 @@ impl UplinkHandle {
     /// Publishes a count result (retained on `count`); only the newest matters if several queue up.
     pub fn publish_count(&self, payload: Bytes) {
         self.shared.lock().count = Some(payload);
+        self.shared.wake.notify_one();
+    }
+
+    /// Publishes standing retained messages (discrepancies and replenishment parts; an empty
+    /// payload clears a part an earlier, longer message left), kept and published again after
+    /// every reconnect. A later payload for the same topic replaces an earlier one.
+    pub fn publish_standing(&self, messages: Vec<(String, Bytes)>) {
+        if messages.is_empty() {
+            return;
+        }
+        let mut inputs = self.shared.lock();
+        // Bounded by the topics in use: only the newest payload per topic waits.
+        inputs
+            .standing
+            .retain(|(topic, _)| messages.iter().all(|(t, _)| t != topic));
+        inputs.standing.extend(messages);
+        drop(inputs);
         self.shared.wake.notify_one();
     }
 

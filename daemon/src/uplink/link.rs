@@ -184,25 +184,28 @@ impl LinkClient {
         }
     }
 
-    /// Subscribes to command topics at QoS 1 without waiting. On MQTT 5 the broker is asked not
-    /// to send retained messages (Retain Handling 2); on 3.1.1 it sends them and the task
-    /// ignores them by their retain flag.
-    pub fn subscribe_commands(&self, filters: &[String]) -> Result<(), RequestError> {
+    /// Subscribes to inbound topics at QoS 1 without waiting; each filter says whether its
+    /// retained messages are wanted (HQ's book stock) or not (commands). On MQTT 5 the broker is
+    /// asked not to send retained commands (Retain Handling 2); on 3.1.1 it sends them and the
+    /// task ignores them by their retain flag.
+    pub fn subscribe_commands(&self, filters: &[(String, bool)]) -> Result<(), RequestError> {
         match self {
             LinkClient::V311(c) => c
-                .try_subscribe_many(
-                    filters.iter().map(|f| {
-                        rumqttc::SubscribeFilter::new(f.clone(), rumqttc::QoS::AtLeastOnce)
-                    }),
-                )
+                .try_subscribe_many(filters.iter().map(|(f, _)| {
+                    rumqttc::SubscribeFilter::new(f.clone(), rumqttc::QoS::AtLeastOnce)
+                }))
                 .map_err(|e| RequestError(e.to_string())),
             LinkClient::V5(c) => c
-                .try_subscribe_many(filters.iter().map(|f| {
+                .try_subscribe_many(filters.iter().map(|(f, retained)| {
                     let mut filter = mqtt5::mqttbytes::v5::Filter::new(
                         f.clone(),
                         mqtt5::mqttbytes::QoS::AtLeastOnce,
                     );
-                    filter.retain_forward_rule = mqtt5::mqttbytes::v5::RetainForwardRule::Never;
+                    filter.retain_forward_rule = if *retained {
+                        mqtt5::mqttbytes::v5::RetainForwardRule::OnEverySubscribe
+                    } else {
+                        mqtt5::mqttbytes::v5::RetainForwardRule::Never
+                    };
                     filter
                 }))
                 .map_err(|e| RequestError(e.to_string())),

@@ -127,6 +127,8 @@ pub struct InboundCounters {
     pub retained_ignored: u64,
     /// Commands dropped as malformed or larger than the bound.
     pub malformed: u64,
+    /// Parts of HQ's book stock (`expected`) accepted and handed to the engine.
+    pub book_parts: u64,
 }
 
 impl fmt::Display for DownReason {

@@ -25,9 +25,11 @@ use tokio::task::JoinHandle;
 use tokio::time::{sleep_until, Instant};
 use tracing::{debug, error, info, warn};
 
+use crate::operations::BookPart;
 use tagtally_contract::size::publish_packet_len;
 use tagtally_contract::{
-    parse_inbound, Inbound, InboundRefusal, StoreState, MAX_COMMAND_BYTES, MAX_SALE_BYTES,
+    parse_inbound, Inbound, InboundRefusal, StoreState, MAX_COMMAND_BYTES, MAX_EXPECTED_PART_BYTES,
+    MAX_SALE_BYTES,
 };
 use tagtally_core::{Backoff, RepeatLimiter};
 
@@ -103,6 +105,8 @@ pub enum UplinkEvent {
         /// The limit.
         limit: usize,
     },
+    /// A part of HQ's book stock (`expected`, `expected/{k}`), checked by the contract.
+    BookPart(BookPart),
     /// The delta `seq` cannot be published: larger than the packet limit, or refused by the
     /// broker. Fold it into a resync snapshot; it is never sent again by this uplink.
     Refused {
@@ -159,6 +163,7 @@ pub fn spawn<S: DeltaSource>(mut settings: UplinkSettings, source: S) -> Uplink 
         replays: VecDeque::new(),
         retained: VecDeque::new(),
         count_result: None,
+        standing: std::collections::BTreeMap::new(),
         shutdown: false,
         down_log: RepeatLimiter::new(LOG_REMINDER),
         gate: CommandGate::new(settings_gate),
@@ -236,6 +241,9 @@ struct Task<S> {
     retained: VecDeque<(String, Bytes)>,
     /// The last count result, published again on every connection.
     count_result: Option<Bytes>,
+    /// Standing retained messages by topic (discrepancies, replenishment), published again on
+    /// every connection; an empty payload is a clear.
+    standing: std::collections::BTreeMap<String, Bytes>,
     shutdown: bool,
     /// The link-down reason last logged at warn; repeats go to debug until `LOG_REMINDER` passed.
     down_log: RepeatLimiter,
@@ -567,9 +575,11 @@ impl<S: DeltaSource> Task<S> {
         let topics = &self.settings.topics;
         client
             .subscribe_commands(&[
-                topics.cmd_snapshot(),
-                topics.cmd_replay(),
-                topics.cmd_sale(),
+                (topics.cmd_snapshot(), false),
+                (topics.cmd_replay(), false),
+                (topics.cmd_sale(), false),
+                (topics.expected(), true),
+                (topics.expected_later_parts(), true),
             ])
             .map_err(request_err)?;
         self.status_due = Some(Instant::now() + self.settings.status_interval);
@@ -582,6 +592,9 @@ impl<S: DeltaSource> Task<S> {
         if let Some(count) = self.count_result.clone() {
             // Restores it on a broker without persistence.
             self.enqueue_retained(self.settings.topics.count(), count);
+        }
+        for (topic, payload) in self.standing.clone() {
+            self.enqueue_retained(topic, payload);
         }
         self.publish_retained(client).map_err(request_err)?;
         for message in self.inflight.resend() {
@@ -884,6 +897,16 @@ impl<S: DeltaSource> Task<S> {
                 epcs: c.epc_bytes(),
                 request_ids: c.request_id.map(|r| r.into_owned()).into_iter().collect(),
             },
+            Ok(Inbound::Expected(part)) => {
+                self.status.send_modify(|s| s.inbound.book_parts += 1);
+                let _ = self
+                    .events
+                    .send(UplinkEvent::BookPart(BookPart::from(part)))
+                    .await;
+                return;
+            }
+            // HQ removed a retained part: the book in force stays until a whole new one arrives.
+            Err(InboundRefusal::Cleared) => return,
             Err(InboundRefusal::UnexpectedTopic) => {
                 warn!(topic = %shown(), bytes = payload.len(), "ignored inbound message on an unexpected topic");
                 self.status.send_modify(|s| s.inbound.malformed += 1);
@@ -895,7 +918,12 @@ impl<S: DeltaSource> Task<S> {
                 return;
             }
             Err(InboundRefusal::Malformed(e)) => {
-                let bytes = payload.len().min(MAX_COMMAND_BYTES.max(MAX_SALE_BYTES) + 1);
+                let bytes = payload.len().min(
+                    MAX_COMMAND_BYTES
+                        .max(MAX_SALE_BYTES)
+                        .max(MAX_EXPECTED_PART_BYTES)
+                        + 1,
+                );
                 warn!(topic = %shown(), bytes, error = %e, "dropped a malformed command");
                 self.status.send_modify(|s| s.inbound.malformed += 1);
                 return;
@@ -970,6 +998,7 @@ impl<S: DeltaSource> Task<S> {
         let readers = std::mem::take(&mut inputs.readers);
         let replays = std::mem::take(&mut inputs.replays);
         let count = inputs.count.take();
+        let standing = std::mem::take(&mut inputs.standing);
         let disk_full = inputs.disk_full;
         self.shutdown |= inputs.shutdown;
         drop(inputs);
@@ -987,6 +1016,15 @@ impl<S: DeltaSource> Task<S> {
         if let Some(count) = count {
             self.enqueue_retained(self.settings.topics.count(), count.clone());
             self.count_result = Some(count);
+        }
+        for (topic, payload) in standing {
+            self.enqueue_retained(topic.clone(), payload.clone());
+            if payload.is_empty() {
+                // A clear needs no repeating once the topic holds nothing.
+                self.standing.remove(&topic);
+            } else {
+                self.standing.insert(topic, payload);
+            }
         }
     }
 

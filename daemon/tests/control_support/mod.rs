@@ -43,6 +43,16 @@ pub fn sample_stock() -> Stock {
             count("floor", "80614141123458", 7),
             count("floor", "unknown", 1),
         ],
+        zones: vec![
+            tagtally::control::StockZone {
+                zone: "floor".into(),
+                role: "sales-floor".into(),
+            },
+            tagtally::control::StockZone {
+                zone: "backroom".into(),
+                role: "stockroom".into(),
+            },
+        ],
     }
 }
 

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use libfuzzer_sys::fuzz_target;
 use tagtally::uplink::{Command, CommandGate, SALE_MIN_INTERVAL};
 use tagtally_contract::{
-    parse_inbound, Inbound, InboundRefusal, ReplayCommand, SaleCommand, SnapshotCommand, Topics,
-    MAX_COMMAND_BYTES, MAX_REQUEST_ID_LEN, MAX_SALE_BYTES,
+    parse_inbound, ExpectedPart, Inbound, InboundRefusal, ReplayCommand, SaleCommand,
+    SnapshotCommand, Topics, MAX_COMMAND_BYTES, MAX_EXPECTED_PART_BYTES, MAX_REQUEST_ID_LEN,
+    MAX_SALE_BYTES,
 };
 
 const SNAPSHOT_TOPIC: &[u8] = b"tagtally/v1/store-1/cmd/snapshot";
@@ -70,9 +71,27 @@ fuzz_target!(|data: &[u8]| {
         let result = parse_inbound(&topics, topic, payload, retain);
         let is_sale = topic == SALE_TOPIC;
         let is_command_topic = topic == SNAPSHOT_TOPIC || topic == REPLAY_TOPIC || is_sale;
+        let is_expected = topic == topics.expected().as_bytes();
         let command = match result {
             Err(InboundRefusal::UnexpectedTopic) => {
                 assert!(!is_command_topic, "a command topic refused as unexpected");
+                continue;
+            }
+            Err(InboundRefusal::Cleared) => {
+                assert!(payload.is_empty(), "a part cleared by a payload");
+                continue;
+            }
+            Err(InboundRefusal::Malformed(e)) if !is_command_topic => {
+                assert!(!e.to_string().is_empty());
+                continue;
+            }
+            Ok(Inbound::Expected(part)) => {
+                // A book part passes retained or not, bounded, on its own part's topic.
+                assert!(is_expected || part.part > 1, "a book part off an expected topic");
+                assert!(payload.len() <= MAX_EXPECTED_PART_BYTES);
+                let bytes = part.encode();
+                let back = ExpectedPart::parse(&bytes);
+                assert_eq!(back.as_ref(), Ok(&part));
                 continue;
             }
             Err(InboundRefusal::Retained) => {
@@ -112,6 +131,7 @@ fuzz_target!(|data: &[u8]| {
                     request_id: c.request_id.map(|r| r.into_owned()),
                 }
             }
+            Inbound::Expected(_) => unreachable!("sorted above"),
             Inbound::Sale(c) => {
                 assert!(is_sale);
                 check_request_id(c.request_id.as_deref());
