@@ -195,6 +195,34 @@ fn event_ids_are_the_reference_cbv_2_event_hashes() {
     assert_eq!(ours, expected);
 }
 
+/// One legal EPC of each of the 21 decoded TDS schemes, from the independent golden vectors
+/// (`protocol/tests/golden/epc/epcpy_vectors.tsv`): text fields with characters the URIs escape.
+/// No GRAI with a 12-digit company prefix: the reference implementation gives it no Digital Link
+/// (see `golden/epcis/README.md`), so its hashes of such events differ from ours.
+const EVERY_SCHEME: [&str; 21] = [
+    "304016C3644469D0E16B004A",                                 // sgtin-96
+    "3681119A716F95B6D966D12EF4BB1DBF91E1C68D000000000000",     // sgtin-198
+    "31A2FA89C3ADEC6C54000000",                                 // sscc-96
+    "32019210737010DA8729DCDD",                                 // sgln-96
+    "394003A2CF4DA95E0C5555C00000000000000000000000000000",     // sgln-195
+    "33044AE665CC808C0EFCCDEC",                                 // grai-96
+    "37728FA13B0194E0FA6AA7561B000000000000000000",             // grai-170
+    "34820916C73CCA6108A79D77",                                 // giai-96
+    "38400263EED39FA33A9137ADEAB9173B5D67F2509C0000000000",     // giai-202
+    "2D20956A5005BC2400000000",                                 // gsrn-96
+    "2E205E719A9D3851F2000000",                                 // gsrnp-96
+    "2C61B1570FA8283821212051",                                 // gdti-96
+    "3EA220DE9BFF509C0000000000000000000000000000",             // gdti-174
+    "3C20880DE75478BD821F8B6E",                                 // cpi-96
+    "3DA019C0DA443B41A32834ED1C082347EF4E4000",                 // cpi-var
+    "3FE1E4EF5196D400000007C6",                                 // sgcn-96
+    "40218CEC009F1509B210581F13B8",                             // itip-110
+    "41E07C70BB660C830795EB4367737830000000000000000000000000", // itip-212
+    "35EFC98FB371EE0309AE2A77",                                 // gid-96
+    "2FF20423338374BB7CA37084",                                 // usdod-96
+    "3B9E05161344150234C7DF2E546994F8203482C6DE30B6DC97E5618A51318000", // adi-var
+];
+
 /// Tag `n` of the scenario as the engine hands it to the store.
 fn scenario_tag(
     hex_epc: &str,
@@ -212,9 +240,9 @@ fn scenario_tag(
 }
 
 /// The acceptance-like scenario through the daemon's own path: flushes of engine tag changes
-/// committed to a store that keeps and publishes events under a GLN (arrivals of several schemes
-/// and of a non-GS1 EPC in two zones; then a move, and a departure for each reason: unseen, sale,
-/// count), at flush times with microseconds. Returns `tagtally epcis`'s document of the whole
+/// committed to a store that keeps and publishes events under a GLN (arrivals of a non-GS1 EPC and
+/// of every decoded scheme in three zones; then a move, and a departure for each reason: unseen,
+/// sale, count), at flush times with microseconds. Returns `tagtally epcis`'s document of the whole
 /// history and the published `epcis` messages, in seq order.
 fn scenario() -> (Value, Vec<Value>) {
     let t0 = 1_796_328_000_123_456; // 2026-12-03T20:00:00.123456Z
@@ -238,7 +266,11 @@ fn scenario() -> (Value, Vec<Value>) {
     let flushes = [
         Delta {
             time: Micros(t0),
-            changes: vec![count("floor", 6, 6), count("backroom", 1, 1)],
+            changes: vec![
+                count("floor", 6, 6),
+                count("backroom", 1, 1),
+                count("window", 21, 21),
+            ],
             tag_changes: vec![
                 scenario_tag("3074257BF7194E4000001A85", Some("floor"), None),
                 scenario_tag("3074257BF7194E4000001A86", Some("floor"), None),
@@ -251,7 +283,14 @@ fn scenario() -> (Value, Vec<Value>) {
                 scenario_tag("35000000A00000B0000000C0", Some("floor"), None),
                 scenario_tag("E2801160600002054E3C1C0B", Some("floor"), None),
                 scenario_tag("3074257BF7194E4000001A87", Some("backroom"), None),
-            ],
+            ]
+            .into_iter()
+            .chain(
+                EVERY_SCHEME
+                    .iter()
+                    .map(|epc| scenario_tag(epc, Some("window"), None)),
+            )
+            .collect(),
         },
         Delta {
             time: Micros(t0 + 60_000_789),
