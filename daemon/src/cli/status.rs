@@ -155,7 +155,6 @@ fn clock_cell(clock: &SystemClock) -> Cell {
     Cell::toned(text, tone)
 }
 
-/// `ok, seq 1234 (/var/lib/tagtally/tagtally.redb)`, or what a full disk holds back, in red.
 /// Waiting messages, and since the database was created how many went out and how many were
 /// dropped unsent (a warning: HQ sees gaps in `tagtally:seq`).
 fn epcis_outbox_cell(epcis: &EpcisOutbox) -> Cell {
@@ -174,6 +173,7 @@ fn epcis_outbox_cell(epcis: &EpcisOutbox) -> Cell {
     Cell::toned(text, tone)
 }
 
+/// `ok, seq 1234 (/var/lib/tagtally/tagtally.redb)`, or what a full disk holds back, in red.
 fn database_cell(database: &StateDatabase, now: SystemTime) -> Cell {
     match database.state {
         DatabaseState::Ok => Cell::toned(

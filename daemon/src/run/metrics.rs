@@ -234,7 +234,7 @@ fn epcis_outbox(e: &mut Exposition, epcis: &EpcisOutboxStats) {
     e.single(
         "tagtally_epcis_outbox_messages",
         Kind::Gauge,
-        "Committed epcis messages waiting for the broker's acknowledgement.",
+        "Committed EPCIS messages waiting for the broker's acknowledgement.",
         epcis.messages as f64,
     );
     e.single(
@@ -246,13 +246,13 @@ fn epcis_outbox(e: &mut Exposition, epcis: &EpcisOutboxStats) {
     e.single(
         "tagtally_epcis_published_total",
         Kind::Counter,
-        "Epcis messages the broker acknowledged, since the database was created.",
+        "EPCIS messages the broker acknowledged, since the database was created.",
         epcis.published as f64,
     );
     e.single(
         "tagtally_epcis_dropped_total",
         Kind::Counter,
-        "Epcis messages dropped unsent (the oldest when the outbox was full, or too large for the broker), since the database was created.",
+        "EPCIS messages dropped unsent (the oldest when the outbox was full, or too large for the broker), since the database was created.",
         epcis.dropped as f64,
     );
 }
