@@ -1,5 +1,6 @@
 //! Black-box test of `tagtally demo`: the README's first command runs with nothing installed, shows
-//! HQ receiving deltas and the handheld count of the stockroom, and ends cleanly after `--duration`.
+//! HQ receiving deltas, the handheld count of the stockroom, the differences from HQ's books and the
+//! pick list, and ends cleanly after `--duration`.
 
 #![cfg_attr(not(feature = "demo-broker"), allow(unused_imports))]
 
@@ -26,13 +27,23 @@ fn demo_runs_for_its_duration_prints_deltas_and_exits_0() {
     assert!(stdout.contains("delta #1 "), "{stdout}");
     assert!(stdout.contains("reader ceiling-floor up"), "{stdout}");
     assert!(stdout.contains("store online"), "{stdout}");
-    // The scripted handheld count (3 s in, 3 s long) finds the stockroom's 42 overflow items, and HQ
+    // The scripted handheld count (3 s in, 3 s long) finds the stockroom's 47 items, and HQ
     // sees its retained `count` message.
     assert!(stdout.contains("reader sled up"), "{stdout}");
     assert!(
         stdout.contains(
-            "count of the stockroom: 42 seen, 42 arrived, 0 moved in, 0 departed (delta #"
+            "count of the stockroom: 47 seen, 47 arrived, 0 moved in, 0 departed (delta #"
         ),
+        "{stdout}"
+    );
+    // HQ's books (retained on `expected`, two planted errors) come back as the store's
+    // differences from them; the pick list follows the counts (the stockroom's new product, never
+    // on the floor, is on it once counted).
+    assert!(stdout.contains(" differ from book demo-book-1"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("replenish: ") && l.contains(" to bring to the floor")),
         "{stdout}"
     );
     let summary = stdout

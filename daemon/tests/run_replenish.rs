@@ -1,7 +1,7 @@
 //! Replenishment through the real `tagtally run` (SPEC §10): a floor emptied of 12 SKUs that the
 //! stockroom holds (plus one SKU below its own minimum from `[replenish] min-file`) gives exactly
-//! those on `tagtally replenish`, and the list empties as the emulated reader sees one item of each
-//! brought out to the floor; HQ gets each list on the retained `replenish` topic, validated against
+//! those on `tagtally replenish`, and the list empties, SKU after SKU, as the emulated reader sees
+//! one item of each brought out to the floor; HQ gets each list on the retained `replenish` topic, validated against
 //! docs/schemas. A bad `min-file` is refused by `check-config` with its line.
 
 mod run_support;
@@ -201,6 +201,30 @@ async fn an_emptied_floor_is_listed_exactly_and_the_list_empties_as_items_are_br
         async move { found.then_some(()) }
     })
     .await;
+    // The list empties as the items come out, one SKU after another: from the whole list on,
+    // every list HQ got is a part of the one before, and some lay between whole and empty.
+    let whole = lists
+        .iter()
+        .position(|l| to_bring(&l["items"]) == expected)
+        .expect("the whole list");
+    let shrinking: Vec<BTreeMap<String, u64>> = lists[whole..]
+        .iter()
+        .map(|l| to_bring(&l["items"]))
+        .collect();
+    for pair in shrinking.windows(2) {
+        assert!(
+            pair[1].iter().all(|(sku, n)| pair[0].get(sku) == Some(n)),
+            "a list grew while items were only brought out: {:?} then {:?}",
+            pair[0],
+            pair[1]
+        );
+    }
+    assert!(
+        shrinking
+            .iter()
+            .any(|l| !l.is_empty() && l.len() < expected.len()),
+        "no list between the whole one and the empty one: {shrinking:?}"
+    );
     let stock = counts(&daemon.json("stock", &[]).await.unwrap());
     for item in EMPTIED {
         assert_eq!(

@@ -3,13 +3,17 @@
 //! emulated ThingMagic module with `role = "handheld"`) that counts it a few seconds into the demo:
 //! `count start`, the sled's reads, `count finish` over the control socket, exactly what a
 //! technician types. HQ's view then shows the retained `count` message and the delta that applied it.
+//!
+//! Besides the store's own products, the stockroom holds a new product that no rail carries yet
+//! and the books do not list (see `book_stock`): after the count it is both a discrepancy and on
+//! the replenishment list.
 
 use std::time::Duration;
 
 use tagtally_reader_drivers::sim::scenario::{InventorySpec, ReaderSpec, Scenario, TagSpec};
 use tagtally_reader_drivers::Epc;
 
-use super::sgtin::sgtin96;
+use super::sgtin::{gtin_of, sgtin96};
 use super::store_model::COMPANY;
 
 /// The zone only the handheld counts.
@@ -24,12 +28,27 @@ pub const COUNT_LASTS: Duration = Duration::from_secs(3);
 /// Overflow stock in the stockroom: (product number, units), serials above the store's own.
 const OVERFLOW: [(u32, u64); 4] = [(100_000, 12), (100_001, 8), (100_002, 16), (100_003, 6)];
 const FIRST_SERIAL: u64 = 1_000_000;
+/// A new product delivered to the stockroom in cases (indicator digit 2, outside the store model's
+/// `1xxxxx` product numbers): never on the floor, not on the books.
+pub const NEW_PRODUCT: (u32, u64) = (200_001, 5);
+
+/// The stockroom's stock by product: the overflow of the store's products, then the new product.
+fn stockroom_products() -> impl Iterator<Item = (u32, u64)> {
+    OVERFLOW.into_iter().chain([NEW_PRODUCT])
+}
+
+/// The stockroom's stock by SKU (GTIN-14), as the count finds it.
+pub fn stockroom_skus() -> Vec<(String, u64)> {
+    stockroom_products()
+        .map(|(item, units)| (gtin_of(COMPANY, item), units))
+        .collect()
+}
 
 /// What the sled reads wherever it is carried: the stockroom's overflow stock, all along.
 pub fn stockroom_walk() -> Scenario {
     let mut tags = Vec::new();
     let mut serial = FIRST_SERIAL;
-    for (item, units) in OVERFLOW {
+    for (item, units) in stockroom_products() {
         for _ in 0..units {
             if let Some(epc) = Epc::from_slice(&sgtin96(COMPANY, item, serial)) {
                 tags.push(TagSpec::fixed(epc, &[1], -48.0));
@@ -51,9 +70,9 @@ pub fn stockroom_walk() -> Scenario {
     }
 }
 
-/// Units of overflow stock: what the count finds.
-pub fn overflow_units() -> u64 {
-    OVERFLOW.iter().map(|(_, units)| units).sum()
+/// Units in the stockroom: what the count finds.
+pub fn stockroom_units() -> u64 {
+    stockroom_products().map(|(_, units)| units).sum()
 }
 
 /// The config of the stockroom and the sled at `address`.
@@ -61,6 +80,7 @@ pub fn config(address: std::net::SocketAddr) -> String {
     format!(
         r#"[[zone]]
 name = "{STOCKROOM}"
+role = "stockroom"
 
 [[reader]]
 name = "{SLED}"
@@ -123,11 +143,11 @@ mod tests {
     fn the_stockroom_holds_distinct_decodable_items() {
         let walk = stockroom_walk();
         walk.validate().expect("valid scenario");
-        assert_eq!(walk.tags.len() as u64, overflow_units());
+        assert_eq!(walk.tags.len() as u64, stockroom_units());
         let mut epcs: Vec<_> = walk.tags.iter().map(|t| t.epc).collect();
         epcs.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
         epcs.dedup();
-        assert_eq!(epcs.len() as u64, overflow_units());
+        assert_eq!(epcs.len() as u64, stockroom_units());
         assert!(walk
             .tags
             .iter()

@@ -1,7 +1,8 @@
 //! What HQ sees of the demo store, built only from the MQTT messages (as an HQ consumer would): counts
 //! rebuilt from snapshots and deltas (deduplicated on seq, gaps counted), per-zone totals, reader health,
-//! the latest deltas, the till's sales (`cmd/sale`) and the last cycle count (`count`) — rendered as a
-//! compact screen on a terminal or as plain lines otherwise.
+//! the latest deltas, the till's sales (`cmd/sale`), the last cycle count (`count`), and what the
+//! store says it must do next: its differences from the books (`discrepancies`) and its pick list
+//! (`replenish`) — rendered as a compact screen on a terminal or as plain lines otherwise.
 //!
 //! Pure: messages in, text out; the demo's runner does the MQTT and the terminal.
 
@@ -9,12 +10,14 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::Write;
 
 use serde::Deserialize;
-use tagtally_contract::{CountMessage, SaleCommand, StoreState};
+use tagtally_contract::{CountMessage, DiscrepanciesPart, ReplenishPart, SaleCommand, StoreState};
 
 use crate::uplink::consumer::{ChainTracker, Observation};
 
 /// Deltas shown on the screen.
 const RECENT: usize = 8;
+/// Discrepancies and pick-list lines named on the screen (the largest first, as the store sorts).
+const FIRST_FEW: usize = 3;
 
 /// What the screen shows of a delta (the chain itself is the tracker's).
 #[derive(Deserialize)]
@@ -95,6 +98,27 @@ pub struct CountLine {
     pub departed: u64,
 }
 
+/// The store's differences from its books (part 1 of the retained `discrepancies` message: the
+/// largest differences come first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookLine {
+    /// The book compared with.
+    pub book_id: String,
+    /// SKUs that differ, over all parts.
+    pub total: u64,
+    /// The first few: (SKU, counted minus booked).
+    pub first: Vec<(String, i64)>,
+}
+
+/// The store's pick list (part 1 of the retained `replenish` message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickLine {
+    /// SKUs to bring to the floor, over all parts.
+    pub total: u64,
+    /// The first few: (SKU, units to bring).
+    pub first: Vec<(String, u64)>,
+}
+
 /// What one message changed, for the plain-line output.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Update {
@@ -112,6 +136,10 @@ pub enum Update {
     Sale(usize),
     /// A cycle count was applied.
     Count(CountLine),
+    /// The store compared its counts with the books again.
+    Discrepancies(BookLine),
+    /// The store's pick list changed.
+    Replenish(PickLine),
     /// Nothing worth a line.
     Quiet,
 }
@@ -138,6 +166,8 @@ pub struct HqView {
     receipts: u64,
     sold: u64,
     last_count: Option<CountLine>,
+    book: Option<BookLine>,
+    picks: Option<PickLine>,
 }
 
 impl HqView {
@@ -180,6 +210,33 @@ impl HqView {
                 };
                 self.last_count = Some(line.clone());
                 Update::Count(line)
+            }),
+            "discrepancies" => DiscrepanciesPart::parse(payload).map_or(Update::Quiet, |d| {
+                let line = BookLine {
+                    book_id: d.book_id.into_owned(),
+                    total: d.total,
+                    first: d
+                        .items
+                        .iter()
+                        .take(FIRST_FEW)
+                        .map(|i| (i.sku.to_string(), i.difference))
+                        .collect(),
+                };
+                self.book = Some(line.clone());
+                Update::Discrepancies(line)
+            }),
+            "replenish" => ReplenishPart::parse(payload).map_or(Update::Quiet, |r| {
+                let line = PickLine {
+                    total: r.total,
+                    first: r
+                        .items
+                        .iter()
+                        .take(FIRST_FEW)
+                        .map(|i| (i.sku.to_string(), i.to_bring))
+                        .collect(),
+                };
+                self.picks = Some(line.clone());
+                Update::Replenish(line)
             }),
             _ => match (
                 kind.strip_prefix("snapshot/"),
@@ -390,6 +447,20 @@ impl HqView {
                 .as_ref()
                 .map_or_else(|| "none yet".to_owned(), count_text)
         );
+        let _ = writeln!(
+            s,
+            "BOOK  {}",
+            self.book
+                .as_ref()
+                .map_or_else(|| "no book stock yet".to_owned(), book_text)
+        );
+        let _ = writeln!(
+            s,
+            "PICK  {}",
+            self.picks
+                .as_ref()
+                .map_or_else(|| "no pick list yet".to_owned(), pick_text)
+        );
         s.push('\n');
         let (deltas, duplicates, gaps, snapshots) = self.tallies();
         let _ = writeln!(
@@ -417,6 +488,8 @@ impl HqView {
                 if *items == 1 { "" } else { "s" }
             )),
             Update::Count(c) => Some(format!("count {}", count_text(c))),
+            Update::Discrepancies(b) => Some(format!("book: {}", book_text(b))),
+            Update::Replenish(p) => Some(format!("replenish: {}", pick_text(p))),
             Update::Quiet => None,
         }
     }
@@ -444,6 +517,55 @@ fn count_text(c: &CountLine) -> String {
             "nothing changed".to_owned()
         } else {
             format!("delta #{}", c.seq)
+        }
+    )
+}
+
+fn book_text(b: &BookLine) -> String {
+    let first: Vec<String> = b
+        .first
+        .iter()
+        .map(|(sku, d)| format!("{sku} {d:+}"))
+        .collect();
+    let more = b.total.saturating_sub(b.first.len() as u64);
+    format!(
+        "{} SKU{} differ from book {}{}{}",
+        b.total,
+        if b.total == 1 { "" } else { "s" },
+        b.book_id,
+        if first.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", first.join(", "))
+        },
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    )
+}
+
+fn pick_text(p: &PickLine) -> String {
+    let first: Vec<String> = p
+        .first
+        .iter()
+        .map(|(sku, n)| format!("{n} of {sku}"))
+        .collect();
+    let more = p.total.saturating_sub(p.first.len() as u64);
+    format!(
+        "{} SKU{} to bring to the floor{}{}",
+        p.total,
+        if p.total == 1 { "" } else { "s" },
+        if first.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", first.join(", "))
+        },
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
         }
     )
 }
@@ -653,6 +775,42 @@ mod tests {
         assert!(
             screen.contains("COUNT of the stockroom: 42 seen"),
             "{screen}"
+        );
+    }
+
+    #[test]
+    fn the_books_and_the_pick_list_show_on_the_screen() {
+        let mut v = HqView::new("demo", &["floor", "stockroom"]);
+        let screen = v.render();
+        assert!(screen.contains("BOOK  no book stock yet"), "{screen}");
+        assert!(screen.contains("PICK  no pick list yet"), "{screen}");
+        let book = br#"{"schema":"tagtally.discrepancies/1","store":"demo","epoch":"e1","seq":9,"time":"2026-01-01T10:15:05.000Z","book_id":"demo-book-1","book_as_of":"opening","discrepancies_id":"d1","part":1,"parts":1,"book_skus":300,"total":4,"items":[{"sku":"24012345000012","book":0,"counted":5,"difference":5,"stale":false},{"sku":"24012345000029","book":4,"counted":0,"difference":-4,"stale":false},{"sku":"14012345000015","book":9,"counted":8,"difference":-1,"stale":false},{"sku":"14012345000022","book":9,"counted":8,"difference":-1,"stale":false}],"stale_zones":[]}"#;
+        tagtally_tests::schemas::assert_payload_valid(&format!("{P}/discrepancies"), book);
+        let update = v.on_message(&format!("{P}/discrepancies"), book);
+        assert_eq!(
+            HqView::line(&update).as_deref(),
+            Some("book: 4 SKUs differ from book demo-book-1: 24012345000012 +5, 24012345000029 -4, 14012345000015 -1 and 1 more")
+        );
+        let picks = br#"{"schema":"tagtally.replenish/1","store":"demo","epoch":"e1","seq":9,"time":"2026-01-01T10:15:05.000Z","replenish_id":"r1","part":1,"parts":1,"total":1,"items":[{"sku":"24012345000012","on_floor":0,"in_stockroom":5,"min":1,"to_bring":1}]}"#;
+        tagtally_tests::schemas::assert_payload_valid(&format!("{P}/replenish"), picks);
+        let update = v.on_message(&format!("{P}/replenish"), picks);
+        assert_eq!(
+            HqView::line(&update).as_deref(),
+            Some("replenish: 1 SKU to bring to the floor: 1 of 24012345000012")
+        );
+        let screen = v.render();
+        assert!(
+            screen.contains("BOOK  4 SKUs differ from book demo-book-1: 24012345000012 +5"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("PICK  1 SKU to bring to the floor: 1 of 24012345000012"),
+            "{screen}"
+        );
+        assert_eq!(
+            v.on_message(&format!("{P}/replenish"), b"{}"),
+            Update::Quiet,
+            "a malformed list changes nothing"
         );
     }
 }

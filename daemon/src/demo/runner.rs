@@ -1,7 +1,8 @@
 //! Runs the demo: embedded broker, three emulated readers playing the generated store and a handheld
 //! sled, the real daemon (the same `run` as `tagtally run`, with a generated config and a temporary
 //! state directory), the till sending the day's sales, a scripted handheld count of the stockroom,
-//! and an HQ subscriber feeding the view until the duration ends or Ctrl-C.
+//! and an HQ client that publishes the store's books and feeds the view until the duration ends or
+//! Ctrl-C.
 
 use std::future::Future;
 use std::io::Write;
@@ -15,6 +16,7 @@ use tagtally_reader_drivers::sim::{LlrpSim, SerialListen, SerialSim, SerialSimOp
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
+use super::book_stock;
 use super::broker::{self, BrokerError};
 use super::handheld_count::{self, STOCKROOM};
 use super::hq_view::HqView;
@@ -141,13 +143,16 @@ move-hysteresis = "4s"
 
 [[zone]]
 name = "floor"
+role = "sales-floor"
 
 [[zone]]
 name = "backroom"
+role = "stockroom"
 depart-after = "30s"
 
 [[zone]]
 name = "fitting-rooms"
+role = "fitting-room"
 depart-after = "12s"
 
 [[reader]]
@@ -181,10 +186,17 @@ reconnect-backoff-max = "5s"
     )
 }
 
-/// Subscribes like HQ to the demo store's topics; messages go to the returned channel.
+/// Subscribes like HQ to the demo store's topics; messages go to the returned channel. The client
+/// is returned too, for what HQ publishes to the store.
 async fn subscribe(
     broker: SocketAddr,
-) -> Result<mpsc::UnboundedReceiver<(String, bytes::Bytes)>, DemoError> {
+) -> Result<
+    (
+        mpsc::UnboundedReceiver<(String, bytes::Bytes)>,
+        rumqttc::AsyncClient,
+    ),
+    DemoError,
+> {
     let mut options = rumqttc::MqttOptions::new(
         format!("tagtally-demo-hq-{}", std::process::id()),
         broker.ip().to_string(),
@@ -196,6 +208,7 @@ async fn subscribe(
     let (tx, rx) = mpsc::unbounded_channel();
     let (subscribed_tx, subscribed_rx) = oneshot::channel();
     let filter = format!("{PREFIX}/{STORE}/#");
+    let publisher = client.clone();
     tokio::spawn(async move {
         let mut subscribed = Some(subscribed_tx);
         loop {
@@ -223,7 +236,7 @@ async fn subscribe(
         }
     });
     match tokio::time::timeout(Duration::from_secs(10), subscribed_rx).await {
-        Ok(Ok(())) => Ok(rx),
+        Ok(Ok(())) => Ok((rx, publisher)),
         _ => Err(DemoError::Subscriber(format!(
             "no subscription to {PREFIX}/{STORE}/# on {broker} within 10s"
         ))),
@@ -273,10 +286,18 @@ pub async fn run(
 
     say(&format!(
         "the till sends each sale on cmd/sale {}s after the items leave the readers' reach; \
-         a handheld counts the {STOCKROOM} ({} overflow items no fixed reader sees) {}s in",
+         a handheld counts the {STOCKROOM} ({} items no fixed reader sees) {}s in",
         till::AT_THE_TILL.as_secs(),
-        handheld_count::overflow_units(),
+        handheld_count::stockroom_units(),
         handheld_count::COUNT_OPENS.as_secs(),
+    ));
+
+    let book = book_stock::book(&store);
+    say(&format!(
+        "HQ publishes the books ({} SKUs, retained on expected): they list {} units of {} that never arrived and miss the new product in the {STOCKROOM}; watch the book and replenish lines",
+        book.len(),
+        book_stock::PHANTOM.1,
+        super::sgtin::gtin_of(store_model::COMPANY, book_stock::PHANTOM.0),
     ));
 
     let broker = tokio::task::spawn_blocking(broker::start)
@@ -346,11 +367,22 @@ pub async fn run(
         tcp(&sled)
     ));
     say(&format!(
-        "in another terminal: tagtally status --socket {}   (also readers, stock, tail, count status, stock --departures)",
+        "in another terminal: tagtally status --socket {}   (also readers, stock, tail, count status, stock --departures, reconcile, replenish)",
         socket.display()
     ));
 
-    let mut messages = subscribe(broker).await?;
+    let (mut messages, hq) = subscribe(broker).await?;
+    // HQ's books for the store, retained: the daemon takes them whenever it subscribes.
+    for (topic, payload) in book_stock::expected_messages(&book) {
+        hq.publish(
+            format!("{PREFIX}/{STORE}/{topic}"),
+            rumqttc::QoS::AtLeastOnce,
+            true,
+            payload,
+        )
+        .await
+        .map_err(|e| DemoError::Subscriber(format!("publishing the books: {e}")))?;
+    }
     let (stop_daemon, daemon_stop) = oneshot::channel::<()>();
     let run_options = RunOptions {
         notify: false,
