@@ -82,6 +82,7 @@
 //! percent-escaped (`" # % & / < > ?`, TDS Table A-1). EPCs without a decoded identity have only the
 //! raw URI `urn:epc:raw:<bits>.x<HEX>`.
 
+mod aidc_value;
 mod bits;
 mod chars;
 mod decoded;
@@ -95,6 +96,8 @@ mod header;
 mod layout;
 mod parse;
 mod partition;
+mod plus;
+mod plus_layout;
 mod read_length;
 mod sgtin;
 mod sku;
@@ -108,6 +111,7 @@ pub use error::{DecodeError, FieldError};
 pub use gs1_epc::Gs1Epc;
 pub use gtin::{Gtin14, GtinParseError};
 pub use header::Scheme;
+pub use plus::{PlusEpc, PlusFields, PlusText};
 pub use read_length::{check_read_length, pc_epc_bits, IncompleteEpc};
 pub use sgtin::{Sgtin96, SGTIN_96_BITS, SGTIN_96_MAX_SERIAL};
 pub use sku::{sku, Sku};

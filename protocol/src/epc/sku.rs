@@ -3,6 +3,7 @@
 use super::decoded::decode_as;
 use super::gtin::Gtin14;
 use super::header::Scheme;
+use super::plus::decode_plus;
 use super::sgtin::Sgtin96;
 use std::fmt;
 
@@ -42,6 +43,10 @@ pub fn sku(epc: &[u8]) -> Sku {
     };
     match decode_as(scheme, epc) {
         Some(Ok(decoded)) => decoded.sku(),
-        Some(Err(_)) | None => Sku::Unresolved,
+        Some(Err(_)) => Sku::Unresolved,
+        None => match decode_plus(scheme, epc) {
+            Some(Ok(decoded)) => decoded.sku(),
+            Some(Err(_)) | None => Sku::Unresolved,
+        },
     }
 }
