@@ -94,5 +94,5 @@ fn illegal_vectors_are_invalid_with_their_reason() {
         assert_eq!(epc::sku(&bytes), Sku::Unresolved, "line {line}");
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
-    assert_eq!(illegal, 15);
+    assert_eq!(illegal, 16);
 }

@@ -99,6 +99,12 @@ impl<'a> AidcReader<'a> {
                 "{length} characters, at most {max_chars} allowed"
             )));
         }
+        // An empty value is written as an all-zero header, so it has exactly one encoding.
+        if length == 0 && indicator != 0 {
+            return Err(bad(format!(
+                "0 characters with encoding indicator {indicator}"
+            )));
+        }
         let text = match indicator {
             0 => self.integer_digits(field, length)?,
             1 | 2 => {
@@ -382,6 +388,10 @@ mod tests {
         // Length above the maximum.
         assert!(AidcReader::at(&[0b0000_1111, 0, 0, 0], 0)
             .alphanumeric("s", 10)
+            .is_err());
+        // An empty value with a non-zero encoding indicator.
+        assert!(AidcReader::at(&[0b0110_0000], 0)
+            .alphanumeric("s", 20)
             .is_err());
         // Integer 15 in one digit's 4 bits.
         assert!(AidcReader::at(&[0b0000_0001, 0xF0], 0)

@@ -56,7 +56,8 @@ pub struct PlusFields {
 pub struct PlusEpc {
     scheme: Scheme,
     values: PlusFields,
-    /// The bits after the identity when the +AIDC toggle is set (0/1 values), kept undecoded.
+    /// The bits after the identity when the +AIDC toggle is set (0/1 values, trailing zero
+    /// padding left out), kept undecoded.
     aidc_data: Option<Vec<u8>>,
 }
 
@@ -459,8 +460,12 @@ fn read(scheme: Scheme, layout: &PlusLayout, epc: &[u8]) -> Result<PlusEpc, Deco
             }
         }
     };
-    let rest = r.rest();
+    let mut rest = r.rest();
     let aidc_data = if toggle {
+        // Trailing zeros are word padding, as `emit` writes it.
+        while rest.last() == Some(&0) {
+            rest.pop();
+        }
         Some(rest)
     } else if rest.iter().any(|&b| b != 0) {
         // Without further AIDC data, what follows is padding and must be zero.
