@@ -81,7 +81,8 @@ pub enum DecodeError {
 /// Field values that are not a valid identity of a scheme, so cannot be encoded.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FieldError {
-    /// The scheme has no field layout here (a '+' or '++' scheme, GDTI-113).
+    /// The scheme has no layout of this encoder: a '+' scheme given to [`super::Gs1Epc`] (its
+    /// encoder is [`super::PlusEpc`]) or the other way round, a '++' scheme, GDTI-113.
     #[error("{0} is not encodable by this crate")]
     Unsupported(&'static str),
     /// A '+' scheme value breaks a rule of its GS1 AI (digits, check digit, length, characters).

@@ -139,7 +139,10 @@ impl PlusEpc {
             out.push((name, q.value.clone()));
         }
         if let Some(bits) = &self.aidc_data {
-            out.push(("aidc_data", format!("{} bits, not decoded", bits.len())));
+            out.push((
+                "aidc_data",
+                format!("{} bits after the identity, not decoded", bits.len()),
+            ));
         }
         out
     }

@@ -10,9 +10,10 @@ use std::fmt;
 /// What a tag counts as.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Sku {
-    /// SGTIN-96 and SGTIN-198: the trade item's GTIN-14.
+    /// SGTIN-96, SGTIN-198, SGTIN+ and DSGTIN+: the trade item's GTIN-14.
     Gtin(Gtin14),
-    /// Other decoded GS1 schemes: the pure-identity class pattern (`urn:epc:idpat:grai:0614141.12345.*`).
+    /// Other decoded GS1 schemes: the pure-identity class pattern (`urn:epc:idpat:grai:0614141.12345.*`),
+    /// or for '+' schemes the Digital Link URI of the primary key (`https://id.gs1.org/8003/<GRAI>`).
     Class(String),
     /// No decodable GS1 identity: the caller applies its `[[sku-map]]`, else counts it as `unknown`.
     Unresolved,
