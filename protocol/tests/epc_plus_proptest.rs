@@ -83,7 +83,7 @@ fn values(header: u8, g: &mut Gen) -> PlusFields {
                 "{:02}{:02}{:02}",
                 g.below(100),
                 1 + g.below(12),
-                g.below(32)
+                g.below(29)
             );
             date = Some((g.below(7) as u8, d));
             (with_check(g.digits(13)), Some(g.alnum(1, 20)))

@@ -39,7 +39,7 @@
 //! digit nibble above 9, a wrong check digit (GTIN, SSCC, GLN, GRAI, GDTI, GCN, GSRN, ITIP), a GRAI
 //! key not starting with 0, a reserved encoding indicator (6, 7) or one whose characters do not
 //! fit, a length above the AI's maximum, a required serial that is empty, an empty value whose
-//! header is not all zero, a DSGTIN+ date type above 6 or month outside 1-12, and (without the
+//! header is not all zero, a DSGTIN+ date type above 6 or a date that does not exist, and (without the
 //! +AIDC toggle) padding bits that are not zero. With the toggle set, the bits after the identity
 //! are kept as `aidc_data` and not decoded. Values in URN Code 40 (indicator 5) are refused as not
 //! decoded. The '++' schemes (a hostname after the '+' identity) are named only.

@@ -277,7 +277,8 @@ impl PlusEpc {
     }
 }
 
-/// A date for DSGTIN+ only, of a defined type, a real YYMMDD (day 00 allowed, as in GS1 dates).
+/// A date for DSGTIN+ only, of a defined type, a real YYMMDD: month 1-12, day up to the month's
+/// length (29 February in years divisible by 4), or day 00 (GS1: the month, no day).
 fn check_date(layout: &PlusLayout, date: &Option<(u8, String)>) -> Result<(), FieldError> {
     match (date, layout.dated) {
         (Some((kind, text)), true) => {
@@ -285,10 +286,18 @@ fn check_date(layout: &PlusLayout, date: &Option<(u8, String)>) -> Result<(), Fi
                 return Err(rule("date_type", &kind.to_string(), "must be 0-6"));
             }
             let part = |i: usize| text.get(i..i + 2).and_then(|p| p.parse::<u8>().ok());
+            let (year, month, day) = (part(0), part(2), part(4));
+            let month_days = match (year, month) {
+                (_, Some(1 | 3 | 5 | 7 | 8 | 10 | 12)) => 31,
+                (_, Some(4 | 6 | 9 | 11)) => 30,
+                (Some(y), Some(2)) if y % 4 == 0 => 29,
+                (_, Some(2)) => 28,
+                _ => 0,
+            };
             if text.len() != 6
                 || !text.bytes().all(|c| c.is_ascii_digit())
-                || !matches!(part(2), Some(1..=12))
-                || !matches!(part(4), Some(0..=31))
+                || month_days == 0
+                || !matches!(day, Some(d) if d <= month_days)
             {
                 return Err(rule("date", text, "not a YYMMDD date"));
             }
