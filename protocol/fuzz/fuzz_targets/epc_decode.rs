@@ -1,5 +1,6 @@
 //! Fuzz target: any bytes through `epc::decode` and `epc::sku`: no panic, the two agree, GTINs check
-//! out, and every decoded identity re-encodes (`emit`) to the bits it came from and decodes again to itself.
+//! out, and every decoded identity (the '+' schemes included) re-encodes (`emit`) to the bits it came
+//! from and decodes again to itself.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -27,7 +28,15 @@ fuzz_target!(|data: &[u8]| {
             assert!(identity.gtin().is_none());
             assert!(class.starts_with("urn:epc:idpat:") && class.ends_with(".*"));
         }
-        (Kind::Gs1(_), Sku::Unresolved) => panic!("a GS1 identity without a SKU"),
+        (Kind::Plus(identity), Sku::Gtin(gtin)) => {
+            assert!(gtin.check_digit_valid(), "bad check digit in {gtin}");
+            assert_eq!(identity.gtin(), Some(*gtin));
+        }
+        (Kind::Plus(identity), Sku::Class(class)) => {
+            assert!(identity.gtin().is_none());
+            assert!(identity.digital_link().starts_with(class.as_str()));
+        }
+        (Kind::Gs1(_) | Kind::Plus(_), Sku::Unresolved) => panic!("a GS1 identity without a SKU"),
         (_, Sku::Unresolved) => {}
         (kind, sku) => panic!("{kind:?} yielded {sku:?}"),
     }
@@ -42,6 +51,21 @@ fuzz_target!(|data: &[u8]| {
         }
         match epc::decode(&again).kind {
             Kind::Gs1(back) => assert_eq!(&back, identity),
+            other => panic!("re-encoding decodes as {other:?}"),
+        }
+    }
+    if let Kind::Plus(identity) = &decoded.kind {
+        // The '+' encoding is the input up to the identity's last bit (and, with the +AIDC
+        // toggle set, the undecoded data after it); what follows is zero padding.
+        let again = identity.to_bytes();
+        let bits = identity.bit_len();
+        assert!(bits <= data.len() * 8);
+        let bit = |b: &[u8], i: usize| b.get(i / 8).map_or(0, |byte| (byte >> (7 - i % 8)) & 1);
+        for i in 0..data.len() * 8 {
+            assert_eq!(bit(&again, i), bit(data, i), "bit {i} differs after re-encoding");
+        }
+        match epc::decode(&again).kind {
+            Kind::Plus(back) => assert_eq!(&back, identity),
             other => panic!("re-encoding decodes as {other:?}"),
         }
     }

@@ -5,6 +5,7 @@ use super::gs1_epc::Gs1Epc;
 use super::header::Scheme;
 use super::layout::layout_of;
 use super::parse::parse;
+use super::plus::{decode_plus, PlusEpc};
 use super::sku::Sku;
 use super::uri::raw_uri;
 
@@ -19,7 +20,10 @@ pub(crate) fn decode_as(scheme: Scheme, epc: &[u8]) -> Option<Result<Gs1Epc, Dec
 pub enum Kind {
     /// A GS1 identity, decoded field by field.
     Gs1(Gs1Epc),
-    /// A TDS header this crate names but does not decode (`sgtin+`, `gdti-113`, ...).
+    /// A TDS 2.0 '+' identity (`sgtin+`, `dsgtin+`, `sscc+`, ...), decoded AI by AI.
+    Plus(PlusEpc),
+    /// A TDS header this crate names but does not decode (`giai+`, `cpi+`, the '++' schemes,
+    /// `gdti-113`).
     Recognised(Scheme),
     /// The header claims `scheme` but the fields are not a valid encoding of it.
     Invalid {
@@ -57,6 +61,7 @@ impl Decoded {
     pub fn scheme_name(&self) -> &'static str {
         match &self.kind {
             Kind::Gs1(epc) => epc.scheme().name(),
+            Kind::Plus(epc) => epc.scheme().name(),
             Kind::Recognised(scheme) => scheme.name(),
             Kind::Invalid { .. } => "invalid",
             Kind::Unknown => "unknown",
@@ -67,13 +72,16 @@ impl Decoded {
     pub fn sku(&self) -> Sku {
         match &self.kind {
             Kind::Gs1(epc) => epc.sku(),
+            Kind::Plus(epc) => epc.sku(),
             _ => Sku::Unresolved,
         }
     }
 
     /// The fields of SPEC §5.1 in display order (without `epc`, which is the caller's input):
     /// `bits`, `scheme`, then `filter`, the scheme's fields, `gtin`, `tag_uri`, `pure_identity`, `sku`
-    /// for GS1 identities; `error` for invalid ones. EPCs with no decoded identity get the raw URI as
+    /// for GS1 identities; for '+' identities `filter`, the AI fields (the key of SGTIN+ is `gtin`), the raw URI as
+    /// `tag_uri` and `digital_link` instead of `pure_identity` (they carry no company-prefix
+    /// length); `error` for invalid ones. EPCs with no decoded identity get the raw URI as
     /// `tag_uri` and `sku` `unknown` (what the daemon counts them as when no `[[sku-map]]` matches).
     pub fn report(&self) -> Vec<(&'static str, ReportValue)> {
         use ReportValue::{Number, Text};
@@ -97,6 +105,13 @@ impl Decoded {
                 out.push(("tag_uri", Text(epc.tag_uri())));
                 out.push(("pure_identity", Text(epc.pure_identity())));
             }
+            Kind::Plus(epc) => {
+                out.push(("filter", Number(u64::from(epc.filter()))));
+                // The key field of SGTIN+ and DSGTIN+ is already named `gtin`.
+                out.extend(epc.fields().into_iter().map(|(k, v)| (k, Text(v))));
+                out.push(("tag_uri", Text(self.raw_uri.clone())));
+                out.push(("digital_link", Text(epc.digital_link())));
+            }
             Kind::Invalid { scheme, error } => {
                 out.push(("error", Text(format!("{scheme}: {error}"))));
                 out.push(("tag_uri", Text(self.raw_uri.clone())));
@@ -116,7 +131,11 @@ pub fn decode(epc: &[u8]) -> Decoded {
     let kind = match epc.first().copied().and_then(Scheme::from_header) {
         None => Kind::Unknown,
         Some(scheme) => match decode_as(scheme, epc) {
-            None => Kind::Recognised(scheme),
+            None => match decode_plus(scheme, epc) {
+                None => Kind::Recognised(scheme),
+                Some(Ok(decoded)) => Kind::Plus(decoded),
+                Some(Err(error)) => Kind::Invalid { scheme, error },
+            },
             Some(Ok(decoded)) => Kind::Gs1(decoded),
             Some(Err(error)) => Kind::Invalid { scheme, error },
         },

@@ -27,7 +27,7 @@ fn with_check(digits: &str) -> String {
 
 /// A text field as a Digital Link path segment: the EPC URI escapes, then the characters GS1 Digital
 /// Link also reserves (`! ( ) * + , :`, Digital Link Table 7-1).
-fn segment(text: &str) -> String {
+pub(crate) fn segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in escape(text).chars() {
         match c {

@@ -64,6 +64,15 @@ pub enum DecodeError {
         /// The decoded integer.
         value: u64,
     },
+    /// An AI value of a '+' scheme is not a valid TDS §14.5 encoding (digit nibble above 9,
+    /// reserved encoding indicator, length above the AI's maximum, ...).
+    #[error("{field}: {reason}")]
+    AidcValue {
+        /// Which field.
+        field: &'static str,
+        /// What is wrong with its bits.
+        reason: String,
+    },
     /// The decoded values break a rule of the field itself (character set, length, range).
     #[error(transparent)]
     Field(#[from] FieldError),
@@ -72,9 +81,20 @@ pub enum DecodeError {
 /// Field values that are not a valid identity of a scheme, so cannot be encoded.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FieldError {
-    /// The scheme has no field layout here (a '+' or '++' scheme, GDTI-113).
+    /// The scheme has no layout of this encoder: a '+' scheme given to [`super::Gs1Epc`] (its
+    /// encoder is [`super::PlusEpc`]) or the other way round, a '++' scheme, GDTI-113.
     #[error("{0} is not encodable by this crate")]
     Unsupported(&'static str),
+    /// A '+' scheme value breaks a rule of its GS1 AI (digits, check digit, length, characters).
+    #[error("{field} {value:?}: {reason}")]
+    AidcRule {
+        /// Which field.
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// The rule it breaks.
+        reason: &'static str,
+    },
     /// Wrong number of field values for the scheme.
     #[error("{scheme} has {expected} fields, got {got}")]
     FieldCount {

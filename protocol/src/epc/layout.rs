@@ -285,8 +285,8 @@ const LAYOUT_ADI_VAR: Layout = layout(
     2,
 );
 
-/// The layout of `scheme`, or `None` for a header this crate only names (the '+' and '++' schemes,
-/// whose AIDC-data encoding it does not decode, and the withdrawn GDTI-113).
+/// The layout of `scheme`, or `None` for the '+' schemes (laid out in `plus_layout.rs`) and the
+/// headers this crate only names (the '++' schemes and the withdrawn GDTI-113).
 pub(crate) fn layout_of(scheme: Scheme) -> Option<Layout> {
     Some(match scheme.header() {
         0x30 => LAYOUT_SGTIN_96,

@@ -29,11 +29,20 @@
 //! | header | result |
 //! |---|---|
 //! | SGTIN-96/198, SSCC-96, SGLN-96/195, GRAI-96/170, GIAI-96/202, GSRN-96, GSRNP-96, GDTI-96/174, CPI-96, CPI-var, SGCN-96, ITIP-110/212, GID-96, USDOD-96, ADI-var | [`Kind::Gs1`]: fields and URIs, or [`Kind::Invalid`] |
-//! | GDTI-113 (withdrawn from the TDS) and the TDS 2.0 '+' / 2.3 '++' schemes (`sgtin+`, `dsgtin+`, ...) | [`Kind::Recognised`]: the scheme name and the raw URI |
+//! | the TDS 2.0 '+' schemes: SGTIN+, DSGTIN+, SSCC+, SGLN+, GRAI+, GIAI+, GSRN+, GSRNP+, GDTI+, SGCN+, ITIP+, CPI+ | [`Kind::Plus`]: AI values and the GS1 Digital Link URI, or [`Kind::Invalid`] |
+//! | GDTI-113 (withdrawn from the TDS) and the TDS 2.3 '++' schemes (`sgtin++`, `dsgtin++`, ...) | [`Kind::Recognised`]: the scheme name and the raw URI |
 //! | anything else (`E280…` factory defaults, proprietary EPCs, empty input) | [`Kind::Unknown`]: the raw URI |
 //!
-//! The '+' schemes carry GS1 AIDC data in a table-driven encoding of their own; this crate names
-//! them and leaves their fields undecoded rather than guess.
+//! The '+' schemes carry GS1 Application Identifier values in the encodings of TDS §14.5
+//! (`plus_layout.rs`, `aidc_value.rs`, `plus.rs`: [`PlusEpc`]). They have no company-prefix length,
+//! so no tag or pure-identity URI: their canonical form is the GS1 Digital Link URI. Invalid: a key
+//! digit nibble above 9, a wrong check digit (GTIN, SSCC, GLN, GRAI, GDTI, GCN, GSRN, ITIP), a GRAI
+//! key not starting with 0, a reserved encoding indicator (6, 7) or one whose characters do not
+//! fit, a length above the AI's maximum, a required serial that is empty, an empty value whose
+//! header is not all zero, a DSGTIN+ date type above 6 or a date that does not exist, and (without the
+//! +AIDC toggle) padding bits that are not zero. With the toggle set, the bits after the identity
+//! are kept as `aidc_data` and not decoded. Values in URN Code 40 (indicator 5) are refused as not
+//! decoded. The '++' schemes (a hostname after the '+' identity) are named only.
 //!
 //! One table (`layout.rs`) describes every scheme's bits; the decoder (`parse.rs`), the value
 //! rules (`validate.rs`), the encoder (`emit.rs`) and the URIs all read it.
@@ -71,6 +80,10 @@
 //!   | USDOD | `urn:epc:idpat:usdod:<CAGE>.*` | the managing entity only |
 //!   | ADI | `urn:epc:idpat:adi:<CAGE>.<PartNo>.*` | the part number |
 //!
+//! * '+' schemes: [`Sku::Gtin`] for SGTIN+ and DSGTIN+; otherwise [`Sku::Class`], the Digital
+//!   Link URI of the primary key without the value after it (`https://id.gs1.org/8003/<GRAI>`,
+//!   `https://id.gs1.org/414/<GLN>`, ...): a '+' EPC does not say where its company prefix ends, so
+//!   SSCC+, GSRN+, GSRNP+ and GIAI+ count each key as its own class.
 //! * Everything else — `unknown`, `invalid`, and the recognised-by-name-only schemes:
 //!   [`Sku::Unresolved`]. The daemon then applies its `[[sku-map]]` EPC-prefix map, else counts the
 //!   tag as `unknown`.
@@ -82,6 +95,7 @@
 //! percent-escaped (`" # % & / < > ?`, TDS Table A-1). EPCs without a decoded identity have only the
 //! raw URI `urn:epc:raw:<bits>.x<HEX>`.
 
+mod aidc_value;
 mod bits;
 mod chars;
 mod decoded;
@@ -95,6 +109,8 @@ mod header;
 mod layout;
 mod parse;
 mod partition;
+mod plus;
+mod plus_layout;
 mod read_length;
 mod sgtin;
 mod sku;
@@ -108,6 +124,7 @@ pub use error::{DecodeError, FieldError};
 pub use gs1_epc::Gs1Epc;
 pub use gtin::{Gtin14, GtinParseError};
 pub use header::Scheme;
+pub use plus::{PlusEpc, PlusFields, PlusText};
 pub use read_length::{check_read_length, pc_epc_bits, IncompleteEpc};
 pub use sgtin::{Sgtin96, SGTIN_96_BITS, SGTIN_96_MAX_SERIAL};
 pub use sku::{sku, Sku};

@@ -3,15 +3,17 @@
 use super::decoded::decode_as;
 use super::gtin::Gtin14;
 use super::header::Scheme;
+use super::plus::decode_plus;
 use super::sgtin::Sgtin96;
 use std::fmt;
 
 /// What a tag counts as.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Sku {
-    /// SGTIN-96 and SGTIN-198: the trade item's GTIN-14.
+    /// SGTIN-96, SGTIN-198, SGTIN+ and DSGTIN+: the trade item's GTIN-14.
     Gtin(Gtin14),
-    /// Other decoded GS1 schemes: the pure-identity class pattern (`urn:epc:idpat:grai:0614141.12345.*`).
+    /// Other decoded GS1 schemes: the pure-identity class pattern (`urn:epc:idpat:grai:0614141.12345.*`),
+    /// or for '+' schemes the Digital Link URI of the primary key (`https://id.gs1.org/8003/<GRAI>`).
     Class(String),
     /// No decodable GS1 identity: the caller applies its `[[sku-map]]`, else counts it as `unknown`.
     Unresolved,
@@ -42,6 +44,10 @@ pub fn sku(epc: &[u8]) -> Sku {
     };
     match decode_as(scheme, epc) {
         Some(Ok(decoded)) => decoded.sku(),
-        Some(Err(_)) | None => Sku::Unresolved,
+        Some(Err(_)) => Sku::Unresolved,
+        None => match decode_plus(scheme, epc) {
+            Some(Ok(decoded)) => decoded.sku(),
+            Some(Err(_)) | None => Sku::Unresolved,
+        },
     }
 }
