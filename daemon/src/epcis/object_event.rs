@@ -27,8 +27,10 @@ pub struct ObjectEvent {
     pub biz_location: Location,
 }
 
-/// An EPC as EPCIS writes it (the pure-identity URI, or the raw URI for EPCs of no GS1 scheme), and
-/// in the form event hashes compare (Digital Link where the scheme has a GS1 key).
+/// An EPC as EPCIS writes it (the pure-identity URI; the GS1 Digital Link URI for the TDS 2.0 '+'
+/// schemes, which carry no company-prefix length and so have no pure-identity URI; the raw URI
+/// for EPCs of no GS1 scheme), and in the form event hashes compare (Digital Link where the scheme
+/// has a GS1 key).
 fn epc_uris(epc: &[u8]) -> (String, String) {
     let decoded = epc::decode(epc);
     match decoded.kind {
@@ -36,6 +38,10 @@ fn epc_uris(epc: &[u8]) -> (String, String) {
             let uri = id.pure_identity();
             let canonical = id.digital_link().unwrap_or_else(|| uri.clone());
             (uri, canonical)
+        }
+        Kind::Plus(id) => {
+            let link = id.digital_link();
+            (link.clone(), link)
         }
         _ => (decoded.raw_uri.clone(), decoded.raw_uri),
     }
@@ -73,5 +79,33 @@ impl ObjectEvent {
             event["readPoint"] = json!({ "id": read_point.uri });
         }
         event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::epc_uris;
+    use tagtally_contract::epc_from_hex;
+
+    fn bytes(hex: &str) -> Vec<u8> {
+        epc_from_hex(hex).expect("hex")
+    }
+
+    #[test]
+    fn a_plus_scheme_epc_is_written_as_its_digital_link() {
+        // TDS 2.3 Annex E.3's SGTIN+ example (protocol/tests/golden/epc/plus_vectors.tsv).
+        let (uri, canonical) = epc_uris(&bytes("F73795211411234538566CB0AFC4"));
+        assert_eq!(uri, "https://id.gs1.org/01/79521141123453/21/32a%2Fb");
+        assert_eq!(canonical, uri);
+    }
+
+    #[test]
+    fn a_classic_scheme_epc_is_written_as_its_pure_identity() {
+        let (uri, canonical) = epc_uris(&bytes("3074257BF7194E4000001A85"));
+        assert_eq!(uri, "urn:epc:id:sgtin:0614141.812345.6789");
+        assert!(
+            canonical.starts_with("https://id.gs1.org/01/"),
+            "{canonical}"
+        );
     }
 }

@@ -22,8 +22,7 @@ pub enum Kind {
     Gs1(Gs1Epc),
     /// A TDS 2.0 '+' identity (`sgtin+`, `dsgtin+`, `sscc+`, ...), decoded AI by AI.
     Plus(PlusEpc),
-    /// A TDS header this crate names but does not decode (`giai+`, `cpi+`, the '++' schemes,
-    /// `gdti-113`).
+    /// A TDS header this crate names but does not decode (the TDS 2.3 '++' schemes, `gdti-113`).
     Recognised(Scheme),
     /// The header claims `scheme` but the fields are not a valid encoding of it.
     Invalid {
