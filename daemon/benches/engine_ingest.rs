@@ -61,7 +61,7 @@ fn config() -> EngineConfig {
 
 /// An engine with `TAGS` present tags (serials `0..TAGS`) and its reader up.
 fn resident_engine() -> Engine {
-    let mut engine = Engine::new(&config()).unwrap();
+    let mut engine = Engine::new(&config().check().unwrap());
     let epcs: Vec<[u8; 12]> = (0..TAGS as u32).map(sgtin96).collect();
     let skus: Vec<String> = epcs
         .iter()

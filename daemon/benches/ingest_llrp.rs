@@ -63,7 +63,7 @@ fn config() -> EngineConfig {
 }
 
 fn resident_engine() -> Engine {
-    let mut engine = Engine::new(&config()).unwrap();
+    let mut engine = Engine::new(&config().check().unwrap());
     let population = population();
     let epcs: Vec<[u8; 12]> = (0..TAGS).map(|tag| population.epc(tag)).collect();
     let skus: Vec<String> = epcs

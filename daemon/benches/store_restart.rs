@@ -58,7 +58,7 @@ fn options() -> StoreOptions {
 /// Opens the store and restores the engine: what `tagtally run` does before it is ready.
 fn restart(path: &Path) -> (Store, Engine) {
     let opened = Store::open(path, options()).unwrap();
-    let mut engine = Engine::new(&config()).unwrap();
+    let mut engine = Engine::new(&config().check().unwrap());
     engine
         .restore(opened.tags.iter().map(|t| t.as_restored()))
         .unwrap();
@@ -85,7 +85,7 @@ fn churn(store: &Store, engine: &mut Engine, now: &mut u64) {
 
 fn build(path: &Path) {
     let opened = Store::open(path, options()).unwrap();
-    let mut engine = Engine::new(&config()).unwrap();
+    let mut engine = Engine::new(&config().check().unwrap());
     engine.reader_up(ReaderId(0), Micros(T0));
     for _ in 0..2 {
         for serial in 0..TAGS {

@@ -44,7 +44,7 @@ fn build(state: &Path, tags: u32) {
         StoreOptions::new("bench", 64 << 20),
     )
     .expect("open store");
-    let mut engine = Engine::new(&engine_config()).expect("engine");
+    let mut engine = Engine::new(&engine_config().check().expect("engine"));
     engine.reader_up(ReaderId(0), Micros(T0));
     for _ in 0..2 {
         for serial in 0..tags {

@@ -48,9 +48,36 @@ fn synthetic_run_prints_every_field_with_sane_values() {
         "cpu_ns_per_read",
         "peak_rss_bytes",
         "tag_table_bytes",
+        "minimal_loop_reads_per_sec",
+        "minimal_loop_cpu_reads_per_sec",
+        "minimal_loop_table_bytes",
+        "known_ratio",
+        "first_sighting_ratio",
+        "known_cpu_ratio",
+        "first_sighting_cpu_ratio",
     ] {
         assert!(number(&doc, field) > 0.0, "{field} in {doc}");
     }
+    assert_eq!(doc["known_ratio_budget"], 0.6);
+    assert_eq!(doc["first_sighting_ratio_budget"], 0.1);
+    // The ratios are the printed rates divided, rounded to three places.
+    let known_ratio = number(&doc, "reads_per_sec") / number(&doc, "minimal_loop_reads_per_sec");
+    assert!(
+        (known_ratio - number(&doc, "known_ratio")).abs() < 0.002,
+        "{known_ratio} in {doc}"
+    );
+    let first_ratio =
+        number(&doc, "first_pass_reads_per_sec") / number(&doc, "minimal_loop_reads_per_sec");
+    assert!(
+        (first_ratio - number(&doc, "first_sighting_ratio")).abs() < 0.002,
+        "{first_ratio} in {doc}"
+    );
+    // The reference loop ran once after each of passes 2..3, over the same reads.
+    let minimal = doc["minimal_loop_per_pass"]
+        .as_array()
+        .expect("minimal_loop_per_pass");
+    assert_eq!(minimal.len(), 2);
+    assert!(minimal.iter().all(|pass| pass["reads"] == 2000));
     // ns_per_read and reads_per_sec describe the same passes.
     let product = number(&doc, "ns_per_read") * number(&doc, "reads_per_sec");
     assert!((product - 1e9).abs() < 1e7, "{product} in {doc}");
@@ -79,6 +106,10 @@ fn human_output_names_the_passes() {
     assert!(text.contains("1 first sightings"), "{text}");
     assert!(text.contains("2..2 known tags"), "{text}");
     assert!(text.contains("warm-up: 1 untimed pass"), "{text}");
+    assert!(text.contains("minimal loop (reference)"), "{text}");
+    assert!(text.contains("known tags: "), "{text}");
+    assert!(text.contains("(budget >= 0.6: "), "{text}");
+    assert!(text.contains("(budget >= 0.1: "), "{text}");
 }
 
 #[test]

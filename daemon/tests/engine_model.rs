@@ -435,7 +435,7 @@ fn skus(pool: &[Epc]) -> Vec<String> {
 }
 
 fn start(arrive_reads: u16, db: Option<&std::path::Path>, max_outbox: u64) -> System {
-    let mut engine = Engine::new(&config(arrive_reads)).unwrap();
+    let mut engine = Engine::new(&config(arrive_reads).check().unwrap());
     let store = db.map(|path| {
         let opened = Store::open(path, StoreOptions::new("model", max_outbox)).unwrap();
         engine

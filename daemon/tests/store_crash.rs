@@ -92,7 +92,7 @@ fn unhex(text: &str) -> Vec<u8> {
 fn child(db: &Path, seed: u64) {
     let opened = Store::open(db, options()).expect("child opens the database");
     let store = opened.store;
-    let mut engine = Engine::new(&config()).unwrap();
+    let mut engine = Engine::new(&config().check().unwrap());
     engine
         .restore(opened.tags.iter().map(|t| t.as_restored()))
         .unwrap();
@@ -264,7 +264,7 @@ fn store_survives_sigkill_at_random_moments() {
             let before = committed.entry(seq).or_insert_with(|| payload.clone());
             assert_eq!(*before, payload, "round {round}: seq {seq} changed");
         }
-        let mut engine = Engine::new(&config()).unwrap();
+        let mut engine = Engine::new(&config().check().unwrap());
         let restored = engine
             .restore(opened.tags.iter().map(|t| t.as_restored()))
             .unwrap();

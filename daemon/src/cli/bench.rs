@@ -1,4 +1,4 @@
-//! `tagtally bench ingest`: times the daemon's ingest path on a capture or a synthetic store and prints the rates (SPEC §5, §8).
+//! `tagtally bench ingest`: times the daemon's ingest path on a capture or a synthetic store and prints the rates, and their ratios to the reference loop over the same bytes (SPEC §5, §8).
 //!
 //! `tagtally bench store` (the full-load run) and `tagtally bench hq` (the HQ service) are
 //! registered here too; they live in `bench_store.rs` and `bench_hq.rs`.
@@ -20,6 +20,7 @@ use serde_json::json;
 use tagtally::bench::capture::{self, InputError};
 use tagtally::bench::ingest::{
     self, IngestError, IngestReport, IngestSetup, PassTiming, CHUNK_BYTES,
+    FIRST_SIGHTING_RATIO_BUDGET, KNOWN_RATIO_BUDGET,
 };
 use tagtally::bench::population::{Population, ANTENNAS};
 use tagtally::bench::rss;
@@ -225,6 +226,16 @@ fn round(value: f64) -> f64 {
     (value * 100.0).round() / 100.0
 }
 
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+/// One line of the ratio block: the ratio on both clocks and whether it meets SPEC §8.
+fn ratio_line(name: &str, wall: f64, cpu: f64, budget: f64) -> String {
+    let verdict = if wall >= budget { "met" } else { "missed" };
+    format!("{name}: {wall:.2} wall, {cpu:.2} thread cpu (budget >= {budget}: {verdict})\n")
+}
+
 fn json_report(
     source: &Source,
     setup: &IngestSetup,
@@ -232,6 +243,20 @@ fn json_report(
     memory: &Memory,
 ) -> serde_json::Value {
     let known = report.known();
+    let minimal = report.minimal();
+    let minimal_per_pass: Vec<_> = report
+        .minimal_passes
+        .iter()
+        .zip(2u32..)
+        .map(|(pass, number)| {
+            json!({
+                "after_pass": number,
+                "reads": pass.reads,
+                "wall_ns": pass.wall.as_nanos() as u64,
+                "cpu_ns": pass.cpu.as_nanos() as u64,
+            })
+        })
+        .collect();
     let per_pass: Vec<_> = std::iter::once(&report.first_pass)
         .chain(&report.known_passes)
         .zip(1u32..)
@@ -264,8 +289,18 @@ fn json_report(
         "candidates": report.candidates,
         "frames_dropped": report.frames_dropped,
         "chunk_bytes": CHUNK_BYTES,
+        "minimal_loop_reads_per_sec": minimal.reads_per_sec().round() as u64,
+        "minimal_loop_cpu_reads_per_sec": minimal.cpu_reads_per_sec().round() as u64,
+        "minimal_loop_table_bytes": report.minimal_table_bytes,
+        "known_ratio": round3(report.known_ratio()),
+        "first_sighting_ratio": round3(report.first_sighting_ratio()),
+        "known_cpu_ratio": round3(report.known_cpu_ratio()),
+        "first_sighting_cpu_ratio": round3(report.first_sighting_cpu_ratio()),
+        "known_ratio_budget": KNOWN_RATIO_BUDGET,
+        "first_sighting_ratio_budget": FIRST_SIGHTING_RATIO_BUDGET,
         "input": source.json,
         "per_pass": per_pass,
+        "minimal_loop_per_pass": minimal_per_pass,
     })
 }
 
@@ -319,7 +354,28 @@ fn human_report(
     for (timing, pass) in report.known_passes.iter().zip(2u32..) {
         timing_row(&mut table, format!("  pass {pass}"), timing);
     }
+    timing_row(
+        &mut table,
+        "minimal loop (reference)".into(),
+        &report.minimal(),
+    );
     out.push_str(&table.render(false));
+    out.push('\n');
+    out.push_str(
+        "against the minimal loop (tlv walk, epc hash and probe, no validation; after each of passes 2..):\n",
+    );
+    out.push_str(&ratio_line(
+        "  known tags",
+        report.known_ratio(),
+        report.known_cpu_ratio(),
+        KNOWN_RATIO_BUDGET,
+    ));
+    out.push_str(&ratio_line(
+        "  first sightings",
+        report.first_sighting_ratio(),
+        report.first_sighting_cpu_ratio(),
+        FIRST_SIGHTING_RATIO_BUDGET,
+    ));
     out.push('\n');
     let mut facts = Table::headless(&[Align::Left, Align::Left]);
     facts.row(vec!["tags present".into(), report.tags.to_string().into()]);
