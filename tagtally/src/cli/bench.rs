@@ -123,10 +123,8 @@ fn ingest_command(args: &IngestArgs) -> Result<ExitCode, ExitCode> {
         );
         return Err(exit::code(exit::DATA_ERR));
     }
-    let memory = Memory {
-        peak: rss::peak_rss_bytes(),
-        end: rss::rss_bytes(),
-    };
+    let (peak, end) = rss::peak_and_current_rss_bytes();
+    let memory = Memory { peak, end };
     let text = if args.json {
         json_line(&json_report(&source, &setup, &report, &memory))
     } else {

@@ -32,6 +32,19 @@ pub fn anon_rss_bytes_of(pid: u32) -> Option<u64> {
     status_bytes_of(pid, "RssAnon:")
 }
 
+/// Peak and current resident set in bytes from one read of `/proc/self/status`: the kernel
+/// computes both in that read, so the peak is never below the current (two reads can disagree
+/// by the pages touched between them).
+pub fn peak_and_current_rss_bytes() -> (Option<u64>, Option<u64>) {
+    let Ok(status) = fs::read_to_string("/proc/self/status") else {
+        return (None, None);
+    };
+    (
+        parse_kb_line(&status, "VmHWM:"),
+        parse_kb_line(&status, "VmRSS:"),
+    )
+}
+
 fn status_bytes(key: &str) -> Option<u64> {
     let status = fs::read_to_string("/proc/self/status").ok()?;
     parse_kb_line(&status, key)
@@ -72,9 +85,11 @@ mod tests {
     #[test]
     fn this_process_has_a_peak() {
         if cfg!(target_os = "linux") {
-            let peak = peak_rss_bytes().expect("VmHWM");
-            let now = rss_bytes().expect("VmRSS");
+            let (peak, now) = peak_and_current_rss_bytes();
+            let (peak, now) = (peak.expect("VmHWM"), now.expect("VmRSS"));
             assert!(now > 0 && peak >= now, "{peak} {now}");
+            assert!(peak_rss_bytes().expect("VmHWM") >= now);
+            assert!(rss_bytes().expect("VmRSS") > 0);
             let pid = std::process::id();
             assert!(peak_rss_bytes_of(pid).expect("VmHWM by pid") >= now);
             assert!(rss_bytes_of(pid).expect("VmRSS by pid") > 0);
