@@ -91,3 +91,22 @@ fn a_rate_no_emulated_reader_can_reach_is_a_usage_error() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("read probability"));
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn the_daemon_to_measure_can_be_another_binary() {
+    let out = tagtally(&[
+        "bench",
+        "store",
+        "--readers",
+        "1",
+        "--tags",
+        "2000",
+        "--duration",
+        "1s",
+        "--daemon",
+        "/nonexistent/tagtally-gateway",
+    ]);
+    assert_eq!(out.status.code(), Some(74), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/tagtally-gateway"), "{stderr}");
+}

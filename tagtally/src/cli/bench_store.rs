@@ -4,6 +4,7 @@
 //! 2 for settings the emulator cannot meet, 69 when the broker, the subscriber or the daemon is
 //! unavailable (the daemon's log is kept and named), 74 for local I/O.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -48,6 +49,10 @@ pub struct StoreArgs {
     /// Use this MQTT broker (mqtt://HOST[:PORT], e.g. a local mosquitto) instead of the embedded one.
     #[arg(long, value_name = "URL")]
     pub broker: Option<String>,
+    /// The daemon to measure: a `tagtally` binary, e.g. the gateway build (`--no-default-features`,
+    /// which has no `bench` of its own); default this binary.
+    #[arg(long, value_name = "PATH")]
+    pub daemon: Option<PathBuf>,
     /// Keep the run's directory (config, state database, daemon log) and print where it is.
     #[arg(long)]
     pub keep_dir: bool,
@@ -86,10 +91,13 @@ fn store_command(args: &StoreArgs) -> Result<ExitCode, ExitCode> {
             Some(url.address)
         }
     };
-    let exe = std::env::current_exe().map_err(|e| {
-        eprintln!("tagtally: cannot find this binary to run the daemon: {e}");
-        exit::code(exit::IO_ERR)
-    })?;
+    let exe = match &args.daemon {
+        Some(path) => path.clone(),
+        None => std::env::current_exe().map_err(|e| {
+            eprintln!("tagtally: cannot find this binary to run the daemon: {e}");
+            exit::code(exit::IO_ERR)
+        })?,
+    };
     let setup = StoreSetup {
         readers: args.readers,
         tags: args.tags,
