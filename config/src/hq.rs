@@ -33,6 +33,7 @@
 //! request-backoff-max = "5m"
 //! batch-max = 256                        # messages per transaction
 //! batch-linger = "20ms"                  # longest wait to fill a batch
+//! read-ahead-bytes = 67108864            # read from the broker, waiting to be applied (64 MiB)
 //! stale-after = "3m"                     # a store not heard from this long is stale
 //!
 //! [zone-roles]                           # zone name -> role, for availability by role
@@ -63,6 +64,10 @@ use toml::Spanned;
 pub const DEFAULT_HQ_CONFIG_PATH: &str = "/etc/tagtally/hq.toml";
 /// `[http] listen` when not given: loopback only.
 pub const DEFAULT_HQ_LISTEN: &str = "127.0.0.1:8080";
+
+/// Bounds of `[apply] read-ahead-bytes`: 16 KiB (a few messages) to 16 GiB.
+const READ_AHEAD_MIN: u64 = 16 * 1024;
+const READ_AHEAD_MAX: u64 = 16 * 1024 * 1024 * 1024;
 
 /// The roles a zone can have (SPEC §4).
 const ZONE_ROLES: [&str; 5] = ["sales-floor", "stockroom", "fitting-room", "exit", "other"];
@@ -141,6 +146,9 @@ pub struct HqApply {
     pub batch_max: usize,
     /// Longest wait to fill a batch.
     pub batch_linger: Duration,
+    /// Most bytes of messages read from the broker that wait for the applier; a message read
+    /// beyond is left with the broker (unacknowledged) and fetched again by a reconnect.
+    pub read_ahead_bytes: usize,
     /// A store not heard from this long is stale.
     pub stale_after: Duration,
 }
@@ -221,6 +229,8 @@ struct ApplySpec {
     batch_max: Option<Spanned<u32>>,
     #[serde(default)]
     batch_linger: Option<Interval>,
+    #[serde(default)]
+    read_ahead_bytes: Option<Spanned<u64>>,
     #[serde(default)]
     stale_after: Option<Interval>,
 }
@@ -578,6 +588,20 @@ impl ApplySpec {
             Some(batch) => *batch.get_ref() as usize,
             None => 256,
         };
+        let read_ahead_bytes = match &self.read_ahead_bytes {
+            Some(bytes) if !(READ_AHEAD_MIN..=READ_AHEAD_MAX).contains(bytes.get_ref()) => {
+                sink.at(
+                    bytes.span(),
+                    ConfigProblem::Toml(format!(
+                        "read-ahead-bytes must be {READ_AHEAD_MIN} to {READ_AHEAD_MAX} (16 KiB to 16 GiB), not {}",
+                        bytes.get_ref()
+                    )),
+                );
+                return None;
+            }
+            Some(bytes) => usize::try_from(*bytes.get_ref()).unwrap_or(usize::MAX),
+            None => 64 * 1024 * 1024,
+        };
         Some(HqApply {
             gap_timeout: self.gap_timeout.map_or(Duration::from_secs(5), |d| d.0),
             request_backoff_max: self
@@ -585,6 +609,7 @@ impl ApplySpec {
                 .map_or(Duration::from_secs(300), |d| d.0),
             batch_max,
             batch_linger: self.batch_linger.map_or(Duration::from_millis(20), |d| d.0),
+            read_ahead_bytes,
             stale_after: self.stale_after.map_or(Duration::from_secs(180), |d| d.0),
         })
     }
@@ -611,6 +636,21 @@ mod tests {
         assert_eq!(config.mqtt.topic_prefix, "tagtally/v1");
         assert_eq!(config.apply.gap_timeout, Duration::from_secs(5));
         assert_eq!(config.database.pool_size, 8);
+        assert_eq!(config.apply.read_ahead_bytes, 64 * 1024 * 1024);
+    }
+
+    #[test]
+    fn read_ahead_bytes_is_bounded() {
+        let text = format!("{MINIMAL}\n[apply]\nread-ahead-bytes = 65536\n");
+        let config = HqConfig::from_str(&text, "hq.toml").unwrap();
+        assert_eq!(config.apply.read_ahead_bytes, 65_536);
+        let text = format!("{MINIMAL}\n[apply]\nread-ahead-bytes = 1000\n");
+        assert!(
+            problems(&text)[0]
+                .starts_with("hq.toml:9:20: read-ahead-bytes must be 16384 to 17179869184"),
+            "{:?}",
+            problems(&text)
+        );
     }
 
     #[test]

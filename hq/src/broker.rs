@@ -135,6 +135,8 @@ pub enum LinkEvent {
     },
     /// A message on one of our subscriptions.
     Message(Delivery),
+    /// Our DISCONNECT went out (after everything queued before it): the connection is over.
+    Closed,
     /// Anything else.
     Other,
 }
@@ -235,18 +237,30 @@ pub fn open(
 }
 
 impl LinkClient {
-    /// Queues the acknowledgement of `delivery` without waiting.
-    pub fn try_ack(&self, delivery: &Delivery) -> Result<(), LinkError> {
+    /// Queues the acknowledgement of `delivery`, waiting for room in the request queue (the
+    /// event loop empties it while it is polled; once the event loop is gone this fails).
+    /// Acknowledgements leave in the order they were queued.
+    pub async fn ack(&self, delivery: &Delivery) -> Result<(), LinkError> {
         let result = match (self, delivery) {
             (LinkClient::V311(client), Delivery::V311(publish)) => {
-                client.try_ack(publish).map_err(|e| e.to_string())
+                client.ack(publish).await.map_err(|e| e.to_string())
             }
             (LinkClient::V5(client), Delivery::V5(publish)) => {
-                client.try_ack(publish).map_err(|e| e.to_string())
+                client.ack(publish).await.map_err(|e| e.to_string())
             }
             _ => Err("delivery of another protocol version".to_owned()),
         };
         result.map_err(LinkError)
+    }
+
+    /// Queues a DISCONNECT (normal, the session kept) behind everything queued before it,
+    /// without waiting; the event loop reports [`LinkEvent::Closed`] once it went out.
+    pub fn try_disconnect(&self) -> Result<(), LinkError> {
+        match self {
+            LinkClient::V311(client) => client.try_disconnect().map_err(|e| e.to_string()),
+            LinkClient::V5(client) => client.try_disconnect().map_err(|e| e.to_string()),
+        }
+        .map_err(LinkError)
     }
 
     /// Queues a subscription to `filters` at QoS 1 without waiting.
@@ -304,6 +318,9 @@ impl LinkLoop {
                     rumqttc::Event::Incoming(rumqttc::Packet::Publish(publish)) => {
                         Ok(LinkEvent::Message(Delivery::V311(publish)))
                     }
+                    rumqttc::Event::Outgoing(rumqttc::Outgoing::Disconnect) => {
+                        Ok(LinkEvent::Closed)
+                    }
                     _ => Ok(LinkEvent::Other),
                 }
             }
@@ -321,6 +338,7 @@ impl LinkLoop {
                     mqtt5::Event::Incoming(mqtt5::Incoming::Publish(publish)) => {
                         Ok(LinkEvent::Message(Delivery::V5(publish)))
                     }
+                    mqtt5::Event::Outgoing(rumqttc::Outgoing::Disconnect) => Ok(LinkEvent::Closed),
                     _ => Ok(LinkEvent::Other),
                 }
             }

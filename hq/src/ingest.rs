@@ -1,13 +1,18 @@
 //! From the broker to the database: one MQTT connection (5, or 3.1.1) with a persistent
 //! session (an MQTT 5 shared subscription when a group is configured), messages batched, applied
 //! in one transaction, and acknowledged only after that transaction committed (rumqttc manual
-//! acks).
+//! acks), in the order they were received.
 //!
 //! What is never acknowledged is redelivered by the broker: after a crash of this instance
-//! (to this client id's session, or to another member of the group). Across a reconnect that
-//! resumed the session, packet ids keep naming the same messages, so what was applied is
-//! acknowledged on the new connection; after a reconnect to a new session nothing old is
-//! acknowledged. Applying a message twice is a duplicate, which the apply rules ignore.
+//! (to this client id's session, or to another member of the group), after a lost connection,
+//! and on purpose: a message read beyond `[apply] read-ahead-bytes` is left with the broker and
+//! the connection is opened again once the applier has worked through what it kept
+//! (`crate::handover`). A message is acknowledged only on the connection it came on: a resumed
+//! session resends everything unacknowledged under the same packet ids, so acknowledging an old
+//! copy as well as the new one would acknowledge one packet id twice, and mosquitto takes a
+//! PUBACK for the first in-flight message with its id, which in a backlog of more than 65 535
+//! messages can be another one. An old copy that was applied but not acknowledged comes again
+//! and applies as a duplicate, which the apply rules ignore (one `hq_applied` row a seq).
 
 use crate::broker::{open, BrokerOptions, Delivery, LinkClient, LinkEvent, LinkLoop, SessionKind};
 use crate::db::{Applied, BatchApplier};
@@ -19,33 +24,28 @@ use std::time::{Duration, Instant};
 use tagtally_config::HqMqtt;
 use tokio::sync::{mpsc, watch};
 
+/// First wait before reconnecting after a lost connection.
+const RECONNECT_MIN: Duration = Duration::from_millis(100);
 /// Longest wait between reconnection attempts.
 const RECONNECT_MAX: Duration = Duration::from_secs(10);
-/// Bytes that may wait for the applier (payload, topic and [`HANDOVER_ENTRY_BYTES`] each). Not
-/// a multiple of the receive maximum: mosquitto 2.0 resuming a session with a backlog delivers
-/// far beyond it (measured: 1 024 waiting with a receive maximum of 16).
-const HANDOVER_MAX_BYTES: usize = 64 * 1024 * 1024;
 /// What one waiting message costs besides its topic and payload.
 const HANDOVER_ENTRY_BYTES: usize = 256;
 /// Longest wait between retries of a batch the database could not take.
 const RETRY_MAX: Duration = Duration::from_secs(5);
 
-/// A message as received, with the broker session it belongs to.
+/// A message as received, with the connection it came on.
 #[derive(Debug)]
 pub struct Received {
     delivery: Delivery,
-    session: u64,
+    connection: u64,
     at: Instant,
 }
 
-/// The connection acknowledgements go out on: its client and the broker session it resumed.
-/// A packet id names the same message for as long as the session lasts, across reconnects
-/// (the broker resends unacknowledged messages under their ids), so a message is acknowledged
-/// on whatever connection is current, as long as it is still the session that delivered it.
+/// The connection acknowledgements go out on: its client and its number.
 #[derive(Debug, Clone)]
 pub struct Link {
-    /// Counts sessions: a new one whenever the broker answered `session_present = false`.
-    pub session: u64,
+    /// Counts connections; a message is acknowledged only on the one it came on.
+    pub connection: u64,
     /// The current connection's client.
     pub client: LinkClient,
 }
@@ -59,6 +59,9 @@ pub struct ConnectionSettings {
     pub mqtt: HqMqtt,
     /// The receive maximum (MQTT 5).
     pub in_flight: u16,
+    /// `[apply] read-ahead-bytes`: most bytes read from the broker waiting for the applier
+    /// (payload, topic and a fixed cost per message).
+    pub read_ahead_bytes: usize,
 }
 
 /// Builds the client and its event loop. The broker may hold up to `in_flight` messages
@@ -69,7 +72,7 @@ pub fn connect(settings: &ConnectionSettings) -> (LinkClient, LinkLoop) {
         receive_maximum: settings.in_flight,
         max_packet: settings.mqtt.max_message_bytes + 65_536,
     };
-    // Room for every acknowledgement of several batches, so queueing one never fails in practice.
+    // Room for every acknowledgement of several batches.
     let capacity = usize::from(settings.in_flight) * 8 + 64;
     open(&settings.broker, &settings.mqtt.client_id, kind, capacity)
 }
@@ -85,28 +88,42 @@ pub fn filters(mqtt: &HqMqtt) -> Vec<String> {
         .collect()
 }
 
+/// How one connection ended.
+enum Ended {
+    /// Closed by us once what was read ahead was applied, to be sent what was left.
+    OnPurpose,
+    /// Lost (or never made): the broker, the network, a missed keep-alive.
+    Lost,
+}
+
 /// Keeps a connection up forever, a fresh client per attempt (rumqttc would otherwise replay
 /// acknowledgements queued for a dead connection on the next one, under packet ids that now
 /// name other messages): subscribes after every connect and hands each message on with its
-/// connection. Ends when `to_applier` is closed.
+/// connection. `finished` is the applier's count of messages it is done with (applied, and
+/// acknowledged where that was due). Ends when `to_applier` is closed.
 pub async fn poll_connection(
     settings: ConnectionSettings,
     to_applier: mpsc::Sender<Received>,
+    mut finished: watch::Receiver<u64>,
     link: watch::Sender<Option<Link>>,
     metrics: Arc<Metrics>,
 ) {
     let subscriptions = filters(&settings.mqtt);
-    let mut wait = Duration::from_millis(100);
-    let mut session = 0;
-    // Kept across reconnects: if the session resumed, what waits here can still be applied and
-    // acknowledged; if not, applying it again is a duplicate.
+    let mut wait = RECONNECT_MIN;
+    let mut connection = 0;
+    // Kept across lost connections: what waits here is applied; if the session resumed, the
+    // broker sends it again and that copy is a duplicate, if not, this is the only copy.
     let mut handover = Handover::new(
-        HANDOVER_MAX_BYTES / HANDOVER_ENTRY_BYTES,
-        HANDOVER_MAX_BYTES,
+        (settings.read_ahead_bytes / HANDOVER_ENTRY_BYTES).max(1),
+        settings.read_ahead_bytes,
     );
     loop {
         let (client, mut event_loop) = connect(&settings);
-        loop {
+        // Our DISCONNECT is queued behind the last acknowledgement.
+        let mut closing = false;
+        // Our DISCONNECT went out; until when we wait for the broker to close the connection.
+        let mut closed_by = None;
+        let ended = loop {
             let event = tokio::select! {
                 // Hand over first, so what waits goes before anything newer.
                 permit = to_applier.reserve(), if !handover.is_empty() => {
@@ -116,20 +133,41 @@ pub async fn poll_connection(
                     }
                     continue;
                 }
-                event = event_loop.poll(), if handover.has_room() => event,
+                changed = finished.changed(),
+                    if !closing && handover.leaving() && handover.is_empty() =>
+                {
+                    if changed.is_err() {
+                        return;
+                    }
+                    if handover.drained(*finished.borrow_and_update()) {
+                        // Every acknowledgement is queued by now, so it goes out before this.
+                        match client.try_disconnect() {
+                            Ok(()) => closing = true,
+                            Err(error) => {
+                                tracing::warn!(%error, "cannot close the connection");
+                                break Ended::Lost;
+                            }
+                        }
+                    }
+                    continue;
+                }
+                // A broker that never closes after our DISCONNECT: closed from this side.
+                () = until(closed_by) => break Ended::OnPurpose,
+                // Always polled, at the bound too: pings, PINGRESPs and acknowledgements go
+                // on whatever the applier's pace.
+                event = event_loop.poll() => event,
             };
             match event {
                 Ok(LinkEvent::Connected { session_present }) => {
-                    if !session_present {
-                        session += 1;
-                    }
-                    tracing::info!(session_present, session, "connected to the broker");
+                    connection += 1;
+                    handover.connected();
+                    tracing::info!(session_present, connection, "connected to the broker");
                     link.send_replace(Some(Link {
-                        session,
+                        connection,
                         client: client.clone(),
                     }));
                     metrics.set_mqtt_connected(true);
-                    wait = Duration::from_millis(100);
+                    wait = RECONNECT_MIN;
                     // Queued, not awaited: the event loop must keep running to send it.
                     if let Err(error) = client.try_subscribe(&subscriptions) {
                         tracing::warn!(%error, "cannot subscribe");
@@ -140,45 +178,80 @@ pub async fn poll_connection(
                         delivery.payload().len() + delivery.topic().len() + HANDOVER_ENTRY_BYTES;
                     let received = Received {
                         delivery,
-                        session,
+                        connection,
                         at: Instant::now(),
                     };
-                    // Never waits: a full applier queue leaves the message in the handover,
-                    // and reading (and so the keep-alive) goes on.
-                    if handover.is_empty() {
-                        match to_applier.try_send(received) {
-                            Ok(()) => {}
-                            Err(mpsc::error::TrySendError::Full(received)) => {
-                                handover.push(received, bytes);
-                                metrics.handover(handover.len());
-                            }
-                            Err(mpsc::error::TrySendError::Closed(_)) => return,
-                        }
-                    } else {
-                        handover.push(received, bytes);
-                        metrics.handover(handover.len());
+                    if handover.offer(received, bytes).is_err() {
+                        // Neither kept nor acknowledged: the broker keeps it in our session.
+                        metrics.left_with_broker();
+                        continue;
                     }
+                    // Handed over as far as the applier has room, without waiting: reading
+                    // (and so the keep-alive) goes on.
+                    while !handover.is_empty() {
+                        match to_applier.try_reserve() {
+                            Ok(permit) => {
+                                if let Some(received) = handover.pop() {
+                                    permit.send(received);
+                                }
+                            }
+                            Err(mpsc::error::TrySendError::Full(())) => break,
+                            Err(mpsc::error::TrySendError::Closed(())) => return,
+                        }
+                    }
+                    metrics.handover(handover.len());
                 }
-                Ok(_) => {}
+                // Not closed from this side yet: closing a socket with unread data in it
+                // resets the connection, and a broker may then drop what it had not read
+                // yet (mosquitto does: the last acknowledgements, measured). The broker
+                // closes once it has read our DISCONNECT, so everything before it too.
+                Ok(LinkEvent::Closed) => {
+                    closed_by = Some(tokio::time::Instant::now() + settings.broker.keep_alive);
+                }
+                Ok(LinkEvent::Other) => {}
+                Err(_) if closed_by.is_some() => break Ended::OnPurpose,
                 Err(error) => {
                     if metrics.mqtt_connected() {
+                        metrics.connection_lost();
                         tracing::warn!(
                             %error,
                             handover_peak = handover.peak(),
                             "broker connection lost; reconnecting"
                         );
                     }
-                    metrics.set_mqtt_connected(false);
-                    link.send_replace(None);
-                    break;
+                    break Ended::Lost;
                 }
             }
-        }
+        };
+        metrics.set_mqtt_connected(false);
+        link.send_replace(None);
+        // Gone before any wait, so an acknowledgement waiting for room in its queue fails
+        // instead of waiting for a connection that is over.
+        drop(event_loop);
         if to_applier.is_closed() {
             return;
         }
-        tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(RECONNECT_MAX);
+        match ended {
+            Ended::OnPurpose => {
+                metrics.reconnected_on_purpose();
+                tracing::debug!(
+                    connection,
+                    "what was read ahead is applied; reconnecting for what was left"
+                );
+            }
+            Ended::Lost => {
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(RECONNECT_MAX);
+            }
+        }
+    }
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -187,6 +260,7 @@ pub async fn poll_connection(
 pub async fn apply_loop(
     mut from_broker: mpsc::Receiver<Received>,
     mut link: watch::Receiver<Option<Link>>,
+    finished: watch::Sender<u64>,
     applier: BatchApplier,
     prefix: String,
     max_message_bytes: usize,
@@ -240,8 +314,8 @@ pub async fn apply_loop(
                 }
             }
         }
-        // Acknowledged once connected again, if the session survived; a new session has
-        // forgotten these packet ids and redelivers nothing of them.
+        // Acknowledged once connected, on the connection each message came on; one that came
+        // on an earlier connection is sent again by the broker if it still has it.
         let Ok(current) = link
             .wait_for(Option::is_some)
             .await
@@ -249,21 +323,22 @@ pub async fn apply_loop(
         else {
             return;
         };
-        let Some(current) = current else {
-            continue;
-        };
-        for received in batch {
+        for received in &batch {
             metrics.committed_after(received.at.elapsed());
-            if received.session != current.session {
+            let Some(current) = current
+                .as_ref()
+                .filter(|c| c.connection == received.connection)
+            else {
                 continue;
-            }
-            // Queued without waiting: the event loop may be waiting for this task to take the
-            // next message. An ack that finds the queue full is not sent; the broker then
-            // delivers that message again after a reconnect, which applies as a duplicate.
-            match current.client.try_ack(&received.delivery) {
+            };
+            // Waits for room in the request queue (the connection task polls it all the
+            // time), so no acknowledgement is skipped and they leave in order; fails only when
+            // that connection is over.
+            match current.client.ack(&received.delivery).await {
                 Ok(()) => metrics.acked(),
                 Err(error) => tracing::debug!(%error, "acknowledgement not queued"),
             }
         }
+        finished.send_modify(|count| *count += batch.len() as u64);
     }
 }

@@ -30,6 +30,9 @@ pub struct Metrics {
     latency_sum_micros: AtomicU64,
     mqtt_connected: AtomicBool,
     mqtt_connections: AtomicU64,
+    mqtt_connections_lost: AtomicU64,
+    reconnects_on_purpose: AtomicU64,
+    left_with_broker: AtomicU64,
     handover_peak: AtomicU64,
 }
 
@@ -108,6 +111,21 @@ impl Metrics {
         self.mqtt_connected.store(connected, Ordering::Relaxed);
     }
 
+    /// An established broker connection was lost (the broker, the network, a missed ping).
+    pub fn connection_lost(&self) {
+        bump(&self.mqtt_connections_lost);
+    }
+
+    /// The connection was closed on purpose, to be sent what was left with the broker.
+    pub fn reconnected_on_purpose(&self) {
+        bump(&self.reconnects_on_purpose);
+    }
+
+    /// A message read beyond the read-ahead bound was left with the broker.
+    pub fn left_with_broker(&self) {
+        bump(&self.left_with_broker);
+    }
+
     /// `waiting` messages wait for the applier right now (read, not yet handed over).
     pub fn handover(&self, waiting: usize) {
         self.handover_peak.fetch_max(
@@ -158,8 +176,23 @@ impl Metrics {
         );
         counter(
             "tagtally_hq_mqtt_connections_total",
-            "Broker connections established (more than one: the connection was lost).",
+            "Broker connections established.",
             get(&self.mqtt_connections),
+        );
+        counter(
+            "tagtally_hq_mqtt_connections_lost_total",
+            "Established broker connections lost (broker, network, missed keep-alive).",
+            get(&self.mqtt_connections_lost),
+        );
+        counter(
+            "tagtally_hq_mqtt_reconnects_on_purpose_total",
+            "Connections closed on purpose once the read-ahead was applied, to be sent what was left.",
+            get(&self.reconnects_on_purpose),
+        );
+        counter(
+            "tagtally_hq_messages_left_with_broker_total",
+            "Messages read beyond read-ahead-bytes, left unacknowledged for the broker to send again.",
+            get(&self.left_with_broker),
         );
         counter(
             "tagtally_hq_replays_asked_total",

@@ -100,6 +100,7 @@ pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
     // Room for several batches in flight, so acknowledging one never waits for the next.
     let in_flight = u16::try_from(batch_max * 4).unwrap_or(u16::MAX);
     let (link, link_watch) = tokio::sync::watch::channel(None);
+    let (finished, finished_watch) = tokio::sync::watch::channel(0);
     let (to_applier, from_broker) = tokio::sync::mpsc::channel(usize::from(in_flight) * 2);
     let mut tasks = JoinSet::new();
 
@@ -108,14 +109,17 @@ pub async fn start(config: &HqConfig) -> Result<RunningService, ServiceError> {
             broker: broker.clone(),
             mqtt: config.mqtt.clone(),
             in_flight,
+            read_ahead_bytes: config.apply.read_ahead_bytes,
         },
         to_applier,
+        finished_watch,
         link,
         Arc::clone(&metrics),
     ));
     tasks.spawn(ingest::apply_loop(
         from_broker,
         link_watch,
+        finished,
         BatchApplier::new(pool.clone(), config.apply.gap_timeout),
         config.mqtt.topic_prefix.clone(),
         config.mqtt.max_message_bytes,

@@ -592,3 +592,173 @@ async fn a_large_backlog_is_caught_up_on_one_connection() {
         "the connection was dropped while the backlog was applied"
     );
 }
+
+/// Publishes `deltas` rounds of one delta per store (after a start-up snapshot the first time).
+async fn publish_backlog(fleet: &Fleet, names: &[String], deltas: usize, rng: &mut fastrand::Rng) {
+    for _ in 0..deltas {
+        for name in names {
+            let mut store_rng = fastrand::Rng::with_seed(rng.u64(..));
+            fleet
+                .act(name, |store, _| vec![store.churn(&mut store_rng, 3, 12, 3)])
+                .await;
+        }
+    }
+}
+
+/// A backlog about twenty times `read-ahead-bytes` (64 KiB), queued in the session while the
+/// instance was down. mosquitto sends a resumed session's whole backlog at once; what does not
+/// fit is left with the broker unacknowledged, reading (and so the keep-alive) goes on, and once
+/// the kept part is applied the instance reconnects on purpose to be sent the rest. The
+/// connection is never lost, every delta is applied exactly once, in order (no gap is ever
+/// opened). Then a second backlog with the broker restarted in the middle of the catch-up: what
+/// was applied but not yet acknowledged comes again and is found a duplicate, never applied twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_beyond_the_read_ahead_bound_is_fetched_again_and_applied_once() {
+    require!(
+        TempPostgres::installed(),
+        "TAGTALLY_REQUIRE_POSTGRES",
+        "PostgreSQL"
+    );
+    require!(
+        TempMosquitto::installed(),
+        "TAGTALLY_REQUIRE_MOSQUITTO",
+        "mosquitto"
+    );
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    const STORES: usize = 20;
+    const DELTAS: usize = 100;
+    const READ_AHEAD: usize = 64 * 1024;
+    let postgres = TempPostgres::start(false).await.expect("postgres starts");
+    let database = postgres.create_database("hq").await.unwrap();
+    let mut broker = TempMosquitto::start().await.expect("mosquitto starts");
+    let config = {
+        let mut config = config(&database, broker.address(), "hq-read-ahead");
+        config.mqtt.keep_alive = Duration::from_secs(5);
+        config.mqtt.group = None;
+        config.apply.batch_max = 16;
+        config.apply.read_ahead_bytes = READ_AHEAD;
+        config
+    };
+    // The session is created, then the instance goes away (its session stays on the broker).
+    let first = start(&config).await.expect("hq starts");
+    connected(&first).await;
+    drop(first);
+
+    let fleet = Fleet::connect(broker.address(), PREFIX, "fleet-read-ahead", 4096);
+    let names: Vec<String> = (0..STORES).map(|index| format!("r-{index:02}")).collect();
+    let mut rng = fastrand::Rng::with_seed(23);
+    for name in &names {
+        fleet.add_store(name);
+        fleet
+            .act(name, |store, max| {
+                let mut out = vec![store.status(true)];
+                out.extend(store.snapshot(max, SnapshotReason::Startup));
+                out
+            })
+            .await;
+    }
+    publish_backlog(&fleet, &names, DELTAS, &mut rng).await;
+
+    let (client, connection) = tokio_postgres::connect(&database, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let applied_rows = async || -> i64 {
+        client
+            .query_one("SELECT count(*) FROM hq_applied", &[])
+            .await
+            .unwrap()
+            .get(0)
+    };
+
+    let second = start(&config).await.expect("hq starts again");
+    let expected = fleet_truth(&fleet);
+    let clock = Instant::now();
+    let metrics = Arc::clone(&second.metrics);
+    until(
+        "the backlog to be applied",
+        Duration::from_secs(120),
+        async || database_view(&client).await.unwrap() == expected,
+    )
+    .await;
+    let published = (STORES * DELTAS) as u64;
+    eprintln!(
+        "backlog of {published} deltas applied in {:.1} s: {} reconnects on purpose, {} messages left with the broker, handover peak {}",
+        clock.elapsed().as_secs_f64(),
+        counter(&metrics, "tagtally_hq_mqtt_reconnects_on_purpose_total"),
+        counter(&metrics, "tagtally_hq_messages_left_with_broker_total"),
+        counter(&metrics, "tagtally_hq_handover_peak_messages"),
+    );
+    assert!(
+        counter(&metrics, "tagtally_hq_messages_left_with_broker_total") > 0,
+        "the backlog never went past the bound:\n{}",
+        metrics.render()
+    );
+    assert!(counter(&metrics, "tagtally_hq_mqtt_reconnects_on_purpose_total") >= 1);
+    assert_eq!(
+        counter(&metrics, "tagtally_hq_mqtt_connections_lost_total"),
+        0,
+        "the connection was lost (a missed keep-alive) during the catch-up"
+    );
+    assert!(
+        counter(&metrics, "tagtally_hq_handover_peak_messages") <= (READ_AHEAD / 256) as u64,
+        "the read-ahead held more than its bound"
+    );
+    assert_eq!(
+        outcomes(&metrics, "applied"),
+        published,
+        "each delta applied once"
+    );
+    assert_eq!(
+        outcomes(&metrics, "duplicate"),
+        0,
+        "what was left was never applied before it came again"
+    );
+    assert_eq!(
+        outcomes(&metrics, "parked"),
+        0,
+        "what was left was a suffix: no delta ever waited for a predecessor"
+    );
+    assert_eq!(applied_rows().await, published as i64);
+
+    // Second backlog; the broker restarts while it is being applied.
+    drop(second);
+    publish_backlog(&fleet, &names, DELTAS, &mut rng).await;
+    let third = start(&config).await.expect("hq starts a third time");
+    let metrics = Arc::clone(&third.metrics);
+    until(
+        "the catch-up to be under way",
+        Duration::from_secs(60),
+        async || outcomes(&metrics, "applied") >= 200,
+    )
+    .await;
+    broker.stop().await;
+    broker.run().await.expect("mosquitto starts again");
+    let expected = fleet_truth(&fleet);
+    until(
+        "the second backlog to be applied",
+        Duration::from_secs(120),
+        async || database_view(&client).await.unwrap() == expected,
+    )
+    .await;
+    eprintln!(
+        "second backlog: {} applied, {} duplicates, {} connections lost",
+        outcomes(&metrics, "applied"),
+        outcomes(&metrics, "duplicate"),
+        counter(&metrics, "tagtally_hq_mqtt_connections_lost_total"),
+    );
+    assert!(counter(&metrics, "tagtally_hq_mqtt_connections_lost_total") >= 1);
+    assert!(
+        outcomes(&metrics, "duplicate") > 0,
+        "what was applied but not acknowledged when the broker went away came again"
+    );
+    assert_eq!(
+        outcomes(&metrics, "applied"),
+        published,
+        "and was not applied again"
+    );
+    assert_eq!(applied_rows().await, 2 * published as i64);
+}

@@ -167,6 +167,7 @@ fn backend() -> FixedBackend {
                 records: 0,
                 bytes: 0,
             },
+            epcis_outbox: None,
             mqtt: Mqtt {
                 state: MqttState::Connected,
                 last_error: None,

@@ -2,7 +2,8 @@
 //! while the broker is unreachable survive a `kill -9`, and once the broker is back every arrival
 //! reaches an MQTT subscriber on `epcis` exactly once (redeliveries byte-identical), in messages
 //! within `max-message-bytes`, each a valid EPCIS 2.0 document (GS1's schema and
-//! `docs/schemas/epcis.json`) with consecutive `tagtally:seq`s from 1.
+//! `docs/schemas/epcis.json`) with consecutive `tagtally:seq`s from 1; `tagtally status` and the
+//! metrics show the EPCIS outbox waiting, then every message published.
 
 mod epcis_support;
 mod run_support;
@@ -43,6 +44,18 @@ async fn events_committed_during_an_outage_are_published_once_the_broker_is_back
         .json("epcis", &["--since", "1h"])
         .await
         .expect("tagtally epcis");
+    // `tagtally status` shows the messages waiting, none published yet.
+    let waiting = poll("status to show the epcis outbox", WAIT, || async {
+        let status = daemon.json("status", &[]).await?;
+        let outbox = status.get("epcis_outbox")?.clone();
+        (outbox["records"].as_u64()? > 0).then_some(outbox)
+    })
+    .await;
+    assert!(waiting["bytes"].as_u64().expect("bytes") > 0, "{waiting}");
+    assert_eq!(
+        (&waiting["published"], &waiting["dropped"]),
+        (&0.into(), &0.into())
+    );
     daemon.kill().await;
 
     let topic = "tagtally/v1/test-store/epcis";
@@ -102,6 +115,34 @@ async fn events_committed_during_an_outage_are_published_once_the_broker_is_back
         }
     }
     assert_eq!(arrived, recorded);
+    // Every message acknowledged: status and metrics count them published, none waiting or dropped.
+    let published = by_seq.len() as u64;
+    poll("status to count every message published", WAIT, || async {
+        let status = daemon.json("status", &[]).await?;
+        let outbox = &status["epcis_outbox"];
+        let counts = (
+            outbox["records"].as_u64()?,
+            outbox["published"].as_u64()?,
+            outbox["dropped"].as_u64()?,
+        );
+        (counts == (0, published, 0)).then_some(())
+    })
+    .await;
+    let metrics = tokio::process::Command::new(env!("CARGO_BIN_EXE_tagtally"))
+        .args(["metrics", "--socket"])
+        .arg(&daemon.socket)
+        .output()
+        .await
+        .expect("tagtally metrics");
+    assert!(metrics.status.success(), "{metrics:?}");
+    let text = String::from_utf8_lossy(&metrics.stdout);
+    for line in [
+        format!("tagtally_epcis_published_total {published}"),
+        "tagtally_epcis_outbox_messages 0".to_owned(),
+        "tagtally_epcis_dropped_total 0".to_owned(),
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in\n{text}");
+    }
     // Acknowledged: a clean stop leaves nothing to publish again.
     daemon.terminate();
     let mut daemon = daemon;

@@ -1,7 +1,8 @@
 //! The EPCIS outbox (`[epcis] publish`, SPEC §12): each flush's events committed as `epcis`
 //! messages in the flush's own transaction, with their own seq, each within the payload bound and
 //! valid against GS1's EPCIS 2.0 schema and `docs/schemas/epcis.json`; kept across a restart until
-//! acknowledged, acknowledged in order, bounded by dropping (and counting) the oldest.
+//! acknowledged, acknowledged in order (and counted as published), bounded by dropping (and
+//! counting) the oldest.
 
 mod epcis_support;
 
@@ -131,11 +132,22 @@ fn a_flush_commits_valid_bounded_messages_kept_until_acknowledged_across_a_resta
         .collect();
     assert_eq!(left, (3..=next.seq).collect::<Vec<_>>());
     assert_eq!(store.outbox_stats().deltas, 1);
+    assert_eq!(
+        store.epcis_outbox_stats().published,
+        2,
+        "acknowledged, so published"
+    );
+    // An ack of seqs already gone publishes nothing more.
+    store.ack_published(&[], Some(2)).unwrap();
+    assert_eq!(store.epcis_outbox_stats().published, 2);
     // One that no broker takes leaves alone, counted.
     assert!(store.drop_epcis(4).unwrap());
     assert!(!store.drop_epcis(4).unwrap());
     let stats = store.epcis_outbox_stats();
-    assert_eq!((stats.dropped, stats.messages), (1, next.seq - 3));
+    assert_eq!(
+        (stats.dropped, stats.messages, stats.published),
+        (1, next.seq - 3, 2)
+    );
     drop(store);
     let store = Store::open(&path, options(1 << 24, budget)).unwrap().store;
     assert_eq!(
@@ -188,6 +200,7 @@ fn without_publish_no_message_is_committed() {
     .store;
     let flush = store.commit_flush(&arrivals(0, 0, 3)).unwrap();
     assert!(flush.epcis.is_none());
+    assert!(!store.publishes_events());
     assert_eq!(flush.events.len(), 1);
     assert!(store.read_epcis(0, 10).unwrap().is_empty());
 }

@@ -57,9 +57,9 @@ pub use client::{ClientError, ControlClient, TailLine, TailStream, DEFAULT_REPLY
 pub use filter::{EpcisRange, StockFilter, TailFilter};
 pub use fixed::FixedBackend;
 pub use model::{
-    AntennaStatus, Build, ClockSync, DatabaseState, Link, Mqtt, MqttState, Outbox, ReaderLinkState,
-    ReaderStatus, StateDatabase, Status, Stock, StockCount, StockZone, SystemClock, TailEvent,
-    TailKind,
+    AntennaStatus, Build, ClockSync, DatabaseState, EpcisOutbox, Link, Mqtt, MqttState, Outbox,
+    ReaderLinkState, ReaderStatus, StateDatabase, Status, Stock, StockCount, StockZone,
+    SystemClock, TailEvent, TailKind,
 };
 pub use server::{BindError, ControlServer, ServerLimits, SOCKET_MODE};
 pub use snapshot::StockSnapshot;

@@ -31,6 +31,10 @@ pub struct Status {
     pub tags_present: u64,
     /// Deltas committed but not yet acknowledged by the broker.
     pub outbox: Outbox,
+    /// The EPCIS outbox (`[epcis] publish = true` only; absent otherwise and from daemons that
+    /// predate it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epcis_outbox: Option<EpcisOutbox>,
     /// The MQTT uplink.
     pub mqtt: Mqtt,
     /// Zones whose every covering reader is down: their counts are frozen, not drained (SPEC §3).
@@ -128,6 +132,20 @@ pub enum DatabaseState {
     /// The disk (quota, file-size limit) has no room: counts are held in memory and retried; what
     /// was committed before is safe and still published.
     DiskFull,
+}
+
+/// The durable outbox of `epcis` messages (`[epcis] publish = true`, SPEC §12): what waits for a
+/// PUBACK, and what left it since the state database was created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EpcisOutbox {
+    /// Messages waiting for a PUBACK.
+    pub records: u64,
+    /// Their payload bytes.
+    pub bytes: u64,
+    /// Messages the broker acknowledged.
+    pub published: u64,
+    /// Messages dropped unsent: the oldest when the outbox was full, and those no broker takes.
+    pub dropped: u64,
 }
 
 /// The durable outbox of unacknowledged deltas (SPEC §7).

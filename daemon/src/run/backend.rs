@@ -9,8 +9,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::control::protocol::{Reply, Request};
 use crate::control::{
-    BackendError, Build, ControlBackend, DatabaseState, EpcisRange, Mqtt, MqttState, Outbox,
-    ReaderStatus, StateDatabase, Status, Stock, StockFilter, SystemClock, TailHub,
+    BackendError, Build, ControlBackend, DatabaseState, EpcisOutbox, EpcisRange, Mqtt, MqttState,
+    Outbox, ReaderStatus, StateDatabase, Status, Stock, StockFilter, SystemClock, TailHub,
     TailSubscription, Timestamp,
 };
 use crate::epcis::stock_events::EventHistory;
@@ -137,6 +137,12 @@ impl ControlBackend for DaemonBackend {
                 records: health.outbox.deltas,
                 bytes: health.outbox.bytes,
             },
+            epcis_outbox: health.epcis_outbox.map(|e| EpcisOutbox {
+                records: e.messages,
+                bytes: e.bytes,
+                published: e.published,
+                dropped: e.dropped,
+            }),
             mqtt: mqtt(&uplink),
             stale_zones: health.stale_zones.clone(),
             zone_trust: health.zone_trust.clone(),

@@ -739,6 +739,10 @@ impl EngineTask {
                 .collect(),
             zone_trust: zone_entries(&self.engine, clock),
             outbox: self.store.outbox_stats(),
+            epcis_outbox: self
+                .store
+                .publishes_events()
+                .then(|| self.store.epcis_outbox_stats()),
             last_seq: self.store.last_seq(),
             disk_full: self.held.status(),
             reader_totals: self.board.totals(),

@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::build_info::BuildInfo;
 use crate::control::{ClockSync, ReaderLinkState};
 use crate::metrics::{Exposition, Kind};
+use crate::store::EpcisOutboxStats;
 use crate::uplink::{LinkState, UplinkStatus};
 
 use super::published::Health;
@@ -186,6 +187,9 @@ pub fn render(m: &MetricsInput<'_>) -> String {
         "Deltas folded into resync snapshots because the outbox was full, since the database was created.",
         h.outbox.folded_deltas as f64,
     );
+    if let Some(epcis) = &h.epcis_outbox {
+        epcis_outbox(&mut e, epcis);
+    }
     e.single(
         "tagtally_committed_seq",
         Kind::Gauge,
@@ -223,6 +227,34 @@ pub fn render(m: &MetricsInput<'_>) -> String {
         h.clock_steps as f64,
     );
     e.finish()
+}
+
+/// The EPCIS outbox (`[epcis] publish = true` only), named like the deltas' outbox.
+fn epcis_outbox(e: &mut Exposition, epcis: &EpcisOutboxStats) {
+    e.single(
+        "tagtally_epcis_outbox_messages",
+        Kind::Gauge,
+        "Committed EPCIS messages waiting for the broker's acknowledgement.",
+        epcis.messages as f64,
+    );
+    e.single(
+        "tagtally_epcis_outbox_bytes",
+        Kind::Gauge,
+        "Payload bytes of those messages.",
+        epcis.bytes as f64,
+    );
+    e.single(
+        "tagtally_epcis_published_total",
+        Kind::Counter,
+        "EPCIS messages the broker acknowledged, since the database was created.",
+        epcis.published as f64,
+    );
+    e.single(
+        "tagtally_epcis_dropped_total",
+        Kind::Counter,
+        "EPCIS messages dropped unsent (the oldest when the outbox was full, or too large for the broker), since the database was created.",
+        epcis.dropped as f64,
+    );
 }
 
 /// Picks one counter out of a reader's totals.
@@ -476,11 +508,21 @@ mod tests {
         h.engine.arrivals = 2500;
         h.engine.present_per_zone = vec![(Arc::from("floor"), 2000), (Arc::from("backroom"), 412)];
         h.outbox.deltas = 3;
+        h.epcis_outbox = Some(EpcisOutboxStats {
+            next_seq: 43,
+            messages: 2,
+            bytes: 3_000,
+            dropped: 5,
+            published: 35,
+        });
         h
     }
 
     fn text() -> String {
-        let h = health();
+        text_of(&health())
+    }
+
+    fn text_of(h: &Health) -> String {
         let u = UplinkStatus {
             state: LinkState::Online,
             connections: 2,
@@ -488,7 +530,7 @@ mod tests {
             ..UplinkStatus::default()
         };
         render(&MetricsInput {
-            health: &h,
+            health: h,
             uplink: &u,
             build: crate::build_info::build_info(),
             clock_sync: ClockSync::Synchronized,
@@ -517,6 +559,10 @@ mod tests {
             "tagtally_zone_stale{zone=\"backroom\"} 1",
             "tagtally_zone_stale{zone=\"floor\"} 0",
             "tagtally_outbox_deltas 3",
+            "tagtally_epcis_outbox_messages 2",
+            "tagtally_epcis_outbox_bytes 3000",
+            "tagtally_epcis_published_total 35",
+            "tagtally_epcis_dropped_total 5",
             "tagtally_commit_duration_seconds_bucket{le=\"0.005\"} 1",
             "tagtally_commit_duration_seconds_count 1",
             "tagtally_mqtt_state{state=\"online\"} 1",
@@ -530,6 +576,15 @@ mod tests {
         ] {
             assert!(t.lines().any(|l| l == line), "missing `{line}` in\n{t}");
         }
+    }
+
+    #[test]
+    fn the_epcis_outbox_is_exported_only_when_events_are_published() {
+        let mut h = health();
+        h.epcis_outbox = None;
+        let t = text_of(&h);
+        assert!(!t.contains("tagtally_epcis_"), "{t}");
+        assert!(t.contains("tagtally_outbox_deltas 3"));
     }
 
     /// Every sample belongs to a family declared just before with HELP and TYPE, names are valid,

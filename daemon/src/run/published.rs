@@ -8,7 +8,7 @@ use std::time::Instant;
 use tokio::sync::watch;
 
 use crate::control::{ReaderStatus, StockSnapshot};
-use crate::store::OutboxStats;
+use crate::store::{EpcisOutboxStats, OutboxStats};
 
 use crate::engine::EngineCounters;
 use crate::metrics::LatencyHistogram;
@@ -37,6 +37,8 @@ pub struct Health {
     pub zone_trust: Vec<tagtally_contract::ZoneTrustEntry>,
     /// The outbox after the last commit or ack.
     pub outbox: OutboxStats,
+    /// The EPCIS outbox, with `[epcis] publish = true` only.
+    pub epcis_outbox: Option<EpcisOutboxStats>,
     /// The last committed seq.
     pub last_seq: u64,
     /// Set while the state disk refuses writes for lack of space.

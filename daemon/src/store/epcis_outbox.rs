@@ -7,7 +7,7 @@
 //!   dropped and counted (`epcis_dropped`), and HQ sees the gap in `tagtally:seq`. The events stay
 //!   in the event history, so `tagtally epcis --since` still has them while it keeps them.
 //! * The uplink acknowledges in publish order, so an ack names the newest seq acknowledged and
-//!   everything up to it leaves ([`ack_through`]). A message that cannot be published at all
+//!   everything up to it leaves ([`ack_through`]), counted as published (`epcis_published`). A message that cannot be published at all
 //!   (larger than the broker takes) leaves alone ([`drop_one`]), counted as dropped.
 
 use std::path::Path;
@@ -28,6 +28,8 @@ pub struct EpcisOutboxStats {
     pub bytes: u64,
     /// Messages dropped unsent since the database was created.
     pub dropped: u64,
+    /// Messages the broker acknowledged since the database was created.
+    pub published: u64,
 }
 
 /// Reads the accounting (a database that never published events: seq 1, nothing held).
@@ -50,6 +52,7 @@ pub(super) fn stats(txn: &ReadTransaction, path: &Path) -> Result<EpcisOutboxSta
         messages,
         bytes: number(META_EPCIS_OUTBOX_BYTES)?.unwrap_or(0),
         dropped: number(META_EPCIS_DROPPED)?.unwrap_or(0),
+        published: number(META_EPCIS_PUBLISHED)?.unwrap_or(0),
     })
 }
 
@@ -102,6 +105,7 @@ pub(super) fn ack_through(
         table.remove(key).at(path)?;
         stats.bytes = stats.bytes.saturating_sub(len);
         stats.messages = stats.messages.saturating_sub(1);
+        stats.published += 1;
     }
     write_stats(txn, path, stats)?;
     Ok(stats)
@@ -135,6 +139,8 @@ fn write_stats(
     meta.insert(META_NEXT_EPCIS_SEQ, stats.next_seq).at(path)?;
     meta.insert(META_EPCIS_OUTBOX_BYTES, stats.bytes).at(path)?;
     meta.insert(META_EPCIS_DROPPED, stats.dropped).at(path)?;
+    meta.insert(META_EPCIS_PUBLISHED, stats.published)
+        .at(path)?;
     Ok(())
 }
 

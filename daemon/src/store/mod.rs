@@ -10,7 +10,7 @@
 //! | `counts` | (zone, sku) → u32 | every non-zero count; always the recount of `tags` |
 //! | `outbox` | seq → bytes | the exact delta message (SPEC §6 JSON) of every unacknowledged seq |
 //! | `history` | seq → (acked at, bytes) | acknowledged delta messages kept for `cmd/replay` ([`history`]) |
-//! | `meta` | name → u64 | `schema_version`, `next_seq`, `outbox_bytes`, `folded_deltas`, `resync_first_seq`/`resync_last_seq`, `boot`, `history_bytes`, `snapshot_parts`, `next_event`, `event_bytes`, `next_epcis_seq`, `epcis_outbox_bytes`, `epcis_dropped` |
+//! | `meta` | name → u64 | `schema_version`, `next_seq`, `outbox_bytes`, `folded_deltas`, `resync_first_seq`/`resync_last_seq`, `boot`, `history_bytes`, `snapshot_parts`, `next_event`, `event_bytes`, `next_epcis_seq`, `epcis_outbox_bytes`, `epcis_dropped`, `epcis_published` |
 //! | `events` | (flush time µs, ordinal) → postcard row | committed arrivals, moves and departures of tags, with `[epcis]` only ([`events`]) |
 //! | `epcis_outbox` | EPCIS seq → bytes | the exact `epcis` message of every unacknowledged EPCIS seq, with `[epcis] publish` only ([`epcis_outbox`]) |
 //! | `meta_text` | name → str | `epoch`, `store` (the config's store name, recorded at creation) |
@@ -677,6 +677,11 @@ impl Store {
     /// The EPCIS outbox accounting.
     pub fn epcis_outbox_stats(&self) -> EpcisOutboxStats {
         self.accounting().epcis
+    }
+
+    /// Whether commits write `epcis` messages (`[epcis] publish = true`).
+    pub fn publishes_events(&self) -> bool {
+        self.publish_events.is_some()
     }
 
     /// Lowers (or raises) the largest `epcis` payload for later commits.

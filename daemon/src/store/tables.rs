@@ -64,6 +64,8 @@ pub const META_EPCIS_OUTBOX_BYTES: &str = "epcis_outbox_bytes";
 /// `epcis` messages dropped unsent since the database was created: the oldest, when the EPCIS
 /// outbox was full, and those no broker would take (absent: 0).
 pub const META_EPCIS_DROPPED: &str = "epcis_dropped";
+/// `epcis` messages the broker acknowledged since the database was created (absent: 0).
+pub const META_EPCIS_PUBLISHED: &str = "epcis_published";
 
 /// The epoch string (SPEC §6), created once with the database.
 pub const TEXT_EPOCH: &str = "epoch";

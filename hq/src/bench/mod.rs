@@ -296,6 +296,15 @@ pub async fn run(
     let refusals = instances.sum("tagtally_hq_messages_refused_total").await
         + instances.sum("tagtally_hq_database_refusals_total").await;
     let batch_failures = instances.sum("tagtally_hq_batch_failures_total").await;
+    let connections_lost = instances
+        .sum("tagtally_hq_mqtt_connections_lost_total")
+        .await;
+    let reconnects_on_purpose = instances
+        .sum("tagtally_hq_mqtt_reconnects_on_purpose_total")
+        .await;
+    let messages_left_with_broker = instances
+        .sum("tagtally_hq_messages_left_with_broker_total")
+        .await;
     instances.stop().await?;
     let kept_dir = dir.is_none().then(|| dir_path.display().to_string());
     Ok(HqBenchReport {
@@ -310,6 +319,9 @@ pub async fn run(
         differences,
         refusals,
         batch_failures,
+        connections_lost,
+        reconnects_on_purpose,
+        messages_left_with_broker,
         kept_dir,
     })
 }

@@ -110,6 +110,14 @@ pub struct HqBenchReport {
     pub refusals: u64,
     /// Transactions that failed and were retried (summed over `/metrics`).
     pub batch_failures: u64,
+    /// Broker connections the instances lost after the last start (a missed keep-alive among
+    /// them; summed over `/metrics`).
+    pub connections_lost: u64,
+    /// Connections the instances closed on purpose after the last start, to be sent again
+    /// what they had left with the broker beyond `read-ahead-bytes`.
+    pub reconnects_on_purpose: u64,
+    /// Messages left with the broker beyond `read-ahead-bytes` after the last start.
+    pub messages_left_with_broker: u64,
     /// Where the run's files (configs, logs) are, when kept.
     pub kept_dir: Option<String>,
 }

@@ -6,7 +6,9 @@ use super::table::{colour_on_stdout, Align, Cell, Table, Tone};
 use super::ControlArgs;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
-use tagtally::control::{ClockSync, DatabaseState, MqttState, StateDatabase, Status, SystemClock};
+use tagtally::control::{
+    ClockSync, DatabaseState, EpcisOutbox, MqttState, StateDatabase, Status, SystemClock,
+};
 use tagtally::exit;
 
 /// Runs `status`.
@@ -73,6 +75,9 @@ pub fn render(status: &Status, now: SystemTime, colour: bool) -> String {
         )
         .into(),
     );
+    if let Some(epcis) = &status.epcis_outbox {
+        line("epcis outbox", epcis_outbox_cell(epcis));
+    }
     if let Some(database) = &status.database {
         line("database", database_cell(database, now));
     }
@@ -147,6 +152,24 @@ fn clock_cell(clock: &SystemClock) -> Cell {
             humantime::format_duration(by)
         ));
     }
+    Cell::toned(text, tone)
+}
+
+/// Waiting messages, and since the database was created how many went out and how many were
+/// dropped unsent (a warning: HQ sees gaps in `tagtally:seq`).
+fn epcis_outbox_cell(epcis: &EpcisOutbox) -> Cell {
+    let text = format!(
+        "{} messages, {}; {} published, {} dropped",
+        epcis.records,
+        human_bytes(epcis.bytes),
+        epcis.published,
+        epcis.dropped
+    );
+    let tone = if epcis.dropped > 0 {
+        Tone::Warn
+    } else {
+        Tone::Good
+    };
     Cell::toned(text, tone)
 }
 
@@ -226,6 +249,20 @@ mod tests {
             plain(clock_cell(&clock)),
             "NOT synchronised: published times may be wrong until NTP sets the clock; stepped 2 \
              time(s), last by -1h 250ms at 2025-03-01T09:40:00.000Z (published times followed it)"
+        );
+    }
+
+    #[test]
+    fn the_epcis_outbox_line_counts_waiting_published_and_dropped_messages() {
+        let epcis = EpcisOutbox {
+            records: 2,
+            bytes: 3_072,
+            published: 35,
+            dropped: 5,
+        };
+        assert_eq!(
+            plain(epcis_outbox_cell(&epcis)),
+            "2 messages, 3.0 KiB; 35 published, 5 dropped"
         );
     }
 

@@ -71,6 +71,7 @@ pub fn sample_status() -> Status {
             records: 3,
             bytes: 1536,
         },
+        epcis_outbox: None,
         mqtt: Mqtt {
             state: MqttState::Connecting,
             last_error: Some("connection refused".into()),

@@ -7,14 +7,19 @@
 
 use std::fs;
 
-/// The peak resident set in bytes, or `None` where `/proc/self/status` has no `VmHWM` line.
-pub fn peak_rss_bytes() -> Option<u64> {
-    status_bytes("VmHWM:")
-}
-
-/// The current resident set in bytes, or `None` where `/proc/self/status` has no `VmRSS` line.
-pub fn rss_bytes() -> Option<u64> {
-    status_bytes("VmRSS:")
+/// The peak and the current resident set in bytes, from one read of `/proc/self/status`.
+///
+/// Two separate reads can disagree (the set may grow between them, so "current" could exceed
+/// the "peak" read a moment earlier); one read is one consistent view: the kernel prints
+/// `VmHWM` as at least the `VmRSS` it prints beside it.
+pub fn peak_and_current_rss_bytes() -> (Option<u64>, Option<u64>) {
+    match fs::read_to_string("/proc/self/status") {
+        Ok(status) => (
+            parse_kb_line(&status, "VmHWM:"),
+            parse_kb_line(&status, "VmRSS:"),
+        ),
+        Err(_) => (None, None),
+    }
 }
 
 /// The peak resident set of process `pid` in bytes, or `None` when it is gone or has no `VmHWM` line.
@@ -30,24 +35,6 @@ pub fn rss_bytes_of(pid: u32) -> Option<u64> {
 /// The anonymous part of process `pid`'s resident set (`RssAnon`: heap and stacks, not the mapped binary).
 pub fn anon_rss_bytes_of(pid: u32) -> Option<u64> {
     status_bytes_of(pid, "RssAnon:")
-}
-
-/// Peak and current resident set in bytes from one read of `/proc/self/status`: the kernel
-/// computes both in that read, so the peak is never below the current (two reads can disagree
-/// by the pages touched between them).
-pub fn peak_and_current_rss_bytes() -> (Option<u64>, Option<u64>) {
-    let Ok(status) = fs::read_to_string("/proc/self/status") else {
-        return (None, None);
-    };
-    (
-        parse_kb_line(&status, "VmHWM:"),
-        parse_kb_line(&status, "VmRSS:"),
-    )
-}
-
-fn status_bytes(key: &str) -> Option<u64> {
-    let status = fs::read_to_string("/proc/self/status").ok()?;
-    parse_kb_line(&status, key)
 }
 
 fn status_bytes_of(pid: u32, key: &str) -> Option<u64> {
@@ -88,8 +75,6 @@ mod tests {
             let (peak, now) = peak_and_current_rss_bytes();
             let (peak, now) = (peak.expect("VmHWM"), now.expect("VmRSS"));
             assert!(now > 0 && peak >= now, "{peak} {now}");
-            assert!(peak_rss_bytes().expect("VmHWM") >= now);
-            assert!(rss_bytes().expect("VmRSS") > 0);
             let pid = std::process::id();
             assert!(peak_rss_bytes_of(pid).expect("VmHWM by pid") >= now);
             assert!(rss_bytes_of(pid).expect("VmRSS by pid") > 0);

@@ -4,8 +4,8 @@
 Legal vectors: random field values for every scheme, partition and filter are written as a
 pure-identity URI, encoded by epcpy (`hex(...)`, `tag_uri(...)`), and decoded back by epcpy
 (`hex_to_tag_encodable`), which must give the same URI.
-Illegal vectors: legal bits with one rule broken (partition 7, a company prefix with too many
-digits, non-zero reserved bits, a bad character, a character after the terminator, no terminator,
+Illegal vectors: legal bits with one rule broken (partition 7, a company prefix or the reference
+after it with too many digits, non-zero reserved bits, a bad character, a character after the terminator, no terminator,
 too few bits, ...). epcpy must refuse each; where it accepts one that the TDS forbids, the vector is
 still written as invalid (the TDS rules) and listed in DISAGREEMENTS.md.
 
@@ -200,6 +200,21 @@ def epcpy_accepts(hexa):
 PARTITIONED = {"gid-96", "usdod-96", "adi-var"}
 
 
+# The numeric reference after the company prefix, per identity type: (bits of company prefix +
+# reference, digits of company prefix + reference, name) of TDS §14's partition tables.
+REFERENCE = {
+    "sgtin": (44, 13, "item reference"),
+    "itip": (44, 13, "item reference"),
+    "sscc": (58, 17, "serial reference"),
+    "gsrn": (58, 17, "service reference"),
+    "gsrnp": (58, 17, "service reference"),
+    "sgln": (41, 12, "location reference"),
+    "grai": (44, 12, "asset type"),
+    "gdti": (41, 12, "document type"),
+    "sgcn": (41, 12, "coupon reference"),
+}
+
+
 def illegal_variants(scheme, hexa, fields, filter_bits):
     """Yields (hex, what) for encodings that break one TDS rule each."""
     bits = to_bits(hexa)
@@ -211,6 +226,16 @@ def illegal_variants(scheme, hexa, fields, filter_bits):
         cp_bits = [40, 37, 34, 30, 27, 24, 20][part]
         if 2**cp_bits > 10 ** (12 - part):
             yield to_hex(bits[:p + 3] + "1" * cp_bits + bits[p + 3 + cp_bits:]), "company prefix too many digits"
+    if scheme.split("-")[0] in REFERENCE:
+        # The reference after the company prefix all ones: more digits than its partition allows.
+        p = 8 + filter_bits
+        part = int(bits[p:p + 3], 2)
+        cp_bits = [40, 37, 34, 30, 27, 24, 20][part]
+        total_bits, total_digits, name = REFERENCE[scheme.split("-")[0]]
+        ref_bits, ref_digits = total_bits - cp_bits, total_digits - (12 - part)
+        if 2**ref_bits > 10**ref_digits:
+            start = p + 3 + cp_bits
+            yield to_hex(bits[:start] + "1" * ref_bits + bits[start + ref_bits:]), f"{name} too many digits"
     if scheme in ("sscc-96", "gsrn-96", "gsrnp-96"):
         yield to_hex(bits[:95] + "1"), "reserved bits not zero"
     fixed = scheme.rsplit("-", 1)[1]
