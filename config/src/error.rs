@@ -408,6 +408,13 @@ pub enum ConfigProblem {
         /// The missing role.
         role: &'static str,
     },
+    /// The stock engine refused the store layout although every check above passed: a gap in
+    /// those checks, refused by the config plan (so by `check-config`) rather than left to `run`.
+    #[error("the stock engine cannot use this store layout: {reason}")]
+    EngineLayout {
+        /// The engine's reason.
+        reason: String,
+    },
 }
 
 /// One problem in one config file, at a line and column when it has one.

@@ -53,22 +53,25 @@ fn sgtin96(serial: u16) -> Epc {
 
 #[test]
 fn reads_of_present_tags_allocate_nothing() {
-    let mut engine = Engine::new(&EngineConfig {
-        zones: vec![ZoneConfig {
-            name: "floor".into(),
-            presence: PresenceParams::default(),
-        }],
-        antennas: vec![AntennaZone {
-            reader: ReaderId(0),
-            antenna: 1,
-            zone: "floor".into(),
-        }],
-        sku_map: vec![],
-        max_candidates: None,
-        suspect_after: None,
-        sentinels: Vec::new(),
-    })
-    .unwrap();
+    let mut engine = Engine::new(
+        &EngineConfig {
+            zones: vec![ZoneConfig {
+                name: "floor".into(),
+                presence: PresenceParams::default(),
+            }],
+            antennas: vec![AntennaZone {
+                reader: ReaderId(0),
+                antenna: 1,
+                zone: "floor".into(),
+            }],
+            sku_map: vec![],
+            max_candidates: None,
+            suspect_after: None,
+            sentinels: Vec::new(),
+        }
+        .check()
+        .unwrap(),
+    );
     let t0 = 1_776_939_300_000_000;
     engine.reader_up(ReaderId(0), Micros(t0));
     let reads: Vec<TagRead> = (0..1000)

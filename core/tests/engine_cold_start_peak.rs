@@ -60,21 +60,24 @@ fn engine() -> Engine {
         name: name.into(),
         presence,
     };
-    Engine::new(&EngineConfig {
-        zones: vec![zone("floor"), zone("backroom")],
-        antennas: (0..READERS)
-            .map(|r| AntennaZone {
-                reader: ReaderId(r),
-                antenna: 1,
-                zone: if r < 12 { "floor" } else { "backroom" }.into(),
-            })
-            .collect(),
-        sku_map: vec![],
-        max_candidates: None,
-        suspect_after: None,
-        sentinels: Vec::new(),
-    })
-    .unwrap()
+    Engine::new(
+        &EngineConfig {
+            zones: vec![zone("floor"), zone("backroom")],
+            antennas: (0..READERS)
+                .map(|r| AntennaZone {
+                    reader: ReaderId(r),
+                    antenna: 1,
+                    zone: if r < 12 { "floor" } else { "backroom" }.into(),
+                })
+                .collect(),
+            sku_map: vec![],
+            max_candidates: None,
+            suspect_after: None,
+            sentinels: Vec::new(),
+        }
+        .check()
+        .unwrap(),
+    )
 }
 
 /// `bench store`'s population: SGTIN-96, company prefix 614141, 5 000 GTINs, tag `i` has serial `i`.

@@ -7,22 +7,25 @@ const T0: u64 = 1_776_939_300_000_000;
 const TAGS: u32 = 50_000;
 
 fn engine() -> Engine {
-    let mut engine = Engine::new(&EngineConfig {
-        zones: vec![ZoneConfig {
-            name: "floor".into(),
-            presence: PresenceParams::default(),
-        }],
-        antennas: vec![AntennaZone {
-            reader: ReaderId(0),
-            antenna: 1,
-            zone: "floor".into(),
-        }],
-        sku_map: vec![],
-        max_candidates: None,
-        suspect_after: None,
-        sentinels: Vec::new(),
-    })
-    .unwrap();
+    let mut engine = Engine::new(
+        &EngineConfig {
+            zones: vec![ZoneConfig {
+                name: "floor".into(),
+                presence: PresenceParams::default(),
+            }],
+            antennas: vec![AntennaZone {
+                reader: ReaderId(0),
+                antenna: 1,
+                zone: "floor".into(),
+            }],
+            sku_map: vec![],
+            max_candidates: None,
+            suspect_after: None,
+            sentinels: Vec::new(),
+        }
+        .check()
+        .unwrap(),
+    );
     engine.reader_up(ReaderId(0), Micros(T0));
     engine
 }

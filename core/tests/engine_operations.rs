@@ -26,28 +26,31 @@ fn engine() -> Engine {
         move_hysteresis: Duration::from_secs(30),
         ..PresenceParams::default()
     };
-    let mut e = Engine::new(&EngineConfig {
-        zones: vec![
-            ZoneConfig {
-                name: "floor".into(),
-                presence,
-            },
-            ZoneConfig {
-                name: "backroom".into(),
-                presence,
-            },
-        ],
-        antennas: vec![AntennaZone {
-            reader: FLOOR,
-            antenna: 1,
-            zone: "floor".into(),
-        }],
-        sku_map: vec![],
-        max_candidates: None,
-        sentinels: vec![],
-        suspect_after: None,
-    })
-    .unwrap();
+    let mut e = Engine::new(
+        &EngineConfig {
+            zones: vec![
+                ZoneConfig {
+                    name: "floor".into(),
+                    presence,
+                },
+                ZoneConfig {
+                    name: "backroom".into(),
+                    presence,
+                },
+            ],
+            antennas: vec![AntennaZone {
+                reader: FLOOR,
+                antenna: 1,
+                zone: "floor".into(),
+            }],
+            sku_map: vec![],
+            max_candidates: None,
+            sentinels: vec![],
+            suspect_after: None,
+        }
+        .check()
+        .unwrap(),
+    );
     e.reader_up(FLOOR, secs(0.0));
     e
 }

@@ -64,7 +64,7 @@ fn config() -> EngineConfig {
 }
 
 fn engine_up() -> Engine {
-    let mut e = Engine::new(&config()).unwrap();
+    let mut e = Engine::new(&config().check().unwrap());
     e.reader_up(FLOOR, secs(0.0));
     e.reader_up(BACK, secs(0.0));
     e
@@ -360,11 +360,14 @@ fn a_clearly_stronger_zone_takes_the_tag_after_the_hysteresis() {
 #[test]
 fn nothing_moves_out_of_a_stale_zone() {
     // Only the backroom reader covers the backroom here.
-    let mut e2 = Engine::new(&EngineConfig {
-        antennas: config().antennas[..2].to_vec(),
-        ..config()
-    })
-    .unwrap();
+    let mut e2 = Engine::new(
+        &EngineConfig {
+            antennas: config().antennas[..2].to_vec(),
+            ..config()
+        }
+        .check()
+        .unwrap(),
+    );
     e2.reader_up(FLOOR, secs(0.0));
     e2.reader_up(BACK, secs(0.0));
     read(&mut e2, BACK, 1, sgtin(1), -6000, 1.0);
@@ -385,11 +388,14 @@ fn nothing_moves_out_of_a_stale_zone() {
 #[test]
 fn no_move_out_of_a_zone_whose_reader_is_silent_until_it_is_heard() {
     // Only the backroom reader covers the backroom here.
-    let mut e = Engine::new(&EngineConfig {
-        antennas: config().antennas[..2].to_vec(),
-        ..config()
-    })
-    .unwrap();
+    let mut e = Engine::new(
+        &EngineConfig {
+            antennas: config().antennas[..2].to_vec(),
+            ..config()
+        }
+        .check()
+        .unwrap(),
+    );
     e.reader_up(FLOOR, secs(0.0));
     e.reader_up(BACK, secs(0.0));
     read(&mut e, BACK, 1, sgtin(1), -6000, 1.0);
@@ -427,7 +433,7 @@ fn unmapped_antennas_are_counted_and_ignored() {
 
 #[test]
 fn restored_tags_count_at_once_and_depart_only_after_coverage_plus_depart_after() {
-    let mut e = Engine::new(&config()).unwrap();
+    let mut e = Engine::new(&config().check().unwrap());
     let a = sgtin(1);
     let b = sgtin(2);
     let summary = e
@@ -460,7 +466,7 @@ fn restored_tags_count_at_once_and_depart_only_after_coverage_plus_depart_after(
 
 #[test]
 fn restore_reconciles_retired_zones_and_new_sku_rules() {
-    let mut e = Engine::new(&config()).unwrap();
+    let mut e = Engine::new(&config().check().unwrap());
     let legacy = Epc::from_slice(&[0xE2, 0x80, 0x11, 0x60, 1, 2, 3, 4]).unwrap();
     let s = e
         .restore([
@@ -499,7 +505,7 @@ fn restore_reconciles_retired_zones_and_new_sku_rules() {
 
 #[test]
 fn restore_refuses_duplicates_and_late_calls() {
-    let mut e = Engine::new(&config()).unwrap();
+    let mut e = Engine::new(&config().check().unwrap());
     let epc = sgtin(1);
     let t = RestoredTag {
         epc: epc.as_bytes(),

@@ -80,7 +80,7 @@ struct Store {
 
 impl Store {
     fn new(sentinel: bool) -> Self {
-        let mut engine = Engine::new(&config(sentinel)).expect("config");
+        let mut engine = Engine::new(&config(sentinel).check().expect("config"));
         engine.reader_up(READER, at(0));
         let mut store = Store {
             engine,
@@ -216,7 +216,7 @@ fn a_zone_emptying_gradually_drains_with_sentinels() {
 
 #[test]
 fn sentinels_are_never_stock_even_when_restored() {
-    let mut engine = Engine::new(&config(true)).expect("config");
+    let mut engine = Engine::new(&config(true).check().expect("config"));
     let restored = [
         RestoredTag {
             epc: &SENTINEL,

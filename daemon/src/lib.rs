@@ -1,9 +1,7 @@
-//! The tagtally daemon as a library: what the `tagtally` binary, the benches and the scenario tests share.
+//! The tagtally daemon as a library (package `tagtally-daemon`): what the `tagtally` binary (tagtally/), the tooling (tagtally-tooling), the benches and the suites share.
 
-pub mod bench;
 pub mod build_info;
 pub mod control;
-pub mod demo;
 pub mod epcis;
 pub mod exit;
 pub mod metrics;

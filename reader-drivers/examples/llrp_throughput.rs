@@ -11,8 +11,8 @@ use tokio::sync::mpsc;
 use tagtally_reader_drivers::connect::TcpConnector;
 use tagtally_reader_drivers::driver::{self, ReaderDriver};
 use tagtally_reader_drivers::llrp::{LlrpSession, LlrpSettings};
-use tagtally_reader_drivers::sim::{LlrpSim, Scenario};
 use tagtally_reader_drivers::{DriverEvent, DriverOutput, ReaderId};
+use tagtally_sim::{LlrpSim, Scenario};
 
 fn arg(n: usize, default: u64) -> u64 {
     std::env::args()

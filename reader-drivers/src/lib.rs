@@ -1,4 +1,4 @@
-//! Reader drivers: the LLRP, ThingMagic and R2000 sessions that turn readers into `TagRead`s, the one task that runs any of them, and reader emulators.
+//! Reader drivers: the LLRP, ThingMagic and R2000 sessions that turn readers into `TagRead`s, and the one task that runs any of them (the emulators are `tagtally-sim`).
 
 pub mod connect;
 pub mod driver;
@@ -8,7 +8,6 @@ pub mod r2000;
 mod serial_line;
 pub mod serial_port;
 pub mod serial_reader;
-pub mod sim;
 pub mod thingmagic;
 
 pub use link_report::{COUNTERS_PERIOD, HEARD_PERIOD};

@@ -10,8 +10,8 @@ use tagtally_reader_drivers::connect::TcpConnector;
 use tagtally_reader_drivers::driver::ReaderDriver;
 use tagtally_reader_drivers::llrp::probe::{probe, ProbeError};
 use tagtally_reader_drivers::llrp::{LlrpSession, LlrpSettings, StartTrigger, OUR_ROSPEC_ID};
-use tagtally_reader_drivers::sim::{Fault, LlrpSim, Scenario};
 use tagtally_reader_drivers::{DriverCounters, DriverEvent, DriverOutput, ReaderId, TagRead};
+use tagtally_sim::{Fault, LlrpSim, Scenario};
 
 /// Upper bound on any single wait: generous for a loaded, shared machine; never slept.
 const WAIT: Duration = Duration::from_secs(20);
@@ -514,7 +514,7 @@ async fn an_llrp_1_1_reader_with_only_an_uptime_clock_works() {
 
 #[tokio::test]
 async fn a_probe_tap_stamps_every_read_of_its_tags_before_the_driver_sees_it() {
-    use tagtally_reader_drivers::sim::llrp::ProbeTap;
+    use tagtally_sim::llrp::ProbeTap;
     let sim = sim(TWO_TAGS).await;
     let watched = tagtally_reader_drivers::Epc::from_slice(&[
         0x30, 0x74, 0x25, 0x7B, 0xF7, 0x19, 0x4E, 0x40, 0x00, 0x00, 0x1A, 0x85,

@@ -14,9 +14,9 @@ use tagtally_protocol::llrp::{
 use tagtally_reader_drivers::connect::Connect;
 use tagtally_reader_drivers::driver::ReaderDriver;
 use tagtally_reader_drivers::llrp::{LlrpSession, LlrpSettings};
-use tagtally_reader_drivers::sim::llrp::reader_state::ReaderState;
-use tagtally_reader_drivers::sim::Scenario;
 use tagtally_reader_drivers::{DriverEvent, DriverOutput, ReaderId};
+use tagtally_sim::llrp::reader_state::ReaderState;
+use tagtally_sim::Scenario;
 
 /// Every connect makes a duplex pair and hands the reader's end to the test.
 struct DuplexConnector {

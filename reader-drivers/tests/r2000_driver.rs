@@ -12,9 +12,9 @@ use std::time::Duration;
 use support::{bounded, has_epc, quick_timing, Bench, DriverUnderTest};
 use tagtally_reader_drivers::driver::DriverExit;
 use tagtally_reader_drivers::r2000::{R2000Session, R2000Settings};
-use tagtally_reader_drivers::sim::r2000::R2000Module;
-use tagtally_reader_drivers::sim::{Fault, Scenario};
 use tagtally_reader_drivers::{DriverEvent, ReaderId};
+use tagtally_sim::r2000::R2000Module;
+use tagtally_sim::{Fault, Scenario};
 
 const SHELF_EPC: &str = "300833B2DDD9014000000001";
 const DOOR_EPC: &str = "E2801160600002084F6B3F63";

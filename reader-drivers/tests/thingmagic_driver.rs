@@ -12,10 +12,10 @@ use support::{bounded, has_epc, quick_timing, Bench, DriverUnderTest};
 use tagtally_config::{HostPort, SerialPort};
 use tagtally_reader_drivers::driver::DriverExit;
 use tagtally_reader_drivers::serial_port::SerialConnector;
-use tagtally_reader_drivers::sim::thingmagic::ThingMagicModule;
-use tagtally_reader_drivers::sim::{Fault, Scenario, SerialListen, SerialSim, SerialSimOptions};
 use tagtally_reader_drivers::thingmagic::{ThingMagicSession, ThingMagicSettings};
 use tagtally_reader_drivers::{DriverEvent, ReaderId};
+use tagtally_sim::thingmagic::ThingMagicModule;
+use tagtally_sim::{Fault, Scenario, SerialListen, SerialSim, SerialSimOptions};
 
 const SHELF_EPC: &str = "3074257BF7194E4000001A85";
 const DOOR_EPC: &str = "E2801160600002084F6B3F63";

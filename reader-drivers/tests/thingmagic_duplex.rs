@@ -13,10 +13,10 @@ use std::time::Duration;
 use support::{bounded, quick_timing, DriverUnderTest};
 use tagtally_reader_drivers::connect::Connect;
 use tagtally_reader_drivers::driver::DriverExit;
-use tagtally_reader_drivers::sim::thingmagic::ThingMagicModule;
-use tagtally_reader_drivers::sim::{EmulatedModule, Scenario};
 use tagtally_reader_drivers::thingmagic::{ThingMagicSession, ThingMagicSettings};
 use tagtally_reader_drivers::ReaderId;
+use tagtally_sim::thingmagic::ThingMagicModule;
+use tagtally_sim::{EmulatedModule, Scenario};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 use tokio::time::Instant;
 

@@ -13,9 +13,9 @@
 
 use std::time::{Duration, Instant};
 
-use tagtally_reader_drivers::sim::scenario::{Scenario, TagSpec};
-use tagtally_reader_drivers::sim::Fault;
 use tagtally_reader_drivers::Epc;
+use tagtally_sim::scenario::{Scenario, TagSpec};
+use tagtally_sim::Fault;
 use tagtally_tests::broker::{Broker, Gate};
 use tagtally_tests::daemon::Daemon;
 use tagtally_tests::gs1::sgtin96;

@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tagtally_reader_drivers::sim::r2000::R2000Module;
-use tagtally_reader_drivers::sim::scenario::Scenario;
-use tagtally_reader_drivers::sim::thingmagic::ThingMagicModule;
-use tagtally_reader_drivers::sim::{LlrpSim, SerialListen, SerialSim, SerialSimOptions};
+use tagtally_sim::r2000::R2000Module;
+use tagtally_sim::scenario::Scenario;
+use tagtally_sim::thingmagic::ThingMagicModule;
+use tagtally_sim::{LlrpSim, SerialListen, SerialSim, SerialSimOptions};
 
 use crate::gs1::expected_sku;
 use crate::Counts;

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use tagtally_reader_drivers::sim::scenario::{PresenceSpec, Scenario, TagSpec};
 use tagtally_reader_drivers::Epc;
+use tagtally_sim::scenario::{PresenceSpec, Scenario, TagSpec};
 
 use crate::gs1::sgtin96;
 use crate::store::{Kind, ReaderPlan, StorePlan};

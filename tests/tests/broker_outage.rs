@@ -6,8 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use tagtally_reader_drivers::sim::scenario::{MoveSpec, PresenceSpec, Scenario, TagSpec};
 use tagtally_reader_drivers::Epc;
+use tagtally_sim::scenario::{MoveSpec, PresenceSpec, Scenario, TagSpec};
 use tagtally_tests::broker::{Broker, Gate};
 use tagtally_tests::daemon::Daemon;
 use tagtally_tests::gs1::sgtin96;

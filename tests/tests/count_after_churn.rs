@@ -16,8 +16,8 @@ use std::os::unix::process::ExitStatusExt;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tagtally_reader_drivers::sim::scenario::{PresenceSpec, Scenario, TagSpec};
 use tagtally_reader_drivers::Epc;
+use tagtally_sim::scenario::{PresenceSpec, Scenario, TagSpec};
 use tagtally_tests::broker::Broker;
 use tagtally_tests::daemon::Daemon;
 use tagtally_tests::gs1::{gtin, sgtin96};

@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tagtally_reader_drivers::sim::Fault;
+use tagtally_sim::Fault;
 use tagtally_tests::broker::Broker;
 use tagtally_tests::daemon::Daemon;
 use tagtally_tests::gs1::population_prefix;
@@ -16,7 +16,7 @@ use tagtally_tests::store::{Kind, ReaderPlan, RunningStore, StorePlan};
 use tagtally_tests::verdict::{diff, hq_agrees, stock_reaches};
 use tagtally_tests::{wait, Counts, ScenarioDir};
 
-use tagtally_reader_drivers::sim::scenario::Scenario;
+use tagtally_sim::scenario::Scenario;
 
 const STORE: &str = "faulty-store";
 /// Longer than `depart-after` (3 s) by a margin: a zone that drained would have drained by then.

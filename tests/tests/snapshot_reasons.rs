@@ -11,9 +11,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::Value;
-use tagtally_reader_drivers::sim::scenario::{Scenario, TagSpec};
-use tagtally_reader_drivers::sim::LlrpSim;
 use tagtally_reader_drivers::Epc;
+use tagtally_sim::scenario::{Scenario, TagSpec};
+use tagtally_sim::LlrpSim;
 use tagtally_tests::broker::{Broker, Gate};
 use tagtally_tests::daemon::Daemon;
 use tagtally_tests::gs1::{gtin, sgtin96};

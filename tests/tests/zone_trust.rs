@@ -9,8 +9,8 @@
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tagtally_reader_drivers::sim::scenario::Scenario;
-use tagtally_reader_drivers::sim::Fault;
+use tagtally_sim::scenario::Scenario;
+use tagtally_sim::Fault;
 use tagtally_tests::broker::Broker;
 use tagtally_tests::daemon::Daemon;
 use tagtally_tests::gs1::{gtin, population_prefix, sgtin96};

@@ -36,6 +36,7 @@
 //!   restored state) leave at the first flush.
 
 mod candidates;
+mod checked_config;
 mod config;
 mod counters;
 mod counts;
@@ -57,6 +58,7 @@ use tagtally_protocol::hex::Hex;
 use thiserror::Error;
 
 pub use candidates::DEFAULT_MIN_CANDIDATES;
+pub use checked_config::CheckedEngineConfig;
 pub use config::{
     AntennaZone, EngineConfig, EngineConfigError, PresenceParams, SentinelTag, SkuPrefix,
     ZoneConfig,
@@ -187,74 +189,18 @@ fn micros(d: Duration) -> u64 {
 }
 
 impl Engine {
-    /// An engine for `config`, every reader down and no tag present.
-    pub fn new(config: &EngineConfig) -> Result<Self, EngineConfigError> {
-        let max_zones = usize::from(NO_ZONE);
-        if config.zones.len() > max_zones {
-            return Err(EngineConfigError::TooManyZones {
-                count: config.zones.len(),
-                max: max_zones,
-            });
-        }
-        let mut zones: Vec<Zone> = Vec::with_capacity(config.zones.len());
-        for z in &config.zones {
-            if zones.iter().any(|known| *known.name == *z.name) {
-                return Err(EngineConfigError::DuplicateZone {
-                    name: z.name.clone(),
-                });
-            }
-            if z.presence.arrive_reads == 0 {
-                return Err(EngineConfigError::ZeroArriveReads {
-                    zone: z.name.clone(),
-                });
-            }
-            zones.push(Zone {
-                name: z.name.as_str().into(),
-                arrive_reads: z.presence.arrive_reads,
-                arrive_window: micros(z.presence.arrive_window),
-                depart_after: micros(z.presence.depart_after),
-                move_hysteresis: micros(z.presence.move_hysteresis),
-                rssi_margin_cdbm: z.presence.rssi_margin_cdbm,
-                retired: false,
-            });
-        }
-        let mut antenna_zones: Vec<Vec<u16>> = Vec::new();
-        let mut reader_zones: Vec<Vec<u16>> = Vec::new();
-        for a in &config.antennas {
-            let Some(zone) = zones.iter().position(|z| *z.name == *a.zone) else {
-                return Err(EngineConfigError::UnknownZone {
-                    reader: a.reader.0,
-                    antenna: a.antenna,
-                    zone: a.zone.clone(),
-                });
-            };
-            // Cannot truncate: zones.len() <= NO_ZONE was checked above.
-            let zone = zone as u16;
-            let r = usize::from(a.reader.0);
-            if antenna_zones.len() <= r {
-                antenna_zones.resize(r + 1, Vec::new());
-                reader_zones.resize(r + 1, Vec::new());
-            }
-            let ports = &mut antenna_zones[r];
-            let port = usize::from(a.antenna);
-            if ports.len() <= port {
-                ports.resize(port + 1, NO_ZONE);
-            }
-            if ports[port] != NO_ZONE {
-                return Err(EngineConfigError::DuplicateAntenna {
-                    reader: a.reader.0,
-                    antenna: a.antenna,
-                });
-            }
-            ports[port] = zone;
-            if !reader_zones[r].contains(&zone) {
-                reader_zones[r].push(zone);
-            }
-        }
-        let skus = SkuInterner::new(&config.sku_map)?;
-        let trust = zone_trust(config, &antenna_zones, zones.len());
+    /// An engine for a checked config, every reader down and no tag present.
+    pub fn new(config: &CheckedEngineConfig) -> Self {
+        let CheckedEngineConfig {
+            zones,
+            antenna_zones,
+            reader_zones,
+            skus,
+            config,
+        } = config.clone();
+        let trust = zone_trust(&config, &antenna_zones, zones.len());
         let longest_arrive_window = zones.iter().map(|z| z.arrive_window).max().unwrap_or(0);
-        Ok(Self {
+        Self {
             tags: TagTable::default(),
             state: State {
                 coverage: Coverage::new(zones.len(), reader_zones),
@@ -277,7 +223,7 @@ impl Engine {
             longest_arrive_window,
             now: 0,
             slot: 0,
-        })
+        }
     }
 
     /// Moves the engine clock to `now` (never backwards) and returns it.

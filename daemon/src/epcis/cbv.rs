@@ -13,7 +13,7 @@
 //! `cycle_counting`, not `stock_taking`: CBV keeps `stock_taking` for counts that serve accounting,
 //! and `cycle_counting` for counting a location to know its stock (replenishment, availability),
 //! which is what a handheld count of a zone is for. All words are checked against the enums of
-//! GS1's EPCIS 2.0 JSON Schema (`daemon/tests/epcis_document.rs`).
+//! GS1's EPCIS 2.0 JSON Schema (`tagtally/tests/epcis_document.rs`).
 
 use std::fmt;
 

@@ -14,8 +14,8 @@
 //!   ObjectEvents, and the document of a time range.
 //!
 //! Every document validates against GS1's EPCIS 2.0 JSON Schema and every event hash equals the
-//! reference implementation's (`daemon/tests/epcis_document.rs`, golden data in
-//! `daemon/tests/golden/epcis/`).
+//! reference implementation's (`tagtally/tests/epcis_document.rs`, golden data in
+//! `tagtally/tests/golden/epcis/`).
 //!
 //! Events come from committed state only: the store classifies each flush's tag changes in the
 //! flush's own transaction and keeps them while `[epcis]` is configured (`store/events.rs`);

@@ -8,7 +8,8 @@
 //! (the TLS client configuration from the certificate and key files), and reports every refusal
 //! as `FILE:LINE:COL: message`. What it returns cannot be refused downstream:
 //!
-//! * `engine` — zones, antennas by reader index, SKU prefixes, for [`crate::engine::Engine`];
+//! * `engine` — zones, antennas by reader index, SKU prefixes, checked
+//!   ([`crate::engine::CheckedEngineConfig`]), so [`crate::engine::Engine::new`] cannot fail;
 //! * `readers` — each reader's driver settings (`reader-drivers` takes them as they are);
 //! * `uplink` — broker, identity, credentials, TLS, for [`crate::uplink::spawn`];
 //! * `store` — what [`crate::store::Store::open`] needs;
@@ -27,9 +28,9 @@ mod uplink;
 
 use std::path::Path;
 
-use tagtally_config::{Config, ConfigErrors, FileChecks};
+use tagtally_config::{Config, ConfigError, ConfigErrors, ConfigProblem, FileChecks};
 
-use crate::engine::EngineConfig;
+use crate::engine::CheckedEngineConfig;
 use crate::epcis::location::Locations;
 use crate::store::{HistoryBounds, StoreOptions};
 use crate::uplink::UplinkSettings;
@@ -45,8 +46,8 @@ pub use replenish::{replenish_plan, ReplenishPlan, MAX_MIN_FILE_BYTES};
 pub struct DaemonPlan {
     /// The config as loaded.
     pub config: Config,
-    /// The engine's view of the store layout.
-    pub engine: EngineConfig,
+    /// The engine's view of the store layout, checked.
+    pub engine: CheckedEngineConfig,
     /// Every reader, in config order.
     pub readers: Vec<PlannedReader>,
     /// The uplink's settings.
@@ -76,8 +77,17 @@ impl DaemonPlan {
         };
         let replenish = replenish_plan(&config, path, matches!(checks, FileChecks::Real))
             .map_err(|error| ConfigErrors(vec![error]))?;
+        let engine = engine_config(&config).check().map_err(|refusal| {
+            ConfigErrors(vec![ConfigError {
+                file: path.to_path_buf(),
+                location: None,
+                problem: ConfigProblem::EngineLayout {
+                    reason: refusal.to_string(),
+                },
+            }])
+        })?;
         Ok(DaemonPlan {
-            engine: engine_config(&config),
+            engine,
             readers: planned_readers(&config),
             uplink: uplink::uplink_settings(&config, tls),
             store: StoreOptions {

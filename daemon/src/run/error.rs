@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use thiserror::Error;
 
 use crate::control::BindError;
-use crate::engine::{EngineConfigError, EngineRestoreError};
+use crate::engine::EngineRestoreError;
 use crate::exit;
 use crate::store::StoreError;
 
@@ -13,9 +13,6 @@ use crate::store::StoreError;
 /// (see [`RunError::exit_code`]) is what systemd records.
 #[derive(Debug, Error)]
 pub enum RunError {
-    /// The engine refused the zone layout.
-    #[error("zones and antennas: {0}")]
-    EngineConfig(#[from] EngineConfigError),
     /// The state directory could not be created.
     #[error("cannot create state directory {path}: {source}")]
     StateDir {
@@ -71,9 +68,7 @@ impl RunError {
     /// content is unusable, 69 when another daemon holds the control socket, 74 for I/O.
     pub fn exit_code(&self) -> u8 {
         match self {
-            RunError::EngineConfig(_) | RunError::Control(BindError::NotASocket { .. }) => {
-                exit::CONFIG
-            }
+            RunError::Control(BindError::NotASocket { .. }) => exit::CONFIG,
             RunError::Store(e) => store_code(e),
             RunError::Restore(_) => exit::DATA_ERR,
             RunError::Control(BindError::InUse { .. }) => exit::UNAVAILABLE,

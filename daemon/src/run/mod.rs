@@ -232,7 +232,7 @@ pub async fn run(
     }
 
     // 3. The engine, restored.
-    let mut engine = Engine::new(&engine_config)?;
+    let mut engine = Engine::new(&engine_config);
     let summary = engine.restore(opened.tags.iter().map(|t| t.as_restored()))?;
     drop(opened.tags);
     let outbox = store.outbox_stats();

@@ -32,7 +32,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
-use crate::engine::{Engine, EngineConfig, RestoreSummary};
+use crate::engine::{CheckedEngineConfig, Engine, RestoreSummary};
 use crate::operations::ZoneRoles;
 use crate::plan::{restart_only_changes, DaemonPlan, PlannedReader};
 
@@ -48,7 +48,7 @@ pub(super) const READER_STOP: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct Reconfigure {
     /// The new store layout.
-    pub engine: EngineConfig,
+    pub engine: CheckedEngineConfig,
     /// The board of the new readers, when the readers changed (their tasks are stopped).
     pub board: Option<ReaderBoard>,
     /// The zones' roles in the new config.
@@ -74,13 +74,7 @@ impl EngineTask {
             ));
             return Ok(());
         }
-        let mut engine = match Engine::new(&request.engine) {
-            Ok(engine) => engine,
-            Err(error) => {
-                let _ = request.done.send(Err(error.to_string()));
-                return Ok(());
-            }
-        };
+        let mut engine = Engine::new(&request.engine);
         let store = Arc::clone(&self.store);
         let tags = on_blocking_pool(move || store.present_tags()).await??;
         let summary = engine.restore(tags.iter().map(|tag| tag.as_restored()))?;

@@ -39,8 +39,10 @@
 //!   Only after that transaction committed can the uplink see the message: it pulls committed deltas
 //!   from `outbox` (`run/outbox_source.rs`), nothing is handed to it. A flush
 //!   whose counts did not change (tags swapped places) writes tag state and uses no seq.
-//! * **Acknowledgement** ([`Store::ack`], [`Store::ack_all`] for a burst in one transaction), written
-//!   by the engine task (the only writer) on the uplink's `Acked(seq)` events: moves `outbox[seq]` to
+//! * **Acknowledgement** ([`Store::ack_published`]: a burst of acked seqs, and the `epcis` messages
+//!   acked through one EPCIS seq, in one transaction; [`Store::ack`] and [`Store::ack_all`] are its
+//!   delta-only forms), written by the engine task (the only writer), which collects the uplink's
+//!   `Acked(seq)` events and writes them together: moves `outbox[seq]` to
 //!   `history` when the broker's PUBACK for that seq arrived, and drops the oldest
 //!   history beyond `history-max-bytes` / `history-max-age` in the same transaction.
 //!   That is what *acknowledged* means: the broker has the message; nothing else removes a delta from

@@ -33,7 +33,6 @@
 //! schema except through the contract crate (`tagtally-contract`), which it builds `tagtally.status/2` with.
 
 mod commands;
-pub mod consumer;
 mod handle;
 mod inflight;
 mod link;

@@ -10,12 +10,10 @@ use tagtally_core::{BackoffPolicy, Session};
 use tagtally_reader_drivers::connect::Connect;
 use tagtally_reader_drivers::driver::{run_session, DriverExit};
 use tagtally_reader_drivers::serial_port::SerialConnector;
-use tagtally_reader_drivers::sim::{
-    EmulatedModule, Scenario, SerialListen, SerialSim, SerialSimOptions,
-};
 use tagtally_reader_drivers::{
     DriverCounters, DriverEvent, DriverOutput, SerialLinkTiming, TagRead,
 };
+use tagtally_sim::{EmulatedModule, Scenario, SerialListen, SerialSim, SerialSimOptions};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
