@@ -122,6 +122,7 @@ fn a_count_of_a_zone_no_reader_covers_arrives_what_it_saw_and_departs_what_it_mi
             seen: 4,
             arrived: 3,
             not_decoded: 1,
+            present: [1, 2, 3].map(|n| sgtin(n).as_bytes().to_vec()).to_vec(),
             ..CountOutcome::default()
         }
     );
@@ -144,6 +145,11 @@ fn a_count_of_a_zone_no_reader_covers_arrives_what_it_saw_and_departs_what_it_mi
         (1, 1, 0)
     );
     assert_eq!(
+        outcome.present,
+        [1, 3, 4].map(|n| sgtin(n).as_bytes().to_vec()).to_vec(),
+        "present: the two confirmed in place and the arrival, not the one missed"
+    );
+    assert_eq!(
         flush(&mut e, 7300.5),
         (vec![], vec![(2, DepartureReason::Count)]),
         "one in, one out: the count is unchanged, the departure carries its reason"
@@ -162,12 +168,17 @@ fn a_count_moves_a_tag_in_unless_a_fixed_reader_read_it_elsewhere_lately() {
     // Read on the floor 4 s ago, within move-hysteresis (30 s): the floor reader's evidence wins.
     let outcome = count(&mut e, "backroom", &[sgtin(7)], 5.0).unwrap();
     assert_eq!((outcome.kept_elsewhere, outcome.moved_in), (1, 0));
+    assert!(
+        outcome.present.is_empty(),
+        "a tag kept elsewhere is not in the count's result"
+    );
     assert_eq!(flush(&mut e, 5.5), (vec![], vec![]));
 
     // Not read for 40 s (the floor reader is heard, so the tag is due to depart at 61 s): moves in.
     e.heard(FLOOR, secs(41.0));
     let outcome = count(&mut e, "backroom", &[sgtin(7)], 41.0).unwrap();
     assert_eq!((outcome.kept_elsewhere, outcome.moved_in), (0, 1));
+    assert_eq!(outcome.present, vec![sgtin(7).as_bytes().to_vec()]);
     assert_eq!(
         flush(&mut e, 41.5).0,
         vec![("backroom".into(), 1, 1), ("floor".into(), -1, 0)]

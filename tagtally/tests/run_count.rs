@@ -2,17 +2,22 @@
 //! ThingMagic module with `role = "handheld"`) counts a stockroom no fixed reader covers, HQ sells
 //! over `cmd/sale`, a handheld app's export with junk lines is imported, and a count open at a
 //! `kill -9` is cancelled by the restart — each checked through the CLI, the control socket and
-//! what an HQ subscriber receives (every `count` message validated against docs/schemas).
+//! what an HQ subscriber receives (every `count` message validated against docs/schemas). Each
+//! finished count is one EPCIS `cycle_counting`/`in_progress` event of every tag it found in its
+//! zone, in `tagtally epcis` and on `epcis` (SPEC §12), valid under GS1's EPCIS 2.0 schema.
+
+mod epcis_support;
 
 mod run_support;
 mod uplink_support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Output;
 use std::time::Duration;
 
 use run_support::*;
 use serde_json::Value;
+use tagtally_protocol::epc::{self, Kind};
 use tagtally_tests::schemas::assert_payload_valid;
 use tagtally_tooling::demo::sgtin::{gtin_of, sgtin96};
 use tokio::process::Command;
@@ -40,7 +45,7 @@ antennas = {{ 1 = "stockroom" }}
 [mqtt]"#,
             store.serial_addr()
         ),
-    )
+    ) + "\n[epcis]\nsgln = \"0614141.00777\"\npublish = true\n"
 }
 
 /// The EPC in hex of the `serial`-th item of the test store (serials run over `SHELVES` in order).
@@ -50,6 +55,42 @@ fn hex_of(item: u32, serial: u64) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// The EPC as EPCIS lists it (pure-identity URI) of the `serial`-th item.
+fn urn_of(item: u32, serial: u64) -> String {
+    match epc::decode(&sgtin96(COMPANY, item, serial)).kind {
+        Kind::Gs1(id) => id.pure_identity(),
+        other => panic!("not a GS1 epc: {other:?}"),
+    }
+}
+
+/// The count results of an EPCIS document or message (`cycle_counting`/`in_progress` events), as
+/// (bizLocation, epcList) in order.
+fn count_results(document: &Value) -> Vec<(String, BTreeSet<String>)> {
+    document["epcisBody"]["eventList"]
+        .as_array()
+        .expect("eventList")
+        .iter()
+        .filter(|e| e["bizStep"] == "cycle_counting" && e["disposition"] == "in_progress")
+        .map(|e| {
+            let epcs: Vec<String> = e["epcList"]
+                .as_array()
+                .expect("epcList")
+                .iter()
+                .map(|epc| epc.as_str().expect("epc").to_owned())
+                .collect();
+            let set: BTreeSet<String> = epcs.iter().cloned().collect();
+            assert_eq!(set.len(), epcs.len(), "an epc twice in one event: {e}");
+            assert!(
+                e["eventID"].as_str().unwrap().starts_with("ni:///sha-256;"),
+                "{e}"
+            );
+            (e["bizLocation"]["id"].as_str().unwrap().to_owned(), set)
+        })
+        .collect()
+}
+
+const STOCKROOM: &str = "urn:epc:id:sgln:0614141.00777.stockroom";
 
 /// The handheld's tags: the store's fitting-room shelves, as (item, serial).
 fn handheld_tags() -> Vec<(u32, u64)> {
@@ -102,11 +143,24 @@ async fn stock(daemon: &Daemon) -> BTreeMap<(String, String), u64> {
     counts(&cli_json(daemon, &["stock"]).await)
 }
 
-/// HQ's side: deltas by seq, and the retained `count` messages, each validated against its schema.
-#[derive(Default)]
+/// HQ's side: deltas by seq, the retained `count` messages, each validated against its schema,
+/// and the count results of the `epcis` messages (each also valid under GS1's EPCIS schema).
 struct Hq {
     deltas: BTreeMap<u64, Value>,
     counts: Vec<Value>,
+    count_results: Vec<(String, BTreeSet<String>)>,
+    epcis_schema: jsonschema::Validator,
+}
+
+impl Default for Hq {
+    fn default() -> Self {
+        Hq {
+            deltas: BTreeMap::new(),
+            counts: Vec::new(),
+            count_results: Vec::new(),
+            epcis_schema: epcis_support::schema(),
+        }
+    }
 }
 
 impl Hq {
@@ -121,6 +175,9 @@ impl Hq {
                 self.deltas.insert(v["seq"].as_u64().unwrap(), v);
             } else if m.topic == format!("{TOPICS}/count") {
                 self.counts.push(v);
+            } else if m.topic == format!("{TOPICS}/epcis") {
+                epcis_support::assert_valid(&self.epcis_schema, &v);
+                self.count_results.extend(count_results(&v));
             }
         }
     }
@@ -276,8 +333,29 @@ async fn a_handheld_count_sales_and_an_import_move_stock_only_as_said() {
     assert_eq!(message["zone"], "stockroom");
     assert_eq!(message["arrived"], 5);
 
-    // Sales over MQTT: two of the counted tags and one the store never had.
+    // The count's result in EPCIS: one cycle_counting/in_progress event of the stockroom listing
+    // exactly the 5 tags it found, in `tagtally epcis` and on `epcis`.
     let tags = handheld_tags();
+    let counted: BTreeSet<String> = tags.iter().map(|(i, s)| urn_of(*i, *s)).collect();
+    assert_eq!(counted.len(), 5);
+    let validator = epcis_support::schema();
+    let document = daemon
+        .json("epcis", &["--since", "1h"])
+        .await
+        .expect("tagtally epcis");
+    epcis_support::assert_valid(&validator, &document);
+    assert_eq!(
+        count_results(&document),
+        vec![(STOCKROOM.to_owned(), counted.clone())],
+        "one count result, of what the count found"
+    );
+    hq_has(&mut hq, &mut sub, "the count's result on epcis", |hq| {
+        !hq.count_results.is_empty()
+    })
+    .await;
+    assert_eq!(hq.count_results, vec![(STOCKROOM.to_owned(), counted)]);
+
+    // Sales over MQTT: two of the counted tags and one the store never had.
     let sold = [hex_of(tags[0].0, tags[0].1), hex_of(tags[1].0, tags[1].1)];
     let sale =
         serde_json::json!({"request_id": "till-1", "epcs": [sold[0], sold[1], hex_of(999_999, 1)]});
@@ -348,6 +426,26 @@ async fn a_handheld_count_sales_and_an_import_move_stock_only_as_said() {
         hq.changes(import_seq),
         BTreeMap::from([(stockroom(100_005), -1), (stockroom(100_009), 1)])
     );
+    // Its result: the two confirmed in place and the arrival; not the undecodable tag, not the
+    // one it missed (that one departs, `cycle_counting`/`unknown`).
+    let found = BTreeSet::from([
+        urn_of(tags[2].0, tags[2].1),
+        urn_of(tags[3].0, tags[3].1),
+        urn_of(100_009, 9001),
+    ]);
+    let document = daemon
+        .json("epcis", &["--since", "1h"])
+        .await
+        .expect("tagtally epcis");
+    epcis_support::assert_valid(&validator, &document);
+    let results = count_results(&document);
+    assert_eq!(results.len(), 2, "{results:?}");
+    assert_eq!(results[1], (STOCKROOM.to_owned(), found.clone()));
+    hq_has(&mut hq, &mut sub, "the import's result on epcis", |hq| {
+        hq.count_results.len() == 2
+    })
+    .await;
+    assert_eq!(hq.count_results[1], (STOCKROOM.to_owned(), found));
 
     // A count open at kill -9: cancelled by the restart, said so, nothing applied.
     cli_json(

@@ -1,6 +1,7 @@
 //! The event history behind EPCIS (SPEC §12): each flush's tag changes classified against the
 //! committed tag table in the flush's own transaction (arrival, move, departure by its reason),
-//! kept across a restart, bounded like the delta history, and not kept at all without `[epcis]`.
+//! kept across a restart, bounded like the delta history, and not kept at all without `[epcis]`;
+//! a count's result committed with its delta, both or neither.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -11,7 +12,8 @@ use tagtally::epcis::cbv::StockChange;
 use tagtally::epcis::location::Locations;
 use tagtally::epcis::stock_events::object_events;
 use tagtally::store::{
-    EventRangeError, HistoryBounds, StockEvent, Store, StoreOptions, DATABASE_FILE, EPCS_PER_ROW,
+    CountResult, EventRangeError, HistoryBounds, StockEvent, Store, StoreOptions, DATABASE_FILE,
+    EPCS_PER_ROW,
 };
 use tagtally_reader_drivers::{Epc, Micros};
 
@@ -223,6 +225,76 @@ fn a_sale_and_a_count_departure_are_stored_with_their_reason_and_map_to_their_cb
             ("retail_selling".to_owned(), "retail_sold".to_owned()),
             ("cycle_counting".to_owned(), "unknown".to_owned()),
         ]
+    );
+}
+
+#[test]
+fn a_counts_result_commits_with_its_delta_both_or_neither() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DATABASE_FILE);
+    let mut flushes = Flushes::default();
+    let result = |epcs: &[u32]| CountResult {
+        zone: Arc::from("backroom"),
+        epcs: epcs.iter().map(|&n| epc(n).as_bytes().to_vec()).collect(),
+    };
+    {
+        let store = Store::open(&path, options(true)).unwrap().store;
+        store
+            .commit_flush(&flushes.flush(0, &[(1, Some("backroom")), (2, Some("floor"))]))
+            .unwrap();
+        // A count of the backroom finds 1 in place, 2 (moves in) and 3 (arrives).
+        let flush = store
+            .commit_counted(
+                &flushes.flush(5, &[(2, Some("backroom")), (3, Some("backroom"))]),
+                &[result(&[1, 2, 3])],
+            )
+            .unwrap();
+        assert_eq!(flush.deltas.as_ref().map(|d| d.seq), Some(2), "the delta");
+        assert_eq!(
+            summary(&flush.events),
+            [
+                (5, StockChange::Arrival, "backroom".into(), 1),
+                (5, StockChange::Move, "backroom".into(), 1),
+                (5, StockChange::CountResult, "backroom".into(), 3),
+            ]
+        );
+        // A delta that does not fit the stored counts is refused whole: no count result either.
+        let mut wrong = flushes.flush(9, &[(4, Some("backroom"))]);
+        wrong.changes[0].delta += 1;
+        assert!(store.commit_counted(&wrong, &[result(&[4])]).is_err());
+        assert_eq!(store.last_seq(), 2);
+    }
+    // After a restart: the count's delta and its result are there, the refused one's neither.
+    let store = Store::open(&path, options(true)).unwrap().store;
+    assert_eq!(store.last_seq(), 2);
+    let events = all(&store);
+    let results: Vec<&StockEvent> = events
+        .iter()
+        .filter(|e| e.change == StockChange::CountResult)
+        .collect();
+    assert_eq!(results.len(), 1, "{events:?}");
+    assert_eq!(results[0].epcs, result(&[1, 2, 3]).epcs);
+    assert_eq!(results[0].time, Micros(T0 + 5_000_000));
+    // A count that changed nothing still commits its result, and no delta.
+    let nothing = Delta {
+        time: Micros(T0 + 20_000_000),
+        changes: Vec::new(),
+        tag_changes: Vec::new(),
+    };
+    let flush = store.commit_counted(&nothing, &[result(&[1])]).unwrap();
+    assert!(flush.deltas.is_none());
+    assert_eq!(
+        summary(&flush.events),
+        [(20, StockChange::CountResult, "backroom".into(), 1)]
+    );
+    assert_eq!(store.last_seq(), 2);
+    let locations = Locations::Urn {
+        store: "paris-01".into(),
+    };
+    let json = object_events(&flush.events, &locations).expect("object event")[0].to_json();
+    assert_eq!(
+        (&json["bizStep"], &json["disposition"]),
+        (&"cycle_counting".into(), &"in_progress".into())
     );
 }
 

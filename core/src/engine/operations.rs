@@ -35,6 +35,9 @@ pub struct CountOutcome {
     pub not_decoded: u64,
     /// Seen tags left in another zone because a fixed reader read them there within `move-hysteresis`.
     pub kept_elsewhere: u64,
+    /// The EPCs the count found present in the zone (confirmed in place, moved in, arrived),
+    /// sorted: the count's result as one EPCIS event (SPEC §12). At most `seen` of them.
+    pub present: Vec<Vec<u8>>,
 }
 
 /// Why a count cannot be applied.
@@ -99,6 +102,7 @@ impl Engine {
             match self.tags.placement(&key) {
                 Some((home, _)) if home == z => {
                     self.refresh(&key, now);
+                    outcome.present.push(epc.to_vec());
                     found.insert(key);
                 }
                 // Never moved by a count: it could only count as `unknown`.
@@ -109,6 +113,7 @@ impl Engine {
                     } else {
                         self.move_now(&key, (home, sku), z, now);
                         outcome.moved_in += 1;
+                        outcome.present.push(epc.to_vec());
                         found.insert(key);
                     }
                 }
@@ -117,6 +122,7 @@ impl Engine {
                     let sku = self.skus.classify(epc);
                     self.arrive_now(key.clone(), z, sku, now);
                     outcome.arrived += 1;
+                    outcome.present.push(epc.to_vec());
                     found.insert(key);
                 }
             }
@@ -140,6 +146,7 @@ impl Engine {
                 outcome.departed += 1;
             }
         }
+        outcome.present.sort_unstable();
         Ok(outcome)
     }
 

@@ -51,7 +51,7 @@ use crate::control::{Stock, StockCount, StockSnapshot, TailEvent, TailHub, Times
 use crate::engine::{Delta, Engine};
 use crate::metrics::LatencyHistogram;
 use crate::operations::ZoneRoles;
-use crate::store::{Committed, EpcisCommitted, Store, StoreError};
+use crate::store::{Committed, CountResult, EpcisCommitted, Store, StoreError};
 use crate::uplink::{LinkState, SnapshotOut, UplinkEvent, UplinkHandle};
 use tagtally_contract::{Resync, SnapshotReason};
 
@@ -389,6 +389,19 @@ impl EngineTask {
     /// full, the flush is held and the commit waits for the retry cadence (see the module doc).
     pub(super) async fn flush_commit(&mut self) -> Result<(), RunError> {
         self.flush();
+        self.commit_held().await
+    }
+
+    /// [`Self::flush_commit`] of the flush that applied a count: its result commits with it.
+    pub(super) async fn flush_commit_count(&mut self, result: CountResult) -> Result<(), RunError> {
+        self.flush();
+        let time = self.published_time(self.clock.now());
+        self.held.hold_count(result, time);
+        self.commit_held().await
+    }
+
+    /// Commits what is held, unless a full disk makes it wait for the retry cadence.
+    async fn commit_held(&mut self) -> Result<(), RunError> {
         if self.held.waiting(std::time::Instant::now()) {
             return Ok(());
         }
@@ -418,11 +431,12 @@ impl EngineTask {
     /// other store error is.
     async fn write_held(&mut self) -> Result<(), RunError> {
         if let Some(delta) = self.held.take_delta() {
+            let counts = self.held.take_counts();
             let store = Arc::clone(&self.store);
-            let (delta, result, took) = on_blocking_pool(move || {
+            let (delta, counts, result, took) = on_blocking_pool(move || {
                 let started = std::time::Instant::now();
-                let result = store.commit_flush(&delta);
-                (delta, result, started.elapsed())
+                let result = store.commit_counted(&delta, &counts);
+                (delta, counts, result, started.elapsed())
             })
             .await?;
             self.commit_latency.observe(took);
@@ -437,6 +451,7 @@ impl EngineTask {
                 }
                 Err(e) => {
                     self.held.hold_delta(delta);
+                    self.held.hold_counts(counts);
                     return self.write_failed(e);
                 }
             }

@@ -4,7 +4,9 @@
 //!
 //! Bounded by construction: the held delta has at most one entry per (zone, SKU) cell and one per tag
 //! (later flushes replace earlier entries, they never append), and each held acknowledgement is a seq
-//! still in the bounded outbox.
+//! still in the bounded outbox. A finished count's result (its EPCs found present) rides with the
+//! held delta into the same commit; a count does not finish while the disk is full, so at most the
+//! one whose commit found it full is held.
 
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
@@ -12,6 +14,8 @@ use std::time::{Duration, Instant, SystemTime};
 use tracing::{debug, error, info, warn};
 
 use crate::engine::{CountChange, Delta, TagChange};
+use crate::store::CountResult;
+use tagtally_reader_drivers::Micros;
 
 /// How often a held write is tried again while the disk is full.
 pub const RETRY_EVERY: Duration = Duration::from_secs(5);
@@ -22,6 +26,8 @@ const REMINDER_EVERY: Duration = Duration::from_secs(300);
 #[derive(Debug, Default)]
 pub struct Held {
     delta: Option<Delta>,
+    /// Count results to commit with the held delta.
+    counts: Vec<CountResult>,
     acks: Vec<u64>,
     /// The newest EPCIS seq the broker acknowledged that could not be recorded yet.
     epcis_acked: Option<u64>,
@@ -83,6 +89,28 @@ impl Held {
     /// The held delta, to commit; give it back with [`Held::hold_delta`] if that fails.
     pub fn take_delta(&mut self) -> Option<Delta> {
         self.delta.take()
+    }
+
+    /// Adds a count's result, to commit with the held delta; when the count changed nothing there
+    /// is none, and an empty one at `time` carries the result.
+    pub fn hold_count(&mut self, result: CountResult, time: Micros) {
+        self.delta.get_or_insert_with(|| Delta {
+            time,
+            changes: Vec::new(),
+            tag_changes: Vec::new(),
+        });
+        self.counts.push(result);
+    }
+
+    /// The count results to commit with the delta [`Held::take_delta`] gave; give them back with
+    /// [`Held::hold_counts`] if that fails.
+    pub fn take_counts(&mut self) -> Vec<CountResult> {
+        std::mem::take(&mut self.counts)
+    }
+
+    /// Gives back count results whose commit failed.
+    pub fn hold_counts(&mut self, counts: Vec<CountResult>) {
+        self.counts.extend(counts);
     }
 
     /// True while a flushed delta waits for its commit: counts published now would not be the committed ones.

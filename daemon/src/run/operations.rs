@@ -11,6 +11,7 @@
 //! engine step followed at once by a flush and its commit: one delta (or the consecutive seqs of
 //! one split flush), and the retained `count` message names its seq.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -26,6 +27,7 @@ use crate::control::protocol::{Reply, Request};
 use crate::control::Timestamp;
 use crate::engine::CountOutcome;
 use crate::operations::{CountDesk, CountSession, DepartureLedger, SessionSource};
+use crate::store::CountResult;
 use tagtally_contract::time::rfc3339_from_micros;
 use tagtally_contract::{epc_from_hex, CountMessage, CountSchema};
 
@@ -315,7 +317,11 @@ impl EngineTask {
                     return Ok(refused(e));
                 }
             };
-        self.flush_commit().await?;
+        self.flush_commit_count(CountResult {
+            zone: Arc::from(session.zone.as_str()),
+            epcs: outcome.present.clone(),
+        })
+        .await?;
         let committed = !self.held.has_delta();
         let changed = outcome.arrived + outcome.moved_in + outcome.departed > 0;
         let seq = if changed && committed {

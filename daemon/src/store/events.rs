@@ -6,7 +6,9 @@
 //! acknowledged; an EPCIS ObjectEvent names the *tags* (EPCs) and what happened to each, which the
 //! count changes do not tell (a move and a departure plus an arrival give the same counts). So the
 //! flush's tag changes are classified here, against the tag table as it was before the flush, in
-//! the same transaction: an event is committed exactly when the state change behind it is.
+//! the same transaction: an event is committed exactly when the state change behind it is. A
+//! finished count adds one more group, its result ([`CountResult`]: every tag it found present),
+//! carried beside the count's delta into the same commit.
 //!
 //! Rows are keyed (flush time in µs, ordinal), so `tagtally epcis --since T --until U` is one range
 //! scan; the ordinal (`meta.next_event`) only grows, so two flushes with the same time (a wall
@@ -42,6 +44,17 @@ pub struct StockEvent {
     /// The zone the tags are in afterwards, or left.
     pub zone: Arc<str>,
     /// The tags' EPC bytes.
+    pub epcs: Vec<Vec<u8>>,
+}
+
+/// What a finished count found present in its zone (SPEC §10): committed with the count's delta as
+/// one [`StockChange::CountResult`] event group, so the tags it confirmed in place appear in EPCIS
+/// too. Bounded by the count's seen set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CountResult {
+    /// The counted zone.
+    pub zone: Arc<str>,
+    /// The EPCs found present in it.
     pub epcs: Vec<Vec<u8>>,
 }
 
@@ -103,6 +116,20 @@ impl FlushEvents {
             .entry((change_code(change), zone))
             .or_default()
             .push(epc.to_vec());
+    }
+
+    /// A count's result: one group of its zone, whatever else the flush did to those tags.
+    pub(super) fn count_result(&mut self, result: &CountResult) {
+        if result.epcs.is_empty() {
+            return;
+        }
+        self.groups
+            .entry((
+                change_code(StockChange::CountResult),
+                Arc::clone(&result.zone),
+            ))
+            .or_default()
+            .extend(result.epcs.iter().cloned());
     }
 
     /// The events of the flush at `time`, rows of at most [`EPCS_PER_ROW`] EPCs.

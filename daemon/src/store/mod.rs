@@ -126,7 +126,7 @@ use tagtally_reader_drivers::Micros;
 
 pub use epcis_outbox::EpcisOutboxStats;
 pub use error::StoreError;
-pub use events::{EventRangeError, StockEvent, EPCS_PER_ROW};
+pub use events::{CountResult, EventRangeError, StockEvent, EPCS_PER_ROW};
 pub use history::HistoryBounds;
 pub use outbox::{OutboxItem, OutboxStats, Unacked};
 pub use restore::StoredTag;
@@ -366,7 +366,17 @@ impl Store {
     /// [`Store::commit`], also returning the flush's `epcis` messages when the store publishes
     /// events.
     pub fn commit_flush(&self, delta: &Delta) -> Result<FlushCommitted, StoreError> {
-        self.write(|db| self.commit_in(db, delta))
+        self.commit_counted(delta, &[])
+    }
+
+    /// [`Store::commit_flush`] of a flush that applied counts: each count's result becomes one
+    /// event group (when the store keeps events), committed in the same transaction as the delta.
+    pub fn commit_counted(
+        &self,
+        delta: &Delta,
+        counts: &[CountResult],
+    ) -> Result<FlushCommitted, StoreError> {
+        self.write(|db| self.commit_in(db, delta, counts))
     }
 
     /// [`Store::commit`], also returning the flush's events when the store keeps them (empty
@@ -379,7 +389,12 @@ impl Store {
         Ok((flush.deltas, flush.events))
     }
 
-    fn commit_in(&self, db: &Database, delta: &Delta) -> Result<FlushCommitted, StoreError> {
+    fn commit_in(
+        &self,
+        db: &Database,
+        delta: &Delta,
+        counts: &[CountResult],
+    ) -> Result<FlushCommitted, StoreError> {
         let path = self.path.as_path();
         let mut accounting = self.accounting();
         let txn = db.begin_write().at(path)?;
@@ -470,6 +485,11 @@ impl Store {
                 outbox,
             })
         };
+        if self.keep_events {
+            for count in counts {
+                flush_events.count_result(count);
+            }
+        }
         let stock_events = flush_events.into_events(delta.time);
         let event_accounting = if self.keep_events {
             events::append(
