@@ -22,8 +22,16 @@ const TOPICS: &str = "tagtally/v1/test-store";
 
 /// The test store with roles: floor sells, backroom stocks, and the fitting rooms stand in for an
 /// exit gate (what is read there is leaving: not on hand).
+///
+/// `arrive-reads` is 20 (at the emulator's 10 reads a second, ≥ 1.9 s): the tag sold below stays in
+/// its reader's field and comes back as a return, and with 2 reads it could come back within the
+/// flush of its sale, so the count side's change would never be seen; with 20 it stays sold for
+/// several flush intervals, long enough for the `discrepancies` message after the sale.
 fn config(dir: &Path, store: &TestStore, broker: std::net::SocketAddr) -> String {
-    store_config(dir, store, broker, true)
+    let config = store_config(dir, store, broker, true);
+    assert!(config.contains("arrive-reads = 2\n"), "{config}");
+    config
+        .replace("arrive-reads = 2\n", "arrive-reads = 20\n")
         .replace(
             "name = \"floor\"\n",
             "name = \"floor\"\nrole = \"sales-floor\"\n",
