@@ -348,17 +348,26 @@ async fn a_handheld_count_after_churn_ends_at_the_ground_truth_and_survives_a_ki
         .cli("epcis", &["--since", "1h"])
         .await
         .expect("tagtally epcis");
-    let missing: usize = epcis["epcisBody"]["eventList"]
+    let events = epcis["epcisBody"]["eventList"]
         .as_array()
-        .expect("eventList")
-        .iter()
-        .filter(|e| e["bizStep"] == "cycle_counting")
-        .map(|e| {
-            assert_eq!(e["disposition"], "unknown", "{e}");
-            e["epcList"].as_array().map_or(0, Vec::len)
-        })
-        .sum();
+        .expect("eventList");
+    let counting = |disposition: &str| -> Vec<usize> {
+        events
+            .iter()
+            .filter(|e| e["bizStep"] == "cycle_counting" && e["disposition"] == disposition)
+            .map(|e| e["epcList"].as_array().map_or(0, Vec::len))
+            .collect()
+    };
+    let missing: usize = counting("unknown").iter().sum();
     assert_eq!(missing, 25, "the count's departures in EPCIS: {epcis}");
+    // Each applied count's result (SPEC §12), every tag it found in the backroom: last week's
+    // import (40 jeans, 15 hats) and today's count (the 30 jeans left, the 20 coats delivered).
+    // The count killed on the way left none.
+    assert_eq!(
+        counting("in_progress"),
+        vec![55, 50],
+        "the counts' results in EPCIS: {epcis}"
+    );
     let shrink = daemon
         .cli("stock", &["--departures", "--window", "1h"])
         .await

@@ -192,6 +192,10 @@ fn human_report(
         "\ncheck: {} of {} stores equal their truth; {} refusals, {} retried transactions\n",
         report.stores_equal, report.stores, report.refusals, report.batch_failures
     ));
+    out.push_str(&format!(
+        "broker links: {} lost, {} reconnects on purpose, {} messages left with the broker beyond read-ahead-bytes\n",
+        report.connections_lost, report.reconnects_on_purpose, report.messages_left_with_broker
+    ));
     for line in &report.differences {
         out.push_str(&format!("  {line}\n"));
     }
