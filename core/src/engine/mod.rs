@@ -254,16 +254,37 @@ impl Engine {
     /// the cache misses of independent table probes instead of waiting for them one read at a time.
     pub fn observe_batch(&mut self, reads: &[TagRead], now: Micros) {
         for chunk in reads.chunks(PROBE_AHEAD) {
+            // Each read's key and hash, computed once: the read-only probe below and the update
+            // after it both use them.
+            let mut keys = [None; PROBE_AHEAD];
             let mut present = 0u32;
-            for read in chunk {
+            for (slot, read) in keys.iter_mut().zip(chunk) {
                 if let Some(key) = ShortEpc::new(read.epc.as_bytes()) {
-                    present += u32::from(self.tags.contains_short(&key));
+                    let hash = self.tags.hash_short(&key);
+                    present += u32::from(self.tags.contains_short_hashed(hash, &key));
+                    *slot = Some((hash, key));
                 }
             }
             // The count itself is not needed; keeping it observable keeps the probes from being optimised away.
             std::hint::black_box(present);
-            for read in chunk {
-                self.observe(read, now);
+            for (read, key) in chunk.iter().zip(&keys) {
+                let epc = read.epc.as_bytes();
+                let Some(zone) = self.take_read(read.reader, read.antenna, now) else {
+                    continue;
+                };
+                let slot = self.slot;
+                let now = self.now;
+                let found = match key {
+                    Some((hash, key)) => self.tags.short_mut_hashed(*hash, key).map(|tag| {
+                        present_read(&mut self.state, tag, zone, slot, read.rssi_cdbm, now)
+                    }),
+                    None => self.tags.long_mut(epc).map(|tag| {
+                        present_read(&mut self.state, tag, zone, slot, read.rssi_cdbm, now)
+                    }),
+                };
+                if found.is_none() {
+                    self.absent_read(epc, read.reader, read.antenna, zone, read.rssi_cdbm);
+                }
             }
         }
     }
@@ -278,6 +299,28 @@ impl Engine {
         rssi_cdbm: Option<i16>,
         now: Micros,
     ) {
+        let Some(zone) = self.take_read(reader, antenna, now) else {
+            return;
+        };
+        let slot = self.slot;
+        let now = self.now;
+        if let Some(key) = ShortEpc::new(epc) {
+            if let Some(tag) = self.tags.short_mut(&key) {
+                present_read(&mut self.state, tag, zone, slot, rssi_cdbm, now);
+                return;
+            }
+        } else if let Some(tag) = self.tags.long_mut(epc) {
+            present_read(&mut self.state, tag, zone, slot, rssi_cdbm, now);
+            return;
+        }
+        self.absent_read(epc, reader, antenna, zone, rssi_cdbm);
+    }
+
+    /// What every read does before its tag is looked up: counts it, moves the clock, finds the
+    /// zone of its antenna and tells zone trust the antenna reads. `None` for an unmapped antenna
+    /// (counted).
+    #[inline(always)]
+    fn take_read(&mut self, reader: ReaderId, antenna: u16, now: Micros) -> Option<u16> {
         self.state.counters.reads += 1;
         let now = self.advance(now);
         let zone = self
@@ -288,25 +331,29 @@ impl Engine {
             .unwrap_or(NO_ZONE);
         if zone == NO_ZONE {
             self.state.counters.unmapped_reads += 1;
-            return;
+            return None;
         }
         self.trust.read(reader, antenna, now);
-        let slot = self.slot;
-        if let Some(key) = ShortEpc::new(epc) {
-            if let Some(tag) = self.tags.short_mut(&key) {
-                present_read(&mut self.state, tag, zone, slot, rssi_cdbm, now);
-                return;
-            }
-        } else if let Some(tag) = self.tags.long_mut(epc) {
-            present_read(&mut self.state, tag, zone, slot, rssi_cdbm, now);
-            return;
-        }
+        Some(zone)
+    }
+
+    /// A read of a tag that is not present: a sentinel's, or a candidate's.
+    #[inline]
+    fn absent_read(
+        &mut self,
+        epc: &[u8],
+        reader: ReaderId,
+        antenna: u16,
+        zone: u16,
+        rssi_cdbm: Option<i16>,
+    ) {
+        let now = self.now;
         if self.trust.sentinel_read(epc, reader, antenna, now) {
             // Fixed in an antenna's field to prove it reads: never stock.
             self.state.counters.sentinel_reads += 1;
             return;
         }
-        self.candidate_read(epc, reader.0, zone, slot, rssi_cdbm, now);
+        self.candidate_read(epc, reader.0, zone, self.slot, rssi_cdbm, now);
     }
 
     /// A read of a tag that is not present: the first-sighting path.

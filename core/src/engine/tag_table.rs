@@ -231,13 +231,22 @@ impl TagTable {
     #[inline]
     pub fn short_mut(&mut self, key: &ShortEpc) -> Option<&mut Resident<ShortEpc>> {
         let hash = self.hash_short(key);
+        self.short_mut_hashed(hash, key)
+    }
+
+    /// The entry of a short-EPC tag whose [`TagTable::hash_short`] is `hash`.
+    #[inline]
+    pub fn short_mut_hashed(
+        &mut self,
+        hash: u64,
+        key: &ShortEpc,
+    ) -> Option<&mut Resident<ShortEpc>> {
         self.short[shard_of(hash)].find_mut(hash, |r| r.key == *key)
     }
 
-    /// Is a short-EPC tag present (read-only probe).
+    /// Is a short-EPC tag whose [`TagTable::hash_short`] is `hash` present (read-only probe).
     #[inline]
-    pub fn contains_short(&self, key: &ShortEpc) -> bool {
-        let hash = self.hash_short(key);
+    pub fn contains_short_hashed(&self, hash: u64, key: &ShortEpc) -> bool {
         self.short[shard_of(hash)]
             .find(hash, |r| r.key == *key)
             .is_some()

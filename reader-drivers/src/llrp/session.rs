@@ -18,7 +18,7 @@ use tagtally_protocol::epc::check_read_length;
 use tagtally_protocol::llrp::{
     next_frame, CapabilitiesRequest, ConnectionAttemptStatus, FrameLimits, Framed, Message,
     MessageType, MessageView, ProtocolVersion, ReaderCapabilities, ReaderEvent, TagReports,
-    IMPINJ_VENDOR_ID,
+    HEADER_LEN, IMPINJ_VENDOR_ID,
 };
 use tagtally_protocol::text::{escape, Escaped};
 
@@ -30,7 +30,9 @@ use super::timestamps::ReadClock;
 use tagtally_core::{Backoff, LinkLoss, Session, SessionAction, TransportTimeouts};
 
 use crate::link_report::HeardLimiter;
-use crate::{DriverCounters, DriverEvent, DriverOutput, Epc, Now, ReaderInfo, TagRead};
+use crate::{
+    DriverCounters, DriverEvent, DriverOutput, Epc, Now, ReaderInfo, TagRead, MAX_EPC_BYTES,
+};
 
 /// A request of the connection sequence, and its response type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,9 +110,6 @@ const STALL_TOLERANCE: Duration = Duration::from_secs(1);
 /// After such a stall, deadlines are judged only this much later, once the runtime has read what the
 /// socket buffered meanwhile (a stop and continue can make the I/O driver miss it until its next turn).
 const STALL_GRACE: Duration = Duration::from_millis(500);
-
-/// A TagReportData holds at least a TLV header and an EPC-96 TV: used to bound counting work.
-const TAG_REPORT_TLV: u16 = 240;
 
 /// The LLRP client session of one reader.
 #[derive(Debug)]
@@ -594,12 +593,13 @@ impl LlrpSession {
         }
     }
 
-    /// One RO_ACCESS_REPORT → `Reads` batches of at most [`MAX_BATCH_READS`]. Each batch is sized
-    /// exactly by a first pass over the parameter headers, so the per-read path allocates nothing.
+    /// One RO_ACCESS_REPORT → `Reads` batches of at most [`MAX_BATCH_READS`], in one walk of the
+    /// report. A batch is sized from the report's length (no report of EPC-96 reads holds more
+    /// than one per [`EPC96_REPORT_BYTES`]), so the per-read path allocates nothing.
     fn on_report(&mut self, now: Now, view: &MessageView<'_>) {
         self.last_report = now.instant;
         let body = view.body();
-        let mut left = count_tag_reports(body);
+        let mut left = body.len() / EPC96_REPORT_BYTES + 1;
         let mut batch = Vec::with_capacity(left.min(MAX_BATCH_READS));
         let default_antenna = match self.settings.antennas.as_slice() {
             [only] => *only,
@@ -617,19 +617,23 @@ impl LlrpSession {
                 self.counters.frames_dropped += 1;
                 continue;
             }
-            let Some(epc) = Epc::from_slice(report.epc) else {
+            if report.epc.len() > MAX_EPC_BYTES {
                 self.counters.frames_dropped += 1;
                 continue;
-            };
+            }
             let (time, skew_ms) = self.clock.read_time(report.first_seen_us(), now.utc);
             skew = skew.or(skew_ms);
+            // Built where it stays, its EPC set in place (see `Epc::set`).
             batch.push(TagRead {
                 reader,
                 antenna: report.antenna_id.unwrap_or(default_antenna),
-                epc,
+                epc: Epc::EMPTY,
                 rssi_cdbm: report.best_rssi_centi_dbm(),
                 time,
             });
+            if let Some(read) = batch.last_mut() {
+                read.epc.set(report.epc);
+            }
             if batch.len() == MAX_BATCH_READS {
                 left = left.saturating_sub(MAX_BATCH_READS);
                 let next = Vec::with_capacity(left.min(MAX_BATCH_READS));
@@ -640,6 +644,61 @@ impl LlrpSession {
             self.report_skew(skew_ms);
         }
         self.emit_reads(batch);
+    }
+
+    /// Takes the whole messages at the front of `buf` while the link stays up: the bytes taken,
+    /// and the length of the unfinished message after them when its header says it.
+    fn frame_in_place(&mut self, now: Now, buf: &[u8]) -> (usize, Option<usize>) {
+        let mut start = 0;
+        while self.is_connected() {
+            match next_frame(buf.get(start..).unwrap_or(&[]), &self.limits) {
+                Ok(Framed::Complete { message, consumed }) => {
+                    start += consumed;
+                    // Liveness is whole messages: a peer trickling bytes that never make one
+                    // (one a second, say) is as dead as a silent one.
+                    self.last_rx = now.instant;
+                    self.on_message(now, &message);
+                }
+                Ok(Framed::Incomplete { frame_len }) => return (start, frame_len),
+                Err(error) => {
+                    self.counters.frames_dropped += 1;
+                    self.link_lost(now, LinkError::Framing(error), true);
+                    break;
+                }
+            }
+        }
+        (start, None)
+    }
+
+    /// Completes the message begun in an earlier call from the front of `input`, copying only
+    /// the bytes it lacks (first its header, then the rest its length field declares), and takes
+    /// it once whole: whether it was. `self.rx` is empty afterwards unless `input` ran out first.
+    fn top_up_pending(&mut self, now: Now, input: &mut &[u8]) -> bool {
+        loop {
+            let want = match next_frame(&self.rx, &self.limits) {
+                Ok(Framed::Complete { .. }) => break,
+                Ok(Framed::Incomplete { frame_len }) => frame_len.unwrap_or(HEADER_LEN),
+                Err(error) => {
+                    self.counters.frames_dropped += 1;
+                    self.link_lost(now, LinkError::Framing(error), true);
+                    self.rx.clear();
+                    return false;
+                }
+            };
+            let take = want.saturating_sub(self.rx.len()).min(input.len());
+            let (head, rest) = input.split_at(take);
+            self.rx.extend_from_slice(head);
+            *input = rest;
+            if self.rx.len() < want {
+                return false;
+            }
+        }
+        // Take the buffer so the message can borrow it while `self` is updated; put it back after.
+        let rx = std::mem::take(&mut self.rx);
+        let (taken, _) = self.frame_in_place(now, &rx);
+        self.rx = rx;
+        self.rx.clear();
+        taken > 0
     }
 
     fn emit_reads(&mut self, batch: Vec<TagRead>) {
@@ -738,45 +797,26 @@ impl Session for LlrpSession {
         self.update_timer(now);
     }
 
-    /// Bytes arrived.
+    /// Bytes arrived. Whole messages are taken straight from `bytes`; only a message still
+    /// unfinished at the end is copied aside, and the next call tops it up with exactly the bytes
+    /// it lacks before framing the rest in place again.
     fn on_bytes(&mut self, now: Now, bytes: &[u8]) {
         if !self.is_connected() {
             return;
         }
-        self.rx.extend_from_slice(bytes);
-        // Take the buffer so messages can borrow it while `self` is updated; put it back after.
-        let mut rx = std::mem::take(&mut self.rx);
-        let mut start = 0;
-        let mut framed = false;
-        while self.is_connected() {
-            match next_frame(rx.get(start..).unwrap_or(&[]), &self.limits) {
-                Ok(Framed::Complete { message, consumed }) => {
-                    start += consumed;
-                    framed = true;
-                    // Liveness is whole messages: a peer trickling bytes that never make one
-                    // (one a second, say) is as dead as a silent one.
-                    self.last_rx = now.instant;
-                    self.on_message(now, &message);
-                }
-                Ok(Framed::Incomplete { frame_len }) => {
-                    if let Some(len) = frame_len {
-                        rx.reserve(len.saturating_sub(rx.len() - start));
-                    }
-                    break;
-                }
-                Err(error) => {
-                    self.counters.frames_dropped += 1;
-                    self.link_lost(now, LinkError::Framing(error), true);
-                    break;
-                }
-            }
-        }
+        let mut input = bytes;
+        // A message left unfinished by the last call is completed first (taking all of `input`
+        // when it still is not whole).
+        let mut framed = !self.rx.is_empty() && self.top_up_pending(now, &mut input);
+        let (consumed, unfinished) = self.frame_in_place(now, input);
+        framed |= consumed > 0;
         if self.is_connected() {
-            rx.drain(..start.min(rx.len()));
-            self.rx = rx;
+            if let Some(rest) = input.get(consumed..).filter(|rest| !rest.is_empty()) {
+                self.rx.reserve(unfinished.unwrap_or(0).max(rest.len()));
+                self.rx.extend_from_slice(rest);
+            }
         } else {
-            rx.clear();
-            self.rx = rx;
+            self.rx.clear();
         }
         // Any whole message (a report, a KEEPALIVE, a response) proves the reader is alive; the
         // reads of this call were queued before it. Only while streaming: a link that went down in
@@ -881,29 +921,14 @@ impl Session for LlrpSession {
     }
 }
 
+/// The smallest TagReportData with an EPC-96: its TLV header (4 bytes) and the EPC-96 TV (13).
+/// Shorter reports (EPCData of fewer than 96 bits) can make a batch grow once, never per read.
+const EPC96_REPORT_BYTES: usize = 4 + 13;
+
 /// Reads per `Reads` batch at most. A report of 1 MiB (the framing bound) of minimal tag reports
 /// holds about 60 000 reads, 5 MB as `TagRead`s; the engine's input queue is bounded in batches, so
 /// the batch bound is what bounds that queue's memory (256 batches × 1 024 reads × 80 bytes ≈ 21 MB).
 pub const MAX_BATCH_READS: usize = 1024;
-
-/// How many TagReportData parameters an RO_ACCESS_REPORT body holds, from TLV headers alone.
-fn count_tag_reports(body: &[u8]) -> usize {
-    let mut rest = body;
-    let mut count = 0;
-    while let Some(header) = rest.first_chunk::<4>() {
-        if header[0] & 0x80 != 0 {
-            break;
-        }
-        let param_type = u16::from_be_bytes([header[0], header[1]]) & 0x03FF;
-        let len = usize::from(u16::from_be_bytes([header[2], header[3]]));
-        if len < 4 || len > rest.len() {
-            break;
-        }
-        count += usize::from(param_type == TAG_REPORT_TLV);
-        rest = &rest[len..];
-    }
-    count
-}
 
 #[cfg(test)]
 #[path = "session_tests.rs"]

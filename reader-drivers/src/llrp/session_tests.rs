@@ -773,3 +773,106 @@ fn a_link_that_went_down_is_not_heard() {
     assert!(link_down_reason(&actions).is_some());
     assert_eq!(heard_count(&actions), 0);
 }
+
+/// A stream of reports (EPC-96, EPCData of 64, 128 and 496 bits), KEEPALIVEs and an empty
+/// report, as one byte string.
+fn mixed_stream() -> Vec<u8> {
+    use tagtally_protocol::llrp::TagReportData;
+    let mut stream = Vec::new();
+    let mut id = 100;
+    let mut put = |message: Message, stream: &mut Vec<u8>| {
+        id += 1;
+        message
+            .encode(ProtocolVersion::V1_0_1, id, stream)
+            .expect("test message encodes");
+    };
+    for n in 0u8..6 {
+        let reports = (0..usize::from(n) * 7 + 1)
+            .map(|i| {
+                let len = [12, 8, 16, 62][(i + usize::from(n)) % 4];
+                let mut epc = vec![0x30u8; len];
+                epc[len - 2] = n;
+                epc[len - 1] = i as u8;
+                let mut report = TagReportData::new(&epc);
+                report.antenna_id = Some(1 + (i % 2) as u16);
+                report
+            })
+            .collect();
+        put(Message::RoAccessReport(reports), &mut stream);
+        put(Message::Keepalive, &mut stream);
+    }
+    put(Message::RoAccessReport(Vec::new()), &mut stream);
+    stream
+}
+
+/// What a session makes of `stream` cut into `pieces` (each cut a byte offset): every read, and
+/// how many KEEPALIVE_ACKs it sent.
+fn take_in_pieces(stream: &[u8], cuts: &[usize]) -> (Vec<TagRead>, usize) {
+    let mut rig = Rig::new(settings());
+    rig.bring_up(false);
+    let mut actions = Vec::new();
+    let mut from = 0;
+    for &cut in cuts.iter().chain([&stream.len()]) {
+        let now = rig.now();
+        rig.session.on_bytes(now, &stream[from..cut]);
+        actions.extend(rig.drain());
+        from = cut;
+    }
+    assert!(rig.session.is_streaming(), "cuts {cuts:?} dropped the link");
+    assert_eq!(rig.session.counters().frames_dropped, 0);
+    let acks = actions
+        .iter()
+        .filter(|a| matches!(a, SessionAction::Send(bytes) if bytes.get(1) == Some(&0x48)))
+        .count();
+    (reads(&actions), acks)
+}
+
+#[test]
+fn a_stream_cut_anywhere_gives_the_reads_of_the_whole() {
+    let stream = mixed_stream();
+    let (whole, acks) = take_in_pieces(&stream, &[]);
+    assert_eq!(whole.len(), (0..6).map(|n| n * 7 + 1).sum::<usize>());
+    assert_eq!(acks, 6);
+    assert!(whole.iter().any(|r| r.epc.bits() == 496));
+    // Every single cut (inside headers, lengths, parameters, between messages) ...
+    for cut in 1..stream.len() {
+        assert_eq!(
+            take_in_pieces(&stream, &[cut]),
+            (whole.clone(), acks),
+            "cut at {cut}"
+        );
+    }
+    // ... a byte at a time, and irregular pieces.
+    let every: Vec<usize> = (1..stream.len()).collect();
+    assert_eq!(take_in_pieces(&stream, &every), (whole.clone(), acks));
+    let mut cuts = Vec::new();
+    let mut at = 0;
+    for step in [3, 1, 17, 9, 64, 2, 250, 5, 11].iter().cycle() {
+        at += step;
+        if at >= stream.len() {
+            break;
+        }
+        cuts.push(at);
+    }
+    assert_eq!(take_in_pieces(&stream, &cuts), (whole, acks));
+}
+
+#[test]
+fn junk_after_a_carried_over_header_drops_the_link_and_counts_it() {
+    let mut rig = Rig::new(settings());
+    rig.bring_up(false);
+    let now = rig.now();
+    // The first bytes of a header, then a length no message may have.
+    rig.session.on_bytes(now, &GOLDEN_REPORT[..2]);
+    assert!(rig
+        .drain()
+        .iter()
+        .all(|a| !matches!(a, SessionAction::Output(DriverOutput::Reads(_)))));
+    rig.session
+        .on_bytes(now, &[0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0]);
+    let actions = rig.drain();
+    let reason = link_down_reason(&actions).expect("link down");
+    assert!(reason.contains("unreadable byte stream"), "{reason}");
+    assert_eq!(rig.session.counters().frames_dropped, 1);
+    assert!(reads(&actions).is_empty());
+}
