@@ -148,14 +148,6 @@ impl Coverage {
         }
         self.covered_since.get(usize::from(zone)).copied().flatten()
     }
-
-    /// Is the reader up.
-    pub fn is_up(&self, reader: ReaderId) -> bool {
-        self.reader_up
-            .get(usize::from(reader.0))
-            .copied()
-            .unwrap_or(false)
-    }
 }
 
 /// Moves `watched` up to `now` (engine time never runs backwards, but a stale call must not lower it).
@@ -189,7 +181,11 @@ mod tests {
         let mut c = Coverage::new(1, vec![vec![0]]);
         c.reader_up(ReaderId(7), 1);
         c.reader_down(ReaderId(7));
-        assert!(!c.is_up(ReaderId(7)));
+        assert_eq!(
+            c.reader_up,
+            [false],
+            "reader 7 is not configured: nothing changed"
+        );
         assert_eq!(c.covered_since(0), None);
     }
 

@@ -791,11 +791,6 @@ impl Engine {
         self.candidates.evicted(reader.0)
     }
 
-    /// Is the reader's link up, as last reported.
-    pub fn is_reader_up(&self, reader: ReaderId) -> bool {
-        self.state.coverage.is_up(reader)
-    }
-
     /// Heap bytes held by the tag table (the per-tag cost; side tables are for the rare cases).
     pub fn tag_table_bytes(&self) -> usize {
         self.tags.allocation_bytes()
