@@ -805,9 +805,18 @@ fn mixed_stream() -> Vec<u8> {
     stream
 }
 
-/// What a session makes of `stream` cut into `pieces` (each cut a byte offset): every read, and
-/// how many KEEPALIVE_ACKs it sent.
-fn take_in_pieces(stream: &[u8], cuts: &[usize]) -> (Vec<TagRead>, usize) {
+/// What a session made of a byte stream: every read, the KEEPALIVE_ACKs it sent, the frames it
+/// dropped, and why the link went down (if it did).
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    reads: Vec<TagRead>,
+    acks: usize,
+    frames_dropped: u64,
+    link_down: Option<String>,
+}
+
+/// What a session makes of `stream` cut at `cuts` (byte offsets, ascending).
+fn take_in_pieces(stream: &[u8], cuts: &[usize]) -> Outcome {
     let mut rig = Rig::new(settings());
     rig.bring_up(false);
     let mut actions = Vec::new();
@@ -818,33 +827,36 @@ fn take_in_pieces(stream: &[u8], cuts: &[usize]) -> (Vec<TagRead>, usize) {
         actions.extend(rig.drain());
         from = cut;
     }
-    assert!(rig.session.is_streaming(), "cuts {cuts:?} dropped the link");
-    assert_eq!(rig.session.counters().frames_dropped, 0);
     let acks = actions
         .iter()
         .filter(|a| matches!(a, SessionAction::Send(bytes) if bytes.get(1) == Some(&0x48)))
         .count();
-    (reads(&actions), acks)
+    Outcome {
+        reads: reads(&actions),
+        acks,
+        frames_dropped: rig.session.counters().frames_dropped,
+        link_down: link_down_reason(&actions),
+    }
 }
 
 #[test]
 fn a_stream_cut_anywhere_gives_the_reads_of_the_whole() {
     let stream = mixed_stream();
-    let (whole, acks) = take_in_pieces(&stream, &[]);
-    assert_eq!(whole.len(), (0..6).map(|n| n * 7 + 1).sum::<usize>());
-    assert_eq!(acks, 6);
-    assert!(whole.iter().any(|r| r.epc.bits() == 496));
+    let whole = take_in_pieces(&stream, &[]);
+    assert_eq!(whole.reads.len(), (0..6).map(|n| n * 7 + 1).sum::<usize>());
+    assert_eq!(whole.acks, 6);
+    assert_eq!(
+        (whole.frames_dropped, whole.link_down.as_deref()),
+        (0, None)
+    );
+    assert!(whole.reads.iter().any(|r| r.epc.bits() == 496));
     // Every single cut (inside headers, lengths, parameters, between messages) ...
     for cut in 1..stream.len() {
-        assert_eq!(
-            take_in_pieces(&stream, &[cut]),
-            (whole.clone(), acks),
-            "cut at {cut}"
-        );
+        assert_eq!(take_in_pieces(&stream, &[cut]), whole, "cut at {cut}");
     }
     // ... a byte at a time, and irregular pieces.
     let every: Vec<usize> = (1..stream.len()).collect();
-    assert_eq!(take_in_pieces(&stream, &every), (whole.clone(), acks));
+    assert_eq!(take_in_pieces(&stream, &every), whole);
     let mut cuts = Vec::new();
     let mut at = 0;
     for step in [3, 1, 17, 9, 64, 2, 250, 5, 11].iter().cycle() {
@@ -854,7 +866,39 @@ fn a_stream_cut_anywhere_gives_the_reads_of_the_whole() {
         }
         cuts.push(at);
     }
-    assert_eq!(take_in_pieces(&stream, &cuts), (whole, acks));
+    assert_eq!(take_in_pieces(&stream, &cuts), whole);
+}
+
+#[test]
+fn a_stream_ending_in_junk_ends_alike_however_it_is_cut() {
+    let good = mixed_stream();
+    let mut rng = fastrand::Rng::with_seed(18);
+    let mut ended_by_junk = 0;
+    for case in 0..300 {
+        let mut stream = good.clone();
+        // Junk of every kind: random bytes, or a header declaring a length past the bound, or a
+        // header too short to be one; sometimes nothing.
+        match case % 4 {
+            0 => stream.extend((0..rng.usize(1..40)).map(|_| rng.u8(..))),
+            1 => stream.extend([0x04, 0x3D, 0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1]),
+            2 => stream.extend([0x04, 0x3D, 0, 0, 0, 3, 0, 0, 0, 1]),
+            _ => {}
+        }
+        let whole = take_in_pieces(&stream, &[]);
+        let mut cuts: Vec<usize> = (0..rng.usize(1..24))
+            .map(|_| rng.usize(1..stream.len()))
+            .collect();
+        cuts.sort_unstable();
+        cuts.dedup();
+        assert_eq!(
+            take_in_pieces(&stream, &cuts),
+            whole,
+            "case {case}, cuts {cuts:?}"
+        );
+        ended_by_junk += usize::from(whole.link_down.is_some());
+    }
+    // The two malformed headers always end the link; random bytes usually do.
+    assert!(ended_by_junk >= 150, "{ended_by_junk}");
 }
 
 #[test]
