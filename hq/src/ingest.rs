@@ -168,9 +168,17 @@ pub async fn poll_connection(
                     }));
                     metrics.set_mqtt_connected(true);
                     wait = RECONNECT_MIN;
+                    // A resumed session keeps the subscriptions this process made: subscribing
+                    // again would make the broker re-send every retained status and snapshot of
+                    // the fleet (MQTT 3.1.1 §3.8.4) on each reconnect, on purpose ones included.
+                    // The first connection of a process always subscribes (the config may have
+                    // changed what to subscribe to).
+                    let resumed = session_present && connection > 1;
                     // Queued, not awaited: the event loop must keep running to send it.
-                    if let Err(error) = client.try_subscribe(&subscriptions) {
-                        tracing::warn!(%error, "cannot subscribe");
+                    if !resumed {
+                        if let Err(error) = client.try_subscribe(&subscriptions) {
+                            tracing::warn!(%error, "cannot subscribe");
+                        }
                     }
                 }
                 Ok(LinkEvent::Message(delivery)) => {
