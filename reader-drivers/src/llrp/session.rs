@@ -674,6 +674,8 @@ impl LlrpSession {
     /// the bytes it lacks (first its header, then the rest its length field declares), and takes
     /// it once whole: whether it was. `self.rx` is empty afterwards unless `input` ran out first.
     fn top_up_pending(&mut self, now: Now, input: &mut &[u8]) -> bool {
+        // Judged again after every top-up, the last one too: a header whose length field has
+        // arrived can be refused before the header itself is complete, as when framed whole.
         loop {
             let want = match next_frame(&self.rx, &self.limits) {
                 Ok(Framed::Complete { .. }) => break,
@@ -685,13 +687,14 @@ impl LlrpSession {
                     return false;
                 }
             };
+            if input.is_empty() {
+                return false;
+            }
+            // Never 0: an unfinished message is shorter than the length it waits for.
             let take = want.saturating_sub(self.rx.len()).min(input.len());
             let (head, rest) = input.split_at(take);
             self.rx.extend_from_slice(head);
             *input = rest;
-            if self.rx.len() < want {
-                return false;
-            }
         }
         // Take the buffer so the message can borrow it while `self` is updated; put it back after.
         let rx = std::mem::take(&mut self.rx);

@@ -878,10 +878,13 @@ fn a_stream_ending_in_junk_ends_alike_however_it_is_cut() {
         let mut stream = good.clone();
         // Junk of every kind: random bytes, or a header declaring a length past the bound, or a
         // header too short to be one; sometimes nothing.
-        match case % 4 {
+        match case % 5 {
             0 => stream.extend((0..rng.usize(1..40)).map(|_| rng.u8(..))),
             1 => stream.extend([0x04, 0x3D, 0x7F, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1]),
             2 => stream.extend([0x04, 0x3D, 0, 0, 0, 3, 0, 0, 0, 1]),
+            // The stream ends inside a header whose length field is already past the bound
+            // (found by the `llrp_session` fuzz target: cut before it, it went unrefused).
+            3 => stream.extend([0x04, 0x3D, 0x2B, 0x3D, 0xFF, 0x40]),
             _ => {}
         }
         let whole = take_in_pieces(&stream, &[]);
@@ -897,8 +900,8 @@ fn a_stream_ending_in_junk_ends_alike_however_it_is_cut() {
         );
         ended_by_junk += usize::from(whole.link_down.is_some());
     }
-    // The two malformed headers always end the link; random bytes usually do.
-    assert!(ended_by_junk >= 150, "{ended_by_junk}");
+    // The three malformed headers always end the link; random bytes usually do.
+    assert!(ended_by_junk >= 180, "{ended_by_junk}");
 }
 
 #[test]
@@ -919,4 +922,16 @@ fn junk_after_a_carried_over_header_drops_the_link_and_counts_it() {
     assert!(reason.contains("unreadable byte stream"), "{reason}");
     assert_eq!(rig.session.counters().frames_dropped, 1);
     assert!(reads(&actions).is_empty());
+}
+
+#[test]
+fn a_length_past_the_bound_is_refused_once_it_arrives_even_before_the_header_is_whole() {
+    // The fuzz target's input: six bytes of a header (its length field whole) in two pieces.
+    let stream = [0xC6, 0x40, 0x2B, 0x3D, 0xFF, 0x40];
+    for cut in 1..stream.len() {
+        let outcome = take_in_pieces(&stream, &[cut]);
+        assert_eq!(outcome, take_in_pieces(&stream, &[]), "cut at {cut}");
+        let reason = outcome.link_down.expect("refused");
+        assert!(reason.contains("exceeds the maximum"), "{reason}");
+    }
 }
