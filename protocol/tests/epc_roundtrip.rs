@@ -300,7 +300,25 @@ fn check_invariants(bytes: &[u8]) {
             assert_eq!(e.gtin(), None);
             assert_canonical(bytes, e);
         }
-        (Kind::Gs1(_), Sku::Unresolved) => panic!("decoded GS1 identity without a SKU"),
+        // The TDS 2.0 '+' schemes (random bytes decode as one now and then): a GTIN when the
+        // identity has one, else the Digital Link of its primary key, which its own Digital Link
+        // extends. Their canonical encoding is checked by `epc_plus_proptest.rs`.
+        (Kind::Plus(id), Sku::Gtin(gtin)) => {
+            assert!(gtin.check_digit_valid());
+            assert_eq!(id.gtin(), Some(*gtin));
+        }
+        (Kind::Plus(id), Sku::Class(class)) => {
+            assert_eq!(id.gtin(), None);
+            assert!(
+                class.starts_with("https://id.gs1.org/")
+                    && id.digital_link().starts_with(class.as_str()),
+                "{class} for {}",
+                id.digital_link()
+            );
+        }
+        (Kind::Gs1(_) | Kind::Plus(_), Sku::Unresolved) => {
+            panic!("decoded GS1 identity without a SKU")
+        }
         (_, Sku::Unresolved) => {}
         (kind, sku) => panic!("{kind:?} has SKU {sku:?}"),
     }
@@ -320,4 +338,14 @@ fn assert_canonical(bytes: &[u8], id: &epc::Gs1Epc) {
         let mask = 0xFFu8 << (8 - bits % 8);
         assert_eq!(again[full] & mask, bytes[full] & mask, "{bytes:02X?}");
     }
+}
+
+/// Found by `arbitrary_bytes_never_panic` on 2026-12-04 (its shrunk input): random bytes that
+/// decode as a CPI+ EPC (header 0xF0) have a Digital Link class as their SKU, which the
+/// invariants did not know.
+#[test]
+fn random_bytes_decoding_as_a_plus_epc_keep_the_invariants() {
+    let bytes = [0xF0, 0x00, 0x6F, 0x80, 0x00, 0x00, 0x24];
+    assert!(matches!(epc::decode(&bytes).kind, Kind::Plus(_)));
+    check_invariants(&bytes);
 }
