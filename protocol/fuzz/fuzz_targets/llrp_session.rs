@@ -7,8 +7,8 @@
 use std::time::Instant;
 
 use libfuzzer_sys::fuzz_target;
-use tagtally_core::{DriverEvent, DriverOutput, Micros, Now, ReaderId, Session, SessionAction};
 use tagtally_core::TagRead;
+use tagtally_core::{DriverEvent, DriverOutput, Micros, Now, ReaderId, Session, SessionAction};
 use tagtally_reader_drivers::llrp::{LlrpSession, LlrpSettings};
 use tagtally_tooling::bench::handshake::bring_up;
 
@@ -43,7 +43,8 @@ fn take(stream: &[u8], cuts: &[usize]) -> Outcome {
             match action {
                 SessionAction::Output(DriverOutput::Reads(batch)) => outcome.reads.extend(batch),
                 SessionAction::Output(DriverOutput::Event(DriverEvent::LinkDown {
-                    reason, ..
+                    reason,
+                    ..
                 })) => {
                     assert!(outcome.link_down.is_none(), "the link went down twice");
                     outcome.link_down = Some(reason);
@@ -79,7 +80,10 @@ fuzz_target!(|data: &[u8]| {
     cuts.dedup();
     let whole = take(stream, &[]);
     for read in &whole.reads {
-        assert!(!read.epc.as_bytes().is_empty(), "a read without an EPC was delivered");
+        assert!(
+            !read.epc.as_bytes().is_empty(),
+            "a read without an EPC was delivered"
+        );
     }
     assert_eq!(take(stream, &cuts), whole, "cuts {cuts:?}");
 });
