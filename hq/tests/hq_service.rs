@@ -64,11 +64,21 @@ batch-linger = "10ms"
     HqConfig::from_str(&text, "hq.toml").expect("test config is valid")
 }
 
-async fn until(what: &str, limit: Duration, mut done: impl AsyncFnMut() -> bool) {
+async fn until(what: &str, limit: Duration, done: impl AsyncFnMut() -> bool) {
+    until_every(what, limit, Duration::from_millis(100), done).await;
+}
+
+/// [`until`], asking every `every`.
+async fn until_every(
+    what: &str,
+    limit: Duration,
+    every: Duration,
+    mut done: impl AsyncFnMut() -> bool,
+) {
     let deadline = Instant::now() + limit;
     while !done().await {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(every).await;
     }
 }
 
@@ -740,14 +750,13 @@ async fn a_backlog_beyond_the_read_ahead_bound_is_fetched_again_and_applied_once
     // The broker goes away while a connection is up: between two connections (a reconnect on
     // purpose) its going would not be a lost connection, and nothing would be left unacknowledged.
     // Polled closely: the whole catch-up takes about a second.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !(outcomes(&metrics, "applied") >= 200 && metrics.mqtt_connected()) {
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for the catch-up"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    until_every(
+        "the catch-up to be under way on a live connection",
+        Duration::from_secs(60),
+        Duration::from_millis(2),
+        async || outcomes(&metrics, "applied") >= 200 && metrics.mqtt_connected(),
+    )
+    .await;
     broker.stop().await;
     broker.run().await.expect("mosquitto starts again");
     let expected = fleet_truth(&fleet);
